@@ -1,0 +1,25 @@
+/** `--listen` values: `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
+import net from 'node:net';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export function parseListen(text: string, defaultHost: string): ListenAddress {
+  const match = /^(?:(\[[^\]]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new Error(`--listen "${text}": expected PORT, HOST:PORT or [IPv6]:PORT`);
+  }
+  let host = match[1] ?? defaultHost;
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  if (host !== 'localhost' && net.isIP(host) === 0) {
+    throw new Error(`--listen "${text}": "${host}" is not an IP address (or localhost)`);
+  }
+  return { host, port };
+}
+
+export function formatListen({ host, port }: ListenAddress): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}

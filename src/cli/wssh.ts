@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * The `wssh` command: `server`, `connect` and `client`. Argument parsing is
+ * node's util.parseArgs; each command's work lives in its own module so that
+ * the demo and the tests start the same code the command line does.
+ */
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runServer } from './serverCommand';
+import { runConnect } from './connectCommand';
+import { runClient } from './clientCommand';
+import { CommandValues, UsageError } from './options';
+
+const USAGE = `Usage: wssh <command> [options]
+
+SSH over WebSocket.
+
+Commands:
+  server    run the WSSH server: relays each WebSocket to an SSH server hosts.yml allows
+  connect   run a local HTTP CONNECT proxy (for PuTTY, plink, WinSCP) through an endpoint
+  client    relay stdin/stdout through an endpoint (for OpenSSH's ProxyCommand)
+
+Run 'wssh <command> --help' for a command's options.
+  --help      show this help
+  --version   show the version
+`;
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+const COMMANDS = {
+  server: {
+    usage: `Usage: wssh server [--listen 127.0.0.1:4567] [--hosts ./hosts.yml] [options]
+
+Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
+it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default 127.0.0.1:4567)
+  --hosts FILE             the hosts.yml policy; reloaded when it changes (default ./hosts.yml)
+  --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
+  --connect-timeout SEC    how long to wait for a target's TCP connect (default 10)
+  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default 30)
+  --trust-proxy WHEN       take the client address from X-Forwarded-For:
+                           loopback (from nginx on this host; default), always, never
+`,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:4567' },
+      hosts: { type: 'string', default: './hosts.yml' },
+      keepalive: { type: 'string', default: '30' },
+      'connect-timeout': { type: 'string', default: '10' },
+      drain: { type: 'string', default: '30' },
+      'trust-proxy': { type: 'string', default: 'loopback' },
+    },
+    positionals: 0,
+    run: runServer,
+  },
+  connect: {
+    usage: `Usage: wssh connect <endpoint> [--listen 127.0.0.1:3122] [options]
+
+Serves an HTTP CONNECT proxy; each CONNECT host:port becomes a tunnel through
+<endpoint> (ws://… or wss://…, e.g. wss://gw.example.com/ssh). In PuTTY:
+Connection > Proxy: type HTTP, host 127.0.0.1, port 3122.
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default 127.0.0.1:3122)
+  --ca FILE                also trust this CA certificate (PEM) for wss://
+  --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
+  --quiet                  do not log tunnels opening and closing
+`,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:3122' },
+      ca: { type: 'string' },
+      keepalive: { type: 'string', default: '30' },
+      quiet: { type: 'boolean', default: false },
+    },
+    positionals: 1,
+    run: runConnect,
+  },
+  client: {
+    usage: `Usage: wssh client <endpoint>/<host>[:port] [options]
+
+Relays stdin and stdout through one tunnel, for OpenSSH:
+  ssh -o ProxyCommand='wssh client wss://gw.example.com/ssh/%h' user@db1.lan
+
+Options:
+  --ca FILE                also trust this CA certificate (PEM) for wss://
+  --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
+`,
+    options: {
+      ca: { type: 'string' },
+      keepalive: { type: 'string', default: '30' },
+    },
+    positionals: 1,
+    run: runClient,
+  },
+} as const;
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  return `wssh ${pkg.version}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    throw new UsageError(`unknown command "${name}" (expected server, connect or client; see wssh --help)`);
+  }
+  const command = COMMANDS[name as keyof typeof COMMANDS];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...COMMON, ...command.options } as ParseArgsConfig['options'],
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see wssh ${name} --help)`);
+  }
+  const values = parsed.values as CommandValues;
+  if (values.help) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  if (parsed.positionals.length !== command.positionals) {
+    const expected = command.positionals === 0 ? 'no arguments' : 'one argument';
+    throw new UsageError(`wssh ${name} takes ${expected}, got ${parsed.positionals.length} (see wssh ${name} --help)`);
+  }
+  return command.run(values, parsed.positionals);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exitCode = code;
+    },
+    (err: Error) => {
+      process.stderr.write(`wssh: ${err.message}\n`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * WSSH endpoint URIs: `ws://` or `wss://`, a host, an optional path prefix and
+ * optional `user:secret@` userinfo.
+ *
+ *   wss://gw.example.com/ssh          the endpoint
+ *   wss://gw.example.com/ssh/db1.lan  the tunnel to db1.lan:22
+ *   wss://gw.example.com/ssh/db1.lan%3A2222   the tunnel to db1.lan:2222
+ *
+ * The userinfo is sent as HTTP Basic auth on the upgrade request. It is kept
+ * apart from the URL everywhere else, so that logging an endpoint (its
+ * `display`) can never leak the secret.
+ */
+import { Target, TargetError, formatTarget, parseTarget } from './target';
+
+export interface Credentials {
+  user: string;
+  secret: string;
+}
+
+export interface Endpoint {
+  /** `ws:` or `wss:` URL without userinfo, query or fragment; pathname has no trailing slash. */
+  readonly url: string;
+  readonly secure: boolean;
+  /** Credentials from the userinfo, if any. Never log them. */
+  readonly credentials?: Credentials;
+  /** The URL as shown to people and written to logs: never holds the secret. */
+  readonly display: string;
+}
+
+export class EndpointError extends Error {
+  override name = 'EndpointError';
+}
+
+const EXAMPLE = 'e.g. wss://gw.example.com/ssh';
+
+/**
+ * Parses and validates an endpoint URI. Throws EndpointError with a message
+ * that says what is wrong, fit to show under an input field.
+ */
+export function parseEndpoint(text: string): Endpoint {
+  const input = text.trim();
+  if (input === '') throw new EndpointError(`the endpoint is empty (${EXAMPLE})`);
+  if (/\s/.test(input)) throw new EndpointError('the endpoint must not contain spaces');
+
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(input);
+  if (!scheme) throw new EndpointError(`the endpoint must start with ws:// or wss:// (${EXAMPLE})`);
+  const protocol = scheme[1].toLowerCase();
+  if (protocol === 'http' || protocol === 'https') {
+    const suggested = protocol === 'https' ? 'wss' : 'ws';
+    throw new EndpointError(`use ${suggested}:// instead of ${protocol}:// (WSSH speaks WebSocket)`);
+  }
+  if (protocol !== 'ws' && protocol !== 'wss') {
+    throw new EndpointError(`unsupported scheme "${protocol}:": use ws:// or wss://`);
+  }
+  if (!input.slice(scheme[0].length).startsWith('//')) {
+    throw new EndpointError(`"${protocol}:" must be followed by // and a host (${EXAMPLE})`);
+  }
+
+  // Checked before URL parsing, which would only say "Invalid URL".
+  const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(input)![1];
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (hostPort === '') throw new EndpointError(`the endpoint has no host (${EXAMPLE})`);
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && +port >= 1 && +port <= 65535)) {
+    throw new EndpointError(`port "${port}" is not a number from 1 to 65535`);
+  }
+
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new EndpointError(`"${hostPort}" is not a valid host name`);
+  }
+  if (url.search !== '') throw new EndpointError('the endpoint must not have a query (?…)');
+  if (url.hash !== '') throw new EndpointError('the endpoint must not have a fragment (#…)');
+
+  let credentials: Credentials | undefined;
+  if (url.username !== '' || url.password !== '') {
+    try {
+      credentials = { user: decodeURIComponent(url.username), secret: decodeURIComponent(url.password) };
+    } catch {
+      throw new EndpointError('the user or secret has a broken %-escape');
+    }
+    if (credentials.user === '') throw new EndpointError('a secret was given without a user name');
+    url.username = '';
+    url.password = '';
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  const clean = `${url.protocol}//${url.host}${path}`;
+  return {
+    url: clean,
+    secure: url.protocol === 'wss:',
+    credentials,
+    display: credentials ? `${url.protocol}//${encodeURIComponent(credentials.user)}:***@${url.host}${path}` : clean,
+  };
+}
+
+/** The URL of the tunnel to `target` through `endpoint` (see the wire contract). */
+export function tunnelUrl(endpoint: Endpoint, target: Target): string {
+  return `${endpoint.url}/${encodeURIComponent(formatTarget(target))}`;
+}
+
+/** The `Authorization` header for the endpoint's credentials, if it has any. */
+export function authorizationHeader(credentials: Credentials | undefined): string | undefined {
+  if (!credentials) return undefined;
+  return 'Basic ' + Buffer.from(`${credentials.user}:${credentials.secret}`, 'utf8').toString('base64');
+}
+
+/**
+ * Splits a full tunnel URI (`wss://gw/ssh/db1.lan`, as given to `wssh client`)
+ * into its endpoint and its target, the last path segment.
+ */
+export function parseTunnelUri(text: string): { endpoint: Endpoint; target: Target } {
+  const endpoint = parseEndpoint(text);
+  const slash = endpoint.url.lastIndexOf('/');
+  const segment = endpoint.url.slice(slash + 1);
+  if (slash < endpoint.url.indexOf('//') + 2 || segment === '') {
+    throw new EndpointError(`the URI names no target host: add it as the last path segment (${EXAMPLE}/HOST)`);
+  }
+  let target: Target;
+  try {
+    target = parseTarget(decodeURIComponent(segment));
+  } catch (err) {
+    if (err instanceof TargetError) throw new EndpointError(`bad target in the URI: ${err.message}`);
+    throw new EndpointError(`the target "${segment}" has a broken %-escape`);
+  }
+  const prefix = endpoint.url.slice(0, slash);
+  const displayPrefix = endpoint.display.slice(0, endpoint.display.lastIndexOf('/'));
+  return { endpoint: { ...endpoint, url: prefix, display: displayPrefix }, target };
+}

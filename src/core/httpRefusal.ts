@@ -1,0 +1,42 @@
+/**
+ * A refusal on a raw socket that has not become a tunnel: an HTTP status line
+ * and a one-line reason as the body, then the socket is closed. Used by the
+ * local proxy (answering PuTTY) and by the server (answering an upgrade).
+ */
+import type { Duplex } from 'node:stream';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function writeRefusal(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  // The socket may be half-open (allowHalfOpen): close it once the reply is out
+  // instead of waiting for the client's FIN.
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      extra +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * The relay between a byte stream (a TCP socket, or stdin/stdout) and a
+ * WebSocket that carries the same bytes as binary frames.
+ *
+ * Guarantees, each tested on real sockets:
+ * - every byte arrives once and in order;
+ * - backpressure on both hops: reading the stream pauses while the WebSocket's
+ *   send buffer holds `highWaterMark` bytes, and reading the WebSocket pauses
+ *   while the stream's write buffer is full, so memory stays flat however
+ *   large the transfer and however slow the far reader;
+ * - an end of the stream (TCP FIN) closes the WebSocket only after the bytes
+ *   read before it (the close frame queues behind them); a WebSocket close ends
+ *   the stream after the bytes already written to it are flushed;
+ * - text frames are control messages (an old server's error text): they are
+ *   reported, never written into the SSH stream.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import { DEFAULT_KEEPALIVE_MS, startKeepalive } from './keepalive';
+
+export interface RelayOptions {
+  /**
+   * Pause reading the stream while this many bytes wait in the WebSocket's
+   * send buffer. @default 1048576 (1 MiB)
+   */
+  highWaterMark?: number;
+  /** WebSocket ping interval in ms; 0 turns pings off. @default 30000 */
+  keepaliveMs?: number;
+  /**
+   * After the WebSocket closed and the stream was ended, how long to keep
+   * reading (and discarding) from a peer that has not closed its side yet,
+   * before the socket is destroyed. Closing at once with unread bytes would
+   * send a TCP RST, which can make the peer drop the last bytes we sent.
+   * @default 5000
+   */
+  lingerMs?: number;
+}
+
+const DEFAULTS = {
+  highWaterMark: 1024 * 1024,
+  keepaliveMs: DEFAULT_KEEPALIVE_MS,
+  lingerMs: 5000,
+};
+
+export interface RelayResult {
+  /** Why the relay ended, in words: "stream ended", "WebSocket closed (1000)", "ping timeout", … */
+  reason: string;
+  /** Bytes read from the stream and sent on the WebSocket. */
+  toWebSocket: number;
+  /** Bytes received on the WebSocket and written to the stream. */
+  toStream: number;
+  /** A text frame the peer sent, such as an old server's error message. */
+  peerMessage?: string;
+}
+
+interface RelayEvents {
+  /** A text frame from the peer: a control message, never SSH bytes. */
+  text: [message: string];
+  /** Both sides are closed; emitted once. */
+  close: [result: RelayResult];
+}
+
+/** Maximum bytes of a WebSocket close reason (RFC 6455 §5.5: 125 minus the code). */
+const MAX_CLOSE_REASON = 123;
+
+/**
+ * Relays `stream` <-> `ws` until both are closed. `ws` must be open. Bytes the
+ * stream already buffered (e.g. sent after a CONNECT request) are relayed first.
+ * For TCP sockets, create them with `allowHalfOpen: true`: after the peer's FIN
+ * we still write what the WebSocket delivers.
+ */
+export class Relay extends EventEmitter<RelayEvents> {
+  toWebSocket = 0;
+  toStream = 0;
+  private reason: string | undefined;
+  private peerMessage: string | undefined;
+  private streamClosed = false;
+  private wsClosed = false;
+  /** Resolves with the result once both sides are closed. */
+  readonly done: Promise<RelayResult>;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly ws: WebSocket,
+    options: RelayOptions = {},
+  ) {
+    super();
+    const { highWaterMark, keepaliveMs, lingerMs } = { ...DEFAULTS, ...options };
+    this.done = new Promise((resolve) => this.once('close', resolve));
+
+    // Stream -> WebSocket. When a send crosses the high-water mark, pause the
+    // stream; that send's callback runs once the frame (and so everything
+    // queued before it) has reached the kernel, and then reading resumes.
+    const resume = (err?: Error) => {
+      if (!err && !this.wsClosed) stream.resume();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      this.toWebSocket += chunk.length;
+      if (ws.bufferedAmount + chunk.length >= highWaterMark) {
+        stream.pause();
+        ws.send(chunk, { binary: true }, resume);
+      } else {
+        ws.send(chunk, { binary: true });
+      }
+    });
+    stream.on('end', () => {
+      this.settle('stream ended');
+      // Queued behind every data frame sent so far: nothing in flight is lost.
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'EOF');
+    });
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      this.settle(`stream error: ${err.code ?? err.message}`);
+    });
+    stream.on('close', () => {
+      this.streamClosed = true;
+      this.settle('stream closed');
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+        const why = Buffer.from(this.reason ?? 'closed').subarray(0, MAX_CLOSE_REASON).toString();
+        ws.close(this.reason === 'stream ended' ? 1000 : 1011, why);
+      }
+      this.finish();
+    });
+
+    // WebSocket -> stream. A full write buffer pauses the WebSocket's socket
+    // until the stream drains.
+    let wsPaused = false;
+    const unpause = () => {
+      wsPaused = false;
+      ws.resume();
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        this.peerMessage = data.toString('utf8');
+        this.emit('text', this.peerMessage);
+        return;
+      }
+      if (this.streamClosed) return;
+      this.toStream += data.length;
+      if (!stream.write(data) && !wsPaused) {
+        wsPaused = true;
+        ws.pause();
+        stream.once('drain', unpause);
+      }
+    });
+    ws.on('error', (err) => {
+      this.settle(`WebSocket error: ${err.message}`);
+    });
+    ws.on('close', (code, reasonBuffer) => {
+      this.wsClosed = true;
+      const text = reasonBuffer.toString();
+      if (this.peerMessage !== undefined) this.settle(`peer said: ${this.peerMessage}`);
+      else if (code === 1006) this.settle('connection to the peer was lost');
+      else this.settle(`peer closed the WebSocket (${code}${text ? ' ' + text : ''})`);
+      if (!this.streamClosed) {
+        // Flush what was written, send FIN, keep reading until the peer closes
+        // too (or the linger time is up) so that no RST can overtake our bytes.
+        stream.end();
+        stream.resume();
+        setTimeout(() => stream.destroy(), lingerMs).unref();
+      }
+      this.finish();
+    });
+
+    startKeepalive(ws, keepaliveMs, () => this.settle('ping timeout: the peer stopped answering'));
+    // dial() hands over a paused WebSocket so that no frame is emitted before
+    // the listeners above exist.
+    if (ws.isPaused) ws.resume();
+  }
+
+  /** Ends the relay now: the WebSocket closes with `reason`, the stream is destroyed. */
+  abort(reason: string): void {
+    this.settle(reason);
+    this.ws.terminate();
+    this.stream.destroy();
+  }
+
+  /** Records the first cause of the end; later ones are consequences. */
+  private settle(reason: string): void {
+    this.reason ??= reason;
+  }
+
+  private finish(): void {
+    if (!this.streamClosed || !this.wsClosed) return;
+    this.emit('close', {
+      reason: this.reason ?? 'closed',
+      toWebSocket: this.toWebSocket,
+      toStream: this.toStream,
+      peerMessage: this.peerMessage,
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The open tunnels of a proxy or a server, and the events a GUI or a log
+ * consumes: `open`, `bytes` (at most once per interval, the tunnels whose
+ * counters moved), `close` (with the reason) and `refused`.
+ */
+import { EventEmitter } from 'node:events';
+import type { Relay } from './relay';
+
+export interface TunnelInfo {
+  id: number;
+  /** The target as the client asked for it: `db1.lan`, or `db1.lan:2222` for other ports. */
+  target: string;
+  /** The next hop: the endpoint (local proxy) or the resolved `host:port` (server). */
+  via: string;
+  /** The client's address. */
+  client: string;
+  /** When the tunnel opened, ms since the epoch. */
+  openedAt: number;
+  /** Bytes from the SSH client toward the SSH server. */
+  up: number;
+  /** Bytes from the SSH server toward the SSH client. */
+  down: number;
+}
+
+export interface ClosedTunnel extends TunnelInfo {
+  closedAt: number;
+  durationMs: number;
+  reason: string;
+}
+
+export interface RefusedTunnel {
+  target: string;
+  client: string;
+  /** The HTTP status given to the client. */
+  status: number;
+  reason: string;
+  at: number;
+}
+
+export interface TunnelEvents {
+  open: [tunnel: TunnelInfo];
+  bytes: [tunnels: TunnelInfo[]];
+  close: [tunnel: ClosedTunnel];
+  refused: [refusal: RefusedTunnel];
+}
+
+/** Which end of the relay's stream faces the SSH client. */
+export type StreamSide = 'client' | 'server';
+
+export interface TunnelTrackerOptions {
+  /** How often `bytes` may be emitted, in ms. @default 1000 */
+  bytesIntervalMs?: number;
+}
+
+export class TunnelTracker extends EventEmitter<TunnelEvents> {
+  private nextId = 1;
+  private readonly open = new Map<number, { info: TunnelInfo; relay: Relay; side: StreamSide; reported: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly bytesIntervalMs: number;
+
+  constructor(options: TunnelTrackerOptions = {}) {
+    super();
+    this.bytesIntervalMs = options.bytesIntervalMs ?? 1000;
+  }
+
+  /** A fresh tunnel id, for log lines written before the tunnel opens. */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /** Starts tracking a relay; emits `open` now and `close` when it ends. */
+  track(id: number, relay: Relay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
+    const info: TunnelInfo = { id, ...meta, openedAt: Date.now(), up: 0, down: 0 };
+    const entry = { info, relay, side, reported: 0 };
+    this.open.set(id, entry);
+    this.emit('open', { ...info });
+    this.startTimer();
+    relay.once('close', (result) => {
+      this.open.delete(id);
+      this.count(entry);
+      const closedAt = Date.now();
+      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: result.reason });
+      if (this.open.size === 0) this.stopTimer();
+    });
+    return info;
+  }
+
+  refuse(refusal: Omit<RefusedTunnel, 'at'>): void {
+    this.emit('refused', { ...refusal, at: Date.now() });
+  }
+
+  /** Snapshots of the open tunnels with their current counters. */
+  list(): TunnelInfo[] {
+    return [...this.open.values()].map((entry) => ({ ...this.count(entry) }));
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Aborts every open tunnel. */
+  abortAll(reason: string): void {
+    for (const { relay } of this.open.values()) relay.abort(reason);
+  }
+
+  private count(entry: { info: TunnelInfo; relay: Relay; side: StreamSide }): TunnelInfo {
+    const { relay, info } = entry;
+    info.up = entry.side === 'client' ? relay.toWebSocket : relay.toStream;
+    info.down = entry.side === 'client' ? relay.toStream : relay.toWebSocket;
+    return info;
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.bytesIntervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      const moved: TunnelInfo[] = [];
+      for (const entry of this.open.values()) {
+        const info = this.count(entry);
+        const total = info.up + info.down;
+        if (total !== entry.reported) {
+          entry.reported = total;
+          moved.push({ ...info });
+        }
+      }
+      if (moved.length > 0) this.emit('bytes', moved);
+    }, this.bytesIntervalMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,220 @@
+// The local CONNECT proxy on real sockets: what it answers to good and bad
+// requests, and that it goes on serving after each bad one.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { WebSocketServer, WebSocket } from 'ws';
+import { ConnectProxy } from '../../src/core/connectProxy';
+import { parseEndpoint } from '../../src/core/endpoint';
+
+/** A stand-in WSSH server: echoes binary frames; paths decide its behaviour. */
+async function startEchoServer(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
+  const paths: string[] = [];
+  const server = http.createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    paths.push(req.url ?? '');
+    if (req.url?.endsWith('/denied.example')) {
+      const body = 'no rule allows denied.example';
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
+    if (req.url?.endsWith('/old-server-error')) {
+      wss.handleUpgrade(req, socket, head, (ws) => ws.send('ssh: connect ECONNREFUSED', () => ws.close()));
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    paths,
+    close: () =>
+      new Promise((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Sends `request` raw and reads until the proxy answers with a full head (or closes). */
+function rawRequest(port: number, request: string | Buffer, opts: { keepOpen?: boolean } = {}): Promise<{ head: string; body: string; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end >= 0 && opts.keepOpen) {
+        socket.removeAllListeners('data');
+        resolve({ head: data.subarray(0, end).toString(), body: data.subarray(end + 4).toString(), socket });
+      }
+    });
+    socket.on('close', () => {
+      const text = data.toString();
+      const end = text.indexOf('\r\n\r\n');
+      resolve({ head: end >= 0 ? text.slice(0, end) : text, body: end >= 0 ? text.slice(end + 4) : '', socket });
+    });
+    socket.write(request);
+  });
+}
+
+let server: Awaited<ReturnType<typeof startEchoServer>>;
+let proxy: ConnectProxy;
+let port: number;
+before(async () => {
+  server = await startEchoServer();
+  proxy = new ConnectProxy({
+    endpoint: parseEndpoint(`ws://127.0.0.1:${server.port}/ssh`),
+    headersTimeoutMs: 500,
+    keepaliveMs: 0,
+  });
+  port = (await proxy.listen(0)).port;
+});
+after(async () => {
+  await proxy.close();
+  await server.close();
+});
+
+async function assertStillServes(): Promise<void> {
+  const { head, socket } = await rawRequest(port, 'CONNECT still.alive:22 HTTP/1.1\r\nHost: still.alive:22\r\n\r\n', { keepOpen: true });
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  socket.destroy();
+}
+
+test('listens on loopback by default', () => {
+  const p = new ConnectProxy({ endpoint: parseEndpoint('ws://127.0.0.1:1/ssh') });
+  return p.listen(0).then(async (address) => {
+    assert.equal(address.address, '127.0.0.1');
+    await p.close();
+  });
+});
+
+test('CONNECT as PuTTY sends it: 200, then bytes echo through the tunnel', async () => {
+  const { head, socket } = await rawRequest(port, 'CONNECT db1.lan:22 HTTP/1.1\r\nHost: db1.lan:22\r\n\r\n', { keepOpen: true });
+  assert.equal(head, 'HTTP/1.1 200 Connection established');
+  assert.equal(server.paths.at(-1), '/ssh/db1.lan');
+  socket.write('SSH-2.0-test\r\n');
+  const echoed = await new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+  assert.equal(echoed, 'SSH-2.0-test\r\n');
+  socket.destroy();
+});
+
+test('CONNECT as nc -X connect sends it: HTTP/1.0, no Host header; other ports and IPv6 in the path', async () => {
+  const { head, socket } = await rawRequest(port, 'CONNECT [::1]:2222 HTTP/1.0\r\n\r\n', { keepOpen: true });
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  assert.equal(server.paths.at(-1), '/ssh/%5B%3A%3A1%5D%3A2222');
+  socket.destroy();
+});
+
+test('bytes sent right after the headers are forwarded first', async () => {
+  const { head, body, socket } = await rawRequest(port, 'CONNECT db1.lan:22 HTTP/1.1\r\n\r\nSSH-2.0-eager\r\n', { keepOpen: true });
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  const echoed = body || (await new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString()))));
+  assert.equal(echoed, 'SSH-2.0-eager\r\n');
+  socket.destroy();
+});
+
+test('a refusal by the server becomes 403 with the reason', async () => {
+  const { head, body } = await rawRequest(port, 'CONNECT denied.example:22 HTTP/1.1\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 403 Forbidden/);
+  assert.match(body, /no rule allows denied\.example/);
+  await assertStillServes();
+});
+
+test('an unreachable endpoint becomes 502 with the reason', async () => {
+  const dead = new ConnectProxy({ endpoint: parseEndpoint('ws://127.0.0.1:1/ssh') });
+  const address = await dead.listen(0);
+  const { head, body } = await rawRequest(address.port, 'CONNECT db1.lan:22 HTTP/1.1\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 502 Bad Gateway/);
+  assert.match(body, /connection refused by ws:\/\/127\.0\.0\.1:1\/ssh/);
+  await dead.close();
+});
+
+test('a malformed request line gets 400', async () => {
+  const { head } = await rawRequest(port, 'HELLO\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 400 /);
+  await assertStillServes();
+});
+
+test('CONNECT without a port gets 400 naming what is wrong', async () => {
+  const { head, body } = await rawRequest(port, 'CONNECT db1.lan HTTP/1.1\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 400 /);
+  assert.match(body, /host:port/);
+  await assertStillServes();
+});
+
+test('a bad host in CONNECT gets 400', async () => {
+  const { head } = await rawRequest(port, 'CONNECT bad%20host:22 HTTP/1.1\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 400 /);
+});
+
+test('a method other than CONNECT gets 405 with Allow: CONNECT', async () => {
+  const { head, body } = await rawRequest(port, 'GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 405 Method Not Allowed/);
+  assert.match(head, /\r\nAllow: CONNECT/i);
+  assert.match(body, /only tunnels CONNECT/);
+  await assertStillServes();
+});
+
+test('headers over 8 KiB get 431', async () => {
+  const big = 'X-Filler: ' + 'a'.repeat(9000) + '\r\n';
+  const { head } = await rawRequest(port, `CONNECT db1.lan:22 HTTP/1.1\r\n${big}\r\n`);
+  assert.match(head, /^HTTP\/1\.1 431 /);
+  await assertStillServes();
+});
+
+test('a client that never finishes its headers is cut at the timeout with 408, and others are served meanwhile', async () => {
+  const started = Date.now();
+  const slow = rawRequest(port, 'CONNECT db1.lan:22 HTTP/1.1\r\nX-Slow: 1\r\n');
+  await assertStillServes();
+  const { head } = await slow;
+  assert.match(head, /^HTTP\/1\.1 408 /);
+  assert.ok(Date.now() - started < 5000, 'cut close to the 500 ms header timeout');
+  await assertStillServes();
+});
+
+test('a text frame from an old server is reported, never written into the stream', async () => {
+  const texts: string[] = [];
+  const { head, body, socket } = await rawRequest(port, 'CONNECT old-server-error:22 HTTP/1.1\r\n\r\n', { keepOpen: true });
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  proxy.tracker.once('close', (t) => texts.push(t.reason));
+  let rest = body;
+  socket.on('data', (d) => (rest += d.toString()));
+  await new Promise((resolve) => socket.once('close', resolve));
+  assert.equal(rest, '', 'nothing of the text frame reached the SSH client');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(texts[0] ?? '', /peer said: ssh: connect ECONNREFUSED/);
+});
+
+test('tunnel events: open, then close with bytes and reason', async () => {
+  const events: string[] = [];
+  const onOpen = (t: { target: string }) => events.push(`open ${t.target}`);
+  const closed = new Promise<{ up: number; down: number; reason: string }>((resolve) => proxy.tracker.once('close', resolve));
+  proxy.tracker.on('open', onOpen);
+  const { socket } = await rawRequest(port, 'CONNECT events.lan:22 HTTP/1.1\r\n\r\n', { keepOpen: true });
+  socket.write('0123456789');
+  await new Promise((resolve) => socket.once('data', resolve));
+  socket.end();
+  const t = await closed;
+  proxy.tracker.off('open', onOpen);
+  assert.deepEqual(events, ['open events.lan']);
+  assert.equal(t.up, 10);
+  assert.equal(t.down, 10);
+  assert.equal(t.reason, 'stream ended');
+});
+
+test('closing the proxy ends open tunnels and frees the port', async () => {
+  const p = new ConnectProxy({ endpoint: parseEndpoint(`ws://127.0.0.1:${server.port}/ssh`), keepaliveMs: 0 });
+  const address = await p.listen(0);
+  const { socket } = await rawRequest(address.port, 'CONNECT a.lan:22 HTTP/1.1\r\n\r\n', { keepOpen: true });
+  const gone = new Promise((resolve) => socket.once('close', resolve));
+  await p.close();
+  await gone;
+  assert.equal(p.listening, false);
+  assert.ok(WebSocket.OPEN === 1);
+});

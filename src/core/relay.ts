@@ -13,6 +13,10 @@
  *   the stream after the bytes already written to it are flushed;
  * - text frames are control messages (an old server's error text): they are
  *   reported, never written into the SSH stream.
+ *
+ * A WebSocket has no half-close, so the first FIN ends the whole tunnel once
+ * the bytes before it are through; what the other side sends after that is
+ * dropped. SSH never half-closes: each side closes when the session is over.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -113,15 +117,6 @@ export class Relay extends EventEmitter<RelayEvents> {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       this.settle(`stream error: ${err.code ?? err.message}`);
     });
-    stream.on('close', () => {
-      this.streamClosed = true;
-      this.settle('stream closed');
-      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-        const why = Buffer.from(this.reason ?? 'closed').subarray(0, MAX_CLOSE_REASON).toString();
-        ws.close(this.reason === 'stream ended' ? 1000 : 1011, why);
-      }
-      this.finish();
-    });
 
     // WebSocket -> stream. A full write buffer pauses the WebSocket's socket
     // until the stream drains.
@@ -143,6 +138,18 @@ export class Relay extends EventEmitter<RelayEvents> {
         ws.pause();
         stream.once('drain', unpause);
       }
+    });
+    stream.on('close', () => {
+      this.streamClosed = true;
+      this.settle('stream closed');
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+        const why = Buffer.from(this.reason ?? 'closed').subarray(0, MAX_CLOSE_REASON).toString();
+        ws.close(this.reason === 'stream ended' ? 1000 : 1011, why);
+      }
+      // Nothing is left to deliver; a paused WebSocket would never read the
+      // peer's close frame and hang on until ws's 30 s close timeout.
+      if (wsPaused) unpause();
+      this.finish();
     });
     ws.on('error', (err) => {
       this.settle(`WebSocket error: ${err.message}`);

@@ -1,0 +1,134 @@
+/**
+ * The WsshApi (src/shared/ipc.ts) as the main process implements it, over the
+ * settings, the tunnel controller and the log. main.ts registers each method
+ * as an IPC handler; the renderer tests call the same object from Chromium, so
+ * the GUI is tested against the real thing, not a stand-in.
+ */
+import fs from 'node:fs/promises';
+import { TargetError, parseTarget } from '../core/target';
+import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
+import { testEndpoint, EndpointTestOptions } from './endpointTest';
+import type { LogBook } from './logBook';
+import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
+import type { Settings } from './settingsStore';
+import type { TunnelController } from './tunnelController';
+
+export type InvokeApi = Omit<WsshApi, 'on'>;
+
+export interface AppApiDeps {
+  settings: Settings;
+  controller: TunnelController;
+  log: LogBook;
+  clipboard: { writeText(text: string): void };
+  /** Asks where to save a file; undefined when the user cancels. */
+  chooseSavePath(defaultName: string): Promise<string | undefined>;
+  /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
+  applyStartAtLogin?(enabled: boolean): void;
+  testOptions?: EndpointTestOptions;
+}
+
+export function createAppApi(deps: AppApiDeps): InvokeApi {
+  const { settings, controller, log } = deps;
+  const logged = <T>(what: string, outcome: Outcome<T>): Outcome<T> => {
+    if (outcome.ok) log.add('info', what);
+    return outcome;
+  };
+  return {
+    getSettings: async () => settings.view(),
+    updateSettings: async (patch) => {
+      const outcome = settings.update(patch);
+      if (outcome.ok && patch.startAtLogin !== undefined) deps.applyStartAtLogin?.(patch.startAtLogin);
+      return outcome;
+    },
+    saveEndpoint: async (input) => {
+      const outcome = settings.saveEndpoint(input);
+      return outcome.ok ? logged(`endpoint "${outcome.value.name}" saved (${outcome.value.uri})`, outcome) : outcome;
+    },
+    duplicateEndpoint: async (id) => {
+      const outcome = settings.duplicateEndpoint(id);
+      return outcome.ok ? logged(`endpoint "${outcome.value.name}" added as a copy`, outcome) : outcome;
+    },
+    deleteEndpoint: async (id) => {
+      const name = settings.view().endpoints.find((e) => e.id === id)?.name;
+      return logged(`endpoint "${name}" deleted`, settings.deleteEndpoint(id));
+    },
+    restoreEndpoint: async (id) => {
+      const outcome = settings.restoreEndpoint(id);
+      return outcome.ok ? logged(`endpoint "${outcome.value.name}" restored`, outcome) : outcome;
+    },
+    selectEndpoint: async (id) => settings.selectEndpoint(id),
+    testEndpoint: async (request) => {
+      const resolved = settings.resolveInput(request.endpoint);
+      if (!resolved.ok) return { ok: false, reason: resolved.error, totalMs: 0 };
+      const result = await testEndpoint(resolved.value.endpoint, request.target, deps.testOptions);
+      log.add(
+        result.ok ? 'info' : 'warn',
+        result.ok
+          ? `test of ${resolved.value.endpoint.display} to ${request.target}: "${result.banner}" in ${result.totalMs} ms`
+          : `test of ${resolved.value.endpoint.display} to ${request.target} failed: ${result.reason}`,
+      );
+      return result;
+    },
+    getTunnelState: async () => controller.state(),
+    startTunnel: () => controller.start(),
+    stopTunnel: () => controller.stop(),
+    getConnections: async () => controller.connections(),
+    getLog: async () => log.lines(),
+    getPuttySettings: async () => puttyProxySettings(controller.state().listen),
+    exportPuttySession: async (request) => {
+      const sessionName = request.sessionName.trim();
+      if (sessionName === '') return { status: 'failed', reason: 'the session needs a name' };
+      let target;
+      try {
+        target = parseTarget(request.target.trim());
+      } catch (err) {
+        if (err instanceof TargetError) return { status: 'failed', reason: err.message };
+        throw err;
+      }
+      const file = await deps.chooseSavePath(regFileName(sessionName));
+      if (file === undefined) return { status: 'canceled' };
+      const text = puttySessionRegText({ sessionName, target, listen: settings.view().listen });
+      try {
+        await fs.writeFile(file, encodeRegFile(text));
+      } catch (err) {
+        return { status: 'failed', reason: `cannot write ${file}: ${(err as Error).message}` };
+      }
+      log.add('info', `PuTTY session "${sessionName}" exported to ${file}`);
+      return { status: 'saved', path: file };
+    },
+    copyText: async (text) => deps.clipboard.writeText(String(text)),
+  };
+}
+
+/**
+ * Keeps the tunnel in step with the settings (a new active endpoint, a new
+ * listen address) and forwards every event the renderer listens to.
+ * Returns the function that undoes the wiring.
+ */
+export function wireAppEvents(
+  deps: Pick<AppApiDeps, 'settings' | 'controller' | 'log'>,
+  send: <E extends EventName>(event: E, payload: EventPayloads[E]) => void,
+): () => void {
+  const { settings, controller, log } = deps;
+  const onSettings = (view: SettingsView) => {
+    controller.endpointChanged();
+    void controller.listenChanged();
+    send('settings:changed', view);
+  };
+  const onState = (state: EventPayloads['tunnel:state']) => send('tunnel:state', state);
+  const onRows = (rows: EventPayloads['connections:changed']) => send('connections:changed', rows);
+  const onLine = (line: EventPayloads['log:line']) => send('log:line', line);
+  const onProblem = (title: string, text: string) => send('notice', { level: 'error', title, text });
+  settings.on('changed', onSettings);
+  controller.on('state', onState);
+  controller.on('connections', onRows);
+  controller.on('problem', onProblem);
+  log.on('line', onLine);
+  return () => {
+    settings.off('changed', onSettings);
+    controller.off('state', onState);
+    controller.off('connections', onRows);
+    controller.off('problem', onProblem);
+    log.off('line', onLine);
+  };
+}

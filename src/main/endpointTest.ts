@@ -1,0 +1,91 @@
+/**
+ * The endpoint editor's "Test": open a tunnel through the endpoint to a host
+ * the user names and wait for the SSH server's identification line
+ * (`SSH-2.0-…`, RFC 4253 §4.2), timing the way there. Nothing is sent: the
+ * server speaks first in SSH, so the banner proves the whole path works.
+ */
+import WebSocket from 'ws';
+import type { Endpoint } from '../core/endpoint';
+import { DialOptions, TunnelError, dial } from '../core/dialer';
+import { TargetError, parseTarget } from '../core/target';
+import type { TestResult } from '../shared/ipc';
+
+export interface EndpointTestOptions extends Pick<DialOptions, 'ca'> {
+  /** How long the whole test may take, in ms. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** RFC 4253 limits the identification line to 255 bytes; lines before it are allowed. */
+const MAX_PRELUDE_BYTES = 8192;
+
+export async function testEndpoint(endpoint: Endpoint, targetText: string, options: EndpointTestOptions = {}): Promise<TestResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let target;
+  try {
+    if (targetText.trim() === '') throw new TargetError('name the SSH host to reach, e.g. db1.lan or db1.lan:2222');
+    target = parseTarget(targetText.trim());
+  } catch (err) {
+    if (err instanceof TargetError) return { ok: false, reason: err.message, totalMs: 0 };
+    throw err;
+  }
+  let ws: WebSocket;
+  try {
+    ws = await dial(endpoint, target, { ca: options.ca, handshakeTimeoutMs: timeoutMs });
+  } catch (err) {
+    const reason = err instanceof TunnelError ? err.message : (err as Error).message;
+    return { ok: false, reason, totalMs: elapsed() };
+  }
+  const connectMs = elapsed();
+  const remaining = Math.max(1, timeoutMs - connectMs);
+  return new Promise<TestResult>((resolve) => {
+    let received = Buffer.alloc(0);
+    const finish = (result: TestResult) => {
+      clearTimeout(timer);
+      ws.removeAllListeners('message');
+      ws.removeAllListeners('close');
+      ws.on('error', () => {});
+      ws.close(1000);
+      setTimeout(() => ws.terminate(), 1000).unref();
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () => finish({ ok: false, reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`, totalMs: elapsed() }),
+      remaining,
+    );
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        finish({ ok: false, reason: `the WSSH server said: ${data.toString('utf8').slice(0, 200)}`, totalMs: elapsed() });
+        return;
+      }
+      received = Buffer.concat([received, data]);
+      for (const line of completeLines(received)) {
+        if (line.startsWith('SSH-')) {
+          finish({ ok: true, banner: line, connectMs, totalMs: elapsed() });
+          return;
+        }
+      }
+      if (received.length > MAX_PRELUDE_BYTES) {
+        finish({ ok: false, reason: `${targetText.trim()} answered, but not with an SSH banner: "${printable(received.subarray(0, 60))}"`, totalMs: elapsed() });
+      }
+    });
+    ws.on('close', (code: number) => {
+      const got = received.length > 0 ? `; it sent "${printable(received.subarray(0, 60))}"` : '';
+      finish({ ok: false, reason: `the tunnel closed (WebSocket ${code}) before an SSH banner came${got}`, totalMs: elapsed() });
+    });
+    ws.on('error', (err: Error) => finish({ ok: false, reason: `the tunnel failed: ${err.message}`, totalMs: elapsed() }));
+    ws.resume();
+  });
+}
+
+function completeLines(buffer: Buffer): string[] {
+  const text = buffer.toString('latin1');
+  const end = text.lastIndexOf('\n');
+  if (end < 0) return [];
+  return text.slice(0, end).split('\n').map((l) => l.replace(/\r$/, ''));
+}
+
+function printable(bytes: Buffer): string {
+  return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+}

@@ -1,0 +1,86 @@
+/**
+ * The settings file: its shape, its JSON schema (given to electron-store, or
+ * to `conf` under Node, which validates with it on load and on every write),
+ * and the first-run defaults.
+ */
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+
+/** The version written by this build; older files are migrated (settingsMigrations.ts). */
+export const SETTINGS_VERSION = 2;
+
+export interface StoredEndpoint {
+  id: string;
+  name: string;
+  /** ws:// or wss:// URI without userinfo. */
+  uri: string;
+  user: string;
+  /** The secret, encrypted with the OS key store, base64; '' for none. */
+  secret: string;
+  keepaliveSec: number;
+}
+
+export interface StoredSettings {
+  version: number;
+  endpoints: StoredEndpoint[];
+  activeEndpointId: string | null;
+  listen: { host: string; port: number };
+  startTunnelAtLaunch: boolean;
+  startAtLogin: boolean;
+}
+
+/** The default endpoint id of a first run: the `wssh server` default on this machine. */
+export const DEFAULT_ENDPOINT_ID = 'local';
+
+/** What a first run (or a reset after a corrupt file) starts with. */
+export function defaultSettings(): StoredSettings {
+  return {
+    version: SETTINGS_VERSION,
+    endpoints: [
+      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: 'ws://localhost:4567/ssh', user: '', secret: '', keepaliveSec: 30 },
+    ],
+    activeEndpointId: DEFAULT_ENDPOINT_ID,
+    listen: { host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT },
+    startTunnelAtLaunch: false,
+    startAtLogin: false,
+  };
+}
+
+/** Largest keepalive interval accepted, in seconds (nginx's idle timeout is 60 s by default). */
+export const MAX_KEEPALIVE_SEC = 3600;
+
+/**
+ * Per-property schemas, as conf/electron-store take them (`schema` option):
+ * they wrap it in `{ type: 'object', properties: … }`.
+ */
+export const SETTINGS_SCHEMA = {
+  version: { type: 'integer', minimum: 1 },
+  endpoints: {
+    type: 'array',
+    maxItems: 200,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name', 'uri', 'user', 'secret', 'keepaliveSec'],
+      properties: {
+        id: { type: 'string', minLength: 1, maxLength: 64 },
+        name: { type: 'string', maxLength: 200 },
+        uri: { type: 'string', pattern: '^wss?://', maxLength: 2048 },
+        user: { type: 'string', maxLength: 256 },
+        secret: { type: 'string', maxLength: 8192 },
+        keepaliveSec: { type: 'integer', minimum: 0, maximum: MAX_KEEPALIVE_SEC },
+      },
+    },
+  },
+  activeEndpointId: { type: ['string', 'null'] },
+  listen: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'port'],
+    properties: {
+      host: { type: 'string', minLength: 1, maxLength: 255 },
+      port: { type: 'integer', minimum: 1, maximum: 65535 },
+    },
+  },
+  startTunnelAtLaunch: { type: 'boolean' },
+  startAtLogin: { type: 'boolean' },
+} as const;

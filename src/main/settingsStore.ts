@@ -1,0 +1,371 @@
+/**
+ * The user's settings: loading them safely (migrations, a corrupt file set
+ * aside and reported, never silently lost) and every change the tray and the
+ * endpoint editor make.
+ *
+ * The store itself is electron-store in the app and `conf` (the library under
+ * it) in tests: both get the same options from here through a factory, so the
+ * schema validation on load and on every write is the same.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Endpoint, EndpointError, parseEndpoint } from '../core/endpoint';
+import type { EndpointInput, EndpointView, Notice, Outcome, SettingsPatch, SettingsView } from '../shared/ipc';
+import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
+import { MAX_KEEPALIVE_SEC, SETTINGS_SCHEMA, SETTINGS_VERSION, StoredEndpoint, StoredSettings, defaultSettings } from './settingsSchema';
+import { MigrationError, migrateSettings } from './settingsMigrations';
+
+/** The part of conf / electron-store used here. */
+export interface SettingsBackend {
+  readonly path: string;
+  readonly store: StoredSettings;
+  set<K extends keyof StoredSettings>(key: K, value: StoredSettings[K]): void;
+}
+
+/** Options for the store, in conf's terms (electron-store calls `configName` `name`). */
+export interface BackendOptions {
+  cwd: string;
+  configName: string;
+  schema: typeof SETTINGS_SCHEMA;
+  defaults: StoredSettings;
+  clearInvalidConfig: false;
+  configFileMode: number;
+}
+
+export type BackendFactory = (options: BackendOptions) => SettingsBackend | Promise<SettingsBackend>;
+
+export const SETTINGS_FILE_NAME = 'settings';
+
+export interface OpenSettingsOptions {
+  /** The folder of the settings file (the app's userData folder). */
+  dir: string;
+  createBackend: BackendFactory;
+  cipher: SecretCipher;
+  /** For backup file names; tests pass a fixed clock. */
+  now?: () => Date;
+}
+
+export interface OpenedSettings {
+  settings: Settings;
+  /** What the user must be told: a file set aside, a migration's notes. */
+  notices: Notice[];
+}
+
+/** Loads the settings; whatever is wrong with the file, the app starts. */
+export async function openSettings(options: OpenSettingsOptions): Promise<OpenedSettings> {
+  const { dir, createBackend, cipher } = options;
+  const now = options.now ?? (() => new Date());
+  const file = path.join(dir, `${SETTINGS_FILE_NAME}.json`);
+  const notices: Notice[] = [];
+  const setAside = (reason: string) => {
+    const backup = path.join(dir, `${SETTINGS_FILE_NAME}.corrupt-${stamp(now())}.json`);
+    fs.renameSync(file, backup);
+    notices.push({
+      level: 'warn',
+      title: 'Settings could not be read',
+      text: `The settings file could not be used (${reason}). It was kept as ${backup}; the defaults are loaded.`,
+    });
+  };
+
+  fs.mkdirSync(dir, { recursive: true });
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text !== undefined) {
+    try {
+      const migrated = migrateSettings(JSON.parse(text), {
+        sealSecret: (secret) => {
+          try {
+            return sealSecret(cipher, secret);
+          } catch {
+            return undefined;
+          }
+        },
+      });
+      if (migrated.from !== SETTINGS_VERSION) {
+        // The old file stays beside the new one, so a downgrade loses nothing.
+        fs.copyFileSync(file, path.join(dir, `${SETTINGS_FILE_NAME}.v${migrated.from}.json`));
+        fs.writeFileSync(file, JSON.stringify(migrated.settings, null, '\t'), { mode: 0o600 });
+        for (const note of migrated.notes) notices.push({ level: 'warn', title: 'Settings updated', text: note });
+      }
+    } catch (err) {
+      if (err instanceof SyntaxError) setAside(`not valid JSON: ${err.message}`);
+      else if (err instanceof MigrationError) setAside(err.message);
+      else throw err;
+    }
+  }
+
+  const backendOptions: BackendOptions = {
+    cwd: dir,
+    configName: SETTINGS_FILE_NAME,
+    schema: SETTINGS_SCHEMA,
+    defaults: defaultSettings(),
+    clearInvalidConfig: false,
+    configFileMode: 0o600,
+  };
+  let backend: SettingsBackend;
+  try {
+    backend = await createBackend(backendOptions);
+  } catch (err) {
+    if (!fs.existsSync(file)) throw err;
+    setAside(`it does not match the settings schema: ${(err as Error).message}`);
+    backend = await createBackend(backendOptions);
+  }
+  const settings = new Settings(backend, cipher);
+  settings.repair();
+  return { settings, notices };
+}
+
+/** The active endpoint, ready for the proxy. */
+export interface ResolvedEndpoint {
+  id: string;
+  name: string;
+  endpoint: Endpoint;
+  keepaliveMs: number;
+}
+
+interface SettingsEvents {
+  changed: [view: SettingsView];
+}
+
+/** How long a deleted endpoint can be restored ("Undo"). */
+const RESTORE_WINDOW_MS = 5 * 60_000;
+
+export class Settings extends EventEmitter<SettingsEvents> {
+  private readonly deleted = new Map<string, { endpoint: StoredEndpoint; index: number; wasActive: boolean; at: number }>();
+
+  constructor(
+    private readonly backend: SettingsBackend,
+    private readonly cipher: SecretCipher,
+  ) {
+    super();
+  }
+
+  get path(): string {
+    return this.backend.path;
+  }
+
+  /** The stored settings, secrets still sealed. */
+  stored(): StoredSettings {
+    return structuredClone(this.backend.store);
+  }
+
+  view(): SettingsView {
+    const s = this.backend.store;
+    return {
+      endpoints: s.endpoints.map(toView),
+      activeEndpointId: s.activeEndpointId,
+      listen: { ...s.listen },
+      startTunnelAtLaunch: s.startTunnelAtLaunch,
+      startAtLogin: s.startAtLogin,
+    };
+  }
+
+  /** Points a dangling active id at the first endpoint (a hand-edited file). */
+  repair(): void {
+    const s = this.backend.store;
+    if (!s.endpoints.some((e) => e.id === s.activeEndpointId)) {
+      this.backend.set('activeEndpointId', s.endpoints[0]?.id ?? null);
+    }
+  }
+
+  saveEndpoint(input: EndpointInput): Outcome<EndpointView> {
+    const endpoints = this.stored().endpoints;
+    const index = input.id === undefined ? -1 : endpoints.findIndex((e) => e.id === input.id);
+    if (input.id !== undefined && index < 0) return fail('that endpoint no longer exists');
+    const old = index >= 0 ? endpoints[index] : undefined;
+    const checked = checkEndpointInput(input);
+    if (!checked.ok) return checked;
+    const { uri, user, secretFromUri } = checked.value;
+
+    let sealed = old?.secret ?? '';
+    const secret = secretFromUri ?? input.secret;
+    if (secret !== undefined) {
+      if (secret === '') sealed = '';
+      else {
+        try {
+          sealed = sealSecret(this.cipher, secret);
+        } catch (err) {
+          if (err instanceof SecretError) return fail(err.message);
+          throw err;
+        }
+      }
+    }
+    if (user === '') sealed = '';
+    const saved: StoredEndpoint = {
+      id: old?.id ?? randomUUID(),
+      name: input.name.trim(),
+      uri,
+      user,
+      secret: sealed,
+      keepaliveSec: input.keepaliveSec,
+    };
+    if (index >= 0) endpoints[index] = saved;
+    else endpoints.push(saved);
+    this.backend.set('endpoints', endpoints);
+    if (this.backend.store.activeEndpointId === null) this.backend.set('activeEndpointId', saved.id);
+    this.changed();
+    return { ok: true, value: toView(saved) };
+  }
+
+  duplicateEndpoint(id: string): Outcome<EndpointView> {
+    const endpoints = this.stored().endpoints;
+    const index = endpoints.findIndex((e) => e.id === id);
+    if (index < 0) return fail('that endpoint no longer exists');
+    const names = new Set(endpoints.map((e) => e.name));
+    let name = `${endpoints[index].name} (copy)`;
+    for (let n = 2; names.has(name); n++) name = `${endpoints[index].name} (copy ${n})`;
+    const copy = { ...endpoints[index], id: randomUUID(), name };
+    endpoints.splice(index + 1, 0, copy);
+    this.backend.set('endpoints', endpoints);
+    this.changed();
+    return { ok: true, value: toView(copy) };
+  }
+
+  deleteEndpoint(id: string, now = Date.now()): Outcome<null> {
+    const endpoints = this.stored().endpoints;
+    const index = endpoints.findIndex((e) => e.id === id);
+    if (index < 0) return fail('that endpoint no longer exists');
+    const [removed] = endpoints.splice(index, 1);
+    const wasActive = this.backend.store.activeEndpointId === id;
+    this.backend.set('endpoints', endpoints);
+    if (wasActive) this.backend.set('activeEndpointId', endpoints[0]?.id ?? null);
+    for (const [key, entry] of this.deleted) if (now - entry.at > RESTORE_WINDOW_MS) this.deleted.delete(key);
+    this.deleted.set(id, { endpoint: removed, index, wasActive, at: now });
+    this.changed();
+    return { ok: true, value: null };
+  }
+
+  /** Undoes a delete (within a few minutes, in this run of the app). */
+  restoreEndpoint(id: string, now = Date.now()): Outcome<EndpointView> {
+    const entry = this.deleted.get(id);
+    if (!entry || now - entry.at > RESTORE_WINDOW_MS) return fail('that endpoint can no longer be restored');
+    this.deleted.delete(id);
+    const endpoints = this.stored().endpoints;
+    endpoints.splice(Math.min(entry.index, endpoints.length), 0, entry.endpoint);
+    this.backend.set('endpoints', endpoints);
+    if (entry.wasActive || this.backend.store.activeEndpointId === null) this.backend.set('activeEndpointId', id);
+    this.changed();
+    return { ok: true, value: toView(entry.endpoint) };
+  }
+
+  selectEndpoint(id: string): Outcome<null> {
+    if (!this.backend.store.endpoints.some((e) => e.id === id)) return fail('that endpoint no longer exists');
+    this.backend.set('activeEndpointId', id);
+    this.changed();
+    return { ok: true, value: null };
+  }
+
+  update(patch: SettingsPatch): Outcome<SettingsView> {
+    if (patch.listen !== undefined) {
+      const { host, port } = patch.listen;
+      if (typeof host !== 'string' || host.trim() === '') return fail('the listen address needs a host, e.g. 127.0.0.1');
+      if (!Number.isInteger(port) || port < 1 || port > 65535) return fail('the listen port must be a number from 1 to 65535');
+      this.backend.set('listen', { host: host.trim(), port });
+    }
+    if (patch.startTunnelAtLaunch !== undefined) this.backend.set('startTunnelAtLaunch', !!patch.startTunnelAtLaunch);
+    if (patch.startAtLogin !== undefined) this.backend.set('startAtLogin', !!patch.startAtLogin);
+    this.changed();
+    return { ok: true, value: this.view() };
+  }
+
+  /** The active endpoint with its secret decrypted, for the proxy. */
+  activeEndpoint(): Outcome<ResolvedEndpoint> {
+    const s = this.backend.store;
+    const stored = s.endpoints.find((e) => e.id === s.activeEndpointId);
+    if (!stored) return fail('no endpoint is selected: add one in "Edit endpoints…"');
+    return this.resolve(stored);
+  }
+
+  /**
+   * An endpoint as edited but maybe not saved (the editor's "Test"): a secret
+   * left undefined means the one stored for that id.
+   */
+  resolveInput(input: EndpointInput): Outcome<ResolvedEndpoint> {
+    const checked = checkEndpointInput(input);
+    if (!checked.ok) return checked;
+    const stored = this.backend.store.endpoints.find((e) => e.id === input.id);
+    const typed = checked.value.secretFromUri ?? input.secret;
+    const { uri, user } = checked.value;
+    return this.resolve(
+      { id: input.id ?? '', name: input.name.trim(), uri, user, secret: typed === undefined ? stored?.secret ?? '' : '', keepaliveSec: input.keepaliveSec },
+      typed,
+    );
+  }
+
+  /** `plainSecret` overrides the sealed one (a secret typed in the editor, not saved yet). */
+  private resolve(stored: StoredEndpoint, plainSecret?: string): Outcome<ResolvedEndpoint> {
+    let secret = plainSecret ?? '';
+    if (plainSecret === undefined && stored.user !== '' && stored.secret !== '') {
+      try {
+        secret = openSecret(this.cipher, stored.secret);
+      } catch (err) {
+        if (err instanceof SecretError) return fail(`${stored.name}: ${err.message}`);
+        throw err;
+      }
+    }
+    if (stored.user === '') secret = '';
+    try {
+      const endpoint = endpointWithCredentials(stored.uri, stored.user, secret);
+      return { ok: true, value: { id: stored.id, name: stored.name, endpoint, keepaliveMs: stored.keepaliveSec * 1000 } };
+    } catch (err) {
+      if (err instanceof EndpointError) return fail(`${stored.name}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private changed(): void {
+    this.emit('changed', this.view());
+  }
+}
+
+/** Validates what the editor sent; userinfo typed into the URI moves to user/secret. */
+function checkEndpointInput(input: EndpointInput): Outcome<{ uri: string; user: string; secretFromUri?: string }> {
+  if (typeof input.name !== 'string' || input.name.trim() === '') return fail('the endpoint needs a name');
+  if (input.name.trim().length > 200) return fail('the name is longer than 200 characters');
+  if (!Number.isInteger(input.keepaliveSec) || input.keepaliveSec < 0 || input.keepaliveSec > MAX_KEEPALIVE_SEC) {
+    return fail(`keepalive must be a whole number of seconds from 0 (off) to ${MAX_KEEPALIVE_SEC}`);
+  }
+  let parsed: Endpoint;
+  try {
+    parsed = parseEndpoint(String(input.uri));
+  } catch (err) {
+    if (err instanceof EndpointError) return fail(err.message);
+    throw err;
+  }
+  let user = (input.user ?? '').trim();
+  let secretFromUri: string | undefined;
+  if (parsed.credentials) {
+    if (user !== '' && user !== parsed.credentials.user) return fail('give the user either in the URI or in the User field, not both');
+    user = parsed.credentials.user;
+    if (parsed.credentials.secret !== '') secretFromUri = parsed.credentials.secret;
+  }
+  if (/[:\r\n]/.test(user)) return fail('the user name must not contain ":" or line breaks');
+  return { ok: true, value: { uri: parsed.url, user, secretFromUri } };
+}
+
+/** The core endpoint for a stored URI plus credentials; its `display` hides the secret. */
+export function endpointWithCredentials(uri: string, user: string, secret: string): Endpoint {
+  if (user === '') return parseEndpoint(uri);
+  const url = new URL(uri);
+  url.username = encodeURIComponent(user);
+  url.password = encodeURIComponent(secret);
+  return parseEndpoint(url.toString());
+}
+
+function toView(e: StoredEndpoint): EndpointView {
+  return { id: e.id, name: e.name, uri: e.uri, user: e.user, hasSecret: e.secret !== '', keepaliveSec: e.keepaliveSec };
+}
+
+function fail(error: string): { ok: false; error: string } {
+  return { ok: false, error };
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

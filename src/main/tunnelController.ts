@@ -1,0 +1,240 @@
+/**
+ * Starts and stops the core's CONNECT proxy for the tray app, and turns what
+ * happens into the state the tray icon, the tooltip and the window show:
+ * stopped, listening, active (carrying traffic) or error, with the reason.
+ */
+import { EventEmitter } from 'node:events';
+import { ConnectProxy } from '../core/connectProxy';
+import type { DialOptions } from '../core/dialer';
+import { TunnelTracker, TunnelInfo } from '../core/tunnels';
+import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
+import type { ResolvedEndpoint } from './settingsStore';
+
+export interface TunnelControllerOptions {
+  /** The endpoint to use, read at each start and on `endpointChanged()`. */
+  resolveEndpoint(): Outcome<ResolvedEndpoint>;
+  /** The listen address, read at each start. */
+  listenAddress(): ListenAddress;
+  /** Receives the log lines (never with a secret). */
+  log(level: LogLevel, text: string): void;
+  /** How long open tunnels may finish when the tunnel is stopped, in ms. @default 2000 */
+  drainMs?: number;
+  /** How often the connections' byte counters are reported, in ms. @default 1000 */
+  bytesIntervalMs?: number;
+  /** TLS trust and timeouts for the dials. */
+  dial?: Pick<DialOptions, 'ca' | 'handshakeTimeoutMs'>;
+}
+
+interface ControllerEvents {
+  state: [state: TunnelState];
+  connections: [rows: ConnectionRow[]];
+  /** An error the user must see now (a notification): a new reason, not a repeat. */
+  problem: [title: string, text: string];
+}
+
+export class TunnelController extends EventEmitter<ControllerEvents> {
+  private proxy: ConnectProxy | undefined;
+  private errorReason: string | undefined;
+  private active: ResolvedEndpoint | undefined;
+  private listen: ListenAddress;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: TunnelControllerOptions) {
+    super();
+    this.listen = options.listenAddress();
+    const resolved = options.resolveEndpoint();
+    if (resolved.ok) this.active = resolved.value;
+  }
+
+  get running(): boolean {
+    return this.proxy !== undefined;
+  }
+
+  state(): TunnelState {
+    const open = this.proxy?.tracker.size ?? 0;
+    const status = this.errorReason !== undefined ? 'error' : !this.proxy ? 'stopped' : open > 0 ? 'active' : 'listening';
+    return {
+      status,
+      running: this.proxy !== undefined,
+      reason: this.errorReason,
+      listen: this.proxy?.address() ? { host: this.listen.host, port: this.proxy.address()!.port } : { ...this.listen },
+      endpointName: this.active?.name ?? null,
+      endpointDisplay: this.active?.endpoint.display ?? null,
+      openTunnels: open,
+    };
+  }
+
+  connections(): ConnectionRow[] {
+    return (this.proxy?.tracker.list() ?? []).map(toRow);
+  }
+
+  start(): Promise<TunnelState> {
+    return this.serial(() => this.doStart());
+  }
+
+  /** Stops listening; open tunnels get `drainMs` to finish, then are closed. */
+  stop(drainMs = this.options.drainMs ?? 2000): Promise<TunnelState> {
+    return this.serial(() => this.doStop(drainMs));
+  }
+
+  toggle(): Promise<TunnelState> {
+    return this.running ? this.stop() : this.start();
+  }
+
+  /** The active endpoint (or its settings) changed: new tunnels use it, open ones go on. */
+  endpointChanged(): void {
+    const resolved = this.options.resolveEndpoint();
+    if (!resolved.ok) {
+      this.active = undefined;
+      if (this.proxy) this.fail('No usable endpoint', resolved.error);
+      else this.emitState();
+      return;
+    }
+    const before = this.active?.endpoint.display;
+    this.active = resolved.value;
+    if (this.proxy) {
+      this.proxy.setEndpoint(resolved.value.endpoint);
+      if (before !== resolved.value.endpoint.display) this.options.log('info', `endpoint switched to ${resolved.value.name} (${resolved.value.endpoint.display})`);
+    }
+    this.emitState();
+  }
+
+  /** The listen address changed: a running proxy is restarted on it. */
+  async listenChanged(): Promise<TunnelState> {
+    const next = this.options.listenAddress();
+    if (next.host === this.listen.host && next.port === this.listen.port) return this.state();
+    if (!this.running) {
+      this.listen = next;
+      this.emitState();
+      return this.state();
+    }
+    await this.stop();
+    return this.start();
+  }
+
+  private async doStart(): Promise<TunnelState> {
+    if (this.proxy) return this.state();
+    this.errorReason = undefined;
+    this.listen = this.options.listenAddress();
+    const resolved = this.options.resolveEndpoint();
+    if (!resolved.ok) {
+      this.active = undefined;
+      this.fail('Cannot start the tunnel', resolved.error);
+      return this.state();
+    }
+    this.active = resolved.value;
+    const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs ?? 1000 });
+    const proxy = new ConnectProxy({
+      endpoint: resolved.value.endpoint,
+      keepaliveMs: resolved.value.keepaliveMs,
+      tracker,
+      ...this.options.dial,
+    });
+    this.watch(proxy);
+    const { host, port } = this.listen;
+    try {
+      await proxy.listen(port, host);
+    } catch (err) {
+      await proxy.close().catch(() => {});
+      this.fail('Cannot start the tunnel', listenFailure(err as NodeJS.ErrnoException, host, port));
+      return this.state();
+    }
+    this.proxy = proxy;
+    // Only after listen(): a failed listen is reported once, by its reason above.
+    proxy.on('error', (err) => this.fail('Proxy error', err.message));
+    this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
+    this.emitState();
+    return this.state();
+  }
+
+  private async doStop(drainMs: number): Promise<TunnelState> {
+    const proxy = this.proxy;
+    this.errorReason = undefined;
+    if (!proxy) {
+      this.emitState();
+      return this.state();
+    }
+    this.proxy = undefined;
+    await proxy.close(drainMs);
+    this.options.log('info', 'stopped');
+    this.emitState();
+    this.emit('connections', []);
+    return this.state();
+  }
+
+  private watch(proxy: ConnectProxy): void {
+    const { tracker } = proxy;
+    const rows = () => this.emit('connections', tracker.list().map(toRow));
+    tracker.on('open', (t) => {
+      this.options.log('info', `tunnel ${t.id} open: ${t.target} via ${t.via} (client ${t.client})`);
+      // A tunnel that opens proves the endpoint works again.
+      if (this.errorReason !== undefined && this.proxy === proxy) this.errorReason = undefined;
+      rows();
+      this.emitState();
+    });
+    tracker.on('bytes', rows);
+    tracker.on('close', (t) => {
+      this.options.log(
+        'info',
+        `tunnel ${t.id} closed: ${t.target}, up ${t.up} B, down ${t.down} B, ${(t.durationMs / 1000).toFixed(1)} s (${t.reason})`,
+      );
+      rows();
+      this.emitState();
+    });
+    tracker.on('refused', (r) => {
+      const what = `${r.target || 'request'} from ${r.client}: ${r.status} ${r.reason}`;
+      // 502/504 are the endpoint or the target being unreachable (or TLS);
+      // 403 for missing credentials is the endpoint's setup. Both need the
+      // user; a malformed request or a denied host is the SSH client's business.
+      const serious = r.status >= 500 || /requires authentication/.test(r.reason);
+      if (serious && r.reason !== 'the client went away' && this.proxy === proxy) {
+        this.options.log('error', `tunnel refused: ${what}`);
+        this.fail('Tunnel failed', `${r.target}: ${r.reason}`);
+      } else {
+        this.options.log('warn', `tunnel refused: ${what}`);
+      }
+    });
+  }
+
+  private fail(title: string, reason: string): void {
+    const repeated = this.errorReason === reason;
+    this.errorReason = reason;
+    if (!repeated) {
+      this.options.log('error', `${title}: ${reason}`);
+      this.emit('problem', title, reason);
+    }
+    this.emitState();
+  }
+
+  private emitState(): void {
+    this.emit('state', this.state());
+  }
+
+  /** Start/stop calls run one after the other, never interleaved. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(work, work);
+    this.busy = next.catch(() => {});
+    return next;
+  }
+}
+
+function toRow(t: TunnelInfo): ConnectionRow {
+  return { id: t.id, target: t.target, via: t.via, client: t.client, openedAt: t.openedAt, up: t.up, down: t.down };
+}
+
+/** A listen error in words: the common ones say what to do. */
+export function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use by another program (another WSSH or proxy?): stop it or change the listen port`;
+    case 'EACCES':
+      return `not allowed to listen on ${host}:${port}: choose a port above 1024 or another address`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this computer: listen on 127.0.0.1`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the listen host "${host}" cannot be resolved`;
+    default:
+      return `cannot listen on ${host}:${port}: ${err.message}`;
+  }
+}

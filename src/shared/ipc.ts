@@ -1,0 +1,200 @@
+/**
+ * The one contract between the main process, the preload script and the
+ * renderer: IPC channel names, their payloads, and the `WsshApi` that the
+ * preload exposes as `window.wssh`.
+ *
+ * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
+ */
+
+/** A saved endpoint as the renderer sees it: the secret never leaves the main process. */
+export interface EndpointView {
+  id: string;
+  name: string;
+  /** `ws://` or `wss://` URI without userinfo. */
+  uri: string;
+  /** Basic-auth user name; empty when the endpoint has no credentials. */
+  user: string;
+  /** Whether a secret is stored (encrypted) for this endpoint. */
+  hasSecret: boolean;
+  /** WebSocket ping interval in seconds; 0 turns pings off. */
+  keepaliveSec: number;
+}
+
+/** What the editor sends to save an endpoint (new when `id` is absent). */
+export interface EndpointInput {
+  id?: string;
+  name: string;
+  uri: string;
+  user: string;
+  /**
+   * The secret to store: `undefined` keeps the stored one, `''` removes it,
+   * anything else replaces it.
+   */
+  secret?: string;
+  keepaliveSec: number;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** The user's settings, without secrets. */
+export interface SettingsView {
+  endpoints: EndpointView[];
+  activeEndpointId: string | null;
+  listen: ListenAddress;
+  /** Start the tunnel when the app starts. */
+  startTunnelAtLaunch: boolean;
+  /** Start the app when the user logs in (Windows login item). */
+  startAtLogin: boolean;
+}
+
+/** The settings a user changes outside the endpoint editor. */
+export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin'>>;
+
+/**
+ * stopped: not listening; listening: waiting for PuTTY; active: carrying
+ * traffic (at least one open tunnel); error: something the user must see
+ * (`reason`), the proxy may or may not still listen (`running`).
+ */
+export type TunnelStatus = 'stopped' | 'listening' | 'active' | 'error';
+
+export interface TunnelState {
+  status: TunnelStatus;
+  /** Whether the local proxy is listening (also in the error state after a failed tunnel). */
+  running: boolean;
+  /** Why the state is `error`, in words a user can act on. */
+  reason?: string;
+  /** The address the proxy listens on, or would listen on when started. */
+  listen: ListenAddress;
+  /** The active endpoint's name and display URI (never with the secret). */
+  endpointName: string | null;
+  endpointDisplay: string | null;
+  openTunnels: number;
+}
+
+/** One open tunnel, a row of the connections table. */
+export interface ConnectionRow {
+  id: number;
+  target: string;
+  /** The endpoint's display URI. */
+  via: string;
+  client: string;
+  openedAt: number;
+  up: number;
+  down: number;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  seq: number;
+  at: number;
+  level: LogLevel;
+  text: string;
+}
+
+/** What "Test" found: an SSH banner and how long it took, or why it failed. */
+export type TestResult =
+  | { ok: true; banner: string; connectMs: number; totalMs: number }
+  | { ok: false; reason: string; totalMs: number };
+
+export interface TestRequest {
+  /** The endpoint as currently edited (it may not be saved yet). */
+  endpoint: EndpointInput;
+  /** `host` or `host:port` to reach through the endpoint (port 22 by default). */
+  target: string;
+}
+
+/** The PuTTY settings that point at this app. */
+export interface PuttySettings {
+  proxyType: 'HTTP';
+  proxyHost: string;
+  proxyPort: number;
+  /** The same as text, for the clipboard. */
+  text: string;
+}
+
+export interface PuttyExportRequest {
+  sessionName: string;
+  /** `host` or `host:port`; port 22 by default. */
+  target: string;
+}
+
+export type PuttyExportResult = { status: 'saved'; path: string } | { status: 'canceled' } | { status: 'failed'; reason: string };
+
+/** Something the user must be told that is not a reply to what they just did. */
+export interface Notice {
+  level: LogLevel;
+  title: string;
+  text: string;
+}
+
+/** The result of an action that can be refused with a message. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Request/response channels (ipcRenderer.invoke / ipcMain.handle). */
+export const Invoke = {
+  getSettings: 'settings:get',
+  updateSettings: 'settings:update',
+  saveEndpoint: 'endpoints:save',
+  duplicateEndpoint: 'endpoints:duplicate',
+  deleteEndpoint: 'endpoints:delete',
+  restoreEndpoint: 'endpoints:restore',
+  selectEndpoint: 'endpoints:select',
+  testEndpoint: 'endpoints:test',
+  getTunnelState: 'tunnel:get-state',
+  startTunnel: 'tunnel:start',
+  stopTunnel: 'tunnel:stop',
+  getConnections: 'connections:get',
+  getLog: 'log:get',
+  getPuttySettings: 'putty:settings',
+  exportPuttySession: 'putty:export',
+  copyText: 'clipboard:write',
+} as const;
+
+/** Events from main to the renderer (webContents.send / ipcRenderer.on). */
+export const Events = {
+  settingsChanged: 'settings:changed',
+  tunnelState: 'tunnel:state',
+  connections: 'connections:changed',
+  log: 'log:line',
+  notice: 'notice',
+} as const;
+
+export interface EventPayloads {
+  [Events.settingsChanged]: SettingsView;
+  [Events.tunnelState]: TunnelState;
+  [Events.connections]: ConnectionRow[];
+  [Events.log]: LogLine;
+  [Events.notice]: Notice;
+}
+
+export type EventName = keyof EventPayloads;
+
+/** The API the preload script exposes to the renderer as `window.wssh`. */
+export interface WsshApi {
+  getSettings(): Promise<SettingsView>;
+  updateSettings(patch: SettingsPatch): Promise<Outcome<SettingsView>>;
+  saveEndpoint(input: EndpointInput): Promise<Outcome<EndpointView>>;
+  duplicateEndpoint(id: string): Promise<Outcome<EndpointView>>;
+  /** Deletes an endpoint; `restoreEndpoint` with the same id undoes it for a while. */
+  deleteEndpoint(id: string): Promise<Outcome<null>>;
+  restoreEndpoint(id: string): Promise<Outcome<EndpointView>>;
+  selectEndpoint(id: string): Promise<Outcome<null>>;
+  testEndpoint(request: TestRequest): Promise<TestResult>;
+  getTunnelState(): Promise<TunnelState>;
+  startTunnel(): Promise<TunnelState>;
+  stopTunnel(): Promise<TunnelState>;
+  getConnections(): Promise<ConnectionRow[]>;
+  getLog(): Promise<LogLine[]>;
+  getPuttySettings(): Promise<PuttySettings>;
+  exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
+  copyText(text: string): Promise<void>;
+  /** Subscribes to a main-process event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+}
+
+/** The invoke channel of each WsshApi method (everything but `on`). */
+export type InvokeMethod = keyof typeof Invoke;

@@ -1,0 +1,145 @@
+// nginx in front of the WSSH server, as in production: TLS with a throwaway
+// CA that the client trusts through --ca (verification is never turned off),
+// the client address passed in X-Forwarded-For, and WebSocket pings that keep
+// an idle tunnel alive past nginx's proxy_read_timeout.
+
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { WebSocket } from 'ws';
+import { requirePrograms } from '../fixtures/programs';
+import { startSshd } from '../fixtures/sshd';
+import { runSsh, sshArgs } from '../fixtures/ssh';
+import { makeCertificates } from '../fixtures/tls';
+import { startNginx } from '../fixtures/nginx';
+import { startEcho } from '../fixtures/byteStreams';
+import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { tempDir } from '../fixtures/tmp';
+import { connectThroughProxy, endedWithin, roundTrip, waitFor } from '../fixtures/tunnel';
+
+/** nginx's proxy_read_timeout in this test: an idle WebSocket dies after this long without pings. */
+const READ_TIMEOUT_S = 3;
+
+test('through nginx with TLS', async (t) => {
+  const programs = requirePrograms(t, 'sshd', 'ssh', 'nginx', 'openssl');
+  if (!programs) return;
+  const dir = tempDir(t, 'wssh-e2e-nginx-');
+  const certs = await makeCertificates(dir);
+
+  const sshd = await startSshd();
+  t.after(() => sshd.stop());
+  const echo = await startEcho();
+  t.after(() => echo.close());
+
+  const hostsFile = writeHosts(
+    dir,
+    [`localhost: "127.0.0.1:${sshd.port}"`, `"127.0.0.1:${echo.port}": true`, ''].join('\n'),
+  );
+  const server = await startWsshServer(hostsFile, ['--keepalive', '1']);
+  t.after(() => server.stop());
+  const nginx = await startNginx({
+    upstreamPort: server.port,
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+    readTimeoutSeconds: READ_TIMEOUT_S,
+    // nginx reaches the server from 127.0.0.2, the SSH client comes from
+    // 127.0.0.1: a log line with client=127.0.0.1 can only come from
+    // X-Forwarded-For, not from the TCP peer address.
+    extra: 'proxy_bind 127.0.0.2;',
+  });
+  t.after(() => nginx.stop());
+  const logs = () => `--- wssh server:\n${server.output()}\n--- nginx:\n${nginx.log()}`;
+  const client = (extra: string) => `${process.execPath} ${WSSH_CLI} client ${nginx.url}/%h ${extra}`;
+
+  await t.test('ssh with ProxyCommand=wssh client wss://… --ca runs a command', async () => {
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: client(`--ca ${certs.caCert}`) }), 'echo ok']);
+    assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
+    assert.equal(r.stdout.toString(), 'ok\n');
+    // The access log shows the upgrade went through nginx.
+    assert.match(nginx.accessLog(), /"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
+  });
+
+  await t.test('the server logs the client address from X-Forwarded-For', async () => {
+    const closed = await waitFor('the tunnel close line', () => /tunnel \d+ closed client=(\S+) target=localhost .*/.exec(server.output()), 10_000, logs);
+    assert.equal(closed[1], '127.0.0.1', closed[0]);
+    // A client cannot forge its address: nginx appends the one it saw, and the server takes the last.
+    const ws = new WebSocket(`${nginx.url}/127.0.0.1%3A${echo.port}`, {
+      ca: fs.readFileSync(certs.caCert),
+      headers: { 'X-Forwarded-For': '203.0.113.9' },
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const echoed = new Promise<Buffer>((resolve) => ws.once('message', (data) => resolve(data as Buffer)));
+    ws.send(Buffer.from('ping through nginx'));
+    assert.equal((await echoed).toString(), 'ping through nginx');
+    ws.close();
+    const forged = await waitFor('the forged tunnel close line', () =>
+      new RegExp(`tunnel \\d+ closed client=(\\S+) target=127\\.0\\.0\\.1:${echo.port} `).exec(server.output()),
+    );
+    assert.equal(forged[1], '127.0.0.1', forged[0]);
+  });
+
+  await t.test('without --ca the client fails: the certificate issuer is unknown', async () => {
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: client('') }), 'echo ok']);
+    assert.equal(r.code, 255);
+    assert.equal(r.stdout.length, 0);
+    assert.match(
+      r.stderr,
+      new RegExp(`^wssh: TLS: the certificate of wss://localhost:${nginx.port}/ssh is from an unknown issuer \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\\); trust its CA$`, 'm'),
+    );
+  });
+
+  await t.test('keepalive: an idle tunnel outlives proxy_read_timeout; without pings nginx closes it', async (st) => {
+    // With pings: the server above (--keepalive 1) and a proxy with --keepalive 1.
+    const proxy = await startWsshConnect(nginx.url, ['--ca', certs.caCert, '--keepalive', '1']);
+    st.after(() => proxy.stop());
+    // Without: a second server and proxy with --keepalive 0, behind a second nginx with the same timeout.
+    const quietServer = await startWsshServer(hostsFile, ['--keepalive', '0']);
+    st.after(() => quietServer.stop());
+    const quietNginx = await startNginx({
+      upstreamPort: quietServer.port,
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+      readTimeoutSeconds: READ_TIMEOUT_S,
+    });
+    st.after(() => quietNginx.stop());
+    const quietProxy = await startWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0']);
+    st.after(() => quietProxy.stop());
+
+    const target = `127.0.0.1:${echo.port}`;
+    const [alive, quiet] = await Promise.all([
+      connectThroughProxy(proxy.port, target),
+      connectThroughProxy(quietProxy.port, target),
+    ]);
+    st.after(() => {
+      alive.socket.destroy();
+      quiet.socket.destroy();
+    });
+    assert.equal(alive.statusLine, 'HTTP/1.1 200 Connection established');
+    assert.equal(quiet.statusLine, 'HTTP/1.1 200 Connection established');
+    const hello = crypto.randomBytes(1000);
+    assert.deepEqual(await roundTrip(alive.socket, hello), hello);
+    assert.deepEqual(await roundTrip(quiet.socket, hello), hello);
+
+    // Both idle now. Over 8 s the one without pings is cut by nginx after ~3 s.
+    const idleStart = Date.now();
+    const quietEnded = endedWithin(quiet.socket, 8_000).then((ended) => ({ ended, afterMs: Date.now() - idleStart }));
+    await new Promise((r) => setTimeout(r, 8_000));
+    const q = await quietEnded;
+    assert.ok(q.ended, 'without keepalive, nginx should close the idle tunnel');
+    assert.ok(
+      q.afterMs >= (READ_TIMEOUT_S - 0.5) * 1000 && q.afterMs < (READ_TIMEOUT_S + 3) * 1000,
+      `closed after ${q.afterMs} ms; expected about ${READ_TIMEOUT_S} s`,
+    );
+    st.diagnostic(`without pings the idle tunnel was closed after ${(q.afterMs / 1000).toFixed(1)} s (proxy_read_timeout ${READ_TIMEOUT_S}s)`);
+
+    // With pings, after 8 s idle the same tunnel still carries bytes both ways.
+    assert.ok(!alive.socket.readableEnded && !alive.socket.destroyed, 'the keepalive tunnel is still open');
+    const later = crypto.randomBytes(100_000);
+    assert.deepEqual(await roundTrip(alive.socket, later), later);
+    st.diagnostic(`with pings every 1 s the tunnel carried a round trip after ${((Date.now() - idleStart) / 1000).toFixed(1)} s idle`);
+    assert.match(quietProxy.output(), /tunnel \d+ closed 127\.0\.0\.1:\d+ up=1000 down=1000 \(/);
+    assert.doesNotMatch(proxy.output(), /tunnel \d+ closed/);
+  });
+});

@@ -131,6 +131,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       ...this.options.dial,
     });
     this.watch(proxy);
+    // The proxy re-emits its server's errors, a failed listen() included: that
+    // one is reported once, by its reason below; later ones as they come.
+    proxy.on('error', (err) => {
+      if (this.proxy === proxy) this.fail('Proxy error', err.message);
+    });
     const { host, port } = this.listen;
     try {
       await proxy.listen(port, host);
@@ -140,8 +145,6 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     this.proxy = proxy;
-    // Only after listen(): a failed listen is reported once, by its reason above.
-    proxy.on('error', (err) => this.fail('Proxy error', err.message));
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
     this.emitState();
     return this.state();

@@ -52,6 +52,7 @@ test('start, carry a tunnel, stop: stopped → listening → active → listenin
   const rows: number[][] = [];
   controller.on('connections', (r) => rows.push(r.map((c) => c.up + c.down)));
   const { status, socket, rest } = await connectThrough(started.listen.port, `127.0.0.1:${target.port}`);
+  t.after(() => socket.destroy());
   assert.equal(status, 200);
   let received = rest.toString();
   socket.resume();
@@ -68,7 +69,7 @@ test('start, carry a tunnel, stop: stopped → listening → active → listenin
   }, 3000, 'counted bytes'))!;
   assert.equal(row.target, `127.0.0.1:${target.port}`);
   assert.equal(row.via, settings.activeEndpoint().ok && (settings.activeEndpoint() as { value: { endpoint: { display: string } } }).value.endpoint.display);
-  assert.ok(rows.some((r) => r.length === 1 && r[0] > 0), 'byte updates were emitted');
+  await eventually(() => rows.some((r) => r.length === 1 && r[0] > 0), 3000, 'byte updates');
 
   socket.end();
   await eventually(() => controller.state().status === 'listening', 3000, 'tunnel close');

@@ -1,0 +1,144 @@
+// The WSSH server on real sockets: every refusal is an HTTP status on the
+// upgrade with a reason, decided before the upgrade is accepted; the log
+// line per tunnel names the client, the targets, the bytes and the reason.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import WebSocket from 'ws';
+import { WsshServer } from '../../server/wsshServer';
+import { HostsPolicy } from '../../server/hostsPolicy';
+import { startEcho, type FarEnd } from '../fixtures/byteStreams';
+import { freePort } from '../fixtures/freePort';
+
+let echo: FarEnd;
+let closedPort: number;
+let server: WsshServer;
+let base: string;
+let policy: HostsPolicy;
+const log: string[] = [];
+
+before(async () => {
+  echo = await startEcho();
+  closedPort = await freePort();
+  policy = HostsPolicy.parse(
+    [
+      `echo.lan: "127.0.0.1:${echo.port}"`,
+      `"127.0.0.1:${echo.port}": true`,
+      `closed.lan: "127.0.0.1:${closedPort}"`,
+      `nowhere.lan: nonexistent-host.invalid`,
+      `/^db\\d+$/: true`,
+      `db9: false`,
+    ].join('\n'),
+  );
+  server = new WsshServer({ policy: () => policy, keepaliveMs: 0, connectTimeoutMs: 500, log: (l) => log.push(l) });
+  const address = await server.listen(0);
+  base = `ws://127.0.0.1:${address.port}/ssh`;
+});
+after(async () => {
+  await server.close();
+  await echo.close();
+});
+
+/** Tries an upgrade; resolves with the open socket or the refusal's status and body. */
+function attempt(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number; body?: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    ws.once('error', (err) => resolve({ body: err.message }));
+  });
+}
+
+test('an allowed mapped target opens and relays bytes exactly', async () => {
+  const { ws } = await attempt(`${base}/echo.lan`);
+  assert.ok(ws);
+  ws.send(Buffer.from('hello'));
+  const [data] = await new Promise<[Buffer]>((r) => ws.once('message', (d: Buffer) => r([d])));
+  assert.equal(data.toString(), 'hello');
+  const closed = new Promise((r) => server.tracker.once('close', r));
+  ws.close();
+  await closed;
+  const line = log.find((l) => l.includes('closed') && l.includes('target=echo.lan'));
+  assert.ok(line, log.join('\n'));
+  assert.match(line, new RegExp(`via=127\\.0\\.0\\.1:${echo.port} up=5 down=5 duration=\\d+\\.\\ds reason=`));
+});
+
+test('another port is reachable only when a rule names it, percent-encoded in one segment', async () => {
+  const { ws } = await attempt(`${base}/${encodeURIComponent(`127.0.0.1:${echo.port}`)}`);
+  assert.ok(ws);
+  ws.terminate();
+  const { status, body } = await attempt(`${base}/${encodeURIComponent('db1:2222')}`);
+  assert.equal(status, 403);
+  assert.match(body!, /no rule allows db1:2222/);
+});
+
+test('a host no rule allows gets 403 with the reason', async () => {
+  const { status, body } = await attempt(`${base}/secret.lan`);
+  assert.equal(status, 403);
+  assert.match(body!, /no rule allows secret\.lan/);
+  assert.ok(log.some((l) => /refused .*target=secret\.lan status=403/.test(l)));
+});
+
+test('an exact deny wins over an allowing regex', async () => {
+  const { status, body } = await attempt(`${base}/db9`);
+  assert.equal(status, 403);
+  assert.match(body!, /denied by rule db9/);
+});
+
+test('a bad target gets 400', async () => {
+  const { status, body } = await attempt(`${base}/${encodeURIComponent('bad host')}`);
+  assert.equal(status, 400);
+  assert.match(body!, /bad target/);
+});
+
+test('a target that refuses the connection gets 502', async () => {
+  const { status, body } = await attempt(`${base}/closed.lan`);
+  assert.equal(status, 502);
+  assert.match(body!, /connection refused by 127\.0\.0\.1:\d+/);
+});
+
+test('a target that does not resolve gets 502 naming it', async () => {
+  const { status, body } = await attempt(`${base}/nowhere.lan`);
+  assert.equal(status, 502);
+  assert.match(body!, /cannot resolve nonexistent-host\.invalid/);
+});
+
+test('a target that never answers the TCP connect gets 504 after the connect timeout', async (t) => {
+  // A listener whose accept queue is full drops further SYNs: the connect hangs.
+  const python = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => python.kill());
+  const port = await new Promise<number>((resolve, reject) => {
+    python.once('error', reject);
+    python.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+  });
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 3; i++) fillers.push(net.connect(port, '127.0.0.1').on('error', () => {}));
+  t.after(() => fillers.forEach((s) => s.destroy()));
+  await new Promise((r) => setTimeout(r, 200));
+  policy = HostsPolicy.parse(`stuck.lan: "127.0.0.1:${port}"`);
+  const { status, body } = await attempt(`${base}/stuck.lan`);
+  assert.equal(status, 504);
+  assert.match(body!, /timed out connecting/);
+});
+
+test('a plain HTTP request gets 426, not a tunnel', async () => {
+  const res = await fetch(base.replace('ws:', 'http:') + '/x');
+  assert.equal(res.status, 426);
+});
+
+test('the client address comes from X-Forwarded-For only from a loopback proxy, rightmost entry', async () => {
+  policy = HostsPolicy.parse(`echo.lan: "127.0.0.1:${echo.port}"`);
+  const { ws } = await attempt(`${base}/echo.lan`, { 'X-Forwarded-For': '10.9.9.9, 203.0.113.7' });
+  assert.ok(ws);
+  ws.close();
+  await new Promise((r) => server.tracker.once('close', r));
+  assert.ok(log.some((l) => l.includes('open client=203.0.113.7 target=echo.lan')), log.join('\n'));
+});

@@ -2,8 +2,21 @@
  * The WSSH server: accepts a WebSocket per tunnel, takes the target from the
  * last path segment, asks the hosts.yml policy, connects over TCP, and only
  * then accepts the upgrade. A refusal is therefore an HTTP status on the
- * upgrade (400 bad target, 403 denied, 502 unreachable, 504 timed out) with a
- * one-line reason, which the client side turns into an answer PuTTY shows.
+ * upgrade with a one-line reason, which the client side turns into an answer
+ * PuTTY shows:
+ *
+ *   400 bad request or target   401 credentials missing or wrong (with --users)
+ *   403 denied by hosts.yml     408 headers not in within the handshake timeout
+ *   414 path too long           429 too many tunnels from this client address
+ *   502 target unreachable      503 server at capacity
+ *   504 TCP connect timed out
+ *
+ * The checks run cheapest first, and nothing about the policy is revealed to
+ * a client that has not authenticated: path length, upgrade, capacity,
+ * authentication, target, policy, connect.
+ *
+ * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
+ * `GET /metrics` (counters, Prometheus text format); anything else is 426.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -11,25 +24,38 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
 import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
 import { TunnelTracker } from '../src/core/tunnels';
-import { writeRefusal } from '../src/core/httpRefusal';
 import type { HostsPolicy } from './hostsPolicy';
+import type { Credentials } from './credentials';
+import { BASIC_CHALLENGE, BasicAuth } from './auth';
+import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
+import { ClientAddresses, type TrustProxy } from './clientAddress';
+import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
+import { ServerMetrics, type RefusalCode } from './metrics';
 
-export interface WsshServerOptions extends RelayOptions {
+export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   /** The policy in force; called per request, so a reloaded policy applies to the next tunnel. */
   policy: () => HostsPolicy;
+  /**
+   * The users who may open tunnels; called per request, so a reloaded users
+   * file applies to the next tunnel. When given, every tunnel needs HTTP Basic
+   * credentials (401 otherwise). @default no authentication
+   */
+  users?: () => Credentials;
+  /** How failed logins from one address are slowed down (see failureBackoff.ts). */
+  authBackoff?: FailureBackoffOptions;
   /** How long the TCP connect to the target may take, in ms (then 504). @default 10000 */
   connectTimeoutMs?: number;
   /**
    * Whether to take the client address from X-Forwarded-For: `loopback` trusts
-   * it only from a proxy on this host (nginx in front). @default 'loopback'
+   * it only from a proxy on this host (nginx in front); a list names the
+   * proxies' addresses and CIDR ranges. @default 'loopback'
    */
-  trustProxy?: 'loopback' | 'always' | 'never';
-  /** How long the upgrade request's headers may take, in ms. @default 10000 */
-  headersTimeoutMs?: number;
+  trustProxy?: TrustProxy;
   /** Receives one line per event (tunnel opened, closed, refused). @default no logging */
   log?: (line: string) => void;
   /** The tunnel tracker to report to; one is made when not given. */
@@ -40,11 +66,15 @@ export const DEFAULT_SERVER_PORT = 4567;
 export const DEFAULT_SERVER_HOST = '127.0.0.1';
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** A refusal to open a tunnel: the HTTP status and why. */
+/** A refusal to open a tunnel: the HTTP status, why (told to the client), and what the log says. */
 class Refusal extends Error {
   constructor(
     readonly status: number,
+    readonly code: RefusalCode,
     message: string,
+    /** For the log when it says more than the client may hear; the message otherwise. */
+    readonly detail: string = message,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -52,20 +82,40 @@ class Refusal extends Error {
 
 export class WsshServer extends EventEmitter<{ error: [Error] }> {
   readonly tracker: TunnelTracker;
+  readonly metrics: ServerMetrics;
   private readonly server: http.Server;
   private readonly wss: WebSocketServer;
   private readonly log: (line: string) => void;
   private readonly connecting = new Set<net.Socket>();
+  private readonly limits: ServerLimits;
+  private readonly slots: TunnelSlots;
+  private readonly clients: ClientAddresses;
+  private readonly auth: BasicAuth | undefined;
+  private starting = false;
+  /** The authenticated user of each open tunnel, for its log lines. */
+  private readonly users = new Map<number, string>();
 
   constructor(private readonly options: WsshServerOptions) {
     super();
     this.log = options.log ?? (() => {});
     this.tracker = options.tracker ?? new TunnelTracker();
-    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.metrics = new ServerMetrics(this.tracker);
+    this.limits = { ...DEFAULT_LIMITS };
+    for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
+      if (options[key] !== undefined) this.limits[key] = options[key];
+    }
+    this.slots = new TunnelSlots(this.limits);
+    this.clients = new ClientAddresses(options.trustProxy);
+    this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff)) : undefined;
+
+    // Node's own timer cuts a connection whose request headers are not
+    // complete in time, however slowly they dribble in (slowloris), and
+    // reports it as ERR_HTTP_REQUEST_TIMEOUT below.
+    const handshakeMs = this.limits.handshakeTimeoutMs;
     this.server = http.createServer({
-      headersTimeout,
-      requestTimeout: headersTimeout,
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)),
+      headersTimeout: handshakeMs,
+      requestTimeout: handshakeMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeMs / 4)),
     });
     this.wss = new WebSocketServer({
       noServer: true,
@@ -73,38 +123,48 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       maxPayload: DEFAULT_MAX_PAYLOAD,
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.server.on('request', (req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Upgrade: 'websocket' });
-      res.end('this is a WSSH server: connect with a WSSH client (a WebSocket per tunnel)\n');
+    this.server.on('request', (req, res) => this.onRequest(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));
+    // An error while listen() is pending is its rejection, not an event.
+    this.server.on('error', (err) => {
+      if (!this.starting) this.emit('error', err);
     });
-    this.server.on('clientError', (_err, socket) => socket.destroy());
-    this.server.on('error', (err) => this.emit('error', err));
 
-    this.tracker.on('open', (t) => this.log(`tunnel ${t.id} open client=${t.client} target=${t.target} via=${t.via}`));
-    this.tracker.on('close', (t) =>
+    const who = (id: number) => (this.users.has(id) ? ` user=${this.users.get(id)}` : '');
+    this.tracker.on('open', (t) => this.log(`tunnel ${t.id} open client=${t.client} target=${t.target} via=${t.via}${who(t.id)}`));
+    this.tracker.on('close', (t) => {
       this.log(
-        `tunnel ${t.id} closed client=${t.client} target=${t.target} via=${t.via} ` +
+        `tunnel ${t.id} closed client=${t.client} target=${t.target} via=${t.via}${who(t.id)} ` +
           `up=${t.up} down=${t.down} duration=${(t.durationMs / 1000).toFixed(1)}s reason=${JSON.stringify(t.reason)}`,
-      ),
-    );
+      );
+      this.users.delete(t.id);
+    });
     this.tracker.on('refused', (r) =>
       this.log(`tunnel refused client=${r.client} target=${r.target} status=${r.status} reason=${JSON.stringify(r.reason)}`),
     );
   }
 
   listen(port = DEFAULT_SERVER_PORT, host = DEFAULT_SERVER_HOST): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
+    this.starting = true;
+    return new Promise<AddressInfo>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         resolve(this.server.address() as AddressInfo);
       });
+    }).finally(() => {
+      this.starting = false;
     });
   }
 
   address(): AddressInfo | null {
     return this.server.address() as AddressInfo | null;
+  }
+
+  /** Tunnels open or being opened (what --max-tunnels counts). */
+  get slotsInUse(): number {
+    return this.slots.inUse;
   }
 
   /**
@@ -132,46 +192,142 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     await closed;
   }
 
-  private clientAddress(req: http.IncomingMessage): string {
-    const peer = req.socket.remoteAddress ?? '';
-    const forwarded = req.headers['x-forwarded-for'];
-    const trust = this.options.trustProxy ?? 'loopback';
-    const trusted = trust === 'always' || (trust === 'loopback' && isLoopback(peer));
-    if (!trusted || typeof forwarded !== 'string') return peer;
-    // nginx's $proxy_add_x_forwarded_for appends the address it saw last: the
-    // rightmost entry is the one our trusted proxy vouches for.
-    const last = forwarded.split(',').pop()!.trim();
-    return net.isIP(last) ? last : peer;
+  /** Plain HTTP: the health and metrics endpoints, and 426 for the rest. */
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (get && path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end('{"status":"ok"}\n');
+      return;
+    }
+    if (get && path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(this.metrics.prometheus());
+      return;
+    }
+    res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Upgrade: 'websocket' });
+    res.end('this is a WSSH server: connect with a WSSH client (a WebSocket per tunnel)\n');
+  }
+
+  /** A request Node could not parse, or whose headers took too long: answered like Node would, and counted. */
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    socket.on('error', () => {});
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const client = ClientAddresses.peer(socket as net.Socket);
+    let refusal: Refusal;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      const seconds = this.limits.handshakeTimeoutMs / 1000;
+      refusal = new Refusal(408, 'handshake-timeout', `request headers not complete within ${seconds}s`);
+    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+      refusal = new Refusal(431, 'headers-too-large', 'request headers too large');
+    } else {
+      refusal = new Refusal(400, 'malformed', `malformed request (${err.code ?? err.message})`);
+    }
+    this.refuse(socket, refusal, client, '');
   }
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
-    const client = this.clientAddress(req);
+    const client = this.clients.of(req);
+    const url = req.url ?? '/';
     let requested = '';
+    let slot: Slot | undefined;
+    const watch = watchClient(socket, head);
     try {
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !req.headers['sec-websocket-key']) {
-        throw new Refusal(400, 'not a WebSocket upgrade');
+      if (Buffer.byteLength(url) > this.limits.maxPathLength) {
+        throw new Refusal(414, 'path-too-long', `request path over ${this.limits.maxPathLength} bytes`);
       }
-      const target = targetFromUrl(req.url ?? '/');
-      requested = formatTarget(target);
+      // Parsed now for the log line; a bad target is refused only after
+      // authentication, so that only users learn what the server accepts.
+      let target: Target | Refusal;
+      try {
+        target = targetFromUrl(url);
+        requested = formatTarget(target);
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err;
+        target = err;
+      }
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !req.headers['sec-websocket-key']) {
+        throw new Refusal(400, 'not-websocket', 'not a WebSocket upgrade');
+      }
+      const taken = this.slots.take(client);
+      if (!isSlot(taken)) throw new Refusal(taken.status, taken.code, taken.reason);
+      slot = taken;
+
+      let user: string | undefined;
+      if (this.auth) {
+        let result;
+        try {
+          result = await this.auth.check(req.headers.authorization, client, watch.gone);
+        } catch (err) {
+          if (watch.gone.aborted) throw new Refusal(502, 'client-gone', 'the client went away');
+          throw err;
+        }
+        if (!result.ok) {
+          throw new Refusal(401, 'unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
+        }
+        user = result.user;
+      }
+
+      if (target instanceof Refusal) throw target;
       const decision = this.options.policy().decide(target);
-      if (!decision.allow) throw new Refusal(403, decision.reason);
+      if (!decision.allow) throw new Refusal(403, 'denied', decision.reason);
       const tcp = await this.connectTarget(decision.target, socket);
       const resolved = formatTarget(decision.target);
       // ws answers a malformed handshake itself and never calls back: then the
       // client's socket closes and the target connection must go too.
-      const onAbandoned = () => tcp.destroy();
+      const tunnelSlot = slot;
+      const onAbandoned = () => {
+        tcp.destroy();
+        tunnelSlot.release();
+      };
       socket.once('close', onAbandoned);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // Synchronous up to the callback, where ws reads the socket itself:
+      // no byte can arrive in between.
+      this.wss.handleUpgrade(req, socket, watch.stop(), (ws) => {
         socket.off('close', onAbandoned);
         const relay = new Relay(tcp, ws, this.options);
-        this.tracker.track(this.tracker.allocateId(), relay, 'server', { target: requested, via: resolved, client });
+        const id = this.tracker.allocateId();
+        if (user !== undefined) this.users.set(id, user);
+        relay.once('close', () => tunnelSlot.release());
+        this.closeWhenIdle(tcp, ws, relay);
+        this.tracker.track(id, relay, 'server', { target: requested, via: resolved, client });
       });
     } catch (err) {
-      const refusal = err instanceof Refusal ? err : new Refusal(502, (err as Error).message);
-      this.tracker.refuse({ target: requested, client, status: refusal.status, reason: refusal.message });
-      writeRefusal(socket, refusal.status, refusal.message);
+      slot?.release();
+      watch.stop();
+      const refusal = err instanceof Refusal ? err : new Refusal(502, 'unreachable', (err as Error).message);
+      this.refuse(socket, refusal, client, requested);
     }
+  }
+
+  /** Answers `refusal` on a socket that is not a tunnel, logs it and counts it. */
+  private refuse(socket: Duplex, refusal: Refusal, client: string, target: string): void {
+    this.metrics.countRefusal(refusal.status, refusal.code);
+    this.tracker.refuse({ target, client, status: refusal.status, reason: refusal.detail });
+    writeStatus(socket, refusal.status, refusal.message, refusal.headers);
+  }
+
+  /**
+   * With an idle timeout: closes the tunnel when no byte moved either way for
+   * that long. The TCP socket's own timeout measures exactly that, since every
+   * byte of the tunnel is read from or written to it; WebSocket pings never
+   * touch it, so they do not keep an idle tunnel open.
+   */
+  private closeWhenIdle(tcp: net.Socket, ws: WebSocket, relay: Relay): void {
+    const idleMs = this.limits.idleTimeoutMs;
+    if (!(idleMs > 0)) return;
+    tcp.setTimeout(idleMs, () => {
+      // The close frame tells the client why (1001: going away) before the
+      // connection goes; abort() then ends both sides and records the reason.
+      ws.close(1001, 'idle timeout');
+      relay.abort(`idle timeout: no bytes either way for ${idleMs / 1000}s`);
+    });
+    relay.once('close', () => tcp.setTimeout(0));
   }
 
   /** Connects to the target; gives up when the client's socket goes away first. */
@@ -191,12 +347,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       const onClientGone = () => {
         done();
         tcp.destroy();
-        reject(new Refusal(502, 'the client went away'));
+        reject(new Refusal(502, 'client-gone', 'the client went away'));
       };
       const timer = setTimeout(() => {
         done();
         tcp.destroy();
-        reject(new Refusal(504, `timed out connecting to ${where} after ${timeoutMs} ms`));
+        reject(new Refusal(504, 'connect-timeout', `timed out connecting to ${where} after ${timeoutMs} ms`));
       }, timeoutMs);
       client.once('close', onClientGone);
       tcp.once('connect', () => {
@@ -208,7 +364,8 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       });
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
-        reject(new Refusal(err.code === 'ETIMEDOUT' ? 504 : 502, connectFailure(where, err)));
+        const timedOut = err.code === 'ETIMEDOUT';
+        reject(new Refusal(timedOut ? 504 : 502, timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
       });
     });
   }
@@ -222,14 +379,78 @@ export function targetFromUrl(url: string): Target {
   try {
     decoded = decodeURIComponent(segment);
   } catch {
-    throw new Refusal(400, `bad target "${segment.slice(0, 100)}": broken %-escape`);
+    throw new Refusal(400, 'bad-target', `bad target "${segment.slice(0, 100)}": broken %-escape`);
   }
   try {
     return parseTarget(decoded);
   } catch (err) {
-    if (err instanceof TargetError) throw new Refusal(400, `bad target: ${err.message}`);
+    if (err instanceof TargetError) throw new Refusal(400, 'bad-target', `bad target: ${err.message}`);
     throw err;
   }
+}
+
+/** Bytes a client may send after its upgrade request before it has an answer. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
+/**
+ * Watches the client's socket while its upgrade waits (the failed-login
+ * backoff, the target's TCP connect). A socket nobody reads never notices
+ * that its peer left, so it is read here: a FIN or a reset destroys it, which
+ * fires `gone` and every 'close' listener, and the slot and the pending
+ * connect are given up at once. A WebSocket client sends nothing before the
+ * 101; what does come is kept and handed to ws by `stop()`, after `head`.
+ */
+function watchClient(socket: Duplex, head: Buffer): { gone: AbortSignal; stop(): Buffer } {
+  const controller = new AbortController();
+  const early: Buffer[] = [head];
+  let earlyBytes = 0;
+  const onData = (chunk: Buffer) => {
+    earlyBytes += chunk.length;
+    if (earlyBytes > MAX_EARLY_BYTES) socket.destroy();
+    else early.push(chunk);
+  };
+  // allowHalfOpen: the HTTP server keeps a socket open after the peer's FIN.
+  const onEnd = () => socket.destroy();
+  const onClose = () => controller.abort();
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.once('close', onClose);
+  return {
+    gone: controller.signal,
+    stop() {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+      return Buffer.concat(early);
+    },
+  };
+}
+
+/**
+ * An HTTP status with a one-line reason on a socket that has not become a
+ * tunnel, then the socket closes. Like core's writeRefusal, with the reason
+ * phrase of every status the server uses (414, 429) from Node's table.
+ */
+function writeStatus(socket: Duplex, status: number, reason: string, headers: Record<string, string>): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  // The socket may be half-open: close it once the reply is out instead of
+  // waiting for the client's FIN.
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      extra +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 function connectFailure(where: string, err: NodeJS.ErrnoException): string {
@@ -245,8 +466,4 @@ function connectFailure(where: string, err: NodeJS.ErrnoException): string {
     default:
       return `cannot connect to ${where}: ${err.code ?? err.message}`;
   }
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

@@ -15,10 +15,19 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   } catch (err) {
     throw new UsageError(`"${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
   }
-  const ws = await dial(tunnel.endpoint, tunnel.target, { ca: caOption(values) });
+  // Every option is checked before the network is touched.
+  const ca = caOption(values);
+  const keepaliveMs = secondsOption(values, 'keepalive');
+  const ws = await dial(tunnel.endpoint, tunnel.target, { ca });
   const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
-  const relay = new Relay(stdio, ws, { keepaliveMs: secondsOption(values, 'keepalive') });
+  const relay = new Relay(stdio, ws, { keepaliveMs });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
+  // The relay ends stdout once the WebSocket has closed; when that is flushed
+  // the tunnel is over. Do not linger for ssh to close stdin first (the
+  // relay's linger is for TCP peers): ssh's ProxyCommand stdio are pipes, on
+  // which ssh sees EOF only when this process closes them, so ssh would wait
+  // out the linger before it reports the closed connection.
+  stdio.once('finish', () => stdio.destroy());
   const result = await relay.done;
   // stdin may still hold a read handle open; the tunnel is over.
   process.stdin.destroy();

@@ -1,5 +1,6 @@
 /** `--listen` values: `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
 import net from 'node:net';
+import { UsageError } from './options';
 
 export interface ListenAddress {
   host: string;
@@ -10,12 +11,12 @@ export function parseListen(text: string, defaultHost: string): ListenAddress {
   const match = /^(?:(\[[^\]]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[2]) : NaN;
   if (!match || port > 65535) {
-    throw new Error(`--listen "${text}": expected PORT, HOST:PORT or [IPv6]:PORT`);
+    throw new UsageError(`--listen "${text}": expected PORT, HOST:PORT or [IPv6]:PORT`);
   }
   let host = match[1] ?? defaultHost;
   if (host.startsWith('[')) host = host.slice(1, -1);
   if (host !== 'localhost' && net.isIP(host) === 0) {
-    throw new Error(`--listen "${text}": "${host}" is not an IP address (or localhost)`);
+    throw new UsageError(`--listen "${text}": "${host}" is not an IP address (or localhost)`);
   }
   return { host, port };
 }

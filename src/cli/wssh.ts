@@ -8,6 +8,7 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runServer } from './serverCommand';
+import { DEFAULT_LIMITS } from '../../server/limits';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
 import { CommandValues, UsageError } from './options';
@@ -34,9 +35,11 @@ const COMMON = {
 const COMMANDS = {
   server: {
     usage: `Usage: wssh server [--listen 127.0.0.1:4567] [--hosts ./hosts.yml] [options]
+       wssh server --hash-secret NAME >> users.yml
 
 Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
 it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
+GET /healthz answers 200 (for load balancers), GET /metrics the counters.
 
 Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default 127.0.0.1:4567)
@@ -45,7 +48,27 @@ Options:
   --connect-timeout SEC    how long to wait for a target's TCP connect (default 10)
   --drain SECONDS          on SIGTERM, how long open tunnels may finish (default 30)
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
-                           loopback (from nginx on this host; default), always, never
+                           loopback (from nginx on this host; default), always, never,
+                           or the proxies' addresses/CIDRs, comma-separated
+
+Authentication (off unless --users is given):
+  --users FILE             require HTTP Basic auth from the users in FILE (401 otherwise);
+                           reloaded when it changes
+  --hash-secret NAME       read a secret from the terminal or stdin, print the line
+                           "NAME: scrypt$..." for the users file, and exit
+
+Limits:
+  --max-tunnels N          tunnels at once, 0 for no limit (default ${DEFAULT_LIMITS.maxTunnels}); over it: 503
+  --max-tunnels-per-client N
+                           tunnels at once from one client address, 0 for no limit
+                           (default ${DEFAULT_LIMITS.maxTunnelsPerClient}); over it: 429
+  --handshake-timeout SEC  time for the upgrade request's headers (default ${DEFAULT_LIMITS.handshakeTimeoutMs / 1000}); then 408
+  --idle-timeout SECONDS   close a tunnel when no byte moved either way for this long,
+                           0 for never (default ${DEFAULT_LIMITS.idleTimeoutMs / 1000})
+  --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
+  --stats-interval SEC     log the counters this often, 0 for never (default 0)
+
+SIGHUP reloads hosts.yml and the users file at once.
 `,
     options: {
       listen: { type: 'string', default: '127.0.0.1:4567' },
@@ -54,6 +77,15 @@ Options:
       'connect-timeout': { type: 'string', default: '10' },
       drain: { type: 'string', default: '30' },
       'trust-proxy': { type: 'string', default: 'loopback' },
+      users: { type: 'string' },
+      'hash-secret': { type: 'string' },
+      // Defaults for these come from DEFAULT_LIMITS in runServer (one place).
+      'max-tunnels': { type: 'string' },
+      'max-tunnels-per-client': { type: 'string' },
+      'handshake-timeout': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'max-path': { type: 'string' },
+      'stats-interval': { type: 'string' },
     },
     positionals: 0,
     run: runServer,

@@ -49,6 +49,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   private endpoint: Endpoint;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
+  private starting = false;
 
   constructor(private readonly options: ConnectProxyOptions) {
     super();
@@ -67,7 +68,11 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
-    this.server.on('error', (err) => this.emit('error', err));
+    // An error while listen() is pending is its rejection, not an event
+    // (re-emitted with no listener, EADDRINUSE would crash the process).
+    this.server.on('error', (err) => {
+      if (!this.starting) this.emit('error', err);
+    });
   }
 
   /** Switches the endpoint for tunnels opened from now on; open ones go on. */
@@ -81,13 +86,16 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
 
   /** Starts listening; loopback only unless the caller names another host. */
   listen(port = DEFAULT_PROXY_PORT, host = DEFAULT_PROXY_HOST): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
+    this.starting = true;
+    return new Promise<AddressInfo>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
         resolve(this.server.address() as AddressInfo);
       });
+    }).finally(() => {
+      this.starting = false;
     });
   }
 

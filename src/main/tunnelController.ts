@@ -81,7 +81,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     return this.running ? this.stop() : this.start();
   }
 
-  /** The active endpoint (or its settings) changed: new tunnels use it, open ones go on. */
+  /**
+   * The active endpoint (or its settings) changed: new tunnels use it, open
+   * ones go on. A changed keepalive applies from the next start (the proxy
+   * takes its relay options when it is made).
+   */
   endpointChanged(): void {
     const resolved = this.options.resolveEndpoint();
     if (!resolved.ok) {

@@ -161,7 +161,11 @@ export const Events = {
   connections: 'connections:changed',
   log: 'log:line',
   notice: 'notice',
+  showView: 'view:show',
 } as const;
+
+/** The views of the window; the tray's menu opens one of them. */
+export type ViewName = 'endpoints' | 'status' | 'connections' | 'log';
 
 export interface EventPayloads {
   [Events.settingsChanged]: SettingsView;
@@ -169,6 +173,7 @@ export interface EventPayloads {
   [Events.connections]: ConnectionRow[];
   [Events.log]: LogLine;
   [Events.notice]: Notice;
+  [Events.showView]: ViewName;
 }
 
 export type EventName = keyof EventPayloads;

@@ -1,0 +1,85 @@
+/**
+ * Who the client is: the address that logs, per-client limits and the
+ * failed-login backoff go by. Behind nginx the TCP peer is nginx itself, and
+ * the client's address comes in X-Forwarded-For, which is believed only from
+ * a proxy the admin trusts: anyone can write that header.
+ */
+import net from 'node:net';
+import type http from 'node:http';
+
+/**
+ * Which peers may set the client address through X-Forwarded-For: `loopback`
+ * (nginx on this host), `always`, `never`, or a list of proxy addresses and
+ * CIDR ranges (nginx on another host, several upstream hosts).
+ */
+export type TrustProxy = 'loopback' | 'always' | 'never' | readonly string[];
+
+/**
+ * Parses `--trust-proxy`: a keyword, or a comma-separated list of addresses
+ * and CIDR ranges (`10.0.0.5,10.1.0.0/16,fd00::/8`).
+ *
+ * @throws {Error} naming the entry that is not an address or range.
+ */
+export function parseTrustProxy(text: string): TrustProxy {
+  if (text === 'loopback' || text === 'always' || text === 'never') return text;
+  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  // A word with no digit in it was meant as one of the keywords.
+  if (entries.length === 0 || !/[\d:]/.test(text)) throw new Error('expected loopback, always, never');
+  for (const entry of entries) blockEntry(entry);
+  return entries;
+}
+
+export class ClientAddresses {
+  private readonly trusted: (peer: string) => boolean;
+
+  constructor(trust: TrustProxy = 'loopback') {
+    if (trust === 'always') this.trusted = () => true;
+    else if (trust === 'never') this.trusted = () => false;
+    else if (trust === 'loopback') this.trusted = isLoopback;
+    else {
+      const list = new net.BlockList();
+      for (const entry of trust) {
+        const { address, prefix, family } = blockEntry(entry);
+        if (prefix === undefined) list.addAddress(address, family);
+        else list.addSubnet(address, prefix, family);
+      }
+      this.trusted = (peer) => net.isIP(peer) !== 0 && list.check(peer, net.isIPv6(peer) ? 'ipv6' : 'ipv4');
+    }
+  }
+
+  /** The TCP peer as a plain address: `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) is `192.0.2.1`. */
+  static peer(socket: { remoteAddress?: string }): string {
+    return unmap(socket.remoteAddress ?? '');
+  }
+
+  /** The client's address for a request. */
+  of(req: http.IncomingMessage): string {
+    const peer = ClientAddresses.peer(req.socket);
+    const forwarded = req.headers['x-forwarded-for'];
+    if (typeof forwarded !== 'string' || !this.trusted(peer)) return peer;
+    // nginx's $proxy_add_x_forwarded_for appends the address it saw last: the
+    // rightmost entry is the one our trusted proxy vouches for.
+    const last = unmap(forwarded.split(',').pop()!.trim());
+    return net.isIP(last) ? last : peer;
+  }
+}
+
+function unmap(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1] : address;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+function blockEntry(entry: string): { address: string; prefix?: number; family: 'ipv4' | 'ipv6' } {
+  const [address, bits, extra] = entry.split('/');
+  const version = net.isIP(address);
+  const max = version === 6 ? 128 : 32;
+  const prefix = bits === undefined ? undefined : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (version === 0 || extra !== undefined || (prefix !== undefined && !(prefix >= 0 && prefix <= max))) {
+    throw new Error(`"${entry}" is not an IP address or CIDR range (like 10.0.0.5 or 10.0.0.0/8)`);
+  }
+  return { address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' };
+}

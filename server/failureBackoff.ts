@@ -1,0 +1,115 @@
+/**
+ * Slows down guessing: after failed logins from an address, its next attempts
+ * wait, the wait doubling with each failure up to a cap. Waits are handed out
+ * as consecutive slots, so opening many connections at once does not buy more
+ * guesses: an address with failures gets one check per delay, whatever its
+ * parallelism. A success clears the address.
+ *
+ * Memory is bounded: an address is forgotten some time after its last failure,
+ * and when the table is full the address that failed least recently goes
+ * first. Someone with more addresses than the table holds can push others out,
+ * which makes them faster but never lets anyone in.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface FailureBackoffOptions {
+  /** The wait after the first failure, in ms; each further failure doubles it. @default 500 */
+  baseDelayMs?: number;
+  /** The longest wait, in ms. Below the clients' handshake timeout (15 s), so a waiting client hears 401, not a timeout. @default 10000 */
+  maxDelayMs?: number;
+  /** An address is forgotten this long after its last failure, in ms. @default 600000 (10 min) */
+  forgetAfterMs?: number;
+  /** The most addresses remembered. @default 10000 */
+  maxEntries?: number;
+}
+
+export const BACKOFF_DEFAULTS: Required<FailureBackoffOptions> = {
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+  forgetAfterMs: 10 * 60_000,
+  maxEntries: 10_000,
+};
+
+interface Entry {
+  failures: number;
+  lastFailureAt: number;
+  /** The earliest time the next attempt may be checked. */
+  nextAt: number;
+}
+
+export class FailureBackoff {
+  private readonly options: Required<FailureBackoffOptions>;
+  /** In order of last failure, oldest first (an entry is re-inserted on each failure). */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(options: FailureBackoffOptions = {}) {
+    this.options = { ...BACKOFF_DEFAULTS, ...options };
+  }
+
+  /** How many addresses are remembered. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The wait after `failures` consecutive failures, in ms. */
+  delayAfter(failures: number): number {
+    if (failures <= 0) return 0;
+    return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+  }
+
+  /**
+   * Resolves when an attempt from `address` may be checked: at once unless it
+   * failed recently. Rejects with an AbortError when `signal` aborts first
+   * (the client went away). The slot is taken either way.
+   */
+  async wait(address: string, signal?: AbortSignal): Promise<void> {
+    const entry = this.current(address);
+    if (!entry) return;
+    const now = Date.now();
+    const slot = Math.max(now, entry.nextAt);
+    entry.nextAt = slot + this.delayAfter(entry.failures);
+    if (slot > now) await sleep(slot - now, undefined, { signal });
+  }
+
+  /** Records a failed attempt from `address`. */
+  failed(address: string): void {
+    const now = Date.now();
+    const entry = this.current(address) ?? { failures: 0, lastFailureAt: now, nextAt: now };
+    entry.failures++;
+    entry.lastFailureAt = now;
+    entry.nextAt = Math.max(entry.nextAt, now + this.delayAfter(entry.failures));
+    this.entries.delete(address);
+    this.entries.set(address, entry);
+    if (this.entries.size > this.options.maxEntries) this.evict(now);
+  }
+
+  /** Records a success: `address` is no longer slowed. */
+  succeeded(address: string): void {
+    this.entries.delete(address);
+  }
+
+  /** The address's entry, unless it is old enough to forget. */
+  private current(address: string): Entry | undefined {
+    const entry = this.entries.get(address);
+    if (entry && this.forgettable(entry, Date.now())) {
+      this.entries.delete(address);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private forgettable(entry: Entry, now: number): boolean {
+    return now - entry.lastFailureAt > this.options.forgetAfterMs && entry.nextAt <= now;
+  }
+
+  /** Drops forgettable entries, then the oldest ones, until the table fits. */
+  private evict(now: number): void {
+    for (const [address, entry] of this.entries) {
+      if (this.forgettable(entry, now)) this.entries.delete(address);
+    }
+    for (const address of this.entries.keys()) {
+      if (this.entries.size <= this.options.maxEntries) break;
+      this.entries.delete(address);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The server's counters since start, for `GET /metrics` (Prometheus text
+ * format, readable with curl) and for a periodic log line: tunnels open and
+ * opened, bytes each way, and refusals by HTTP status and reason.
+ *
+ * Reasons are a fixed vocabulary (`denied`, `unauthorized`, `capacity`, …),
+ * never the free text of a refusal, so the number of series stays bounded
+ * whatever clients ask for.
+ */
+import type { TunnelTracker } from '../src/core/tunnels';
+
+/** Why a tunnel was refused, as counted. */
+export type RefusalCode =
+  | 'malformed'
+  | 'not-websocket'
+  | 'path-too-long'
+  | 'handshake-timeout'
+  | 'headers-too-large'
+  | 'capacity'
+  | 'client-limit'
+  | 'unauthorized'
+  | 'bad-target'
+  | 'denied'
+  | 'unreachable'
+  | 'connect-timeout'
+  | 'client-gone';
+
+export interface MetricsSnapshot {
+  uptimeSeconds: number;
+  tunnelsOpen: number;
+  tunnelsTotal: number;
+  /** Bytes from SSH clients toward SSH servers, open tunnels included. */
+  bytesUp: number;
+  /** Bytes from SSH servers toward SSH clients, open tunnels included. */
+  bytesDown: number;
+  /** Refusals by status and reason. */
+  refusals: Array<{ status: number; code: RefusalCode; count: number }>;
+}
+
+export class ServerMetrics {
+  private readonly startedAt = Date.now();
+  private opened = 0;
+  private closedUp = 0;
+  private closedDown = 0;
+  /** "status code" → count. */
+  private readonly refused = new Map<string, number>();
+
+  constructor(private readonly tracker: TunnelTracker) {
+    tracker.on('open', () => this.opened++);
+    tracker.on('close', (t) => {
+      this.closedUp += t.up;
+      this.closedDown += t.down;
+    });
+  }
+
+  /** Counts a refusal; the server calls it for every status it answers instead of a tunnel. */
+  countRefusal(status: number, code: RefusalCode): void {
+    const key = `${status} ${code}`;
+    this.refused.set(key, (this.refused.get(key) ?? 0) + 1);
+  }
+
+  snapshot(): MetricsSnapshot {
+    let bytesUp = this.closedUp;
+    let bytesDown = this.closedDown;
+    for (const t of this.tracker.list()) {
+      bytesUp += t.up;
+      bytesDown += t.down;
+    }
+    const refusals = [...this.refused]
+      .map(([key, count]) => {
+        const [status, code] = key.split(' ');
+        return { status: Number(status), code: code as RefusalCode, count };
+      })
+      .sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
+    return {
+      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      tunnelsOpen: this.tracker.size,
+      tunnelsTotal: this.opened,
+      bytesUp,
+      bytesDown,
+      refusals,
+    };
+  }
+
+  /** The Prometheus text exposition format (version 0.0.4). */
+  prometheus(): string {
+    const s = this.snapshot();
+    const lines = [
+      '# HELP wssh_tunnels_open Tunnels open now.',
+      '# TYPE wssh_tunnels_open gauge',
+      `wssh_tunnels_open ${s.tunnelsOpen}`,
+      '# HELP wssh_tunnels_total Tunnels opened since the server started.',
+      '# TYPE wssh_tunnels_total counter',
+      `wssh_tunnels_total ${s.tunnelsTotal}`,
+      '# HELP wssh_bytes_total Bytes relayed: up is SSH client to SSH server, down the other way.',
+      '# TYPE wssh_bytes_total counter',
+      `wssh_bytes_total{direction="up"} ${s.bytesUp}`,
+      `wssh_bytes_total{direction="down"} ${s.bytesDown}`,
+      '# HELP wssh_refusals_total Tunnel requests answered with an HTTP status instead of a tunnel.',
+      '# TYPE wssh_refusals_total counter',
+      ...s.refusals.map((r) => `wssh_refusals_total{status="${r.status}",reason="${r.code}"} ${r.count}`),
+      '# HELP wssh_uptime_seconds Seconds since the server started.',
+      '# TYPE wssh_uptime_seconds gauge',
+      `wssh_uptime_seconds ${s.uptimeSeconds}`,
+    ];
+    return lines.join('\n') + '\n';
+  }
+
+  /** One log line: `stats open=2 total=40 up=… down=… refused=3 (401 unauthorized=2, 403 denied=1)`. */
+  logLine(): string {
+    const s = this.snapshot();
+    const refusedTotal = s.refusals.reduce((sum, r) => sum + r.count, 0);
+    const byReason = s.refusals.map((r) => `${r.status} ${r.code}=${r.count}`).join(', ');
+    return (
+      `stats open=${s.tunnelsOpen} total=${s.tunnelsTotal} up=${s.bytesUp} down=${s.bytesDown} ` +
+      `refused=${refusedTotal}${byReason ? ` (${byReason})` : ''}`
+    );
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The HTTP proxy between this machine and the endpoint, in a network that
+ * lets nothing out directly: which one (if any) a dial uses, how it is shown,
+ * and what its refusals mean.
+ *
+ * The tunnel always goes through the proxy with CONNECT, for ws:// as for
+ * wss://: a proxy that forwarded a plain GET would drop or mangle the
+ * `Upgrade` that a WebSocket needs, whereas a CONNECT tunnel carries the
+ * bytes as they are.
+ *
+ * Where the proxy comes from, first match wins:
+ * 1. per dial, from the caller: a URL, or `false` for none (the CLI's
+ *    `--proxy URL` / `--no-proxy`; the tray app's system proxy, resolved by
+ *    Electron, PAC included: see `proxyFromPac`);
+ * 2. the environment, as curl reads it: `https_proxy`/`HTTPS_PROXY` for
+ *    wss://, `http_proxy`/`HTTP_PROXY` for ws://, `all_proxy` for both, unless
+ *    `no_proxy`/`NO_PROXY` names the endpoint's host (the `proxy-from-env`
+ *    library applies these rules).
+ *
+ * A proxy URL is `http://[user:password@]host[:port]` (port 80 by default;
+ * `https://` for a proxy that speaks TLS itself). Its credentials are sent as
+ * `Proxy-Authorization: Basic` and never shown: `display` has `***`.
+ */
+import { getProxyForUrl } from 'proxy-from-env';
+import type { Endpoint } from './endpoint';
+
+export interface UpstreamProxy {
+  /** The proxy's URL, credentials included: for the connection only, never to be logged. */
+  readonly url: URL;
+  /** The URL as shown to people: `http://user:***@proxy:3128`. */
+  readonly display: string;
+  /** Where the setting came from: `option`, or the environment variable's name. */
+  readonly source: string;
+}
+
+/** A proxy setting that cannot work: the user's input is wrong. */
+export class ProxyConfigError extends Error {
+  override name = 'ProxyConfigError';
+}
+
+/** The proxy answered CONNECT with something other than 200. */
+export class ProxyRefusal extends Error {
+  override name = 'ProxyRefusal';
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+  ) {
+    super(`${status} ${statusText}`.trim());
+  }
+}
+
+/**
+ * Parses a proxy URL; `source` names where it came from, for the message.
+ *
+ * @throws {ProxyConfigError}
+ */
+export function parseProxyUrl(text: string, source = 'option'): UpstreamProxy {
+  const input = text.trim();
+  const where = source === 'option' ? 'proxy' : source;
+  // A bare host:port means http:// (curl, wget and most tools read it so).
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `http://${input}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ProxyConfigError(`${where} "${redact(input)}" is not a URL (e.g. http://proxy.example.com:3128)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ProxyConfigError(
+      `${where} "${redact(input)}": only HTTP proxies (http:// or https://) can reach the endpoint, not ${url.protocol}//`,
+    );
+  }
+  if (url.hostname === '') throw new ProxyConfigError(`${where} "${redact(input)}" has no host`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new ProxyConfigError(`${where} "${redact(input)}": a proxy URL is scheme, host and port only`);
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new ProxyConfigError(`${where} "${redact(input)}": the user or password has a broken %-escape`);
+  }
+  return { url, display: displayProxy(url), source };
+}
+
+/** A proxy URL fit for a log line: the password (and a user alone) as `***`. */
+export function displayProxy(url: URL): string {
+  const auth = url.username || url.password ? `${url.username || '***'}:***@` : '';
+  return `${url.protocol}//${auth}${url.host}`;
+}
+
+/**
+ * The proxy a dial to `endpoint` goes through: `setting` when the caller gave
+ * one (a URL, or `false` for none), else the environment's. Undefined means
+ * a direct connection.
+ *
+ * @throws {ProxyConfigError}
+ */
+export function resolveProxy(endpoint: Endpoint, setting?: string | false, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
+  if (setting === false) return undefined;
+  if (setting !== undefined && setting.trim() !== '') return parseProxyUrl(setting);
+  return proxyFromEnvironment(endpoint, env);
+}
+
+/**
+ * The environment's proxy for `endpoint`, or undefined (none set, or
+ * NO_PROXY names the host).
+ *
+ * proxy-from-env picks the variable by the URL's scheme, so the endpoint is
+ * asked about as the https:// (wss) or http:// (ws) URL it is to a proxy.
+ * It reads `process.env`; other environments are for tests.
+ */
+export function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
+  const asHttp = endpoint.url.replace(/^ws/, 'http');
+  const found = env === process.env ? getProxyForUrl(asHttp) : withEnvironment(env, () => getProxyForUrl(asHttp));
+  if (!found) return undefined;
+  const scheme = endpoint.secure ? 'https' : 'http';
+  const names = [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`, 'all_proxy', 'ALL_PROXY'];
+  const source = names.find((name) => env[name] && found.endsWith(env[name]!)) ?? `${scheme.toUpperCase()}_PROXY`;
+  // The variable's own value: for one without a scheme, proxy-from-env puts
+  // the endpoint's in front ("https://" for wss), which would mean TLS to the
+  // proxy. parseProxyUrl reads it as http://, as curl does.
+  return parseProxyUrl(env[source] ?? found, source);
+}
+
+/**
+ * The proxy in a PAC-style answer, as Electron's `session.resolveProxy()`
+ * gives it: `PROXY host:port; DIRECT`. The first entry WSSH can use wins:
+ * `PROXY`/`HTTP` (http://), `HTTPS` (https://) or `DIRECT` (false: no proxy).
+ * SOCKS entries are skipped: the endpoint is reached through HTTP proxies only.
+ *
+ * @throws {ProxyConfigError} when no entry is usable.
+ */
+export function proxyFromPac(answer: string): string | false {
+  const entries = answer
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [kind, hostPort] = entry.split(/\s+/, 2);
+    switch (kind.toUpperCase()) {
+      case 'DIRECT':
+        return false;
+      case 'PROXY':
+      case 'HTTP':
+        if (hostPort) return `http://${hostPort}`;
+        break;
+      case 'HTTPS':
+        if (hostPort) return `https://${hostPort}`;
+        break;
+    }
+  }
+  if (entries.length === 0) return false;
+  throw new ProxyConfigError(`the system proxy setting "${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`);
+}
+
+/**
+ * A refusal by the proxy, in words. `proxy` is the proxy as shown, `endpoint`
+ * the endpoint it was asked to reach. The status tells the local proxy's
+ * answer: 504 for the proxy's own timeout, 502 for everything else.
+ */
+export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy, endpointHost: string): { status: 502 | 504; message: string } {
+  const said = refusal.message;
+  const at = `the HTTP proxy at ${proxy.display}`;
+  switch (refusal.status) {
+    case 407: {
+      const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
+      return {
+        status: 502,
+        message: user
+          ? `${at} refused the credentials of "${user}" (${said}): check the user and password`
+          : `${at} requires authentication (${said}): give it as http://USER:PASSWORD@host:port`,
+      };
+    }
+    case 403:
+      return { status: 502, message: `${at} refused to connect to ${endpointHost} (${said}): it may not allow CONNECT to that host or port` };
+    case 504:
+      return { status: 504, message: `${at} timed out reaching ${endpointHost} (${said})` };
+    default:
+      if (refusal.status >= 500) return { status: 502, message: `${at} could not reach ${endpointHost} (${said})` };
+      return { status: 502, message: `${at} refused the tunnel to ${endpointHost} (${said})` };
+  }
+}
+
+/** A network error on the way to the proxy itself, in words. */
+export function proxyConnectFailure(err: Error & { code?: string }, proxy: UpstreamProxy): { status: 502 | 504; message: string } {
+  const at = `the HTTP proxy at ${proxy.display}`;
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { status: 502, message: `cannot resolve the host of ${at} (${err.code})` };
+    case 'ECONNREFUSED':
+      return { status: 502, message: `connection refused by ${at}: is it running, and is the port right?` };
+    case 'ECONNRESET':
+      return { status: 502, message: `${at} reset the connection` };
+    case 'ETIMEDOUT':
+      return { status: 504, message: `connection to ${at} timed out` };
+  }
+  return { status: 502, message: `cannot use ${at}: ${err.message}` };
+}
+
+function redact(text: string): string {
+  return text.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** Runs `fn` with process.env replaced by `env` (proxy-from-env only reads process.env). */
+function withEnvironment<T>(env: NodeJS.ProcessEnv, fn: () => T): T {
+  const saved = process.env;
+  process.env = env;
+  try {
+    return fn();
+  } finally {
+    process.env = saved;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The app's one window: sandboxed, isolated, no Node; it never navigates
+ * away from the bundled page and opens no other windows. Closing it hides it:
+ * the app lives in the tray.
+ */
+import path from 'node:path';
+import { BrowserWindow, shell } from 'electron';
+import { Events, ViewName } from '../shared/ipc';
+
+/** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
+export const APP_DIR = path.join(__dirname, '..', '..', 'app');
+export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
+
+export interface AppWindow {
+  readonly window: BrowserWindow;
+  show(view?: ViewName): void;
+  /** Lets the window really close (on Quit). */
+  allowClose(): void;
+}
+
+export function createAppWindow(iconPath: string | undefined): AppWindow {
+  const window = new BrowserWindow({
+    width: 960,
+    height: 680,
+    minWidth: 480,
+    minHeight: 360,
+    show: false,
+    title: 'WSSH',
+    icon: iconPath,
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: path.join(APP_DIR, 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  window.removeMenu();
+  let closing = false;
+  window.on('close', (event) => {
+    if (closing) return;
+    event.preventDefault();
+    window.hide();
+  });
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  window.webContents.on('will-redirect', (event) => event.preventDefault());
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    // Links to documentation open in the user's browser, never in the app.
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  void window.loadFile(RENDERER_INDEX);
+  return {
+    window,
+    show(view) {
+      if (view) window.webContents.send(Events.showView, view);
+      if (window.isMinimized()) window.restore();
+      window.show();
+      window.focus();
+    },
+    allowClose() {
+      closing = true;
+    },
+  };
+}

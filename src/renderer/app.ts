@@ -1,0 +1,128 @@
+/**
+ * The window: a header with the tunnel's state and Start/Stop, tabs for the
+ * four views, and a notice area. Talks to the main process only through
+ * `window.wssh` (src/shared/ipc.ts).
+ */
+import type { Notice, ViewName, WsshApi } from '../shared/ipc';
+import { ConnectionsView } from './connectionsView';
+import { h } from './dom';
+import { EndpointsView } from './endpointsView';
+import { LogView } from './logView';
+import { StatusView } from './statusView';
+
+declare global {
+  interface Window {
+    wssh: WsshApi;
+  }
+}
+
+const VIEWS: Array<{ name: ViewName; label: string }> = [
+  { name: 'status', label: 'Status' },
+  { name: 'endpoints', label: 'Endpoints' },
+  { name: 'connections', label: 'Connections' },
+  { name: 'log', label: 'Log' },
+];
+
+async function main(): Promise<void> {
+  const api = window.wssh;
+  const live = document.getElementById('announcer')!;
+  const announce = (text: string) => {
+    live.textContent = '';
+    window.setTimeout(() => (live.textContent = text), 50);
+  };
+
+  const endpoints = new EndpointsView(api, announce);
+  const status = new StatusView(api, announce);
+  const connections = new ConnectionsView();
+  const log = new LogView();
+  const panels: Record<ViewName, HTMLElement> = {
+    status: status.element,
+    endpoints: endpoints.element,
+    connections: connections.element,
+    log: log.element,
+  };
+
+  const tabs = document.getElementById('tabs')!;
+  const main = document.getElementById('main')!;
+  const tabButtons = new Map<ViewName, HTMLButtonElement>();
+  for (const view of VIEWS) {
+    const button = h('button', { type: 'button', role: 'tab', id: `tab-${view.name}`, 'aria-controls': `panel-${view.name}`, 'aria-selected': 'false', tabindex: -1 }, view.label);
+    button.addEventListener('click', () => show(view.name));
+    tabButtons.set(view.name, button);
+    tabs.append(button);
+    main.append(h('section', { role: 'tabpanel', id: `panel-${view.name}`, 'aria-labelledby': `tab-${view.name}`, hidden: true, tabindex: -1 }, panels[view.name]));
+  }
+  // Arrow keys move between tabs (WAI-ARIA tabs pattern); Tab goes into the panel.
+  tabs.addEventListener('keydown', (event) => {
+    const names = VIEWS.map((v) => v.name);
+    const current = names.findIndex((n) => tabButtons.get(n) === document.activeElement);
+    if (current < 0) return;
+    let next = -1;
+    if (event.key === 'ArrowRight') next = (current + 1) % names.length;
+    else if (event.key === 'ArrowLeft') next = (current - 1 + names.length) % names.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = names.length - 1;
+    if (next < 0) return;
+    event.preventDefault();
+    show(names[next]);
+    tabButtons.get(names[next])!.focus();
+  });
+  function show(name: ViewName): void {
+    for (const view of VIEWS) {
+      const selected = view.name === name;
+      const button = tabButtons.get(view.name)!;
+      button.setAttribute('aria-selected', String(selected));
+      button.tabIndex = selected ? 0 : -1;
+      document.getElementById(`panel-${view.name}`)!.hidden = !selected;
+    }
+    document.body.dataset.view = name;
+  }
+
+  const pill = document.getElementById('state-pill')!;
+  const headerToggle = document.getElementById('header-toggle') as HTMLButtonElement;
+  let running = false;
+  headerToggle.addEventListener('click', () => void (running ? api.stopTunnel() : api.startTunnel()));
+  const renderState = (state: Awaited<ReturnType<WsshApi['getTunnelState']>>) => {
+    running = state.running;
+    pill.dataset.status = state.status;
+    pill.textContent =
+      state.status === 'error'
+        ? 'Error'
+        : state.status === 'stopped'
+          ? 'Stopped'
+          : `${state.status === 'active' ? 'Active' : 'Listening'} on ${state.listen.host}:${state.listen.port}`;
+    pill.title = state.reason ?? '';
+    headerToggle.textContent = state.running ? 'Stop' : 'Start';
+    status.renderState(state);
+  };
+  const renderSettings = async () => {
+    const settings = await api.getSettings();
+    endpoints.render(settings);
+    status.renderSettings(settings, await api.getPuttySettings());
+  };
+
+  const notices = document.getElementById('notices')!;
+  const addNotice = (notice: Notice) => {
+    const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss' }, '×');
+    const item = h('div', { class: `notice notice-${notice.level}`, role: 'alert' }, h('strong', {}, notice.title), h('span', {}, ` ${notice.text}`), close);
+    close.addEventListener('click', () => item.remove());
+    notices.append(item);
+    while (notices.children.length > 3) notices.firstElementChild!.remove();
+  };
+
+  api.on('tunnel:state', renderState);
+  api.on('settings:changed', () => void renderSettings());
+  api.on('connections:changed', (rows) => connections.render(rows));
+  api.on('log:line', (line) => log.add(line));
+  api.on('notice', addNotice);
+  api.on('view:show', show);
+
+  renderState(await api.getTunnelState());
+  await renderSettings();
+  connections.render(await api.getConnections());
+  log.setLines(await api.getLog());
+  show('status');
+  document.body.dataset.ready = 'true';
+}
+
+void main();

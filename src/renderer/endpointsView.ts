@@ -1,0 +1,310 @@
+/**
+ * The endpoint list and editor: add, edit, duplicate, delete (with Undo),
+ * choose the active one, and "Test" a path to an SSH host. The URI is
+ * checked as it is typed by the core's own parser, so the message here is the
+ * one the tunnel would give.
+ */
+import { EndpointError, parseEndpoint } from '../core/endpoint';
+import type { EndpointInput, EndpointView, SettingsView, WsshApi } from '../shared/ipc';
+import { append, clear, field, h } from './dom';
+
+const MAX_KEEPALIVE_SEC = 3600;
+
+export class EndpointsView {
+  readonly element: HTMLElement;
+  private settings: SettingsView | undefined;
+  /** The endpoint in the editor; null for a new one. */
+  private selectedId: string | null = null;
+  private dirty = false;
+  private readonly list = h('ul', { class: 'endpoint-list', 'aria-label': 'Saved endpoints' });
+  private readonly form = h('form', { class: 'editor', novalidate: true, 'aria-labelledby': 'editor-title' });
+  private readonly editorTitle = h('h2', { id: 'editor-title' }, 'New endpoint');
+  private readonly name = h('input', { type: 'text', autocomplete: 'off', maxlength: 200, required: true });
+  private readonly uri = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'wss://gw.example.com/ssh', required: true });
+  private readonly user = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
+  private readonly secret = h('input', { type: 'password', autocomplete: 'new-password' });
+  private readonly removeSecret = h('input', { type: 'checkbox', id: 'ep-remove-secret' });
+  private readonly removeSecretRow = h('div', { class: 'check', hidden: true }, this.removeSecret, h('label', { for: 'ep-remove-secret' }, 'Remove the stored secret'));
+  private readonly keepalive = h('input', { type: 'number', min: 0, max: MAX_KEEPALIVE_SEC, step: 1, inputmode: 'numeric' });
+  private readonly messages: Record<'name' | 'uri' | 'user' | 'keepalive', HTMLElement>;
+  private readonly formError = h('p', { class: 'form-error', role: 'alert' });
+  private readonly saveButton = h('button', { type: 'submit', class: 'primary' }, 'Save');
+  private readonly duplicateButton = h('button', { type: 'button' }, 'Duplicate');
+  private readonly deleteButton = h('button', { type: 'button', class: 'danger' }, 'Delete');
+  private readonly useButton = h('button', { type: 'button' }, 'Use for the tunnel');
+  private readonly undoBar = h('div', { class: 'undo-bar', role: 'status', hidden: true });
+  private readonly testTarget = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'db1.lan or db1.lan:2222' });
+  private readonly testButton = h('button', { type: 'button' }, 'Test');
+  private readonly testResult = h('div', { class: 'test-result', 'aria-live': 'polite' });
+  private undoTimer: number | undefined;
+
+  constructor(
+    private readonly api: WsshApi,
+    private readonly announce: (text: string) => void,
+  ) {
+    const name = field('ep-name', 'Name', this.name);
+    const uri = field('ep-uri', 'Endpoint URI', this.uri, 'ws:// or wss:// and the path of the WSSH server, e.g. wss://gw.example.com/ssh');
+    const user = field('ep-user', 'User (optional)', this.user, 'Sent as HTTP Basic authentication when the server asks for it.');
+    const secret = field('ep-secret', 'Secret (optional)', this.secret, 'Stored encrypted with your Windows account; never shown again.');
+    const keepalive = field('ep-keepalive', 'Keepalive (seconds)', this.keepalive, 'A ping this often keeps idle sessions open through proxies; 0 turns it off.');
+    this.messages = { name: name.message, uri: uri.message, user: user.message, keepalive: keepalive.message };
+
+    const addButton = h('button', { type: 'button', class: 'primary', onclick: () => this.edit(null) }, 'Add endpoint');
+    const testField = field('ep-test-target', 'SSH host to reach', this.testTarget);
+    this.form.append(
+      this.editorTitle,
+      name.row,
+      uri.row,
+      h('div', { class: 'field-pair' }, user.row, h('div', {}, secret.row, this.removeSecretRow)),
+      keepalive.row,
+      this.formError,
+      h('div', { class: 'buttons' }, this.saveButton, this.useButton, this.duplicateButton, this.deleteButton),
+      h('fieldset', { class: 'test' }, h('legend', {}, 'Test this endpoint'), h('div', { class: 'inline' }, testField.row, this.testButton), this.testResult),
+    );
+    this.element = h(
+      'div',
+      { class: 'endpoints' },
+      h('div', { class: 'endpoint-side' }, h('h2', {}, 'Endpoints'), this.list, addButton, this.undoBar),
+      this.form,
+    );
+
+    this.name.addEventListener('input', () => this.changed());
+    this.uri.addEventListener('input', () => this.changed());
+    this.user.addEventListener('input', () => this.changed());
+    this.secret.addEventListener('input', () => this.changed());
+    this.keepalive.addEventListener('input', () => this.changed());
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.save();
+    });
+    this.duplicateButton.addEventListener('click', () => void this.duplicate());
+    this.deleteButton.addEventListener('click', () => void this.remove());
+    this.useButton.addEventListener('click', () => void this.use());
+    this.testButton.addEventListener('click', () => void this.test());
+    this.testTarget.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        void this.test();
+      }
+    });
+  }
+
+  render(settings: SettingsView): void {
+    this.settings = settings;
+    if (this.selectedId !== null && !settings.endpoints.some((e) => e.id === this.selectedId)) {
+      this.selectedId = settings.endpoints[0]?.id ?? null;
+      this.dirty = false;
+    }
+    if (this.selectedId === null && !this.dirty && settings.endpoints.length > 0 && !this.form.dataset.mode) {
+      this.selectedId = settings.activeEndpointId ?? settings.endpoints[0].id;
+    }
+    this.renderList();
+    if (!this.dirty) this.fillForm();
+  }
+
+  /** Opens an endpoint in the editor, or a blank one for `null`. */
+  edit(id: string | null): void {
+    this.selectedId = id;
+    this.dirty = false;
+    this.form.dataset.mode = id === null ? 'new' : 'edit';
+    this.renderList();
+    this.fillForm();
+    this.name.focus();
+  }
+
+  private current(): EndpointView | undefined {
+    return this.settings?.endpoints.find((e) => e.id === this.selectedId);
+  }
+
+  private renderList(): void {
+    const settings = this.settings;
+    if (!settings) return;
+    clear(this.list);
+    if (settings.endpoints.length === 0) this.list.append(h('li', { class: 'empty' }, 'No endpoints yet.'));
+    for (const e of settings.endpoints) {
+      const active = e.id === settings.activeEndpointId;
+      const button = h(
+        'button',
+        { type: 'button', class: 'endpoint-item', 'aria-current': e.id === this.selectedId ? 'true' : undefined, 'data-id': e.id, onclick: () => this.edit(e.id) },
+        h('span', { class: 'endpoint-name' }, e.name),
+        active ? h('span', { class: 'badge' }, 'active') : null,
+        h('span', { class: 'endpoint-uri' }, e.uri),
+      );
+      this.list.append(h('li', {}, button));
+    }
+  }
+
+  private fillForm(): void {
+    const e = this.current();
+    this.editorTitle.textContent = e ? `Edit “${e.name}”` : 'New endpoint';
+    this.name.value = e?.name ?? '';
+    this.uri.value = e?.uri ?? '';
+    this.user.value = e?.user ?? '';
+    this.secret.value = '';
+    this.secret.placeholder = e?.hasSecret ? 'stored (type to replace)' : '';
+    this.removeSecret.checked = false;
+    this.removeSecretRow.hidden = !e?.hasSecret;
+    this.keepalive.value = String(e?.keepaliveSec ?? 30);
+    this.duplicateButton.disabled = !e;
+    this.deleteButton.disabled = !e;
+    this.useButton.disabled = !e || e.id === this.settings?.activeEndpointId;
+    this.formError.textContent = '';
+    this.testResult.textContent = '';
+    this.validate(false);
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    this.validate(true);
+  }
+
+  /** Checks every field; shows messages for the ones the user has touched (or all on save). */
+  private validate(show: boolean): boolean {
+    const problems = {
+      name: this.name.value.trim() === '' ? 'Give the endpoint a name.' : '',
+      uri: uriProblem(this.uri.value),
+      user: /[:\r\n]/.test(this.user.value) ? 'The user name must not contain ":".' : '',
+      keepalive: keepaliveProblem(this.keepalive.value),
+    };
+    let ok = true;
+    for (const key of Object.keys(problems) as Array<keyof typeof problems>) {
+      const problem = problems[key];
+      if (problem) ok = false;
+      const input = { name: this.name, uri: this.uri, user: this.user, keepalive: this.keepalive }[key];
+      const visible = show && (input.value !== '' || key !== 'name' || this.dirty) ? problem : '';
+      this.messages[key].textContent = visible;
+      if (visible) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+    return ok;
+  }
+
+  private input(): EndpointInput {
+    const typed = this.secret.value;
+    return {
+      id: this.selectedId ?? undefined,
+      name: this.name.value,
+      uri: this.uri.value,
+      user: this.user.value,
+      secret: this.removeSecret.checked ? '' : typed !== '' ? typed : undefined,
+      keepaliveSec: Number(this.keepalive.value),
+    };
+  }
+
+  private async save(): Promise<void> {
+    this.dirty = true;
+    if (!this.validate(true)) {
+      const firstInvalid = this.form.querySelector<HTMLElement>('[aria-invalid="true"]');
+      firstInvalid?.focus();
+      return;
+    }
+    const outcome = await this.api.saveEndpoint(this.input());
+    if (!outcome.ok) {
+      this.formError.textContent = outcome.error;
+      return;
+    }
+    this.selectedId = outcome.value.id;
+    this.dirty = false;
+    delete this.form.dataset.mode;
+    this.settings = await this.api.getSettings();
+    this.render(this.settings);
+    this.fillForm();
+    this.announce(`Saved “${outcome.value.name}”.`);
+  }
+
+  private async duplicate(): Promise<void> {
+    if (!this.selectedId) return;
+    const outcome = await this.api.duplicateEndpoint(this.selectedId);
+    if (!outcome.ok) return void (this.formError.textContent = outcome.error);
+    this.settings = await this.api.getSettings();
+    this.edit(outcome.value.id);
+    this.announce(`Added “${outcome.value.name}”.`);
+  }
+
+  private async remove(): Promise<void> {
+    const e = this.current();
+    if (!e) return;
+    const outcome = await this.api.deleteEndpoint(e.id);
+    if (!outcome.ok) return void (this.formError.textContent = outcome.error);
+    this.settings = await this.api.getSettings();
+    this.selectedId = this.settings.endpoints[0]?.id ?? null;
+    this.dirty = false;
+    this.render(this.settings);
+    this.fillForm();
+    this.showUndo(e);
+  }
+
+  private showUndo(deleted: EndpointView): void {
+    window.clearTimeout(this.undoTimer);
+    const undo = h('button', { type: 'button', onclick: () => void restore() }, 'Undo');
+    const restore = async () => {
+      window.clearTimeout(this.undoTimer);
+      this.undoBar.hidden = true;
+      const outcome = await this.api.restoreEndpoint(deleted.id);
+      if (!outcome.ok) return void this.announce(outcome.error);
+      this.settings = await this.api.getSettings();
+      this.edit(deleted.id);
+      this.announce(`Restored “${deleted.name}”.`);
+    };
+    clear(this.undoBar);
+    this.undoBar.append(h('span', {}, `Deleted “${deleted.name}”.`), undo);
+    this.undoBar.hidden = false;
+    undo.focus();
+    this.undoTimer = window.setTimeout(() => (this.undoBar.hidden = true), 15_000);
+  }
+
+  private async use(): Promise<void> {
+    if (!this.selectedId) return;
+    const outcome = await this.api.selectEndpoint(this.selectedId);
+    if (!outcome.ok) return void (this.formError.textContent = outcome.error);
+    this.announce(`The tunnel now uses “${this.current()?.name}”.`);
+  }
+
+  private async test(): Promise<void> {
+    this.dirty = true;
+    if (!this.validate(true)) return;
+    this.testButton.disabled = true;
+    this.testResult.className = 'test-result pending';
+    this.testResult.textContent = `Testing ${this.testTarget.value.trim() || '…'}`;
+    try {
+      const result = await this.api.testEndpoint({ endpoint: this.input(), target: this.testTarget.value });
+      clear(this.testResult);
+      if (result.ok) {
+        this.testResult.className = 'test-result ok';
+        this.testResult.append(
+          h('strong', {}, 'SSH server answered: '),
+          h('code', { class: 'banner' }, result.banner),
+          h('span', {}, ` (tunnel open in ${result.connectMs} ms, banner after ${result.totalMs} ms)`),
+        );
+      } else {
+        this.testResult.className = 'test-result failed';
+        append(this.testResult, h('strong', {}, 'Failed: '), h('span', { class: 'reason' }, result.reason), result.totalMs > 0 && h('span', {}, ` (after ${result.totalMs} ms)`));
+      }
+    } finally {
+      this.testButton.disabled = false;
+    }
+  }
+}
+
+/** The core parser's message for a URI, or '' when it is valid. */
+export function uriProblem(text: string): string {
+  try {
+    parseEndpoint(text);
+    return '';
+  } catch (err) {
+    if (err instanceof EndpointError) return capitalize(err.message) + '.';
+    throw err;
+  }
+}
+
+function keepaliveProblem(text: string): string {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_KEEPALIVE_SEC) {
+    return `Enter whole seconds from 0 (off) to ${MAX_KEEPALIVE_SEC}.`;
+  }
+  return '';
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,50 @@
+/** The log: recent lines, newest last, filtered by text and level. */
+import type { LogLine } from '../shared/ipc';
+import { field, h } from './dom';
+import { formatTime } from './format';
+
+const MAX_LINES = 1000;
+const LEVELS: Record<string, number> = { info: 0, warn: 1, error: 2 };
+
+export class LogView {
+  readonly element: HTMLElement;
+  private readonly list = h('ol', { class: 'log', id: 'log-lines', 'aria-label': 'Log lines', tabindex: 0 });
+  private readonly filter = h('input', { type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'text to find' });
+  private readonly level = h('select', {}, h('option', { value: 'info' }, 'All'), h('option', { value: 'warn' }, 'Warnings and errors'), h('option', { value: 'error' }, 'Errors'));
+  private readonly count = h('p', { class: 'quiet', 'aria-live': 'polite' });
+  private lines: LogLine[] = [];
+
+  constructor() {
+    const filter = field('log-filter', 'Filter', this.filter);
+    const level = field('log-level', 'Show', this.level);
+    this.element = h('div', { class: 'log-view' }, h('div', { class: 'inline-form' }, filter.row, level.row), this.count, this.list);
+    this.filter.addEventListener('input', () => this.render());
+    this.level.addEventListener('change', () => this.render());
+  }
+
+  setLines(lines: LogLine[]): void {
+    this.lines = lines.slice(-MAX_LINES);
+    this.render();
+  }
+
+  add(line: LogLine): void {
+    if (this.lines.length > 0 && this.lines[this.lines.length - 1].seq >= line.seq) return;
+    this.lines.push(line);
+    if (this.lines.length > MAX_LINES) this.lines.shift();
+    this.render();
+  }
+
+  private render(): void {
+    const text = this.filter.value.trim().toLowerCase();
+    const min = LEVELS[this.level.value] ?? 0;
+    const shown = this.lines.filter((l) => LEVELS[l.level] >= min && (text === '' || l.text.toLowerCase().includes(text)));
+    const stick = this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 4;
+    this.list.replaceChildren(
+      ...shown.map((l) =>
+        h('li', { class: `level-${l.level}` }, h('time', { datetime: new Date(l.at).toISOString() }, formatTime(l.at)), h('span', { class: 'level' }, l.level), h('span', { class: 'text' }, l.text)),
+      ),
+    );
+    this.count.textContent = shown.length === this.lines.length ? `${shown.length} lines` : `${shown.length} of ${this.lines.length} lines`;
+    if (stick) this.list.scrollTop = this.list.scrollHeight;
+  }
+}

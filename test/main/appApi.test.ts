@@ -1,0 +1,137 @@
+// The WsshApi as main implements it, wired to its events, over real settings,
+// the real proxy and a real WSSH server: what the window and the tray see when
+// the user switches endpoints, moves the listen port, tests an unsaved
+// endpoint, exports a session, and when TLS to the endpoint fails.
+
+import { test, TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { EventName, EventPayloads } from '../../src/shared/ipc';
+import { createAppApi, wireAppEvents } from '../../src/main/appApi';
+import { LogBook } from '../../src/main/logBook';
+import { TunnelController } from '../../src/main/tunnelController';
+import { freePort } from '../fixtures/freePort';
+import { requireProgram } from '../fixtures/programs';
+import { makeCertificates } from '../fixtures/tls';
+import { tempDir } from '../fixtures/tmp';
+import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+
+async function setup(t: TestContext, save?: string) {
+  const dir = tempDir(t);
+  const { settings } = await openTestSettings(dir, testCipher());
+  const log = new LogBook();
+  const controller = new TunnelController({
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: (level, text) => log.add(level, text),
+    drainMs: 0,
+  });
+  const copied: string[] = [];
+  const api = createAppApi({
+    settings,
+    controller,
+    log,
+    clipboard: { writeText: (text) => copied.push(text) },
+    chooseSavePath: async (name) => (save === 'cancel' ? undefined : `${dir}/${name}`),
+  });
+  const events: Array<[EventName, unknown]> = [];
+  const unwire = wireAppEvents({ settings, controller, log }, <E extends EventName>(event: E, payload: EventPayloads[E]) => events.push([event, payload]));
+  t.after(async () => {
+    unwire();
+    await controller.stop(0);
+  });
+  await api.updateSettings({ listen: { host: '127.0.0.1', port: await freePort() } });
+  return { api, settings, controller, log, copied, events };
+}
+
+test('switching the endpoint while running: new tunnels use it, the state says so', async (t) => {
+  const { api, events } = await setup(t);
+  const wssh = await startWsshServer();
+  const sshd = await startBannerServer();
+  t.after(async () => {
+    await wssh.server.close();
+    await sshd.close();
+  });
+  const started = await api.startTunnel();
+  assert.equal(started.endpointName, 'Local WSSH server');
+  const saved = await api.saveEndpoint({ name: 'Real', uri: wssh.uri, user: '', keepaliveSec: 0 });
+  assert.ok(saved.ok);
+  assert.deepEqual(await api.selectEndpoint(saved.value.id), { ok: true, value: null });
+  const state = await api.getTunnelState();
+  assert.equal(state.endpointName, 'Real');
+  assert.equal(state.endpointDisplay, wssh.uri);
+  assert.ok(events.some(([e, p]) => e === 'tunnel:state' && (p as { endpointName: string }).endpointName === 'Real'), 'the window and tray were told');
+  assert.ok(events.some(([e]) => e === 'settings:changed'));
+
+  const tunnel = await connectThrough(state.listen.port, `127.0.0.1:${sshd.port}`);
+  t.after(() => tunnel.socket.destroy());
+  assert.equal(tunnel.status, 200);
+  await eventually(async () => (await api.getConnections()).length === 1, 3000, 'row');
+  assert.ok(events.some(([e, p]) => e === 'connections:changed' && (p as unknown[]).length === 1));
+  assert.ok((await api.getLog()).some((l) => l.text === `endpoint switched to Real (${wssh.uri})`));
+});
+
+test('a new listen port restarts the running proxy there', async (t) => {
+  const { api } = await setup(t);
+  await api.startTunnel();
+  const port = await freePort();
+  const outcome = await api.updateSettings({ listen: { host: '127.0.0.1', port } });
+  assert.ok(outcome.ok);
+  await eventually(async () => (await api.getTunnelState()).listen.port === port && (await api.getTunnelState()).running, 3000, 'restart');
+  assert.equal((await api.getPuttySettings()).proxyPort, port);
+});
+
+test('Test uses the editor’s unsaved values, secret included, and never logs the secret', async (t) => {
+  const { api, log } = await setup(t);
+  const wssh = await startWsshServer();
+  const sshd = await startBannerServer('SSH-2.0-Banner_Test');
+  t.after(async () => {
+    await wssh.server.close();
+    await sshd.close();
+  });
+  const result = await api.testEndpoint({ endpoint: { name: 'x', uri: wssh.uri, user: 'u', secret: 'TopSecret42', keepaliveSec: 0 }, target: `127.0.0.1:${sshd.port}` });
+  assert.deepEqual(result.ok && result.banner, 'SSH-2.0-Banner_Test');
+  const invalid = await api.testEndpoint({ endpoint: { name: 'x', uri: 'http://gw/ssh', user: '', keepaliveSec: 0 }, target: 'db1' });
+  assert.deepEqual(invalid, { ok: false, reason: 'use ws:// instead of http:// (WSSH speaks WebSocket)', totalMs: 0 });
+  assert.ok(!JSON.stringify(log.lines()).includes('TopSecret42'));
+  assert.ok(log.lines().some((l) => l.text.includes(`test of ws://u:***@127.0.0.1:${wssh.port}/ssh`)));
+});
+
+test('export: saved, canceled, refused; copy', async (t) => {
+  const { api, copied } = await setup(t);
+  const saved = await api.exportPuttySession({ sessionName: 'db1', target: 'db1.lan:2222' });
+  assert.equal(saved.status, 'saved');
+  assert.deepEqual(await api.exportPuttySession({ sessionName: ' ', target: 'db1' }), { status: 'failed', reason: 'the session needs a name' });
+  assert.equal((await api.exportPuttySession({ sessionName: 'x', target: 'db1:99999' })).status, 'failed');
+  await api.copyText('hello');
+  assert.deepEqual(copied, ['hello']);
+  const { api: cancelling } = await setup(t, 'cancel');
+  assert.deepEqual(await cancelling.exportPuttySession({ sessionName: 'db1', target: 'db1' }), { status: 'canceled' });
+});
+
+test('a TLS failure on the endpoint is the error state with the reason, and a notice', async (t) => {
+  if (!requireProgram(t, 'openssl')) return;
+  const certs = await makeCertificates(tempDir(t));
+  // A wss:// endpoint whose certificate comes from a CA the app does not trust.
+  // (makeCertificates returns the files' paths.)
+  const server = https.createServer({ key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+  const port = (server.address() as AddressInfo).port;
+  const { api, events } = await setup(t);
+  const saved = await api.saveEndpoint({ name: 'Gateway', uri: `wss://127.0.0.1:${port}/ssh`, user: '', keepaliveSec: 0 });
+  assert.ok(saved.ok);
+  await api.selectEndpoint(saved.value.id);
+  const { listen } = await api.startTunnel();
+  const refused = await connectThrough(listen.port, 'db1.lan:22');
+  refused.socket.destroy();
+  assert.equal(refused.status, 502);
+  const state = await eventually(async () => {
+    const s = await api.getTunnelState();
+    return s.status === 'error' ? s : undefined;
+  }, 3000, 'error state');
+  assert.equal(state!.reason, `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
+  assert.ok(events.some(([e, p]) => e === 'notice' && (p as { text: string }).text === state!.reason));
+});

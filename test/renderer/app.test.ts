@@ -1,0 +1,297 @@
+// The renderer in Debian's Chromium (playwright-core), against a bridge that
+// runs the app's real WsshApi implementation over real settings, the real core
+// proxy, a real WSSH server and a TCP server that greets like sshd.
+// Screenshots of each view go to test-results/renderer/.
+
+import { test, before, after, TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { parseEndpoint } from '../../src/core/endpoint';
+import { requireProgram } from '../fixtures/programs';
+import { freePort } from '../fixtures/freePort';
+import { tempDir } from '../fixtures/tmp';
+import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
+
+let browser: Browser | undefined;
+let site: Awaited<ReturnType<typeof serveRenderer>>;
+let wssh: Awaited<ReturnType<typeof startWsshServer>>;
+let sshd: Awaited<ReturnType<typeof startBannerServer>>;
+
+before(async () => {
+  site = await serveRenderer();
+  wssh = await startWsshServer();
+  sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
+  if (chromiumPath()) browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await site.close();
+  await wssh.server.close();
+  await sshd.close();
+});
+
+/** Opens the app in a fresh context; skips (or fails in CI) without Chromium. */
+async function open(t: TestContext, options?: Parameters<typeof openBridgedApp>[3]): Promise<BridgedApp | undefined> {
+  if (!browser) {
+    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
+    return undefined;
+  }
+  const app = await openBridgedApp(browser, site.url, tempDir(t), options);
+  t.after(() => app.close());
+  return app;
+}
+
+function coreMessage(uri: string): string {
+  try {
+    parseEndpoint(uri);
+  } catch (err) {
+    const m = (err as Error).message;
+    return m.charAt(0).toUpperCase() + m.slice(1) + '.';
+  }
+  throw new Error(`${uri} is valid`);
+}
+
+test('endpoints: add with validation as typed, edit, duplicate, delete and undo', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings } = app;
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  await screenshot(page, 'endpoints-first-run');
+  // The first run's default endpoint is there and active.
+  const items = page.locator('.endpoint-item');
+  assert.equal(await items.count(), 1);
+  assert.match(await items.first().innerText(), /Local WSSH server\s+active\s+ws:\/\/localhost:4567\/ssh/);
+
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  assert.equal(await page.evaluate('document.activeElement.id'), 'ep-name', 'focus goes to the first field');
+  await page.getByLabel('Name', { exact: true }).fill('Office gateway');
+  const uri = page.getByLabel('Endpoint URI');
+  for (const bad of ['https://gw.example.com/ssh', 'wss://gw.example.com:70000/ssh', 'gw.example.com']) {
+    await uri.fill(bad);
+    assert.equal(await page.locator('#ep-uri-message').innerText(), coreMessage(bad), `message for ${bad}`);
+    assert.equal(await uri.getAttribute('aria-invalid'), 'true');
+  }
+  await uri.fill('https://gw.example.com/ssh');
+  await screenshot(page, 'endpoints-validation');
+  // Saving with an invalid field keeps the form and focuses the field.
+  await page.getByRole('button', { name: 'Save' }).click();
+  assert.equal(await page.evaluate('document.activeElement.id'), 'ep-uri');
+  assert.equal(settings.view().endpoints.length, 1);
+
+  await uri.fill('wss://gw.example.com/ssh');
+  assert.equal(await page.locator('#ep-uri-message').innerText(), '');
+  assert.equal(await uri.getAttribute('aria-invalid'), null);
+  await page.getByLabel('User (optional)').fill('alice');
+  await page.getByLabel('Secret (optional)').fill('s3cret');
+  await page.getByLabel('Keepalive (seconds)').fill('20');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  const saved = settings.view().endpoints[1];
+  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20 });
+  await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
+  assert.equal(await page.getByLabel('Secret (optional)').getAttribute('placeholder'), 'stored (type to replace)');
+  assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '', 'the secret never comes back to the page');
+
+  // Edit: rename.
+  await page.getByLabel('Name', { exact: true }).fill('Office');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await eventually(() => settings.view().endpoints[1].name === 'Office', 3000, 'renamed');
+  await page.getByRole('heading', { name: 'Edit “Office”' }).waitFor();
+  assert.equal(settings.view().endpoints[1].hasSecret, true, 'an empty secret field keeps the stored secret');
+
+  // Duplicate.
+  await page.getByRole('button', { name: 'Duplicate' }).click();
+  await eventually(() => settings.view().endpoints.length === 3, 3000, 'duplicated');
+  assert.equal(settings.view().endpoints[2].name, 'Office (copy)');
+  await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor();
+  await screenshot(page, 'endpoints-edit');
+
+  // Delete, then Undo (focus lands on Undo for keyboard users).
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.undo-bar', { hasText: 'Deleted “Office (copy)”' }).waitFor();
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Undo');
+  await screenshot(page, 'endpoints-undo');
+  await page.keyboard.press('Enter');
+  await eventually(() => settings.view().endpoints.length === 3, 3000, 'restored');
+  await eventually(async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)', 3000, 'restored in the list');
+  await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor(); // the restored endpoint is in the editor
+  assert.deepEqual(app.problems, []);
+});
+
+test('status: start and stop reflected; a real tunnel shows in the connections table with its bytes; the log', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings } = app;
+
+  // An endpoint on the real WSSH server, made the active one through the UI.
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Test server');
+  await page.getByLabel('Endpoint URI').fill(wssh.uri);
+  await page.getByLabel('Keepalive (seconds)').fill('0');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Use for the tunnel' }).click();
+  await eventually(() => settings.view().endpoints.find((e) => e.id === settings.view().activeEndpointId)?.name === 'Test server', 3000, 'active');
+
+  // Listen on a free port, set through the Options form.
+  const port = await freePort();
+  await page.getByRole('tab', { name: 'Status' }).click();
+  await page.getByLabel('Port', { exact: true }).fill(String(port));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await eventually(() => settings.view().listen.port === port, 3000, 'listen port saved');
+
+  await page.getByRole('button', { name: 'Start tunnel' }).click();
+  await page.locator('#state-pill', { hasText: `Listening on 127.0.0.1:${port}` }).waitFor();
+  assert.equal(await page.locator('#status-state').innerText(), 'Listening');
+  assert.equal(await page.locator('#status-endpoint').innerText(), `Test server (${wssh.uri})`);
+  assert.equal(await page.locator('#header-toggle').innerText(), 'Stop');
+  assert.match(await page.locator('#putty-settings').innerText(), new RegExp(`Proxy hostname: 127\\.0\\.0\\.1\\n\\s*Port: ${port}`));
+  await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
+  await eventually(() => app.copied.length === 1, 3000, 'copied');
+  assert.match(app.copied[0], /Proxy type: HTTP CONNECT/);
+  await screenshot(page, 'status-listening');
+
+  // A real tunnel: raw CONNECT through the proxy, the WSSH server, to the "sshd".
+  const tunnel = await connectThrough(port, `127.0.0.1:${sshd.port}`);
+  t.after(() => tunnel.socket.destroy());
+  assert.equal(tunnel.status, 200);
+  let received = tunnel.rest.toString();
+  tunnel.socket.on('data', (d) => (received += d));
+  tunnel.socket.resume();
+  const payload = 'x'.repeat(5000);
+  tunnel.socket.write(payload);
+  await eventually(() => received.length >= 5000 + 40, 3000, 'echo');
+  await page.locator('#state-pill', { hasText: 'Active' }).waitFor();
+
+  await page.getByRole('tab', { name: 'Connections' }).click();
+  const row = page.locator('#connections-table tbody tr[data-id]');
+  await row.first().waitFor();
+  await eventually(async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes', 5000, 'bytes up in the table');
+  const cells = await row.locator('td').allInnerTexts();
+  assert.equal(cells[0], `127.0.0.1:${sshd.port}`);
+  assert.equal(cells[1], wssh.uri);
+  assert.equal(cells[3], '4.9 KiB');
+  const down = Number((await row.locator('td.down').getAttribute('title'))!.split(' ')[0]);
+  assert.ok(down >= 5000 + 40, `down ${down}`);
+  await screenshot(page, 'connections');
+
+  // Closing the tunnel empties the table.
+  tunnel.socket.end();
+  await page.locator('#connections-table tr.empty').waitFor();
+  await page.locator('#state-pill', { hasText: 'Listening' }).waitFor();
+
+  // The log: lines for what happened, filtered.
+  await page.getByRole('tab', { name: 'Log' }).click();
+  const lines = page.locator('#log-lines li');
+  await eventually(async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)), 3000, 'close line');
+  await page.getByLabel('Filter').fill('tunnel 1 open');
+  assert.equal(await lines.count(), 1);
+  assert.match(await lines.first().innerText(), new RegExp(`tunnel 1 open: 127\\.0\\.0\\.1:${sshd.port} via ${wssh.uri.replace(/[/.]/g, '\\$&')}`));
+  await page.getByLabel('Filter').fill('');
+  await screenshot(page, 'log');
+
+  await page.locator('#header-toggle').click();
+  await page.locator('#state-pill', { hasText: 'Stopped' }).waitFor();
+  assert.equal(app.controller.state().status, 'stopped');
+  assert.deepEqual(app.problems, []);
+});
+
+test('Test: the SSH banner and the timing, or the reason', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page } = app;
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  // Unsaved edits are what is tested.
+  await page.getByLabel('Endpoint URI').fill(wssh.uri);
+  await page.getByLabel('SSH host to reach').fill(`127.0.0.1:${sshd.port}`);
+  await page.getByRole('button', { name: 'Test' }).click();
+  const result = page.locator('.test-result');
+  await result.locator('.banner').waitFor();
+  assert.equal(await result.locator('.banner').innerText(), 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
+  assert.match(await result.innerText(), /tunnel open in \d+ ms, banner after \d+ ms/);
+  await screenshot(page, 'endpoints-test-ok');
+
+  await page.getByLabel('SSH host to reach').fill('db1.lan');
+  await page.getByLabel('SSH host to reach').press('Enter');
+  await result.locator('.reason').waitFor();
+  assert.match(await result.locator('.reason').innerText(), /^refused by the WSSH server \(403 Forbidden/);
+  await screenshot(page, 'endpoints-test-failed');
+  assert.equal(app.settings.view().endpoints[0].uri, 'ws://localhost:4567/ssh', 'testing does not save');
+});
+
+test('Export PuTTY session writes the .reg file', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page } = app;
+  await page.getByLabel('Session name').fill('db1 via WSSH');
+  await page.getByLabel('SSH host', { exact: true }).fill('db1.lan');
+  await page.getByRole('button', { name: 'Export PuTTY session…' }).click();
+  const result = page.locator('.export-result');
+  await result.filter({ hasText: 'Saved' }).waitFor();
+  const file = (await result.innerText()).match(/^Saved (.*\.reg)\./)![1];
+  const text = fs.readFileSync(file).subarray(2).toString('utf16le');
+  assert.match(text, /\[HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\db1%20via%20WSSH\]/);
+  assert.match(text, /"ProxyPort"=dword:00000c32\r\n"ProxyLocalhost"=dword:00000001/);
+  assert.equal(path.basename(file), 'PuTTY session db1 via WSSH.reg');
+
+  await page.getByLabel('SSH host', { exact: true }).fill('bad host!');
+  await page.getByRole('button', { name: 'Export PuTTY session…' }).click();
+  await result.filter({ hasText: 'Not exported' }).waitFor();
+});
+
+test('a port already in use: the error state, its reason, and a notice', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings } = app;
+  const blocker = await startWsshServer();
+  t.after(() => blocker.server.close());
+  settings.update({ listen: { host: '127.0.0.1', port: blocker.port } });
+  await page.locator('#header-toggle').click();
+  await page.locator('#state-pill', { hasText: 'Error' }).waitFor();
+  const reason = `port ${blocker.port} on 127.0.0.1 is already in use by another program (another WSSH or proxy?): stop it or change the listen port`;
+  assert.equal(await page.locator('#status-reason').innerText(), reason);
+  assert.match(await page.locator('.notice').innerText(), /Cannot start the tunnel/);
+  await screenshot(page, 'status-error');
+});
+
+test('keyboard: tabs by arrow keys; dark scheme and 200% scale render', async (t) => {
+  const app = await open(t, { viewport: { width: 640, height: 720 }, deviceScaleFactor: 2, colorScheme: 'dark' });
+  if (!app) return;
+  const { page } = app;
+  await page.getByRole('tab', { name: 'Status' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate('document.activeElement.id'), 'tab-endpoints');
+  assert.equal(await page.locator('#panel-endpoints').isVisible(), true);
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate('document.activeElement.id'), 'tab-log');
+  await page.keyboard.press('Home');
+  assert.equal(await page.evaluate('document.activeElement.id'), 'tab-status');
+  const csp = await page.evaluate(`document.querySelector('meta[http-equiv="Content-Security-Policy"]').content`);
+  assert.match(String(csp), /^default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'/);
+  const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+  assert.equal(bg, 'rgb(23, 24, 27)', 'the dark palette applies');
+  // Nothing overflows sideways at this size: the layout wraps instead.
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  assert.equal(overflow, 0);
+  await screenshot(page, 'status-dark-200');
+  await page.keyboard.press('ArrowRight');
+  await screenshot(page, 'endpoints-dark-200');
+  assert.equal(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), 0);
+});
+
+test('the page loads from file:// as Electron loads it, under its CSP, without errors', async (t) => {
+  if (!browser) {
+    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
+    return;
+  }
+  const fileUrl = pathToFileURL(path.resolve(__dirname, '..', '..', 'app', 'renderer', 'index.html')).href;
+  const app = await openBridgedApp(browser, fileUrl, tempDir(t));
+  t.after(() => app.close());
+  assert.equal(await app.page.locator('#state-pill').innerText(), 'Stopped');
+  assert.equal(await app.page.evaluate('getComputedStyle(document.querySelector("nav")).display'), 'flex', 'the stylesheet applied');
+  assert.deepEqual(app.problems, []);
+});

@@ -1,0 +1,240 @@
+// Authentication on the upgrade, on real sockets: 401 with a Basic challenge
+// when credentials are missing or wrong, a tunnel with the right ones (from a
+// plain WebSocket and from `wssh client` with user:secret@ in the endpoint),
+// repeated failures from one address slowed and others not, and no secret in
+// any log line. Then nginx's auth_basic, the documented alternative.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { WsshServer } from '../../server/wsshServer';
+import { HostsPolicy } from '../../server/hostsPolicy';
+import { Credentials, hashSecret } from '../../server/credentials';
+import { parseBasicAuth } from '../../server/auth';
+import { startEcho, type FarEnd } from '../fixtures/byteStreams';
+import { runChecked, runProgram } from '../fixtures/child';
+import { startNginx } from '../fixtures/nginx';
+import { requirePrograms } from '../fixtures/programs';
+import { tempDir } from '../fixtures/tmp';
+import { WSSH_CLI, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { waitFor } from '../fixtures/tunnel';
+import { attempt, basic, echoOnce } from './upgradeClient';
+
+const SECRET = 'open sesame: 7 words & a colon';
+const BACKOFF_MS = 200;
+
+let echo: FarEnd;
+let server: WsshServer;
+let port: number;
+let users: Credentials;
+let tunnelUrl: string;
+const log: string[] = [];
+
+before(async () => {
+  echo = await startEcho();
+  users = Credentials.parse(`alice: ${await hashSecret(SECRET)}\nbob: ${await hashSecret('bobs secret')}\n`);
+  const policy = HostsPolicy.parse(`echo.lan: "127.0.0.1:${echo.port}"\n"127.0.0.1:${echo.port}": true\n`);
+  server = new WsshServer({
+    policy: () => policy,
+    users: () => users,
+    authBackoff: { baseDelayMs: BACKOFF_MS, maxDelayMs: 5 * BACKOFF_MS },
+    keepaliveMs: 0,
+    log: (l) => log.push(l),
+  });
+  port = (await server.listen(0)).port;
+  tunnelUrl = `ws://127.0.0.1:${port}/ssh/echo.lan`;
+});
+after(async () => {
+  await server.close();
+  await echo.close();
+});
+
+/** A different client address for each test, through X-Forwarded-For (trusted from loopback). */
+let nextClient = 1;
+function clientAddress(): string {
+  return `198.51.100.${nextClient++}`;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = Date.now();
+  const value = await f();
+  return { value, ms: Date.now() - start };
+}
+
+test('Basic credentials: user and secret split at the first colon, UTF-8', () => {
+  assert.deepEqual(parseBasicAuth(basic('alice', 'a:b:c')), { user: 'alice', secret: 'a:b:c' });
+  assert.deepEqual(parseBasicAuth(basic('jürgen', 'pässword')), { user: 'jürgen', secret: 'pässword' });
+  assert.deepEqual(parseBasicAuth('basic ' + Buffer.from('a:').toString('base64')), { user: 'a', secret: '' });
+  assert.equal(parseBasicAuth(undefined), undefined);
+  for (const bad of ['Bearer abc', 'Basic', 'Basic !!!!', 'Basic YWxpY2U=' /* "alice", no colon */, 'Basic YWxpY2U6e']) {
+    assert.equal(parseBasicAuth(bad), null, bad);
+  }
+});
+
+test('no credentials: 401 with the Basic challenge, and no delay', async () => {
+  const { value, ms } = await timed(() => attempt(tunnelUrl, { 'X-Forwarded-For': clientAddress() }));
+  assert.equal(value.status, 401);
+  assert.equal(value.headers!['www-authenticate'], 'Basic realm="wssh"');
+  assert.match(value.body!, /authentication required/);
+  assert.ok(ms < BACKOFF_MS, `${ms} ms`);
+  assert.ok(log.some((l) => /tunnel refused client=198\.51\.100\.\d+ target=echo\.lan status=401 reason="no credentials"/.test(l)), log.join('\n'));
+});
+
+test('the right user and secret open a tunnel; the log names the user', async () => {
+  const { ws } = await attempt(tunnelUrl, { Authorization: basic('alice', SECRET), 'X-Forwarded-For': clientAddress() });
+  assert.ok(ws, 'the tunnel should open');
+  assert.equal(await echoOnce(ws, 'hello'), 'hello');
+  const closedLine = new Promise((r) => server.tracker.once('close', r));
+  ws.close();
+  await closedLine;
+  assert.ok(log.some((l) => /tunnel \d+ open client=198\.51\.100\.\d+ target=echo\.lan via=127\.0\.0\.1:\d+ user=alice$/.test(l)), log.join('\n'));
+  assert.ok(log.some((l) => /tunnel \d+ closed .* user=alice up=5 down=5 /.test(l)), log.join('\n'));
+});
+
+test('a wrong secret and an unknown user: the same 401 to the client; the log tells them apart', async () => {
+  const wrong = await attempt(tunnelUrl, { Authorization: basic('alice', 'sesame?'), 'X-Forwarded-For': clientAddress() });
+  const unknown = await attempt(tunnelUrl, { Authorization: basic('mallory', SECRET), 'X-Forwarded-For': clientAddress() });
+  for (const r of [wrong, unknown]) {
+    assert.equal(r.status, 401);
+    assert.equal(r.headers!['www-authenticate'], 'Basic realm="wssh"');
+    assert.equal(r.body, 'wrong user name or secret\n');
+  }
+  assert.ok(log.some((l) => l.includes('status=401 reason="wrong secret for user \\"alice\\""')), log.join('\n'));
+  assert.ok(log.some((l) => l.includes('status=401 reason="unknown user"')), log.join('\n'));
+  assert.ok(!log.some((l) => l.includes('mallory')), 'an unknown name may be a mistyped secret: not logged');
+});
+
+test('the target is not checked before authentication: a bad or denied target is still 401', async () => {
+  for (const target of ['db9.lan', 'bad%20host']) {
+    const r = await attempt(`ws://127.0.0.1:${port}/ssh/${target}`, { 'X-Forwarded-For': clientAddress() });
+    assert.equal(r.status, 401, target);
+  }
+});
+
+test('repeated failures from one address are slowed, doubling; another address is not; success clears it', async () => {
+  const attacker = clientAddress();
+  const other = clientAddress();
+  const guess = (secret: string, from = attacker) =>
+    timed(() => attempt(tunnelUrl, { Authorization: basic('alice', secret), 'X-Forwarded-For': from }));
+
+  const times: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { value, ms } = await guess(`guess ${i}`);
+    assert.equal(value.status, 401);
+    times.push(ms);
+  }
+  // The first is answered at scrypt speed; then about 200, 400, 800 ms.
+  assert.ok(times[0] < BACKOFF_MS, `times: ${times.join(', ')}`);
+  assert.ok(times[1] >= BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
+  assert.ok(times[2] >= 2 * BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
+  assert.ok(times[3] >= 4 * BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
+
+  // Another client address is not held up by the attacker's failures.
+  const bystander = await guess(SECRET, other);
+  assert.ok(bystander.value.ws, 'the other client gets its tunnel');
+  assert.ok(bystander.ms < BACKOFF_MS, `${bystander.ms} ms`);
+  bystander.value.ws.close();
+
+  // The right secret from the slowed address still waits its turn, then clears the address.
+  const late = await guess(SECRET);
+  assert.ok(late.value.ws, 'the right secret opens a tunnel after the wait');
+  assert.ok(late.ms >= 4 * BACKOFF_MS * 0.9, `${late.ms} ms`);
+  late.value.ws.close();
+  const after = await guess(SECRET);
+  assert.ok(after.value.ws);
+  assert.ok(after.ms < BACKOFF_MS, `cleared: ${after.ms} ms`);
+  after.value.ws.close();
+});
+
+test('parallel guesses from one address get one check per delay', async () => {
+  const attacker = clientAddress();
+  await attempt(tunnelUrl, { Authorization: basic('alice', 'first'), 'X-Forwarded-For': attacker });
+  const start = Date.now();
+  const answers = await Promise.all(
+    Array.from({ length: 4 }, (_, i) =>
+      attempt(tunnelUrl, { Authorization: basic('alice', `parallel ${i}`), 'X-Forwarded-For': attacker }).then((r) => {
+        assert.equal(r.status, 401);
+        return Date.now() - start;
+      }),
+    ),
+  );
+  answers.sort((a, b) => a - b);
+  // Slots at >= 200 ms, then each after the doubled delay of the failures before it.
+  assert.ok(answers[0] >= BACKOFF_MS * 0.9, answers.join(', '));
+  assert.ok(answers[3] >= 4 * BACKOFF_MS, `four guesses took ${answers.join(', ')} ms, not all at once`);
+});
+
+test('a client that gives up during the delay frees its place and is logged', async () => {
+  const leaver = clientAddress();
+  await attempt(tunnelUrl, { Authorization: basic('alice', 'x'), 'X-Forwarded-For': leaver });
+  await attempt(tunnelUrl, { Authorization: basic('alice', 'y'), 'X-Forwarded-For': leaver });
+  // The next attempt waits about 400 ms; this one leaves after 50.
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write(
+    'GET /ssh/echo.lan HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+      `Authorization: ${basic('alice', 'z')}\r\nX-Forwarded-For: ${leaver}\r\n\r\n`,
+  );
+  await waitFor('the attempt to take a place', () => server.slotsInUse === 1);
+  socket.destroy();
+  await waitFor('the place to be free', () => server.slotsInUse === 0, 2000);
+  await waitFor('the log line', () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)), 2000, () => log.join('\n'));
+});
+
+test('no log line holds a secret', () => {
+  for (const line of log) {
+    assert.ok(!line.includes(SECRET) && !line.includes('guess') && !line.includes('sesame?'), line);
+    assert.ok(!line.includes(basic('alice', SECRET).slice(6)), line);
+  }
+});
+
+test('wssh client with user:secret@ in the endpoint gets through; with a wrong secret it says authentication', async () => {
+  const endpoint = (secret: string) =>
+    `ws://alice:${encodeURIComponent(secret)}@127.0.0.1:${port}/ssh/127.0.0.1%3A${echo.port}`;
+  const ok = await runProgram(process.execPath, [WSSH_CLI, 'client', endpoint(SECRET), '--keepalive', '0'], {
+    input: 'through the real client',
+    timeoutMs: 15_000,
+  });
+  assert.equal(ok.stdout.toString(), 'through the real client', ok.stderr);
+  const refused = await runProgram(process.execPath, [WSSH_CLI, 'client', endpoint('nope'), '--keepalive', '0'], {
+    input: 'x',
+    timeoutMs: 15_000,
+  });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /401/);
+  assert.doesNotMatch(refused.stderr, /nope/);
+});
+
+test('nginx auth_basic instead (nginx/wssh-auth-basic.conf): nginx answers 401, the server needs no users file', async (t) => {
+  const programs = requirePrograms(t, 'nginx', 'openssl');
+  if (!programs) return;
+  const dir = tempDir(t, 'wssh-auth-basic-');
+  // As the snippet says: printf 'alice:%s\n' "$(openssl passwd -6)".
+  const hash = (await runChecked(programs.openssl, ['passwd', '-6', '-stdin'], { input: 'nginx secret\n' })).stdout.toString().trim();
+  const htpasswd = path.join(dir, 'wssh.htpasswd');
+  fs.writeFileSync(htpasswd, `alice:${hash}\n`);
+  const wssh = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
+  t.after(() => wssh.stop());
+  const nginx = await startNginx({
+    upstreamPort: wssh.port,
+    // At server level it covers the location; the snippet puts it in the location itself.
+    extra: `auth_basic "wssh";\n    auth_basic_user_file ${htpasswd};`,
+  });
+  t.after(() => nginx.stop());
+  const url = `${nginx.url}/127.0.0.1%3A${echo.port}`;
+
+  const none = await attempt(url);
+  assert.equal(none.status, 401);
+  assert.equal(none.headers!['www-authenticate'], 'Basic realm="wssh"');
+  const wrong = await attempt(url, { Authorization: basic('alice', 'guess') });
+  assert.equal(wrong.status, 401);
+  const { ws } = await attempt(url, { Authorization: basic('alice', 'nginx secret') });
+  assert.ok(ws, `the tunnel should open:\n${nginx.log()}`);
+  assert.equal(await echoOnce(ws, 'via nginx auth'), 'via nginx auth');
+  ws.close();
+  // The refused ones never reached the WSSH server.
+  assert.doesNotMatch(wssh.output(), /refused/);
+});

@@ -1,0 +1,113 @@
+// Slowloris against `wssh server` (the real process, --handshake-timeout 1):
+// connections that dribble their upgrade headers a byte at a time, that send
+// half a request and stop, or that send nothing, are all answered 408 and
+// closed at the timeout; meanwhile a real tunnel
+// opens at once, works, and outlives the timeout; the server's open file
+// descriptors are back at their baseline afterwards.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import { startEcho } from '../fixtures/byteStreams';
+import { tempDir } from '../fixtures/tmp';
+import { waitFor } from '../fixtures/tunnel';
+import { startWsshServer, writeHosts } from '../fixtures/wssh';
+import { attempt, echoOnce } from './upgradeClient';
+
+const HANDSHAKE_S = 1;
+const DRIBBLERS = 60;
+const HALF_SENT = 20;
+const SILENT = 20;
+
+interface Victim {
+  kind: string;
+  startedAt: number;
+  closedAt?: number;
+  sent: number;
+  answer: string;
+}
+
+function openFds(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** A connection that sends `request` in pieces of `step` bytes every `everyMs`, until closed. */
+function slowClient(port: number, kind: string, request: string, step: number, everyMs: number): Victim {
+  const victim: Victim = { kind, startedAt: Date.now(), sent: 0, answer: '' };
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.on('data', (c) => (victim.answer += c.toString('latin1')));
+  const timer = setInterval(() => {
+    if (victim.sent >= request.length || socket.destroyed) return;
+    socket.write(request.slice(victim.sent, victim.sent + step));
+    victim.sent += step;
+  }, everyMs);
+  socket.once('close', () => {
+    clearInterval(timer);
+    victim.closedAt = Date.now();
+  });
+  return victim;
+}
+
+test('slowloris: dribbled, half-sent and silent requests are cut at the handshake timeout and block nobody', async (t) => {
+  const dir = tempDir(t, 'wssh-slowloris-');
+  const echo = await startEcho();
+  t.after(() => echo.close());
+  const server = await startWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`), [
+    '--handshake-timeout',
+    String(HANDSHAKE_S),
+    '--keepalive',
+    '0',
+  ]);
+  t.after(() => server.stop());
+  await new Promise((r) => setTimeout(r, 200));
+  const baseline = openFds(server.pid);
+
+  const upgrade =
+    'GET /ssh/echo.lan HTTP/1.1\r\nHost: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+    `X-Padding: ${'p'.repeat(100)}\r\n\r\n`;
+  const victims: Victim[] = [];
+  // A byte every 50 ms: the 260-byte request would take 13 s.
+  for (let i = 0; i < DRIBBLERS; i++) victims.push(slowClient(server.port, 'dribbler', upgrade, 1, 50));
+  // Half the headers at once, then nothing.
+  for (let i = 0; i < HALF_SENT; i++) victims.push(slowClient(server.port, 'half-sent', upgrade.slice(0, 120), 120, 10));
+  for (let i = 0; i < SILENT; i++) victims.push(slowClient(server.port, 'silent', '', 1, 1000));
+
+  // While they hang on, a real client gets its tunnel and the health check answers at once.
+  await new Promise((r) => setTimeout(r, 300));
+  const during = openFds(server.pid);
+  assert.ok(during >= baseline + victims.length, `the server holds the slow connections: ${during} fds, baseline ${baseline}`);
+  const startedAt = Date.now();
+  const { ws } = await attempt(`ws://127.0.0.1:${server.port}/ssh/echo.lan`);
+  assert.ok(ws, `the tunnel should open:\n${server.output()}`);
+  assert.equal(await echoOnce(ws, 'not blocked'), 'not blocked');
+  const health = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+  assert.equal(health.status, 200);
+  assert.ok(Date.now() - startedAt < 500, `the tunnel and the health check took ${Date.now() - startedAt} ms`);
+
+  await waitFor('every slow connection to be closed', () => victims.every((v) => v.closedAt !== undefined), 10_000, () =>
+    victims.filter((v) => v.closedAt === undefined).map((v) => v.kind).join(', '),
+  );
+  for (const v of victims) {
+    const lived = v.closedAt! - v.startedAt;
+    assert.ok(lived >= HANDSHAKE_S * 1000 - 50 && lived < HANDSHAKE_S * 1000 + 1500, `${v.kind} lived ${lived} ms`);
+    assert.match(v.answer, /^HTTP\/1\.1 408 Request Timeout\r\n[^]*\r\n\r\nrequest headers not complete within 1s\n$/, `${v.kind}: ${JSON.stringify(v.answer)}`);
+    if (v.kind === 'dribbler') assert.ok(v.sent < upgrade.length / 2, `a dribbler got ${v.sent} bytes in`);
+  }
+  const logged = server.output().match(/tunnel refused client=127\.0\.0\.1 target= status=408 reason="request headers not complete within 1s"/g) ?? [];
+  assert.equal(logged.length, victims.length, server.output());
+
+  // The tunnel opened during the attack outlives the handshake timeout.
+  assert.equal(ws.readyState, ws.OPEN);
+  assert.equal(await echoOnce(ws, 'still open'), 'still open');
+  ws.close();
+  await waitFor('the tunnel to close', () => /tunnel \d+ closed /.test(server.output()));
+
+  // Nothing leaks: every socket of the attack is gone from the server.
+  await waitFor(`the server's descriptors back at ${baseline}`, () => openFds(server.pid) <= baseline, 5000, () => `now ${openFds(server.pid)}`);
+
+  const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^wssh_refusals_total\\{status="408",reason="handshake-timeout"\\} ${victims.length}$`, 'm'));
+});

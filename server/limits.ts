@@ -67,7 +67,7 @@ export class TunnelSlots {
   take(client: string): Slot | SlotRefusal {
     const { maxTunnels, maxTunnelsPerClient } = this.limits;
     if (maxTunnels > 0 && this.taken >= maxTunnels) {
-      return { status: 503, code: 'capacity', reason: `server at capacity: ${maxTunnels} tunnels open` };
+      return { status: 503, code: 'capacity', reason: `server at capacity: ${tunnels(maxTunnels)} open` };
     }
     const held = this.heldBy(client);
     if (maxTunnelsPerClient > 0 && held >= maxTunnelsPerClient) {
@@ -87,6 +87,10 @@ export class TunnelSlots {
       },
     };
   }
+}
+
+function tunnels(n: number): string {
+  return n === 1 ? '1 tunnel' : `${n} tunnels`;
 }
 
 export function isSlot(taken: Slot | SlotRefusal): taken is Slot {

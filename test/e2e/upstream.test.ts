@@ -112,3 +112,39 @@ test('two wssh servers behind one nginx upstream', async (t) => {
     assert.equal(opened(b), before + 3, logs());
   });
 });
+
+test('one server behind the shipped location: its 503 reaches the client with the reason', async (t) => {
+  // The location passes a 503 to the next upstream (proxy_next_upstream … http_503); with no other, the client gets it.
+  if (!requirePrograms(t, 'nginx')) return;
+  const dir = tempDir(t, 'wssh-e2e-upstream-one-');
+  const far = await startEcho();
+  t.after(() => far.close());
+  const server = await startWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${far.port}"\n`), ['--max-tunnels', '1', '--keepalive', '0', '--drain', '0']);
+  t.after(() => server.stop());
+  const nginx = await startNginx({ upstreamPort: server.port });
+  t.after(() => nginx.stop());
+  const first = await open(`${nginx.url}/echo.lan`);
+  t.after(() => first.terminate());
+  for (let i = 0; i < 3; i++) {
+    const refused = await new Promise<{ status?: number; body: string }>((resolve) => {
+      const ws = new WebSocket(`${nginx.url}/echo.lan`);
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      ws.once('open', () => resolve({ body: 'opened' }));
+      ws.once('error', (err) => resolve({ body: err.message }));
+    });
+    // Again and again: a single server is never marked down by nginx.
+    assert.deepEqual(refused, { status: 503, body: 'server at capacity: 1 tunnel open\n' });
+  }
+  first.close();
+  for (let i = 0; (await openNow(server)) > 0; i++) {
+    assert.ok(i < 100, 'the tunnel should close within 5 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const again = await open(`${nginx.url}/echo.lan`);
+  assert.equal(await echo(again, 'room again'), 'room again');
+  again.close();
+});

@@ -29,6 +29,7 @@ import { Relay, RelayOptions } from '../src/core/relay';
 import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
 import { TunnelTracker } from '../src/core/tunnels';
+import { writeRefusal } from '../src/core/httpRefusal';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth } from './auth';
@@ -309,7 +310,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private refuse(socket: Duplex, refusal: Refusal, client: string, target: string): void {
     this.metrics.countRefusal(refusal.status, refusal.code);
     this.tracker.refuse({ target, client, status: refusal.status, reason: refusal.detail });
-    writeStatus(socket, refusal.status, refusal.message, refusal.headers);
+    writeRefusal(socket, refusal.status, refusal.message, refusal.headers);
   }
 
   /**
@@ -431,28 +432,6 @@ function watchClient(socket: Duplex, head: Buffer): { gone: AbortSignal; stop():
  * tunnel, then the socket closes. Like core's writeRefusal, with the reason
  * phrase of every status the server uses (414, 429) from Node's table.
  */
-function writeStatus(socket: Duplex, status: number, reason: string, headers: Record<string, string>): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
-  const extra = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  // The socket may be half-open: close it once the reply is out instead of
-  // waiting for the client's FIN.
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'Content-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      extra +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
-}
-
 function connectFailure(where: string, err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ECONNREFUSED':

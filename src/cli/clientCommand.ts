@@ -6,7 +6,7 @@ import { Duplex } from 'node:stream';
 import { parseTunnelUri } from '../core/endpoint';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';
-import { CommandValues, UsageError, caOption, secondsOption } from './options';
+import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
@@ -16,9 +16,11 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
     throw new UsageError(`"${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
   }
   // Every option is checked before the network is touched.
-  const ca = caOption(values);
+  const trust = trustOptions(values, tunnel.endpoint);
+  const proxy = proxyOption(values);
+  effectiveProxy(tunnel.endpoint, proxy); // an unusable HTTPS_PROXY is a usage error too
   const keepaliveMs = secondsOption(values, 'keepalive');
-  const ws = await dial(tunnel.endpoint, tunnel.target, { ca });
+  const ws = await dial(tunnel.endpoint, tunnel.target, { ...trust, proxy });
   const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
   const relay = new Relay(stdio, ws, { keepaliveMs });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));

@@ -1,7 +1,8 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
 import { parseEndpoint } from '../core/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
-import { CommandValues, UsageError, caOption, logLine, secondsOption } from './options';
+import { prepareTrust } from '../core/trust';
+import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';
 import { formatListen, parseListen } from './listenAddress';
 
 export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
@@ -12,9 +13,16 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     throw new UsageError(`endpoint "${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
+  const trust = trustOptions(values, endpoint);
+  const upstream = proxyOption(values);
+  const via = effectiveProxy(endpoint, upstream);
+  // The system store is read now, so that a machine where it cannot be read
+  // says so at start rather than at each tunnel.
+  if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
   const proxy = new ConnectProxy({
     endpoint,
-    ca: caOption(values),
+    ...trust,
+    proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
   });
   if (!values.quiet) {
@@ -31,7 +39,11 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh running? (try --listen)`);
     throw err;
   }
-  logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display}`);
+  logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
+  logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  if (trust.pinOnly) {
+    logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
+  }
 
   await new Promise<void>((resolve) => {
     const stop = () => proxy.close(2000).then(resolve);

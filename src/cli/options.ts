@@ -1,7 +1,10 @@
 /** What the commands share: parsed option values and their checks. */
 import fs from 'node:fs';
+import type { Endpoint } from '../core/endpoint';
+import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
+import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
 
-export type CommandValues = Record<string, string | boolean | undefined>;
+export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
 /** An error in what the user typed: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -13,18 +16,118 @@ export function secondsOption(values: CommandValues, name: string): number {
   return Math.round(Number(text) * 1000);
 }
 
-/** A `--ca FILE` option: the PEM text, or undefined when not given. */
-export function caOption(values: CommandValues): string | undefined {
-  const file = values.ca;
-  if (typeof file !== 'string') return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--ca "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+/** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
+export function caOption(values: CommandValues): string[] | undefined {
+  const files = listOption(values.ca);
+  if (files.length === 0) return undefined;
+  return files.map((file) => {
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--ca "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca "${file}": no PEM certificate in it`);
+    return text;
+  });
+}
+
+/**
+ * The TLS trust options (--ca, --system-ca, --pin, --pin-only, --servername),
+ * checked. They only mean something for wss://: given for a ws:// endpoint
+ * they are an error, not silently ignored.
+ */
+export function trustOptions(values: CommandValues, endpoint: Endpoint): TrustOptions {
+  const pins = listOption(values.pin);
+  const servername = typeof values.servername === 'string' ? values.servername : undefined;
+  if (!endpoint.secure) {
+    const given = [
+      values['system-ca'] && '--system-ca',
+      pins.length > 0 && '--pin',
+      values['pin-only'] && '--pin-only',
+      servername !== undefined && '--servername',
+    ].filter(Boolean);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')}: only for wss:// endpoints (${endpoint.display} has no TLS)`);
   }
+  const trust: TrustOptions = {
+    ca: caOption(values),
+    systemCa: values['system-ca'] === true,
+    pin: pins.length > 0 ? pins : undefined,
+    pinOnly: values['pin-only'] === true,
+    servername,
+  };
+  try {
+    checkTrustOptions(trust);
+  } catch (err) {
+    if (!(err instanceof TrustError)) throw err;
+    throw new UsageError(`--${err.message.replace(/^pinOnly needs a pin/, 'pin-only needs --pin')}`);
+  }
+  return trust;
+}
+
+/**
+ * `--proxy URL` (that proxy), `--no-proxy` (none, whatever the environment
+ * says) or neither (undefined: from HTTPS_PROXY / HTTP_PROXY and NO_PROXY).
+ */
+export function proxyOption(values: CommandValues): string | false | undefined {
+  const proxy = typeof values.proxy === 'string' ? values.proxy : undefined;
+  if (proxy !== undefined && values['no-proxy']) throw new UsageError('--proxy and --no-proxy: give one of them');
+  if (values['no-proxy']) return false;
+  if (proxy === undefined) return undefined;
+  try {
+    parseProxyUrl(proxy);
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+  return proxy;
+}
+
+/** The proxy a dial to `endpoint` will use with this setting, for the log; an unusable environment value is a usage error. */
+export function effectiveProxy(endpoint: Endpoint, setting: string | false | undefined): UpstreamProxy | undefined {
+  try {
+    return resolveProxy(endpoint, setting);
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new UsageError(`${err.message} (or use --proxy URL or --no-proxy)`);
+    throw err;
+  }
+}
+
+function listOption(value: CommandValues[string]): string[] {
+  if (value === undefined || typeof value === 'boolean') return [];
+  return Array.isArray(value) ? value : [value];
 }
 
 /** A log line on stderr with a timestamp; journald and a terminal both read it. */
 export function logLine(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
+
+/** The options of `connect` and `client` that decide how the endpoint is reached, for util.parseArgs. */
+export const ENDPOINT_OPTIONS = {
+  ca: { type: 'string', multiple: true },
+  'system-ca': { type: 'boolean', default: false },
+  pin: { type: 'string', multiple: true },
+  'pin-only': { type: 'boolean', default: false },
+  servername: { type: 'string' },
+  proxy: { type: 'string' },
+  'no-proxy': { type: 'boolean', default: false },
+} as const;
+
+/** Their lines in the commands' --help. */
+export const ENDPOINT_OPTIONS_USAGE = `  --proxy URL              reach the endpoint through this HTTP proxy (CONNECT),
+                           http://[USER:PASSWORD@]HOST:PORT (default: from
+                           HTTPS_PROXY for wss://, HTTP_PROXY for ws://, unless
+                           NO_PROXY names the endpoint's host)
+  --no-proxy               connect directly, whatever the environment says
+  --ca FILE                also trust this CA certificate (PEM) for wss://;
+                           may be repeated
+  --system-ca              also trust the operating system's certificate store
+  --pin FINGERPRINT        the endpoint's certificate must have this sha256
+                           fingerprint (sha256/BASE64 or AB:CD:… hex), on top of
+                           the usual checks; may be repeated (any one matches)
+  --pin-only               the pin replaces the issuer and name checks: accepts
+                           a self-signed certificate that matches --pin
+  --servername NAME        TLS server name (SNI) to send and to check in the
+                           certificate, instead of the endpoint's host
+`;

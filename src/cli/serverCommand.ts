@@ -56,6 +56,15 @@ export async function runServer(values: CommandValues): Promise<number> {
     );
   }
 
+  // systemd's ExecReload sends SIGHUP: reload now rather than at the next
+  // poll. (Without a handler, SIGHUP would end the process.)
+  const reload = () => {
+    logLine('SIGHUP: reloading');
+    watcher.reload();
+    users?.reload();
+  };
+  process.on('SIGHUP', reload);
+
   const server = new WsshServer({
     policy: () => watcher.policy,
     users: users && (() => users.value),
@@ -73,6 +82,7 @@ export async function runServer(values: CommandValues): Promise<number> {
   try {
     address = await server.listen(listen.port, listen.host);
   } catch (err) {
+    process.off('SIGHUP', reload);
     watcher.close();
     users?.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -82,14 +92,6 @@ export async function runServer(values: CommandValues): Promise<number> {
   logLine(`wssh server listening on ws://${formatListen({ host: address.address, port: address.port })}/`);
   const stats = statsIntervalMs > 0 ? setInterval(() => logLine(server.metrics.logLine()), statsIntervalMs) : undefined;
   stats?.unref();
-
-  // systemd's ExecReload sends SIGHUP: reload now rather than at the next poll.
-  const reload = () => {
-    logLine('SIGHUP: reloading');
-    watcher.reload();
-    users?.reload();
-  };
-  process.on('SIGHUP', reload);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

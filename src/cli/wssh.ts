@@ -11,7 +11,7 @@ import { runServer } from './serverCommand';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
-import { CommandValues, UsageError } from './options';
+import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 
 const USAGE = `Usage: wssh <command> [options]
 
@@ -97,17 +97,18 @@ Serves an HTTP CONNECT proxy; each CONNECT host:port becomes a tunnel through
 <endpoint> (ws://… or wss://…, e.g. wss://gw.example.com/ssh). In PuTTY:
 Connection > Proxy: type HTTP, host 127.0.0.1, port 3122.
 
+The same port answers SOCKS5 and SOCKS4/4a (PuTTY's proxy types SOCKS 5 and 4).
+
 Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default 127.0.0.1:3122)
-  --ca FILE                also trust this CA certificate (PEM) for wss://
   --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
   --quiet                  do not log tunnels opening and closing
-`,
+${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: '127.0.0.1:3122' },
-      ca: { type: 'string' },
       keepalive: { type: 'string', default: '30' },
       quiet: { type: 'boolean', default: false },
+      ...ENDPOINT_OPTIONS,
     },
     positionals: 1,
     run: runConnect,
@@ -119,12 +120,11 @@ Relays stdin and stdout through one tunnel, for OpenSSH:
   ssh -o ProxyCommand='wssh client wss://gw.example.com/ssh/%h' user@db1.lan
 
 Options:
-  --ca FILE                also trust this CA certificate (PEM) for wss://
   --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
-`,
+${ENDPOINT_OPTIONS_USAGE}`,
     options: {
-      ca: { type: 'string' },
       keepalive: { type: 'string', default: '30' },
+      ...ENDPOINT_OPTIONS,
     },
     positionals: 1,
     run: runClient,

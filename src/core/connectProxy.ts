@@ -11,6 +11,11 @@
  *   403 refused by the server, 405 not CONNECT, 408 headers too slow,
  *   431 headers too large, 502/504 server or target unreachable.
  * Bytes the client sent after the blank line are forwarded first.
+ *
+ * The same port answers SOCKS5 and SOCKS4/4a (PuTTY's other proxy types),
+ * told apart by the first byte: 0x05, 0x04, anything else is HTTP. A SOCKS
+ * tunnel takes the same way as a CONNECT one (dial, relay, tracker); its
+ * refusals are SOCKS replies (socksHandshake.ts).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,6 +27,7 @@ import { Relay, RelayOptions } from './relay';
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 import { TunnelTracker } from './tunnels';
 import { writeRefusal } from './httpRefusal';
+import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
 
 export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
@@ -32,6 +38,18 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   headersTimeoutMs?: number;
   /** The tunnel tracker to report to; one is made when not given. */
   tracker?: TunnelTracker;
+  /**
+   * Decides the HTTP proxy for each dial (a URL, `false` for none, undefined
+   * for the environment's), e.g. the tray app asking the system for the
+   * endpoint's URL. Overrides `proxy` when given.
+   */
+  resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
+}
+
+/** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
+interface Answer {
+  accept(socket: Socket): void;
+  refuse(socket: Duplex, status: number, reason: string): void;
 }
 
 export const DEFAULT_PROXY_PORT = 3122;
@@ -49,6 +67,9 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   private endpoint: Endpoint;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
+  /** Sockets whose first byte has not come yet, or in a SOCKS handshake: not known to the HTTP server. */
+  private readonly handshaking = new Set<Socket>();
+  private readonly headersTimeoutMs: number;
   private starting = false;
 
   constructor(private readonly options: ConnectProxyOptions) {
@@ -56,6 +77,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.endpoint = options.endpoint;
     this.tracker = options.tracker ?? new TunnelTracker();
     const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.headersTimeoutMs = headersTimeout;
     this.server = http.createServer({
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
       headersTimeout,
@@ -65,6 +87,14 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)),
       keepAliveTimeout: 1000,
     });
+    // Each new connection is looked at before the HTTP server sees it: the
+    // server's own 'connection' handler (its HTTP parser) is taken off and
+    // given only the connections whose first byte is not SOCKS. The server
+    // still listens itself, so its header timeouts and connection tracking
+    // work as before.
+    const httpConnection = this.server.listeners('connection') as Array<(socket: Socket) => void>;
+    this.server.removeAllListeners('connection');
+    this.server.on('connection', (socket: Socket) => this.onConnection(socket, httpConnection));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
@@ -115,12 +145,62 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     for (const dial of this.pending) dial.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    for (const socket of this.handshaking) socket.destroy();
     if (this.tracker.size > 0 && drainMs > 0) {
       await Promise.race([waitForEmpty(this.tracker), delay(drainMs)]);
     }
     this.tracker.abortAll('proxy stopped');
     this.server.closeAllConnections();
     await closed;
+  }
+
+  /** Sorts a new connection by its first byte: SOCKS5, SOCKS4, or HTTP for the server. */
+  private onConnection(socket: Socket, httpConnection: Array<(socket: Socket) => void>): void {
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const started = Date.now();
+    this.handshaking.add(socket);
+    socket.on('error', () => {}); // reported through the relay or the refusal
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('data', onFirst);
+      socket.off('close', done);
+      this.handshaking.delete(socket);
+    };
+    // A client that sends nothing gets what the HTTP server gives one whose
+    // headers are too slow.
+    const timer = setTimeout(() => {
+      done();
+      this.refuse(socket, 408, 'the request did not arrive in time', '', client, httpAnswer);
+    }, this.headersTimeoutMs);
+    const onFirst = (chunk: Buffer) => {
+      done();
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk[0] === 0x05 || chunk[0] === 0x04) {
+        this.onSocks(socket, chunk[0], client, this.headersTimeoutMs - (Date.now() - started));
+        return;
+      }
+      for (const listener of httpConnection) listener.call(this.server, socket);
+      // The unshifted bytes flow to the parser before anything read later.
+      socket.resume();
+    };
+    socket.on('data', onFirst);
+    socket.once('close', done);
+  }
+
+  private async onSocks(socket: Socket, version: SocksVersion, client: string, timeoutMs: number): Promise<void> {
+    this.handshaking.add(socket);
+    let request;
+    try {
+      request = await readSocksRequest(socket, { timeoutMs: Math.max(1, timeoutMs) });
+    } catch (err) {
+      const reason = err instanceof SocksError ? err.message : (err as Error).message;
+      this.tracker.refuse({ target: '', client, status: err instanceof SocksError ? err.status : 400, reason });
+      return;
+    } finally {
+      this.handshaking.delete(socket);
+    }
+    await this.openTunnel(socket, request.target, client, request.rest, socksAnswer(version));
   }
 
   private async onConnect(req: http.IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
@@ -130,30 +210,36 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     try {
       target = parseAuthority(req.url ?? '');
     } catch (err) {
-      return this.refuse(socket, 400, (err as Error).message, req.url ?? '', client);
+      return this.refuse(socket, 400, (err as Error).message, req.url ?? '', client, httpAnswer);
     }
+    await this.openTunnel(socket, target, client, head, httpAnswer);
+  }
+
+  /** Dials the tunnel for `target` and relays `socket` through it, or answers why not. */
+  private async openTunnel(socket: Socket, target: Target, client: string, head: Buffer, answer: Answer): Promise<void> {
     const endpoint = this.endpoint;
     const abort = new AbortController();
     this.pending.add(abort);
     const onGone = () => abort.abort();
     socket.once('close', onGone);
     try {
-      const ws = await dial(endpoint, target, { ...this.options, signal: abort.signal });
+      const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
+      const ws = await dial(endpoint, target, { ...this.options, proxy, signal: abort.signal });
       socket.off('close', onGone);
       if (socket.destroyed) {
         ws.terminate();
         return;
       }
       const id = this.tracker.allocateId();
-      socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      // The relay sends these first: bytes the client sent after the headers.
+      answer.accept(socket);
+      // The relay sends these first: bytes the client sent after its request.
       if (head.length > 0) socket.unshift(head);
       const relay = new Relay(socket, ws, this.options);
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);
-      if (err instanceof TunnelError) this.refuse(socket, err.status, err.message, formatTarget(target), client);
-      else this.refuse(socket, 502, (err as Error).message, formatTarget(target), client);
+      if (err instanceof TunnelError) this.refuse(socket, err.status, err.message, formatTarget(target), client, answer);
+      else this.refuse(socket, 502, (err as Error).message, formatTarget(target), client, answer);
     } finally {
       this.pending.delete(abort);
     }
@@ -181,13 +267,32 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       status = 408;
       reason = 'the request headers did not arrive in time';
     }
-    this.refuse(socket, status, reason, '', client);
+    this.refuse(socket, status, reason, '', client, httpAnswer);
   }
 
-  private refuse(socket: Duplex, status: number, reason: string, target: string, client: string): void {
+  private refuse(socket: Duplex, status: number, reason: string, target: string, client: string, answer: Answer): void {
     this.tracker.refuse({ target, client, status, reason });
-    writeRefusal(socket, status, reason);
+    answer.refuse(socket, status, reason);
   }
+}
+
+const httpAnswer: Answer = {
+  accept: (socket) => socket.write('HTTP/1.1 200 Connection established\r\n\r\n'),
+  refuse: (socket, status, reason) => writeRefusal(socket, status, reason),
+};
+
+function socksAnswer(version: SocksVersion): Answer {
+  return {
+    accept: (socket) => socket.write(socksSuccess(version)),
+    refuse: (socket, status) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.once('finish', () => socket.destroy());
+      socket.end(socksFailure(version, status));
+    },
+  };
 }
 
 /**

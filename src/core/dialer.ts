@@ -1,20 +1,40 @@
 /**
  * Opens the WebSocket of one tunnel: `<endpoint>/<target>`, with Basic auth
- * from the endpoint's credentials and the TLS trust the caller chose.
+ * from the endpoint's credentials, through the HTTP proxy and with the TLS
+ * trust the caller chose (upstreamProxy.ts, trust.ts, transport.ts).
  *
  * Every way this can fail becomes a TunnelError that carries the HTTP status
  * the local proxy answers with (403 refused by the server, 502 unreachable or
- * broken, 504 timed out) and a one-line reason a person can act on.
+ * broken, 504 timed out) and a one-line reason a person can act on: a
+ * certificate problem says which one (expired, unknown issuer, name mismatch,
+ * pin mismatch), a proxy's refusal says it was the proxy.
  */
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Endpoint, authorizationHeader, tunnelUrl } from './endpoint';
 import type { Target } from './target';
+import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust';
+import { SystemCertificatesError } from './systemCertificates';
+import {
+  ProxyConfigError,
+  ProxyRefusal,
+  UpstreamProxy,
+  proxyConnectFailure,
+  proxyRefusalMessage,
+  resolveProxy,
+} from './upstreamProxy';
+import { ProxyUnreachable, transportOptions } from './transport';
 
-export interface DialOptions {
-  /** Extra CA certificates (PEM) to trust for wss://, e.g. a company CA. Verification is never turned off. */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** How long the TCP connect, TLS and upgrade together may take. @default 15000 */
+export interface DialOptions extends TrustOptions {
+  /**
+   * The HTTP proxy to reach the endpoint through, `http://[user:password@]host:port`;
+   * `false` for none. Undefined: from the environment (HTTPS_PROXY for wss://,
+   * HTTP_PROXY for ws://, unless NO_PROXY names the host). A caller that
+   * resolves the proxy itself (the tray app, from the system settings) passes
+   * its answer here, per dial.
+   */
+  proxy?: string | false;
+  /** How long the proxy, TCP connect, TLS and upgrade together may take. @default 15000 */
   handshakeTimeoutMs?: number;
   /** Largest incoming WebSocket message accepted. @default 1048576 (1 MiB; our peers send frames of at most 64 KiB) */
   maxPayload?: number;
@@ -30,6 +50,14 @@ export class TunnelError extends Error {
   constructor(
     readonly status: FailureStatus,
     message: string,
+    /**
+     * What failed, for programs: the TLS error code for a certificate
+     * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+     * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
+     * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
+     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`.
+     */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -44,31 +72,66 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * banner) would otherwise be emitted before the caller's listeners are on.
  * The Relay resumes it.
  */
-export function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
+export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
+  let proxy: UpstreamProxy | undefined;
+  let trust: PreparedTrust | undefined;
+  try {
+    proxy = resolveProxy(endpoint, options.proxy);
+    if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
+    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw new TunnelError(502, err.message, 'TRUST_CONFIG');
+    throw err;
+  }
+  if (options.signal?.aborted) throw new TunnelError(502, 'the client went away');
+  return open(endpoint, target, options, proxy, trust);
+}
+
+function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: UpstreamProxy | undefined, trust: PreparedTrust | undefined): Promise<WebSocket> {
   const url = tunnelUrl(endpoint, target);
   const auth = authorizationHeader(endpoint.credentials);
+  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  // Aborts whatever is half made (the connection to the proxy, a TLS
+  // handshake) when the dial fails; never after it succeeded.
+  const connecting = new AbortController();
   const ws = new WebSocket(url, {
     // SSH is encrypted, so compression would cost CPU for nothing.
     perMessageDeflate: false,
-    handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    handshakeTimeout: timeoutMs,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
     headers: auth ? { Authorization: auth } : undefined,
-    ca: options.ca,
     followRedirects: false,
+    ...(trust?.tls as object),
+    ...transportOptions({ trust, proxy, signal: connecting.signal }),
   });
+  const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 
   return new Promise((resolve, reject) => {
+    let settled = false;
     const fail = (err: TunnelError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners('open');
       ws.on('error', () => {}); // errors after the verdict are consequences
       ws.terminate();
+      connecting.abort();
       reject(err);
     };
     const onAbort = () => fail(new TunnelError(502, 'the client went away'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // ws's handshakeTimeout starts only once it has a socket; this one covers
+    // the proxy and the TLS handshake too.
+    const deadline = setTimeout(
+      () => fail(new TunnelError(504, `the WebSocket handshake with ${endpoint.display}${via} timed out after ${timeoutMs / 1000} s`, 'TIMEOUT')),
+      timeoutMs,
+    );
 
     ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       ws.pause();
       options.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners('unexpected-response');
@@ -77,8 +140,13 @@ export function dial(endpoint: Endpoint, target: Target, options: DialOptions = 
     ws.once('unexpected-response', (_req, res) => {
       readReason(res).then((body) => fail(refusal(endpoint, res.statusCode ?? 0, res.statusMessage, body)));
     });
-    ws.once('error', (err) => fail(dialFailure(endpoint, err)));
+    ws.once('error', (err) => fail(dialFailure(endpoint, proxy, err)));
   });
+}
+
+/** The endpoint's host as TLS checks it: an IPv6 address without brackets. */
+function endpointHost(endpoint: Endpoint): string {
+  return new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
 }
 
 /** The server's reply to a refused upgrade becomes the proxy's status and reason. */
@@ -98,9 +166,20 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
   }
 }
 
-/** Network and TLS errors, named for what they are. */
-function dialFailure(endpoint: Endpoint, err: Error & { code?: string }): TunnelError {
+/** Network, proxy and TLS errors, named for what they are. */
+function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
+  if (err instanceof ProxyRefusal && proxy) {
+    const { status, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
+    return new TunnelError(status, message, `PROXY_${err.status}`);
+  }
+  if (err instanceof ProxyUnreachable && proxy) {
+    const { status, message } = proxyConnectFailure(err.error, proxy);
+    return new TunnelError(status, message, 'PROXY_UNREACHABLE');
+  }
+  const certificate = certificateFailure(err, where);
+  if (certificate) return new TunnelError(502, certificate, err.code);
+  const via = proxy ? ` (through the HTTP proxy at ${proxy.display})` : '';
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -108,23 +187,14 @@ function dialFailure(endpoint: Endpoint, err: Error & { code?: string }): Tunnel
     case 'ECONNREFUSED':
       return new TunnelError(502, `connection refused by ${where}: is the WSSH server running?`);
     case 'ECONNRESET':
-      return new TunnelError(502, `connection to ${where} was reset`);
+      return new TunnelError(502, `connection to ${where} was reset${via}`);
     case 'ETIMEDOUT':
-      return new TunnelError(504, `connection to ${where} timed out`);
-    case 'CERT_HAS_EXPIRED':
-      return new TunnelError(502, `TLS: the certificate of ${where} has expired`);
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      return new TunnelError(502, `TLS: the certificate of ${where} is from an unknown issuer (${err.code}); trust its CA`);
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return new TunnelError(502, `TLS: the certificate does not match the host name of ${where}`);
+      return new TunnelError(504, `connection to ${where} timed out${via}`, 'TIMEOUT');
   }
   if (/handshake has timed out/i.test(err.message)) {
-    return new TunnelError(504, `the WebSocket handshake with ${where} timed out`);
+    return new TunnelError(504, `the WebSocket handshake with ${where} timed out${via}`, 'TIMEOUT');
   }
-  return new TunnelError(502, `cannot reach ${where}: ${err.message}`);
+  return new TunnelError(502, `cannot reach ${where}${via}: ${err.message}`);
 }
 
 /** The first line of a refusal's body, bounded: a reason, not a page. */

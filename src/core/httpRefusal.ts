@@ -3,21 +3,8 @@
  * and a one-line reason as the body, then the socket is closed. Used by the
  * local proxy (answering PuTTY) and by the server (answering an upgrade).
  */
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  426: 'Upgrade Required',
-  431: 'Request Header Fields Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
 
 export function writeRefusal(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
@@ -32,7 +19,7 @@ export function writeRefusal(socket: Duplex, status: number, reason: string, hea
   // instead of waiting for the client's FIN.
   socket.once('finish', () => socket.destroy());
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       extra +

@@ -85,10 +85,10 @@ class EndpointProxyAgent extends HttpsProxyAgent<string> {
     super(proxy.url.href, { signal } as ConstructorParameters<typeof HttpsProxyAgent>[1]);
   }
 
-  override async connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): Promise<Duplex> {
+  override async connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): Promise<net.Socket> {
     let answer: { statusCode: number; statusText: string } | undefined;
     req.once('proxyConnect', (connect: { statusCode: number; statusText: string }) => (answer = connect));
-    let socket: Duplex;
+    let socket: net.Socket;
     try {
       socket = await super.connect(req, opts);
     } catch (err) {

@@ -1,0 +1,303 @@
+/**
+ * The server side of the SOCKS handshakes that the local proxy answers on its
+ * one port, beside HTTP CONNECT: SOCKS5 (RFC 1928) without authentication
+ * and the CONNECT command, with a domain name, IPv4 or IPv6 address; and
+ * SOCKS4 with its 4a extension (a domain name after the user id). PuTTY,
+ * plink, WinSCP and `ssh -o ProxyCommand='nc -X 5 …'` speak them.
+ *
+ * No library does this side well (`socks` is a client; `socksv5` has not
+ * been kept up for years), so it is written here, small: every field has a
+ * byte limit, the whole handshake a deadline, and anything unexpected gets
+ * the protocol's refusal and a closed socket.
+ *
+ *   SOCKS5 greeting   05 NMETHODS METHODS…             -> 05 00 (no auth) | 05 FF (none acceptable)
+ *   SOCKS5 request    05 CMD 00 ATYP DST.ADDR DST.PORT -> 05 REP 00 01 0.0.0.0 0
+ *   SOCKS4(a) request 04 CMD DST.PORT DST.IP USERID 00 [HOST 00] -> 00 5A|5B 0 0 0 0 0 0
+ */
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import { Target, TargetError, parseTarget } from './target';
+
+export type SocksVersion = 4 | 5;
+
+export interface SocksRequest {
+  version: SocksVersion;
+  /** Where the client wants to go: a name as sent (SOCKS5 domain, SOCKS4a) or an address. */
+  target: Target;
+  /** SOCKS4's user id, for the log at most; SOCKS5 has none here. */
+  userId?: string;
+  /** Bytes the client sent after its request, to forward first. */
+  rest: Buffer;
+}
+
+/**
+ * A handshake that cannot go on. `reply` is what the client is told before the
+ * socket is closed (none when it would not understand one); `status` the HTTP
+ * status the same refusal would get on the HTTP side, for the tunnel log.
+ */
+export class SocksError extends Error {
+  override name = 'SocksError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly reply?: Buffer,
+  ) {
+    super(message);
+  }
+}
+
+/** SOCKS5 reply codes (RFC 1928 §6). */
+export const Socks5Reply = {
+  succeeded: 0x00,
+  generalFailure: 0x01,
+  notAllowed: 0x02,
+  networkUnreachable: 0x03,
+  hostUnreachable: 0x04,
+  connectionRefused: 0x05,
+  ttlExpired: 0x06,
+  commandNotSupported: 0x07,
+  addressTypeNotSupported: 0x08,
+} as const;
+
+/** SOCKS4 reply codes. */
+export const Socks4Reply = { granted: 0x5a, rejected: 0x5b } as const;
+
+const NO_AUTHENTICATION = 0x00;
+const NO_ACCEPTABLE_METHOD = 0xff;
+const CONNECT = 0x01;
+const ATYP_IPV4 = 0x01;
+const ATYP_DOMAIN = 0x03;
+const ATYP_IPV6 = 0x04;
+/** SOCKS4's user id and 4a's host name are NUL-terminated: this bounds each. */
+const MAX_SOCKS4_FIELD = 255;
+
+/** The SOCKS5 reply for `code`, with 0.0.0.0:0 as the bound address (clients ignore it; there is none to give). */
+export function socks5Reply(code: number): Buffer {
+  return Buffer.from([0x05, code, 0x00, ATYP_IPV4, 0, 0, 0, 0, 0, 0]);
+}
+
+export function socks4Reply(code: number): Buffer {
+  return Buffer.from([0x00, code, 0, 0, 0, 0, 0, 0]);
+}
+
+/** The reply that opens the tunnel. */
+export function socksSuccess(version: SocksVersion): Buffer {
+  return version === 5 ? socks5Reply(Socks5Reply.succeeded) : socks4Reply(Socks4Reply.granted);
+}
+
+/**
+ * The refusal for a tunnel that could not open, from the HTTP status the
+ * local proxy would answer: 403 (the WSSH server's policy) is "not allowed by
+ * ruleset", 502 "host unreachable", 504 "TTL expired" (SOCKS5's word for a
+ * timeout), anything else a general failure. SOCKS4 has one refusal.
+ */
+export function socksFailure(version: SocksVersion, status: number): Buffer {
+  if (version === 4) return socks4Reply(Socks4Reply.rejected);
+  switch (status) {
+    case 403:
+      return socks5Reply(Socks5Reply.notAllowed);
+    case 502:
+      return socks5Reply(Socks5Reply.hostUnreachable);
+    case 504:
+      return socks5Reply(Socks5Reply.ttlExpired);
+    default:
+      return socks5Reply(Socks5Reply.generalFailure);
+  }
+}
+
+/** `buf` holds a whole SOCKS5 greeting: the methods offered and its length; undefined: more bytes needed. */
+export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: number } | undefined {
+  if (buf.length < 2) return undefined;
+  if (buf[0] !== 0x05) throw new SocksError(`not a SOCKS5 greeting (version ${buf[0]})`, 400);
+  const count = buf[1];
+  if (count === 0) throw new SocksError('SOCKS5 greeting offers no authentication method', 400, Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
+  if (buf.length < 2 + count) return undefined;
+  return { methods: [...buf.subarray(2, 2 + count)], length: 2 + count };
+}
+
+/**
+ * `buf` holds a whole SOCKS5 request: the target and its length; undefined:
+ * more bytes needed.
+ *
+ * @throws {SocksError} with the reply for a command other than CONNECT, an
+ *   unknown address type, or a target that is no host name or address.
+ */
+export function parseSocks5Request(buf: Buffer): { target: Target; length: number } | undefined {
+  if (buf.length < 5) return undefined;
+  if (buf[0] !== 0x05) {
+    throw new SocksError(`malformed SOCKS5 request (version ${buf[0]})`, 400, socks5Reply(Socks5Reply.generalFailure));
+  }
+  const command = buf[1];
+  const atyp = buf[3];
+  let hostEnd: number;
+  switch (atyp) {
+    case ATYP_IPV4:
+      hostEnd = 4 + 4;
+      break;
+    case ATYP_IPV6:
+      hostEnd = 4 + 16;
+      break;
+    case ATYP_DOMAIN:
+      if (buf[4] === 0) throw new SocksError('SOCKS5 request with an empty host name', 400, socks5Reply(Socks5Reply.generalFailure));
+      hostEnd = 5 + buf[4];
+      break;
+    default:
+      throw new SocksError(`SOCKS5 address type ${atyp} is not supported`, 400, socks5Reply(Socks5Reply.addressTypeNotSupported));
+  }
+  // The command is judged after the address type, which says how long the
+  // request is, but before waiting for the rest: the answer is no either way.
+  if (command !== CONNECT) {
+    const name = command === 0x02 ? 'BIND' : command === 0x03 ? 'UDP ASSOCIATE' : `command ${command}`;
+    throw new SocksError(`SOCKS5 ${name} is not supported: this proxy only tunnels CONNECT`, 405, socks5Reply(Socks5Reply.commandNotSupported));
+  }
+  if (buf.length < hostEnd + 2) return undefined;
+  const port = buf.readUInt16BE(hostEnd);
+  let host: string;
+  if (atyp === ATYP_IPV4) host = [...buf.subarray(4, 8)].join('.');
+  else if (atyp === ATYP_IPV6) host = ipv6Text(buf.subarray(4, 20));
+  else host = buf.toString('latin1', 5, hostEnd);
+  return { target: socksTarget(host, port, 5), length: hostEnd + 2 };
+}
+
+/**
+ * `buf` holds a whole SOCKS4 or SOCKS4a request; undefined: more bytes needed.
+ *
+ * @throws {SocksError}
+ */
+export function parseSocks4Request(buf: Buffer): { target: Target; userId: string; length: number } | undefined {
+  const rejected = socks4Reply(Socks4Reply.rejected);
+  if (buf.length < 2) return undefined;
+  if (buf[0] !== 0x04) throw new SocksError(`not a SOCKS4 request (version ${buf[0]})`, 400);
+  if (buf[1] !== CONNECT) {
+    const name = buf[1] === 0x02 ? 'BIND' : `command ${buf[1]}`;
+    throw new SocksError(`SOCKS4 ${name} is not supported: this proxy only tunnels CONNECT`, 405, rejected);
+  }
+  if (buf.length < 9) return undefined;
+  const port = buf.readUInt16BE(2);
+  const ip = buf.subarray(4, 8);
+  const userEnd = nulAt(buf, 8, 'user id');
+  if (userEnd < 0) return undefined;
+  const userId = buf.toString('latin1', 8, userEnd);
+  // SOCKS4a: an address 0.0.0.x (x ≠ 0) means "the host name follows".
+  if (ip[0] === 0 && ip[1] === 0 && ip[2] === 0 && ip[3] !== 0) {
+    const hostEnd = nulAt(buf, userEnd + 1, 'host name');
+    if (hostEnd < 0) return undefined;
+    const host = buf.toString('latin1', userEnd + 1, hostEnd);
+    if (host === '') throw new SocksError('SOCKS4a request with an empty host name', 400, rejected);
+    return { target: socksTarget(host, port, 4), userId, length: hostEnd + 1 };
+  }
+  return { target: socksTarget([...ip].join('.'), port, 4), userId, length: userEnd + 1 };
+}
+
+export interface ReadSocksOptions {
+  /** How long the whole handshake may take, in ms. */
+  timeoutMs: number;
+}
+
+/**
+ * Runs the handshake on `socket`, whose first byte (still unread) said SOCKS:
+ * for SOCKS5 it answers the greeting, then reads the request. Resolves with
+ * the request, the socket paused; the caller answers it (socksSuccess or
+ * socksFailure). On a bad handshake it has already replied, when the
+ * protocol has a reply for it, and destroyed the socket.
+ *
+ * @throws {SocksError}
+ */
+export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Promise<SocksRequest> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let version: SocksVersion | undefined;
+    let greeted = false;
+    const finish = (err: SocksError | undefined, request?: SocksRequest) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onEnd);
+      if (err) {
+        if (err.reply && socket.writable) {
+          socket.once('finish', () => socket.destroy());
+          socket.end(err.reply);
+        } else {
+          socket.destroy();
+        }
+        reject(err);
+      } else {
+        socket.pause();
+        resolve(request!);
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      try {
+        step();
+      } catch (err) {
+        if (err instanceof SocksError) finish(err);
+        else throw err;
+      }
+    };
+    const step = () => {
+      version ??= buf[0] === 0x05 ? 5 : buf[0] === 0x04 ? 4 : undefined;
+      if (version === undefined) throw new SocksError(`not a SOCKS request (first byte ${buf[0]})`, 400);
+      if (version === 4) {
+        const request = parseSocks4Request(buf);
+        if (request) finish(undefined, { version, target: request.target, userId: request.userId, rest: buf.subarray(request.length) });
+        return;
+      }
+      if (!greeted) {
+        const greeting = parseSocks5Greeting(buf);
+        if (!greeting) return;
+        if (!greeting.methods.includes(NO_AUTHENTICATION)) {
+          throw new SocksError(
+            'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty',
+            400,
+            Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
+          );
+        }
+        greeted = true;
+        socket.write(Buffer.from([0x05, NO_AUTHENTICATION]));
+        buf = buf.subarray(greeting.length);
+      }
+      const request = parseSocks5Request(buf);
+      if (request) finish(undefined, { version, target: request.target, rest: buf.subarray(request.length) });
+    };
+    const onEnd = () => finish(new SocksError('the client closed the connection during the SOCKS handshake', 400));
+    const timer = setTimeout(() => {
+      const reply = version === 4 ? socks4Reply(Socks4Reply.rejected) : greeted ? socks5Reply(Socks5Reply.ttlExpired) : undefined;
+      finish(new SocksError('the SOCKS request did not arrive in time', 408, reply));
+    }, options.timeoutMs);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+    socket.once('error', onEnd);
+    socket.resume();
+  });
+}
+
+/** The index of the NUL that ends a SOCKS4 field starting at `from`, -1 if not here yet. */
+function nulAt(buf: Buffer, from: number, what: string): number {
+  const end = buf.indexOf(0, from);
+  const limit = from + MAX_SOCKS4_FIELD;
+  if (end >= 0 && end <= limit) return end;
+  if (buf.length > limit) throw new SocksError(`SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, 400, socks4Reply(Socks4Reply.rejected));
+  return -1;
+}
+
+function ipv6Text(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  return groups.join(':'); // parseTarget puts it in canonical form
+}
+
+/** The target, checked the same way as an HTTP CONNECT's. */
+function socksTarget(host: string, port: number, version: SocksVersion): Target {
+  const unbracketed = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  try {
+    if (port === 0) throw new TargetError('port 0');
+    return parseTarget(net.isIPv6(unbracketed) ? `[${unbracketed}]:${port}` : `${host}:${port}`);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    const reply = version === 5 ? socks5Reply(Socks5Reply.generalFailure) : socks4Reply(Socks4Reply.rejected);
+    throw new SocksError(`bad SOCKS${version} target: ${err.message}`, 400, reply);
+  }
+}

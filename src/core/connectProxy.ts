@@ -235,6 +235,9 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       // The relay sends these first: bytes the client sent after its request.
       if (head.length > 0) socket.unshift(head);
       const relay = new Relay(socket, ws, this.options);
+      // The SOCKS handshake leaves the socket paused (the HTTP server hands
+      // it over flowing): the relay reads from it now.
+      if (socket.isPaused()) socket.resume();
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);

@@ -46,8 +46,8 @@ async function readSystemCertificates(): Promise<string[]> {
   } catch (err) {
     throw new SystemCertificatesError(
       `cannot read the operating system's certificate store (${(err as Error).message}) on Node ${process.version}: ` +
-        'use Node 22.15 or newer, or start Node with --use-openssl-ca (Linux, macOS), ' +
-        'or give the CA with --ca FILE or in NODE_EXTRA_CA_CERTS',
+        'use Node 22.15 or newer, or give the CA with --ca FILE or in NODE_EXTRA_CA_CERTS ' +
+        '(or, without --ca, start Node with --use-openssl-ca)',
     );
   }
   if (certs.length === 0) {

@@ -163,6 +163,8 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
   const said = refusal.message;
   const at = `the HTTP proxy at ${proxy.display}`;
   switch (refusal.status) {
+    // 407 is the proxy's "who are you"; some (tinyproxy) answer wrong credentials with 401.
+    case 401:
     case 407: {
       const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
       return {

@@ -4,14 +4,16 @@
  * (tested under Node); this file only connects them to Electron.
  *
  * Command line: `--hidden` starts in the tray without showing the window (the
- * login item passes it). WSSH_USER_DATA overrides the settings folder, and
- * WSSH_TEST_HOOKS=1 puts the tray and the controller on `globalThis.wsshApp`
- * for the Electron smoke test (test/electron/).
+ * login item passes it). The data folder is chosen by dataPaths.ts
+ * (%APPDATA%\WSSH; beside the .exe for the portable build; WSSH_USER_DATA
+ * overrides it), and WSSH_TEST_HOOKS=1 puts the tray and the controller on
+ * `globalThis.wsshApp` for the Electron smoke test (test/electron/).
  */
 import path from 'node:path';
 import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
 import type { EventName, EventPayloads, Notice } from '../shared/ipc';
 import { createAppApi, wireAppEvents } from './appApi';
+import { resolveDataPaths } from './dataPaths';
 import { isTrustedSender, registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';
 import { puttyProxySettings } from './puttyReg';
@@ -25,10 +27,25 @@ import { RENDERER_INDEX, createAppWindow } from './windows';
 export const APP_USER_MODEL_ID = 'net.wssh.tray';
 const ASSETS_DIR = path.join(__dirname, '..', '..', '..', 'assets');
 
-if (!app.requestSingleInstanceLock()) {
+// Before anything reads userData: the single-instance lock, Chromium's Local
+// State (safeStorage's key), the settings. The portable build and an
+// installed one each keep their own data, and are separate instances.
+let dataPathsError: Error | undefined;
+try {
+  const dataPaths = resolveDataPaths({ platform: process.platform, env: process.env, appData: app.getPath('appData'), home: app.getPath('home') });
+  app.setPath('userData', dataPaths.userData);
+  app.setPath('crashDumps', path.join(dataPaths.userData, 'Crashpad'));
+  app.setAppLogsPath(dataPaths.logs);
+} catch (err) {
+  dataPathsError = err as Error;
+}
+
+if (dataPathsError) {
+  dialog.showErrorBox('WSSH could not start', dataPathsError.message);
+  app.exit(1);
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  if (process.env.WSSH_USER_DATA) app.setPath('userData', process.env.WSSH_USER_DATA);
   app.setAppUserModelId(APP_USER_MODEL_ID);
   app.whenReady().then(start, (err) => {
     dialog.showErrorBox('WSSH could not start', String(err?.stack ?? err));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { WebSocketServer } from 'ws';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { parseEndpoint } from '../../src/core/endpoint';
@@ -385,7 +386,17 @@ test('HTTP on the same port: a first byte alone, then the rest, still parses; a 
   assert.match(silent.data.toString(), /^HTTP\/1\.1 408 /);
 });
 
-test('fuzz: 300 mutated SOCKS handshakes, no crash, every connection closed or answered, the proxy goes on', async () => {
+/** Open file descriptors of this process (Linux), or undefined elsewhere. */
+function openFds(): number | undefined {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+test('fuzz: 300 mutated SOCKS handshakes, no crash, every connection closed or answered, the proxy goes on, descriptors back at baseline', async () => {
+  const baseline = openFds();
   // A fixed seed: the same run every time, reproducible when it fails.
   let seed = 0x5eed;
   const random = (n: number) => {
@@ -428,6 +439,12 @@ test('fuzz: 300 mutated SOCKS handshakes, no crash, every connection closed or a
   // In batches: a cut request waits out the 500 ms header timeout.
   for (let batch = 0; batch < 10; batch++) {
     await Promise.all(Array.from({ length: 30 }, (_, k) => one(batch * 30 + k)));
+  }
+  if (baseline !== undefined) {
+    // Tunnels that a still-valid mutation opened close once their client is gone.
+    const deadline = Date.now() + 5000;
+    while (openFds()! > baseline + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(openFds()! <= baseline + 2, `open descriptors ${openFds()} after the fuzz, ${baseline} before`);
   }
   await assertStillServes();
 });

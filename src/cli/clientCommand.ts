@@ -2,7 +2,8 @@
  * `wssh client`: one tunnel on stdin/stdout, for OpenSSH's ProxyCommand.
  * Everything but SSH bytes goes to stderr, which ssh shows to the user.
  */
-import { Duplex } from 'node:stream';
+import fs from 'node:fs';
+import { Duplex, Readable, Writable } from 'node:stream';
 import { parseTunnelUri } from '../core/endpoint';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';
@@ -20,8 +21,10 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   const proxy = proxyOption(values);
   effectiveProxy(tunnel.endpoint, proxy); // an unusable HTTPS_PROXY is a usage error too
   const keepaliveMs = secondsOption(values, 'keepalive');
+  // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
+  const io = openStdio();
   const ws = await dial(tunnel.endpoint, tunnel.target, { ...trust, proxy });
-  const stdio = Duplex.from({ readable: process.stdin, writable: process.stdout });
+  const stdio = Duplex.from({ readable: io.input, writable: io.output });
   const relay = new Relay(stdio, ws, { keepaliveMs });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
   // The relay ends stdout once the WebSocket has closed; when that is flushed
@@ -32,6 +35,53 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   stdio.once('finish', () => stdio.destroy());
   const result = await relay.done;
   // stdin may still hold a read handle open; the tunnel is over.
-  process.stdin.destroy();
+  // (A read of the fallback stdin cannot be cancelled: the process exits when
+  // the parent closes stdin, as ssh does once it sees stdout end.)
+  io.input.destroy();
   return result.peerMessage !== undefined ? 1 : 0;
+}
+
+/**
+ * stdin and stdout as streams. Node opens a pipe or socket with libuv, which
+ * on Windows refuses some handles another program may pass (under wine the
+ * pipes of a Linux parent: EBADF; reportedly a socket: EINVAL) and then throws
+ * on the first use of process.stdin or process.stdout. Such a handle is then
+ * read and written with plain ReadFile/WriteFile calls, which is what fs.read
+ * and an fs write stream do (each read blocks a thread of libuv's pool until
+ * data comes); for wine's pipes that works (test/e2e/windows.test.ts).
+ */
+function openStdio(): { input: Readable; output: Writable } {
+  const open = <T>(get: () => T, fsStream: () => T): T => {
+    try {
+      return get();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EBADF' && code !== 'EINVAL' && code !== 'ENOTSUP') throw err;
+      return fsStream();
+    }
+  };
+  return {
+    input: open<Readable>(() => process.stdin, () => fdReadable(0)),
+    // Closes fd 1 when the tunnel ends, so the parent sees the end.
+    output: open<Writable>(() => process.stdout, () => fs.createWriteStream('', { fd: 1 })),
+  };
+}
+
+/**
+ * A stream of fs.read calls on `fd`. Unlike fs.createReadStream, destroying it
+ * does not wait for the read in progress, which on a pipe only returns when
+ * the parent writes or closes: the tunnel's end must not wait for that.
+ */
+function fdReadable(fd: number): Readable {
+  const size = 64 * 1024;
+  return new Readable({
+    highWaterMark: size,
+    read() {
+      fs.read(fd, Buffer.allocUnsafe(size), 0, size, null, (err, bytes, buffer) => {
+        if (this.destroyed) return;
+        if (err) this.destroy(err);
+        else this.push(bytes === 0 ? null : buffer.subarray(0, bytes));
+      });
+    },
+  });
 }

@@ -1,62 +1,95 @@
-// The exported .reg file imported by a real registry: Wine's `reg import`
+// The exported .reg files imported by a real registry: Wine's `reg import`
 // (the same file format as regedit), then read back with `reg query`. Proves
 // the encoding, the escaping of the key name and the value types, short of
-// running PuTTY on Windows.
+// running PuTTY on Windows: each session lands as exactly one key under
+// PuTTY's Sessions key, named as PuTTY names it, with every value PuTTY reads
+// under its name and type.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { encodeRegFile, escapePuttySessionName, puttySessionRegText } from '../../src/main/puttyReg';
-import { requireProgram } from '../fixtures/programs';
-import { makeTempDir, removeTempDir } from '../fixtures/tmp';
+import type { Target } from '../../src/core/target';
+import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../src/main/puttyReg';
+import { startWine, winPath } from '../fixtures/wine';
 
-test('Wine imports the PuTTY session with the values PuTTY reads', { timeout: 180_000 }, async (t) => {
-  const wine = requireProgram(t, 'wine');
-  if (!wine) return;
-  const dir = makeTempDir();
-  const env = { ...process.env, WINEPREFIX: path.join(dir, 'prefix'), WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
-  // Wine's programs write to files more reliably than to pipes.
-  const run = (args: string[]) => {
-    const out = path.join(dir, 'out.txt');
-    const fd = fs.openSync(out, 'w');
-    const result = spawnSync(wine, args, { env, stdio: ['ignore', fd, fd], timeout: 120_000 });
-    fs.closeSync(fd);
-    return { status: result.status, text: fs.readFileSync(out, 'utf8').replace(/\r/g, '') };
-  };
-  t.after(() => {
-    // Stop this prefix's wineserver (and its winedevice processes) before its folder goes.
-    spawnSync(path.join(path.dirname(wine), 'wineserver'), ['-k'], { env, stdio: 'ignore', timeout: 20_000 });
-    spawnSync(path.join(path.dirname(wine), 'wineserver'), ['-w'], { env, stdio: 'ignore', timeout: 20_000 });
-    removeTempDir(dir);
-  });
+const SESSIONS = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
 
-  const boot = run(['wineboot', '--init']);
-  assert.equal(boot.status, 0, boot.text);
-  const sessionName = 'db1 (WSSH) *.test';
-  const file = path.join(dir, 'session.reg');
-  fs.writeFileSync(file, encodeRegFile(puttySessionRegText({ sessionName, target: { host: 'db1.lan', port: 2222 }, listen: { host: '127.0.0.1', port: 3122 } })));
-  const imported = run(['reg', 'import', `Z:${file.replace(/\//g, '\\')}`]);
-  assert.equal(imported.status, 0, imported.text);
-
-  const key = `HKCU\\Software\\SimonTatham\\PuTTY\\Sessions\\${escapePuttySessionName(sessionName)}`;
-  const query = run(['reg', 'query', key]);
-  assert.equal(query.status, 0, query.text);
-  const values = Object.fromEntries(
-    query.text
+/** `reg query` output → { name: 'REG_TYPE value' } for the values directly under the key. */
+function parseValues(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
       .split('\n')
       .map((line) => /^\s+(\w+)\s+(REG_\w+)\s+(.*)$/.exec(line))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => [m[1], `${m[2]} ${m[3].trim()}`]),
   );
-  assert.deepEqual(values, {
-    HostName: 'REG_SZ db1.lan',
-    PortNumber: 'REG_DWORD 0x8ae',
-    Protocol: 'REG_SZ ssh',
-    ProxyMethod: 'REG_DWORD 0x3',
-    ProxyHost: 'REG_SZ 127.0.0.1',
-    ProxyPort: 'REG_DWORD 0xc32',
-    ProxyLocalhost: 'REG_DWORD 0x1',
-  });
+}
+
+/** `reg query KEY` output → the full names of its subkeys. */
+function parseSubkeys(text: string, key: string): string[] {
+  const prefix = key.replace(/^HKCU\\/, 'HKEY_CURRENT_USER\\') + '\\';
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
+}
+
+interface Case {
+  sessionName: string;
+  /** The key name PuTTY uses (its escape_registry_key), written out by hand. */
+  key: string;
+  target: Target;
+}
+
+// Every character PuTTY escapes (space, \ * ? %, control characters, bytes
+// above ~ including DEL and each byte of a UTF-8 character, a leading dot),
+// and printable ones it leaves alone, some of which mean something in a
+// .reg file or a registry path ([ ] " / = @).
+const CASES: Case[] = [
+  { sessionName: 'db1 (WSSH) *.test', key: 'db1%20(WSSH)%20%2A.test', target: { host: 'db1.lan', port: 2222 } },
+  { sessionName: '.hidden.name', key: '%2Ehidden.name', target: { host: 'hidden.lan', port: 22 } },
+  { sessionName: 'back\\slash? 100%', key: 'back%5Cslash%3F%20100%25', target: { host: '10.0.0.7', port: 22 } },
+  { sessionName: 'tab\there\x7fdel', key: 'tab%09here%7Fdel', target: { host: 'db2.lan', port: 22 } },
+  { sessionName: 'Zürich büro', key: 'Z%C3%BCrich%20b%C3%BCro', target: { host: 'zh.example.ch', port: 22 } },
+  { sessionName: 'rack[3] "prod"/eu=@x', key: 'rack[3]%20"prod"/eu=@x', target: { host: '::1', port: 65535 } },
+];
+
+test('Wine imports each PuTTY session with the values PuTTY reads', { timeout: 300_000 }, async (t) => {
+  const win = await startWine(t);
+  if (!win) return;
+
+  for (const c of CASES) assert.equal(escapePuttySessionName(c.sessionName), c.key, `escaping ${JSON.stringify(c.sessionName)}`);
+
+  for (const [i, c] of CASES.entries()) {
+    const file = path.join(win.dir, `${i}-${regFileName(c.sessionName)}`);
+    fs.writeFileSync(file, encodeRegFile(puttySessionRegText({ sessionName: c.sessionName, target: c.target, listen: { host: '127.0.0.1', port: 3122 } })));
+    const imported = await win.run(['reg', 'import', winPath(file)]);
+    assert.equal(imported.code, 0, `reg import for ${JSON.stringify(c.sessionName)}: ${imported.output}`);
+  }
+
+  // Exactly one key per session, named as PuTTY looks it up: nothing split
+  // at a backslash or cut at a bracket.
+  const list = await win.run(['reg', 'query', SESSIONS]);
+  assert.equal(list.code, 0, list.output);
+  assert.deepEqual(parseSubkeys(list.output, SESSIONS).sort(), CASES.map((c) => c.key).sort(), list.output);
+
+  for (const c of CASES) {
+    const query = await win.run(['reg', 'query', `${SESSIONS}\\${c.key}`]);
+    assert.equal(query.code, 0, query.output);
+    assert.deepEqual(
+      parseValues(query.output),
+      {
+        HostName: `REG_SZ ${c.target.host}`,
+        PortNumber: `REG_DWORD 0x${c.target.port.toString(16)}`,
+        Protocol: 'REG_SZ ssh',
+        ProxyMethod: 'REG_DWORD 0x3',
+        ProxyHost: 'REG_SZ 127.0.0.1',
+        ProxyPort: 'REG_DWORD 0xc32',
+        ProxyLocalhost: 'REG_DWORD 0x1',
+      },
+      `${JSON.stringify(c.sessionName)}:\n${query.output}`,
+    );
+  }
 });

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import { TargetError, parseTarget } from '../core/target';
 import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
+import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { Settings } from './settingsStore';
@@ -24,7 +25,8 @@ export interface AppApiDeps {
   chooseSavePath(defaultName: string): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
-  testOptions?: EndpointTestOptions;
+  /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
+  testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
 }
 
 export function createAppApi(deps: AppApiDeps): InvokeApi {
@@ -60,7 +62,11 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     testEndpoint: async (request) => {
       const resolved = settings.resolveInput(request.endpoint);
       if (!resolved.ok) return { ok: false, reason: resolved.error, totalMs: 0 };
-      const result = await testEndpoint(resolved.value.endpoint, request.target, deps.testOptions);
+      const result = await testEndpoint(resolved.value.endpoint, request.target, {
+        ...deps.testOptions,
+        proxy: resolved.value.proxy,
+        trust: resolved.value.trust,
+      });
       log.add(
         result.ok ? 'info' : 'warn',
         result.ok
@@ -69,6 +75,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       );
       return result;
     },
+    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {})),
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),

@@ -8,11 +8,18 @@ import WebSocket from 'ws';
 import type { Endpoint } from '../core/endpoint';
 import { DialOptions, TunnelError, dial } from '../core/dialer';
 import { TargetError, parseTarget } from '../core/target';
-import type { TestResult } from '../shared/ipc';
+import type { EndpointTrust, ProxySetting, TestResult } from '../shared/ipc';
+import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
-export interface EndpointTestOptions extends Pick<DialOptions, 'ca'> {
+export interface EndpointTestOptions {
   /** How long the whole test may take, in ms. @default 10000 */
   timeoutMs?: number;
+  /** The endpoint's proxy setting. @default 'system' */
+  proxy?: ProxySetting;
+  /** The endpoint's TLS trust (its CA file is read for the test). */
+  trust?: EndpointTrust;
+  /** The system's proxy for a URL (Electron's `session.resolveProxy`), for proxy 'system'. */
+  resolveSystemProxy?: SystemProxyResolver;
 }
 
 /** RFC 4253 limits the identification line to 255 bytes; lines before it are allowed. */
@@ -32,7 +39,11 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   }
   let ws: WebSocket;
   try {
-    ws = await dial(endpoint, target, { ca: options.ca, handshakeTimeoutMs: timeoutMs });
+    const trust = await loadTrust(options.trust ?? {});
+    const proxy = await proxyChooser(options.proxy ?? 'system', options.resolveSystemProxy)(endpoint);
+    const dialOptions: DialOptions = { ...trust, handshakeTimeoutMs: timeoutMs };
+    if (proxy !== undefined) dialOptions.proxy = proxy;
+    ws = await dial(endpoint, target, dialOptions);
   } catch (err) {
     const reason = err instanceof TunnelError ? err.message : (err as Error).message;
     return { ok: false, reason, totalMs: elapsed() };

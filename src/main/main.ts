@@ -74,6 +74,8 @@ async function start(): Promise<void> {
     resolveEndpoint: () => settings.activeEndpoint(),
     listenAddress: () => settings.view().listen,
     log: (level, text) => log.add(level, text),
+    // The system's proxy settings, PAC included, as Chromium resolves them.
+    resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url),
   });
 
   const appWindow = createAppWindow(path.join(ASSETS_DIR, 'app.ico'));
@@ -95,6 +97,7 @@ async function start(): Promise<void> {
       return result.canceled ? undefined : result.filePath;
     },
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
+    testOptions: { resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url) },
   });
   registerIpcHandlers(ipcMain, api, (event) => isTrustedSender(event, appWindow.window.webContents, RENDERER_INDEX));
 

@@ -9,6 +9,9 @@
  *      credentials inside the URL, `activeEndpoint` by name, `listenPort`.
  *   2  endpoints get an id, separate user and encrypted secret, keepalive;
  *      `activeEndpointId`; `listen: { host, port }`; start at launch/login.
+ *   3  endpoints get `proxy` ('system', 'none' or `{ url }`; existing ones
+ *      'system') and an optional `trust` (CA file, OS store, pins, pin only,
+ *      SNI); existing ones have none, so they connect as before.
  */
 import { SETTINGS_VERSION } from './settingsSchema';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
@@ -58,6 +61,15 @@ const steps: Record<number, Step> = {
       startTunnelAtLaunch: false,
       startAtLogin: false,
     };
+  },
+  2: (file) => {
+    const old = Array.isArray(file.endpoints) ? file.endpoints : [];
+    const endpoints = old.map((entry: unknown) => {
+      const e = { ...((entry ?? {}) as Json) };
+      delete e.trust;
+      return { ...e, proxy: 'system' };
+    });
+    return { ...file, version: 3, endpoints };
   },
 };
 

@@ -4,9 +4,10 @@
  * and the first-run defaults.
  */
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+import type { EndpointTrust, ProxySetting } from '../shared/ipc';
 
 /** The version written by this build; older files are migrated (settingsMigrations.ts). */
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 
 export interface StoredEndpoint {
   id: string;
@@ -17,6 +18,10 @@ export interface StoredEndpoint {
   /** The secret, encrypted with the OS key store, base64; '' for none. */
   secret: string;
   keepaliveSec: number;
+  /** How the endpoint is reached: the system proxy (default), none, or a proxy URL. */
+  proxy: ProxySetting;
+  /** TLS trust beyond the default CAs; absent for none. */
+  trust?: EndpointTrust;
 }
 
 export interface StoredSettings {
@@ -36,7 +41,7 @@ export function defaultSettings(): StoredSettings {
   return {
     version: SETTINGS_VERSION,
     endpoints: [
-      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: 'ws://localhost:4567/ssh', user: '', secret: '', keepaliveSec: 30 },
+      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: 'ws://localhost:4567/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system' },
     ],
     activeEndpointId: DEFAULT_ENDPOINT_ID,
     listen: { host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT },
@@ -47,6 +52,9 @@ export function defaultSettings(): StoredSettings {
 
 /** Largest keepalive interval accepted, in seconds (nginx's idle timeout is 60 s by default). */
 export const MAX_KEEPALIVE_SEC = 3600;
+
+/** How many pins one endpoint may have (a certificate and its successor, and a few more). */
+export const MAX_PINS = 16;
 
 /**
  * Per-property schemas, as conf/electron-store take them (`schema` option):
@@ -60,7 +68,7 @@ export const SETTINGS_SCHEMA = {
     items: {
       type: 'object',
       additionalProperties: false,
-      required: ['id', 'name', 'uri', 'user', 'secret', 'keepaliveSec'],
+      required: ['id', 'name', 'uri', 'user', 'secret', 'keepaliveSec', 'proxy'],
       properties: {
         id: { type: 'string', minLength: 1, maxLength: 64 },
         name: { type: 'string', maxLength: 200 },
@@ -68,6 +76,28 @@ export const SETTINGS_SCHEMA = {
         user: { type: 'string', maxLength: 256 },
         secret: { type: 'string', maxLength: 8192 },
         keepaliveSec: { type: 'integer', minimum: 0, maximum: MAX_KEEPALIVE_SEC },
+        proxy: {
+          anyOf: [
+            { type: 'string', enum: ['system', 'none'] },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['url'],
+              properties: { url: { type: 'string', minLength: 1, maxLength: 2048 } },
+            },
+          ],
+        },
+        trust: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            caFile: { type: 'string', minLength: 1, maxLength: 4096 },
+            systemCa: { type: 'boolean' },
+            pins: { type: 'array', maxItems: MAX_PINS, items: { type: 'string', minLength: 1, maxLength: 200 } },
+            pinOnly: { type: 'boolean' },
+            servername: { type: 'string', minLength: 1, maxLength: 253 },
+          },
+        },
       },
     },
   },

@@ -12,9 +12,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Endpoint, EndpointError, parseEndpoint } from '../core/endpoint';
-import type { EndpointInput, EndpointView, Notice, Outcome, SettingsPatch, SettingsView } from '../shared/ipc';
+import type { EndpointInput, EndpointTrust, EndpointView, Notice, Outcome, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
+import { advancedProblems, normalizeProxy, normalizeTrust } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
-import { MAX_KEEPALIVE_SEC, SETTINGS_SCHEMA, SETTINGS_VERSION, StoredEndpoint, StoredSettings, defaultSettings } from './settingsSchema';
+import { MAX_KEEPALIVE_SEC, MAX_PINS, SETTINGS_SCHEMA, SETTINGS_VERSION, StoredEndpoint, StoredSettings, defaultSettings } from './settingsSchema';
 import { MigrationError, migrateSettings } from './settingsMigrations';
 
 /** The part of conf / electron-store used here. */
@@ -127,6 +128,8 @@ export interface ResolvedEndpoint {
   name: string;
   endpoint: Endpoint;
   keepaliveMs: number;
+  proxy: ProxySetting;
+  trust: EndpointTrust;
 }
 
 interface SettingsEvents {
@@ -182,6 +185,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const checked = checkEndpointInput(input);
     if (!checked.ok) return checked;
     const { uri, user, secretFromUri } = checked.value;
+    const advanced = checkAdvancedInput(input.proxy ?? old?.proxy ?? 'system', input.trust ?? old?.trust ?? {});
+    if (!advanced.ok) return advanced;
 
     let sealed = old?.secret ?? '';
     const secret = secretFromUri ?? input.secret;
@@ -204,7 +209,9 @@ export class Settings extends EventEmitter<SettingsEvents> {
       user,
       secret: sealed,
       keepaliveSec: input.keepaliveSec,
+      proxy: advanced.value.proxy,
     };
+    if (Object.keys(advanced.value.trust).length > 0) saved.trust = advanced.value.trust;
     if (index >= 0) endpoints[index] = saved;
     else endpoints.push(saved);
     this.backend.set('endpoints', endpoints);
@@ -292,8 +299,19 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const stored = this.backend.store.endpoints.find((e) => e.id === input.id);
     const typed = checked.value.secretFromUri ?? input.secret;
     const { uri, user } = checked.value;
+    const advanced = checkAdvancedInput(input.proxy ?? stored?.proxy ?? 'system', input.trust ?? stored?.trust ?? {});
+    if (!advanced.ok) return advanced;
     return this.resolve(
-      { id: input.id ?? '', name: input.name.trim(), uri, user, secret: typed === undefined ? stored?.secret ?? '' : '', keepaliveSec: input.keepaliveSec },
+      {
+        id: input.id ?? '',
+        name: input.name.trim(),
+        uri,
+        user,
+        secret: typed === undefined ? stored?.secret ?? '' : '',
+        keepaliveSec: input.keepaliveSec,
+        proxy: advanced.value.proxy,
+        trust: advanced.value.trust,
+      },
       typed,
     );
   }
@@ -312,7 +330,17 @@ export class Settings extends EventEmitter<SettingsEvents> {
     if (stored.user === '') secret = '';
     try {
       const endpoint = endpointWithCredentials(stored.uri, stored.user, secret);
-      return { ok: true, value: { id: stored.id, name: stored.name, endpoint, keepaliveMs: stored.keepaliveSec * 1000 } };
+      return {
+        ok: true,
+        value: {
+          id: stored.id,
+          name: stored.name,
+          endpoint,
+          keepaliveMs: stored.keepaliveSec * 1000,
+          proxy: stored.proxy ?? 'system',
+          trust: structuredClone(stored.trust ?? {}),
+        },
+      };
     } catch (err) {
       if (err instanceof EndpointError) return fail(`${stored.name}: ${err.message}`);
       throw err;
@@ -349,6 +377,20 @@ function checkEndpointInput(input: EndpointInput): Outcome<{ uri: string; user: 
   return { ok: true, value: { uri: parsed.url, user, secretFromUri } };
 }
 
+/** Checks the proxy and trust settings with the core's parsers; the first problem is the error. */
+function checkAdvancedInput(proxy: ProxySetting, trust: EndpointTrust): Outcome<{ proxy: ProxySetting; trust: EndpointTrust }> {
+  if (proxy !== 'system' && proxy !== 'none' && (typeof proxy !== 'object' || proxy === null || typeof proxy.url !== 'string')) {
+    return fail('the proxy must be "system", "none" or a URL');
+  }
+  if (typeof trust !== 'object' || trust === null) return fail('the trust settings are malformed');
+  const normal = normalizeTrust(trust);
+  if ((normal.pins?.length ?? 0) > MAX_PINS) return fail(`at most ${MAX_PINS} pinned fingerprints`);
+  const problems = advancedProblems(normalizeProxy(proxy), normal);
+  const first = problems.proxyUrl ?? problems.caFile ?? problems.pins ?? problems.pinOnly ?? problems.servername;
+  if (first !== undefined) return fail(first);
+  return { ok: true, value: { proxy: normalizeProxy(proxy), trust: normal } };
+}
+
 /** The core endpoint for a stored URI plus credentials; its `display` hides the secret. */
 export function endpointWithCredentials(uri: string, user: string, secret: string): Endpoint {
   if (user === '') return parseEndpoint(uri);
@@ -359,7 +401,16 @@ export function endpointWithCredentials(uri: string, user: string, secret: strin
 }
 
 function toView(e: StoredEndpoint): EndpointView {
-  return { id: e.id, name: e.name, uri: e.uri, user: e.user, hasSecret: e.secret !== '', keepaliveSec: e.keepaliveSec };
+  return {
+    id: e.id,
+    name: e.name,
+    uri: e.uri,
+    user: e.user,
+    hasSecret: e.secret !== '',
+    keepaliveSec: e.keepaliveSec,
+    proxy: structuredClone(e.proxy ?? 'system'),
+    trust: structuredClone(e.trust ?? {}),
+  };
 }
 
 function fail(error: string): { ok: false; error: string } {

@@ -9,6 +9,7 @@ import type { DialOptions } from '../core/dialer';
 import { TunnelTracker, TunnelInfo } from '../core/tunnels';
 import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
 import type { ResolvedEndpoint } from './settingsStore';
+import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
 export interface TunnelControllerOptions {
   /** The endpoint to use, read at each start and on `endpointChanged()`. */
@@ -21,8 +22,15 @@ export interface TunnelControllerOptions {
   drainMs?: number;
   /** How often the connections' byte counters are reported, in ms. @default 1000 */
   bytesIntervalMs?: number;
-  /** TLS trust and timeouts for the dials. */
-  dial?: Pick<DialOptions, 'ca' | 'handshakeTimeoutMs'>;
+  /** Timeouts for the dials (the trust comes from the endpoint's settings). */
+  dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
+  /**
+   * The system's proxy for a URL, as a PAC-style answer (`PROXY host:port;
+   * DIRECT`): Electron's `session.defaultSession.resolveProxy`. Asked for each
+   * tunnel of an endpoint whose proxy is 'system'; without it, such an
+   * endpoint uses the environment's HTTPS_PROXY / NO_PROXY.
+   */
+  resolveSystemProxy?: SystemProxyResolver;
 }
 
 interface ControllerEvents {
@@ -95,7 +103,17 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return;
     }
     const before = this.active?.endpoint.display;
+    const trustBefore = JSON.stringify(this.active?.trust ?? {});
     this.active = resolved.value;
+    if (this.proxy && trustBefore !== JSON.stringify(resolved.value.trust)) {
+      // The TLS trust is the proxy's for its lifetime: restart it with the new one.
+      this.options.log('info', `the trust settings of ${resolved.value.name} changed: restarting the tunnel`);
+      void this.serial(async () => {
+        await this.doStop(this.options.drainMs ?? 2000);
+        await this.doStart();
+      });
+      return;
+    }
     if (this.proxy) {
       this.proxy.setEndpoint(resolved.value.endpoint);
       if (before !== resolved.value.endpoint.display) this.options.log('info', `endpoint switched to ${resolved.value.name} (${resolved.value.endpoint.display})`);
@@ -127,12 +145,22 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     this.active = resolved.value;
+    let trust;
+    try {
+      trust = await loadTrust(resolved.value.trust);
+    } catch (err) {
+      this.fail('Cannot start the tunnel', `${resolved.value.name}: ${(err as Error).message}`);
+      return this.state();
+    }
     const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs ?? 1000 });
     const proxy = new ConnectProxy({
       endpoint: resolved.value.endpoint,
       keepaliveMs: resolved.value.keepaliveMs,
       tracker,
       ...this.options.dial,
+      ...trust,
+      // Per tunnel, with the endpoint's proxy setting as it is now.
+      resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy)(endpoint),
     });
     this.watch(proxy);
     // The proxy re-emits its server's errors, a failed listen() included: that

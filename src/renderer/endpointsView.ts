@@ -5,7 +5,7 @@
  * one the tunnel would give.
  */
 import { EndpointError, parseEndpoint } from '../core/endpoint';
-import type { EndpointInput, EndpointView, SettingsView, WsshApi } from '../shared/ipc';
+import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
 import { append, clear, field, h } from './dom';
 
 const MAX_KEEPALIVE_SEC = 3600;
@@ -27,6 +27,19 @@ export class EndpointsView {
   private readonly removeSecretRow = h('div', { class: 'check', hidden: true }, this.removeSecret, h('label', { for: 'ep-remove-secret' }, 'Remove the stored secret'));
   private readonly keepalive = h('input', { type: 'number', min: 0, max: MAX_KEEPALIVE_SEC, step: 1, inputmode: 'numeric' });
   private readonly messages: Record<'name' | 'uri' | 'user' | 'keepalive', HTMLElement>;
+  // Advanced: proxy and TLS trust.
+  private readonly advanced = h('details', { class: 'advanced' });
+  private readonly proxySystem = h('input', { type: 'radio', name: 'ep-proxy', id: 'ep-proxy-system', value: 'system' });
+  private readonly proxyNone = h('input', { type: 'radio', name: 'ep-proxy', id: 'ep-proxy-none', value: 'none' });
+  private readonly proxyCustom = h('input', { type: 'radio', name: 'ep-proxy', id: 'ep-proxy-custom', value: 'custom' });
+  private readonly proxyUrl = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'http://proxy.example.com:3128' });
+  private readonly caFile = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\company-ca.pem' });
+  private readonly systemCa = h('input', { type: 'checkbox', id: 'ep-system-ca' });
+  private readonly pins = h('textarea', { class: 'pins', rows: 4, spellcheck: 'false', autocomplete: 'off', placeholder: 'sha256/BASE64= or AB:CD:…' });
+  private readonly pinOnly = h('input', { type: 'checkbox', id: 'ep-pin-only' });
+  private readonly servername = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'gw.example.com' });
+  private readonly advancedMessages: Record<keyof AdvancedProblems, HTMLElement>;
+  private advancedSeq = 0;
   private readonly formError = h('p', { class: 'form-error', role: 'alert' });
   private readonly saveButton = h('button', { type: 'submit', class: 'primary' }, 'Save');
   private readonly duplicateButton = h('button', { type: 'button' }, 'Duplicate');
@@ -48,6 +61,30 @@ export class EndpointsView {
     const secret = field('ep-secret', 'Secret (optional)', this.secret, 'Stored encrypted with your Windows account; never shown again.');
     const keepalive = field('ep-keepalive', 'Keepalive (seconds)', this.keepalive, 'A ping this often keeps idle sessions open through proxies; 0 turns it off.');
     this.messages = { name: name.message, uri: uri.message, user: user.message, keepalive: keepalive.message };
+    const proxyUrl = field('ep-proxy-url', 'Proxy URL', this.proxyUrl, 'For Custom: http://[user:password@]host:port.');
+    const caFile = field('ep-ca-file', 'CA file (optional)', this.caFile, 'A PEM file of CA certificates to trust too, e.g. your company’s CA.');
+    const pins = field('ep-pins', 'Pinned fingerprints (one per line)', this.pins, 'sha256 fingerprints of the server’s certificate; one must match.');
+    const servername = field('ep-servername', 'Server name (SNI)', this.servername, 'Sent in TLS and checked in the certificate instead of the endpoint’s host.');
+    const pinOnlyMessage = h('p', { class: 'field-message', id: 'ep-pin-only-message', 'aria-live': 'polite' });
+    this.pinOnly.setAttribute('aria-describedby', 'ep-pin-only-message');
+    this.advancedMessages = { proxyUrl: proxyUrl.message, caFile: caFile.message, pins: pins.message, pinOnly: pinOnlyMessage, servername: servername.message };
+    const radio = (input: HTMLInputElement, label: string) => h('label', { for: input.id }, input, label);
+    this.advanced.append(
+      h('summary', {}, 'Advanced: proxy and TLS trust'),
+      h(
+        'fieldset',
+        { class: 'proxy' },
+        h('legend', {}, 'Proxy'),
+        h('div', { class: 'radios' }, radio(this.proxySystem, 'System'), radio(this.proxyNone, 'None'), radio(this.proxyCustom, 'Custom URL')),
+      ),
+      proxyUrl.row,
+      caFile.row,
+      h('div', { class: 'check' }, this.systemCa, h('label', { for: 'ep-system-ca' }, 'Use Windows certificate store')),
+      pins.row,
+      h('div', { class: 'check' }, this.pinOnly, h('label', { for: 'ep-pin-only' }, 'Pin only (accept a self-signed certificate whose fingerprint is pinned)')),
+      pinOnlyMessage,
+      servername.row,
+    );
 
     const addButton = h('button', { type: 'button', class: 'primary', onclick: () => this.edit(null) }, 'Add endpoint');
     const testField = field('ep-test-target', 'SSH host to reach', this.testTarget);
@@ -57,6 +94,7 @@ export class EndpointsView {
       uri.row,
       h('div', { class: 'field-pair' }, user.row, h('div', {}, secret.row, this.removeSecretRow)),
       keepalive.row,
+      this.advanced,
       this.formError,
       h('div', { class: 'buttons' }, this.saveButton, this.useButton, this.duplicateButton, this.deleteButton),
       h('fieldset', { class: 'test' }, h('legend', {}, 'Test this endpoint'), h('div', { class: 'inline' }, testField.row, this.testButton), this.testResult),
@@ -73,6 +111,12 @@ export class EndpointsView {
     this.user.addEventListener('input', () => this.changed());
     this.secret.addEventListener('input', () => this.changed());
     this.keepalive.addEventListener('input', () => this.changed());
+    for (const control of [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly]) {
+      control.addEventListener('change', () => this.advancedChanged());
+    }
+    for (const control of [this.proxyUrl, this.caFile, this.pins, this.servername]) {
+      control.addEventListener('input', () => this.advancedChanged());
+    }
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.save();
@@ -145,6 +189,21 @@ export class EndpointsView {
     this.removeSecret.checked = false;
     this.removeSecretRow.hidden = !e?.hasSecret;
     this.keepalive.value = String(e?.keepaliveSec ?? 30);
+    const proxy: ProxySetting = e?.proxy ?? 'system';
+    const trust: EndpointTrust = e?.trust ?? {};
+    this.proxySystem.checked = proxy === 'system';
+    this.proxyNone.checked = proxy === 'none';
+    this.proxyCustom.checked = typeof proxy === 'object';
+    this.proxyUrl.value = typeof proxy === 'object' ? proxy.url : '';
+    this.proxyUrl.disabled = typeof proxy !== 'object';
+    this.caFile.value = trust.caFile ?? '';
+    this.systemCa.checked = trust.systemCa === true;
+    this.pins.value = (trust.pins ?? []).join('\n');
+    this.pinOnly.checked = trust.pinOnly === true;
+    this.servername.value = trust.servername ?? '';
+    // Open when something in it is set, so it is never hidden that it is.
+    this.advanced.open = proxy !== 'system' || Object.keys(trust).length > 0;
+    this.showAdvanced({});
     this.duplicateButton.disabled = !e;
     this.deleteButton.disabled = !e;
     this.useButton.disabled = !e || e.id === this.settings?.activeEndpointId;
@@ -156,6 +215,52 @@ export class EndpointsView {
   private changed(): void {
     this.dirty = true;
     this.validate(true);
+  }
+
+  private advancedChanged(): void {
+    this.proxyUrl.disabled = !this.proxyCustom.checked;
+    this.changed();
+    void this.checkAdvanced();
+  }
+
+  /** Asks the main process to check the advanced fields with the core's parsers; shows and returns the problems. */
+  private async checkAdvanced(): Promise<AdvancedProblems> {
+    const seq = ++this.advancedSeq;
+    const problems = await this.api.checkAdvanced({ proxy: this.proxySetting(), trust: this.trustSetting() });
+    if (seq === this.advancedSeq) this.showAdvanced(problems);
+    return problems;
+  }
+
+  private showAdvanced(problems: AdvancedProblems): void {
+    const inputs: Record<keyof AdvancedProblems, HTMLElement> = {
+      proxyUrl: this.proxyUrl,
+      caFile: this.caFile,
+      pins: this.pins,
+      pinOnly: this.pinOnly,
+      servername: this.servername,
+    };
+    for (const key of Object.keys(inputs) as Array<keyof AdvancedProblems>) {
+      const problem = problems[key];
+      this.advancedMessages[key].textContent = problem ? capitalize(problem) + '.' : '';
+      if (problem) inputs[key].setAttribute('aria-invalid', 'true');
+      else inputs[key].removeAttribute('aria-invalid');
+    }
+  }
+
+  private proxySetting(): ProxySetting {
+    if (this.proxyNone.checked) return 'none';
+    if (this.proxyCustom.checked) return { url: this.proxyUrl.value };
+    return 'system';
+  }
+
+  private trustSetting(): EndpointTrust {
+    return {
+      caFile: this.caFile.value,
+      systemCa: this.systemCa.checked,
+      pins: this.pins.value.split(/\r?\n/).map((p) => p.trim()).filter(Boolean),
+      pinOnly: this.pinOnly.checked,
+      servername: this.servername.value,
+    };
   }
 
   /** Checks every field; shows messages for the ones the user has touched (or all on save). */
@@ -188,12 +293,17 @@ export class EndpointsView {
       user: this.user.value,
       secret: this.removeSecret.checked ? '' : typed !== '' ? typed : undefined,
       keepaliveSec: Number(this.keepalive.value),
+      proxy: this.proxySetting(),
+      trust: this.trustSetting(),
     };
   }
 
   private async save(): Promise<void> {
     this.dirty = true;
-    if (!this.validate(true)) {
+    const fieldsOk = this.validate(true);
+    const advancedOk = Object.keys(await this.checkAdvanced()).length === 0;
+    if (!fieldsOk || !advancedOk) {
+      if (!advancedOk) this.advanced.open = true;
       const firstInvalid = this.form.querySelector<HTMLElement>('[aria-invalid="true"]');
       firstInvalid?.focus();
       return;

@@ -6,6 +6,36 @@
  * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
  */
 
+/**
+ * How an endpoint is reached: through the system's proxy settings (Windows'
+ * settings, PAC included, as Electron resolves them for the endpoint's URL),
+ * directly, or through the HTTP proxy at `url` (`http://[user:password@]host:port`).
+ */
+export type ProxySetting = 'system' | 'none' | { url: string };
+
+/** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/trust.ts). */
+export interface EndpointTrust {
+  /** A PEM file of CA certificates to trust too (a company CA). */
+  caFile?: string;
+  /** Also trust the operating system's certificate store. */
+  systemCa?: boolean;
+  /** sha256 fingerprints of the endpoint's certificate (`sha256/BASE64` or hex); one must match. */
+  pins?: string[];
+  /** The pin replaces the issuer and name checks (a self-signed server); dates are still checked. */
+  pinOnly?: boolean;
+  /** The TLS server name (SNI) to send and check instead of the endpoint's host. */
+  servername?: string;
+}
+
+/** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
+export interface AdvancedProblems {
+  proxyUrl?: string;
+  caFile?: string;
+  pins?: string;
+  pinOnly?: string;
+  servername?: string;
+}
+
 /** A saved endpoint as the renderer sees it: the secret never leaves the main process. */
 export interface EndpointView {
   id: string;
@@ -18,6 +48,8 @@ export interface EndpointView {
   hasSecret: boolean;
   /** WebSocket ping interval in seconds; 0 turns pings off. */
   keepaliveSec: number;
+  proxy: ProxySetting;
+  trust: EndpointTrust;
 }
 
 /** What the editor sends to save an endpoint (new when `id` is absent). */
@@ -32,6 +64,10 @@ export interface EndpointInput {
    */
   secret?: string;
   keepaliveSec: number;
+  /** Undefined keeps the stored setting ('system' for a new endpoint). */
+  proxy?: ProxySetting;
+  /** Undefined keeps the stored setting (none for a new endpoint). */
+  trust?: EndpointTrust;
 }
 
 export interface ListenAddress {
@@ -144,6 +180,7 @@ export const Invoke = {
   restoreEndpoint: 'endpoints:restore',
   selectEndpoint: 'endpoints:select',
   testEndpoint: 'endpoints:test',
+  checkAdvanced: 'endpoints:check-advanced',
   getTunnelState: 'tunnel:get-state',
   startTunnel: 'tunnel:start',
   stopTunnel: 'tunnel:stop',
@@ -189,6 +226,8 @@ export interface WsshApi {
   restoreEndpoint(id: string): Promise<Outcome<EndpointView>>;
   selectEndpoint(id: string): Promise<Outcome<null>>;
   testEndpoint(request: TestRequest): Promise<TestResult>;
+  /** Checks the editor's advanced fields with the core's parsers (pins, server name, proxy URL) as they are typed. */
+  checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust }): Promise<AdvancedProblems>;
   getTunnelState(): Promise<TunnelState>;
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEndpoint } from '../../src/core/endpoint';
+import { checkTrustOptions, parsePin } from '../../src/core/trust';
+import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
 import { migrateSettings, MigrationError } from '../../src/main/settingsMigrations';
 import { tempDir } from '../fixtures/tmp';
@@ -47,7 +49,7 @@ test('a file that is not JSON is kept aside, reported, and the defaults load', a
 
 test('a file that fails the schema is kept aside, reported, and the defaults load', async (t) => {
   const dir = tempDir(t);
-  const bad = JSON.stringify({ version: 2, endpoints: [], activeEndpointId: null, listen: { host: '127.0.0.1', port: 'lots' }, startTunnelAtLaunch: false, startAtLogin: false });
+  const bad = JSON.stringify({ version: SETTINGS_VERSION, endpoints: [], activeEndpointId: null, listen: { host: '127.0.0.1', port: 'lots' }, startTunnelAtLaunch: false, startAtLogin: false });
   fs.writeFileSync(settingsFile(dir), bad);
   const { settings, notices } = await openTestSettings(dir, testCipher(), { now: fixedNow });
   assert.equal(notices.length, 1);
@@ -114,7 +116,7 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
   const first = await openTestSettings(dir, cipher);
   const saved = first.settings.saveEndpoint({ name: 'Gateway', uri: 'wss://gw.example.com/ssh/', user: 'bob', secret: 'hunter2', keepaliveSec: 20 });
   assert.ok(saved.ok);
-  assert.deepEqual(saved.value, { id: saved.value.id, name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', hasSecret: true, keepaliveSec: 20 });
+  assert.deepEqual(saved.value, { id: saved.value.id, name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
   assert.ok(!fs.readFileSync(settingsFile(dir), 'utf8').includes('hunter2'));
   assert.ok(!JSON.stringify(first.settings.view()).includes('hunter2'));
 
@@ -206,4 +208,86 @@ test('a dangling active id in a hand-edited file points at the first endpoint', 
   assert.deepEqual(notices, []);
   assert.equal(settings.view().activeEndpointId, 'a');
   assert.equal(settings.view().startTunnelAtLaunch, true);
+});
+
+test('version 2 migrates to 3: endpoints get the system proxy and no trust settings, the old file is kept', async (t) => {
+  const dir = tempDir(t);
+  const v2 = {
+    version: 2,
+    endpoints: [
+      { id: 'a', name: 'A', uri: 'wss://gw.example.com/ssh', user: '', secret: '', keepaliveSec: 25 },
+      { id: 'b', name: 'B', uri: 'ws://lab/ssh', user: '', secret: '', keepaliveSec: 0 },
+    ],
+    activeEndpointId: 'b',
+    listen: { host: '127.0.0.1', port: 3300 },
+    startTunnelAtLaunch: true,
+    startAtLogin: false,
+  };
+  fs.writeFileSync(settingsFile(dir), JSON.stringify(v2));
+  const { settings, notices } = await openTestSettings(dir, testCipher());
+  assert.deepEqual(notices, []);
+  assert.equal(SETTINGS_VERSION, 3);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v2.json'), 'utf8')), v2);
+  const onDisk = JSON.parse(fs.readFileSync(settingsFile(dir), 'utf8'));
+  assert.equal(onDisk.version, 3);
+  assert.deepEqual(onDisk.endpoints, v2.endpoints.map((e) => ({ ...e, proxy: 'system' })));
+  const view = settings.view();
+  assert.deepEqual(view.endpoints.map((e) => [e.id, e.proxy, e.trust, e.keepaliveSec]), [['a', 'system', {}, 25], ['b', 'system', {}, 0]]);
+  assert.equal(view.activeEndpointId, 'b');
+  assert.deepEqual(view.listen, { host: '127.0.0.1', port: 3300 });
+  // The step alone, and version 1 through both steps.
+  assert.deepEqual((migrateSettings(v2, { sealSecret: () => '' }).settings.endpoints as Array<{ proxy: string }>).map((e) => e.proxy), ['system', 'system']);
+  const fromV1 = migrateSettings({ endpoints: [{ name: 'Old', url: 'ws://old/ssh' }] }, { sealSecret: () => '' });
+  assert.equal(fromV1.settings.version, 3);
+  assert.deepEqual(fromV1.settings.endpoints, [{ id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system' }]);
+});
+
+test('advanced settings: proxy and trust are saved, trimmed, and checked with the core’s parsers', async (t) => {
+  const dir = tempDir(t);
+  const { settings } = await openTestSettings(dir, testCipher());
+  const pin = `sha256/${Buffer.alloc(32, 7).toString('base64')}`;
+  const hexPin = Buffer.alloc(32, 9).toString('hex').replace(/(..)(?!$)/g, '$1:').toUpperCase();
+  const saved = settings.saveEndpoint({
+    name: 'Corp',
+    uri: 'wss://gw.example.com/ssh',
+    user: '',
+    keepaliveSec: 30,
+    proxy: { url: ' http://proxy.corp:3128 ' },
+    trust: { caFile: ' C:\\certs\\corp.pem ', systemCa: true, pins: [pin, '', ` ${hexPin} `], pinOnly: false, servername: 'gw.internal' },
+  });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  assert.deepEqual(saved.value.proxy, { url: 'http://proxy.corp:3128' });
+  assert.deepEqual(saved.value.trust, { caFile: 'C:\\certs\\corp.pem', systemCa: true, pins: [pin, hexPin], servername: 'gw.internal' });
+  // Stored as shown, and given to the tunnel.
+  const reopened = await openTestSettings(dir, testCipher());
+  const stored = reopened.settings.stored().endpoints.find((e) => e.id === saved.value.id)!;
+  assert.deepEqual(stored.trust, saved.value.trust);
+  reopened.settings.selectEndpoint(saved.value.id);
+  const active = reopened.settings.activeEndpoint();
+  assert.ok(active.ok);
+  assert.deepEqual([active.value.proxy, active.value.trust], [saved.value.proxy, saved.value.trust]);
+  // Saving without advanced fields keeps them; 'none' and an empty trust clear them.
+  assert.ok(settings.saveEndpoint({ id: saved.value.id, name: 'Corp 2', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 30 }).ok);
+  assert.deepEqual(settings.view().endpoints.find((e) => e.id === saved.value.id)!.trust, saved.value.trust);
+  const cleared = settings.saveEndpoint({ id: saved.value.id, name: 'Corp', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 30, proxy: 'none', trust: {} });
+  assert.ok(cleared.ok);
+  assert.deepEqual([cleared.value.proxy, cleared.value.trust], ['none', {}]);
+  assert.equal('trust' in settings.stored().endpoints.find((e) => e.id === saved.value.id)!, false);
+
+  const base = { name: 'x', uri: 'wss://gw/ssh', user: '', keepaliveSec: 30 };
+  const coreError = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('no error');
+  };
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pins: ['sha256/abc'] } }), { ok: false, error: coreError(() => parsePin('sha256/abc')) });
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pins: ['nope'] } }), { ok: false, error: coreError(() => parsePin('nope')) });
+  assert.throws(() => checkTrustOptions({ pinOnly: true }), /pinOnly needs a pin/, 'the core’s rule the editor words for itself');
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pinOnly: true } }), { ok: false, error: 'pin only needs a pinned fingerprint: the one the certificate must have' });
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { servername: '10.0.0.1' } }), { ok: false, error: coreError(() => checkTrustOptions({ servername: '10.0.0.1' })) });
+  assert.deepEqual(settings.saveEndpoint({ ...base, proxy: { url: 'socks5://p:1080' } }), { ok: false, error: coreError(() => parseProxyUrl('socks5://p:1080')) });
+  assert.equal(settings.view().endpoints.length, 2, 'nothing invalid was saved (the default and Corp)');
 });

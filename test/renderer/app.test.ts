@@ -10,6 +10,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { parseEndpoint } from '../../src/core/endpoint';
+import { parsePin } from '../../src/core/trust';
+import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { requireProgram } from '../fixtures/programs';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
@@ -91,7 +93,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByRole('button', { name: 'Save' }).click();
   await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
   const saved = settings.view().endpoints[1];
-  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20 });
+  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
   assert.equal(await page.getByLabel('Secret (optional)').getAttribute('placeholder'), 'stored (type to replace)');
   assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '', 'the secret never comes back to the page');
@@ -119,6 +121,97 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await eventually(() => settings.view().endpoints.length === 3, 3000, 'restored');
   await eventually(async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)', 3000, 'restored in the list');
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor(); // the restored endpoint is in the editor
+  assert.deepEqual(app.problems, []);
+});
+
+/** The core's message as the editor shows it: capitalized, with a full stop. */
+function shown(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    const m = (err as Error).message;
+    return m.charAt(0).toUpperCase() + m.slice(1) + '.';
+  }
+  throw new Error('no error');
+}
+
+test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL checked as typed, the advanced fields saved', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings } = app;
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Corp gateway');
+  await page.getByLabel('Endpoint URI').fill('wss://gw.example.com/ssh');
+
+  // Closed by default for a new endpoint; the summary opens it from the keyboard.
+  const details = page.locator('details.advanced');
+  assert.equal((await details.getAttribute('open')) !== null, false);
+  await page.locator('details.advanced > summary').focus();
+  await page.keyboard.press('Enter');
+  assert.equal((await details.getAttribute('open')) !== null, true);
+  assert.equal(await page.getByLabel('System', { exact: true }).isChecked(), true, 'the system proxy is the default');
+  assert.equal(await page.getByLabel('Proxy URL').isDisabled(), true);
+
+  // A bad pin, as typed: the core's message.
+  const pins = page.getByLabel('Pinned fingerprints (one per line)');
+  await pins.fill('sha256/abc');
+  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('sha256/abc')), 3000, 'pin message');
+  assert.equal(await pins.getAttribute('aria-invalid'), 'true');
+  await pins.fill('nope');
+  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('nope')), 3000, 'pin message');
+  // Pin only without a pin.
+  await pins.fill('');
+  await page.getByLabel('Pin only', { exact: false }).check();
+  await eventually(async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.', 3000, 'pin only message');
+  await pins.fill('sha256/abc');
+  // Saving with a bad pin keeps the form and focuses the field.
+  await page.getByRole('button', { name: 'Save' }).click();
+  await eventually(async () => (await page.evaluate('document.activeElement.id')) === 'ep-pins', 3000, 'focus on the pins');
+  assert.equal(settings.view().endpoints.length, 1, 'nothing saved');
+
+  // A custom proxy URL, checked by the core's parser.
+  await page.getByLabel('Custom URL').check();
+  const proxyUrl = page.getByLabel('Proxy URL');
+  assert.equal(await proxyUrl.isDisabled(), false);
+  await proxyUrl.fill('socks5://proxy.corp:1080');
+  await eventually(async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')), 3000, 'proxy message');
+  await proxyUrl.fill('http://proxy.corp:3128');
+
+  const good = `sha256/${Buffer.alloc(32, 5).toString('base64')}`;
+  const goodHex = Buffer.alloc(32, 6).toString('hex').replace(/(..)(?!$)/g, '$1:').toUpperCase();
+  await pins.fill(`${good}\n${goodHex}\n`);
+  await page.getByLabel('CA file (optional)').fill('C:\\certs\\corp-ca.pem');
+  await page.getByLabel('Use Windows certificate store').check();
+  await page.getByLabel('Server name (SNI)').fill('gw.internal.example.com');
+  await eventually(async () => (await page.locator('details.advanced .field-message').allInnerTexts()).every((m) => m === ''), 3000, 'no messages');
+  await screenshot(page, 'endpoints-advanced');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  const saved = settings.view().endpoints[1];
+  assert.deepEqual([saved.name, saved.proxy, saved.trust], [
+    'Corp gateway',
+    { url: 'http://proxy.corp:3128' },
+    { caFile: 'C:\\certs\\corp-ca.pem', systemCa: true, pins: [good, goodHex], pinOnly: true, servername: 'gw.internal.example.com' },
+  ]);
+
+  // Back in the editor: open, with what was saved.
+  await page.getByRole('heading', { name: 'Edit “Corp gateway”' }).waitFor();
+  assert.equal((await details.getAttribute('open')) !== null, true, 'open when something in it is set');
+  assert.equal(await page.getByLabel('Custom URL').isChecked(), true);
+  assert.equal(await pins.inputValue(), `${good}\n${goodHex}`);
+  assert.equal(await page.getByLabel('Pin only', { exact: false }).isChecked(), true);
+
+  // Back to the system proxy and no trust: stored as such.
+  await page.getByLabel('System', { exact: true }).check();
+  await pins.fill('');
+  await page.getByLabel('Pin only', { exact: false }).uncheck();
+  await page.getByLabel('Use Windows certificate store').uncheck();
+  await page.getByLabel('CA file (optional)').fill('');
+  await page.getByLabel('Server name (SNI)').fill('');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await eventually(() => settings.view().endpoints[1].proxy === 'system', 3000, 'saved again');
+  assert.deepEqual(settings.view().endpoints[1].trust, {});
   assert.deepEqual(app.problems, []);
 });
 

@@ -233,8 +233,13 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       const id = this.tracker.allocateId();
       answer.accept(socket);
       // The relay sends these first: bytes the client sent after its request.
-      if (head.length > 0) socket.unshift(head);
+      // A client whose FIN already came cannot have them unshifted (its
+      // stream has ended): they go out directly, before the relay's close.
+      const ended = socket.readableEnded;
+      if (head.length > 0 && !ended) socket.unshift(head);
+      if (head.length > 0 && ended) ws.send(head, { binary: true });
       const relay = new Relay(socket, ws, this.options);
+      if (ended) relay.toWebSocket += head.length;
       // The SOCKS handshake leaves the socket paused (the HTTP server hands
       // it over flowing): the relay reads from it now.
       if (socket.isPaused()) socket.resume();

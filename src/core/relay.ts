@@ -109,11 +109,16 @@ export class Relay extends EventEmitter<RelayEvents> {
         ws.send(chunk, { binary: true });
       }
     });
-    stream.on('end', () => {
+    const onEnd = () => {
       this.settle('stream ended');
       // Queued behind every data frame sent so far: nothing in flight is lost.
       if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'EOF');
-    });
+    };
+    stream.on('end', onEnd);
+    // A stream that ended before the relay (a client that sent its FIN while
+    // the tunnel was opening) emits no second 'end': without this the tunnel
+    // would stay open, the client's socket in CLOSE-WAIT, for ever.
+    if (stream.readableEnded) onEnd();
     stream.on('error', (err: NodeJS.ErrnoException) => {
       this.settle(`stream error: ${err.code ?? err.message}`);
     });

@@ -25,6 +25,11 @@ export function advancedProblems(proxy: ProxySetting, trust: EndpointTrust): Adv
     try {
       if (typeof proxy.url !== 'string' || proxy.url.trim() === '') throw new ProxyConfigError('give the proxy URL, e.g. http://proxy.example.com:3128');
       parseProxyUrl(proxy.url);
+      // The settings file holds the URL as it is: a password in it would be
+      // stored in the clear, where only the endpoint's secret is encrypted.
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(proxy.url.trim())) {
+        throw new ProxyConfigError('leave the password out of the proxy URL: the app does not store proxy passwords (wssh connect --proxy or HTTPS_PROXY can carry one)');
+      }
     } catch (err) {
       if (!(err instanceof ProxyConfigError)) throw err;
       problems.proxyUrl = err.message;

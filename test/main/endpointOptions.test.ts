@@ -16,7 +16,7 @@ import { parseEndpoint } from '../../src/core/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
 import { testEndpoint } from '../../src/main/endpointTest';
-import { proxyChooser, proxyQueryUrl } from '../../src/main/endpointOptions';
+import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/endpointOptions';
 import type { EndpointTrust, ProxySetting } from '../../src/shared/ipc';
 import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
 import { freePort } from '../fixtures/freePort';
@@ -252,4 +252,11 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   const mismatch = await testEndpoint(endpoint, target, { trust: { pins: [wrong], pinOnly: true }, proxy: 'none', timeoutMs: 3000 });
   assert.equal(mismatch.ok, false);
   assert.match((mismatch as { reason: string }).reason, /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh does not match the pin: the certificate's fingerprint is sha256\//);
+});
+
+test('a proxy URL with a password is refused, so no password is stored in the clear', () => {
+  const problems = advancedProblems({ url: 'http://alice:s3cret@proxy.example.com:3128' }, {});
+  assert.match(problems.proxyUrl ?? '', /leave the password out of the proxy URL/);
+  assert.equal(advancedProblems({ url: 'http://alice@proxy.example.com:3128' }, {}).proxyUrl, undefined);
+  assert.equal(advancedProblems({ url: 'http://proxy.example.com:3128' }, {}).proxyUrl, undefined);
 });

@@ -164,7 +164,14 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       clearTimeout(timer);
       socket.off('data', onFirst);
       socket.off('close', done);
+      socket.off('end', onEmpty);
       this.handshaking.delete(socket);
+    };
+    // A client that hangs up without a byte: nothing to answer, nothing to
+    // keep (the socket is half-open and would wait for the timeout).
+    const onEmpty = () => {
+      done();
+      socket.destroy();
     };
     // A client that sends nothing gets what the HTTP server gives one whose
     // headers are too slow.
@@ -186,6 +193,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     };
     socket.on('data', onFirst);
     socket.once('close', done);
+    socket.once('end', onEmpty);
   }
 
   private async onSocks(socket: Socket, version: SocksVersion, client: string, timeoutMs: number): Promise<void> {

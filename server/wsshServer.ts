@@ -29,6 +29,7 @@ import { Relay, RelayOptions } from '../src/core/relay';
 import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
 import { TunnelTracker } from '../src/core/tunnels';
+import { listenOn } from '../src/core/listen';
 import { writeRefusal } from '../src/core/httpRefusal';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
@@ -147,14 +148,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
 
   listen(port = DEFAULT_SERVER_PORT, host = DEFAULT_SERVER_HOST): Promise<AddressInfo> {
     this.starting = true;
-    return new Promise<AddressInfo>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
-    }).finally(() => {
+    return listenOn(this.server, port, host).finally(() => {
       this.starting = false;
     });
   }
@@ -176,18 +170,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const socket of this.connecting) socket.destroy();
-    if (this.tracker.size > 0 && drainMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainMs);
-        const check = () => {
-          if (this.tracker.size > 0) return;
-          clearTimeout(timer);
-          this.tracker.off('close', check);
-          resolve();
-        };
-        this.tracker.on('close', check);
-      });
-    }
+    if (drainMs > 0) await this.tracker.drain(drainMs);
     this.tracker.abortAll('server shutting down');
     this.server.closeAllConnections();
     await closed;

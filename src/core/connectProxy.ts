@@ -26,6 +26,7 @@ import { DialOptions, TunnelError, dial } from './dialer';
 import { Relay, RelayOptions } from './relay';
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 import { TunnelTracker } from './tunnels';
+import { listenOn } from './listen';
 import { writeRefusal } from './httpRefusal';
 import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
 
@@ -117,14 +118,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   /** Starts listening; loopback only unless the caller names another host. */
   listen(port = DEFAULT_PROXY_PORT, host = DEFAULT_PROXY_HOST): Promise<AddressInfo> {
     this.starting = true;
-    return new Promise<AddressInfo>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
-    }).finally(() => {
+    return listenOn(this.server, port, host).finally(() => {
       this.starting = false;
     });
   }
@@ -146,9 +140,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const socket of this.handshaking) socket.destroy();
-    if (this.tracker.size > 0 && drainMs > 0) {
-      await Promise.race([waitForEmpty(this.tracker), delay(drainMs)]);
-    }
+    if (drainMs > 0) await this.tracker.drain(drainMs);
     this.tracker.abortAll('proxy stopped');
     this.server.closeAllConnections();
     await closed;
@@ -319,21 +311,4 @@ export function parseAuthority(authority: string): Target {
   const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(authority);
   if (!match) throw new TargetError(`CONNECT needs host:port, got "${authority.slice(0, 100)}"`);
   return parseTarget(authority);
-}
-
-function waitForEmpty(tracker: TunnelTracker): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (tracker.size === 0) {
-        tracker.off('close', check);
-        resolve();
-      }
-    };
-    tracker.on('close', check);
-    check();
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -98,6 +98,24 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
     return this.open.size;
   }
 
+  /** Resolves once no tunnel is open, or after `timeoutMs`, whichever comes first. */
+  drain(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.off('close', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.open.size === 0) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      timer.unref();
+      this.on('close', check);
+      check();
+    });
+  }
+
   /** Aborts every open tunnel. */
   abortAll(reason: string): void {
     for (const { relay } of this.open.values()) relay.abort(reason);

@@ -3,42 +3,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
-import { WebSocketServer, WebSocket } from 'ws';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { parseEndpoint } from '../../src/core/endpoint';
-
-/** A stand-in WSSH server: echoes binary frames; paths decide its behaviour. */
-async function startEchoServer(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
-  const paths: string[] = [];
-  const server = http.createServer();
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => {
-    paths.push(req.url ?? '');
-    if (req.url?.endsWith('/denied.example')) {
-      const body = 'no rule allows denied.example';
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      return;
-    }
-    if (req.url?.endsWith('/old-server-error')) {
-      wss.handleUpgrade(req, socket, head, (ws) => ws.send('ssh: connect ECONNREFUSED', () => ws.close()));
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    paths,
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
+import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 
 /** Sends `request` raw and reads until the proxy answers with a full head (or closes). */
 function rawRequest(port: number, request: string | Buffer, opts: { keepOpen?: boolean } = {}): Promise<{ head: string; body: string; socket: net.Socket }> {
@@ -63,11 +31,11 @@ function rawRequest(port: number, request: string | Buffer, opts: { keepOpen?: b
   });
 }
 
-let server: Awaited<ReturnType<typeof startEchoServer>>;
+let server: StandInServer;
 let proxy: ConnectProxy;
 let port: number;
 before(async () => {
-  server = await startEchoServer();
+  server = await startStandInServer();
   proxy = new ConnectProxy({
     endpoint: parseEndpoint(`ws://127.0.0.1:${server.port}/ssh`),
     headersTimeoutMs: 500,
@@ -216,5 +184,4 @@ test('closing the proxy ends open tunnels and frees the port', async () => {
   await p.close();
   await gone;
   assert.equal(p.listening, false);
-  assert.ok(WebSocket.OPEN === 1);
 });

@@ -9,7 +9,6 @@ import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { WebSocketServer } from 'ws';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { parseEndpoint } from '../../src/core/endpoint';
 import {
@@ -19,6 +18,7 @@ import {
   parseSocks5Request,
   socksFailure,
 } from '../../src/core/socksHandshake';
+import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 
 // ---- Requests as clients send them -------------------------------------------------
 
@@ -112,33 +112,6 @@ test('refusal codes: 403 not allowed by ruleset, 502 host unreachable, 504 TTL e
 
 // ---- On real sockets ----------------------------------------------------------------
 
-/** A stand-in WSSH server: echoes binary frames; `denied.example` gets 403, `/hang…` never answers. */
-async function startServer(): Promise<{ port: number; paths: string[]; close(): Promise<void> }> {
-  const paths: string[] = [];
-  const server = http.createServer();
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => {
-    paths.push(req.url ?? '');
-    if (req.url?.endsWith('/denied.example')) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 29\r\n\r\nno rule allows denied.example');
-      return;
-    }
-    if (req.url?.includes('/hang')) return;
-    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    paths,
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 interface Exchange {
   /** Everything the proxy sent until `bytes` had come or it closed. */
   data: Buffer;
@@ -214,12 +187,12 @@ async function echoes(socket: net.Socket, size = 100_000): Promise<void> {
   assert.ok(Buffer.concat(back).equals(payload), 'the bytes came back unchanged');
 }
 
-let server: Awaited<ReturnType<typeof startServer>>;
+let server: StandInServer;
 let proxy: ConnectProxy;
 let port: number;
 const refusals: Array<{ status: number; reason: string; target: string }> = [];
 before(async () => {
-  server = await startServer();
+  server = await startStandInServer();
   proxy = new ConnectProxy({
     endpoint: parseEndpoint(`ws://127.0.0.1:${server.port}/ssh`),
     headersTimeoutMs: 500,

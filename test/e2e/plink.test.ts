@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import * as assert from 'node:assert/strict';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
-import { plinkSession, runPlink } from '../fixtures/plink';
+import { plinkSession, plinkAt } from '../fixtures/plink';
 import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
@@ -31,20 +31,8 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
 
   const home = dir;
   plinkSession(home, 'wssh', { proxyHost: '127.0.0.1', proxyPort: proxy.port });
-  const plink = (host: string, command: string, input?: Readable | string) =>
-    runPlink({
-      home,
-      session: 'wssh',
-      host,
-      port: sshd.port,
-      user: sshd.user,
-      ppk,
-      hostkey: sshd.hostKeyFingerprint,
-      command,
-      input,
-      timeoutMs: 60_000,
-      plink: programs.plink,
-    });
+  const run = plinkAt({ home, sshd, ppk, plink: programs.plink });
+  const plink = (host: string, command: string, input?: Readable | string) => run('wssh', host, command, input);
   const logs = () => `--- wssh server:\n${server.output()}\n--- wssh connect:\n${proxy.output()}`;
 
   await t.test('runs a command', async () => {

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import * as assert from 'node:assert/strict';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
-import { ProxyMethod, plinkSession, runPlink } from '../fixtures/plink';
+import { ProxyMethod, plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
@@ -37,20 +37,7 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
   // "Do DNS name lookup at proxy end: Yes": PuTTY then speaks SOCKS4a.
   const socks4a = plinkSession(home, 'socks4a', { proxyHost: '127.0.0.1', proxyPort: proxy.port, proxyMethod: ProxyMethod.socks4 });
   fs.appendFileSync(socks4a, 'ProxyDNS=2\n');
-  const plink = (session: string, host: string, command: string, input?: Readable | string) =>
-    runPlink({
-      home,
-      session,
-      host,
-      port: sshd.port,
-      user: sshd.user,
-      ppk,
-      hostkey: sshd.hostKeyFingerprint,
-      command,
-      input,
-      timeoutMs: 60_000,
-      plink: programs.plink,
-    });
+  const plink = plinkAt({ home, sshd, ppk, plink: programs.plink });
   const logs = () => `--- wssh server:\n${server.output()}\n--- wssh connect:\n${proxy.output()}`;
   const opened = (target: string) => new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> ${target.replace(/\./g, '\\.')}`);
 

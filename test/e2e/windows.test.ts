@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd, type Sshd } from '../fixtures/sshd';
-import { plinkSession, runPlink } from '../fixtures/plink';
+import { plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
@@ -35,21 +35,9 @@ async function plinkVia(dir: string, sshd: Sshd, plinkPath: string, proxyPort: n
   const ppk = await puttyKey(sshd);
   const home = path.join(dir, `plink-home-${proxyPort}`);
   plinkSession(home, 'wssh', { proxyHost: '127.0.0.1', proxyPort });
-  return (command: string, input?: Readable | string) =>
-    runPlink({
-      home,
-      session: 'wssh',
-      // Names go to the proxy unresolved: hosts.yml maps localhost:PORT to the sshd.
-      host: 'localhost',
-      port: sshd.port,
-      user: sshd.user,
-      ppk,
-      hostkey: sshd.hostKeyFingerprint,
-      command,
-      input,
-      timeoutMs: 180_000,
-      plink: plinkPath,
-    });
+  const run = plinkAt({ home, sshd, ppk, plink: plinkPath, timeoutMs: 180_000 });
+  // Names go to the proxy unresolved: hosts.yml maps localhost:PORT to the sshd.
+  return (command: string, input?: Readable | string) => run('wssh', 'localhost', command, input);
 }
 
 /** The command run and the 8 MiB transfer, through whichever chain `plink` uses. */

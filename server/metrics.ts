@@ -23,7 +23,11 @@ export type RefusalCode =
   | 'denied'
   | 'unreachable'
   | 'connect-timeout'
-  | 'client-gone';
+  | 'client-gone'
+  /** A browser page whose Origin --allow-origin does not list. */
+  | 'origin'
+  /** Too many logins from one address waiting or being checked (429). */
+  | 'login-backlog';
 
 export interface MetricsSnapshot {
   uptimeSeconds: number;

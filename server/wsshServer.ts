@@ -12,8 +12,11 @@
  *   504 TCP connect timed out
  *
  * The checks run cheapest first, and nothing about the policy is revealed to
- * a client that has not authenticated: path length, upgrade, capacity,
- * authentication, target, policy, connect.
+ * a client that has not authenticated: path length, the handshake itself
+ * (method, key, version: ws would refuse it later, after the connect), the
+ * Origin of a browser page (403 unless --allow-origin lists it),
+ * authentication (its slow-down holds no tunnel slot), capacity, target,
+ * policy, connect.
  *
  * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
  * `GET /metrics` (counters, Prometheus text format); anything else is 426.
@@ -33,7 +36,9 @@ import { listenOn } from '../src/core/listen';
 import { writeRefusal } from '../src/core/httpRefusal';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
-import { BASIC_CHALLENGE, BasicAuth } from './auth';
+import { BASIC_CHALLENGE, BasicAuth, type AuthLimits } from './auth';
+import { handshakeProblem, normalizeOrigin, originProblem } from './upgradeRequest';
+import { peerText } from '../src/core/peerText';
 import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
@@ -48,8 +53,16 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
    * credentials (401 otherwise). @default no authentication
    */
   users?: () => Credentials;
-  /** How failed logins from one address are slowed down (see failureBackoff.ts). */
+  /** How failed logins from one address and user are slowed down (see failureBackoff.ts). */
   authBackoff?: FailureBackoffOptions;
+  /** How many logins one address may have waiting and being checked at once (see auth.ts). */
+  authLimits?: AuthLimits;
+  /**
+   * Origins (`https://host[:port]`) of web pages that may open tunnels. A
+   * request with any other `Origin` header is refused (403); WSSH clients
+   * send none. @default [] (no web page may)
+   */
+  allowOrigins?: string[];
   /** How long the TCP connect to the target may take, in ms (then 504). @default 10000 */
   connectTimeoutMs?: number;
   /**
@@ -93,6 +106,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly slots: TunnelSlots;
   private readonly clients: ClientAddresses;
   private readonly auth: BasicAuth | undefined;
+  private readonly allowOrigins: ReadonlySet<string>;
   private starting = false;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
@@ -108,7 +122,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     }
     this.slots = new TunnelSlots(this.limits);
     this.clients = new ClientAddresses(options.trustProxy);
-    this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff)) : undefined;
+    this.auth = options.users
+      ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff), options.authLimits)
+      : undefined;
+    this.allowOrigins = new Set((options.allowOrigins ?? []).map(normalizeOrigin));
 
     // Node's own timer cuts a connection whose request headers are not
     // complete in time, however slowly they dribble in (slowloris), and
@@ -160,6 +177,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   /** Tunnels open or being opened (what --max-tunnels counts). */
   get slotsInUse(): number {
     return this.slots.inUse;
+  }
+
+  /** Logins being checked now: waiting out a slow-down or hashing. They hold no slot. */
+  get loginsPending(): number {
+    return this.auth?.pending ?? 0;
   }
 
   /**
@@ -235,13 +257,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         if (!(err instanceof Refusal)) throw err;
         target = err;
       }
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !req.headers['sec-websocket-key']) {
-        throw new Refusal(400, 'not-websocket', 'not a WebSocket upgrade');
-      }
-      const taken = this.slots.take(client);
-      if (!isSlot(taken)) throw new Refusal(taken.status, taken.code, taken.reason);
-      slot = taken;
+      const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
+      if (bad) throw new Refusal(bad.status, bad.code, bad.reason, bad.reason, bad.headers);
 
+      // Before a slot is taken: a login waiting out its slow-down must not hold one.
       let user: string | undefined;
       if (this.auth) {
         let result;
@@ -251,11 +270,17 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
           if (watch.gone.aborted) throw new Refusal(502, 'client-gone', 'the client went away');
           throw err;
         }
+        if (!result.ok && result.busy) throw new Refusal(429, 'login-backlog', result.reason, result.detail);
         if (!result.ok) {
           throw new Refusal(401, 'unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
         }
+        if (watch.gone.aborted) throw new Refusal(502, 'client-gone', 'the client went away');
         user = result.user;
       }
+
+      const taken = this.slots.take(client);
+      if (!isSlot(taken)) throw new Refusal(taken.status, taken.code, taken.reason);
+      slot = taken;
 
       if (target instanceof Refusal) throw target;
       const decision = this.options.policy().decide(target);
@@ -363,12 +388,12 @@ export function targetFromUrl(url: string): Target {
   try {
     decoded = decodeURIComponent(segment);
   } catch {
-    throw new Refusal(400, 'bad-target', `bad target "${segment.slice(0, 100)}": broken %-escape`);
+    throw new Refusal(400, 'bad-target', `bad target "${peerText(segment, 100)}": broken %-escape`);
   }
   try {
     return parseTarget(decoded);
   } catch (err) {
-    if (err instanceof TargetError) throw new Refusal(400, 'bad-target', `bad target: ${err.message}`);
+    if (err instanceof TargetError) throw new Refusal(400, 'bad-target', `bad target: ${peerText(err.message)}`);
     throw err;
   }
 }

@@ -9,6 +9,7 @@ import { WatchedFile } from '../../server/watchedFile';
 import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/credentials';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
+import { normalizeOrigin } from '../../server/upgradeRequest';
 import { CommandValues, UsageError, logLine, secondsOption } from './options';
 import { formatListen, parseListen } from './listenAddress';
 
@@ -22,6 +23,7 @@ export async function runServer(values: CommandValues): Promise<number> {
   } catch (err) {
     throw new UsageError(`--trust-proxy "${values['trust-proxy']}": ${(err as Error).message}`);
   }
+  const allowOrigins = originsOption(values['allow-origin']);
   const keepaliveMs = secondsOption(values, 'keepalive');
   const connectTimeoutMs = secondsOption(values, 'connect-timeout');
   const drainMs = secondsOption(values, 'drain');
@@ -71,6 +73,7 @@ export async function runServer(values: CommandValues): Promise<number> {
     keepaliveMs,
     connectTimeoutMs,
     trustProxy,
+    allowOrigins,
     maxTunnels,
     maxTunnelsPerClient,
     handshakeTimeoutMs,
@@ -193,6 +196,18 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
     stream.on('data', onData);
     stream.once('end', done);
     stream.once('error', reject);
+  });
+}
+
+/** `--allow-origin ORIGIN`, repeatable: each a browser origin, normalised. */
+function originsOption(value: CommandValues[string]): string[] {
+  const given = value === undefined || typeof value === 'boolean' ? [] : Array.isArray(value) ? value : [value];
+  return given.map((origin) => {
+    try {
+      return normalizeOrigin(origin);
+    } catch (err) {
+      throw new UsageError(`--allow-origin ${(err as Error).message}`);
+    }
   });
 }
 

@@ -50,6 +50,9 @@ Options:
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host; default), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
+  --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
+                           may be repeated. A request with any other Origin header
+                           (a browser page) gets 403; WSSH clients send none
 
 Authentication (off unless --users is given):
   --users FILE             require HTTP Basic auth from the users in FILE (401 otherwise);
@@ -77,6 +80,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'connect-timeout': { type: 'string', default: '10' },
       drain: { type: 'string', default: '30' },
       'trust-proxy': { type: 'string', default: 'loopback' },
+      'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },
       'hash-secret': { type: 'string' },
       // Defaults for these come from DEFAULT_LIMITS in runServer (one place).

@@ -102,6 +102,8 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly wss: WebSocketServer;
   private readonly log: (line: string) => void;
   private readonly connecting = new Set<net.Socket>();
+  /** Upgrade requests not yet a tunnel nor refused (a login waiting out its slow-down, a connect). */
+  private readonly upgrading = new Set<Duplex>();
   private readonly limits: ServerLimits;
   private readonly slots: TunnelSlots;
   private readonly clients: ClientAddresses;
@@ -192,6 +194,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const socket of this.connecting) socket.destroy();
+    for (const socket of this.upgrading) socket.destroy();
     if (drainMs > 0) await this.tracker.drain(drainMs);
     this.tracker.abortAll('server shutting down');
     this.server.closeAllConnections();
@@ -238,6 +241,8 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
+    this.upgrading.add(socket);
+    socket.once('close', () => this.upgrading.delete(socket));
     const client = this.clients.of(req);
     const url = req.url ?? '/';
     let requested = '';
@@ -299,6 +304,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       // no byte can arrive in between.
       this.wss.handleUpgrade(req, socket, watch.stop(), (ws) => {
         socket.off('close', onAbandoned);
+        this.upgrading.delete(socket);
         const relay = new Relay(tcp, ws, this.options);
         const id = this.tracker.allocateId();
         if (user !== undefined) this.users.set(id, user);

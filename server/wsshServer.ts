@@ -22,6 +22,7 @@
  * `GET /metrics` (counters, Prometheus text format); anything else is 426.
  */
 import http from 'node:http';
+import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -288,9 +289,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       slot = taken;
 
       if (target instanceof Refusal) throw target;
-      const decision = this.options.policy().decide(target);
+      const policy = this.options.policy();
+      const decision = policy.decide(target);
       if (!decision.allow) throw new Refusal(403, 'denied', decision.reason);
-      const tcp = await this.connectTarget(decision.target, socket);
+      const tcp = await this.connectTarget(await this.checkedAddress(policy, decision.target), socket);
       const resolved = formatTarget(decision.target);
       // ws answers a malformed handshake itself and never calls back: then the
       // client's socket closes and the target connection must go too.
@@ -343,6 +345,27 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       relay.abort(`idle timeout: no bytes either way for ${idleMs / 1000}s`);
     });
     relay.once('close', () => tcp.setTimeout(0));
+  }
+
+  /**
+   * With address rules in hosts.yml: the target's host resolved, every
+   * address checked, and the first one to connect to (so that the address
+   * connected to is the one checked). Without: the target as it is.
+   */
+  private async checkedAddress(policy: HostsPolicy, target: Target): Promise<Target> {
+    if (!policy.hasAddressRules) return target;
+    let addresses: string[];
+    if (net.isIP(target.host)) addresses = [target.host];
+    else {
+      try {
+        addresses = (await dns.lookup(target.host, { all: true })).map((a) => a.address);
+      } catch (err) {
+        throw new Refusal(502, 'unreachable', connectFailure(formatTarget(target), err as NodeJS.ErrnoException));
+      }
+    }
+    const denied = policy.deniedAddress(formatTarget(target), addresses);
+    if (denied) throw new Refusal(403, 'denied', denied);
+    return { host: addresses[0], port: target.port };
   }
 
   /** Connects to the target; gives up when the client's socket goes away first. */

@@ -47,7 +47,11 @@ export async function runServer(values: CommandValues): Promise<number> {
   // A broken hosts.yml (or users file) at start is fatal: better no server than a guessed policy.
   const watcher = new PolicyWatcher(String(values.hosts));
   logLine(`hosts: ${watcher.path}: ${watcher.policy.ruleCount} rules`);
-  watcher.on('reload', (policy) => logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`));
+  for (const warning of watcher.policy.warnings) logLine(`hosts: warning: ${warning}`);
+  watcher.on('reload', (policy) => {
+    logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`);
+    for (const warning of policy.warnings) logLine(`hosts: warning: ${warning}`);
+  });
   watcher.on('error', (err) => logLine(`hosts: ${err.message}; keeping the last good policy`));
 
   const users = typeof values.users === 'string' ? watchUsers(values.users) : undefined;

@@ -1,5 +1,6 @@
 /** What the commands share: parsed option values and their checks. */
 import fs from 'node:fs';
+import { logLineText } from '../core/peerText';
 import type { Endpoint } from '../core/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
@@ -100,7 +101,8 @@ function listOption(value: CommandValues[string]): string[] {
 
 /** A log line on stderr with a timestamp; journald and a terminal both read it. */
 export function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  // One line, bounded, whatever a peer's text inside it did (peerText already cut and escaped it).
+  process.stderr.write(`${new Date().toISOString()} ${logLineText(line)}\n`);
 }
 
 /** The options of `connect` and `client` that decide how the endpoint is reached, for util.parseArgs. */

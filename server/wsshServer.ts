@@ -40,6 +40,7 @@ import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth, type AuthLimits } from './auth';
 import { handshakeProblem, normalizeOrigin, originProblem } from './upgradeRequest';
 import { peerText } from '../src/core/peerText';
+import { DescriptorAlarm, isDescriptorExhaustion } from '../src/core/descriptorAlarm';
 import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
@@ -110,6 +111,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly clients: ClientAddresses;
   private readonly auth: BasicAuth | undefined;
   private readonly allowOrigins: ReadonlySet<string>;
+  private readonly descriptors: DescriptorAlarm;
   private starting = false;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
@@ -118,7 +120,8 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     super();
     this.log = options.log ?? (() => {});
     this.tracker = options.tracker ?? new TunnelTracker();
-    this.metrics = new ServerMetrics(this.tracker);
+    this.descriptors = new DescriptorAlarm(this.log);
+    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total);
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];
@@ -149,7 +152,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));
     // An error while listen() is pending is its rejection, not an event.
     this.server.on('error', (err) => {
-      if (!this.starting) this.emit('error', err);
+      // An accept that found no descriptor: counted and logged once per burst; the server goes on.
+      if (!this.starting && isDescriptorExhaustion(err)) this.descriptors.note('accepting a connection', (err as NodeJS.ErrnoException).code!);
+      else if (!this.starting) this.emit('error', err);
     });
 
     const who = (id: number) => (this.users.has(id) ? ` user=${this.users.get(id)}` : '');
@@ -402,6 +407,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       });
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
+        if (isDescriptorExhaustion(err)) {
+          this.descriptors.note(`a connect to ${where}`, err.code!);
+          reject(new Refusal(503, 'descriptors', 'server out of file descriptors: try again later', `out of file descriptors (${err.code}) connecting to ${where}`));
+          return;
+        }
         const timedOut = err.code === 'ETIMEDOUT';
         reject(new Refusal(timedOut ? 504 : 502, timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
       });

@@ -1,5 +1,5 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
-import { parseEndpoint } from '../core/endpoint';
+import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../core/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';
@@ -10,7 +10,7 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   try {
     endpoint = parseEndpoint(uri);
   } catch (err) {
-    throw new UsageError(`endpoint "${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+    throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
   const trust = trustOptions(values, endpoint);
@@ -31,6 +31,8 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
     t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${x.reason}`));
   }
+  // Without a listener an 'error' (an accept failure) would end the process.
+  proxy.on('error', (err) => logLine(`proxy: ${err.message}`));
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -41,6 +43,14 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
   logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  const plain = plainCredentialsWarning(endpoint);
+  if (plain) logLine(`warning: ${plain}`);
+  if (!isLoopbackHost(address.address)) {
+    logLine(
+      `warning: listening on ${address.address}, not loopback: other machines can tunnel through this proxy ` +
+        `with ${endpoint.credentials ? 'your endpoint credentials' : 'your endpoint'}; listen on 127.0.0.1 unless you mean it`,
+    );
+  }
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }

@@ -85,6 +85,8 @@ export async function runServer(values: CommandValues): Promise<number> {
     maxPathLength,
     log: logLine,
   });
+  // Without a listener an 'error' (an accept failure) would end the process.
+  server.on('error', (err) => logLine(`server: ${err.message}`));
   let address;
   try {
     address = await server.listen(listen.port, listen.host);

@@ -22,7 +22,7 @@
  * `Proxy-Authorization: Basic` and never shown: `display` has `***`.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from './endpoint';
+import { redactUserinfo, type Endpoint } from './endpoint';
 
 export interface UpstreamProxy {
   /** The proxy's URL, credentials included: for the connection only, never to be logged. */
@@ -202,7 +202,7 @@ export function proxyConnectFailure(err: Error & { code?: string }, proxy: Upstr
 }
 
 function redact(text: string): string {
-  return text.replace(/\/\/[^@/]*@/, '//***@');
+  return redactUserinfo(text);
 }
 
 /** Runs `fn` with process.env replaced by `env` (proxy-from-env only reads process.env). */

@@ -21,7 +21,7 @@ import { BackendOptions, SettingsBackend, openSettings } from './settingsStore';
 import { createAppTray } from './tray';
 import type { TrayAction } from './trayMenu';
 import { TunnelController } from './tunnelController';
-import { RENDERER_INDEX, createAppWindow } from './windows';
+import { RENDERER_URL, createAppWindow } from './windows';
 
 /** Must equal electron-builder's appId, or Windows drops the notifications. */
 export const APP_USER_MODEL_ID = 'net.wssh.tray';
@@ -54,7 +54,7 @@ if (dataPathsError) {
 }
 
 async function start(): Promise<void> {
-  // No permission (camera, notifications from the page, …) is ever granted to web content.
+  // No permission (camera, notifications from the page, …) is ever granted to web content; windows.ts also denies every check.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-attach-webview', (event) => event.preventDefault());
@@ -99,7 +99,7 @@ async function start(): Promise<void> {
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url) },
   });
-  registerIpcHandlers(ipcMain, api, (event) => isTrustedSender(event, appWindow.window.webContents, RENDERER_INDEX));
+  registerIpcHandlers(ipcMain, api, (event) => isTrustedSender(event, appWindow.window.webContents, RENDERER_URL));
 
   const notify = (notice: Notice) => {
     if (Notification.isSupported()) new Notification({ title: `WSSH: ${notice.title}`, body: notice.text }).show();

@@ -47,7 +47,7 @@ const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
  * No LM_KEY: that would ask for the LM-based session key.
  */
 const CLIENT_FLAGS =
-  NTLMSSP.NEGOTIATE_UNICODE |
+  (NTLMSSP.NEGOTIATE_UNICODE |
   NTLMSSP.NEGOTIATE_OEM |
   NTLMSSP.REQUEST_TARGET |
   NTLMSSP.NEGOTIATE_NTLM |
@@ -55,7 +55,8 @@ const CLIENT_FLAGS =
   NTLMSSP.NEGOTIATE_EXTENDED_SESSIONSECURITY |
   NTLMSSP.NEGOTIATE_VERSION |
   NTLMSSP.NEGOTIATE_128 |
-  NTLMSSP.NEGOTIATE_56;
+  NTLMSSP.NEGOTIATE_56) >>>
+  0;
 
 /**
  * The VERSION structure (§2.2.2.10): for debugging only, by the spec; this

@@ -238,7 +238,9 @@ function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): str
     if (negotiate) advice.push(negotiate.reason!);
     if (known.includes('NTLM')) advice.push(known.includes('Negotiate') ? `or ${NTLM_ADVICE}` : NTLM_ADVICE);
     else if (known.includes('Basic')) advice.push(`${known.includes('Negotiate') ? 'or ' : ''}give the user and password as http://USER:PASSWORD@host:port`);
-    return `${wants} and no ${needs.join(' or ')} ${needs.length > 1 ? 'were' : 'was'} available: ${advice.join('; ')}`;
+    // Negotiate alone: its reason says it all (no ticket, and what to do).
+    if (known.length === 1 && negotiate) return `${wants}: ${negotiate.reason}`;
+    return `${wants} and no ${needs.join(' or ')} ${needs.length > 1 || needs[0] === 'credentials' ? 'were' : 'was'} available: ${advice.join('; ')}`;
   }
   const last = refused[refused.length - 1];
   const before = auth.attempts

@@ -104,11 +104,11 @@ function ticketError(service: string, detail: string): NoKerberosTicket {
     return new NoKerberosTicket('no Kerberos ticket (run kinit, or sign in to the domain)', said);
   }
   if (/expired/i.test(said)) return new NoKerberosTicket('the Kerberos ticket has expired (run kinit again, or lock and unlock the session)', said);
-  if (/server not found in kerberos database|unknown_principal|SEC_E_TARGET_UNKNOWN/i.test(said)) {
+  if (/not found in kerberos database|unknown_principal|SEC_E_TARGET_UNKNOWN/i.test(said)) {
     return new NoKerberosTicket(`the Kerberos realm does not know the service ${service.replace('@', '/')} (write the proxy's host name as the proxy's Kerberos key names it)`, said);
   }
   if (/cannot contact any kdc|cannot find kdc/i.test(said)) return new NoKerberosTicket('the Kerberos KDC cannot be reached', said);
-  return new NoKerberosTicket(`Kerberos could not get a ticket for ${service}`, said);
+  return new NoKerberosTicket(`Kerberos could not get a ticket for ${service} (${said.slice(0, 200)})`, said);
 }
 
 function firstLine(text: string): string {

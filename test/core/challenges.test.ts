@@ -1,10 +1,12 @@
 // Proxy-Authenticate as RFC 7235 has it (src/core/proxyAuth/challenges.ts):
 // several headers, several challenges in one header, parameters with quoted
-// commas, token68 values.
+// commas, token68 values. And the Kerberos service name a proxy is asked
+// for (negotiate.ts).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findChallenge, parseChallenges } from '../../src/core/proxyAuth/challenges';
+import { proxyService } from '../../src/core/proxyAuth/negotiate';
 
 const schemes = (headers: string[]) => parseChallenges(headers).map((c) => c.scheme);
 
@@ -37,4 +39,11 @@ test('what cannot be read is skipped, not thrown', () => {
   assert.deepEqual(schemes(['', ' , ,', '"quoted" garbage']), []);
   assert.deepEqual(schemes(['NTLM, "broken', 'Basic']), ['NTLM', 'Basic']);
   assert.deepEqual(schemes(['Basic realm="unterminated']), ['Basic']);
+});
+
+test('the Kerberos service is named for the proxy host as written: HTTP@host for GSSAPI, the SPN HTTP/host for SSPI', () => {
+  assert.equal(proxyService('proxy.corp.example', 'linux'), 'HTTP@proxy.corp.example');
+  assert.equal(proxyService('proxy.corp.example', 'darwin'), 'HTTP@proxy.corp.example');
+  assert.equal(proxyService('proxy.corp.example', 'win32'), 'HTTP/proxy.corp.example');
+  assert.equal(proxyService('[::1]', 'linux'), 'HTTP@::1');
 });

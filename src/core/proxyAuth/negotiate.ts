@@ -5,7 +5,7 @@
  * package on Windows (the signed-in user's logon session: Kerberos, or NTLM
  * inside SPNEGO where the proxy accepts that; no password is typed).
  *
- * The service is `HTTP@<proxy host as configured>`: Kerberos names the
+ * The service is `HTTP@<proxy host as configured>` (`HTTP/…` for SSPI): Kerberos names the
  * proxy's key by the name the client used, so a proxy given as 127.0.0.1 is
  * looked up as HTTP/127.0.0.1 and a CNAME is not followed. A context is good
  * for one connection (the proxy's replay cache refuses a token twice), so
@@ -67,9 +67,14 @@ export interface NegotiateContext {
   next(serverToken: string): Promise<string>;
 }
 
-/** The Kerberos service for a proxy host as written in its URL: `HTTP@host`, IPv6 brackets off. */
-export function proxyService(proxyHost: string): string {
-  return `HTTP@${proxyHost.replace(/^\[|\]$/g, '')}`;
+/**
+ * The Kerberos service for a proxy host as written in its URL, IPv6 brackets
+ * off: GSSAPI's host-based name `HTTP@host`, or on Windows the SPN `HTTP/host`
+ * (the kerberos package hands the name to SSPI as it is, and SSPI wants an
+ * SPN; the MongoDB driver names its service the same way).
+ */
+export function proxyService(proxyHost: string, platform: NodeJS.Platform = process.platform): string {
+  return `HTTP${platform === 'win32' ? '/' : '@'}${proxyHost.replace(/^\[|\]$/g, '')}`;
 }
 
 /**

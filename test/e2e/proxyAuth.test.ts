@@ -20,7 +20,7 @@ import { digestOf, patternDigest, startSource } from '../fixtures/byteStreams';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { KDC_PROGRAMS, startKdc } from '../fixtures/kdc';
 import { startSquid, type Squid } from '../fixtures/squid';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 
 const NO_KERBEROS = path.join(__dirname, '..', 'fixtures', 'noKerberos.js');
@@ -54,7 +54,7 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
   t.after(() => sshd.stop());
   const source = await startSource(SIZE, 'proxy-auth');
   t.after(() => source.close());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\nsource.lan: "127.0.0.1:${source.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\nsource.lan: "127.0.0.1:${source.port}"\n`));
   t.after(() => server.stop());
   const endpoint = `ws://127.0.0.1:${server.port}/ssh`;
   const expected = await patternDigest(SIZE, 'proxy-auth');
@@ -81,7 +81,7 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     runProgram(process.execPath, [...node, WSSH_CLI, 'client', `${endpoint}/localhost`, '--proxy', proxyUrl], { env, timeoutMs: 30_000 });
   /** 8 MiB from the far end through `wssh connect --proxy URL`, as a hash. */
   const transfer = async (proxyUrl: string, env: NodeJS.ProcessEnv) => {
-    const local = await startWsshConnect(endpoint, ['--proxy', proxyUrl, '--keepalive', '0'], env);
+    const local = await spawnWsshConnect(endpoint, ['--proxy', proxyUrl, '--keepalive', '0'], env);
     try {
       const reply = await connectThroughProxy(local.port, 'source.lan:22');
       assert.equal(reply.status, 200, `${reply.statusLine} ${reply.body}\n${local.output()}`);
@@ -136,7 +136,7 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
 
   await t.test('12 tunnels at once through the all-three squid, each signing in on its own (a new Kerberos context each: no replay refusals); each byte-exact', async () => {
     const url = `http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`;
-    const local = await startWsshConnect(endpoint, ['--proxy', url, '--keepalive', '0'], withTicket);
+    const local = await spawnWsshConnect(endpoint, ['--proxy', url, '--keepalive', '0'], withTicket);
     try {
       const before = tunnelsBy(all, kdc.principal);
       const hashes = await Promise.all(

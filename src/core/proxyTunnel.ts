@@ -77,8 +77,10 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
     const attempts: ProxyAuthAttempt[] = basicRefused ? [{ scheme: 'Basic', refused: true, user: credentials!.user }] : [];
     const refusal = () => new ProxyRefusal(response.status, response.statusText, { offered, attempts });
 
+    // A 407 must say what it takes (RFC 9110 §11.7.1); one that does not can only mean Basic.
+    const offers = (scheme: ProxyAuthScheme) => (challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined);
     for (const scheme of ['Negotiate', 'NTLM', 'Basic'] as const) {
-      if (!findChallenge(challenges, scheme) || (scheme === 'Basic' && preemptive)) continue;
+      if (!offers(scheme) || (scheme === 'Basic' && preemptive)) continue;
       // What a scheme needs before it talks to the proxy: a ticket, credentials.
       let negotiate: { context: NegotiateContext; token: string } | undefined;
       if (scheme === 'Negotiate') {

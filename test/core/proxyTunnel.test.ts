@@ -222,3 +222,21 @@ test('a plain user (no domain) is sent as Basic before any 407, as before; with 
     await stub.close();
   }
 });
+
+test('a 407 that names no scheme: DOMAIN\\user goes as Basic only after it, and the refusal says whose credentials were sent', async () => {
+  const stub = await startNtlmProxy({ offer: [], password: 'pw' });
+  try {
+    const proxy = parseProxyUrl(`http://CORP%5Calice:hunter2@127.0.0.1:${stub.port}`);
+    const err = await refusal(openProxyTunnel(proxy, target));
+    assert.deepEqual(
+      stub.seen.map((s) => s.authorization?.split(' ')[0]),
+      [undefined, 'Basic'],
+    );
+    assert.equal(
+      proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
+      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
+    );
+  } finally {
+    await stub.close();
+  }
+});

@@ -8,11 +8,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
 import { openProxyTunnel } from '../../src/core/proxyTunnel';
 import { ProxyRefusal, parseProxyUrl, proxyRefusalMessage } from '../../src/core/upstreamProxy';
 import { ntowfv2 } from '../../src/core/proxyAuth/ntlm';
 import { readExactly } from '../fixtures/tunnel';
+import { runProgram } from '../fixtures/child';
+import { makeCertificates } from '../fixtures/tls';
+import { tempDir } from '../fixtures/tmp';
 
 interface Seen {
   /** Which connection (1, 2, …) carried it. */
@@ -28,6 +34,8 @@ interface StubOptions {
   firstBody?: 'length' | 'chunked' | 'to-close';
   /** Close the connection after sending the NTLM challenge. */
   closeAfterChallenge?: boolean;
+  /** Speak TLS (an https:// proxy) with this certificate. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** A proxy that wants NTLM (with Negotiate and others offered as told) and tunnels to nothing: it says hello after its 200. */
@@ -35,7 +43,7 @@ async function startNtlmProxy(options: StubOptions) {
   const seen: Seen[] = [];
   const serverChallenge = crypto.randomBytes(8);
   let connections = 0;
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     const connection = ++connections;
     socket.on('error', () => {});
     let data = Buffer.alloc(0);
@@ -74,7 +82,9 @@ async function startNtlmProxy(options: StubOptions) {
         first = false;
       }
     });
-  });
+  };
+  const server = options.tls ? tls.createServer(options.tls, onConnection) : net.createServer(onConnection);
+  server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
@@ -236,6 +246,29 @@ test('a 407 that names no scheme: DOMAIN\\user goes as Basic only after it, and 
       proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
       `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
     );
+  } finally {
+    await stub.close();
+  }
+});
+
+test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE_EXTRA_CA_CERTS here), then the sign-in inside it', async (t) => {
+  const dir = tempDir(t, 'wssh-proxytunnel-tls-');
+  const certs = await makeCertificates(dir);
+  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', tls: { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) } });
+  try {
+    // The trusted CAs are read at start-up: a process of its own, trusting the test CA.
+    const script = `
+      const { openProxyTunnel } = require(${JSON.stringify(require.resolve('../../src/core/proxyTunnel'))});
+      const { parseProxyUrl } = require(${JSON.stringify(require.resolve('../../src/core/upstreamProxy'))});
+      openProxyTunnel(parseProxyUrl(process.argv[1]), { host: 'gw.example.com', port: 443 }).then(
+        (socket) => socket.once('data', (d) => { console.log(String(d)); socket.destroy(); }).resume(),
+        (err) => { console.log(err.name + ': ' + err.message); });`;
+    const run = (url: string, ca: string) =>
+      runProgram(process.execPath, ['-e', script, url], { env: { ...process.env, NODE_EXTRA_CA_CERTS: ca, KRB5CCNAME: 'FILE:/nonexistent/x' } });
+    const ok = await run(`https://CORP%5Calice:pw@localhost:${stub.port}`, certs.caCert);
+    assert.equal(ok.stdout.toString().trim(), 'hello from the far side', ok.stderr);
+    const untrusted = await run(`https://CORP%5Calice:pw@localhost:${stub.port}`, path.join(dir, 'none.pem'));
+    assert.match(untrusted.stdout.toString(), /^ProxyUnreachable: (unable to verify the first certificate|self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/);
   } finally {
     await stub.close();
   }

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { ConnectProxy } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
 import { TunnelTracker, TunnelInfo } from '../core/tunnels';
+import { REFUSALS } from '../core/refusals';
 import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
 import type { ResolvedEndpoint } from './settingsStore';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
@@ -218,11 +219,10 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     });
     tracker.on('refused', (r) => {
       const what = `${r.target || 'request'} from ${r.client}: ${r.status} ${r.reason}`;
-      // 502/504 are the endpoint or the target being unreachable (or TLS);
-      // 403 for missing credentials is the endpoint's setup. Both need the
-      // user; a malformed request or a denied host is the SSH client's business.
-      const serious = r.status >= 500 || /requires authentication/.test(r.reason);
-      if (serious && r.reason !== 'the client went away' && this.proxy === proxy) {
+      // By the refusal's code (core/refusals.ts): the endpoint or the target
+      // unreachable, TLS, missing credentials need the user; a malformed
+      // request or a denied host is the SSH client's business.
+      if (REFUSALS[r.code].alert && this.proxy === proxy) {
         this.options.log('error', `tunnel refused: ${what}`);
         this.fail('Tunnel failed', `${r.target}: ${r.reason}`);
       } else {

@@ -10,6 +10,9 @@
 import type { TunnelTracker } from '../src/core/tunnels';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 
+/** How often `wssh server` logs the counters by default (`--stats-interval`), in ms: never. */
+export const DEFAULT_STATS_INTERVAL_MS = 0;
+
 export interface MetricsSnapshot {
   uptimeSeconds: number;
   tunnelsOpen: number;

@@ -98,11 +98,6 @@ function listOption(value: CommandValues[string]): string[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** A log line on stderr with a timestamp; journald and a terminal both read it. */
-export function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}
-
 /** The options of `connect` and `client` that decide how the endpoint is reached, for util.parseArgs. */
 export const ENDPOINT_OPTIONS = {
   ca: { type: 'string', multiple: true },

@@ -50,8 +50,11 @@ export interface TunnelEvents {
 /** Which end of the relay's stream faces the SSH client. */
 export type StreamSide = 'client' | 'server';
 
+/** The default of `bytesIntervalMs`: a GUI's counters move once a second. */
+export const DEFAULT_BYTES_INTERVAL_MS = 1000;
+
 export interface TunnelTrackerOptions {
-  /** How often `bytes` may be emitted, in ms. @default 1000 */
+  /** How often `bytes` may be emitted, in ms. @default {@link DEFAULT_BYTES_INTERVAL_MS} */
   bytesIntervalMs?: number;
 }
 
@@ -63,7 +66,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
 
   constructor(options: TunnelTrackerOptions = {}) {
     super();
-    this.bytesIntervalMs = options.bytesIntervalMs ?? 1000;
+    this.bytesIntervalMs = options.bytesIntervalMs ?? DEFAULT_BYTES_INTERVAL_MS;
   }
 
   /** A fresh tunnel id, for log lines written before the tunnel opens. */

@@ -4,7 +4,7 @@
  * stopped, listening, active (carrying traffic) or error, with the reason.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectProxy } from '../core/connectProxy';
+import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
 import { TunnelTracker, TunnelInfo } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
@@ -19,9 +19,9 @@ export interface TunnelControllerOptions {
   listenAddress(): ListenAddress;
   /** Receives the log lines (never with a secret). */
   log(level: LogLevel, text: string): void;
-  /** How long open tunnels may finish when the tunnel is stopped, in ms. @default 2000 */
+  /** How long open tunnels may finish when the tunnel is stopped, in ms. @default {@link DEFAULT_PROXY_DRAIN_MS} */
   drainMs?: number;
-  /** How often the connections' byte counters are reported, in ms. @default 1000 */
+  /** How often the connections' byte counters are reported, in ms. @default the tracker's (1 s) */
   bytesIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
   dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
@@ -82,7 +82,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   }
 
   /** Stops listening; open tunnels get `drainMs` to finish, then are closed. */
-  stop(drainMs = this.options.drainMs ?? 2000): Promise<TunnelState> {
+  stop(drainMs = this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS): Promise<TunnelState> {
     return this.serial(() => this.doStop(drainMs));
   }
 
@@ -110,7 +110,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       // The TLS trust is the proxy's for its lifetime: restart it with the new one.
       this.options.log('info', `the trust settings of ${resolved.value.name} changed: restarting the tunnel`);
       void this.serial(async () => {
-        await this.doStop(this.options.drainMs ?? 2000);
+        await this.doStop(this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS);
         await this.doStart();
       });
       return;
@@ -153,7 +153,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       this.fail('Cannot start the tunnel', `${resolved.value.name}: ${(err as Error).message}`);
       return this.state();
     }
-    const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs ?? 1000 });
+    const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs });
     const proxy = new ConnectProxy({
       endpoint: resolved.value.endpoint,
       keepaliveMs: resolved.value.keepaliveMs,

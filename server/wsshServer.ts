@@ -333,7 +333,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
 }
 
 /** The target is the last path segment, percent-decoded (see the wire contract). */
-export function targetFromUrl(url: string): Target {
+function targetFromUrl(url: string): Target {
   const path = url.split('?', 1)[0];
   const segment = path.slice(path.lastIndexOf('/') + 1);
   let decoded: string;

@@ -17,7 +17,7 @@ export function secondsOption(values: CommandValues, name: string): number {
 }
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
-export function caOption(values: CommandValues): string[] | undefined {
+function caOption(values: CommandValues): string[] | undefined {
   const files = listOption(values.ca);
   if (files.length === 0) return undefined;
   return files.map((file) => {

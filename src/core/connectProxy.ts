@@ -281,7 +281,7 @@ function socksAnswer(version: SocksVersion): Answer {
  * A CONNECT request target is authority-form, `host:port` (RFC 9110 §9.3.6),
  * with IPv6 addresses in brackets; the port is required.
  */
-export function parseAuthority(authority: string): Target {
+function parseAuthority(authority: string): Target {
   const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(authority);
   if (!match) throw new TargetError(`CONNECT needs host:port, got "${authority.slice(0, 100)}"`);
   return parseTarget(authority);

@@ -84,12 +84,3 @@ export const REFUSALS = {
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof REFUSALS;
-
-/** The row of `code`. */
-export function refusal(code: RefusalCode): RefusalKind {
-  return REFUSALS[code];
-}
-
-export function isRefusalCode(text: string): text is RefusalCode {
-  return Object.hasOwn(REFUSALS, text);
-}

@@ -111,7 +111,7 @@ export function resolveProxy(endpoint: Endpoint, setting?: string | false, env: 
  * asked about as the https:// (wss) or http:// (ws) URL it is to a proxy.
  * It reads `process.env`; other environments are for tests.
  */
-export function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
+function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
   const asHttp = endpoint.url.replace(/^ws/, 'http');
   const found = env === process.env ? getProxyForUrl(asHttp) : withEnvironment(env, () => getProxyForUrl(asHttp));
   if (!found) return undefined;

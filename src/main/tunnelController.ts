@@ -258,7 +258,7 @@ function toRow(t: TunnelInfo): ConnectionRow {
 }
 
 /** A listen error in words: the common ones say what to do. */
-export function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
   switch (err.code) {
     case 'EADDRINUSE':
       return `port ${port} on ${host} is already in use by another program (another WSSH or proxy?): stop it or change the listen port`;

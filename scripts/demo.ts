@@ -18,6 +18,7 @@ import { runConnect } from '../src/cli/connectCommand';
 import { parseCommand } from '../src/cli/commands';
 import { formatListen } from '../src/cli/listenAddress';
 import { DEFAULT_PORT, type Target } from '../src/core/target';
+import { DEFAULT_PROXY_DRAIN_MS } from '../src/core/connectProxy';
 import { describeBanner, readBannerThrough } from './bannerCheck';
 
 export interface DemoOptions {
@@ -36,8 +37,10 @@ const DEMO_HOSTS = path.join(__dirname, '..', '..', 'server', 'hosts.demo.yml');
 /** Runs the demo until SIGINT/SIGTERM. */
 export async function demo(options: DemoOptions = {}): Promise<void> {
   const listen = (address: string | undefined) => (address === undefined ? [] : ['--listen', address]);
-  // A demo is stopped with Ctrl-C and should stop at once, open tunnels or not.
-  const server = parseCommand('server', ['--hosts', options.hosts ?? DEMO_HOSTS, '--drain', '2', ...listen(options.serverListen)]);
+  // Ctrl-C stops the demo's server as quickly as `wssh connect` stops, not
+  // after the 30 s a deployed server gives open tunnels.
+  const drain = String(DEFAULT_PROXY_DRAIN_MS / 1000);
+  const server = parseCommand('server', ['--hosts', options.hosts ?? DEMO_HOSTS, '--drain', drain, ...listen(options.serverListen)]);
   const { done: serverDone, address: serverAt } = started((ready) => runServer(server.values, [], ready));
   const serverPort = (await serverAt).port;
 

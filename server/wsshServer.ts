@@ -58,7 +58,7 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   /**
    * Whether to take the client address from X-Forwarded-For: `loopback` trusts
    * it only from a proxy on this host (nginx in front); a list names the
-   * proxies' addresses and CIDR ranges. @default 'loopback'
+   * proxies' addresses and CIDR ranges. @default DEFAULT_TRUST_PROXY ('loopback', clientAddress.ts)
    */
   trustProxy?: TrustProxy;
   /** Receives one line per event (tunnel opened, closed, refused). @default no logging */

@@ -236,7 +236,6 @@ function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): str
   if (known.length === 0) return `${wants}, and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`;
   const refused = auth.attempts.filter((a) => a.refused);
   const skipped = auth.attempts.filter((a) => !a.refused);
-  const why = (a: ProxyAuthAttempt) => (a.scheme === 'Negotiate' ? `Negotiate: ${a.reason}` : `${a.scheme}: ${a.reason}`);
   if (refused.length === 0) {
     // Nothing could be sent: say what each scheme lacked and how to give it.
     const needs = [known.includes('NTLM') || known.includes('Basic') ? 'credentials' : '', known.includes('Negotiate') ? 'Kerberos ticket' : ''].filter(Boolean);
@@ -252,7 +251,7 @@ function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): str
   const last = refused[refused.length - 1];
   const before = auth.attempts
     .filter((a) => a !== last)
-    .map((a) => (a.refused ? `${a.scheme} refused too` : why(a)));
+    .map((a) => (a.refused ? `${a.scheme} refused too` : `${a.scheme}: ${a.reason}`));
   const also = ` (it offered ${list(offered)}${before.length ? `; ${before.join('; ')}` : ''})`;
   switch (last.scheme) {
     case 'Negotiate':

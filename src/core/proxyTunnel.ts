@@ -9,10 +9,10 @@
  * the next: Negotiate (a Kerberos ticket, negotiate.ts), NTLM v2 (explicit
  * `DOMAIN\user` and password, ntlm.ts), Basic. A scheme that cannot even
  * start (no ticket, no credentials) is skipped without a word to the proxy;
- * one the proxy refuses is remembered for the message. Each 407's body is
- * read to its end so the connection can carry the next leg: NTLM signs in
- * the connection, not the request, so its legs and the CONNECT that follows
- * them must share one.
+ * one the proxy refuses is remembered for the message, and the next scheme
+ * starts on a new connection. Each 407's body is read to its end so the
+ * connection can carry the next leg: NTLM signs in the connection, not the
+ * request, so its legs and the CONNECT that follows them must share one.
  *
  * Credentials from the proxy URL are sent as Basic before any 407, as
  * before, unless the user is `DOMAIN\user`: Windows credentials are never
@@ -97,7 +97,10 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
         attempts.push({ scheme, refused: false, reason: 'no credentials' });
         continue;
       }
-      if (!connection.reusable) {
+      // After a refused scheme, a connection of its own: a proxy ties the
+      // connection to the scheme it was signing in with (squid answers NTLM on
+      // the connection of a refused Negotiate with no challenge).
+      if (!connection.reusable || attempts.some((a) => a.refused)) {
         connection.destroy();
         connection = await ProxyConnection.open(proxy, options.signal);
       }

@@ -212,4 +212,20 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
       assert.doesNotMatch(r.stderr, /wrong-pw|s3cret/);
     }
   });
+
+  // Last: it changes the realm under the squids.
+  await t.test('the proxy\'s key is stale: its refusal of the ticket is said so; with credentials too, NTLM takes over', async () => {
+    await kdc.rekeyService();
+    const fresh = cleanEnv({ ...kdc.env, KRB5CCNAME: await kdc.kinit() }); // a ticket with the new key, which squid's keytab lacks
+    const r = await client(`http://localhost:${negotiate.port}`, fresh);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `wssh: the HTTP proxy at http://localhost:${negotiate.port} refused the Kerberos ticket sent with Negotiate (407 Proxy Authentication Required): the proxy may not hold the key for its name, or trust this realm (it offered Negotiate)\n`,
+    );
+    const before = all.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length;
+    const n = await ssh(`http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`, fresh);
+    assert.equal(n.code, 0, `ssh failed: ${n.stderr}\n${logs(all)}`);
+    await waitFor('one more tunnel signed in by NTLM', () => all.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length === before + 1, 15_000, () => logs(all));
+  });
 });

@@ -11,6 +11,7 @@
  * for one connection (the proxy's replay cache refuses a token twice), so
  * each connection gets a new client.
  */
+import path from 'node:path';
 import type * as KerberosModule from 'kerberos';
 
 /** Negotiate cannot be tried: the native module is missing or broken. */
@@ -44,8 +45,7 @@ export function loadKerberos(onFirstFailure?: (reason: string) => void, name = '
     try {
       state = { module: require(name) as typeof KerberosModule };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const reason = e.code === 'MODULE_NOT_FOUND' ? `the ${name} module is not installed` : `the ${name} module did not load: ${firstLine(e.message)}`;
+      const reason = loadFailure(name, err as NodeJS.ErrnoException);
       state = { reason };
       onFirstFailure?.(reason);
     }
@@ -57,6 +57,26 @@ export function loadKerberos(onFirstFailure?: (reason: string) => void, name = '
   }
   if (loaded.module) return loaded.module;
   throw new NegotiateUnavailable(loaded.reason!);
+}
+
+/**
+ * Why the module did not load, in words. The package swallows the error of
+ * its Release binary (a dlopen failure: built for another platform, a
+ * missing libgssapi) and rethrows "Cannot find module …/Debug/kerberos.node";
+ * the binary's own error is the one worth telling, so it is asked for again.
+ */
+function loadFailure(name: string, e: NodeJS.ErrnoException): string {
+  if (e.code !== 'MODULE_NOT_FOUND') return `the ${name} module did not load: ${firstLine(e.message)}`;
+  if (!/\.node\b/.test(e.message)) return `the ${name} module is not installed`;
+  try {
+    const binary = path.join(path.dirname(require.resolve(`${name}/package.json`)), 'build', 'Release', 'kerberos.node');
+    require(binary);
+  } catch (inner) {
+    const code = (inner as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: see README, "Signing in to the proxy")`;
+    return `the ${name} module's native binary did not load: ${firstLine((inner as Error).message)}`;
+  }
+  return `the ${name} module did not load: ${firstLine(e.message)}`;
 }
 
 /** One connection's Negotiate context. */
@@ -116,6 +136,7 @@ function ticketError(service: string, detail: string): NoKerberosTicket {
   return new NoKerberosTicket(`Kerberos could not get a ticket for ${service} (${said.slice(0, 200)})`, said);
 }
 
+/** The first line, without the `\r` of a Windows error text. */
 function firstLine(text: string): string {
-  return text.split('\n', 1)[0].slice(0, 300);
+  return text.split(/\r?\n/, 1)[0].trim().slice(0, 300);
 }

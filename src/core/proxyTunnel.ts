@@ -123,6 +123,11 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
         const first = negotiateMessage();
         response = await connection.exchange(request(`NTLM ${first.toString('base64')}`));
         const challenge = response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
+        if (response.status === 407 && !challenge) {
+          // The password never left: the proxy would not even start NTLM.
+          attempts.push({ scheme, refused: true, user, reason: 'the proxy answered its first message with no NTLM challenge' });
+          continue;
+        }
         if (challenge) {
           if (!connection.reusable) {
             attempts.push({ scheme, refused: true, user, reason: 'the proxy closed the connection in the middle of the NTLM handshake (NTLM needs one kept-alive connection)' });

@@ -34,6 +34,8 @@ interface StubOptions {
   firstBody?: 'length' | 'chunked' | 'to-close';
   /** Close the connection after sending the NTLM challenge. */
   closeAfterChallenge?: boolean;
+  /** Answer the NEGOTIATE_MESSAGE with a bare 407 (no challenge). */
+  noChallenge?: boolean;
   /** Speak TLS (an https:// proxy) with this certificate. */
   tls?: { cert: Buffer; key: Buffer };
 }
@@ -67,7 +69,9 @@ async function startNtlmProxy(options: StubOptions) {
         } else {
           const message = Buffer.from(authorization.slice(5), 'base64');
           const type = message.readUInt32LE(8);
-          if (type === 1) {
+          if (type === 1 && options.noChallenge) {
+            refuse(options.offer);
+          } else if (type === 1) {
             const challenge = challengeMessage(serverChallenge);
             const lines = ['HTTP/1.1 407 Proxy Authentication Required', `Proxy-Authenticate: NTLM ${challenge.toString('base64')}`, `Content-Length: ${body.length}`];
             if (options.closeAfterChallenge) lines.push('Connection: close');
@@ -269,6 +273,19 @@ test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE
     assert.equal(ok.stdout.toString().trim(), 'hello from the far side', ok.stderr);
     const untrusted = await run(`https://CORP%5Calice:pw@localhost:${stub.port}`, path.join(dir, 'none.pem'));
     assert.match(untrusted.stdout.toString(), /^ProxyUnreachable: (unable to verify the first certificate|self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/);
+  } finally {
+    await stub.close();
+  }
+});
+
+test('a proxy that answers NTLM\'s first message without a challenge: said so, and no "check the password" (it was never sent)', async () => {
+  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', noChallenge: true });
+  try {
+    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
+    const err = await refusal(openProxyTunnel(proxy, target));
+    const { message } = proxyRefusalMessage(err, proxy, 'gw.example.com:443');
+    assert.equal(message, `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port}: NTLM for CORP\\alice failed: the proxy answered its first message with no NTLM challenge (it offered NTLM)`);
+    assert.doesNotMatch(message, /check the/);
   } finally {
     await stub.close();
   }

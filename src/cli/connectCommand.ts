@@ -1,5 +1,5 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
-import { parseEndpoint } from '../core/endpoint';
+import { parseEndpoint } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';

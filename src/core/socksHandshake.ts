@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { Target, TargetError, parseTarget } from './target';
+import { Target, TargetError, parseTarget } from '../shared/target';
 
 export type SocksVersion = 4 | 5;
 

@@ -5,7 +5,7 @@
  * the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
-import { TargetError, parseTarget } from '../core/target';
+import { TargetError, parseTarget } from '../shared/target';
 import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';

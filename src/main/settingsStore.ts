@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Endpoint, EndpointError, parseEndpoint } from '../core/endpoint';
+import { Endpoint, EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { EndpointInput, EndpointTrust, EndpointView, Notice, Outcome, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
 import { advancedProblems, normalizeProxy, normalizeTrust } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { checkTrustOptions, parsePin } from '../../src/core/trust';
 import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';

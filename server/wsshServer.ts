@@ -27,7 +27,7 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
 import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
-import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
+import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
 import { listenOn } from '../src/core/listen';
 import { writeRefusal } from '../src/core/httpRefusal';

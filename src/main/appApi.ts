@@ -11,7 +11,7 @@ import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
-import type { Settings } from './settingsStore';
+import type { Settings } from './settingsEditor';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;

@@ -8,7 +8,7 @@ import { ConnectProxy } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
 import { TunnelTracker } from '../core/tunnels';
 import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '../shared/ipc';
-import type { ResolvedEndpoint } from './settingsStore';
+import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
 export interface TunnelControllerOptions {

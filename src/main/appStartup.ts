@@ -96,6 +96,12 @@ export interface RunningApp {
   log: LogBook;
 }
 
+/** What the startup has made so far, for the failure path to take down. */
+interface MadeSoFar {
+  window?: StartupWindow;
+  tray?: StartupTray;
+}
+
 /** An expected failure, whose message is the whole story (no stack in the error box). */
 class StartupError extends Error {
   override name = 'StartupError';
@@ -124,7 +130,7 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
     return undefined;
   }
   app.setAppUserModelId(APP_USER_MODEL_ID);
-  const made: { window?: StartupWindow; tray?: StartupTray; controller?: TunnelController } = {};
+  const made: MadeSoFar = {};
   try {
     await app.whenReady();
     return await start(deps, made);
@@ -133,7 +139,7 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
   }
 }
 
-async function start(deps: StartupDeps, made: { window?: StartupWindow; tray?: StartupTray; controller?: TunnelController }): Promise<RunningApp> {
+async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const { app } = deps;
   const session = deps.session.defaultSession;
   // No permission (camera, notifications from the page, …) is ever granted to web content.
@@ -158,7 +164,7 @@ async function start(deps: StartupDeps, made: { window?: StartupWindow; tray?: S
     // The system's proxy settings, PAC included, as Chromium resolves them.
     resolveSystemProxy: (url) => session.resolveProxy(url),
   };
-  const controller = (made.controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions));
+  const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
 
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // The page subscribes before its load event; notices sent earlier would be lost.
@@ -238,7 +244,7 @@ async function start(deps: StartupDeps, made: { window?: StartupWindow; tray?: S
 }
 
 /** One error box, then exit: the tray and the window go with the process. */
-function fail(deps: StartupDeps, err: unknown, made: { window?: StartupWindow; tray?: StartupTray; controller?: TunnelController } = {}): undefined {
+function fail(deps: StartupDeps, err: unknown, made: MadeSoFar = {}): undefined {
   const text = err instanceof StartupError ? err.message : String((err as Error)?.stack ?? err);
   deps.dialog.showErrorBox(STARTUP_FAILED_TITLE, text);
   try {

@@ -15,7 +15,8 @@ import type { TrayAction } from '../../src/main/trayMenu';
 import { TunnelController } from '../../src/main/tunnelController';
 import { freePort } from '../fixtures/freePort';
 import { makeTempDir, removeTempDir, tempDir } from '../fixtures/tmp';
-import { confBackend, connectThrough, eventually, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+import { confBackend, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
 /** Everything the stand-ins saw, in order where order matters. */
 interface Seen {
@@ -177,7 +178,7 @@ function assertFailed(seen: Seen, pattern: RegExp): void {
 
 test('the normal path: settings, tunnel at launch, window, tray, IPC, login item, and a clean quit', async (t) => {
   const { dir, started } = appFolder(t);
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   t.after(() => wssh.server.close());
   const banner = await startBannerServer();
   t.after(() => banner.close());
@@ -207,10 +208,10 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
   // The login item follows the settings; the tunnel started at launch and carries a tunnel.
   assert.deepEqual(seen.loginItem, { openAtLogin: false, args: ['--hidden'] });
   assert.equal(running.controller.state().status, 'listening');
-  const tunnel = await connectThrough(port, `127.0.0.1:${banner.port}`);
+  const tunnel = await connectThroughProxy(port, `127.0.0.1:${banner.port}`);
   tunnel.socket.destroy();
   assert.equal(tunnel.status, 200);
-  await eventually(() => seen.tray!.states.some((s) => s.status === 'active'), 5000, 'the tray to show the open tunnel');
+  await waitFor('the tray to show the open tunnel', () => seen.tray!.states.some((s) => s.status === 'active'));
   assert.ok(seen.window!.sent.some(([event]) => event === 'tunnel:state'), 'the page hears the state');
 
   // A tray action reaches the app; a second instance shows the window.
@@ -224,7 +225,7 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
   for (const listener of seen.listeners.get('before-quit')!) (listener as (e: { preventDefault(): void }) => void)({ preventDefault: () => (quitPrevented = true) });
   assert.equal(quitPrevented, true);
   assert.equal(seen.window!.closable, true);
-  await eventually(() => seen.quits === 1, 5000, 'app.quit after the proxy stopped');
+  await waitFor('app.quit after the proxy stopped', () => seen.quits === 1);
   assert.equal(seen.tray!.destroyed, true);
   assert.equal(running.controller.running, false);
 });

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { APP_USER_MODEL_ID } from '../../src/main/appStartup';
 import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/trayIcon';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -176,6 +177,8 @@ function problems(packed: Packed, needed: string[], production = productionPacka
 
 test("the build section passes electron-builder's schema check, and a misspelt key fails it", async () => {
   await validateConfiguration(structuredClone(pkg.build), new DebugLogger(false));
+  // Windows shows the app's notifications only under the installer's appId.
+  assert.equal(pkg.build.appId, APP_USER_MODEL_ID);
   await assert.rejects(validateConfiguration({ ...structuredClone(pkg.build), fiels: pkg.build.files }, new DebugLogger(false)), /fiels/);
   // A misspelt key one level down: the schema names the section it is in.
   const nsis = { ...(pkg.build.nsis as object), oneClik: false };

@@ -9,7 +9,7 @@ import { EventName, EventPayloads, Events, ViewName } from '../shared/ipc';
 import { isTrustedSender } from './ipcHandlers';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
-export const APP_DIR = path.join(__dirname, '..', '..', 'app');
+const APP_DIR = path.join(__dirname, '..', '..', 'app');
 export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
 
 export interface AppWindow {

@@ -26,7 +26,6 @@ import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
-import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';

@@ -232,13 +232,18 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
 
 test('--hidden starts in the tray only; with nothing to start, the tunnel stays stopped', async (t) => {
   const { dir, started } = appFolder(t);
-  const { deps, seen } = standIns(dir, { argv: ['electron', '.', '--hidden'] });
+  const { deps, seen } = standIns(dir, { argv: ['electron', '.', '--hidden'], env: { WSSH_TEST_HOOKS: '1' } });
+  const globals = globalThis as { wsshApp?: { tray: unknown; controller: unknown } };
+  t.after(() => delete globals.wsshApp);
   const running = await runApp(deps);
   started(running);
   assert.ok(running);
   assert.deepEqual(seen.window!.shown, []);
   assert.equal(seen.tray!.states[0].status, 'stopped');
   assert.equal(running.settings.view().endpoints[0].uri, 'ws://localhost:4567/ssh', 'a first run has the default endpoint');
+  // The Electron smoke test's hooks: the tray and the controller the app runs.
+  assert.equal(globals.wsshApp?.tray, seen.tray);
+  assert.equal(globals.wsshApp?.controller, running.controller);
 });
 
 test('a corrupt settings file: the defaults load, the window and tray are there, and the user is told', async (t) => {

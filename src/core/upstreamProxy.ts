@@ -24,7 +24,7 @@
  * How they are used (Negotiate, NTLM, Basic, as the proxy asks): proxyTunnel.ts.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {

@@ -21,8 +21,8 @@ import { FailureBackoff } from './failureBackoff';
 export const BASIC_CHALLENGE = 'Basic realm="wssh"';
 
 /** What the client is told on a 401: the same for every failure, so it cannot probe for names. */
-export const CREDENTIALS_REQUIRED = 'authentication required: this WSSH server needs a user name and secret';
-export const CREDENTIALS_REJECTED = 'wrong user name or secret';
+const CREDENTIALS_REQUIRED = 'authentication required: this WSSH server needs a user name and secret';
+const CREDENTIALS_REJECTED = 'wrong user name or secret';
 
 export interface AuthLimits {
   /** Attempts from one address that may wait out a slow-down at once; more get 429. @default 2 */

@@ -15,8 +15,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { peerText } from '../src/core/peerText';
 
 export interface HandshakeProblem {
-  status: 400 | 403 | 405;
-  code: 'not-websocket' | 'origin';
+  /** Its row in core/refusals.ts (the status comes from there). */
+  code: 'not-websocket' | 'upgrade-method' | 'origin';
   reason: string;
   headers?: Record<string, string>;
 }
@@ -27,19 +27,18 @@ const WEBSOCKET_KEY = /^[A-Za-z0-9+/]{22}==$/;
 /** Why ws would refuse this upgrade request, or undefined when it would accept it. */
 export function handshakeProblem(method: string | undefined, headers: IncomingHttpHeaders): HandshakeProblem | undefined {
   if (method !== 'GET') {
-    return { status: 405, code: 'not-websocket', reason: `a WebSocket upgrade is a GET, not ${peerText(method ?? '', 16)}` };
+    return { code: 'upgrade-method', reason: `a WebSocket upgrade is a GET, not ${peerText(method ?? '', 16)}` };
   }
   if ((headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-    return { status: 400, code: 'not-websocket', reason: 'not a WebSocket upgrade' };
+    return { code: 'not-websocket', reason: 'not a WebSocket upgrade' };
   }
   const key = headers['sec-websocket-key'];
   if (key === undefined || !WEBSOCKET_KEY.test(key.trim())) {
-    return { status: 400, code: 'not-websocket', reason: 'not a WebSocket upgrade (missing or invalid Sec-WebSocket-Key)' };
+    return { code: 'not-websocket', reason: 'not a WebSocket upgrade (missing or invalid Sec-WebSocket-Key)' };
   }
   const version = headers['sec-websocket-version'];
   if (version !== '13' && version !== '8') {
     return {
-      status: 400,
       code: 'not-websocket',
       reason: 'unsupported WebSocket version (this server speaks version 13)',
       headers: { 'Sec-WebSocket-Version': '13, 8' },
@@ -76,7 +75,6 @@ export function originProblem(origin: string | undefined, allowed: ReadonlySet<s
   }
   if (normalized !== undefined && allowed.has(normalized)) return undefined;
   return {
-    status: 403,
     code: 'origin',
     reason: `a web page of origin ${peerText(origin, 100)} may not open tunnels (the server's --allow-origin does not list it)`,
   };

@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BrowserWindow, protocol, shell, type Session } from 'electron';
-import { Events, ViewName } from '../shared/ipc';
+import { BrowserWindow, IpcMainInvokeEvent, dialog, protocol, shell, type Session } from 'electron';
+import { EventName, EventPayloads, Events, ViewName } from '../shared/ipc';
+import { isTrustedSender } from './ipcHandlers';
 import { APP_INDEX_URL, APP_SCHEME, appContentType, isDocumentationUrl, resolveAppPath } from './appScheme';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
-export const APP_DIR = path.join(__dirname, '..', '..', 'app');
+const APP_DIR = path.join(__dirname, '..', '..', 'app');
 export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
 /** What the window loads: RENDERER_INDEX, served on app:// (see appScheme.ts). */
 export const RENDERER_URL = APP_INDEX_URL;
@@ -44,6 +45,14 @@ export interface AppWindow {
   show(view?: ViewName): void;
   /** Lets the window really close (on Quit). */
   allowClose(): void;
+  /** Sends an event to the page; nothing once the window is gone. */
+  send<E extends EventName>(event: E, payload: EventPayloads[E]): void;
+  /** Calls `listener` once the page has loaded (and subscribed to events). */
+  onceLoaded(listener: () => void): void;
+  /** Whether an IPC request comes from this window's main frame showing the bundled page. */
+  trusts(event: IpcMainInvokeEvent): boolean;
+  /** A save dialog over the window: the chosen path, or undefined when canceled. */
+  askSavePath(options: { title: string; defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
 }
 
 export function createAppWindow(iconPath: string | undefined): AppWindow {
@@ -91,6 +100,17 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
     },
     allowClose() {
       closing = true;
+    },
+    send(event, payload) {
+      if (!window.isDestroyed()) window.webContents.send(event, payload);
+    },
+    onceLoaded(listener) {
+      window.webContents.once('did-finish-load', listener);
+    },
+    trusts: (event) => isTrustedSender(event, window.webContents, RENDERER_URL),
+    async askSavePath(options) {
+      const result = await dialog.showSaveDialog(window, options);
+      return result.canceled ? undefined : result.filePath;
     },
   };
 }

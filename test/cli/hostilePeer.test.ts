@@ -10,7 +10,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, startWsshConnect } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
 import { LogBook } from '../../src/main/logBook';
 import { LOG_LINE_MAX_BYTES, PEER_TEXT_MAX_BYTES, peerText } from '../../src/core/peerText';
@@ -58,7 +58,7 @@ test('wssh client: a hostile server\'s text frame and close reason reach stderr 
 });
 
 test('wssh connect: the log stays one bounded line per event (text frames, close reasons, SOCKS host bytes)', async (t) => {
-  const proxy = await startWsshConnect(endpoint, ['--keepalive', '0']);
+  const proxy = await spawnWsshConnect(endpoint, ['--keepalive', '0']);
   t.after(() => proxy.stop());
   // A CONNECT whose tunnel gets the hostile frame and close.
   const c = net.connect(proxy.port, '127.0.0.1');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, startWsshConnect } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
 
 const SECRET_PARTS = ['se/cr', 'pa/ss', '12/34', 'cr@et'];
@@ -34,13 +34,13 @@ test('a secret with "/" is masked in every CLI error path', async () => {
 });
 
 test('credentials over ws:// to another host and a non-loopback listen are warned about', async (t) => {
-  const proxy = await startWsshConnect('ws://alice:s3cret@192.0.2.1:4567/ssh', ['--listen', '0.0.0.0:0']);
+  const proxy = await spawnWsshConnect('ws://alice:s3cret@192.0.2.1:4567/ssh', ['--listen', '0.0.0.0:0']);
   t.after(() => proxy.stop());
   const out = await waitFor('the warnings', () => /listening on 0\.0\.0\.0, not loopback/.test(proxy.output()) && proxy.output(), 5000, proxy.output);
   assert.match(out, /warning: the secret of ws:\/\/alice:\*\*\*@192\.0\.2\.1:4567\/ssh goes to 192\.0\.2\.1 unencrypted \(ws:\/\/\)/);
   assert.doesNotMatch(out, /s3cret/);
   // Loopback: no warning.
-  const local = await startWsshConnect('ws://alice:s3cret@127.0.0.1:4567/ssh');
+  const local = await spawnWsshConnect('ws://alice:s3cret@127.0.0.1:4567/ssh');
   t.after(() => local.stop());
   assert.doesNotMatch(local.output(), /warning/);
 });

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy, MAX_LOOKUP_LENGTH } from '../../server/hostsPolicy';
-import { parseTarget } from '../../src/core/target';
+import { parseTarget } from '../../src/shared/target';
 
 import { tempDir } from '../fixtures/tmp';
-import { writeHosts, startWsshServer } from '../fixtures/wssh';
-import { attempt, echoOnce } from './upgradeClient';
+import { writeHosts, spawnWsshServer } from '../fixtures/wssh';
+import { attempt, echoOnce } from '../fixtures/upgradeClient';
 
 let echo4: net.Server;
 let echo6: net.Server;
@@ -104,7 +104,7 @@ test('a regex with a nested quantifier loads with a warning; lookups are bounded
   assert.equal(p.decide(parseTarget('db1.lan')).allow, true);
   // And wssh server says so at start.
   const dir = tempDir(t);
-  const server = await startWsshServer(writeHosts(dir, '/^(a+)+$/: true\n'), ['--keepalive', '0']);
+  const server = await spawnWsshServer(writeHosts(dir, '/^(a+)+$/: true\n'), ['--keepalive', '0']);
   t.after(() => server.stop());
   assert.match(server.output(), /hosts: warning: .*hosts\.yml:1: regex \/\^\(a\+\)\+\$\/ has a nested quantifier/);
 

@@ -9,7 +9,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { WSSH_CLI, writeHosts } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
-import { attempt, rawRequest, type Attempt } from './upgradeClient';
+import { attempt, rawRequest, type Attempt } from '../fixtures/upgradeClient';
 
 test('out of descriptors: one log line for the burst, counted in /metrics, and the server goes on', async (t) => {
   const echo = await startEcho();
@@ -38,7 +38,7 @@ test('out of descriptors: one log line for the burst, counted in /metrics, and t
   // Once the tunnels are gone there are descriptors again for the metrics request.
   let metrics = '';
   await waitFor('the metrics', () => {
-    rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').then((m) => (metrics = m), () => {});
+    rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').then((m: string) => (metrics = m), () => {});
     return metrics.includes('wssh_descriptor_exhaustion_total');
   }, 10_000);
   assert.match(metrics, /wssh_descriptor_exhaustion_total [1-9]/);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
-import { rawRequest } from './upgradeClient';
+import { rawRequest } from '../fixtures/upgradeClient';
 import { waitFor } from '../fixtures/tunnel';
 
 let target: net.Server;

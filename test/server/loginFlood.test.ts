@@ -13,7 +13,7 @@ import { HostsPolicy } from '../../server/hostsPolicy';
 import { Credentials, hashSecret } from '../../server/credentials';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
-import { basic, echoOnce, type Attempt } from './upgradeClient';
+import { basic, echoOnce, type Attempt } from '../fixtures/upgradeClient';
 
 const SECRET = 'correct horse';
 let echo: FarEnd;

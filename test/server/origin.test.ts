@@ -14,10 +14,10 @@ import { startSshd, type Sshd } from '../fixtures/sshd';
 import { chromiumPath, launchChromium } from '../fixtures/rendererBridge';
 import { requireProgram } from '../fixtures/programs';
 import { tempDir } from '../fixtures/tmp';
-import { WSSH_CLI, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { runProgram } from '../fixtures/child';
 import { waitFor } from '../fixtures/tunnel';
-import { rawRequest } from './upgradeClient';
+import { rawRequest } from '../fixtures/upgradeClient';
 
 let browser: Browser | undefined;
 let sshd: Sshd | undefined;
@@ -66,7 +66,7 @@ async function bannerFromPage(serverPort: number): Promise<string> {
 test('a page of another origin cannot open a tunnel: 403 with the reason, a log line, a counter', async (t) => {
   if (!browser) return void requireProgram(t, 'chromium', ['/usr/bin/chromium']);
   const dir = tempDir(t);
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${sshd!.port}": true\n`), ['--keepalive', '0']);
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${sshd!.port}": true\n`), ['--keepalive', '0']);
   t.after(() => server.stop());
 
   const result = await bannerFromPage(server.port);
@@ -89,7 +89,7 @@ test('a page of another origin cannot open a tunnel: 403 with the reason, a log 
 test('--allow-origin lets that origin through (and only it)', async (t) => {
   if (!browser) return void requireProgram(t, 'chromium', ['/usr/bin/chromium']);
   const dir = tempDir(t);
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${sshd!.port}": true\n`), [
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${sshd!.port}": true\n`), [
     '--keepalive', '0', '--allow-origin', 'https://other.example', '--allow-origin', pageOrigin.toUpperCase().replace('HTTP', 'http'),
   ]);
   t.after(() => server.stop());

@@ -123,6 +123,9 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     return this.web.address();
   }
 
+  /** The header deadline of each HTTP connection whose request is not complete yet. */
+  private readonly headerDeadlines = new Map<Socket, NodeJS.Timeout>();
+
   get listening(): boolean {
     return this.web.listening;
   }
@@ -171,6 +174,17 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
         this.onSocks(socket, chunk[0], client, this.headersTimeoutMs - (Date.now() - started));
         return;
       }
+      // One deadline from the connection's start: Node's header timer starts
+      // only now, so without this a client that waited out most of the
+      // deadline before its first byte would get a second one (19.9 s for 10).
+      const left = Math.max(1, this.headersTimeoutMs - (Date.now() - started));
+      const deadline = setTimeout(() => {
+        this.headerDeadlines.delete(socket);
+        const seconds = this.headersTimeoutMs / 1000;
+        this.refuse(socket, 'handshake-timeout', `request headers not complete within ${seconds}s`, client, httpAnswer);
+      }, left);
+      this.headerDeadlines.set(socket, deadline);
+      socket.once('close', () => this.headersComplete(socket));
       for (const listener of httpConnection) listener.call(this.server, socket);
       // The unshifted bytes flow to the parser before anything read later.
       socket.resume();
@@ -196,6 +210,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   }
 
   private async onConnect(req: http.IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    this.headersComplete(socket);
     const client = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.on('error', () => {}); // reported through the relay or the refusal
     let target: Target;
@@ -245,7 +260,14 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     }
   }
 
+  /** The request's headers are in: its deadline (see onConnection) no longer applies. */
+  private headersComplete(socket: Socket): void {
+    clearTimeout(this.headerDeadlines.get(socket));
+    this.headerDeadlines.delete(socket);
+  }
+
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.headersComplete(req.socket);
     const reason = `this is a WSSH proxy: it only tunnels CONNECT host:port, not ${req.method}`;
     res.writeHead(REFUSALS['not-connect'].status, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     res.end(reason + '\n');

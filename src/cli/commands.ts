@@ -122,11 +122,16 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
+  --proxy-user USER:PASS   clients must give this user name and password (HTTP
+                           Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
+                           SOCKS4 refused), for a shared machine. "generate" makes
+                           one and logs it (default: no credential)
 ${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
+      'proxy-user': { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,

@@ -1,4 +1,5 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
@@ -22,8 +23,10 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
+  const credential = proxyUserOption(values['proxy-user']);
   const proxy = new ConnectProxy({
     endpoint,
+    credential,
     ...trust,
     proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
@@ -48,6 +51,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
   logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  if (credential && values['proxy-user'] === 'generate') {
+    logLine(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings`);
+  }
   const plain = plainCredentialsWarning(endpoint);
   if (plain) logLine(`warning: ${plain}`);
   if (!isLoopbackHost(address.address)) {
@@ -67,4 +73,13 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     process.once('SIGINT', stop);
   });
   return 0;
+}
+
+/** `--proxy-user USER:PASS`, or `generate` for a random one; undefined when not given. */
+function proxyUserOption(value: CommandValues[string]): { user: string; password: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value === 'generate') return { user: 'wssh', password: randomBytes(18).toString('base64url') };
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) throw new UsageError('--proxy-user: expected USER:PASSWORD (or "generate")');
+  return { user: value.slice(0, colon), password: value.slice(colon + 1) };
 }

@@ -52,6 +52,8 @@ export const REFUSALS = {
   'bad-target': row(400, R.generalFailure, 'bad-target', 'bad target'),
   'address-type': row(400, R.addressTypeNotSupported, 'address-type', 'address type not supported'),
   'socks-method': row(400, R.generalFailure, 'socks-method', 'no SOCKS5 authentication method acceptable'),
+  /** The local proxy's own credential (--proxy-user) missing or wrong: 407, or SOCKS5's auth failure. */
+  'proxy-auth': row(407, R.notAllowed, 'proxy-auth', 'this proxy needs its user name and password'),
   'not-connect': row(405, R.commandNotSupported, 'not-connect', 'this proxy only tunnels CONNECT host:port'),
   'handshake-timeout': row(408, R.ttlExpired, 'handshake-timeout', 'the request headers did not arrive in time'),
   'headers-too-large': row(431, R.generalFailure, 'headers-too-large', 'request headers too large'),

@@ -2,7 +2,9 @@
 import { parseEndpoint } from '../core/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';
+import { CommandValues, UsageError, logLine, secondsOption, trustOptions } from './options';
+import { fallbackLine, proxyChoice } from './proxyChoice';
+import { clientCertificateOption } from './clientCertificateOption';
 import { formatListen, parseListen } from './listenAddress';
 
 export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
@@ -14,15 +16,16 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
   const trust = trustOptions(values, endpoint);
-  const upstream = proxyOption(values);
-  const via = effectiveProxy(endpoint, upstream);
+  trust.clientCertificate = await clientCertificateOption(values, endpoint);
+  const upstream = await proxyChoice(values, endpoint, logLine);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
   const proxy = new ConnectProxy({
     endpoint,
     ...trust,
-    proxy: upstream,
+    resolveProxy: upstream.decide,
+    onFallback: (failed, reason, next) => logLine(fallbackLine(failed, reason, next)),
     keepaliveMs: secondsOption(values, 'keepalive'),
   });
   if (!values.quiet) {
@@ -40,7 +43,8 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     throw err;
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
-  logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  logLine(await upstream.describe(endpoint));
+  if (trust.clientCertificate) logLine(`TLS: presenting the client certificate ${trust.clientCertificate.source} to ${endpoint.display} when asked`);
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }

@@ -48,7 +48,7 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   const dir = tempDir(t, 'wssh-e2e-pac-');
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`));
+  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
   const first = await startSquidPlain();
   t.after(() => first.stop());

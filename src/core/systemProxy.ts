@@ -93,7 +93,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
 
   const settings = async (): Promise<InternetSettings | undefined> => {
     if (platform !== 'win32') return undefined;
-    if (!cached || Date.now() - cached.at > cacheMs) {
+    if (!cached || Date.now() - cached.at >= cacheMs) {
       const reading = read().then((text) => internetSettingsFrom(parseRegQuery(text)));
       cached = { at: Date.now(), settings: reading };
       reading.catch(() => (cached = undefined)); // a failed read is tried again next time

@@ -12,31 +12,12 @@ import * as path from 'node:path';
 import { requirePrograms } from '../fixtures/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { makeCertificates } from '../fixtures/tls';
+import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
 import { startNginx } from '../fixtures/nginx';
-import { runChecked, runProgram } from '../fixtures/child';
+import { runProgram } from '../fixtures/child';
 import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-
-const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A CA `NAME-ca.crt` and a client certificate `NAME.crt`/`NAME.key` it signed (extendedKeyUsage clientAuth), and NAME.pfx. */
-async function clientCertificate(openssl: string, dir: string, name: string, passphrase: string) {
-  const f = (file: string) => path.join(dir, file);
-  await runChecked(openssl, [
-    'req', '-x509', ...ecKey, '-keyout', f(`${name}-ca.key`), '-out', f(`${name}-ca.crt`), '-days', '2', '-subj', `/CN=${name} client CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  await runChecked(openssl, ['req', ...ecKey, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=alice ${name}`]);
-  fs.writeFileSync(f(`${name}.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-  await runChecked(openssl, [
-    'x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${name}-ca.crt`), '-CAkey', f(`${name}-ca.key`),
-    '-set_serial', String(Date.now()), '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`),
-  ]);
-  await runChecked(openssl, ['pkcs12', '-export', '-in', f(`${name}.crt`), '-inkey', f(`${name}.key`), '-out', f(`${name}.pfx`), '-passout', `pass:${passphrase}`]);
-  return { ca: f(`${name}-ca.crt`), cert: f(`${name}.crt`), key: f(`${name}.key`), pfx: f(`${name}.pfx`) };
-}
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -49,8 +30,8 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
   if (!programs) return;
   const dir = tempDir(t, 'wssh-e2e-clientcert-');
   const certs = await makeCertificates(dir);
-  const mine = await clientCertificate(programs.openssl, dir, 'corp', 'pfx-secret');
-  const stranger = await clientCertificate(programs.openssl, dir, 'other', 'x');
+  const mine = await makeClientCertificate(dir, 'corp', 'pfx-secret');
+  const stranger = await makeClientCertificate(dir, 'other', 'x');
 
   const sshd = await startSshd();
   t.after(() => sshd.stop());

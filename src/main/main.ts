@@ -96,6 +96,20 @@ async function start(): Promise<void> {
       });
       return result.canceled ? undefined : result.filePath;
     },
+    chooseOpenPath: async (request) => {
+      const filters = {
+        certificate: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+        key: [{ name: 'PEM keys', extensions: ['pem', 'key'] }],
+        pfx: [{ name: 'PKCS#12 files', extensions: ['pfx', 'p12'] }],
+        ca: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+      }[request.kind];
+      const result = await dialog.showOpenDialog(appWindow.window, {
+        title: request.title.slice(0, 200),
+        properties: ['openFile'],
+        filters: [...filters, { name: 'All files', extensions: ['*'] }],
+      });
+      return result.canceled ? undefined : result.filePaths[0];
+    },
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url) },
   });

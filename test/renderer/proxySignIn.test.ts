@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { requireProgram } from '../fixtures/programs';
 import { tempDir } from '../fixtures/tmp';
+import { freePort } from '../fixtures/freePort';
 import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';
@@ -83,6 +84,7 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.equal(JSON.parse(onDisk).version, 4);
 
   // The proxy refuses: the error state, the message, where to fix it, a notice.
+  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
   await controller.start();
   const port = controller.state().listen.port;
   const refused = await connectThrough(port, `127.0.0.1:${sshd.port}`);

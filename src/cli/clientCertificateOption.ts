@@ -7,7 +7,7 @@
  * the variable is the way.
  */
 import fs from 'node:fs';
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
 import { CommandValues, UsageError } from './options';
 import { promptHidden } from './terminalPrompt';

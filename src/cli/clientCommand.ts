@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
-import { parseTunnelUri } from '../core/endpoint';
+import { parseTunnelUri } from '../shared/endpoint';
 import { dialRoutes } from '../core/proxyRoutes';
 import { Relay } from '../core/relay';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';

@@ -4,7 +4,7 @@
  * environment. Everything is checked, and a PAC script loaded, before the
  * network is used for a tunnel.
  */
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { PacError, loadPac } from '../core/pacScript';
 import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/proxyRoutes';
 import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/systemProxy';

@@ -13,9 +13,9 @@
  * transport.ts): this module only chooses which.
  */
 import type WebSocket from 'ws';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { DialOptions, TunnelError, dial } from './dialer';
-import type { Target } from './target';
+import type { Target } from '../shared/target';
 import { ProxyConfigError, displayProxy } from './upstreamProxy';
 
 /** One way to the endpoint: an HTTP proxy's URL, or `false` for a direct connection. */
@@ -95,7 +95,7 @@ export interface RoutedDialOptions extends DialOptions {
 export async function dialRoutes(endpoint: Endpoint, target: Target, decision: ProxyDecision, options: RoutedDialOptions = {}): Promise<WebSocket> {
   const { onFallback, ...dialOptions } = options;
   if (!Array.isArray(decision)) return dial(endpoint, target, { ...dialOptions, proxy: decision });
-  if (decision.length === 0) throw new TunnelError(502, 'no proxy and no DIRECT to reach the endpoint', 'PROXY_CONFIG');
+  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', 'PROXY_CONFIG');
   const failures: string[] = [];
   for (let i = 0; ; i++) {
     const route = decision[i];
@@ -103,10 +103,10 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
       return await dial(endpoint, target, { ...dialOptions, proxy: route });
     } catch (err) {
       const next = decision[i + 1];
-      const unreachable = err instanceof TunnelError && err.code === 'PROXY_UNREACHABLE';
+      const unreachable = err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE');
       if (!unreachable || next === undefined || options.signal?.aborted) {
         if (failures.length === 0 || !(err instanceof TunnelError)) throw err;
-        throw new TunnelError(err.status, `${err.message} (tried before: ${failures.join('; ')})`, err.code);
+        throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, err.code);
       }
       failures.push((err as TunnelError).message);
       onFallback?.(route, (err as TunnelError).message, next);

@@ -13,7 +13,7 @@
  * WinINet does; the registry is read again after `cacheMs`, so a change made
  * in the settings dialog applies to new tunnels without a restart.
  */
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from './dialer';
 import { PacError, PacScript, loadPac, type PacOptions } from './pacScript';
 import { ProxyDecision, parsePacAnswer } from './proxyRoutes';
@@ -37,7 +37,7 @@ export async function pacRoutes(pac: PacScript, endpoint: Endpoint): Promise<Pro
   try {
     return parsePacAnswer(await pac.find(proxyQueryUrl(endpoint)), `the PAC file ${pac.source}'s answer`);
   } catch (err) {
-    if (err instanceof PacError || err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
+    if (err instanceof PacError || err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
     throw err;
   }
 }
@@ -106,7 +106,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
     try {
       current = await settings();
     } catch (err) {
-      if (err instanceof RegistryError) throw new TunnelError(502, `cannot read the Windows proxy settings: ${err.message}`, 'PROXY_CONFIG');
+      if (err instanceof RegistryError) throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, 'PROXY_CONFIG');
       throw err;
     }
     if (!current) return undefined;
@@ -132,7 +132,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
       }
       return manualProxyRoutes(current, endpoint);
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
+      if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
       throw err;
     }
   };

@@ -4,23 +4,9 @@
  * counters moved), `close` (with the reason) and `refused`.
  */
 import { EventEmitter } from 'node:events';
+import type { TunnelInfo } from '../shared/ipc';
 import type { Relay } from './relay';
-
-export interface TunnelInfo {
-  id: number;
-  /** The target as the client asked for it: `db1.lan`, or `db1.lan:2222` for other ports. */
-  target: string;
-  /** The next hop: the endpoint (local proxy) or the resolved `host:port` (server). */
-  via: string;
-  /** The client's address. */
-  client: string;
-  /** When the tunnel opened, ms since the epoch. */
-  openedAt: number;
-  /** Bytes from the SSH client toward the SSH server. */
-  up: number;
-  /** Bytes from the SSH server toward the SSH client. */
-  down: number;
-}
+import { REFUSALS, type RefusalCode } from './refusals';
 
 export interface ClosedTunnel extends TunnelInfo {
   closedAt: number;
@@ -31,7 +17,9 @@ export interface ClosedTunnel extends TunnelInfo {
 export interface RefusedTunnel {
   target: string;
   client: string;
-  /** The HTTP status given to the client. */
+  /** Why, as a stable code (refusals.ts): what programs decide by, never the reason's text. */
+  code: RefusalCode;
+  /** The HTTP status given to the client (the code's, from the table). */
   status: number;
   reason: string;
   at: number;
@@ -47,8 +35,11 @@ export interface TunnelEvents {
 /** Which end of the relay's stream faces the SSH client. */
 export type StreamSide = 'client' | 'server';
 
+/** The default of `bytesIntervalMs`: a GUI's counters move once a second. */
+export const DEFAULT_BYTES_INTERVAL_MS = 1000;
+
 export interface TunnelTrackerOptions {
-  /** How often `bytes` may be emitted, in ms. @default 1000 */
+  /** How often `bytes` may be emitted, in ms. @default {@link DEFAULT_BYTES_INTERVAL_MS} */
   bytesIntervalMs?: number;
 }
 
@@ -60,7 +51,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
 
   constructor(options: TunnelTrackerOptions = {}) {
     super();
-    this.bytesIntervalMs = options.bytesIntervalMs ?? 1000;
+    this.bytesIntervalMs = options.bytesIntervalMs ?? DEFAULT_BYTES_INTERVAL_MS;
   }
 
   /** A fresh tunnel id, for log lines written before the tunnel opens. */
@@ -85,8 +76,9 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
     return info;
   }
 
-  refuse(refusal: Omit<RefusedTunnel, 'at'>): void {
-    this.emit('refused', { ...refusal, at: Date.now() });
+  /** Reports a refusal; its status is its code's. */
+  refuse(refusal: Omit<RefusedTunnel, 'at' | 'status'>): void {
+    this.emit('refused', { ...refusal, status: REFUSALS[refusal.code].status, at: Date.now() });
   }
 
   /** Snapshots of the open tunnels with their current counters. */

@@ -18,11 +18,14 @@
  *    library applies these rules).
  *
  * A proxy URL is `http://[user:password@]host[:port]` (port 80 by default;
- * `https://` for a proxy that speaks TLS itself). Its credentials are sent as
- * `Proxy-Authorization: Basic` and never shown: `display` has `***`.
+ * `https://` for a proxy that speaks TLS itself). Its credentials are never
+ * shown: `display` has `***`. A Windows user is written `DOMAIN\user`,
+ * percent-encoded in the URL: `http://CORP%5Calice:PASSWORD@proxy:3128`.
+ * How they are used (Negotiate, NTLM, Basic, as the proxy asks): proxyTunnel.ts.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
+import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {
   /** The proxy's URL, credentials included: for the connection only, never to be logged. */
@@ -38,12 +41,37 @@ export class ProxyConfigError extends Error {
   override name = 'ProxyConfigError';
 }
 
+/** The schemes WSSH signs in to a proxy with, strongest first. */
+export type ProxyAuthScheme = 'Negotiate' | 'NTLM' | 'Basic';
+
+/** One scheme WSSH tried, or could not try, against a proxy's 407. */
+export interface ProxyAuthAttempt {
+  scheme: ProxyAuthScheme;
+  /** true: sent, and the proxy said no; false: not sent, for `reason`. */
+  refused: boolean;
+  /** Why it was not sent (`no credentials`, `no Kerberos ticket (…)`), or what broke it; in the user's terms. */
+  reason?: string;
+  /** What GSSAPI/SSPI said, for a Kerberos-savvy reader. */
+  detail?: string;
+  /** The user whose credentials were sent (`CORP\alice`); never the password. */
+  user?: string;
+}
+
+/** What a 407 offered and what became of each scheme. */
+export interface ProxyAuthOutcome {
+  /** The schemes of its challenges, in its order: `Negotiate`, `NTLM`, `Basic`, or others as written (`Digest`). */
+  offered: string[];
+  attempts: ProxyAuthAttempt[];
+}
+
 /** The proxy answered CONNECT with something other than 200. */
 export class ProxyRefusal extends Error {
   override name = 'ProxyRefusal';
   constructor(
     readonly status: number,
     readonly statusText: string,
+    /** For a 407: what the proxy offered and what was tried. */
+    readonly auth?: ProxyAuthOutcome,
   ) {
     super(`${status} ${statusText}`.trim());
   }
@@ -110,7 +138,7 @@ export function resolveProxy(endpoint: Endpoint, setting?: string | false, env: 
  * asked about as the https:// (wss) or http:// (ws) URL it is to a proxy.
  * It reads `process.env`; other environments are for tests.
  */
-export function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
+function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
   const asHttp = endpoint.url.replace(/^ws/, 'http');
   const found = env === process.env ? getProxyForUrl(asHttp) : withEnvironment(env, () => getProxyForUrl(asHttp));
   if (!found) return undefined;
@@ -154,51 +182,103 @@ export function proxyFromPac(answer: string): string | false {
   throw new ProxyConfigError(`the system proxy setting "${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`);
 }
 
+/** A failure on the way through the proxy: its refusal code and the reason in words. */
+export interface ProxyFailure {
+  refusal: Extract<RefusalCode, 'proxy-refused' | 'proxy-timeout' | 'proxy-unreachable'>;
+  message: string;
+}
+
 /**
  * A refusal by the proxy, in words. `proxy` is the proxy as shown, `endpoint`
- * the endpoint it was asked to reach. The status tells the local proxy's
- * answer: 504 for the proxy's own timeout, 502 for everything else.
+ * the endpoint it was asked to reach. The refusal code (refusals.ts) tells
+ * the local proxy's answer: 504 for the proxy's own timeout, 502 for the rest.
  */
-export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy, endpointHost: string): { status: 502 | 504; message: string } {
+export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy, endpointHost: string): ProxyFailure {
   const said = refusal.message;
   const at = `the HTTP proxy at ${proxy.display}`;
   switch (refusal.status) {
     // 407 is the proxy's "who are you"; some (tinyproxy) answer wrong credentials with 401.
     case 401:
     case 407: {
+      const signIn = refusal.auth && proxyAuthMessage(refusal.auth, at, said);
+      if (signIn) return { refusal: 'proxy-refused', message: signIn };
       const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
       return {
-        status: 502,
+        refusal: 'proxy-refused',
         message: user
           ? `${at} refused the credentials of "${user}" (${said}): check the user and password`
           : `${at} requires authentication (${said}): give it as http://USER:PASSWORD@host:port`,
       };
     }
     case 403:
-      return { status: 502, message: `${at} refused to connect to ${endpointHost} (${said}): it may not allow CONNECT to that host or port` };
+      return { refusal: 'proxy-refused', message: `${at} refused to connect to ${endpointHost} (${said}): it may not allow CONNECT to that host or port` };
     case 504:
-      return { status: 504, message: `${at} timed out reaching ${endpointHost} (${said})` };
+      return { refusal: 'proxy-timeout', message: `${at} timed out reaching ${endpointHost} (${said})` };
     default:
-      if (refusal.status >= 500) return { status: 502, message: `${at} could not reach ${endpointHost} (${said})` };
-      return { status: 502, message: `${at} refused the tunnel to ${endpointHost} (${said})` };
+      if (refusal.status >= 500) return { refusal: 'proxy-refused', message: `${at} could not reach ${endpointHost} (${said})` };
+      return { refusal: 'proxy-refused', message: `${at} refused the tunnel to ${endpointHost} (${said})` };
+  }
+}
+
+const NTLM_ADVICE = 'give DOMAIN\\user and password as http://DOMAIN%5Cuser:PASSWORD@host:port';
+
+/**
+ * A 407 in words: what the proxy wants, what was tried, what to do. Undefined
+ * where the Basic-only words of `proxyRefusalMessage` say it (a proxy that
+ * offers Basic alone, or says nothing of what it takes).
+ */
+function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): string | undefined {
+  const offered = auth.offered;
+  const known = offered.filter((s): s is ProxyAuthScheme => s === 'Negotiate' || s === 'NTLM' || s === 'Basic');
+  if (offered.length === 0 || (known.length === 1 && known[0] === 'Basic' && offered.length === 1)) return undefined;
+  const list = (names: string[]) => (names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
+  const wants = `${at} wants ${list(offered)} (${said})`;
+  if (known.length === 0) return `${wants}, and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`;
+  const refused = auth.attempts.filter((a) => a.refused);
+  const skipped = auth.attempts.filter((a) => !a.refused);
+  if (refused.length === 0) {
+    // Nothing could be sent: say what each scheme lacked and how to give it.
+    const needs = [known.includes('NTLM') || known.includes('Basic') ? 'credentials' : '', known.includes('Negotiate') ? 'Kerberos ticket' : ''].filter(Boolean);
+    const advice: string[] = [];
+    const negotiate = skipped.find((a) => a.scheme === 'Negotiate');
+    if (negotiate) advice.push(negotiate.reason!);
+    if (known.includes('NTLM')) advice.push(known.includes('Negotiate') ? `or ${NTLM_ADVICE}` : NTLM_ADVICE);
+    else if (known.includes('Basic')) advice.push(`${known.includes('Negotiate') ? 'or ' : ''}give the user and password as http://USER:PASSWORD@host:port`);
+    // Negotiate alone: its reason says it all (no ticket, and what to do).
+    if (known.length === 1 && negotiate) return `${wants}: ${negotiate.reason}`;
+    return `${wants} and no ${needs.join(' or ')} ${needs.length > 1 || needs[0] === 'credentials' ? 'were' : 'was'} available: ${advice.join('; ')}`;
+  }
+  const last = refused[refused.length - 1];
+  const before = auth.attempts
+    .filter((a) => a !== last)
+    .map((a) => (a.refused ? `${a.scheme} refused too` : `${a.scheme}: ${a.reason}`));
+  const also = ` (it offered ${list(offered)}${before.length ? `; ${before.join('; ')}` : ''})`;
+  switch (last.scheme) {
+    case 'Negotiate':
+      return `${at} refused the Kerberos ticket sent with Negotiate (${said}): the proxy may not hold the key for its name, or trust this realm${also}`;
+    case 'NTLM':
+      if (last.reason) return `${at}: NTLM for ${last.user} failed: ${last.reason}${also}`;
+      return `${at} refused ${last.user}'s NTLM credentials (${said}): check the domain, user and password (DOMAIN\\user, as http://DOMAIN%5Cuser:PASSWORD@host:port)${also}`;
+    case 'Basic':
+      return `${at} refused the credentials of "${last.user}" (${said}): check the user and password${also}`;
   }
 }
 
 /** A network error on the way to the proxy itself, in words. */
-export function proxyConnectFailure(err: Error & { code?: string }, proxy: UpstreamProxy): { status: 502 | 504; message: string } {
+export function proxyConnectFailure(err: Error & { code?: string }, proxy: UpstreamProxy): ProxyFailure {
   const at = `the HTTP proxy at ${proxy.display}`;
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return { status: 502, message: `cannot resolve the host of ${at} (${err.code})` };
+      return { refusal: 'proxy-unreachable', message: `cannot resolve the host of ${at} (${err.code})` };
     case 'ECONNREFUSED':
-      return { status: 502, message: `connection refused by ${at}: is it running, and is the port right?` };
+      return { refusal: 'proxy-unreachable', message: `connection refused by ${at}: is it running, and is the port right?` };
     case 'ECONNRESET':
-      return { status: 502, message: `${at} reset the connection` };
+      return { refusal: 'proxy-unreachable', message: `${at} reset the connection` };
     case 'ETIMEDOUT':
-      return { status: 504, message: `connection to ${at} timed out` };
+      return { refusal: 'proxy-timeout', message: `connection to ${at} timed out` };
   }
-  return { status: 502, message: `cannot use ${at}: ${err.message}` };
+  return { refusal: 'proxy-unreachable', message: `cannot use ${at}: ${err.message}` };
 }
 
 function redact(text: string): string {

@@ -17,7 +17,7 @@
  * - `AutoConfigURL`: a PAC script, which takes precedence over the manual
  *   proxy (systemProxy.ts evaluates it).
  */
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import type { ProxyRoute } from './proxyRoutes';
 import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
 

@@ -9,7 +9,7 @@
  * like `PROXY host:port; DIRECT` out), injected so tests pass their own.
  */
 import fs from 'node:fs/promises';
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from '../core/dialer';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../core/trust';
 import { ProxyConfigError, parseProxyUrl } from '../core/upstreamProxy';
@@ -189,12 +189,12 @@ export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver
     try {
       answer = await system(proxyQueryUrl(endpoint));
     } catch (err) {
-      throw new TunnelError(502, `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG');
+      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG');
     }
     try {
       return parsePacAnswer(answer).map((route) => withProxyCredentials(route, auth));
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
+      if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
       throw err;
     }
   };

@@ -4,11 +4,12 @@
  * stopped, listening, active (carrying traffic) or error, with the reason.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectProxy } from '../core/connectProxy';
+import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
-import { TunnelTracker, TunnelInfo } from '../core/tunnels';
-import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
-import type { ResolvedEndpoint } from './settingsStore';
+import { TunnelTracker } from '../core/tunnels';
+import { REFUSALS } from '../core/refusals';
+import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '../shared/ipc';
+import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 import { describeRoute } from '../core/proxyRoutes';
 
@@ -19,9 +20,9 @@ export interface TunnelControllerOptions {
   listenAddress(): ListenAddress;
   /** Receives the log lines (never with a secret). */
   log(level: LogLevel, text: string): void;
-  /** How long open tunnels may finish when the tunnel is stopped, in ms. @default 2000 */
+  /** How long open tunnels may finish when the tunnel is stopped, in ms. @default {@link DEFAULT_PROXY_DRAIN_MS} */
   drainMs?: number;
-  /** How often the connections' byte counters are reported, in ms. @default 1000 */
+  /** How often the connections' byte counters are reported, in ms. @default the tracker's (1 s) */
   bytesIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
   dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
@@ -36,7 +37,7 @@ export interface TunnelControllerOptions {
 
 interface ControllerEvents {
   state: [state: TunnelState];
-  connections: [rows: ConnectionRow[]];
+  connections: [rows: TunnelInfo[]];
   /** An error the user must see now (a notification): a new reason, not a repeat. */
   problem: [title: string, text: string];
 }
@@ -75,8 +76,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     };
   }
 
-  connections(): ConnectionRow[] {
-    return (this.proxy?.tracker.list() ?? []).map(toRow);
+  connections(): TunnelInfo[] {
+    return this.proxy?.tracker.list() ?? [];
   }
 
   start(): Promise<TunnelState> {
@@ -84,7 +85,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   }
 
   /** Stops listening; open tunnels get `drainMs` to finish, then are closed. */
-  stop(drainMs = this.options.drainMs ?? 2000): Promise<TunnelState> {
+  stop(drainMs = this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS): Promise<TunnelState> {
     return this.serial(() => this.doStop(drainMs));
   }
 
@@ -113,7 +114,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       // The TLS trust is the proxy's for its lifetime: restart it with the new one.
       this.options.log('info', `the trust settings of ${resolved.value.name} changed: restarting the tunnel`);
       void this.serial(async () => {
-        await this.doStop(this.options.drainMs ?? 2000);
+        await this.doStop(this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS);
         await this.doStart();
       });
       return;
@@ -156,13 +157,15 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       this.fail('Cannot start the tunnel', `${resolved.value.name}: ${(err as Error).message}`);
       return this.state();
     }
-    const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs ?? 1000 });
+    const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs });
     const proxy = new ConnectProxy({
       endpoint: resolved.value.endpoint,
       keepaliveMs: resolved.value.keepaliveMs,
       tracker,
       ...this.options.dial,
       ...trust,
+      // Said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
+      log: (line) => this.options.log('warn', line),
       // Per tunnel, with the endpoint's proxy setting as it is now.
       resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy, this.active?.proxyAuth)(endpoint),
       onFallback: (failed, reason, next) =>
@@ -205,7 +208,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   private watch(proxy: ConnectProxy): void {
     const { tracker } = proxy;
-    const rows = () => this.emit('connections', tracker.list().map(toRow));
+    const rows = () => this.emit('connections', tracker.list());
     tracker.on('open', (t) => {
       this.options.log('info', `tunnel ${t.id} open: ${t.target} via ${t.via} (client ${t.client})`);
       // A tunnel that opens proves the endpoint works again.
@@ -224,11 +227,10 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     });
     tracker.on('refused', (r) => {
       const what = `${r.target || 'request'} from ${r.client}: ${r.status} ${r.reason}`;
-      // 502/504 are the endpoint or the target being unreachable (or TLS);
-      // 403 for missing credentials is the endpoint's setup. Both need the
-      // user; a malformed request or a denied host is the SSH client's business.
-      const serious = r.status >= 500 || /requires authentication/.test(r.reason);
-      if (serious && r.reason !== 'the client went away' && this.proxy === proxy) {
+      // By the refusal's code (core/refusals.ts): the endpoint or the target
+      // unreachable, TLS, missing credentials need the user; a malformed
+      // request or a denied host is the SSH client's business.
+      if (REFUSALS[r.code].alert && this.proxy === proxy) {
         this.options.log('error', `tunnel refused: ${what}`);
         this.fail('Tunnel failed', `${r.target}: ${r.reason}`, whereToFix(r.reason, this.active?.name));
       } else {
@@ -260,10 +262,6 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   }
 }
 
-function toRow(t: TunnelInfo): ConnectionRow {
-  return { id: t.id, target: t.target, via: t.via, client: t.client, openedAt: t.openedAt, up: t.up, down: t.down };
-}
-
 /**
  * Where in the app a tunnel's failure is fixed, when it is the endpoint's
  * setting: the proxy sign-in for a proxy that asked for or refused
@@ -279,7 +277,7 @@ export function whereToFix(reason: string, endpointName: string | undefined): st
 }
 
 /** A listen error in words: the common ones say what to do. */
-export function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): string {
   switch (err.code) {
     case 'EADDRINUSE':
       return `port ${port} on ${host} is already in use by another program (another WSSH or proxy?): stop it or change the listen port`;

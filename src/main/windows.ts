@@ -4,11 +4,12 @@
  * the app lives in the tray.
  */
 import path from 'node:path';
-import { BrowserWindow, shell } from 'electron';
-import { Events, ViewName } from '../shared/ipc';
+import { BrowserWindow, IpcMainInvokeEvent, dialog, shell } from 'electron';
+import { EventName, EventPayloads, Events, ViewName } from '../shared/ipc';
+import { isTrustedSender } from './ipcHandlers';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
-export const APP_DIR = path.join(__dirname, '..', '..', 'app');
+const APP_DIR = path.join(__dirname, '..', '..', 'app');
 export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
 
 export interface AppWindow {
@@ -16,6 +17,16 @@ export interface AppWindow {
   show(view?: ViewName): void;
   /** Lets the window really close (on Quit). */
   allowClose(): void;
+  /** Sends an event to the page; nothing once the window is gone. */
+  send<E extends EventName>(event: E, payload: EventPayloads[E]): void;
+  /** Calls `listener` once the page has loaded (and subscribed to events). */
+  onceLoaded(listener: () => void): void;
+  /** Whether an IPC request comes from this window's main frame showing the bundled page. */
+  trusts(event: IpcMainInvokeEvent): boolean;
+  /** A save dialog over the window: the chosen path, or undefined when canceled. */
+  askSavePath(options: { title: string; defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
+  /** The system's "open file" dialog over this window (a certificate, a key); undefined when cancelled. */
+  askOpenPath(options: { title: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
 }
 
 export function createAppWindow(iconPath: string | undefined): AppWindow {
@@ -62,6 +73,21 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
     },
     allowClose() {
       closing = true;
+    },
+    send(event, payload) {
+      if (!window.isDestroyed()) window.webContents.send(event, payload);
+    },
+    onceLoaded(listener) {
+      window.webContents.once('did-finish-load', listener);
+    },
+    trusts: (event) => isTrustedSender(event, window.webContents, RENDERER_INDEX),
+    async askSavePath(options) {
+      const result = await dialog.showSaveDialog(window, options);
+      return result.canceled ? undefined : result.filePath;
+    },
+    async askOpenPath(options) {
+      const result = await dialog.showOpenDialog(window, { ...options, properties: ['openFile'] });
+      return result.canceled ? undefined : result.filePaths[0];
     },
   };
 }

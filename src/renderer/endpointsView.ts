@@ -4,11 +4,10 @@
  * checked as it is typed by the core's own parser, so the message here is the
  * one the tunnel would give.
  */
-import { EndpointError, parseEndpoint } from '../core/endpoint';
+import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, PickFileRequest, ProxyAuthSetting, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
+import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import { append, clear, field, h } from './dom';
-
-const MAX_KEEPALIVE_SEC = 3600;
 
 export class EndpointsView {
   readonly element: HTMLElement;
@@ -245,7 +244,7 @@ export class EndpointsView {
     this.secret.placeholder = e?.hasSecret ? 'stored (type to replace)' : '';
     this.removeSecret.checked = false;
     this.removeSecretRow.hidden = !e?.hasSecret;
-    this.keepalive.value = String(e?.keepaliveSec ?? 30);
+    this.keepalive.value = String(e?.keepaliveSec ?? DEFAULT_KEEPALIVE_SEC);
     const proxy: ProxySetting = e?.proxy ?? 'system';
     const trust: EndpointTrust = e?.trust ?? {};
     this.proxySystem.checked = proxy === 'system';

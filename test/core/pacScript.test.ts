@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadPac } from '../../src/core/pacScript';
 import { systemProxy } from '../../src/core/systemProxy';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 
 const SCRIPT = `function FindProxyForURL(url, host) {
   if (host == "loop") { while (true) {} }

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { TunnelError } from '../../src/core/dialer';
 import { describeRoutes, dialRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/proxyRoutes';
-import { parseTarget } from '../../src/core/target';
+import { parseTarget } from '../../src/shared/target';
 
 test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, empty is DIRECT', () => {
   assert.deepEqual(parsePacAnswer('PROXY a:3128; PROXY b:3128; DIRECT'), ['http://a:3128', 'http://b:3128', false]);

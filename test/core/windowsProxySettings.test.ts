@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { bypassesProxy, internetSettingsFrom, manualProxyRoutes, parseRegQuery } from '../../src/core/windowsProxySettings';
 
 const REG_OUTPUT = [

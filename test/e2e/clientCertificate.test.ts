@@ -15,7 +15,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
 import { startNginx } from '../fixtures/nginx';
 import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 
@@ -35,7 +35,7 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
 
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
   const nginx = await startNginx({
     upstreamPort: server.port,
@@ -63,7 +63,7 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
   });
 
   await t.test('wssh connect --cert/--key carries ssh too', async () => {
-    const connect = await startWsshConnect(endpoint, ['--ca', certs.caCert, '--cert', mine.cert, '--key', mine.key]);
+    const connect = await spawnWsshConnect(endpoint, ['--ca', certs.caCert, '--cert', mine.cert, '--key', mine.key]);
     t.after(() => connect.stop());
     await waitFor('the certificate line', () => connect.output().includes(`presenting the client certificate ${mine.cert}`), 10_000, () => connect.output());
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 60_000 });

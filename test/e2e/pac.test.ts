@@ -17,7 +17,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquidPlain } from '../fixtures/squidPlain';
 import { runProgram } from '../fixtures/child';
 import { waitFor } from '../fixtures/tunnel';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -48,7 +48,7 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   const dir = tempDir(t, 'wssh-e2e-pac-');
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
   const first = await startSquidPlain();
   t.after(() => first.stop());
@@ -90,7 +90,7 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   });
 
   await t.test('wssh connect --pac logs the routes and carries ssh through the first squid', async () => {
-    const connect = await startWsshConnect(viaProxies, ['--pac', pacUrl]);
+    const connect = await spawnWsshConnect(viaProxies, ['--pac', pacUrl]);
     t.after(() => connect.stop());
     const routes = new RegExp(`as the PAC file ${pacUrl.replace(/[.]/g, '\\.')} says: http://127\\.0\\.0\\.1:${first.port}, then http://127\\.0\\.0\\.1:${second.port}, then DIRECT`);
     await waitFor('the routes in the log', () => routes.test(connect.output()), 10_000, () => connect.output());

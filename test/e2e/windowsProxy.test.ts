@@ -17,7 +17,7 @@ import { requirePrograms } from '../fixtures/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquidPlain } from '../fixtures/squidPlain';
-import { startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { startWine } from '../fixtures/wine';
@@ -41,7 +41,7 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
   const sshd = await startSshd();
   t.after(() => sshd.stop());
   const hosts = [`localhost: "127.0.0.1:${sshd.port}"`, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"`].join('\n');
-  const server = await startWsshServer(writeHosts(dir, hosts + '\n'));
+  const server = await spawnWsshServer(writeHosts(dir, hosts + '\n'));
   t.after(() => server.stop());
   const squid = await startSquidPlain();
   t.after(() => squid.stop());

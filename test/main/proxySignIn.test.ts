@@ -13,13 +13,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController, whereToFix } from '../../src/main/tunnelController';
 import { loadTrust, proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
 import { migrateSettings } from '../../src/main/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
-import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { freePort } from '../fixtures/freePort';
 import { makeClientCertificate } from '../fixtures/tls';
 import { tempDir } from '../fixtures/tmp';
@@ -52,7 +53,7 @@ async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Arr
 }
 
 test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-in goes to the one that answers', async (t) => {
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const target = await startBannerServer();
   t.after(async () => {
     await wssh.server.close();
@@ -87,7 +88,7 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
   });
   t.after(() => controller.stop(0));
   const { listen } = await controller.start();
-  const reply = await connectThrough(listen.port, `127.0.0.1:${target.port}`);
+  const reply = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
   t.after(() => reply.socket.destroy());
   assert.equal(reply.status, 200);
   assert.deepEqual(proxy.auth, [`Basic ${Buffer.from('CORP\\alice:pw').toString('base64')}`]);
@@ -101,11 +102,11 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
   // The Windows sign-in: no credentials in the URL (the core signs in as the user); this proxy refuses.
   settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, proxyAuth: { mode: 'windows' } });
   controller.endpointChanged();
-  const refused = await connectThrough(listen.port, `127.0.0.1:${target.port}`);
+  const refused = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
   t.after(() => refused.socket.destroy());
   assert.equal(refused.status, 502);
   assert.equal(proxy.auth.at(-1), undefined);
-  const state = await eventually(() => (controller.state().status === 'error' ? controller.state() : undefined), 3000, 'error state');
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 3000);
   assert.match(state!.reason!, /the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication/);
   assert.equal(state!.fix, 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
 });

@@ -13,19 +13,20 @@ import type { Browser } from 'playwright-core';
 import { requireProgram } from '../fixtures/programs';
 import { tempDir } from '../fixtures/tmp';
 import { freePort } from '../fixtures/freePort';
-import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';
 import type { PickFileRequest } from '../../src/shared/ipc';
 
 let browser: Browser | undefined;
 let site: Awaited<ReturnType<typeof serveRenderer>>;
-let wssh: Awaited<ReturnType<typeof startWsshServer>>;
+let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
 let sshd: Awaited<ReturnType<typeof startBannerServer>>;
 
 before(async () => {
   site = await serveRenderer();
-  wssh = await startWsshServer();
+  wssh = await startInProcessServer();
   sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
   if (chromiumPath()) browser = await launchChromium();
 });
@@ -64,19 +65,19 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   await page.getByLabel('Proxy URL').fill(proxy.bareUrl);
   await page.getByLabel('User and password').check();
   await page.getByLabel('Proxy user').fill('');
-  await eventually(async () => /Give the proxy user/.test(await page.locator('#ep-proxy-user-message').innerText()), 3000, 'user message');
+  await waitFor('user message', async () => /Give the proxy user/.test(await page.locator('#ep-proxy-user-message').innerText()), 3000);
   await page.getByLabel('Proxy user').fill('alice');
   await page.getByLabel('Proxy password').fill('wrong-one');
   // The file picker, through the preload API.
   await page.getByRole('button', { name: 'Browse for the client certificate' }).click();
-  await eventually(async () => (await page.getByLabel('Client certificate (PEM)').inputValue()) === 'C:\\certs\\alice.crt', 3000, 'picked file');
+  await waitFor('picked file', async () => (await page.getByLabel('Client certificate (PEM)').inputValue()) === 'C:\\certs\\alice.crt', 3000);
   assert.deepEqual(picked, [{ title: 'the client certificate', kind: 'certificate' }]);
-  await eventually(async () => /needs its key file/.test(await page.locator('#ep-client-cert-message').innerText()), 3000, 'key message');
+  await waitFor('key message', async () => /needs its key file/.test(await page.locator('#ep-client-cert-message').innerText()), 3000);
   await page.getByLabel('Client certificate (PEM)').fill('');
-  await eventually(async () => (await details.locator('.field-message').allInnerTexts()).every((m) => m === ''), 3000, 'no messages');
+  await waitFor('no messages', async () => (await details.locator('.field-message').allInnerTexts()).every((m) => m === ''), 3000);
   await screenshot(page, 'endpoints-proxy-sign-in');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints[0].hasProxySecret, 3000, 'saved');
+  await waitFor('saved', () => settings.view().endpoints[0].hasProxySecret, 3000);
   const view = settings.view().endpoints[0];
   assert.deepEqual([view.proxy, view.proxyAuth], [{ url: proxy.bareUrl }, { mode: 'password', user: 'alice' }]);
   const onDisk = fs.readFileSync(settings.path, 'utf8');
@@ -87,7 +88,7 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
   await controller.start();
   const port = controller.state().listen.port;
-  const refused = await connectThrough(port, `127.0.0.1:${sshd.port}`);
+  const refused = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
   refused.socket.destroy();
   assert.equal(refused.status, 502);
   await page.getByRole('tab', { name: 'Status' }).click();
@@ -103,7 +104,7 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.deepEqual(settings.view().endpoints[0].proxy, { url: proxy.bareUrl });
   assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('right-one'));
   controller.endpointChanged();
-  const ok = await connectThrough(port, `127.0.0.1:${sshd.port}`);
+  const ok = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
   t.after(() => ok.socket.destroy());
   assert.equal(ok.status, 200);
   assert.deepEqual(proxy.connects().slice(-1), [`127.0.0.1:${wssh.port}`]);

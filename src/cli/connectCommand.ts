@@ -39,6 +39,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
     t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${x.reason}`));
   }
+  // Asked now (a PAC script is run for it), so that the lines after the
+  // listen line are written together, as a reader of the log expects them.
+  const reaching = await upstream.describe(endpoint);
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -48,7 +51,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     throw err;
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
-  logLine(await upstream.describe(endpoint));
+  logLine(reaching);
   if (trust.clientCertificate) logLine(`TLS: presenting the client certificate ${trust.clientCertificate.source} to ${endpoint.display} when asked`);
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);

@@ -67,6 +67,14 @@ export function parsePacAnswer(answer: string, source = 'the system proxy settin
   return unique;
 }
 
+/** The URL a proxy setting (a PAC script, the system) is asked about: the endpoint as the http(s) URL it is to a proxy, without credentials. */
+export function proxyQueryUrl(endpoint: Endpoint): string {
+  const url = new URL(endpoint.url.replace(/^ws/, 'http'));
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
 /** Routes as a person reads them: `http://a:3128, then http://b:3128, then DIRECT`; credentials as `***`. */
 export function describeRoutes(routes: ProxyRoute[]): string {
   return routes.map(describeRoute).join(', then ');

@@ -16,21 +16,13 @@
 import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from './dialer';
 import { PacError, PacScript, loadPac, type PacOptions } from './pacScript';
-import { ProxyDecision, parsePacAnswer } from './proxyRoutes';
+import { ProxyDecision, parsePacAnswer, proxyQueryUrl } from './proxyRoutes';
 import { queryRegistryKey, RegistryError } from './registryQuery';
 import { ProxyConfigError } from './upstreamProxy';
 import { INTERNET_SETTINGS_KEY, InternetSettings, internetSettingsFrom, manualProxyRoutes, parseRegQuery } from './windowsProxySettings';
 
 /** Decides the proxy (or proxies, or DIRECT) for each dial to an endpoint. */
 export type ProxyResolver = (endpoint: Endpoint) => Promise<ProxyDecision>;
-
-/** The URL a proxy setting is asked about: the endpoint as the http(s) URL it is to a proxy, without credentials. */
-export function proxyQueryUrl(endpoint: Endpoint): string {
-  const url = new URL(endpoint.url.replace(/^ws/, 'http'));
-  url.username = '';
-  url.password = '';
-  return url.toString();
-}
 
 /** The routes a loaded PAC script gives for `endpoint`. @throws {TunnelError} 502 PROXY_CONFIG when the script fails or gives nothing usable. */
 export async function pacRoutes(pac: PacScript, endpoint: Endpoint): Promise<ProxyDecision> {

@@ -13,8 +13,7 @@ import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from '../core/dialer';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../core/trust';
 import { ProxyConfigError, parseProxyUrl } from '../core/upstreamProxy';
-import { ProxyDecision, ProxyRoute, parsePacAnswer } from '../core/proxyRoutes';
-import { proxyQueryUrl } from '../core/systemProxy';
+import { ProxyDecision, ProxyRoute, parsePacAnswer, proxyQueryUrl } from '../core/proxyRoutes';
 import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
 import type { AdvancedProblems, EndpointTrust, ProxyAuthSetting, ProxySetting } from '../shared/ipc';
 

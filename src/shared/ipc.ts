@@ -15,7 +15,7 @@ export type ProxySetting = 'system' | 'none' | { url: string };
 
 /**
  * How the app signs in to an HTTP proxy that asks (407): with the Windows
- * sign-in of the user (Negotiate or NTLM through SSPI: nothing stored, the
+ * sign-in of the user (SSPI's Negotiate, NTLM inside it: nothing stored, the
  * default), or with a user (`DOMAIN\\user` for NTLM) and a password stored
  * encrypted like the endpoint's secret.
  */

@@ -18,6 +18,13 @@ test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, 
   assert.deepEqual(parsePacAnswer('DIRECT; PROXY a:1; DIRECT; PROXY a:1'), [false, 'http://a:1']);
   assert.deepEqual(parsePacAnswer(''), [false]);
   assert.deepEqual(parsePacAnswer('proxy a:1'), ['http://a:1']);
+  // Electron's session.resolveProxy answers (these were proxyFromPac's cases, which took the first entry only).
+  assert.deepEqual(parsePacAnswer('DIRECT'), [false]);
+  assert.deepEqual(parsePacAnswer('PROXY proxy.corp:8080; DIRECT'), ['http://proxy.corp:8080', false]);
+  assert.deepEqual(parsePacAnswer('HTTPS secure.corp:443'), ['https://secure.corp:443']);
+  assert.deepEqual(parsePacAnswer('SOCKS5 s:1080; PROXY p:3128'), ['http://p:3128']);
+  assert.deepEqual(parsePacAnswer('SOCKS s:1080; DIRECT'), [false]);
+  assert.throws(() => parsePacAnswer('SOCKS5 s:1080'), /has no HTTP proxy and no DIRECT/);
   assert.throws(() => parsePacAnswer('SOCKS5 s:1080', 'the PAC file x.pac\'s answer'), /^ProxyConfigError: the PAC file x\.pac's answer "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/);
   assert.equal(describeRoutes(['http://alice:pw@a:1', false]), 'http://alice:***@a:1, then DIRECT');
 });

@@ -18,6 +18,9 @@ import { runProgram } from '../fixtures/child';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { spawn } from 'node:child_process';
+import { killOnExit } from '../fixtures/child';
+import { which } from '../fixtures/programs';
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -69,6 +72,30 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 60_000 });
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${connect.output()}\n${logs()}`);
     await connect.stop();
+  });
+
+  await t.test('the PKCS#12 passphrase asked on a terminal (a pty from script(1)), then ssh runs through wssh connect', async (st) => {
+    const script = which('script');
+    if (!script) return st.skip('script not found: apt-get install util-linux');
+    const command = [process.execPath, WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', '--ca', certs.caCert, '--pfx', mine.pfx].join(' ');
+    const child = spawn(script, ['-qfec', command, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    killOnExit(child);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    st.after(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    await waitFor('the passphrase prompt', () => out.includes(`passphrase for ${mine.pfx}: `), 15_000, () => out);
+    child.stdin.write('pfx-secret\r');
+    const port = Number((await waitFor('the listen line', () => /CONNECT proxy on 127\.0\.0\.1:(\d+) /.exec(out), 15_000, () => out))[1]);
+    await waitFor('the certificate line', () => out.includes(`presenting the client certificate ${mine.pfx}`), 10_000, () => out);
+    assert.ok(!out.includes('pfx-secret'), 'the passphrase is not echoed');
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${out}\n${logs()}`);
+    assert.equal(r.stdout.toString(), 'ok\n');
   });
 
   await t.test('without a certificate: the gateway requires one, and the message says so', async () => {

@@ -22,7 +22,9 @@ import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { freePort } from '../fixtures/freePort';
-import { makeClientCertificate } from '../fixtures/tls';
+import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
+import { startNginx } from '../fixtures/nginx';
+import { requirePrograms } from '../fixtures/programs';
 import { tempDir } from '../fixtures/tmp';
 import { requireProgram } from '../fixtures/programs';
 
@@ -190,6 +192,61 @@ test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, rea
   await assert.rejects(loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }), /cannot read the client certificate file .*none\.crt: no such file/);
   const both = settings.saveEndpoint({ ...saved.value, trust: { clientPfx: cert.pfx, clientCert: cert.cert } });
   assert.deepEqual(both, { ok: false, error: 'give a PKCS#12 file or a certificate and key, not both' });
+});
+
+test('the app\'s client certificate against nginx with ssl_verify_client on: with it the tunnel opens, without it the error says where to fix it', async (t) => {
+  if (!requirePrograms(t, 'nginx', 'openssl')) return;
+  const dir = tempDir(t);
+  const certs = await makeCertificates(dir);
+  const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
+  const wssh = await startInProcessServer();
+  const target = await startBannerServer();
+  t.after(async () => {
+    await wssh.server.close();
+    await target.close();
+  });
+  const nginx = await startNginx({
+    upstreamPort: wssh.port,
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+    extra: `ssl_verify_client on;\nssl_client_certificate ${cert.ca};`,
+  });
+  t.after(() => nginx.stop());
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const saved = settings.saveEndpoint({
+    name: 'Gateway',
+    uri: nginx.url,
+    user: '',
+    keepaliveSec: 0,
+    proxy: 'none',
+    trust: { caFile: certs.caCert, clientPfx: cert.pfx },
+    clientPassphrase: 'pfx-pw',
+  });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  settings.selectEndpoint(saved.value.id);
+  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
+  const controller = new TunnelController({
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: () => {},
+    drainMs: 0,
+  });
+  t.after(() => controller.stop(0));
+  const { listen } = await controller.start();
+  const ok = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
+  t.after(() => ok.socket.destroy());
+  assert.equal(ok.status, 200, ok.body);
+
+  // Without the certificate (a restart: the trust is the proxy's for its lifetime).
+  settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, trust: { caFile: certs.caCert }, clientPassphrase: '' });
+  controller.endpointChanged();
+  await waitFor('the restart without a certificate', async () => {
+    const r = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`).catch(() => undefined);
+    r?.socket.destroy();
+    return r?.status === 502;
+  }, 10_000);
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 5000);
+  assert.match(state.reason!, /requires a client certificate and none was given \(400 No required SSL certificate was sent\)/);
+  assert.equal(state.fix, 'Endpoints ▸ Gateway ▸ Advanced ▸ Client certificate');
 });
 
 test('where to fix a failure', () => {

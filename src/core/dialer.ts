@@ -27,6 +27,7 @@ import {
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
 import { REFUSALS, type RefusalCode } from './refusals';
+import { clientCertificateAlert, clientCertificatePage } from './clientCertificate';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -152,9 +153,15 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       resolve(ws);
     });
     ws.once('unexpected-response', (_req, res) => {
-      readReason(res).then((body) => fail(refusal(endpoint, res.statusCode ?? 0, res.statusMessage, body)));
+      readReason(res).then(({ line, text }) => {
+        const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
+        fail(certificate ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE') : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line));
+      });
     });
-    ws.once('error', (err) => fail(dialFailure(endpoint, proxy, err)));
+    ws.once('error', (err) => {
+      const certificate = clientCertificateAlert(err, endpoint.display, options.clientCertificate?.source);
+      fail(certificate ? new TunnelError('client-certificate', certificate, (err as Error & { code?: string }).code) : dialFailure(endpoint, proxy, err));
+    });
   });
 }
 
@@ -211,17 +218,18 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
   return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`);
 }
 
-/** The first line of a refusal's body, bounded: a reason, not a page. */
-function readReason(res: IncomingMessage): Promise<string> {
+/** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */
+function readReason(res: IncomingMessage): Promise<{ line: string; text: string }> {
   return new Promise((resolve) => {
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       if (body.length < 512) body += chunk;
     });
-    res.on('end', () => resolve(firstLine(body)));
-    res.on('error', () => resolve(firstLine(body)));
-    res.on('close', () => resolve(firstLine(body)));
+    const done = () => resolve({ line: firstLine(body), text: body });
+    res.on('end', done);
+    res.on('error', done);
+    res.on('close', done);
   });
 }
 

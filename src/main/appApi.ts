@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import { TargetError, parseTarget } from '../shared/target';
-import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
+import type { EventName, EventPayloads, Outcome, PickFileRequest, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
@@ -23,6 +23,8 @@ export interface AppApiDeps {
   clipboard: { writeText(text: string): void };
   /** Asks where to save a file; undefined when the user cancels. */
   chooseSavePath(defaultName: string): Promise<string | undefined>;
+  /** Asks for a file to open (a certificate, a key); undefined when the user cancels. */
+  chooseOpenPath?(request: PickFileRequest): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
@@ -66,6 +68,8 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
         ...deps.testOptions,
         proxy: resolved.value.proxy,
         trust: resolved.value.trust,
+        proxyAuth: resolved.value.proxyAuth,
+        clientPassphrase: resolved.value.clientPassphrase,
       });
       log.add(
         result.ok ? 'info' : 'warn',
@@ -75,7 +79,12 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       );
       return result;
     },
-    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {})),
+    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
+    pickFile: async (request) => {
+      const kinds = ['certificate', 'key', 'pfx', 'ca'];
+      if (!request || typeof request.title !== 'string' || !kinds.includes(request.kind)) return null;
+      return (await deps.chooseOpenPath?.(request)) ?? null;
+    },
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),

@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { Notice, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import type { Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
 import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { registerIpcHandlers } from './ipcHandlers';
@@ -60,7 +60,15 @@ export interface StartupSession {
   resolveProxy(url: string): Promise<string>;
 }
 
-export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'>;
+/** The file picker's filters per kind of file the endpoint editor asks for. */
+const FILE_FILTERS: Record<PickFileRequest['kind'], Array<{ name: string; extensions: string[] }>> = {
+  certificate: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+  key: [{ name: 'PEM keys', extensions: ['pem', 'key'] }],
+  pfx: [{ name: 'PKCS#12 files', extensions: ['pfx', 'p12'] }],
+  ca: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+};
+
+export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'> & Partial<Pick<AppWindow, 'askOpenPath'>>;
 export type StartupTray = Pick<AppTray, 'update' | 'destroy'>;
 
 export interface StartupDeps {
@@ -181,6 +189,11 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
         title: 'Export PuTTY session',
         defaultPath: path.join(app.getPath('documents'), defaultName),
         filters: [{ name: 'Registry files', extensions: ['reg'] }],
+      }),
+    chooseOpenPath: async (request) =>
+      window.askOpenPath?.({
+        title: request.title.slice(0, 200),
+        filters: [...FILE_FILTERS[request.kind], { name: 'All files', extensions: ['*'] }],
       }),
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },

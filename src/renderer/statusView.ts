@@ -100,6 +100,8 @@ export class StatusView {
     this.stateValue.textContent = STATUS_LABEL[state.status];
     this.stateValue.dataset.status = state.status;
     this.reasonRow.replaceChildren(h('dt', {}, 'Reason'), h('dd', { id: 'status-reason' }, state.reason ?? ''));
+    // Where the setting that caused it is changed (a proxy that refused: its sign-in).
+    if (state.fix) this.reasonRow.append(h('dt', {}, 'Fix it in'), h('dd', { id: 'status-fix' }, state.fix));
     this.reasonRow.hidden = state.reason === undefined;
     this.listenValue.textContent = listenText(state.listen);
     this.endpointValue.textContent = state.endpointName ? `${state.endpointName} (${state.endpointDisplay})` : 'none selected';

@@ -13,6 +13,14 @@
  */
 export type ProxySetting = 'system' | 'none' | { url: string };
 
+/**
+ * How the app signs in to an HTTP proxy that asks (407): with the Windows
+ * sign-in of the user (SSPI's Negotiate, NTLM inside it: nothing stored, the
+ * default), or with a user (`DOMAIN\\user` for NTLM) and a password stored
+ * encrypted like the endpoint's secret.
+ */
+export type ProxyAuthSetting = { mode: 'windows' } | { mode: 'password'; user: string };
+
 /** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/trust.ts). */
 export interface EndpointTrust {
   /** A PEM file of CA certificates to trust too (a company CA). */
@@ -25,6 +33,12 @@ export interface EndpointTrust {
   pinOnly?: boolean;
   /** The TLS server name (SNI) to send and check instead of the endpoint's host. */
   servername?: string;
+  /** A client certificate (PEM file) to present when the gateway asks, with `clientKey`. */
+  clientCert?: string;
+  /** The private key (PEM file) of `clientCert`. */
+  clientKey?: string;
+  /** A client certificate and key as one PKCS#12 file (.pfx/.p12), instead of `clientCert`/`clientKey`; its passphrase is stored encrypted. */
+  clientPfx?: string;
 }
 
 /** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
@@ -34,6 +48,8 @@ export interface AdvancedProblems {
   pins?: string;
   pinOnly?: string;
   servername?: string;
+  clientCert?: string;
+  proxyUser?: string;
 }
 
 /** A saved endpoint as the renderer sees it: the secret never leaves the main process. */
@@ -49,7 +65,13 @@ export interface EndpointView {
   /** WebSocket ping interval in seconds; 0 turns pings off. */
   keepaliveSec: number;
   proxy: ProxySetting;
+  /** How the app signs in to the proxy; the password never leaves the main process. */
+  proxyAuth: ProxyAuthSetting;
+  /** Whether a proxy password is stored (encrypted). */
+  hasProxySecret: boolean;
   trust: EndpointTrust;
+  /** Whether a passphrase for `trust.clientPfx` is stored (encrypted). */
+  hasClientPassphrase: boolean;
 }
 
 /** What the editor sends to save an endpoint (new when `id` is absent). */
@@ -68,6 +90,12 @@ export interface EndpointInput {
   proxy?: ProxySetting;
   /** Undefined keeps the stored setting (none for a new endpoint). */
   trust?: EndpointTrust;
+  /** Undefined keeps the stored setting (Windows sign-in for a new endpoint). */
+  proxyAuth?: ProxyAuthSetting;
+  /** The proxy password: `undefined` keeps the stored one, `''` removes it. */
+  proxySecret?: string;
+  /** The passphrase of `trust.clientPfx`: `undefined` keeps the stored one, `''` removes it. */
+  clientPassphrase?: string;
 }
 
 /** Where a proxy listens: the app's settings, the tunnel state and `--listen` alike. */
@@ -103,6 +131,12 @@ export interface TunnelState {
   running: boolean;
   /** Why the state is `error`, in words a user can act on. */
   reason?: string;
+  /**
+   * Where in the app the error is fixed, when it is a setting: e.g. the
+   * endpoint's proxy sign-in for a proxy that refused (`Endpoints ▸ NAME ▸
+   * Advanced ▸ Proxy sign-in`).
+   */
+  fix?: string;
   /** The address the proxy listens on, or would listen on when started. */
   listen: ListenAddress;
   /** The active endpoint's name and display URI (never with the secret). */
@@ -190,6 +224,7 @@ export const Invoke = {
   selectEndpoint: 'endpoints:select',
   testEndpoint: 'endpoints:test',
   checkAdvanced: 'endpoints:check-advanced',
+  pickFile: 'dialog:pick-file',
   getTunnelState: 'tunnel:get-state',
   startTunnel: 'tunnel:start',
   stopTunnel: 'tunnel:stop',
@@ -236,7 +271,9 @@ export interface WsshApi {
   selectEndpoint(id: string): Promise<Outcome<null>>;
   testEndpoint(request: TestRequest): Promise<TestResult>;
   /** Checks the editor's advanced fields with the core's parsers (pins, server name, proxy URL) as they are typed. */
-  checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust }): Promise<AdvancedProblems>;
+  checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust; proxyAuth?: ProxyAuthSetting }): Promise<AdvancedProblems>;
+  /** The system's file picker (for a certificate or key file): the chosen path, or null when cancelled. */
+  pickFile(request: PickFileRequest): Promise<string | null>;
   getTunnelState(): Promise<TunnelState>;
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;
@@ -247,6 +284,12 @@ export interface WsshApi {
   copyText(text: string): Promise<void>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+}
+
+export interface PickFileRequest {
+  title: string;
+  /** What kind of file, for the picker's filter. */
+  kind: 'certificate' | 'key' | 'pfx' | 'ca';
 }
 
 /** The invoke channel of each WsshApi method (everything but `on`). */

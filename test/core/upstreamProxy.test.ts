@@ -16,7 +16,6 @@ import {
   ProxyConfigError,
   displayProxy,
   parseProxyUrl,
-  proxyFromPac,
   resolveProxy,
 } from '../../src/core/upstreamProxy';
 
@@ -86,16 +85,6 @@ test('proxy URLs: what is accepted, what is refused, and the password never show
   refused('http://bob:hunter2@', /is not a URL|has no host/);
   refused('http://proxy:99999', /is not a URL/);
   assert.throws(() => resolveProxy(wss, undefined, { ALL_PROXY: 'socks5://proxy:1080' }), /^ProxyConfigError: ALL_PROXY "socks5:\/\/proxy:1080": only HTTP proxies/);
-});
-
-test('PAC answers (Electron\'s session.resolveProxy): the first usable entry', () => {
-  assert.equal(proxyFromPac('DIRECT'), false);
-  assert.equal(proxyFromPac(''), false);
-  assert.equal(proxyFromPac('PROXY proxy.corp:8080; DIRECT'), 'http://proxy.corp:8080');
-  assert.equal(proxyFromPac('HTTPS secure.corp:443'), 'https://secure.corp:443');
-  assert.equal(proxyFromPac('SOCKS5 s:1080; PROXY p:3128'), 'http://p:3128');
-  assert.equal(proxyFromPac('SOCKS s:1080; DIRECT'), false);
-  assert.throws(() => proxyFromPac('SOCKS5 s:1080'), /has no HTTP proxy and no DIRECT/);
 });
 
 // ---- Dials through a CONNECT proxy on a real socket -------------------------------------

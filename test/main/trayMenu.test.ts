@@ -9,8 +9,8 @@ import { trayIconFileName } from '../../src/main/trayIcon';
 
 const settings: SettingsView = {
   endpoints: [
-    { id: 'a', name: 'Office', uri: 'wss://gw/ssh', user: '', hasSecret: false, keepaliveSec: 30, proxy: 'system', trust: {} },
-    { id: 'b', name: 'R&D lab', uri: 'ws://lab/ssh', user: 'u', hasSecret: true, keepaliveSec: 30, proxy: 'system', trust: {} },
+    { id: 'a', name: 'Office', uri: 'wss://gw/ssh', user: '', hasSecret: false, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
+    { id: 'b', name: 'R&D lab', uri: 'ws://lab/ssh', user: 'u', hasSecret: true, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
   ],
   activeEndpointId: 'b',
   listen: { host: '127.0.0.1', port: 3122 },

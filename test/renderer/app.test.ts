@@ -94,7 +94,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByRole('button', { name: 'Save' }).click();
   await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
-  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
+  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false });
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
   assert.equal(await page.getByLabel('Secret (optional)').getAttribute('placeholder'), 'stored (type to replace)');
   assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '', 'the secret never comes back to the page');

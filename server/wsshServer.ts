@@ -31,6 +31,7 @@ import { Target, TargetError, formatTarget, parseTarget } from '../src/core/targ
 import { TunnelTracker } from '../src/core/tunnels';
 import { listenOn } from '../src/core/listen';
 import { writeRefusal } from '../src/core/httpRefusal';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../src/core/legacyServer';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth } from './auth';
@@ -124,6 +125,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       perMessageDeflate: false,
       maxPayload: DEFAULT_MAX_PAYLOAD,
     });
+    // Tells our clients that a refusal would have been a status, not a frame
+    // after the upgrade: they need not wait for an old server's text.
+    this.wss.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));

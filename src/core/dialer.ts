@@ -24,6 +24,7 @@ import {
   resolveProxy,
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
+import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -40,6 +41,13 @@ export interface DialOptions extends TrustOptions {
   maxPayload?: number;
   /** Abandons the dial, e.g. when the client that asked for the tunnel went away. */
   signal?: AbortSignal;
+  /**
+   * For a server whose upgrade response lacks the `WSSH-Server` mark (an
+   * original wssh server, which reports a refusal only after the upgrade):
+   * how long to wait for the first frame before the tunnel counts as open
+   * (legacyServer.ts). @default 4000
+   */
+  legacyHoldMs?: number;
 }
 
 /** HTTP status the local proxy should answer with when a tunnel cannot open. */
@@ -55,7 +63,8 @@ export class TunnelError extends Error {
      * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
      * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
      * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
-     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`.
+     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
+     * `LEGACY_REFUSAL` (an original server's text frame or close).
      */
     readonly code?: string,
   ) {
@@ -70,7 +79,9 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * Opens the tunnel's WebSocket; resolves once it is open, *paused*: frames
  * that came with the upgrade response (an old server's error text, the SSH
  * banner) would otherwise be emitted before the caller's listeners are on.
- * The Relay resumes it.
+ * The Relay resumes it. From a server without the `WSSH-Server` mark it
+ * resolves only at the first binary frame (or after the hold), and a text
+ * frame or a close before that is a TunnelError with the server's text.
  */
 export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
   let proxy: UpstreamProxy | undefined;
@@ -128,14 +139,27 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       timeoutMs,
     );
 
+    let marked = false;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
+    });
+    const opened = () => {
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(ws);
+    };
     ws.once('open', () => {
       if (settled) return;
-      settled = true;
       clearTimeout(deadline);
       ws.pause();
-      options.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners('unexpected-response');
-      resolve(ws);
+      if (marked) return opened();
+      // The client's abort still ends the wait; the handshake deadline is over.
+      awaitLegacyVerdict(ws, options.legacyHoldMs ?? LEGACY_HOLD_MS).then((verdict) => {
+        if (settled) return;
+        if (verdict.kind === 'open') opened();
+        else fail(new TunnelError(verdict.status, verdict.reason, 'LEGACY_REFUSAL'));
+      });
     });
     ws.once('unexpected-response', (_req, res) => {
       readReason(res).then((body) => fail(refusal(endpoint, res.statusCode ?? 0, res.statusMessage, body)));

@@ -80,6 +80,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
     getConnections: async () => controller.connections(),
+    getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
     getPuttySettings: async () => puttyProxySettings(controller.state().listen),
     exportPuttySession: async (request) => {
@@ -124,17 +125,20 @@ export function wireAppEvents(
   };
   const onState = (state: EventPayloads['tunnel:state']) => send('tunnel:state', state);
   const onRows = (rows: EventPayloads['connections:changed']) => send('connections:changed', rows);
+  const onTraffic = (snapshot: EventPayloads['traffic:changed']) => send('traffic:changed', snapshot);
   const onLine = (line: EventPayloads['log:line']) => send('log:line', line);
   const onProblem = (title: string, text: string) => send('notice', { level: 'error', title, text });
   settings.on('changed', onSettings);
   controller.on('state', onState);
   controller.on('connections', onRows);
+  controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
   return () => {
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);
+    controller.off('traffic', onTraffic);
     controller.off('problem', onProblem);
     log.off('line', onLine);
   };

@@ -140,6 +140,7 @@ async function start(): Promise<void> {
   const tray = createAppTray(ASSETS_DIR, controller.state(), settings.view(), act);
   const refreshTray = () => tray.update(controller.state(), settings.view());
   controller.on('state', refreshTray);
+  controller.on('traffic', (traffic) => tray.setTraffic(traffic));
   settings.on('changed', refreshTray);
 
   if (process.env.WSSH_TEST_HOOKS === '1') {

@@ -4,6 +4,7 @@
  * Menu.buildFromTemplate() and maps each action to what it does.
  */
 import type { SettingsView, TunnelState } from '../shared/ipc';
+import { formatRate, type TrafficSnapshot } from '../shared/traffic';
 
 export type TrayAction =
   | { kind: 'toggle' }
@@ -74,8 +75,11 @@ export function trayMenuModel(state: TunnelState, settings: SettingsView): TrayM
   ];
 }
 
-/** Tooltip: state, listen address, active endpoint, open tunnels; within Windows' limit. */
-export function trayTooltip(state: TunnelState): string {
+/**
+ * Tooltip: state, listen address, active endpoint, open tunnels and, given
+ * the last traffic sample, their total rate; within Windows' limit.
+ */
+export function trayTooltip(state: TunnelState, traffic?: TrafficSnapshot): string {
   const at = `${state.listen.host}:${state.listen.port}`;
   const head =
     state.status === 'error'
@@ -85,7 +89,10 @@ export function trayTooltip(state: TunnelState): string {
         : `WSSH: ${state.status === 'active' ? 'active' : 'listening'} on ${at}`;
   const lines = [truncate(head, 70)];
   if (state.endpointName) lines.push(truncate(`via ${state.endpointName}`, 40));
-  if (state.running) lines.push(`${state.openTunnels} open tunnel${state.openTunnels === 1 ? '' : 's'}`);
+  if (state.running) {
+    const rate = traffic && traffic.at > 0 ? `, ↑ ${formatRate(traffic.up)} ↓ ${formatRate(traffic.down)}` : '';
+    lines.push(`${state.openTunnels} open tunnel${state.openTunnels === 1 ? '' : 's'}${rate}`);
+  }
   return truncate(lines.join('\n'), TOOLTIP_MAX);
 }
 

@@ -8,6 +8,8 @@ import { ConnectProxy } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
 import { TunnelTracker, TunnelInfo } from '../core/tunnels';
 import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
+import { EMPTY_TRAFFIC, type TrafficSnapshot } from '../shared/traffic';
+import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from './settingsStore';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
@@ -22,6 +24,11 @@ export interface TunnelControllerOptions {
   drainMs?: number;
   /** How often the connections' byte counters are reported, in ms. @default 1000 */
   bytesIntervalMs?: number;
+  /**
+   * How often the rates are sampled from the byte counters and `traffic` is
+   * emitted while the proxy runs, in ms: the rates' resolution. @default 1000
+   */
+  trafficIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
   dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
   /**
@@ -36,6 +43,8 @@ export interface TunnelControllerOptions {
 interface ControllerEvents {
   state: [state: TunnelState];
   connections: [rows: ConnectionRow[]];
+  /** The rates, once per traffic interval while the proxy runs, and once more (empty) when it stops. */
+  traffic: [snapshot: TrafficSnapshot];
   /** An error the user must see now (a notification): a new reason, not a repeat. */
   problem: [title: string, text: string];
 }
@@ -46,6 +55,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   private active: ResolvedEndpoint | undefined;
   private listen: ListenAddress;
   private busy: Promise<unknown> = Promise.resolve();
+  private meter: TrafficMeter | undefined;
+  private trafficTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TunnelControllerOptions) {
     super();
@@ -74,6 +85,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   connections(): ConnectionRow[] {
     return (this.proxy?.tracker.list() ?? []).map(toRow);
+  }
+
+  /** The rates of the last sample; empty while stopped. */
+  traffic(): TrafficSnapshot {
+    return this.meter?.current() ?? EMPTY_TRAFFIC;
   }
 
   start(): Promise<TunnelState> {
@@ -177,6 +193,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     this.proxy = proxy;
+    this.startTraffic(proxy);
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
     this.emitState();
     return this.state();
@@ -191,10 +208,30 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = undefined;
     await proxy.close(drainMs);
+    this.stopTraffic();
     this.options.log('info', 'stopped');
     this.emitState();
     this.emit('connections', []);
     return this.state();
+  }
+
+  /**
+   * Samples the counters on a timer, never per chunk: a busy relay only adds
+   * to two numbers (see TrafficMeter).
+   */
+  private startTraffic(proxy: ConnectProxy): void {
+    const meter = new TrafficMeter();
+    this.meter = meter;
+    proxy.tracker.on('close', (t) => meter.closed(t));
+    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? 1000);
+    this.trafficTimer.unref();
+  }
+
+  private stopTraffic(): void {
+    clearInterval(this.trafficTimer);
+    this.trafficTimer = undefined;
+    this.meter = undefined;
+    this.emit('traffic', EMPTY_TRAFFIC);
   }
 
   private watch(proxy: ConnectProxy): void {

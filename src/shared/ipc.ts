@@ -5,6 +5,7 @@
  *
  * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
  */
+import type { TrafficSnapshot } from './traffic';
 
 /**
  * How an endpoint is reached: through the system's proxy settings (Windows'
@@ -185,6 +186,7 @@ export const Invoke = {
   startTunnel: 'tunnel:start',
   stopTunnel: 'tunnel:stop',
   getConnections: 'connections:get',
+  getTraffic: 'traffic:get',
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
@@ -196,6 +198,7 @@ export const Events = {
   settingsChanged: 'settings:changed',
   tunnelState: 'tunnel:state',
   connections: 'connections:changed',
+  traffic: 'traffic:changed',
   log: 'log:line',
   notice: 'notice',
   showView: 'view:show',
@@ -208,6 +211,7 @@ export interface EventPayloads {
   [Events.settingsChanged]: SettingsView;
   [Events.tunnelState]: TunnelState;
   [Events.connections]: ConnectionRow[];
+  [Events.traffic]: TrafficSnapshot;
   [Events.log]: LogLine;
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
@@ -232,6 +236,8 @@ export interface WsshApi {
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;
   getConnections(): Promise<ConnectionRow[]>;
+  /** The tunnels' rates of the last second and the last minute's totals (src/shared/traffic.ts). */
+  getTraffic(): Promise<TrafficSnapshot>;
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;

@@ -16,6 +16,7 @@ import { requireProgram } from '../fixtures/programs';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
 import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { trayTooltip } from '../../src/main/trayMenu';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 
 let browser: Browser | undefined;
@@ -386,5 +387,60 @@ test('the page loads from file:// as Electron loads it, under its CSP, without e
   t.after(() => app.close());
   assert.equal(await app.page.locator('#state-pill').innerText(), 'Stopped');
   assert.equal(await app.page.evaluate('getComputedStyle(document.querySelector("nav")).display'), 'flex', 'the stylesheet applied');
+  assert.deepEqual(app.problems, []);
+});
+
+test('connections: a real transfer shows its rate up and down, the total and the last minute\'s chart', async (t) => {
+  const app = await open(t, { viewport: { width: 1000, height: 640 } });
+  if (!app) return;
+  const { page, api, settings } = app;
+  const saved = await api.saveEndpoint({ name: 'Test server', uri: wssh.uri, user: '', keepaliveSec: 0 });
+  assert.ok(saved.ok);
+  await api.selectEndpoint(saved.value.id);
+  await api.updateSettings({ listen: { host: '127.0.0.1', port: await freePort() } });
+  const state = await api.startTunnel();
+  assert.equal(state.status, 'listening', state.reason);
+
+  // A real tunnel through the proxy and the WSSH server to the echoing "sshd",
+  // kept busy: 64 KiB every 50 ms up, and the same back down.
+  const tunnel = await connectThrough(state.listen.port, `127.0.0.1:${sshd.port}`);
+  t.after(() => tunnel.socket.destroy());
+  assert.equal(tunnel.status, 200);
+  let received = tunnel.rest.length;
+  tunnel.socket.on('data', (d: Buffer) => (received += d.length));
+  tunnel.socket.resume();
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const pump = setInterval(() => {
+    // Never more than 1 MiB in flight: the echo keeps up, the rate stays steady.
+    if (sent - received < 1024 * 1024) {
+      tunnel.socket.write(chunk);
+      sent += chunk.length;
+    }
+  }, 50);
+  t.after(() => clearInterval(pump));
+
+  await page.getByRole('tab', { name: 'Connections' }).click();
+  const row = page.locator('#connections-table tbody tr[data-id]');
+  await row.first().waitFor();
+  // The rate cells show a non-zero rate for this tunnel while it runs, beside its totals.
+  await eventually(async () => Number(await row.locator('td.rate-up').getAttribute('data-rate')) > 100 * 1024, 15_000, 'a rate up in the table');
+  await eventually(async () => Number(await row.locator('td.rate-down').getAttribute('data-rate')) > 100 * 1024, 15_000, 'a rate down in the table');
+  assert.match(await row.locator('td.rate-up').innerText(), /^\d+(\.\d)? (KiB|MiB)\/s$/);
+  // The summary: one tunnel and the total rate; the chart has several samples.
+  const summary = page.locator('#traffic-summary');
+  assert.match(await summary.innerText(), /^1 open tunnel · total ↑ \d+(\.\d)? (KiB|MiB)\/s ↓ \d+(\.\d)? (KiB|MiB)\/s$/);
+  await eventually(async () => Number(await page.locator('#traffic-chart').getAttribute('data-samples')) >= 8, 20_000, 'eight samples in the chart');
+  const points = await page.locator('#traffic-chart polyline.rate-up').getAttribute('points');
+  assert.ok((points ?? '').split(' ').length >= 8, `chart points: ${points}`);
+  // The tray tooltip's line, from the same sample.
+  assert.match(trayTooltip(app.controller.state(), app.controller.traffic()), /\n1 open tunnel, ↑ \d+(\.\d)? (KiB|MiB)\/s ↓ \d+(\.\d)? (KiB|MiB)\/s$/);
+  await screenshot(page, 'connections-traffic');
+
+  // Once the transfer stops, the rate falls to zero while the tunnel stays open.
+  clearInterval(pump);
+  await eventually(async () => (await row.locator('td.rate-up').getAttribute('data-rate')) === '0', 15_000, 'the rate back to zero');
+  await eventually(async () => (await row.locator('td.up').getAttribute('title')) === `${sent} bytes`, 5000, 'every byte sent counted up');
+  assert.equal(settings.view().listen.port, state.listen.port);
   assert.deepEqual(app.problems, []);
 });

@@ -12,6 +12,7 @@ import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { Settings } from './settingsStore';
+import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;
@@ -25,6 +26,8 @@ export interface AppApiDeps {
   chooseSavePath(defaultName: string): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
+  /** The saved PuTTY/KiTTY/WinSCP sessions; without it, none are listed. */
+  savedSessions?: SavedSessions;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
 }
@@ -104,8 +107,26 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       log.add('info', `PuTTY session "${sessionName}" exported to ${file}`);
       return { status: 'saved', path: file };
     },
+    listSavedSessions: async () => deps.savedSessions?.list() ?? { clients: [], problem: 'reading saved sessions is not set up' },
+    switchSession: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchToApp(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
+    switchSessionBack: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchBack(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
     copyText: async (text) => deps.clipboard.writeText(String(text)),
   };
+}
+
+/** Only the two fields, as strings: the rest of what the page sent is not passed on. */
+function sessionRef(ref: { client: unknown; key: unknown }): { client: 'putty' | 'kitty' | 'winscp'; key: string } {
+  return { client: String(ref?.client) as 'putty', key: String(ref?.key ?? '') };
 }
 
 /**

@@ -17,6 +17,9 @@ import { resolveDataPaths } from './dataPaths';
 import { isTrustedSender, registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';
 import { puttyProxySettings } from './puttyReg';
+import { windowsRegRunner } from './regExe';
+import { SavedSessions } from './savedSessions';
+import { SESSION_BACKUPS_FILE, SessionBackups } from './sessionBackups';
 import { BackendOptions, SettingsBackend, openSettings } from './settingsStore';
 import { createAppTray } from './tray';
 import type { TrayAction } from './trayMenu';
@@ -78,6 +81,15 @@ async function start(): Promise<void> {
     resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url),
   });
 
+  const sessionBackups = new SessionBackups(path.join(app.getPath('userData'), SESSION_BACKUPS_FILE));
+  if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
+  const savedSessions = new SavedSessions({
+    reg: process.platform === 'win32' ? windowsRegRunner() : undefined,
+    backups: sessionBackups,
+    listen: () => controller.state().listen,
+    log: (level, text) => log.add(level, text),
+  });
+
   const appWindow = createAppWindow(path.join(ASSETS_DIR, 'app.ico'));
   // The page subscribes before its load event; notices sent earlier would be lost.
   appWindow.window.webContents.once('did-finish-load', () => {
@@ -96,6 +108,7 @@ async function start(): Promise<void> {
       });
       return result.canceled ? undefined : result.filePath;
     },
+    savedSessions,
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.defaultSession.resolveProxy(url) },
   });

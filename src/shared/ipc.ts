@@ -6,6 +6,7 @@
  * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
  */
 import type { TrafficSnapshot } from './traffic';
+import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
 
 /**
  * How an endpoint is reached: through the system's proxy settings (Windows'
@@ -190,6 +191,9 @@ export const Invoke = {
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
+  listSavedSessions: 'sessions:list',
+  switchSession: 'sessions:switch',
+  switchSessionBack: 'sessions:switch-back',
   copyText: 'clipboard:write',
 } as const;
 
@@ -241,6 +245,12 @@ export interface WsshApi {
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
+  /** The saved PuTTY, KiTTY and WinSCP sessions and where each goes (src/shared/sessions.ts); reads only. */
+  listSavedSessions(): Promise<SavedSessionsView>;
+  /** Points a saved session at this app's proxy, keeping its previous proxy values. */
+  switchSession(ref: SessionRef): Promise<Outcome<SavedSession>>;
+  /** Restores the proxy values a session had before `switchSession`. */
+  switchSessionBack(ref: SessionRef): Promise<Outcome<SavedSession>>;
   copyText(text: string): Promise<void>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;

@@ -17,6 +17,7 @@ import { SESSION_CLIENTS, SavedSessions } from '../../src/main/savedSessions';
 import { SESSION_BACKUPS_FILE, SessionBackups } from '../../src/main/sessionBackups';
 import type { SavedSession } from '../../src/shared/sessions';
 import { startWine, winPath, type Wine } from '../fixtures/wine';
+import { wineRegRunner } from '../fixtures/wineReg';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkAt } from '../fixtures/plink';
@@ -25,19 +26,6 @@ import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh'
 const PUTTY = SESSION_CLIENTS.find((c) => c.client === 'putty')!.key;
 const KITTY = SESSION_CLIENTS.find((c) => c.client === 'kitty')!.key;
 const WINSCP = SESSION_CLIENTS.find((c) => c.client === 'winscp')!.key;
-
-/** `wine reg …` as a RegRunner (wine's output: stdout and stderr in one file). */
-function wineReg(win: Wine): RegRunner & { calls: string[][] } {
-  const calls: string[][] = [];
-  return {
-    calls,
-    run: async (args) => {
-      calls.push(args);
-      const r = await win.run(['reg', ...args]);
-      return { code: r.code ?? -1, stdout: r.output, stderr: r.code === 0 ? '' : r.output };
-    },
-  };
-}
 
 async function reg(win: Wine, args: string[]): Promise<string> {
   const r = await win.run(['reg', ...args]);
@@ -65,7 +53,7 @@ function byKey(sessions: SavedSession[]): Record<string, SavedSession> {
 test('saved sessions in a real registry (Wine): listed, switched to the app and back byte for byte; plink uses the switched values', { timeout: 600_000 }, async (t) => {
   const win = await startWine(t);
   if (!win) return;
-  const runner = wineReg(win);
+  const runner = wineRegRunner(win);
   const backupsFile = path.join(win.dir, 'userData', SESSION_BACKUPS_FILE);
   let listenPort = 3122;
   const sessions = () => new SavedSessions({ reg: runner, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }) });

@@ -17,6 +17,8 @@ import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
 import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
 import { trayTooltip } from '../../src/main/trayMenu';
+import { startWine } from '../fixtures/wine';
+import { wineRegRunner } from '../fixtures/wineReg';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 
 let browser: Browser | undefined;
@@ -442,5 +444,55 @@ test('connections: a real transfer shows its rate up and down, the total and the
   await eventually(async () => (await row.locator('td.rate-up').getAttribute('data-rate')) === '0', 15_000, 'the rate back to zero');
   await eventually(async () => (await row.locator('td.up').getAttribute('title')) === `${sent} bytes`, 5000, 'every byte sent counted up');
   assert.equal(settings.view().listen.port, state.listen.port);
+  assert.deepEqual(app.problems, []);
+});
+
+test('saved sessions: listed from a real registry (Wine), switched to the proxy and back in one click each', { timeout: 300_000 }, async (t) => {
+  if (!browser) {
+    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
+    return;
+  }
+  const win = await startWine(t);
+  if (!win) return;
+  const reg = wineRegRunner(win);
+  const add = async (key: string, values: Array<[string, string, string]>) => {
+    for (const [name, type, data] of values) {
+      const r = await reg.run(['add', key, '/v', name, '/t', type, '/d', data, '/f']);
+      assert.equal(r.code, 0, r.stdout);
+    }
+  };
+  const putty = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
+  await add(`${putty}\\db1%20via%20office`, [['HostName', 'REG_SZ', 'db1.lan'], ['PortNumber', 'REG_DWORD', '22']]);
+  await add(`${putty}\\build%20farm`, [['HostName', 'REG_SZ', 'build-7.lan'], ['PortNumber', 'REG_DWORD', '2222'], ['ProxyMethod', 'REG_DWORD', '3'], ['ProxyHost', 'REG_SZ', '10.0.0.5'], ['ProxyPort', 'REG_DWORD', '3128']]);
+  await add('HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions\\Work/files%20server', [['HostName', 'REG_SZ', 'files.lan'], ['ProxyMethod', 'REG_DWORD', '2'], ['ProxyHost', 'REG_SZ', 'socks.corp'], ['ProxyPort', 'REG_DWORD', '1080']]);
+  const app = await openBridgedApp(browser, site.url, tempDir(t), { reg, viewport: { width: 1000, height: 1400 } });
+  t.after(() => app.close());
+  const { page } = app;
+
+  const writes = () => reg.calls.filter((c) => c[0] !== 'query').length;
+  const writesAtStart = writes();
+  const table = page.locator('table.sessions[data-client="putty"]');
+  await table.waitFor();
+  assert.deepEqual(await page.locator('table.sessions caption').allInnerTexts(), ['PuTTY', 'WinSCP'], 'KiTTY is not installed: not listed');
+  const db1 = table.locator('tr[data-key="db1%20via%20office"]');
+  assert.deepEqual(await db1.locator('td').allInnerTexts(), ['db1 via office', 'db1.lan', 'direct (no proxy)', 'Use this proxy']);
+  assert.deepEqual(await table.locator('tr[data-key="build%20farm"] td').allInnerTexts(), ['build farm', 'build-7.lan:2222', 'HTTP proxy 10.0.0.5:3128', 'Use this proxy']);
+  assert.equal(await page.locator('table.sessions[data-client="winscp"] td.session-name').innerText(), 'Work/files server');
+  assert.equal(writes(), writesAtStart, 'listing writes nothing');
+
+  await db1.getByRole('button', { name: 'Use this proxy: PuTTY session db1 via office' }).click();
+  await page.locator('#session-result', { hasText: 'PuTTY session "db1 via office" now goes through this app\'s proxy.' }).waitFor();
+  await db1.locator('td.route', { hasText: "this app's proxy" }).waitFor();
+  assert.equal(await db1.getByRole('button').innerText(), 'Switch back');
+  const values = await reg.run(['query', `${putty}\\db1%20via%20office`]);
+  assert.match(values.stdout, /ProxyMethod\s+REG_DWORD\s+0x3/);
+  assert.match(values.stdout, new RegExp(`ProxyPort\\s+REG_DWORD\\s+0x${(3122).toString(16)}`));
+  await screenshot(page, 'status-sessions');
+
+  await db1.getByRole('button', { name: 'Switch back: PuTTY session db1 via office' }).click();
+  await page.locator('#session-result', { hasText: 'has its own proxy settings back' }).waitFor();
+  await db1.locator('td.route', { hasText: 'direct (no proxy)' }).waitFor();
+  const restored = await reg.run(['query', `${putty}\\db1%20via%20office`]);
+  assert.doesNotMatch(restored.stdout, /Proxy/, 'the values it did not have are gone again');
   assert.deepEqual(app.problems, []);
 });

@@ -13,7 +13,7 @@
  * is real; a text frame or a close is the refusal.
  */
 import type WebSocket from 'ws';
-import type { FailureStatus } from './dialer';
+import type { RefusalCode } from './refusals';
 
 /** The response header this project's server adds to every accepted upgrade. */
 export const SERVER_MARK_HEADER = 'WSSH-Server';
@@ -36,7 +36,8 @@ const MAX_TEXT = 200;
 /** What the unmarked server did first. */
 export type LegacyVerdict =
   | { kind: 'open' }
-  | { kind: 'refused'; status: FailureStatus; reason: string };
+  /** `denied` (403) or `unreachable` (502), as this project's server would have answered. */
+  | { kind: 'refused'; refusal: Extract<RefusalCode, 'denied' | 'unreachable'>; reason: string };
 
 /**
  * Waits for the first frame or close of `ws` (open, paused, as dial() holds
@@ -69,7 +70,7 @@ export function awaitLegacyVerdict(ws: WebSocket, holdMs = LEGACY_HOLD_MS): Prom
     const onClose = (code: number, reason: Buffer) => {
       settle({
         kind: 'refused',
-        status: 502,
+        refusal: 'unreachable',
         reason: `the server closed the tunnel before the SSH server spoke (WebSocket ${code}${reason.length ? ' ' + sanitise(reason.toString('utf8')) : ''}): an original wssh server does this for a host it refuses or cannot reach`,
       });
     };
@@ -92,7 +93,7 @@ export function awaitLegacyVerdict(ws: WebSocket, holdMs = LEGACY_HOLD_MS): Prom
 export function textRefusal(text: string): LegacyVerdict {
   const said = sanitise(text);
   const denied = /invalid host|denied|forbidden|not allowed/i.test(said);
-  return { kind: 'refused', status: denied ? 403 : 502, reason: `the server says: ${said}` };
+  return { kind: 'refused', refusal: denied ? 'denied' : 'unreachable', reason: `the server says: ${said}` };
 }
 
 /** One printable line, bounded: the text goes into a status body and a log. */

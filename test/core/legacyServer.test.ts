@@ -86,7 +86,7 @@ test('a text frame before any byte: 403 for "Invalid host", 502 otherwise, the t
   const noisy = await refusal(dial(endpoint(), target('noisy')));
   assert.equal(noisy.status, 502);
   assert.equal(noisy.message, `the server says: Oops: ${'x'.repeat(194)}…`);
-  assert.deepEqual(textRefusal('Oops:Error: connect ECONNREFUSED 127.0.0.1:22'), { kind: 'refused', status: 502, reason: 'the server says: Oops:Error: connect ECONNREFUSED 127.0.0.1:22' });
+  assert.deepEqual(textRefusal('Oops:Error: connect ECONNREFUSED 127.0.0.1:22'), { kind: 'refused', refusal: 'unreachable', reason: 'the server says: Oops:Error: connect ECONNREFUSED 127.0.0.1:22' });
 });
 
 test('a close before any byte is a 502 that says what an old server means by it', async () => {

@@ -22,7 +22,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { runProgram, killOnExit } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
 import { startEcho } from '../fixtures/byteStreams';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, readExactly, roundTrip, waitFor } from '../fixtures/tunnel';
 import { ProxyMethod, plinkAt, plinkSession } from '../fixtures/plink';
@@ -142,7 +142,7 @@ test('our clients against an original-style server', async (t) => {
   });
 
   await t.test('wssh connect: ssh through nc runs a command; CONNECT host:22 becomes the bare host', async (st) => {
-    const proxy = await startWsshConnect(endpoint);
+    const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
     const before = old.urls.length;
     // Port 22 for the proxy (%p would be the test sshd's port, which the old server cannot express).
@@ -186,7 +186,7 @@ test('our clients against an original-style server', async (t) => {
   });
 
   await t.test('wssh connect: the text frame before any byte is a 502 with the old server\'s text, not a 200', async (st) => {
-    const proxy = await startWsshConnect(endpoint);
+    const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
     // The old server accepts the upgrade before it tries the target; the proxy holds its answer until the text frame.
     const tunnel = await connectThroughProxy(proxy.port, 'unreachable-host:22');
@@ -212,7 +212,7 @@ test('an original-style server\'s refusals reach nc, plink and SOCKS clients wit
   const old = await startOldServer({ localhost: sshd.port, 'echo-host': echo.port }, closedPort);
   t.after(() => old.close());
   const endpoint = `ws://127.0.0.1:${old.port}/ssh`;
-  const proxy = await startWsshConnect(endpoint);
+  const proxy = await spawnWsshConnect(endpoint);
   t.after(() => proxy.stop());
   const ppk = await puttyKey(sshd);
   plinkSession(dir, 'http', { proxyHost: '127.0.0.1', proxyPort: proxy.port });
@@ -308,7 +308,7 @@ test('an original-style client against our wssh server', async (t) => {
   t.after(() => echo.close());
   // Old clients only know port 22: the policy maps bare names to the test ports.
   const hostsFile = writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\necho-host: "127.0.0.1:${echo.port}"\n`);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
   const oldClient = oldClientScript(dir);
 

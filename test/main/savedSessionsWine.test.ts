@@ -21,7 +21,7 @@ import { wineRegRunner } from '../fixtures/wineReg';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkAt } from '../fixtures/plink';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 
 const PUTTY = SESSION_CLIENTS.find((c) => c.client === 'putty')!.key;
 const KITTY = SESSION_CLIENTS.find((c) => c.client === 'kitty')!.key;
@@ -187,9 +187,9 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     st.after(() => sshd.stop());
     const ppk = await puttyKey(sshd);
     const hostsFile = writeHosts(win.dir, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`);
-    const server = await startWsshServer(hostsFile);
+    const server = await spawnWsshServer(hostsFile);
     st.after(() => server.stop());
-    const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+    const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
     st.after(() => proxy.stop());
     listenPort = proxy.port;
 

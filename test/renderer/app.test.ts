@@ -15,7 +15,8 @@ import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { requireProgram } from '../fixtures/programs';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
-import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { trayTooltip } from '../../src/main/trayMenu';
 import { startWine } from '../fixtures/wine';
 import { wineRegRunner } from '../fixtures/wineReg';
@@ -23,12 +24,12 @@ import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, s
 
 let browser: Browser | undefined;
 let site: Awaited<ReturnType<typeof serveRenderer>>;
-let wssh: Awaited<ReturnType<typeof startWsshServer>>;
+let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
 let sshd: Awaited<ReturnType<typeof startBannerServer>>;
 
 before(async () => {
   site = await serveRenderer();
-  wssh = await startWsshServer();
+  wssh = await startInProcessServer();
   sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
   if (chromiumPath()) browser = await launchChromium();
 });
@@ -94,7 +95,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByLabel('Secret (optional)').fill('s3cret');
   await page.getByLabel('Keepalive (seconds)').fill('20');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
   assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
@@ -104,13 +105,13 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   // Edit: rename.
   await page.getByLabel('Name', { exact: true }).fill('Office');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints[1].name === 'Office', 3000, 'renamed');
+  await waitFor('renamed', () => settings.view().endpoints[1].name === 'Office');
   await page.getByRole('heading', { name: 'Edit “Office”' }).waitFor();
   assert.equal(settings.view().endpoints[1].hasSecret, true, 'an empty secret field keeps the stored secret');
 
   // Duplicate.
   await page.getByRole('button', { name: 'Duplicate' }).click();
-  await eventually(() => settings.view().endpoints.length === 3, 3000, 'duplicated');
+  await waitFor('duplicated', () => settings.view().endpoints.length === 3);
   assert.equal(settings.view().endpoints[2].name, 'Office (copy)');
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor();
   await screenshot(page, 'endpoints-edit');
@@ -121,8 +122,8 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   assert.equal(await page.evaluate('document.activeElement.textContent'), 'Undo');
   await screenshot(page, 'endpoints-undo');
   await page.keyboard.press('Enter');
-  await eventually(() => settings.view().endpoints.length === 3, 3000, 'restored');
-  await eventually(async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)', 3000, 'restored in the list');
+  await waitFor('restored', () => settings.view().endpoints.length === 3);
+  await waitFor('restored in the list', async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)');
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor(); // the restored endpoint is in the editor
   assert.deepEqual(app.problems, []);
 });
@@ -159,18 +160,18 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   // A bad pin, as typed: the core's message.
   const pins = page.getByLabel('Pinned fingerprints (one per line)');
   await pins.fill('sha256/abc');
-  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('sha256/abc')), 3000, 'pin message');
+  await waitFor('pin message', async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('sha256/abc')));
   assert.equal(await pins.getAttribute('aria-invalid'), 'true');
   await pins.fill('nope');
-  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('nope')), 3000, 'pin message');
+  await waitFor('pin message', async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('nope')));
   // Pin only without a pin.
   await pins.fill('');
   await page.getByLabel('Pin only', { exact: false }).check();
-  await eventually(async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.', 3000, 'pin only message');
+  await waitFor('pin only message', async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.');
   await pins.fill('sha256/abc');
   // Saving with a bad pin keeps the form and focuses the field.
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(async () => (await page.evaluate('document.activeElement.id')) === 'ep-pins', 3000, 'focus on the pins');
+  await waitFor('focus on the pins', async () => (await page.evaluate('document.activeElement.id')) === 'ep-pins');
   assert.equal(settings.view().endpoints.length, 1, 'nothing saved');
 
   // A custom proxy URL, checked by the core's parser.
@@ -178,7 +179,7 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   const proxyUrl = page.getByLabel('Proxy URL');
   assert.equal(await proxyUrl.isDisabled(), false);
   await proxyUrl.fill('socks5://proxy.corp:1080');
-  await eventually(async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')), 3000, 'proxy message');
+  await waitFor('proxy message', async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')));
   await proxyUrl.fill('http://proxy.corp:3128');
 
   const good = `sha256/${Buffer.alloc(32, 5).toString('base64')}`;
@@ -187,10 +188,10 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   await page.getByLabel('CA file (optional)').fill('C:\\certs\\corp-ca.pem');
   await page.getByLabel('Use Windows certificate store').check();
   await page.getByLabel('Server name (SNI)').fill('gw.internal.example.com');
-  await eventually(async () => (await page.locator('details.advanced .field-message').allInnerTexts()).every((m) => m === ''), 3000, 'no messages');
+  await waitFor('no messages', async () => (await page.locator('details.advanced .field-message').allInnerTexts()).every((m) => m === ''));
   await screenshot(page, 'endpoints-advanced');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
   assert.deepEqual([saved.name, saved.proxy, saved.trust], [
     'Corp gateway',
@@ -213,7 +214,7 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   await page.getByLabel('CA file (optional)').fill('');
   await page.getByLabel('Server name (SNI)').fill('');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints[1].proxy === 'system', 3000, 'saved again');
+  await waitFor('saved again', () => settings.view().endpoints[1].proxy === 'system');
   assert.deepEqual(settings.view().endpoints[1].trust, {});
   assert.deepEqual(app.problems, []);
 });
@@ -231,14 +232,14 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await page.getByLabel('Keepalive (seconds)').fill('0');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('button', { name: 'Use for the tunnel' }).click();
-  await eventually(() => settings.view().endpoints.find((e) => e.id === settings.view().activeEndpointId)?.name === 'Test server', 3000, 'active');
+  await waitFor('active', () => settings.view().endpoints.find((e) => e.id === settings.view().activeEndpointId)?.name === 'Test server');
 
   // Listen on a free port, set through the Options form.
   const port = await freePort();
   await page.getByRole('tab', { name: 'Status' }).click();
   await page.getByLabel('Port', { exact: true }).fill(String(port));
   await page.getByRole('button', { name: 'Apply' }).click();
-  await eventually(() => settings.view().listen.port === port, 3000, 'listen port saved');
+  await waitFor('listen port saved', () => settings.view().listen.port === port);
 
   await page.getByRole('button', { name: 'Start tunnel' }).click();
   await page.locator('#state-pill', { hasText: `Listening on 127.0.0.1:${port}` }).waitFor();
@@ -247,26 +248,26 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   assert.equal(await page.locator('#header-toggle').innerText(), 'Stop');
   assert.match(await page.locator('#putty-settings').innerText(), new RegExp(`Proxy hostname: 127\\.0\\.0\\.1\\n\\s*Port: ${port}`));
   await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
-  await eventually(() => app.copied.length === 1, 3000, 'copied');
+  await waitFor('copied', () => app.copied.length === 1);
   assert.match(app.copied[0], /Proxy type: HTTP CONNECT/);
   await screenshot(page, 'status-listening');
 
   // A real tunnel: raw CONNECT through the proxy, the WSSH server, to the "sshd".
-  const tunnel = await connectThrough(port, `127.0.0.1:${sshd.port}`);
+  const tunnel = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`, { allowHalfOpen: false });
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
-  let received = tunnel.rest.toString();
+  let received = '';
   tunnel.socket.on('data', (d) => (received += d));
   tunnel.socket.resume();
   const payload = 'x'.repeat(5000);
   tunnel.socket.write(payload);
-  await eventually(() => received.length >= 5000 + 40, 3000, 'echo');
+  await waitFor('echo', () => received.length >= 5000 + 40);
   await page.locator('#state-pill', { hasText: 'Active' }).waitFor();
 
   await page.getByRole('tab', { name: 'Connections' }).click();
   const row = page.locator('#connections-table tbody tr[data-id]');
   await row.first().waitFor();
-  await eventually(async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes', 5000, 'bytes up in the table');
+  await waitFor('bytes up in the table', async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes');
   const cells = await row.locator('td').allInnerTexts();
   assert.equal(cells[0], `127.0.0.1:${sshd.port}`);
   assert.equal(cells[1], wssh.uri);
@@ -283,7 +284,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   // The log: lines for what happened, filtered.
   await page.getByRole('tab', { name: 'Log' }).click();
   const lines = page.locator('#log-lines li');
-  await eventually(async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)), 3000, 'close line');
+  await waitFor('close line', async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)));
   await page.getByLabel('Filter').fill('tunnel 1 open');
   assert.equal(await lines.count(), 1);
   assert.match(await lines.first().innerText(), new RegExp(`tunnel 1 open: 127\\.0\\.0\\.1:${sshd.port} via ${wssh.uri.replace(/[/.]/g, '\\$&')}`));
@@ -343,7 +344,7 @@ test('a port already in use: the error state, its reason, and a notice', async (
   const app = await open(t);
   if (!app) return;
   const { page, settings } = app;
-  const blocker = await startWsshServer();
+  const blocker = await startInProcessServer();
   t.after(() => blocker.server.close());
   settings.update({ listen: { host: '127.0.0.1', port: blocker.port } });
   await page.locator('#header-toggle').click();
@@ -405,10 +406,10 @@ test('connections: a real transfer shows its rate up and down, the total and the
 
   // A real tunnel through the proxy and the WSSH server to the echoing "sshd",
   // kept busy: 64 KiB every 50 ms up, and the same back down.
-  const tunnel = await connectThrough(state.listen.port, `127.0.0.1:${sshd.port}`);
+  const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${sshd.port}`);
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
-  let received = tunnel.rest.length;
+  let received = 0;
   tunnel.socket.on('data', (d: Buffer) => (received += d.length));
   tunnel.socket.resume();
   let sent = 0;
@@ -426,13 +427,13 @@ test('connections: a real transfer shows its rate up and down, the total and the
   const row = page.locator('#connections-table tbody tr[data-id]');
   await row.first().waitFor();
   // The rate cells show a non-zero rate for this tunnel while it runs, beside its totals.
-  await eventually(async () => Number(await row.locator('td.rate-up').getAttribute('data-rate')) > 100 * 1024, 15_000, 'a rate up in the table');
-  await eventually(async () => Number(await row.locator('td.rate-down').getAttribute('data-rate')) > 100 * 1024, 15_000, 'a rate down in the table');
+  await waitFor('a rate up in the table', async () => Number(await row.locator('td.rate-up').getAttribute('data-rate')) > 100 * 1024, 15_000);
+  await waitFor('a rate down in the table', async () => Number(await row.locator('td.rate-down').getAttribute('data-rate')) > 100 * 1024, 15_000);
   assert.match(await row.locator('td.rate-up').innerText(), /^\d+(\.\d)? (KiB|MiB)\/s$/);
   // The summary: one tunnel and the total rate; the chart has several samples.
   const summary = page.locator('#traffic-summary');
   assert.match(await summary.innerText(), /^1 open tunnel · total ↑ \d+(\.\d)? (KiB|MiB)\/s ↓ \d+(\.\d)? (KiB|MiB)\/s$/);
-  await eventually(async () => Number(await page.locator('#traffic-chart').getAttribute('data-samples')) >= 8, 20_000, 'eight samples in the chart');
+  await waitFor('eight samples in the chart', async () => Number(await page.locator('#traffic-chart').getAttribute('data-samples')) >= 8, 20_000);
   const points = await page.locator('#traffic-chart polyline.rate-up').getAttribute('points');
   assert.ok((points ?? '').split(' ').length >= 8, `chart points: ${points}`);
   // The tray tooltip's line, from the same sample.
@@ -441,8 +442,8 @@ test('connections: a real transfer shows its rate up and down, the total and the
 
   // Once the transfer stops, the rate falls to zero while the tunnel stays open.
   clearInterval(pump);
-  await eventually(async () => (await row.locator('td.rate-up').getAttribute('data-rate')) === '0', 15_000, 'the rate back to zero');
-  await eventually(async () => (await row.locator('td.up').getAttribute('title')) === `${sent} bytes`, 5000, 'every byte sent counted up');
+  await waitFor('the rate back to zero', async () => (await row.locator('td.rate-up').getAttribute('data-rate')) === '0', 15_000);
+  await waitFor('every byte sent counted up', async () => (await row.locator('td.up').getAttribute('title')) === `${sent} bytes`, 5000);
   assert.equal(settings.view().listen.port, state.listen.port);
   assert.deepEqual(app.problems, []);
 });

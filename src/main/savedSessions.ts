@@ -40,6 +40,9 @@ export const SESSION_CLIENTS: readonly ClientSpec[] = [
 /** The values a switch writes and a switch back restores. */
 export const PROXY_VALUE_NAMES = ['ProxyMethod', 'ProxyHost', 'ProxyPort', 'ProxyLocalhost'] as const;
 
+/** reg.exe's words for a key that does not exist (Windows: "unable to find the specified registry key or value"). */
+const MISSING_KEY = /unable to find|cannot find|not find|does not exist/i;
+
 const PROXY_METHODS: Record<number, string> = { 1: 'SOCKS 4', 2: 'SOCKS 5', 3: 'HTTP', 4: 'Telnet', 5: 'local command' };
 const HTTP = 3;
 
@@ -60,10 +63,16 @@ export class SavedSessions {
     const { reg } = this.options;
     if (!reg) return { clients: [], problem: 'saved sessions are read from the Windows registry, which this system does not have' };
     const clients: SessionClientView[] = [];
+    const problems: string[] = [];
     for (const spec of SESSION_CLIENTS) {
       const result = await reg.run(['query', spec.key, '/s']);
-      // A client that is not installed has no Sessions key: not listed.
-      if (result.code !== 0) continue;
+      if (result.code !== 0) {
+        // A client that is not installed has no Sessions key: not listed.
+        // Any other failure (access denied) is said, not taken for "not installed".
+        const said = regComplaint(result.stderr || result.stdout);
+        if (!MISSING_KEY.test(said)) problems.push(`${spec.label}'s sessions cannot be read: ${said}`);
+        continue;
+      }
       const prefix = fullKeyName(spec.key) + '\\';
       const sessions: SavedSession[] = [];
       for (const [name, values] of parseRegQuery(result.stdout)) {
@@ -75,7 +84,7 @@ export class SavedSessions {
       sessions.sort((a, b) => a.name.localeCompare(b.name));
       clients.push({ client: spec.client, label: spec.label, sessions });
     }
-    return { clients };
+    return problems.length > 0 ? { clients, problem: problems.join('; ') } : { clients };
   }
 
   /** Points the session at this app's proxy, keeping its previous values. */

@@ -41,8 +41,9 @@ export class SavedSessionsPanel {
   }
 
   private render(view: SavedSessionsView): void {
-    if (view.problem) {
-      this.lists.replaceChildren(h('p', { class: 'quiet', id: 'sessions-problem' }, `No saved sessions: ${view.problem}.`));
+    const problem = view.problem ? h('p', { class: 'quiet', id: 'sessions-problem' }, `${view.clients.length === 0 ? 'No saved sessions: ' : ''}${view.problem}.`) : null;
+    if (view.clients.length === 0 && problem) {
+      this.lists.replaceChildren(problem);
       return;
     }
     if (view.clients.length === 0) {
@@ -66,6 +67,7 @@ export class SavedSessionsPanel {
         ),
       ),
     );
+    if (problem) this.lists.append(problem);
   }
 
   private row(label: string, session: SavedSession): HTMLElement {

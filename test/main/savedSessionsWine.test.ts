@@ -109,6 +109,15 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     assert.ok(view.clients.every((c) => c.sessions.every((s) => !s.switchedByApp)));
   });
 
+  await t.test('a Sessions key that cannot be read (access denied) is said, not taken for "not installed"', async () => {
+    const denying: RegRunner = {
+      run: (args) => (args[0] === 'query' && args[1] === WINSCP ? Promise.resolve({ code: 1, stdout: '', stderr: 'ERROR: Access is denied.\r\n' }) : runner.run(args)),
+    };
+    const view = await new SavedSessions({ reg: denying, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }) }).list();
+    assert.deepEqual(view.clients.map((c) => c.label), ['PuTTY', 'KiTTY']);
+    assert.equal(view.problem, "WinSCP's sessions cannot be read: Access is denied.");
+  });
+
   await t.test('switch and switch back restore each key byte for byte (absent values deleted again)', async () => {
     for (const [client, sessionsKey, key] of [
       ['putty', PUTTY, 'db1%20via%20office'],

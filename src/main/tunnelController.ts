@@ -9,7 +9,7 @@ import type { DialOptions } from '../core/dialer';
 import { TunnelTracker, TunnelInfo } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
 import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
-import { EMPTY_TRAFFIC, type TrafficSnapshot } from '../shared/traffic';
+import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../shared/traffic';
 import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from './settingsStore';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
@@ -27,7 +27,7 @@ export interface TunnelControllerOptions {
   bytesIntervalMs?: number;
   /**
    * How often the rates are sampled from the byte counters and `traffic` is
-   * emitted while the proxy runs, in ms: the rates' resolution. @default 1000
+   * emitted while the proxy runs, in ms: the rates' resolution. @default TRAFFIC_SAMPLE_MS (1 s)
    */
   trafficIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
@@ -224,7 +224,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     const meter = new TrafficMeter();
     this.meter = meter;
     proxy.tracker.on('close', (t) => meter.closed(t));
-    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? 1000);
+    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? TRAFFIC_SAMPLE_MS);
     this.trafficTimer.unref();
   }
 

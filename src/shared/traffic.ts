@@ -7,6 +7,9 @@
  * Runs anywhere (types and pure functions only).
  */
 
+/** How often the rates are sampled, in ms: their resolution. */
+export const TRAFFIC_SAMPLE_MS = 1000;
+
 /** How many one-second samples the chart keeps: the last minute. */
 export const TRAFFIC_HISTORY_SECONDS = 60;
 

@@ -127,7 +127,7 @@ export class SavedSessions {
     if (changed.length > 0) {
       return {
         ok: false,
-        error: `${spec.label} session "${name}" was changed after the switch (${changed.join(', ')}): switching back would overwrite that, so it was left as it is`,
+        error: `${spec.label} session "${name}" was changed after the switch (${changed.join(', ')}): switching back would overwrite that, so it was left as it is (its values before the switch: ${describeBefore(backup)})`,
       };
     }
     const failure = await this.restore(fullKey, backup.before, [...PROXY_VALUE_NAMES]);

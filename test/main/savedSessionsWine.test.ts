@@ -185,7 +185,12 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     await reg(win, ['add', `${PUTTY}\\${key}`, '/v', 'ProxyPort', '/t', 'REG_DWORD', '/d', '8080', '/f']);
     const changed = await exported(win, `${PUTTY}\\${key}`, 'changed');
     const back = await sessions().switchBack({ client: 'putty', key });
-    assert.deepEqual(back, { ok: false, error: 'PuTTY session "db1 via office" was changed after the switch (ProxyPort): switching back would overwrite that, so it was left as it is' });
+    assert.deepEqual(back, {
+      ok: false,
+      error:
+        'PuTTY session "db1 via office" was changed after the switch (ProxyPort): switching back would overwrite that, so it was left as it is' +
+        ' (its values before the switch: ProxyMethod=(none), ProxyHost=(none), ProxyPort=(none), ProxyLocalhost=(none))',
+    });
     assert.ok((await exported(win, `${PUTTY}\\${key}`, 'changed-after')).equals(changed));
   });
 

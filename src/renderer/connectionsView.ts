@@ -4,7 +4,7 @@
  * current rate up/down, and duration. The rates come once a second from the
  * main process (`traffic:changed`); the rows when tunnels open, close or move.
  */
-import type { ConnectionRow } from '../shared/ipc';
+import type { TunnelInfo } from '../shared/ipc';
 import { EMPTY_TRAFFIC, formatRate, type TrafficSnapshot } from '../shared/traffic';
 import { h } from './dom';
 import { formatBytes, formatDuration } from './format';
@@ -16,7 +16,7 @@ export class ConnectionsView {
   private readonly summary = h('p', { class: 'traffic-summary', id: 'traffic-summary', 'aria-live': 'off' });
   private readonly chart = new TrafficChart();
   private readonly scale = h('span', { class: 'chart-scale' });
-  private rows: ConnectionRow[] = [];
+  private rows: TunnelInfo[] = [];
   private traffic: TrafficSnapshot = EMPTY_TRAFFIC;
 
   constructor() {
@@ -60,7 +60,7 @@ export class ConnectionsView {
     this.render(this.rows);
   }
 
-  render(rows: ConnectionRow[]): void {
+  render(rows: TunnelInfo[]): void {
     this.rows = rows;
     const now = Date.now();
     const rates = new Map(this.traffic.perTunnel.map((r) => [r.id, r]));

@@ -11,7 +11,7 @@ import type net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dial, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { Relay } from '../../src/core/relay';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE, textRefusal } from '../../src/core/legacyServer';
 

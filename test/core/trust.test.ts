@@ -14,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { dial, DialOptions, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/trust';
 import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../fixtures/tls';
 import { makeTempDir, removeTempDir } from '../fixtures/tmp';

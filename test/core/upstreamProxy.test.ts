@@ -12,7 +12,7 @@ import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { dial, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   ProxyConfigError,
   displayProxy,

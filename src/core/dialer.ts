@@ -44,6 +44,12 @@ export interface DialOptions extends TrustOptions {
   /** Abandons the dial, e.g. when the client that asked for the tunnel went away. */
   signal?: AbortSignal;
   /**
+   * Hears what a person should know once about signing in to the proxy: that
+   * Negotiate (Kerberos) is off because the `kerberos` module did not load,
+   * and why. Never a secret. @default a `wssh: …` line on stderr
+   */
+  log?: (line: string) => void;
+  /**
    * For a server whose upgrade response lacks the `WSSH-Server` mark (an
    * original wssh server, which reports a refusal only after the upgrade):
    * how long to wait for the first frame before the tunnel counts as open
@@ -51,6 +57,8 @@ export interface DialOptions extends TrustOptions {
    */
   legacyHoldMs?: number;
 }
+
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
 
 export class TunnelError extends Error {
   override name = 'TunnelError';
@@ -118,7 +126,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine }),
   });
   const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 

@@ -12,6 +12,7 @@ import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { Settings } from './settingsEditor';
+import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;
@@ -27,6 +28,8 @@ export interface AppApiDeps {
   chooseOpenPath?(request: PickFileRequest): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
+  /** The saved PuTTY/KiTTY/WinSCP sessions; without it, none are listed. */
+  savedSessions?: SavedSessions;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
 }
@@ -89,6 +92,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
     getConnections: async () => controller.connections(),
+    getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
     getPuttySettings: async () => puttyProxySettings(controller.state().listen),
     exportPuttySession: async (request) => {
@@ -112,8 +116,26 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       log.add('info', `PuTTY session "${sessionName}" exported to ${file}`);
       return { status: 'saved', path: file };
     },
+    listSavedSessions: async () => deps.savedSessions?.list() ?? { clients: [], problem: 'reading saved sessions is not set up' },
+    switchSession: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchToApp(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
+    switchSessionBack: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchBack(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
     copyText: async (text) => deps.clipboard.writeText(String(text)),
   };
+}
+
+/** Only the two fields, as strings: the rest of what the page sent is not passed on. */
+function sessionRef(ref: { client: unknown; key: unknown }): { client: 'putty' | 'kitty' | 'winscp'; key: string } {
+  return { client: String(ref?.client) as 'putty', key: String(ref?.key ?? '') };
 }
 
 /**
@@ -133,17 +155,20 @@ export function wireAppEvents(
   };
   const onState = (state: EventPayloads['tunnel:state']) => send('tunnel:state', state);
   const onRows = (rows: EventPayloads['connections:changed']) => send('connections:changed', rows);
+  const onTraffic = (snapshot: EventPayloads['traffic:changed']) => send('traffic:changed', snapshot);
   const onLine = (line: EventPayloads['log:line']) => send('log:line', line);
   const onProblem = (title: string, text: string) => send('notice', { level: 'error', title, text });
   settings.on('changed', onSettings);
   controller.on('state', onState);
   controller.on('connections', onRows);
+  controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
   return () => {
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);
+    controller.off('traffic', onTraffic);
     controller.off('problem', onProblem);
     log.off('line', onLine);
   };

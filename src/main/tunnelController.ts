@@ -10,6 +10,8 @@ import type { DialOptions } from '../core/dialer';
 import { TunnelTracker } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
 import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '../shared/ipc';
+import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../shared/traffic';
+import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 import { describeRoute } from '../core/proxyRoutes';
@@ -25,6 +27,11 @@ export interface TunnelControllerOptions {
   drainMs?: number;
   /** How often the connections' byte counters are reported, in ms. @default the tracker's (1 s) */
   bytesIntervalMs?: number;
+  /**
+   * How often the rates are sampled from the byte counters and `traffic` is
+   * emitted while the proxy runs, in ms: the rates' resolution. @default TRAFFIC_SAMPLE_MS (1 s)
+   */
+  trafficIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
   dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
   /**
@@ -39,6 +46,8 @@ export interface TunnelControllerOptions {
 interface ControllerEvents {
   state: [state: TunnelState];
   connections: [rows: TunnelInfo[]];
+  /** The rates, once per traffic interval while the proxy runs, and once more (empty) when it stops. */
+  traffic: [snapshot: TrafficSnapshot];
   /** An error the user must see now (a notification): a new reason, not a repeat. */
   problem: [title: string, text: string];
 }
@@ -50,6 +59,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   private active: ResolvedEndpoint | undefined;
   private listen: ListenAddress;
   private busy: Promise<unknown> = Promise.resolve();
+  private meter: TrafficMeter | undefined;
+  private trafficTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TunnelControllerOptions) {
     super();
@@ -79,6 +90,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   connections(): TunnelInfo[] {
     return this.proxy?.tracker.list() ?? [];
+  }
+
+  /** The rates of the last sample; empty while stopped. */
+  traffic(): TrafficSnapshot {
+    return this.meter?.current() ?? EMPTY_TRAFFIC;
   }
 
   start(): Promise<TunnelState> {
@@ -187,6 +203,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     this.proxy = proxy;
+    this.startTraffic(proxy);
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
     if (!isLoopbackHost(host)) {
       this.options.log('warn', `the proxy listens on ${host}, not loopback: other machines can tunnel through it with this endpoint's credentials`);
@@ -206,10 +223,30 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = undefined;
     await proxy.close(drainMs);
+    this.stopTraffic();
     this.options.log('info', 'stopped');
     this.emitState();
     this.emit('connections', []);
     return this.state();
+  }
+
+  /**
+   * Samples the counters on a timer, never per chunk: a busy relay only adds
+   * to two numbers (see TrafficMeter).
+   */
+  private startTraffic(proxy: ConnectProxy): void {
+    const meter = new TrafficMeter();
+    this.meter = meter;
+    proxy.tracker.on('close', (t) => meter.closed(t));
+    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? TRAFFIC_SAMPLE_MS);
+    this.trafficTimer.unref();
+  }
+
+  private stopTraffic(): void {
+    clearInterval(this.trafficTimer);
+    this.trafficTimer = undefined;
+    this.meter = undefined;
+    this.emit('traffic', EMPTY_TRAFFIC);
   }
 
   private watch(proxy: ConnectProxy): void {

@@ -5,6 +5,8 @@
  *
  * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
  */
+import type { TrafficSnapshot } from './traffic';
+import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
 
 /**
  * How an endpoint is reached: through the system's proxy settings (Windows'
@@ -229,9 +231,13 @@ export const Invoke = {
   startTunnel: 'tunnel:start',
   stopTunnel: 'tunnel:stop',
   getConnections: 'connections:get',
+  getTraffic: 'traffic:get',
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
+  listSavedSessions: 'sessions:list',
+  switchSession: 'sessions:switch',
+  switchSessionBack: 'sessions:switch-back',
   copyText: 'clipboard:write',
 } as const;
 
@@ -240,6 +246,7 @@ export const Events = {
   settingsChanged: 'settings:changed',
   tunnelState: 'tunnel:state',
   connections: 'connections:changed',
+  traffic: 'traffic:changed',
   log: 'log:line',
   notice: 'notice',
   showView: 'view:show',
@@ -252,6 +259,7 @@ export interface EventPayloads {
   [Events.settingsChanged]: SettingsView;
   [Events.tunnelState]: TunnelState;
   [Events.connections]: TunnelInfo[];
+  [Events.traffic]: TrafficSnapshot;
   [Events.log]: LogLine;
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
@@ -278,9 +286,17 @@ export interface WsshApi {
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;
   getConnections(): Promise<TunnelInfo[]>;
+  /** The tunnels' rates of the last second and the last minute's totals (src/shared/traffic.ts). */
+  getTraffic(): Promise<TrafficSnapshot>;
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
+  /** The saved PuTTY, KiTTY and WinSCP sessions and where each goes (src/shared/sessions.ts); reads only. */
+  listSavedSessions(): Promise<SavedSessionsView>;
+  /** Points a saved session at this app's proxy, keeping its previous proxy values. */
+  switchSession(ref: SessionRef): Promise<Outcome<SavedSession>>;
+  /** Restores the proxy values a session had before `switchSession`. */
+  switchSessionBack(ref: SessionRef): Promise<Outcome<SavedSession>>;
   copyText(text: string): Promise<void>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;

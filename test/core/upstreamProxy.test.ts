@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { dial, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
@@ -93,6 +94,7 @@ test('proxy URLs: what is accepted, what is refused, and the password never show
 async function startServer(): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer();
   const wssServer = new WebSocketServer({ server });
+  wssServer.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
   wssServer.on('connection', (socket) => socket.on('message', (d, isBinary) => socket.send(d, { binary: isBinary })));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -5,20 +5,39 @@
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { parseTunnelUri } from '../core/endpoint';
+import { TargetError, parseTarget } from '../core/target';
+import { profileSettings } from './profileOption';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';
 import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
-  try {
-    tunnel = parseTunnelUri(uri);
-  } catch (err) {
-    throw new UsageError(`"${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+  let trust;
+  let proxy;
+  if (values.profile !== undefined) {
+    // With a profile the argument is only the target: host or host:port.
+    const settings = profileSettings(values);
+    let target;
+    try {
+      target = parseTarget(uri);
+    } catch (err) {
+      if (err instanceof TargetError) throw new UsageError(`target "${uri}": ${err.message} (with --profile, give host or host:port)`);
+      throw err;
+    }
+    tunnel = { endpoint: settings.endpoint, target };
+    ({ trust, proxy } = settings);
+    if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
+  } else {
+    try {
+      tunnel = parseTunnelUri(uri);
+    } catch (err) {
+      throw new UsageError(`"${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+    }
+    // Every option is checked before the network is touched.
+    trust = trustOptions(values, tunnel.endpoint);
+    proxy = proxyOption(values);
   }
-  // Every option is checked before the network is touched.
-  const trust = trustOptions(values, tunnel.endpoint);
-  const proxy = proxyOption(values);
   effectiveProxy(tunnel.endpoint, proxy); // an unusable HTTPS_PROXY is a usage error too
   const keepaliveMs = secondsOption(values, 'keepalive');
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.

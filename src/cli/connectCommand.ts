@@ -4,17 +4,25 @@ import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';
 import { formatListen, parseListen } from './listenAddress';
+import { profileSettings } from './profileOption';
 
 export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
   let endpoint;
-  try {
-    endpoint = parseEndpoint(uri);
-  } catch (err) {
-    throw new UsageError(`endpoint "${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+  let trust;
+  let upstream;
+  let note: string | undefined;
+  if (values.profile !== undefined) {
+    ({ endpoint, trust, proxy: upstream, note } = profileSettings(values));
+  } else {
+    try {
+      endpoint = parseEndpoint(uri);
+    } catch (err) {
+      throw new UsageError(`endpoint "${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+    }
+    trust = trustOptions(values, endpoint);
+    upstream = proxyOption(values);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
-  const trust = trustOptions(values, endpoint);
-  const upstream = proxyOption(values);
   const via = effectiveProxy(endpoint, upstream);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
@@ -41,6 +49,8 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
   logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  if (values.profile !== undefined) logLine(`endpoint, TLS trust and proxy mode from the profile ${values.profile}`);
+  if (note) logLine(note);
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }

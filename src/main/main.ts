@@ -16,6 +16,7 @@ import { createAppApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { isTrustedSender, registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';
+import { offersFromArgv } from './profileImport';
 import { puttyProxySettings } from './puttyReg';
 import { BackendOptions, SettingsBackend, openSettings } from './settingsStore';
 import { createAppTray } from './tray';
@@ -79,10 +80,18 @@ async function start(): Promise<void> {
   });
 
   const appWindow = createAppWindow(path.join(ASSETS_DIR, 'app.ico'));
+  // A profile the app was started with (a .wssh file opened, a wssh:// link).
+  const launchOffers = offersFromArgv(settings, process.argv, process.cwd());
   // The page subscribes before its load event; notices sent earlier would be lost.
   appWindow.window.webContents.once('did-finish-load', () => {
     for (const notice of notices) appWindow.window.webContents.send('notice', notice);
+    for (const offer of launchOffers) appWindow.window.webContents.send('profile:offered', offer);
   });
+  // Windows opens .wssh files and wssh:// links with this app (the installer's
+  // fileAssociations and protocols); registering at run time also covers the
+  // portable build and a development run.
+  if (process.defaultApp) app.setAsDefaultProtocolClient('wssh', process.execPath, [path.resolve(process.argv[1] ?? '.')]);
+  else app.setAsDefaultProtocolClient('wssh');
   const api = createAppApi({
     settings,
     controller,
@@ -146,7 +155,11 @@ async function start(): Promise<void> {
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: appWindow.window };
   }
 
-  app.on('second-instance', () => appWindow.show());
+  // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    appWindow.show();
+    for (const offer of offersFromArgv(settings, argv, workingDirectory)) send('profile:offered', offer);
+  });
   app.on('window-all-closed', () => {
     // Lives in the tray: no window is not a reason to quit.
   });
@@ -172,5 +185,5 @@ async function start(): Promise<void> {
     app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
   }
   if (view.startTunnelAtLaunch) await controller.start();
-  if (!process.argv.includes('--hidden')) appWindow.show('status');
+  if (!process.argv.includes('--hidden') || launchOffers.length > 0) appWindow.show('status');
 }

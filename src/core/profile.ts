@@ -106,7 +106,8 @@ export function parseProfile(text: string): Profile {
   try {
     doc = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new ProfileError(`not a WSSH profile: not JSON (${(err as Error).message})`);
+    // One line: JSON.parse quotes the input, line breaks and all.
+    throw new ProfileError(`not a WSSH profile: not JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ProfileError('not a WSSH profile: not a JSON object');
   const record = doc as Record<string, unknown>;

@@ -130,7 +130,12 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     // The shipped sample policy is valid as installed.
     const sample = await startInstalled(bin, ['server', '--listen', '127.0.0.1:0', '--hosts', path.join(installed, 'server', 'hosts.example.yml')], /listening on ws:\/\/[^\s]*:(\d+)\//);
     await sample.stop();
-    const server = await startInstalled(bin, ['server', '--listen', '127.0.0.1:0', '--hosts', writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`)], /listening on ws:\/\/[^\s]*:(\d+)\//);
+    // The server as the shipped systemd unit starts it, with this test's prefix, port and policy.
+    const unit = fs.readFileSync(path.join(installed, 'server', 'wssh.service'), 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)![1].split(/\s+/);
+    assert.deepEqual(execStart.slice(0, 3), ['/usr/bin/node', '/opt/wssh/bin/wssh', 'server'], 'the unit runs the installed bin of --prefix /opt/wssh');
+    const unitArgs = execStart.slice(2).map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));
+    const server = await startInstalled(bin, unitArgs, /listening on ws:\/\/[^\s]*:(\d+)\//);
     t.after(() => server.stop());
     const proxy = await startInstalled(bin, ['connect', `ws://127.0.0.1:${server.port}/ssh`, '--listen', '127.0.0.1:0', '--no-proxy'], /CONNECT proxy on [^\s]*:(\d+) /);
     t.after(() => proxy.stop());

@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { DEFAULT_KEEPALIVE_SEC } from '../src/shared/defaults';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -203,7 +204,7 @@ async function startTunnel(farPort: number, dir: string): Promise<Chain> {
   const server = await startProc(
     'wssh server',
     WSSH_CLI,
-    ['server', '--listen', `${HOST}:0`, '--hosts', hosts, '--keepalive', '30'],
+    ['server', '--listen', `${HOST}:0`, '--hosts', hosts, '--keepalive', String(DEFAULT_KEEPALIVE_SEC)],
     /listening on ws:\/\/[^\s]*:(\d+)\//,
   );
   let proxy: Proc;

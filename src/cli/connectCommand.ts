@@ -1,12 +1,15 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
+import type { AddressInfo } from 'node:net';
 import { parseEndpoint } from '../core/endpoint';
-import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
+import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, logLine, proxyOption, secondsOption, trustOptions } from './options';
+import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
 import { formatListen, parseListen } from './listenAddress';
+import { logLine } from './logLine';
 import { profileSettings } from './profileOption';
 
-export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
+/** Runs the proxy until SIGTERM or SIGINT; `onListening` is told the address once it listens. */
+export async function runConnect(values: CommandValues, [uri]: string[], onListening?: (address: AddressInfo) => void): Promise<number> {
   let endpoint;
   let trust;
   let upstream;
@@ -54,9 +57,10 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }
+  onListening?.(address);
 
   await new Promise<void>((resolve) => {
-    const stop = () => proxy.close(2000).then(resolve);
+    const stop = () => proxy.close(DEFAULT_PROXY_DRAIN_MS).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

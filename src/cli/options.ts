@@ -17,7 +17,7 @@ export function secondsOption(values: CommandValues, name: string): number {
 }
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
-export function caOption(values: CommandValues): string[] | undefined {
+function caOption(values: CommandValues): string[] | undefined {
   const files = listOption(values.ca);
   if (files.length === 0) return undefined;
   return files.map((file) => {
@@ -97,11 +97,6 @@ export function effectiveProxy(endpoint: Endpoint, setting: string | false | und
 export function listOption(value: CommandValues[string]): string[] {
   if (value === undefined || typeof value === 'boolean') return [];
   return Array.isArray(value) ? value : [value];
-}
-
-/** A log line on stderr with a timestamp; journald and a terminal both read it. */
-export function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
 /** The options of `connect` and `client` that decide how the endpoint is reached, for util.parseArgs. */

@@ -17,7 +17,7 @@
  * tunnel takes the same way as a CONNECT one (dial, relay, tracker); its
  * refusals are SOCKS replies (socksHandshake.ts).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -26,9 +26,13 @@ import { DialOptions, TunnelError, dial } from './dialer';
 import { Relay, RelayOptions } from './relay';
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 import { TunnelTracker } from './tunnels';
-import { listenOn } from './listen';
+import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
+import { REFUSALS, type RefusalCode } from './refusals';
 import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
+
+export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
 
 export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
@@ -50,13 +54,15 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
 interface Answer {
   accept(socket: Socket): void;
-  refuse(socket: Duplex, status: number, reason: string): void;
+  refuse(socket: Duplex, code: RefusalCode, reason: string): void;
 }
 
-export const DEFAULT_PROXY_PORT = 3122;
-export const DEFAULT_PROXY_HOST = '127.0.0.1';
-const DEFAULT_MAX_HEADER_SIZE = 8192;
-const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** The default of `maxHeaderSize`: PuTTY's CONNECT is a few hundred bytes. */
+export const DEFAULT_MAX_HEADER_SIZE = 8192;
+/** The default of `headersTimeoutMs`. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** How long open tunnels may finish when `wssh connect` is stopped, in ms. */
+export const DEFAULT_PROXY_DRAIN_MS = 2000;
 
 interface ProxyEvents {
   /** Something the proxy itself could not do (not a tunnel's failure). */
@@ -66,28 +72,27 @@ interface ProxyEvents {
 export class ConnectProxy extends EventEmitter<ProxyEvents> {
   readonly tracker: TunnelTracker;
   private endpoint: Endpoint;
+  private readonly web: TunnelHttpServer;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
   /** Sockets whose first byte has not come yet, or in a SOCKS handshake: not known to the HTTP server. */
   private readonly handshaking = new Set<Socket>();
   private readonly headersTimeoutMs: number;
-  private starting = false;
 
   constructor(private readonly options: ConnectProxyOptions) {
     super();
     this.endpoint = options.endpoint;
     this.tracker = options.tracker ?? new TunnelTracker();
-    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-    this.headersTimeoutMs = headersTimeout;
-    this.server = http.createServer({
+    this.headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.web = new TunnelHttpServer({
+      headersTimeoutMs: this.headersTimeoutMs,
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
-      headersTimeout,
-      requestTimeout: headersTimeout,
-      // Node checks the timeouts above on this interval; keep it short so a
-      // slow client is cut close to its deadline.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)),
-      keepAliveTimeout: 1000,
+      keepAliveTimeoutMs: 1000,
+      tracker: this.tracker,
+      refuse: (socket, code, reason) => this.refuse(socket, code, reason, (socket as Socket).remoteAddress ?? '', httpAnswer),
+      onError: (err) => this.emit('error', err),
     });
+    this.server = this.web.server;
     // Each new connection is looked at before the HTTP server sees it: the
     // server's own 'connection' handler (its HTTP parser) is taken off and
     // given only the connections whose first byte is not SOCKS. The server
@@ -98,12 +103,6 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.server.on('connection', (socket: Socket) => this.onConnection(socket, httpConnection));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
-    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
-    // An error while listen() is pending is its rejection, not an event
-    // (re-emitted with no listener, EADDRINUSE would crash the process).
-    this.server.on('error', (err) => {
-      if (!this.starting) this.emit('error', err);
-    });
   }
 
   /** Switches the endpoint for tunnels opened from now on; open ones go on. */
@@ -117,33 +116,26 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
 
   /** Starts listening; loopback only unless the caller names another host. */
   listen(port = DEFAULT_PROXY_PORT, host = DEFAULT_PROXY_HOST): Promise<AddressInfo> {
-    this.starting = true;
-    return listenOn(this.server, port, host).finally(() => {
-      this.starting = false;
-    });
+    return this.web.listen(port, host);
   }
 
   address(): AddressInfo | null {
-    return this.server.address() as AddressInfo | null;
+    return this.web.address();
   }
 
   get listening(): boolean {
-    return this.server.listening;
+    return this.web.listening;
   }
 
   /**
    * Stops accepting. Open tunnels may finish within `drainMs`; then they are
    * aborted. Resolves when everything is closed.
    */
-  async close(drainMs = 0): Promise<void> {
-    for (const dial of this.pending) dial.abort();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    for (const socket of this.handshaking) socket.destroy();
-    if (drainMs > 0) await this.tracker.drain(drainMs);
-    this.tracker.abortAll('proxy stopped');
-    this.server.closeAllConnections();
-    await closed;
+  close(drainMs = 0): Promise<void> {
+    return this.web.close(drainMs, 'proxy stopped', () => {
+      for (const dial of this.pending) dial.abort();
+      for (const socket of this.handshaking) socket.destroy();
+    });
   }
 
   /** Sorts a new connection by its first byte: SOCKS5, SOCKS4, or HTTP for the server. */
@@ -169,7 +161,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     // headers are too slow.
     const timer = setTimeout(() => {
       done();
-      this.refuse(socket, 408, 'the request did not arrive in time', '', client, httpAnswer);
+      this.refuse(socket, 'handshake-timeout', 'the request did not arrive in time', client, httpAnswer);
     }, this.headersTimeoutMs);
     const onFirst = (chunk: Buffer) => {
       done();
@@ -195,7 +187,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       request = await readSocksRequest(socket, { timeoutMs: Math.max(1, timeoutMs) });
     } catch (err) {
       const reason = err instanceof SocksError ? err.message : (err as Error).message;
-      this.tracker.refuse({ target: '', client, status: err instanceof SocksError ? err.status : 400, reason });
+      this.tracker.refuse({ target: '', client, code: err instanceof SocksError ? err.refusal : 'malformed', reason });
       return;
     } finally {
       this.handshaking.delete(socket);
@@ -210,7 +202,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     try {
       target = parseAuthority(req.url ?? '');
     } catch (err) {
-      return this.refuse(socket, 400, (err as Error).message, req.url ?? '', client, httpAnswer);
+      return this.refuse(socket, 'bad-target', (err as Error).message, client, httpAnswer, req.url ?? '');
     }
     await this.openTunnel(socket, target, client, head, httpAnswer);
   }
@@ -246,8 +238,8 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);
-      if (err instanceof TunnelError) this.refuse(socket, err.status, err.message, formatTarget(target), client, answer);
-      else this.refuse(socket, 502, (err as Error).message, formatTarget(target), client, answer);
+      const code = err instanceof TunnelError ? err.refusal : 'unreachable';
+      this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target));
     } finally {
       this.pending.delete(abort);
     }
@@ -255,50 +247,32 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const reason = `this is a WSSH proxy: it only tunnels CONNECT host:port, not ${req.method}`;
-    res.writeHead(405, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+    res.writeHead(REFUSALS['not-connect'].status, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     res.end(reason + '\n');
-    this.tracker.refuse({ target: req.url ?? '', client: req.socket.remoteAddress ?? '', status: 405, reason });
+    this.tracker.refuse({ target: req.url ?? '', client: req.socket.remoteAddress ?? '', code: 'not-connect', reason });
   }
 
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const client = (socket as Socket).remoteAddress ?? '';
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    let status = 400;
-    let reason = `malformed request: ${(err as { reason?: string }).reason ?? err.message}`;
-    if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      reason = `request headers larger than ${this.options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE} bytes`;
-    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADER_TIMEOUT') {
-      status = 408;
-      reason = 'the request headers did not arrive in time';
-    }
-    this.refuse(socket, status, reason, '', client, httpAnswer);
-  }
-
-  private refuse(socket: Duplex, status: number, reason: string, target: string, client: string, answer: Answer): void {
-    this.tracker.refuse({ target, client, status, reason });
-    answer.refuse(socket, status, reason);
+  private refuse(socket: Duplex, code: RefusalCode, reason: string, client: string, answer: Answer, target = ''): void {
+    this.tracker.refuse({ target, client, code, reason });
+    answer.refuse(socket, code, reason);
   }
 }
 
 const httpAnswer: Answer = {
   accept: (socket) => socket.write('HTTP/1.1 200 Connection established\r\n\r\n'),
-  refuse: (socket, status, reason) => writeRefusal(socket, status, reason),
+  refuse: (socket, code, reason) => writeRefusal(socket, REFUSALS[code].status, reason),
 };
 
 function socksAnswer(version: SocksVersion): Answer {
   return {
     accept: (socket) => socket.write(socksSuccess(version)),
-    refuse: (socket, status) => {
+    refuse: (socket, code) => {
       if (!socket.writable) {
         socket.destroy();
         return;
       }
       socket.once('finish', () => socket.destroy());
-      socket.end(socksFailure(version, status));
+      socket.end(socksFailure(version, code));
     },
   };
 }
@@ -307,7 +281,7 @@ function socksAnswer(version: SocksVersion): Answer {
  * A CONNECT request target is authority-form, `host:port` (RFC 9110 §9.3.6),
  * with IPv6 addresses in brackets; the port is required.
  */
-export function parseAuthority(authority: string): Target {
+function parseAuthority(authority: string): Target {
   const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(authority);
   if (!match) throw new TargetError(`CONNECT needs host:port, got "${authority.slice(0, 100)}"`);
   return parseTarget(authority);

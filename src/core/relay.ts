@@ -29,7 +29,7 @@ export interface RelayOptions {
    * send buffer. @default 1048576 (1 MiB)
    */
   highWaterMark?: number;
-  /** WebSocket ping interval in ms; 0 turns pings off. @default 30000 */
+  /** WebSocket ping interval in ms; 0 turns pings off. @default {@link DEFAULT_KEEPALIVE_MS} (30 s) */
   keepaliveMs?: number;
   /**
    * After the WebSocket closed and the stream was ended, how long to keep

@@ -23,8 +23,8 @@ import { waitFor } from '../fixtures/tunnel';
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
 
-/** What the package may hold: the built CLI, core and server, their samples, the docs. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^dist\/src\/cli\/[\w.]+\.js$/, /^dist\/src\/core\/[\w.]+\.js$/, /^dist\/server\/[\w.]+\.js$/, /^server\/[\w.]+\.yml$/, /^server\/wssh\.service$/, /^nginx\/[\w.-]+\.conf$/,
+/** What the package may hold: the built CLI, core (with the shared defaults it reads) and server, their samples, the docs. */
+const ALLOWED = [/^package\.json$/, /^README\.md$/, /^dist\/src\/cli\/[\w.]+\.js$/, /^dist\/src\/core\/[\w.]+\.js$/, /^dist\/src\/shared\/[\w.]+\.js$/, /^dist\/server\/[\w.]+\.js$/, /^server\/[\w.]+\.yml$/, /^server\/wssh\.service$/, /^nginx\/[\w.-]+\.conf$/,
   // npm always packs the file named by "main" (the tray app's entry, for electron-builder); nothing loads it here.
   /^dist\/src\/main\/main\.js$/];
 

@@ -16,9 +16,8 @@ import { fingerprintOf, makeCertificates } from '../fixtures/tls';
 import { startNginx } from '../fixtures/nginx';
 import { runProgram, type RunResult } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
-import { WSSH_CLI, startWsshConnectWith, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnectWith, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { waitFor } from '../fixtures/tunnel';
 
 /** The environment without proxy variables: a profile's 'system' proxy mode reads them. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -51,13 +50,13 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
 
   // Two WSSH servers: one open, one that asks for alice's secret.
   const hostsFile = writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
   const usersFile = path.join(dir, 'users.yml');
   const hashLine = await runProgram(process.execPath, [WSSH_CLI, 'server', '--hash-secret', 'alice'], { input: 'open sesame\n', env: cleanEnv() });
   assert.equal(hashLine.code, 0, hashLine.stderr);
   fs.writeFileSync(usersFile, hashLine.stdout);
-  const authServer = await startWsshServer(hostsFile, ['--users', usersFile]);
+  const authServer = await spawnWsshServer(hostsFile, ['--users', usersFile]);
   t.after(() => authServer.stop());
 
   const nginx = await startNginx({ upstreamPort: server.port, tls: { cert: certs.serverCert, key: certs.serverKey } });
@@ -103,14 +102,13 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
   });
 
   await t.test('wssh connect --profile: ssh through nc -X connect runs a command', async () => {
-    const proxy = await startWsshConnectWith(['--profile', caProfile], cleanEnv());
+    const proxy = await spawnWsshConnectWith(['--profile', caProfile], cleanEnv());
     t.after(() => proxy.stop());
     assert.match(proxy.output(), /endpoint, TLS trust and proxy mode from the profile /);
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaNc(proxy.port) }), 'echo ok']);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proxy.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    // nginx writes the access log line when the WebSocket has closed.
-    await waitFor('the upgrade in nginx\'s access log', () => /"GET \/ssh\/localhost HTTP\/1\.1" 101 /.test(nginx.accessLog()) || undefined, 10_000, logs);
+    await nginx.waitForAccess(/"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
   });
 
   await t.test('wssh client --profile FILE TARGET as ssh\'s ProxyCommand runs a command', async () => {

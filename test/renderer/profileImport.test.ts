@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { Profile, formatProfile, profileLink } from '../../src/core/profile';
 import { offersFromArgv } from '../../src/main/profileImport';
 import { requireProgram } from '../fixtures/programs';
-import { eventually } from '../fixtures/appHarness';
+import { waitFor } from '../fixtures/tunnel';
 import { fingerprintOf, makeCertificates } from '../fixtures/tls';
 import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
 import { BridgedApp, SCREENSHOT_DIR, chromiumPath, launchChromium, openBridgedApp, serveRenderer } from '../fixtures/rendererBridge';
@@ -111,7 +111,7 @@ test('a dropped profile: the confirmation shows every field; Cancel and Escape c
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'hidden' });
   assert.equal(fs.readFileSync(settings.path, 'utf8'), before, 'Cancel changed nothing');
-  await eventually(async () => (await page.locator('#announcer').innerText()) === 'Import canceled: nothing was changed.', 3000, 'announced');
+  await waitFor('announced', async () => (await page.locator('#announcer').innerText()) === 'Import canceled: nothing was changed.');
 
   // Escape is a cancel too.
   await drop(app, 'office.wssh', formatProfile(profileOf()));
@@ -132,7 +132,7 @@ test('Import adds the endpoint, not selected, no tunnel; the list shows it', asy
   const dialog = page.getByRole('dialog', { name: 'Import endpoint profile' });
   await dialog.getByRole('button', { name: 'Import' }).click();
   await dialog.waitFor({ state: 'hidden' });
-  await eventually(() => settings.view().endpoints.length === 2, 3000, 'imported');
+  await waitFor('imported', () => settings.view().endpoints.length === 2);
   const view = settings.view();
   assert.equal(view.activeEndpointId, activeBefore, 'not selected');
   assert.equal(controller.state().running, false, 'no tunnel started');
@@ -141,8 +141,8 @@ test('Import adds the endpoint, not selected, no tunnel; the list shows it', asy
   assert.deepEqual(added.trust.pins, [pin]);
   assert.equal(fs.readFileSync(added.trust.caFile!, 'utf8'), caPem);
   await page.locator('body[data-view="endpoints"]').waitFor();
-  await eventually(async () => (await page.locator('.endpoint-item .endpoint-name').allInnerTexts()).includes('Office gateway'), 3000, 'in the list');
-  await eventually(async () => /Endpoint “Office gateway” added\. It is not selected/.test(await page.locator('#announcer').innerText()), 3000, 'announced');
+  await waitFor('in the list', async () => (await page.locator('.endpoint-item .endpoint-name').allInnerTexts()).includes('Office gateway'));
+  await waitFor('announced', async () => /Endpoint “Office gateway” added\. It is not selected/.test(await page.locator('#announcer').innerText()));
   assert.deepEqual(app.problems, []);
 });
 
@@ -176,7 +176,7 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
   await page.getByLabel('Update “Mine” with these settings').check();
   await dialog.getByRole('button', { name: 'Import' }).click();
   await dialog.waitFor({ state: 'hidden' });
-  await eventually(() => settings.view().endpoints.find((e) => e.id === mine.value.id)?.name === 'Office (from IT)', 3000, 'updated');
+  await waitFor('updated', () => settings.view().endpoints.find((e) => e.id === mine.value.id)?.name === 'Office (from IT)');
   const view = settings.view();
   assert.equal(view.endpoints.length, 2, 'updated in place');
   const e = view.endpoints.find((x) => x.id === mine.value.id)!;

@@ -1,0 +1,268 @@
+/**
+ * The commands' options and help, and their parsing. Every default shown in
+ * a --help is the constant the parser applies (no number is written twice),
+ * so changing a default where it is declared changes both.
+ */
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { runServer } from './serverCommand';
+import { runConnect } from './connectCommand';
+import { runClient } from './clientCommand';
+import { runProfileCreate, runProfileLink, runProfileShow } from './profileCommand';
+import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
+import { formatListen } from './listenAddress';
+import { DEFAULT_LIMITS } from '../../server/limits';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import { DEFAULT_HOSTS_FILE } from '../../server/policyWatcher';
+import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
+import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+import { DEFAULT_KEEPALIVE_MS } from '../core/keepalive';
+
+/** Milliseconds as the seconds an option takes: `30000` → `'30'`. */
+function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+const SERVER_LISTEN = formatListen({ host: DEFAULT_SERVER_HOST, port: DEFAULT_SERVER_PORT });
+const PROXY_LISTEN = formatListen({ host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT });
+
+const KEEPALIVE_OPTION = { type: 'string', default: seconds(DEFAULT_KEEPALIVE_MS) } as const;
+const KEEPALIVE_USAGE = `  --keepalive SECONDS      WebSocket ping interval, 0 for none (default ${seconds(DEFAULT_KEEPALIVE_MS)})`;
+
+export const USAGE = `Usage: wssh <command> [options]
+
+SSH over WebSocket.
+
+Commands:
+  server    run the WSSH server: relays each WebSocket to an SSH server hosts.yml allows
+  connect   run a local HTTP CONNECT proxy (for PuTTY, plink, WinSCP) through an endpoint
+  client    relay stdin/stdout through an endpoint (for OpenSSH's ProxyCommand)
+  profile   write (create), read (show) or turn into a link (link) an endpoint profile, NAME.wssh
+
+Run 'wssh <command> --help' for a command's options.
+  --help      show this help
+  --version   show the version
+`;
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+const PROFILE_OPTION_USAGE = `  --profile FILE           the endpoint, its TLS trust and proxy mode from a profile
+                           (wssh profile create) instead of the flags; a profile's
+                           user sends the secret in the WSSH_SECRET variable
+`;
+
+
+export const COMMANDS = {
+  server: {
+    usage: `Usage: wssh server [--listen ${SERVER_LISTEN}] [--hosts ${DEFAULT_HOSTS_FILE}] [options]
+       wssh server --hash-secret NAME >> users.yml
+
+Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
+it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
+GET /healthz answers 200 (for load balancers), GET /metrics the counters.
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default ${SERVER_LISTEN})
+  --hosts FILE             the hosts.yml policy; reloaded when it changes (default ${DEFAULT_HOSTS_FILE})
+${KEEPALIVE_USAGE}
+  --connect-timeout SEC    how long to wait for a target's TCP connect (default ${seconds(DEFAULT_CONNECT_TIMEOUT_MS)})
+  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)})
+  --trust-proxy WHEN       take the client address from X-Forwarded-For:
+                           loopback (from nginx on this host), always, never,
+                           or the proxies' addresses/CIDRs, comma-separated
+                           (default ${DEFAULT_TRUST_PROXY})
+
+Authentication (off unless --users is given):
+  --users FILE             require HTTP Basic auth from the users in FILE (401 otherwise);
+                           reloaded when it changes
+  --hash-secret NAME       read a secret from the terminal or stdin, print the line
+                           "NAME: scrypt$..." for the users file, and exit
+
+Limits:
+  --max-tunnels N          tunnels at once, 0 for no limit (default ${DEFAULT_LIMITS.maxTunnels}); over it: 503
+  --max-tunnels-per-client N
+                           tunnels at once from one client address, 0 for no limit
+                           (default ${DEFAULT_LIMITS.maxTunnelsPerClient}); over it: 429
+  --handshake-timeout SEC  time for the upgrade request's headers (default ${seconds(DEFAULT_LIMITS.handshakeTimeoutMs)}); then 408
+  --idle-timeout SECONDS   close a tunnel when no byte moved either way for this long,
+                           0 for never (default ${seconds(DEFAULT_LIMITS.idleTimeoutMs)})
+  --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
+  --stats-interval SEC     log the counters this often, 0 for never (default ${seconds(DEFAULT_STATS_INTERVAL_MS)})
+
+SIGHUP reloads hosts.yml and the users file at once.
+`,
+    options: {
+      listen: { type: 'string', default: SERVER_LISTEN },
+      hosts: { type: 'string', default: DEFAULT_HOSTS_FILE },
+      keepalive: KEEPALIVE_OPTION,
+      'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
+      drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
+      'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
+      users: { type: 'string' },
+      'hash-secret': { type: 'string' },
+      'max-tunnels': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnels) },
+      'max-tunnels-per-client': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnelsPerClient) },
+      'handshake-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.handshakeTimeoutMs) },
+      'idle-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.idleTimeoutMs) },
+      'max-path': { type: 'string', default: String(DEFAULT_LIMITS.maxPathLength) },
+      'stats-interval': { type: 'string', default: seconds(DEFAULT_STATS_INTERVAL_MS) },
+    },
+    positionals: 0,
+    run: runServer,
+  },
+  connect: {
+    usage: `Usage: wssh connect <endpoint> [--listen ${PROXY_LISTEN}] [options]
+       wssh connect --profile FILE [--listen ${PROXY_LISTEN}] [options]
+
+Serves an HTTP CONNECT proxy; each CONNECT host:port becomes a tunnel through
+<endpoint> (ws://… or wss://…, e.g. wss://gw.example.com/ssh). In PuTTY:
+Connection > Proxy: type HTTP, host ${DEFAULT_PROXY_HOST}, port ${DEFAULT_PROXY_PORT}.
+
+The same port answers SOCKS5 and SOCKS4/4a (PuTTY's proxy types SOCKS 5 and 4).
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
+${KEEPALIVE_USAGE}
+  --quiet                  do not log tunnels opening and closing
+${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
+    options: {
+      listen: { type: 'string', default: PROXY_LISTEN },
+      keepalive: KEEPALIVE_OPTION,
+      quiet: { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      ...ENDPOINT_OPTIONS,
+    },
+    // The endpoint, unless a profile gives it.
+    positionals: (values: CommandValues) => (values.profile === undefined ? 1 : 0),
+    run: runConnect,
+  },
+  client: {
+    usage: `Usage: wssh client <endpoint>/<host>[:port] [options]
+       wssh client --profile FILE <host>[:port] [options]
+
+Relays stdin and stdout through one tunnel, for OpenSSH:
+  ssh -o ProxyCommand='wssh client wss://gw.example.com/ssh/%h' user@db1.lan
+
+Options:
+${KEEPALIVE_USAGE}
+${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
+    options: {
+      keepalive: KEEPALIVE_OPTION,
+      profile: { type: 'string' },
+      ...ENDPOINT_OPTIONS,
+    },
+    positionals: 1,
+    run: runClient,
+  },
+  'profile create': {
+    usage: `Usage: wssh profile create <endpoint> [--name NAME] [--ca FILE]... [--pin FP]...
+                           [--pin-from-server] [--pin-only] [--servername NAME]
+                           [--user NAME] [--proxy URL | --no-proxy] [-o FILE]
+
+Writes an endpoint profile (NAME.wssh) for users: the endpoint's name and URI,
+its TLS trust (CA certificates inline, pins, pin-only, server name), the proxy
+mode and optionally a user name. It never holds a secret: an endpoint with
+user:secret@ is refused. Users import it in the tray app (open the file, drop
+it on the window, or a link from 'wssh profile link'), or run
+'wssh connect --profile FILE'.
+
+Options:
+  --name NAME              the endpoint's name as users see it (default: the host)
+  --ca FILE                a CA certificate (PEM) to trust, put into the profile;
+                           may be repeated, a file may hold a chain
+  --pin FINGERPRINT        a sha256 fingerprint the certificate must have
+                           (sha256/BASE64 or AB:CD:… hex); may be repeated
+  --pin-from-server        connect to the endpoint once and pin the certificate it
+                           presents; its subject, issuer and dates are printed on
+                           stderr for you to check
+  --pin-only               the pin replaces the issuer and name checks (a server
+                           with a self-signed certificate); dates are still checked
+  --servername NAME        TLS server name (SNI) to send and check instead of the host
+  --user NAME              the user name for the server's Basic auth (each user
+                           types their own secret)
+  --proxy URL              reach the endpoint through this HTTP proxy, http://HOST:PORT
+  --no-proxy               always connect directly
+                           (neither: the system's proxy settings, or HTTPS_PROXY)
+  -o, --output FILE        write the profile to FILE instead of stdout
+`,
+    options: {
+      name: { type: 'string' },
+      ca: { type: 'string', multiple: true },
+      pin: { type: 'string', multiple: true },
+      'pin-from-server': { type: 'boolean', default: false },
+      'pin-only': { type: 'boolean', default: false },
+      servername: { type: 'string' },
+      user: { type: 'string' },
+      proxy: { type: 'string' },
+      'no-proxy': { type: 'boolean', default: false },
+      output: { type: 'string', short: 'o' },
+    },
+    positionals: 1,
+    run: runProfileCreate,
+  },
+  'profile show': {
+    usage: `Usage: wssh profile show FILE
+
+Prints what an endpoint profile holds: name, endpoint, user, proxy mode, and
+each CA certificate (subject, issuer, dates, fingerprint), pin and TLS setting.
+A file that is not a valid profile is refused with what is wrong and where.
+`,
+    options: {},
+    positionals: 1,
+    run: runProfileShow,
+  },
+  'profile link': {
+    usage: `Usage: wssh profile link FILE
+
+Prints a wssh://import?profile=… link that carries the profile: clicked on a
+machine with the tray app, it opens the app's import confirmation.
+`,
+    options: {},
+    positionals: 1,
+    run: runProfileLink,
+  },
+} as const;
+
+export const PROFILE_USAGE = `Usage: wssh profile create <endpoint> [options] [-o FILE]
+       wssh profile show FILE
+       wssh profile link FILE
+
+Endpoint profiles (NAME.wssh): what users need to reach an endpoint, with no secret.
+Run 'wssh profile create --help' for its options.
+`;
+
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** A command as typed: `server`, …, or `profile create` (two words). */
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** The number of arguments a command takes with these options. */
+export function positionalCount(name: CommandName, values: CommandValues): number {
+  const positionals: number | ((values: CommandValues) => number) = COMMANDS[name].positionals;
+  return typeof positionals === 'function' ? positionals(values) : positionals;
+}
+
+/**
+ * The command line of one command, parsed with its defaults applied.
+ * @throws {UsageError} for an unknown option or a missing value.
+ */
+export function parseCommand(name: CommandName, args: string[]): { values: CommandValues; positionals: string[] } {
+  const command = COMMANDS[name];
+  try {
+    const parsed = parseArgs({
+      args,
+      options: { ...COMMON, ...command.options } as ParseArgsConfig['options'],
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: parsed.values as CommandValues, positionals: parsed.positionals };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see wssh ${name} --help)`);
+  }
+}

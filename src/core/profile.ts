@@ -23,6 +23,7 @@
  * a message that names the field, and nothing is half-taken.
  */
 import crypto from 'node:crypto';
+import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { EndpointError, parseEndpoint } from './endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from './trust';
 import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
@@ -31,8 +32,8 @@ import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
 export const PROFILE_VERSION = 1;
 /** The file name extension of a profile (the installer's file association). */
 export const PROFILE_EXTENSION = '.wssh';
-/** A profile file larger than this is not one (a CA chain or two fit many times over). */
-export const MAX_PROFILE_BYTES = 64 * 1024;
+/** A profile file larger than this is not one. */
+export { MAX_PROFILE_BYTES };
 /**
  * The longest `wssh://import?…` link taken. Windows hands a link to the app
  * on its command line, which holds at most 32767 characters.

@@ -16,11 +16,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseEndpoint } from '../core/endpoint';
 import { MAX_PROFILE_BYTES, PROFILE_EXTENSION, Profile, ProfileError, isProfileLink, parseProfile, profileTextFromLink, summarizeCertificate } from '../core/profile';
+import { DEFAULT_KEEPALIVE_SEC } from '../shared/defaults';
 import type { EndpointTrust, EndpointView, Outcome, ProfileImportRequest, ProfileOffer, ProfilePreview } from '../shared/ipc';
 import type { Settings } from './settingsStore';
 
-/** The keepalive of an imported endpoint (the editor's default). */
-const IMPORTED_KEEPALIVE_SEC = 30;
 
 /** What importing `text` would add, or why it cannot be imported. Changes nothing. */
 export function previewProfile(settings: Pick<Settings, 'view'>, text: string, source: string): Outcome<ProfilePreview> {
@@ -92,7 +91,7 @@ export function importProfile(deps: ImportDeps, request: ProfileImportRequest): 
       user,
       // A stored secret belongs to its user: kept for the same user, dropped for another.
       secret: update && update.user === user ? undefined : '',
-      keepaliveSec: update?.keepaliveSec ?? IMPORTED_KEEPALIVE_SEC,
+      keepaliveSec: update?.keepaliveSec ?? DEFAULT_KEEPALIVE_SEC,
       proxy: structuredClone(profile.proxy),
       trust,
     },

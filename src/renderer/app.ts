@@ -3,7 +3,8 @@
  * four views, and a notice area. Talks to the main process only through
  * `window.wssh` (src/shared/ipc.ts).
  */
-import { MAX_PROFILE_FILE_BYTES, Notice, ViewName, WsshApi } from '../shared/ipc';
+import type { Notice, ViewName, WsshApi } from '../shared/ipc';
+import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
 import { EndpointsView } from './endpointsView';
@@ -134,8 +135,8 @@ async function main(): Promise<void> {
     const file = event.dataTransfer?.files[0];
     if (!file) return;
     const source = `the dropped file ${file.name}`;
-    if (file.size > MAX_PROFILE_FILE_BYTES) {
-      importDialog.offer({ ok: false, source, error: `not a WSSH profile: larger than ${MAX_PROFILE_FILE_BYTES / 1024} KiB` });
+    if (file.size > MAX_PROFILE_BYTES) {
+      importDialog.offer({ ok: false, source, error: `not a WSSH profile: larger than ${MAX_PROFILE_BYTES / 1024} KiB` });
       return;
     }
     void file.text().then(async (text) => {

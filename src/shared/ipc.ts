@@ -201,9 +201,6 @@ export interface ProfileImportRequest {
   updateId?: string;
 }
 
-/** Largest profile file the window reads from a drop, in bytes (the same limit as main's). */
-export const MAX_PROFILE_FILE_BYTES = 64 * 1024;
-
 /** Something the user must be told that is not a reply to what they just did. */
 export interface Notice {
   level: LogLevel;

@@ -170,7 +170,8 @@ it on the window, or a link from 'wssh profile link'), or run
 'wssh connect --profile FILE'.
 
 Options:
-  --name NAME              the endpoint's name as users see it (default: the host)
+  --name NAME              the endpoint's name as users see it (default: the
+                           --servername, else the host)
   --ca FILE                a CA certificate (PEM) to trust, put into the profile;
                            may be repeated, a file may hold a chain
   --pin FINGERPRINT        a sha256 fingerprint the certificate must have

@@ -29,7 +29,9 @@ export async function runProfileCreate(values: CommandValues, [uri]: string[]): 
     user = endpoint.credentials.user;
   }
   const host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
-  const name = typeof values.name === 'string' ? values.name : host;
+  const servername = typeof values.servername === 'string' ? values.servername : undefined;
+  // The name users see: the server's own name when it is reached by address.
+  const name = typeof values.name === 'string' ? values.name : servername ?? host;
 
   const ca: string[] = [];
   for (const file of listOption(values.ca)) {
@@ -54,7 +56,6 @@ export async function runProfileCreate(values: CommandValues, [uri]: string[]): 
       throw err;
     }
   });
-  const servername = typeof values.servername === 'string' ? values.servername : undefined;
   if (!endpoint.secure) {
     const given = [
       ca.length > 0 && '--ca',

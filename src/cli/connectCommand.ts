@@ -42,6 +42,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
     t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${x.reason}`));
   }
+  // Before the listening line, which tells a supervisor (or a test) that start-up is over.
+  if (values.profile !== undefined) logLine(`endpoint, TLS trust and proxy mode from the profile ${values.profile}`);
+  if (note) logLine(note);
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -52,8 +55,6 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
   logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
-  if (values.profile !== undefined) logLine(`endpoint, TLS trust and proxy mode from the profile ${values.profile}`);
-  if (note) logLine(note);
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }

@@ -26,7 +26,7 @@ import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
-import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
+import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
-import { parseTunnelUri } from '../core/endpoint';
-import { TargetError, parseTarget } from '../core/target';
+import { parseTunnelUri } from '../shared/endpoint';
+import { TargetError, parseTarget } from '../shared/target';
 import { profileSettings } from './profileOption';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';

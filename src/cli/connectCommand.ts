@@ -1,6 +1,6 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
 import type { AddressInfo } from 'node:net';
-import { parseEndpoint } from '../core/endpoint';
+import { parseEndpoint } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';

@@ -4,7 +4,7 @@
  * `wssh connect --profile` / `wssh client --profile`.
  */
 import fs from 'node:fs';
-import { EndpointError, parseEndpoint } from '../core/endpoint';
+import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import { Profile, ProfileError, ProfileProxy, checkProfile, formatProfile, pemCertificates, profileLink, summarizeCertificate } from '../core/profile';
 import { TrustError, formatPin, parsePin } from '../core/trust';
 import { CommandValues, UsageError, listOption, proxyOption } from './options';

@@ -8,7 +8,7 @@
  * users of the machine could read it in the process list).
  */
 import fs from 'node:fs';
-import { Endpoint, parseEndpoint } from '../core/endpoint';
+import { Endpoint, parseEndpoint } from '../shared/endpoint';
 import { MAX_PROFILE_BYTES, Profile, ProfileError, parseProfile } from '../core/profile';
 import type { TrustOptions } from '../core/trust';
 import { CommandValues, UsageError, proxyOption } from './options';

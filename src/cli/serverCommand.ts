@@ -11,7 +11,8 @@ import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredenti
 import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, secondsOption } from './options';
-import { ListenAddress, formatListen, parseListen } from './listenAddress';
+import type { ListenAddress } from '../shared/ipc';
+import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 
 /** What `wssh server` runs with: its options, checked, in the units the server takes. */

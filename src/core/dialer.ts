@@ -12,8 +12,8 @@
  */
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { Endpoint, authorizationHeader, tunnelUrl } from './endpoint';
-import type { Target } from './target';
+import { Endpoint, authorizationHeader, tunnelUrl } from '../shared/endpoint';
+import type { Target } from '../shared/target';
 import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust';
 import { SystemCertificatesError } from './systemCertificates';
 import {

@@ -24,7 +24,7 @@
  */
 import crypto from 'node:crypto';
 import { MAX_PROFILE_BYTES } from '../shared/defaults';
-import { EndpointError, parseEndpoint } from './endpoint';
+import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from './trust';
 import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
 

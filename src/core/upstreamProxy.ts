@@ -22,7 +22,7 @@
  * `Proxy-Authorization: Basic` and never shown: `display` has `***`.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {

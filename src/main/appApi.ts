@@ -6,14 +6,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { TargetError, parseTarget } from '../core/target';
+import { TargetError, parseTarget } from '../shared/target';
 import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { importProfile, previewProfile } from './profileImport';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
-import type { Settings } from './settingsStore';
+import type { Settings } from './settingsEditor';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;

@@ -14,11 +14,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseEndpoint } from '../core/endpoint';
+import { parseEndpoint } from '../shared/endpoint';
 import { MAX_PROFILE_BYTES, PROFILE_EXTENSION, Profile, ProfileError, isProfileLink, parseProfile, profileTextFromLink, summarizeCertificate } from '../core/profile';
 import { DEFAULT_KEEPALIVE_SEC } from '../shared/defaults';
 import type { EndpointTrust, EndpointView, Outcome, ProfileImportRequest, ProfileOffer, ProfilePreview } from '../shared/ipc';
-import type { Settings } from './settingsStore';
+import type { Settings } from './settingsEditor';
 
 
 /** What importing `text` would add, or why it cannot be imported. Changes nothing. */

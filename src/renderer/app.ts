@@ -5,6 +5,7 @@
  */
 import type { Notice, ViewName, WsshApi } from '../shared/ipc';
 import { MAX_PROFILE_BYTES } from '../shared/defaults';
+import { statusHeadline } from '../shared/tunnelStatus';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
 import { EndpointsView } from './endpointsView';
@@ -87,12 +88,7 @@ async function main(): Promise<void> {
   const renderState = (state: Awaited<ReturnType<WsshApi['getTunnelState']>>) => {
     running = state.running;
     pill.dataset.status = state.status;
-    pill.textContent =
-      state.status === 'error'
-        ? 'Error'
-        : state.status === 'stopped'
-          ? 'Stopped'
-          : `${state.status === 'active' ? 'Active' : 'Listening'} on ${state.listen.host}:${state.listen.port}`;
+    pill.textContent = statusHeadline(state);
     pill.title = state.reason ?? '';
     headerToggle.textContent = state.running ? 'Stop' : 'Start';
     status.renderState(state);

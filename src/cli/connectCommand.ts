@@ -35,6 +35,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     ...trust,
     proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
+    // Its log's format (time-stamped), even with --quiet: it is said once, and it is why a sign-in fails.
+    log: logLine,
   });
   if (!values.quiet) {
     const t = proxy.tracker;

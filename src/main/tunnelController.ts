@@ -160,6 +160,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       tracker,
       ...this.options.dial,
       ...trust,
+      // Said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
+      log: (line) => this.options.log('warn', line),
       // Per tunnel, with the endpoint's proxy setting as it is now.
       resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy)(endpoint),
     });

@@ -33,7 +33,11 @@ export class ServerMetrics {
   /** "status label" → count. */
   private readonly refused = new Map<string, number>();
 
-  constructor(private readonly tracker: TunnelTracker) {
+  constructor(
+    private readonly tracker: TunnelTracker,
+    /** Times the process ran out of file descriptors (see core/descriptorAlarm.ts). */
+    private readonly descriptorExhaustions: () => number = () => 0,
+  ) {
     tracker.on('open', () => this.opened++);
     tracker.on('close', (t) => {
       this.closedUp += t.up;
@@ -88,6 +92,9 @@ export class ServerMetrics {
       '# HELP wssh_refusals_total Tunnel requests answered with an HTTP status instead of a tunnel.',
       '# TYPE wssh_refusals_total counter',
       ...s.refusals.map((r) => `wssh_refusals_total{status="${r.status}",reason="${r.code}"} ${r.count}`),
+      '# HELP wssh_descriptor_exhaustion_total Connections that failed for want of a file descriptor (EMFILE, ENFILE).',
+      '# TYPE wssh_descriptor_exhaustion_total counter',
+      `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,
       '# HELP wssh_uptime_seconds Seconds since the server started.',
       '# TYPE wssh_uptime_seconds gauge',
       `wssh_uptime_seconds ${s.uptimeSeconds}`,

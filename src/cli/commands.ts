@@ -73,6 +73,9 @@ ${KEEPALIVE_USAGE}
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
+  --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
+                           may be repeated. A request with any other Origin header
+                           (a browser page) gets 403; WSSH clients send none
                            (default ${DEFAULT_TRUST_PROXY})
 
 Authentication (off unless --users is given):
@@ -101,6 +104,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
       drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
       'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
+      'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },
       'hash-secret': { type: 'string' },
       'max-tunnels': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnels) },
@@ -127,11 +131,16 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
+  --proxy-user USER:PASS   clients must give this user name and password (HTTP
+                           Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
+                           SOCKS4 refused), for a shared machine. "generate" makes
+                           one and logs it (default: no credential)
 ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
+      'proxy-user': { type: 'string' },
       profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },

@@ -48,7 +48,7 @@ export const REFUSALS = {
   malformed: row(400, R.generalFailure, 'malformed', 'malformed request'),
   'not-websocket': row(400, R.generalFailure, 'not-websocket', 'not a WebSocket upgrade'),
   /** An upgrade that is not a GET (ws would refuse it only after the target's connect). */
-  'upgrade-method': row(405, R.generalFailure, 'not-websocket', 'a WebSocket upgrade is a GET'),
+  'upgrade-method': row(405, R.generalFailure, 'upgrade-method', 'a WebSocket upgrade is a GET'),
   'bad-target': row(400, R.generalFailure, 'bad-target', 'bad target'),
   'address-type': row(400, R.addressTypeNotSupported, 'address-type', 'address type not supported'),
   'socks-method': row(400, R.generalFailure, 'socks-method', 'no SOCKS5 authentication method acceptable'),

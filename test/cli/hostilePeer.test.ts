@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { runProgram } from '../fixtures/child';
 import { WSSH_CLI, spawnWsshConnect } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
@@ -24,6 +25,9 @@ let endpoint: string;
 
 before(async () => {
   hostile = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 4 * 1024 * 1024 });
+  // It claims to be a current server, so its text frame goes to the open tunnel
+  // (an unmarked one would be taken for an old server's refusal, which is cut too).
+  hostile.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
   hostile.on('connection', (ws) => {
     ws.send(HUGE);
     ws.close(1011, `\u001b[2J\u001b]0;title\u0007bye\r\nforged`);

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { dial, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { parseTarget } from '../../src/shared/target';
@@ -26,6 +27,7 @@ import { freePort, waitForPort } from '../fixtures/freePort';
 async function gateway(t: { after(fn: () => unknown): void }, options: https.ServerOptions): Promise<number> {
   const server = https.createServer({ ...options, requestCert: true, rejectUnauthorized: true });
   const wss = new WebSocketServer({ server });
+  wss.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
   wss.on('connection', (ws) => ws.close());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));

@@ -34,15 +34,18 @@ import { WSSH_CLI } from './harness/wsshProcesses';
 import { HOST } from './bench/chains';
 import { FarEnd } from './bench/farEnd';
 import { Corruption, measureSingle, stopAtExit, type SingleOptions } from './bench/measurements';
-import { printSingle, say } from './bench/report';
+import { printScale, printSingle, say } from './bench/report';
+import { measureScale, type ScaleOptions } from './bench/scale';
 
 interface Options {
   single?: SingleOptions;
+  scale?: ScaleOptions;
 }
 
 function parseOptions(): Options {
   const usage =
-    'usage: npm run bench -- [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s]';
+    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s]\n' +
+    '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
   let values;
   try {
     ({ values } = parseArgs({
@@ -53,6 +56,12 @@ function parseOptions(): Options {
         'rtt-bytes': { type: 'string', default: '1024' },
         'mem-sizes': { type: 'string', default: '64,256' },
         'mem-rate': { type: 'string', default: '20' },
+        scale: { type: 'boolean', default: false },
+        single: { type: 'boolean', default: false },
+        idle: { type: 'string', default: '1000,9000' },
+        bursts: { type: 'string', default: '1000,5000' },
+        concurrent: { type: 'string', default: '5000' },
+        'concurrent-size': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -72,20 +81,35 @@ function parseOptions(): Options {
     }
     return n;
   };
+  const list = (name: string, text: string) => text.split(',').map((s) => Math.round(positive(name, s.trim())));
   const memSizesMiB = values['mem-sizes'].split(',').map((s) => positive('mem-sizes', s.trim()));
   if (memSizesMiB.length !== 2) {
     process.stderr.write(`bench: --mem-sizes expects two sizes, e.g. 64,256\n`);
     process.exit(2);
   }
+  if (values.scale && values.single) {
+    process.stderr.write(`bench: --scale and --single each run one part only; give neither for both\n`);
+    process.exit(2);
+  }
   return {
-    single: {
+    single: values.scale
+      ? undefined
+      : {
           sizeMiB: positive('size', values.size),
           runs: Math.round(positive('runs', values.runs)),
           rttCount: Math.round(positive('rtt', values.rtt)),
           rttBytes: Math.round(positive('rtt-bytes', values['rtt-bytes'])),
           memSizesMiB: memSizesMiB.sort((a, b) => a - b),
           memRateMiB: positive('mem-rate', values['mem-rate']),
-    },
+        },
+    scale: values.single
+      ? undefined
+      : {
+          idle: list('idle', values.idle).sort((a, b) => a - b),
+          bursts: list('bursts', values.bursts).sort((a, b) => a - b),
+          concurrent: Math.round(positive('concurrent', values.concurrent)),
+          concurrentMiB: positive('concurrent-size', values['concurrent-size']),
+        },
   };
 }
 
@@ -130,6 +154,11 @@ async function main(): Promise<void> {
     const results = await measureSingle(options.single, far, tmpDir);
     printSingle(options.single, results, (performance.now() - started) / 1000);
     say();
+  }
+  if (options.scale) {
+    const started = performance.now();
+    const results = await measureScale(options.scale, far, tmpDir);
+    printScale(options.scale, results, (performance.now() - started) / 1000);
   }
 }
 

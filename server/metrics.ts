@@ -23,7 +23,9 @@ export type RefusalCode =
   | 'denied'
   | 'unreachable'
   | 'connect-timeout'
-  | 'client-gone';
+  | 'client-gone'
+  | 'busy'
+  | 'descriptors';
 
 export interface MetricsSnapshot {
   uptimeSeconds: number;

@@ -8,8 +8,9 @@
  *   400 bad request or target   401 credentials missing or wrong (with --users)
  *   403 denied by hosts.yml     408 headers not in within the handshake timeout
  *   414 path too long           429 too many tunnels from this client address
- *   502 target unreachable      503 server at capacity
- *   504 TCP connect timed out
+ *   502 target unreachable      503 server at capacity, busy (admission
+ *   504 TCP connect timed out       queue full or waited too long), or out
+ *                                   of file descriptors
  *
  * The checks run cheapest first, and nothing about the policy is revealed to
  * a client that has not authenticated: path length, upgrade, capacity,
@@ -31,6 +32,8 @@ import { Target, TargetError, formatTarget, parseTarget } from '../src/core/targ
 import { TunnelTracker } from '../src/core/tunnels';
 import { listenOn } from '../src/core/listen';
 import { writeRefusal } from '../src/core/httpRefusal';
+import { admitConnections, type AdmissionOptions } from '../src/core/admission';
+import { descriptorsMessage, outOfDescriptors, throttledLog } from '../src/core/descriptors';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth } from './auth';
@@ -62,6 +65,8 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   log?: (line: string) => void;
   /** The tunnel tracker to report to; one is made when not given. */
   tracker?: TunnelTracker;
+  /** How a burst of new connections is admitted (admission.ts). */
+  admission?: AdmissionOptions;
 }
 
 export const DEFAULT_SERVER_PORT = 4567;
@@ -94,12 +99,15 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly clients: ClientAddresses;
   private readonly auth: BasicAuth | undefined;
   private starting = false;
+  /** Failed accepts come by the thousand: one line a second. */
+  private readonly descriptorsLog: (line: string) => void;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
 
   constructor(private readonly options: WsshServerOptions) {
     super();
     this.log = options.log ?? (() => {});
+    this.descriptorsLog = throttledLog(this.log);
     this.tracker = options.tracker ?? new TunnelTracker();
     this.metrics = new ServerMetrics(this.tracker);
     this.limits = { ...DEFAULT_LIMITS };
@@ -119,6 +127,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       requestTimeout: handshakeMs,
       connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeMs / 4)),
     });
+    // A burst waits in the admission queue, unread, and Node's header timer
+    // above starts only when a connection leaves it: the 408 measures the
+    // client's slowness, not this server's backlog.
+    admitConnections(this.server, options.admission ?? {}, (socket, refusal) =>
+      this.refuse(socket, new Refusal(503, 'busy', refusal.reason), ClientAddresses.peer(socket), ''),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -128,7 +142,14 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));
     // An error while listen() is pending is its rejection, not an event.
-    this.server.on('error', (err) => {
+    this.server.on('error', (err: NodeJS.ErrnoException) => {
+      // Out of descriptors, a connection could not even be accepted (libuv
+      // closes it at once): say so and go on serving the open tunnels.
+      if (outOfDescriptors(err)) {
+        this.metrics.countRefusal(503, 'descriptors');
+        this.descriptorsLog(`tunnel refused: cannot accept a connection: ${descriptorsMessage(err)}`);
+        return;
+      }
       if (!this.starting) this.emit('error', err);
     });
 
@@ -284,7 +305,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     } catch (err) {
       slot?.release();
       watch.stop();
-      const refusal = err instanceof Refusal ? err : new Refusal(502, 'unreachable', (err as Error).message);
+      const refusal =
+        err instanceof Refusal
+          ? err
+          : outOfDescriptors(err)
+            ? new Refusal(503, 'descriptors', 'server out of resources', descriptorsMessage(err as NodeJS.ErrnoException))
+            : new Refusal(502, 'unreachable', (err as Error).message);
       this.refuse(socket, refusal, client, requested);
     }
   }
@@ -348,6 +374,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       });
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
+        if (outOfDescriptors(err)) {
+          reject(new Refusal(503, 'descriptors', 'server out of resources', `cannot connect to ${where}: ${descriptorsMessage(err)}`));
+          return;
+        }
         const timedOut = err.code === 'ETIMEDOUT';
         reject(new Refusal(timedOut ? 504 : 502, timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
       });

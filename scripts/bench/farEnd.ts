@@ -84,7 +84,7 @@ export class FarEnd {
 
   listen(): Promise<void> {
     return new Promise((resolve) => {
-      this.server.listen(0, HOST, () => {
+      this.server.listen({ port: 0, host: HOST, backlog: 4096 }, () => {
         this.port = (this.server.address() as net.AddressInfo).port;
         resolve();
       });
@@ -166,7 +166,7 @@ export class FarEnd {
 
   private echo(socket: net.Socket, first: Buffer): void {
     if (first.length > 0) socket.write(first);
-    socket.on('data', (chunk: Buffer) => socket.write(chunk));
-    socket.once('end', () => socket.end());
+    // With backpressure: thousands of echoes at once must not buffer here.
+    socket.pipe(socket);
   }
 }

@@ -1,6 +1,7 @@
 /** Statistics and the printed report of the bench. */
 import { MiB } from './farEnd';
 import type { SingleOptions, SingleResults } from './measurements';
+import type { ScaleOptions, ScaleResults } from './scale';
 
 /** The aim of issue #11: the tunnel at this fraction of the plain relay's throughput, each way, or better. */
 export const THROUGHPUT_AIM = 0.9;
@@ -133,4 +134,82 @@ export function printSingle(options: SingleOptions, r: SingleResults, elapsed: n
     );
   }
   return { upload: ratios.upload, download: ratios.download };
+}
+
+/** Aims of issue #11 for the scale part. */
+export const SCALE_AIMS = {
+  /** Peak RSS of each process during the concurrent transfers. */
+  concurrentPeak: 512e6,
+  /** RSS of each process with the most idle tunnels (9000). */
+  idleRss: 300e6,
+  /** p99 open time for the burst of 1000. */
+  burstP99Ms: 1000,
+};
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-');
+
+/** The scale figures, tunnel beside plain, and the aims met or missed. */
+export function printScale(options: ScaleOptions, r: ScaleResults, elapsed: number): void {
+  say(`Scale (descriptor limit of the bench process: ${r.fdLimit}${r.idleCapped ? `; ${r.idleCapped}` : ''})`);
+  say();
+  say(`Idle tunnels: RSS of each process with N tunnels open, opened 250 at a time, 3 s after the last (MB = 10^6 bytes)`);
+  const idleRows: string[][] = [['path', 'process', 'tunnels', 'at rest', 'RSS', 'per 1000 tunnels']];
+  for (const row of r.idle) {
+    for (const p of row.procs) {
+      idleRows.push([row.kind, p.name, String(row.tunnels), mb(p.rest), mb(p.rss), mb(((p.rss - p.rest) / row.tunnels) * 1000)]);
+    }
+  }
+  say(table(idleRows, ['l', 'l', 'r', 'r', 'r', 'r']));
+  say();
+  say(`Bursts: N tunnels opened at once; time from connect() to the first byte echoed back through the tunnel`);
+  const burstRows: string[][] = [['path', 'tunnels', 'opened', 'refused', 'p50', 'p99', 'max', 'all open after']];
+  for (const b of r.bursts) {
+    burstRows.push([b.kind, String(b.tunnels), String(b.opened), String(b.refused), ms(b.p50), ms(b.p99), ms(b.max), `${b.seconds.toFixed(1)} s`]);
+  }
+  say(table(burstRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  for (const b of r.bursts) for (const reason of b.reasons) say(`  ${b.kind} burst of ${b.tunnels}: ${reason}`);
+  say();
+  say(`Concurrent: N tunnels opened at once, each echoing its own ${options.concurrentMiB} MiB (sha256 compared); peak RSS (VmHWM) per process`);
+  const concRows: string[][] = [['path', 'tunnels', 'byte-exact', 'refused', 'failed', 'wall time', 'peak RSS']];
+  for (const c of r.concurrent) {
+    concRows.push([
+      c.kind,
+      String(c.tunnels),
+      String(c.exact),
+      String(c.refused),
+      String(c.failed),
+      `${c.seconds.toFixed(1)} s`,
+      c.peaks.map((p) => `${p.name} ${mb(p.peak)}`).join(', '),
+    ]);
+  }
+  say(table(concRows, ['l', 'r', 'r', 'r', 'r', 'r', 'l']));
+  for (const c of r.concurrent) for (const reason of c.reasons) say(`  ${c.kind} concurrent: ${reason}`);
+  say();
+
+  say(`Summary of the scale part (took ${elapsed.toFixed(0)} s; the machine's other load makes these noisy)`);
+  const tc = r.concurrent.find((c) => c.kind === 'tunnel');
+  if (tc) {
+    const ok = tc.exact === tc.tunnels && tc.refused === 0 && tc.peaks.every((p) => p.peak < SCALE_AIMS.concurrentPeak);
+    say(
+      `  ${tc.tunnels} x ${options.concurrentMiB} MiB: ${tc.exact} byte-exact, ${tc.refused} refused, peak ` +
+        `${tc.peaks.map((p) => `${p.name} ${mb(p.peak)}`).join(', ')} (aim: all exact, none refused, each < ${mb(SCALE_AIMS.concurrentPeak)}): ${verdict(ok)}`,
+    );
+  }
+  const most = r.idle.filter((row) => row.kind === 'tunnel').at(-1);
+  if (most) {
+    const ok = most.procs.every((p) => p.rss < SCALE_AIMS.idleRss);
+    say(
+      `  ${most.tunnels} idle: ${most.procs.map((p) => `${p.name} ${mb(p.rss)}`).join(', ')} (aim: each < ${mb(SCALE_AIMS.idleRss)}` +
+        `${most.tunnels < 9000 ? ', for 9000' : ''}): ${verdict(ok && most.tunnels >= 9000)}`,
+    );
+  }
+  const b1000 = r.bursts.find((b) => b.kind === 'tunnel' && b.tunnels === 1000);
+  if (b1000) {
+    const ok = b1000.refused === 0 && b1000.p99 < SCALE_AIMS.burstP99Ms;
+    say(`  burst of 1000: p99 ${ms(b1000.p99)}, ${b1000.refused} refused (aim: p99 < ${SCALE_AIMS.burstP99Ms} ms): ${verdict(ok)}`);
+  }
+  for (const b of r.bursts.filter((x) => x.kind === 'tunnel' && x.tunnels !== 1000)) {
+    say(`  burst of ${b.tunnels}: p99 ${ms(b.p99)}, ${b.refused} refused (aim: none refused): ${verdict(b.refused === 0)}`);
+  }
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Endpoint } from '../core/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
+import { BufferBudget, DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -10,11 +11,26 @@ export type CommandValues = Record<string, string | boolean | string[] | undefin
 export class UsageError extends Error {}
 
 /** A `--name SECONDS` option as milliseconds; 0 allowed (it turns a feature off). */
+
 export function secondsOption(values: CommandValues, name: string): number {
   const text = String(values[name]);
   if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name} "${text}": expected a number of seconds`);
   return Math.round(Number(text) * 1000);
 }
+
+/**
+ * `--max-buffered MIB`: the process's budget of bytes buffered across all
+ * tunnels (bufferBudget.ts), absent for the default.
+ */
+export function maxBufferedOption(values: CommandValues): BufferBudget {
+  const text = values['max-buffered'] === undefined ? String(DEFAULT_MAX_BUFFERED / MiB) : String(values['max-buffered']);
+  if (!/^\d{1,7}$/.test(text) || Number(text) === 0) {
+    throw new UsageError(`--max-buffered "${text}": expected a whole number of MiB, at least 1`);
+  }
+  return new BufferBudget(Number(text) * MiB);
+}
+
+const MiB = 1024 * 1024;
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
 export function caOption(values: CommandValues): string[] | undefined {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runServer } from './serverCommand';
 import { DEFAULT_LIMITS } from '../../server/limits';
+import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
@@ -67,6 +68,8 @@ Limits:
                            0 for never (default ${DEFAULT_LIMITS.idleTimeoutMs / 1000})
   --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
   --stats-interval SEC     log the counters this often, 0 for never (default 0)
+  --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
+                           reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
 
 SIGHUP reloads hosts.yml and the users file at once.
 `,
@@ -86,6 +89,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'idle-timeout': { type: 'string' },
       'max-path': { type: 'string' },
       'stats-interval': { type: 'string' },
+      'max-buffered': { type: 'string' },
     },
     positionals: 0,
     run: runServer,
@@ -103,11 +107,14 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default 127.0.0.1:3122)
   --keepalive SECONDS      WebSocket ping interval, 0 for none (default 30)
   --quiet                  do not log tunnels opening and closing
+  --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
+                           reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
 ${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: '127.0.0.1:3122' },
       keepalive: { type: 'string', default: '30' },
       quiet: { type: 'boolean', default: false },
+      'max-buffered': { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,

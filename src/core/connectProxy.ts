@@ -29,6 +29,8 @@ import { TunnelTracker } from './tunnels';
 import { listenOn } from './listen';
 import { writeRefusal } from './httpRefusal';
 import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
+import { admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
+import { descriptorsMessage, outOfDescriptors, throttledLog } from './descriptors';
 
 export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
@@ -45,6 +47,8 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
    * endpoint's URL. Overrides `proxy` when given.
    */
   resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
+  /** How a burst of new connections is admitted (admission.ts). */
+  admission?: AdmissionOptions;
 }
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
@@ -61,6 +65,12 @@ const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 interface ProxyEvents {
   /** Something the proxy itself could not do (not a tunnel's failure). */
   error: [err: Error];
+  /**
+   * A condition of the whole process a person must hear of even with
+   * tunnel lines off, such as running out of file descriptors; at most one a
+   * second.
+   */
+  warning: [message: string];
 }
 
 export class ConnectProxy extends EventEmitter<ProxyEvents> {
@@ -96,14 +106,40 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     const httpConnection = this.server.listeners('connection') as Array<(socket: Socket) => void>;
     this.server.removeAllListeners('connection');
     this.server.on('connection', (socket: Socket) => this.onConnection(socket, httpConnection));
+    // A burst waits in the admission queue, unread; the first-byte and header
+    // timers start when a connection leaves it, so a 408 measures the
+    // client's slowness, not this proxy's backlog.
+    admitConnections(this.server, options.admission ?? {}, (socket, refusal) => this.refuseWaiting(socket, refusal));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
     // An error while listen() is pending is its rejection, not an event
     // (re-emitted with no listener, EADDRINUSE would crash the process).
     this.server.on('error', (err) => {
+      // Out of descriptors, a connection could not even be accepted (libuv
+      // closes it at once): say so and go on serving the open tunnels.
+      if (outOfDescriptors(err)) {
+        this.warn(`cannot accept a connection: ${descriptorsMessage(err as NodeJS.ErrnoException)}`);
+        return;
+      }
       if (!this.starting) this.emit('error', err);
     });
+  }
+
+  private readonly warn = throttledLog((line) => this.emit('warning', line));
+
+  /** A connection the admission queue gave up on: 503 in its own protocol (HTTP or SOCKS, by its first byte). */
+  private refuseWaiting(socket: Socket, refusal: AdmissionRefusal): void {
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const answer = (first?: number) => {
+      clearTimeout(timer);
+      socket.off('data', onFirst);
+      this.refuse(socket, 503, refusal.reason, '', client, first === 0x05 || first === 0x04 ? socksAnswer(first) : httpAnswer);
+    };
+    const onFirst = (chunk: Buffer) => answer(chunk[0]);
+    const timer = setTimeout(answer, 1000);
+    socket.on('data', onFirst);
+    socket.resume();
   }
 
   /** Switches the endpoint for tunnels opened from now on; open ones go on. */
@@ -246,6 +282,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);
+      if (outOfDescriptors(err)) this.warn((err as Error).message);
       if (err instanceof TunnelError) this.refuse(socket, err.status, err.message, formatTarget(target), client, answer);
       else this.refuse(socket, 502, (err as Error).message, formatTarget(target), client, answer);
     } finally {

@@ -24,6 +24,7 @@ import {
   resolveProxy,
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
+import { descriptorsMessage, outOfDescriptors } from './descriptors';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -43,7 +44,7 @@ export interface DialOptions extends TrustOptions {
 }
 
 /** HTTP status the local proxy should answer with when a tunnel cannot open. */
-export type FailureStatus = 400 | 403 | 502 | 504;
+export type FailureStatus = 400 | 403 | 502 | 503 | 504;
 
 export class TunnelError extends Error {
   override name = 'TunnelError';
@@ -169,6 +170,8 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
 /** Network, proxy and TLS errors, named for what they are. */
 function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
+  // 503: this process is out of resources; neither the server nor the target is at fault.
+  if (outOfDescriptors(err)) return new TunnelError(503, `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
   if (err instanceof ProxyRefusal && proxy) {
     const { status, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
     return new TunnelError(status, message, `PROXY_${err.status}`);

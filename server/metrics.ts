@@ -7,6 +7,7 @@
  * never the free text of a refusal, so the number of series stays bounded
  * whatever clients ask for.
  */
+import type { BufferBudget } from '../src/core/bufferBudget';
 import type { TunnelTracker } from '../src/core/tunnels';
 
 /** Why a tunnel was refused, as counted. */
@@ -47,7 +48,11 @@ export class ServerMetrics {
   /** "status code" → count. */
   private readonly refused = new Map<string, number>();
 
-  constructor(private readonly tracker: TunnelTracker) {
+  constructor(
+    private readonly tracker: TunnelTracker,
+    /** The relays' buffer budget, for its gauges; none: not reported. */
+    private readonly budget?: BufferBudget,
+  ) {
     tracker.on('open', () => this.opened++);
     tracker.on('close', (t) => {
       this.closedUp += t.up;
@@ -101,6 +106,19 @@ export class ServerMetrics {
       '# HELP wssh_refusals_total Tunnel requests answered with an HTTP status instead of a tunnel.',
       '# TYPE wssh_refusals_total counter',
       ...s.refusals.map((r) => `wssh_refusals_total{status="${r.status}",reason="${r.code}"} ${r.count}`),
+      ...(this.budget
+        ? [
+            '# HELP wssh_buffered_bytes Bytes the tunnels hold that have not reached the kernel yet (send and write buffers).',
+            '# TYPE wssh_buffered_bytes gauge',
+            `wssh_buffered_bytes ${this.budget.buffered}`,
+            '# HELP wssh_buffer_budget_bytes The limit on wssh_buffered_bytes (--max-buffered).',
+            '# TYPE wssh_buffer_budget_bytes gauge',
+            `wssh_buffer_budget_bytes ${this.budget.limit}`,
+            '# HELP wssh_buffer_pauses_total Times a tunnel paused reading because the budget was spent.',
+            '# TYPE wssh_buffer_pauses_total counter',
+            `wssh_buffer_pauses_total ${this.budget.pausedByBudget}`,
+          ]
+        : []),
       '# HELP wssh_uptime_seconds Seconds since the server started.',
       '# TYPE wssh_uptime_seconds gauge',
       `wssh_uptime_seconds ${s.uptimeSeconds}`,

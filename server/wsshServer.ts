@@ -27,6 +27,7 @@ import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
+import { processBudget } from '../src/core/bufferBudget';
 import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
 import { TunnelTracker } from '../src/core/tunnels';
@@ -109,7 +110,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.log = options.log ?? (() => {});
     this.descriptorsLog = throttledLog(this.log);
     this.tracker = options.tracker ?? new TunnelTracker();
-    this.metrics = new ServerMetrics(this.tracker);
+    this.metrics = new ServerMetrics(this.tracker, options.budget ?? processBudget);
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { openTunnel } from '../harness/connectClient';
 import { cpuSeconds, describeExit, procStatus, startListening, type ListeningDaemon } from '../harness/processes';
-import { startConnectProcess, startServerProcess } from '../harness/wsshProcesses';
+import { nodeArgs, startConnectProcess, startServerProcess } from '../harness/wsshProcesses';
 
 export const HOST = '127.0.0.1';
 const PLAIN_RELAY = path.join(__dirname, '..', 'plainRelay.js');
@@ -81,10 +81,10 @@ export async function startTunnel(farPort: number, dir: string, options: TunnelC
 
 export async function startPlain(farPort: number): Promise<Chain> {
   const ready = /plain relay listening on [^\s]*:(\d+) /;
-  const second = proc(await startListening('plain relay 2', process.execPath, [PLAIN_RELAY, '0', String(farPort)], ready));
+  const second = proc(await startListening('plain relay 2', process.execPath, [...nodeArgs(), PLAIN_RELAY, '0', String(farPort)], ready));
   let first: Proc;
   try {
-    first = proc(await startListening('plain relay 1', process.execPath, [PLAIN_RELAY, '0', String(second.port)], ready));
+    first = proc(await startListening('plain relay 1', process.execPath, [...nodeArgs(), PLAIN_RELAY, '0', String(second.port)], ready));
   } catch (err) {
     await second.stop();
     throw err;

@@ -31,6 +31,8 @@ const MIN_SHARE = 16 * 1024;
 export class BufferBudget {
   private total = 0;
   private accounts = 0;
+  /** How many times a reader paused because the budget was spent (not at its own high-water mark). */
+  pausedByBudget = 0;
 
   /** @param limit bytes buffered across all tunnels before the largest buffers pause their readers. */
   constructor(readonly limit: number = DEFAULT_MAX_BUFFERED) {
@@ -96,7 +98,9 @@ export class BudgetAccount {
    */
   full(highWaterMark: number): boolean {
     if (this.buffered >= highWaterMark) return true;
-    return this.budget.buffered >= this.budget.limit && this.buffered >= this.budget.share();
+    if (this.budget.buffered < this.budget.limit || this.buffered < this.budget.share()) return false;
+    this.budget.pausedByBudget++;
+    return true;
   }
 
   /** Gives back what is still counted (a closed tunnel's buffers are freed with it). */

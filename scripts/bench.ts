@@ -23,7 +23,9 @@
  * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20); --scale (only
  * the scale part), --single (only the single-tunnel part), and the scale
  * part's --idle N,N (1000,9000), --bursts N,N (1000,5000), --concurrent N
- * (5000), --concurrent-size MiB (1).
+ * (5000), --concurrent-size MiB (1); --tunnel-buffer KiB passes wssh's
+ * per-tunnel high-water mark to both wssh processes, to find the one that
+ * keeps a tunnel at full speed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,7 +46,7 @@ interface Options {
 
 function parseOptions(): Options {
   const usage =
-    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s]\n' +
+    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] [--tunnel-buffer KiB]\n' +
     '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
   let values;
   try {
@@ -62,6 +64,7 @@ function parseOptions(): Options {
         bursts: { type: 'string', default: '1000,5000' },
         concurrent: { type: 'string', default: '5000' },
         'concurrent-size': { type: 'string', default: '1' },
+        'tunnel-buffer': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -101,6 +104,7 @@ function parseOptions(): Options {
           rttBytes: Math.round(positive('rtt-bytes', values['rtt-bytes'])),
           memSizesMiB: memSizesMiB.sort((a, b) => a - b),
           memRateMiB: positive('mem-rate', values['mem-rate']),
+          wsshArgs: values['tunnel-buffer'] ? ['--tunnel-buffer', String(Math.round(positive('tunnel-buffer', values['tunnel-buffer'])))] : [],
         },
     scale: values.single
       ? undefined

@@ -192,6 +192,8 @@ export interface SingleOptions {
   rttBytes: number;
   memSizesMiB: number[];
   memRateMiB: number;
+  /** More arguments for both wssh processes (--tunnel-buffer). */
+  wsshArgs: string[];
 }
 
 export interface SingleResults {
@@ -214,7 +216,7 @@ export interface SingleResults {
  */
 export async function measureSingle(options: SingleOptions, far: FarEnd, dir: string): Promise<SingleResults> {
   const size = Math.round(options.sizeMiB * MiB);
-  const tunnel = await startTunnel(far.port, dir);
+  const tunnel = await startTunnel(far.port, dir, { serverArgs: options.wsshArgs, connectArgs: options.wsshArgs });
   stopAtExit.add(tunnel);
   const plain = await startPlain(far.port);
   stopAtExit.add(plain);

@@ -2,7 +2,7 @@
 import { parseEndpoint } from '../core/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, logLine, maxBufferedOption, proxyOption, secondsOption, trustOptions } from './options';
+import { CommandValues, UsageError, effectiveProxy, logLine, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
 import { formatListen, parseListen } from './listenAddress';
 
 export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
@@ -25,6 +25,7 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
     budget: maxBufferedOption(values),
+    highWaterMark: tunnelBufferOption(values),
   });
   // Also with --quiet: the process itself is in trouble (out of descriptors).
   proxy.on('warning', (line) => logLine(line));

@@ -4,6 +4,7 @@ import type { Endpoint } from '../core/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
 import { BufferBudget, DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -31,6 +32,13 @@ export function maxBufferedOption(values: CommandValues): BufferBudget {
 }
 
 const MiB = 1024 * 1024;
+
+/** `--tunnel-buffer KIB`: the per-tunnel high-water mark of the relay, absent for the default. */
+export function tunnelBufferOption(values: CommandValues): number {
+  const text = values['tunnel-buffer'] === undefined ? String(DEFAULT_HIGH_WATER_MARK / 1024) : String(values['tunnel-buffer']);
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 16) throw new UsageError(`--tunnel-buffer "${text}": expected a whole number of KiB, at least 16`);
+  return Number(text) * 1024;
+}
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
 export function caOption(values: CommandValues): string[] | undefined {

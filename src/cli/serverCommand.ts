@@ -9,7 +9,7 @@ import { WatchedFile } from '../../server/watchedFile';
 import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/credentials';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
-import { CommandValues, UsageError, logLine, maxBufferedOption, secondsOption } from './options';
+import { CommandValues, UsageError, logLine, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
 import { formatListen, parseListen } from './listenAddress';
 
 export async function runServer(values: CommandValues): Promise<number> {
@@ -40,6 +40,7 @@ export async function runServer(values: CommandValues): Promise<number> {
   const idleTimeoutMs = secondsOption(withDefault('idle-timeout', DEFAULT_LIMITS.idleTimeoutMs / 1000), 'idle-timeout');
   const statsIntervalMs = secondsOption(withDefault('stats-interval', 0), 'stats-interval');
   const budget = maxBufferedOption(values);
+  const highWaterMark = tunnelBufferOption(values);
   if (handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
   if (maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
 
@@ -78,6 +79,7 @@ export async function runServer(values: CommandValues): Promise<number> {
     idleTimeoutMs,
     maxPathLength,
     budget,
+    highWaterMark,
     log: logLine,
   });
   let address;

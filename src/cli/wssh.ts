@@ -10,6 +10,7 @@ import path from 'node:path';
 import { runServer } from './serverCommand';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
@@ -70,6 +71,8 @@ Limits:
   --stats-interval SEC     log the counters this often, 0 for never (default 0)
   --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
                            reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
+  --tunnel-buffer KIB      bytes one tunnel queues toward the WebSocket before its reading
+                           pauses (default ${DEFAULT_HIGH_WATER_MARK / 1024})
 
 SIGHUP reloads hosts.yml and the users file at once.
 `,
@@ -90,6 +93,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'max-path': { type: 'string' },
       'stats-interval': { type: 'string' },
       'max-buffered': { type: 'string' },
+      'tunnel-buffer': { type: 'string' },
     },
     positionals: 0,
     run: runServer,
@@ -109,12 +113,15 @@ Options:
   --quiet                  do not log tunnels opening and closing
   --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
                            reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
+  --tunnel-buffer KIB      bytes one tunnel queues toward the WebSocket before its reading
+                           pauses (default ${DEFAULT_HIGH_WATER_MARK / 1024})
 ${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: '127.0.0.1:3122' },
       keepalive: { type: 'string', default: '30' },
       quiet: { type: 'boolean', default: false },
       'max-buffered': { type: 'string' },
+      'tunnel-buffer': { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,

@@ -14,8 +14,8 @@ import { FailureBackoff } from './failureBackoff';
 export const BASIC_CHALLENGE = 'Basic realm="wssh"';
 
 /** What the client is told on a 401: the same for every failure, so it cannot probe for names. */
-export const CREDENTIALS_REQUIRED = 'authentication required: this WSSH server needs a user name and secret';
-export const CREDENTIALS_REJECTED = 'wrong user name or secret';
+const CREDENTIALS_REQUIRED = 'authentication required: this WSSH server needs a user name and secret';
+const CREDENTIALS_REJECTED = 'wrong user name or secret';
 
 export type AuthResult =
   | { ok: true; user: string }

@@ -14,6 +14,9 @@ import type http from 'node:http';
  */
 export type TrustProxy = 'loopback' | 'always' | 'never' | readonly string[];
 
+/** The default of `trustProxy` (`wssh server --trust-proxy`): nginx on this host. */
+export const DEFAULT_TRUST_PROXY = 'loopback' satisfies TrustProxy;
+
 /**
  * Parses `--trust-proxy`: a keyword, or a comma-separated list of addresses
  * and CIDR ranges (`10.0.0.5,10.1.0.0/16,fd00::/8`).
@@ -32,7 +35,7 @@ export function parseTrustProxy(text: string): TrustProxy {
 export class ClientAddresses {
   private readonly trusted: (peer: string) => boolean;
 
-  constructor(trust: TrustProxy = 'loopback') {
+  constructor(trust: TrustProxy = DEFAULT_TRUST_PROXY) {
     if (trust === 'always') this.trusted = () => true;
     else if (trust === 'never') this.trusted = () => false;
     else if (trust === 'loopback') this.trusted = isLoopback;

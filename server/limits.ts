@@ -14,6 +14,7 @@
  * Limits are per server process: several servers behind one nginx upstream
  * share nothing, so a client may hold up to the per-client limit on each.
  */
+import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 
 export interface ServerLimits {
   /** Tunnels open (or being opened) at once; 0 for no limit. */
@@ -43,7 +44,7 @@ export interface Slot {
   release(): void;
 }
 
-export type SlotRefusal = { status: 503 | 429; code: 'capacity' | 'client-limit'; reason: string };
+export type SlotRefusal = { status: number; code: Extract<RefusalCode, 'capacity' | 'client-limit'>; reason: string };
 
 /** Counts tunnels overall and per client address against the limits. */
 export class TunnelSlots {
@@ -67,11 +68,11 @@ export class TunnelSlots {
   take(client: string): Slot | SlotRefusal {
     const { maxTunnels, maxTunnelsPerClient } = this.limits;
     if (maxTunnels > 0 && this.taken >= maxTunnels) {
-      return { status: 503, code: 'capacity', reason: `server at capacity: ${tunnels(maxTunnels)} open` };
+      return { status: REFUSALS.capacity.status, code: 'capacity', reason: `server at capacity: ${tunnels(maxTunnels)} open` };
     }
     const held = this.heldBy(client);
     if (maxTunnelsPerClient > 0 && held >= maxTunnelsPerClient) {
-      return { status: 429, code: 'client-limit', reason: `too many tunnels from ${client}: ${maxTunnelsPerClient} open` };
+      return { status: REFUSALS['client-limit'].status, code: 'client-limit', reason: `too many tunnels from ${client}: ${maxTunnelsPerClient} open` };
     }
     this.taken++;
     this.perClient.set(client, held + 1);

@@ -3,30 +3,16 @@
  * format, readable with curl) and for a periodic log line: tunnels open and
  * opened, bytes each way, and refusals by HTTP status and reason.
  *
- * Reasons are a fixed vocabulary (`denied`, `unauthorized`, `capacity`, …),
- * never the free text of a refusal, so the number of series stays bounded
- * whatever clients ask for.
+ * Reasons are the refusal table's metric labels (core/refusals.ts: `denied`,
+ * `unauthorized`, `capacity`, …), never the free text of a refusal, so the
+ * number of series stays bounded whatever clients ask for.
  */
 import type { BufferBudget } from '../src/core/bufferBudget';
 import type { TunnelTracker } from '../src/core/tunnels';
+import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 
-/** Why a tunnel was refused, as counted. */
-export type RefusalCode =
-  | 'malformed'
-  | 'not-websocket'
-  | 'path-too-long'
-  | 'handshake-timeout'
-  | 'headers-too-large'
-  | 'capacity'
-  | 'client-limit'
-  | 'unauthorized'
-  | 'bad-target'
-  | 'denied'
-  | 'unreachable'
-  | 'connect-timeout'
-  | 'client-gone'
-  | 'busy'
-  | 'descriptors';
+/** How often `wssh server` logs the counters by default (`--stats-interval`), in ms: never. */
+export const DEFAULT_STATS_INTERVAL_MS = 0;
 
 export interface MetricsSnapshot {
   uptimeSeconds: number;
@@ -37,7 +23,7 @@ export interface MetricsSnapshot {
   /** Bytes from SSH servers toward SSH clients, open tunnels included. */
   bytesDown: number;
   /** Refusals by status and reason. */
-  refusals: Array<{ status: number; code: RefusalCode; count: number }>;
+  refusals: Array<{ status: number; code: string; count: number }>;
 }
 
 export class ServerMetrics {
@@ -45,7 +31,7 @@ export class ServerMetrics {
   private opened = 0;
   private closedUp = 0;
   private closedDown = 0;
-  /** "status code" → count. */
+  /** "status label" → count. */
   private readonly refused = new Map<string, number>();
 
   constructor(
@@ -61,8 +47,9 @@ export class ServerMetrics {
   }
 
   /** Counts a refusal; the server calls it for every status it answers instead of a tunnel. */
-  countRefusal(status: number, code: RefusalCode): void {
-    const key = `${status} ${code}`;
+  countRefusal(code: RefusalCode): void {
+    const { status, metric } = REFUSALS[code];
+    const key = `${status} ${metric}`;
     this.refused.set(key, (this.refused.get(key) ?? 0) + 1);
   }
 
@@ -76,7 +63,7 @@ export class ServerMetrics {
     const refusals = [...this.refused]
       .map(([key, count]) => {
         const [status, code] = key.split(' ');
-        return { status: Number(status), code: code as RefusalCode, count };
+        return { status: Number(status), code, count };
       })
       .sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
     return {

@@ -8,6 +8,9 @@ import { WatchedFile, type WatchedFileOptions } from './watchedFile';
 
 export type PolicyWatcherOptions = WatchedFileOptions;
 
+/** The policy file `wssh server` reads when --hosts is not given: in the working directory. */
+export const DEFAULT_HOSTS_FILE = './hosts.yml';
+
 /**
  * Loads a policy file and reloads it when it changes: emits 'reload' with the
  * new policy, or 'error' with a {@link PolicyError} (the last good policy stays).

@@ -19,7 +19,7 @@
  * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
  * `GET /metrics` (counters, Prometheus text format); anything else is 426.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -28,20 +28,23 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
 import { processBudget } from '../src/core/bufferBudget';
-import { DEFAULT_MAX_PAYLOAD } from '../src/core/dialer';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
 import { TunnelTracker } from '../src/core/tunnels';
-import { listenOn } from '../src/core/listen';
+import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';
 import { admitConnections, type AdmissionOptions } from '../src/core/admission';
 import { descriptorsMessage, outOfDescriptors, throttledLog } from '../src/core/descriptors';
+import { REFUSALS, type RefusalCode } from '../src/core/refusals';
+import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth } from './auth';
 import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
-import { ServerMetrics, type RefusalCode } from './metrics';
+import { ServerMetrics } from './metrics';
+
+export { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT };
 
 export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   /** The policy in force; called per request, so a reloaded policy applies to the next tunnel. */
@@ -54,12 +57,12 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   users?: () => Credentials;
   /** How failed logins from one address are slowed down (see failureBackoff.ts). */
   authBackoff?: FailureBackoffOptions;
-  /** How long the TCP connect to the target may take, in ms (then 504). @default 10000 */
+  /** How long the TCP connect to the target may take, in ms (then 504). @default {@link DEFAULT_CONNECT_TIMEOUT_MS} */
   connectTimeoutMs?: number;
   /**
    * Whether to take the client address from X-Forwarded-For: `loopback` trusts
    * it only from a proxy on this host (nginx in front); a list names the
-   * proxies' addresses and CIDR ranges. @default 'loopback'
+   * proxies' addresses and CIDR ranges. @default DEFAULT_TRUST_PROXY ('loopback', clientAddress.ts)
    */
   trustProxy?: TrustProxy;
   /** Receives one line per event (tunnel opened, closed, refused). @default no logging */
@@ -70,14 +73,23 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   admission?: AdmissionOptions;
 }
 
-export const DEFAULT_SERVER_PORT = 4567;
-export const DEFAULT_SERVER_HOST = '127.0.0.1';
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The default of `connectTimeoutMs` (`wssh server --connect-timeout`). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** A refusal to open a tunnel: the HTTP status, why (told to the client), and what the log says. */
+/** How long open tunnels may finish on SIGTERM (`wssh server --drain`), in ms. */
+export const DEFAULT_SERVER_DRAIN_MS = 30_000;
+
+/**
+ * The largest WebSocket message the server accepts from a client, in bytes.
+ * Clients send SSH bytes in frames of at most 64 KiB (the relay's reads);
+ * this leaves room for any other client without letting one make the server
+ * buffer without bound.
+ */
+export const SERVER_MAX_PAYLOAD = 1024 * 1024;
+
+/** A refusal to open a tunnel: its code (hence the HTTP status), why (told to the client), and what the log says. */
 class Refusal extends Error {
   constructor(
-    readonly status: number,
     readonly code: RefusalCode,
     message: string,
     /** For the log when it says more than the client may hear; the message otherwise. */
@@ -91,7 +103,7 @@ class Refusal extends Error {
 export class WsshServer extends EventEmitter<{ error: [Error] }> {
   readonly tracker: TunnelTracker;
   readonly metrics: ServerMetrics;
-  private readonly server: http.Server;
+  private readonly web: TunnelHttpServer;
   private readonly wss: WebSocketServer;
   private readonly log: (line: string) => void;
   private readonly connecting = new Set<net.Socket>();
@@ -99,7 +111,6 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly slots: TunnelSlots;
   private readonly clients: ClientAddresses;
   private readonly auth: BasicAuth | undefined;
-  private starting = false;
   /** Failed accepts come by the thousand: one line a second. */
   private readonly descriptorsLog: (line: string) => void;
   /** The authenticated user of each open tunnel, for its log lines. */
@@ -119,40 +130,35 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.clients = new ClientAddresses(options.trustProxy);
     this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff)) : undefined;
 
-    // Node's own timer cuts a connection whose request headers are not
-    // complete in time, however slowly they dribble in (slowloris), and
-    // reports it as ERR_HTTP_REQUEST_TIMEOUT below.
-    const handshakeMs = this.limits.handshakeTimeoutMs;
-    this.server = http.createServer({
-      headersTimeout: handshakeMs,
-      requestTimeout: handshakeMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeMs / 4)),
+    // The upgrade request's headers must be in within the handshake timeout (then 408).
+    this.web = new TunnelHttpServer({
+      headersTimeoutMs: this.limits.handshakeTimeoutMs,
+      tracker: this.tracker,
+      refuse: (socket, code, reason) => this.refuse(socket, new Refusal(code, reason), ClientAddresses.peer(socket as net.Socket), ''),
+      onError: (err: NodeJS.ErrnoException) => {
+        // Out of descriptors, a connection could not even be accepted (libuv
+        // closes it at once): say so and go on serving the open tunnels.
+        if (outOfDescriptors(err)) {
+          this.metrics.countRefusal('descriptors');
+          this.descriptorsLog(`tunnel refused: cannot accept a connection: ${descriptorsMessage(err)}`);
+          return;
+        }
+        this.emit('error', err);
+      },
     });
     // A burst waits in the admission queue, unread, and Node's header timer
     // above starts only when a connection leaves it: the 408 measures the
     // client's slowness, not this server's backlog.
-    admitConnections(this.server, options.admission ?? {}, (socket, refusal) =>
-      this.refuse(socket, new Refusal(503, 'busy', refusal.reason), ClientAddresses.peer(socket), ''),
+    admitConnections(this.web.server, options.admission ?? {}, (socket, refusal) =>
+      this.refuse(socket, new Refusal('busy', refusal.reason), ClientAddresses.peer(socket), ''),
     );
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
-      maxPayload: DEFAULT_MAX_PAYLOAD,
+      maxPayload: SERVER_MAX_PAYLOAD,
     });
-    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.server.on('request', (req, res) => this.onRequest(req, res));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));
-    // An error while listen() is pending is its rejection, not an event.
-    this.server.on('error', (err: NodeJS.ErrnoException) => {
-      // Out of descriptors, a connection could not even be accepted (libuv
-      // closes it at once): say so and go on serving the open tunnels.
-      if (outOfDescriptors(err)) {
-        this.metrics.countRefusal(503, 'descriptors');
-        this.descriptorsLog(`tunnel refused: cannot accept a connection: ${descriptorsMessage(err)}`);
-        return;
-      }
-      if (!this.starting) this.emit('error', err);
-    });
+    this.web.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.web.server.on('request', (req, res) => this.onRequest(req, res));
 
     const who = (id: number) => (this.users.has(id) ? ` user=${this.users.get(id)}` : '');
     this.tracker.on('open', (t) => this.log(`tunnel ${t.id} open client=${t.client} target=${t.target} via=${t.via}${who(t.id)}`));
@@ -169,14 +175,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   }
 
   listen(port = DEFAULT_SERVER_PORT, host = DEFAULT_SERVER_HOST): Promise<AddressInfo> {
-    this.starting = true;
-    return listenOn(this.server, port, host).finally(() => {
-      this.starting = false;
-    });
+    return this.web.listen(port, host);
   }
 
   address(): AddressInfo | null {
-    return this.server.address() as AddressInfo | null;
+    return this.web.address();
   }
 
   /** Tunnels open or being opened (what --max-tunnels counts). */
@@ -188,14 +191,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
    * Stops accepting; open tunnels may finish within `drainMs`, then they are
    * aborted. Resolves when every tunnel is closed.
    */
-  async close(drainMs = 0): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    for (const socket of this.connecting) socket.destroy();
-    if (drainMs > 0) await this.tracker.drain(drainMs);
-    this.tracker.abortAll('server shutting down');
-    this.server.closeAllConnections();
-    await closed;
+  close(drainMs = 0): Promise<void> {
+    return this.web.close(drainMs, 'server shutting down', () => {
+      for (const socket of this.connecting) socket.destroy();
+    });
   }
 
   /** Plain HTTP: the health and metrics endpoints, and 426 for the rest. */
@@ -216,26 +215,6 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     res.end('this is a WSSH server: connect with a WSSH client (a WebSocket per tunnel)\n');
   }
 
-  /** A request Node could not parse, or whose headers took too long: answered like Node would, and counted. */
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    socket.on('error', () => {});
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const client = ClientAddresses.peer(socket as net.Socket);
-    let refusal: Refusal;
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      const seconds = this.limits.handshakeTimeoutMs / 1000;
-      refusal = new Refusal(408, 'handshake-timeout', `request headers not complete within ${seconds}s`);
-    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
-      refusal = new Refusal(431, 'headers-too-large', 'request headers too large');
-    } else {
-      refusal = new Refusal(400, 'malformed', `malformed request (${err.code ?? err.message})`);
-    }
-    this.refuse(socket, refusal, client, '');
-  }
-
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
     const client = this.clients.of(req);
@@ -245,7 +224,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     const watch = watchClient(socket, head);
     try {
       if (Buffer.byteLength(url) > this.limits.maxPathLength) {
-        throw new Refusal(414, 'path-too-long', `request path over ${this.limits.maxPathLength} bytes`);
+        throw new Refusal('path-too-long', `request path over ${this.limits.maxPathLength} bytes`);
       }
       // Parsed now for the log line; a bad target is refused only after
       // authentication, so that only users learn what the server accepts.
@@ -258,10 +237,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         target = err;
       }
       if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !req.headers['sec-websocket-key']) {
-        throw new Refusal(400, 'not-websocket', 'not a WebSocket upgrade');
+        throw new Refusal('not-websocket', REFUSALS['not-websocket'].message);
       }
       const taken = this.slots.take(client);
-      if (!isSlot(taken)) throw new Refusal(taken.status, taken.code, taken.reason);
+      if (!isSlot(taken)) throw new Refusal(taken.code, taken.reason);
       slot = taken;
 
       let user: string | undefined;
@@ -270,18 +249,18 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         try {
           result = await this.auth.check(req.headers.authorization, client, watch.gone);
         } catch (err) {
-          if (watch.gone.aborted) throw new Refusal(502, 'client-gone', 'the client went away');
+          if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
           throw err;
         }
         if (!result.ok) {
-          throw new Refusal(401, 'unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
+          throw new Refusal('unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
         }
         user = result.user;
       }
 
       if (target instanceof Refusal) throw target;
       const decision = this.options.policy().decide(target);
-      if (!decision.allow) throw new Refusal(403, 'denied', decision.reason);
+      if (!decision.allow) throw new Refusal('denied', decision.reason);
       const tcp = await this.connectTarget(decision.target, socket);
       const resolved = formatTarget(decision.target);
       // ws answers a malformed handshake itself and never calls back: then the
@@ -310,17 +289,17 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         err instanceof Refusal
           ? err
           : outOfDescriptors(err)
-            ? new Refusal(503, 'descriptors', 'server out of resources', descriptorsMessage(err as NodeJS.ErrnoException))
-            : new Refusal(502, 'unreachable', (err as Error).message);
+            ? new Refusal('descriptors', 'server out of resources', descriptorsMessage(err as NodeJS.ErrnoException))
+            : new Refusal('unreachable', (err as Error).message);
       this.refuse(socket, refusal, client, requested);
     }
   }
 
   /** Answers `refusal` on a socket that is not a tunnel, logs it and counts it. */
   private refuse(socket: Duplex, refusal: Refusal, client: string, target: string): void {
-    this.metrics.countRefusal(refusal.status, refusal.code);
-    this.tracker.refuse({ target, client, status: refusal.status, reason: refusal.detail });
-    writeRefusal(socket, refusal.status, refusal.message, refusal.headers);
+    this.metrics.countRefusal(refusal.code);
+    this.tracker.refuse({ target, client, code: refusal.code, reason: refusal.detail });
+    writeRefusal(socket, REFUSALS[refusal.code].status, refusal.message, refusal.headers);
   }
 
   /**
@@ -358,12 +337,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       const onClientGone = () => {
         done();
         tcp.destroy();
-        reject(new Refusal(502, 'client-gone', 'the client went away'));
+        reject(new Refusal('client-gone', REFUSALS['client-gone'].message));
       };
       const timer = setTimeout(() => {
         done();
         tcp.destroy();
-        reject(new Refusal(504, 'connect-timeout', `timed out connecting to ${where} after ${timeoutMs} ms`));
+        reject(new Refusal('connect-timeout', `timed out connecting to ${where} after ${timeoutMs} ms`));
       }, timeoutMs);
       client.once('close', onClientGone);
       tcp.once('connect', () => {
@@ -376,30 +355,30 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
         if (outOfDescriptors(err)) {
-          reject(new Refusal(503, 'descriptors', 'server out of resources', `cannot connect to ${where}: ${descriptorsMessage(err)}`));
+          reject(new Refusal('descriptors', 'server out of resources', `cannot connect to ${where}: ${descriptorsMessage(err)}`));
           return;
         }
         const timedOut = err.code === 'ETIMEDOUT';
-        reject(new Refusal(timedOut ? 504 : 502, timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
+        reject(new Refusal(timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
       });
     });
   }
 }
 
 /** The target is the last path segment, percent-decoded (see the wire contract). */
-export function targetFromUrl(url: string): Target {
+function targetFromUrl(url: string): Target {
   const path = url.split('?', 1)[0];
   const segment = path.slice(path.lastIndexOf('/') + 1);
   let decoded: string;
   try {
     decoded = decodeURIComponent(segment);
   } catch {
-    throw new Refusal(400, 'bad-target', `bad target "${segment.slice(0, 100)}": broken %-escape`);
+    throw new Refusal('bad-target', `bad target "${segment.slice(0, 100)}": broken %-escape`);
   }
   try {
     return parseTarget(decoded);
   } catch (err) {
-    if (err instanceof TargetError) throw new Refusal(400, 'bad-target', `bad target: ${err.message}`);
+    if (err instanceof TargetError) throw new Refusal('bad-target', `bad target: ${err.message}`);
     throw err;
   }
 }
@@ -441,11 +420,7 @@ function watchClient(socket: Duplex, head: Buffer): { gone: AbortSignal; stop():
   };
 }
 
-/**
- * An HTTP status with a one-line reason on a socket that has not become a
- * tunnel, then the socket closes. Like core's writeRefusal, with the reason
- * phrase of every status the server uses (414, 429) from Node's table.
- */
+/** A failed TCP connect to the target, in words (the client and the log see it). */
 function connectFailure(where: string, err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ECONNREFUSED':

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { openTunnel } from '../harness/connectClient';
 import { cpuSeconds, describeExit, procStatus, startListening, type ListeningDaemon } from '../harness/processes';
 import { nodeArgs, startConnectProcess, startServerProcess } from '../harness/wsshProcesses';
+import { DEFAULT_KEEPALIVE_SEC } from '../../src/shared/defaults';
 
 export const HOST = '127.0.0.1';
 const PLAIN_RELAY = path.join(__dirname, '..', 'plainRelay.js');
@@ -60,7 +61,7 @@ export interface TunnelChainOptions {
 export async function startTunnel(farPort: number, dir: string, options: TunnelChainOptions = {}): Promise<Chain> {
   const hosts = path.join(dir, 'hosts.yml');
   fs.writeFileSync(hosts, `# written by scripts/bench\n"${HOST}:${farPort}": true\n`);
-  const server = proc(await startServerProcess(hosts, ['--keepalive', '30', ...(options.serverArgs ?? [])]));
+  const server = proc(await startServerProcess(hosts, ['--keepalive', String(DEFAULT_KEEPALIVE_SEC), ...(options.serverArgs ?? [])]));
   let proxy: Proc;
   try {
     proxy = proc(await startConnectProcess(`ws://${HOST}:${server.port}/ssh`, ['--quiet', ...(options.connectArgs ?? [])]));

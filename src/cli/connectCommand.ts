@@ -1,11 +1,15 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
+import type { AddressInfo } from 'node:net';
 import { parseEndpoint } from '../core/endpoint';
-import { ConnectProxy, DEFAULT_PROXY_HOST } from '../core/connectProxy';
+import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, logLine, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
+import { CommandValues, UsageError, effectiveProxy, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
+import { BufferBudget } from '../core/bufferBudget';
 import { formatListen, parseListen } from './listenAddress';
+import { logLine } from './logLine';
 
-export async function runConnect(values: CommandValues, [uri]: string[]): Promise<number> {
+/** Runs the proxy until SIGTERM or SIGINT; `onListening` is told the address once it listens. */
+export async function runConnect(values: CommandValues, [uri]: string[], onListening?: (address: AddressInfo) => void): Promise<number> {
   let endpoint;
   try {
     endpoint = parseEndpoint(uri);
@@ -24,7 +28,7 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
     ...trust,
     proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
-    budget: maxBufferedOption(values),
+    budget: new BufferBudget(maxBufferedOption(values)),
     highWaterMark: tunnelBufferOption(values),
   });
   // Also with --quiet: the process itself is in trouble (out of descriptors).
@@ -48,9 +52,10 @@ export async function runConnect(values: CommandValues, [uri]: string[]): Promis
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }
+  onListening?.(address);
 
   await new Promise<void>((resolve) => {
-    const stop = () => proxy.close(2000).then(resolve);
+    const stop = () => proxy.close(DEFAULT_PROXY_DRAIN_MS).then(resolve);
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

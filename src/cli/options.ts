@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Endpoint } from '../core/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
-import { BufferBudget, DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
 import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
@@ -21,14 +21,14 @@ export function secondsOption(values: CommandValues, name: string): number {
 
 /**
  * `--max-buffered MIB`: the process's budget of bytes buffered across all
- * tunnels (bufferBudget.ts), absent for the default.
+ * tunnels (bufferBudget.ts), in bytes; absent for the default.
  */
-export function maxBufferedOption(values: CommandValues): BufferBudget {
+export function maxBufferedOption(values: CommandValues): number {
   const text = values['max-buffered'] === undefined ? String(DEFAULT_MAX_BUFFERED / MiB) : String(values['max-buffered']);
   if (!/^\d{1,7}$/.test(text) || Number(text) === 0) {
     throw new UsageError(`--max-buffered "${text}": expected a whole number of MiB, at least 1`);
   }
-  return new BufferBudget(Number(text) * MiB);
+  return Number(text) * MiB;
 }
 
 const MiB = 1024 * 1024;
@@ -41,7 +41,7 @@ export function tunnelBufferOption(values: CommandValues): number {
 }
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */
-export function caOption(values: CommandValues): string[] | undefined {
+function caOption(values: CommandValues): string[] | undefined {
   const files = listOption(values.ca);
   if (files.length === 0) return undefined;
   return files.map((file) => {
@@ -120,11 +120,6 @@ export function effectiveProxy(endpoint: Endpoint, setting: string | false | und
 function listOption(value: CommandValues[string]): string[] {
   if (value === undefined || typeof value === 'boolean') return [];
   return Array.isArray(value) ? value : [value];
-}
-
-/** A log line on stderr with a timestamp; journald and a terminal both read it. */
-export function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
 /** The options of `connect` and `client` that decide how the endpoint is reached, for util.parseArgs. */

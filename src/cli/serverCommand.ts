@@ -3,18 +3,36 @@
  * given), until SIGTERM; SIGHUP reloads both files. `--hash-secret NAME`
  * instead prints a users-file line and exits.
  */
-import { DEFAULT_SERVER_HOST, WsshServer } from '../../server/wsshServer';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_SERVER_HOST, WsshServer, type WsshServerOptions } from '../../server/wsshServer';
 import { PolicyWatcher } from '../../server/policyWatcher';
 import { WatchedFile } from '../../server/watchedFile';
 import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/credentials';
-import { DEFAULT_LIMITS } from '../../server/limits';
+import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
-import { CommandValues, UsageError, logLine, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
-import { formatListen, parseListen } from './listenAddress';
+import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
+import { BufferBudget } from '../core/bufferBudget';
+import { ListenAddress, formatListen, parseListen } from './listenAddress';
+import { logLine } from './logLine';
 
-export async function runServer(values: CommandValues): Promise<number> {
-  if (typeof values['hash-secret'] === 'string') return printUserLine(values['hash-secret']);
+/** What `wssh server` runs with: its options, checked, in the units the server takes. */
+export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepaliveMs' | 'connectTimeoutMs' | 'trustProxy'>>, ServerLimits {
+  listen: ListenAddress;
+  hosts: string;
+  users: string | undefined;
+  drainMs: number;
+  statsIntervalMs: number;
+  /** `--max-buffered`, in bytes. */
+  maxBufferedBytes: number;
+  /** `--tunnel-buffer`, in bytes. */
+  highWaterMark: number;
+}
 
+/**
+ * The server's options from parsed values (commands.ts applies the defaults).
+ * @throws {UsageError} for a value that is not usable.
+ */
+export function serverSettings(values: CommandValues): ServerSettings {
   const listen = parseListen(String(values.listen), DEFAULT_SERVER_HOST);
   let trustProxy;
   try {
@@ -22,35 +40,44 @@ export async function runServer(values: CommandValues): Promise<number> {
   } catch (err) {
     throw new UsageError(`--trust-proxy "${values['trust-proxy']}": ${(err as Error).message}`);
   }
-  const keepaliveMs = secondsOption(values, 'keepalive');
-  const connectTimeoutMs = secondsOption(values, 'connect-timeout');
-  const drainMs = secondsOption(values, 'drain');
-  // The options below are newer than the demo's and embedders' value sets: absent means the default.
-  const withDefault = (name: string, fallback: number) => ({ [name]: values[name] ?? String(fallback) });
-  const maxTunnels = countOption(withDefault('max-tunnels', DEFAULT_LIMITS.maxTunnels), 'max-tunnels');
-  const maxTunnelsPerClient = countOption(
-    withDefault('max-tunnels-per-client', DEFAULT_LIMITS.maxTunnelsPerClient),
-    'max-tunnels-per-client',
-  );
-  const maxPathLength = countOption(withDefault('max-path', DEFAULT_LIMITS.maxPathLength), 'max-path');
-  const handshakeTimeoutMs = secondsOption(
-    withDefault('handshake-timeout', DEFAULT_LIMITS.handshakeTimeoutMs / 1000),
-    'handshake-timeout',
-  );
-  const idleTimeoutMs = secondsOption(withDefault('idle-timeout', DEFAULT_LIMITS.idleTimeoutMs / 1000), 'idle-timeout');
-  const statsIntervalMs = secondsOption(withDefault('stats-interval', 0), 'stats-interval');
-  const budget = maxBufferedOption(values);
-  const highWaterMark = tunnelBufferOption(values);
-  if (handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
-  if (maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
+  const settings: ServerSettings = {
+    listen,
+    hosts: String(values.hosts),
+    users: typeof values.users === 'string' ? values.users : undefined,
+    trustProxy,
+    keepaliveMs: secondsOption(values, 'keepalive'),
+    connectTimeoutMs: secondsOption(values, 'connect-timeout'),
+    drainMs: secondsOption(values, 'drain'),
+    maxTunnels: countOption(values, 'max-tunnels'),
+    maxTunnelsPerClient: countOption(values, 'max-tunnels-per-client'),
+    maxPathLength: countOption(values, 'max-path'),
+    handshakeTimeoutMs: secondsOption(values, 'handshake-timeout'),
+    idleTimeoutMs: secondsOption(values, 'idle-timeout'),
+    statsIntervalMs: secondsOption(values, 'stats-interval'),
+    maxBufferedBytes: maxBufferedOption(values),
+    highWaterMark: tunnelBufferOption(values),
+  };
+  if (settings.handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
+  if (settings.maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
+  return settings;
+}
+
+/**
+ * Runs the server until SIGTERM or SIGINT. `onListening` is told the address
+ * once it listens (the demo starts its proxy then).
+ */
+export async function runServer(values: CommandValues, _positionals: string[] = [], onListening?: (address: AddressInfo) => void): Promise<number> {
+  if (typeof values['hash-secret'] === 'string') return printUserLine(values['hash-secret']);
+  const settings = serverSettings(values);
+  const { listen, drainMs, statsIntervalMs } = settings;
 
   // A broken hosts.yml (or users file) at start is fatal: better no server than a guessed policy.
-  const watcher = new PolicyWatcher(String(values.hosts));
+  const watcher = new PolicyWatcher(settings.hosts);
   logLine(`hosts: ${watcher.path}: ${watcher.policy.ruleCount} rules`);
   watcher.on('reload', (policy) => logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`));
   watcher.on('error', (err) => logLine(`hosts: ${err.message}; keeping the last good policy`));
 
-  const users = typeof values.users === 'string' ? watchUsers(values.users) : undefined;
+  const users = settings.users !== undefined ? watchUsers(settings.users) : undefined;
   if (users && !isLoopbackHost(listen.host)) {
     logLine(
       `users: listening on ${listen.host} without TLS: Basic auth secrets are readable on the network; ` +
@@ -70,16 +97,16 @@ export async function runServer(values: CommandValues): Promise<number> {
   const server = new WsshServer({
     policy: () => watcher.policy,
     users: users && (() => users.value),
-    keepaliveMs,
-    connectTimeoutMs,
-    trustProxy,
-    maxTunnels,
-    maxTunnelsPerClient,
-    handshakeTimeoutMs,
-    idleTimeoutMs,
-    maxPathLength,
-    budget,
-    highWaterMark,
+    keepaliveMs: settings.keepaliveMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    trustProxy: settings.trustProxy,
+    maxTunnels: settings.maxTunnels,
+    maxTunnelsPerClient: settings.maxTunnelsPerClient,
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    maxPathLength: settings.maxPathLength,
+    budget: new BufferBudget(settings.maxBufferedBytes),
+    highWaterMark: settings.highWaterMark,
     log: logLine,
   });
   let address;
@@ -94,6 +121,7 @@ export async function runServer(values: CommandValues): Promise<number> {
     throw err;
   }
   logLine(`wssh server listening on ws://${formatListen({ host: address.address, port: address.port })}/`);
+  onListening?.(address);
   const stats = statsIntervalMs > 0 ? setInterval(() => logLine(server.metrics.logLine()), statsIntervalMs) : undefined;
   stats?.unref();
 

@@ -122,3 +122,81 @@ export function admitConnections(
     },
   };
 }
+
+/** Dials a local proxy runs at once (DialQueue); the rest wait their turn. */
+export const DEFAULT_DIAL_CONCURRENCY = 128;
+/** How long a tunnel may wait for its turn to dial, in ms; then it is refused (503 busy). */
+export const DEFAULT_DIAL_WAIT_MS = 60_000;
+
+/** Why a task did not get its turn: waited too long, or was abandoned. */
+export class QueueWaitError extends Error {
+  constructor(
+    message: string,
+    readonly aborted: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * At most `concurrency` tasks at once, the rest waiting in order, each at
+ * most `maxWaitMs`. The local proxy dials through one: a burst of 5000
+ * CONNECTs becomes a steady stream of dials, so the server's backlog stays
+ * short and each dial's own handshake timeout measures the server's answer
+ * to it, not the time this proxy's other dials took.
+ */
+export class DialQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    readonly concurrency = DEFAULT_DIAL_CONCURRENCY,
+    readonly maxWaitMs = DEFAULT_DIAL_WAIT_MS,
+  ) {}
+
+  /** Tasks waiting for their turn now. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves with the function that gives the turn back, once it is this task's turn. */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    const release = this.releaser();
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        cleanup();
+        this.running++;
+        resolve(release);
+      };
+      const fail = (err: QueueWaitError) => {
+        cleanup();
+        const at = this.waiting.indexOf(start);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(err);
+      };
+      const onAbort = () => fail(new QueueWaitError('the client went away while waiting to dial', true));
+      const timer = setTimeout(() => fail(new QueueWaitError(`too busy: not dialled within ${this.maxWaitMs / 1000}s`, false)), this.maxWaitMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(start);
+    });
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      const next = this.waiting.shift();
+      if (next) next();
+    };
+  }
+}

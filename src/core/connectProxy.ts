@@ -17,7 +17,7 @@
  * tunnel takes the same way as a CONNECT one (dial, relay, tracker); its
  * refusals are SOCKS replies (socksHandshake.ts).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -26,11 +26,15 @@ import { DialOptions, TunnelError, dial } from './dialer';
 import { Relay, RelayOptions } from './relay';
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 import { TunnelTracker } from './tunnels';
-import { listenOn } from './listen';
+import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
+import { REFUSALS, type RefusalCode } from './refusals';
 import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
-import { admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
+import { DialQueue, QueueWaitError, admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
 import { descriptorsMessage, outOfDescriptors, throttledLog } from './descriptors';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
+
+export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
 
 export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
@@ -49,18 +53,22 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
   /** How a burst of new connections is admitted (admission.ts). */
   admission?: AdmissionOptions;
+  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 128, 60 s */
+  dials?: DialQueue;
 }
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
 interface Answer {
   accept(socket: Socket): void;
-  refuse(socket: Duplex, status: number, reason: string): void;
+  refuse(socket: Duplex, code: RefusalCode, reason: string): void;
 }
 
-export const DEFAULT_PROXY_PORT = 3122;
-export const DEFAULT_PROXY_HOST = '127.0.0.1';
-const DEFAULT_MAX_HEADER_SIZE = 8192;
-const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** The default of `maxHeaderSize`: PuTTY's CONNECT is a few hundred bytes. */
+export const DEFAULT_MAX_HEADER_SIZE = 8192;
+/** The default of `headersTimeoutMs`. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** How long open tunnels may finish when `wssh connect` is stopped, in ms. */
+export const DEFAULT_PROXY_DRAIN_MS = 2000;
 
 interface ProxyEvents {
   /** Something the proxy itself could not do (not a tunnel's failure). */
@@ -76,28 +84,38 @@ interface ProxyEvents {
 export class ConnectProxy extends EventEmitter<ProxyEvents> {
   readonly tracker: TunnelTracker;
   private endpoint: Endpoint;
+  private readonly web: TunnelHttpServer;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
+  /** A burst of tunnels dials a steady number at a time. */
+  private readonly dials: DialQueue;
   /** Sockets whose first byte has not come yet, or in a SOCKS handshake: not known to the HTTP server. */
   private readonly handshaking = new Set<Socket>();
   private readonly headersTimeoutMs: number;
-  private starting = false;
 
   constructor(private readonly options: ConnectProxyOptions) {
     super();
     this.endpoint = options.endpoint;
     this.tracker = options.tracker ?? new TunnelTracker();
-    const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-    this.headersTimeoutMs = headersTimeout;
-    this.server = http.createServer({
+    this.headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.dials = options.dials ?? new DialQueue();
+    this.web = new TunnelHttpServer({
+      headersTimeoutMs: this.headersTimeoutMs,
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
-      headersTimeout,
-      requestTimeout: headersTimeout,
-      // Node checks the timeouts above on this interval; keep it short so a
-      // slow client is cut close to its deadline.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 4)),
-      keepAliveTimeout: 1000,
+      keepAliveTimeoutMs: 1000,
+      tracker: this.tracker,
+      refuse: (socket, code, reason) => this.refuse(socket, code, reason, (socket as Socket).remoteAddress ?? '', httpAnswer),
+      onError: (err) => {
+        // Out of descriptors, a connection could not even be accepted (libuv
+        // closes it at once): say so and go on serving the open tunnels.
+        if (outOfDescriptors(err)) {
+          this.warn(`cannot accept a connection: ${descriptorsMessage(err as NodeJS.ErrnoException)}`);
+          return;
+        }
+        this.emit('error', err);
+      },
     });
+    this.server = this.web.server;
     // Each new connection is looked at before the HTTP server sees it: the
     // server's own 'connection' handler (its HTTP parser) is taken off and
     // given only the connections whose first byte is not SOCKS. The server
@@ -112,18 +130,6 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     admitConnections(this.server, options.admission ?? {}, (socket, refusal) => this.refuseWaiting(socket, refusal));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
-    this.server.on('clientError', (err, socket) => this.onClientError(err as NodeJS.ErrnoException, socket));
-    // An error while listen() is pending is its rejection, not an event
-    // (re-emitted with no listener, EADDRINUSE would crash the process).
-    this.server.on('error', (err) => {
-      // Out of descriptors, a connection could not even be accepted (libuv
-      // closes it at once): say so and go on serving the open tunnels.
-      if (outOfDescriptors(err)) {
-        this.warn(`cannot accept a connection: ${descriptorsMessage(err as NodeJS.ErrnoException)}`);
-        return;
-      }
-      if (!this.starting) this.emit('error', err);
-    });
   }
 
   private readonly warn = throttledLog((line) => this.emit('warning', line));
@@ -134,7 +140,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     const answer = (first?: number) => {
       clearTimeout(timer);
       socket.off('data', onFirst);
-      this.refuse(socket, 503, refusal.reason, '', client, first === 0x05 || first === 0x04 ? socksAnswer(first) : httpAnswer);
+      this.refuse(socket, 'busy', refusal.reason, client, first === 0x05 || first === 0x04 ? socksAnswer(first) : httpAnswer);
     };
     const onFirst = (chunk: Buffer) => answer(chunk[0]);
     const timer = setTimeout(answer, 1000);
@@ -153,33 +159,26 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
 
   /** Starts listening; loopback only unless the caller names another host. */
   listen(port = DEFAULT_PROXY_PORT, host = DEFAULT_PROXY_HOST): Promise<AddressInfo> {
-    this.starting = true;
-    return listenOn(this.server, port, host).finally(() => {
-      this.starting = false;
-    });
+    return this.web.listen(port, host);
   }
 
   address(): AddressInfo | null {
-    return this.server.address() as AddressInfo | null;
+    return this.web.address();
   }
 
   get listening(): boolean {
-    return this.server.listening;
+    return this.web.listening;
   }
 
   /**
    * Stops accepting. Open tunnels may finish within `drainMs`; then they are
    * aborted. Resolves when everything is closed.
    */
-  async close(drainMs = 0): Promise<void> {
-    for (const dial of this.pending) dial.abort();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    for (const socket of this.handshaking) socket.destroy();
-    if (drainMs > 0) await this.tracker.drain(drainMs);
-    this.tracker.abortAll('proxy stopped');
-    this.server.closeAllConnections();
-    await closed;
+  close(drainMs = 0): Promise<void> {
+    return this.web.close(drainMs, 'proxy stopped', () => {
+      for (const dial of this.pending) dial.abort();
+      for (const socket of this.handshaking) socket.destroy();
+    });
   }
 
   /** Sorts a new connection by its first byte: SOCKS5, SOCKS4, or HTTP for the server. */
@@ -205,7 +204,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     // headers are too slow.
     const timer = setTimeout(() => {
       done();
-      this.refuse(socket, 408, 'the request did not arrive in time', '', client, httpAnswer);
+      this.refuse(socket, 'handshake-timeout', 'the request did not arrive in time', client, httpAnswer);
     }, this.headersTimeoutMs);
     const onFirst = (chunk: Buffer) => {
       done();
@@ -231,7 +230,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       request = await readSocksRequest(socket, { timeoutMs: Math.max(1, timeoutMs) });
     } catch (err) {
       const reason = err instanceof SocksError ? err.message : (err as Error).message;
-      this.tracker.refuse({ target: '', client, status: err instanceof SocksError ? err.status : 400, reason });
+      this.tracker.refuse({ target: '', client, code: err instanceof SocksError ? err.refusal : 'malformed', reason });
       return;
     } finally {
       this.handshaking.delete(socket);
@@ -246,7 +245,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     try {
       target = parseAuthority(req.url ?? '');
     } catch (err) {
-      return this.refuse(socket, 400, (err as Error).message, req.url ?? '', client, httpAnswer);
+      return this.refuse(socket, 'bad-target', (err as Error).message, client, httpAnswer, req.url ?? '');
     }
     await this.openTunnel(socket, target, client, head, httpAnswer);
   }
@@ -258,9 +257,12 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.pending.add(abort);
     const onGone = () => abort.abort();
     socket.once('close', onGone);
+    let release: (() => void) | undefined;
     try {
+      release = await this.dials.acquire(abort.signal);
       const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
       const ws = await dial(endpoint, target, { ...this.options, proxy, signal: abort.signal });
+      release();
       socket.off('close', onGone);
       if (socket.destroyed) {
         ws.terminate();
@@ -282,9 +284,11 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);
+      release?.();
       if (outOfDescriptors(err)) this.warn((err as Error).message);
-      if (err instanceof TunnelError) this.refuse(socket, err.status, err.message, formatTarget(target), client, answer);
-      else this.refuse(socket, 502, (err as Error).message, formatTarget(target), client, answer);
+      const code =
+        err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
+      this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target));
     } finally {
       this.pending.delete(abort);
     }
@@ -292,50 +296,32 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const reason = `this is a WSSH proxy: it only tunnels CONNECT host:port, not ${req.method}`;
-    res.writeHead(405, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+    res.writeHead(REFUSALS['not-connect'].status, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     res.end(reason + '\n');
-    this.tracker.refuse({ target: req.url ?? '', client: req.socket.remoteAddress ?? '', status: 405, reason });
+    this.tracker.refuse({ target: req.url ?? '', client: req.socket.remoteAddress ?? '', code: 'not-connect', reason });
   }
 
-  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const client = (socket as Socket).remoteAddress ?? '';
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    let status = 400;
-    let reason = `malformed request: ${(err as { reason?: string }).reason ?? err.message}`;
-    if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      reason = `request headers larger than ${this.options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE} bytes`;
-    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADER_TIMEOUT') {
-      status = 408;
-      reason = 'the request headers did not arrive in time';
-    }
-    this.refuse(socket, status, reason, '', client, httpAnswer);
-  }
-
-  private refuse(socket: Duplex, status: number, reason: string, target: string, client: string, answer: Answer): void {
-    this.tracker.refuse({ target, client, status, reason });
-    answer.refuse(socket, status, reason);
+  private refuse(socket: Duplex, code: RefusalCode, reason: string, client: string, answer: Answer, target = ''): void {
+    this.tracker.refuse({ target, client, code, reason });
+    answer.refuse(socket, code, reason);
   }
 }
 
 const httpAnswer: Answer = {
   accept: (socket) => socket.write('HTTP/1.1 200 Connection established\r\n\r\n'),
-  refuse: (socket, status, reason) => writeRefusal(socket, status, reason),
+  refuse: (socket, code, reason) => writeRefusal(socket, REFUSALS[code].status, reason),
 };
 
 function socksAnswer(version: SocksVersion): Answer {
   return {
     accept: (socket) => socket.write(socksSuccess(version)),
-    refuse: (socket, status) => {
+    refuse: (socket, code) => {
       if (!socket.writable) {
         socket.destroy();
         return;
       }
       socket.once('finish', () => socket.destroy());
-      socket.end(socksFailure(version, status));
+      socket.end(socksFailure(version, code));
     },
   };
 }
@@ -344,7 +330,7 @@ function socksAnswer(version: SocksVersion): Answer {
  * A CONNECT request target is authority-form, `host:port` (RFC 9110 §9.3.6),
  * with IPv6 addresses in brackets; the port is required.
  */
-export function parseAuthority(authority: string): Target {
+function parseAuthority(authority: string): Target {
   const match = /^(\[[^\]]*\]|[^:[\]]*):(\d{1,5})$/.exec(authority);
   if (!match) throw new TargetError(`CONNECT needs host:port, got "${authority.slice(0, 100)}"`);
   return parseTarget(authority);

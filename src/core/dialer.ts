@@ -3,9 +3,10 @@
  * from the endpoint's credentials, through the HTTP proxy and with the TLS
  * trust the caller chose (upstreamProxy.ts, trust.ts, transport.ts).
  *
- * Every way this can fail becomes a TunnelError that carries the HTTP status
- * the local proxy answers with (403 refused by the server, 502 unreachable or
- * broken, 504 timed out) and a one-line reason a person can act on: a
+ * Every way this can fail becomes a TunnelError that carries its refusal code
+ * (refusals.ts), hence the HTTP status the local proxy answers with (403
+ * refused by the server, 502 unreachable or broken, 504 timed out), and a
+ * one-line reason a person can act on: a
  * certificate problem says which one (expired, unknown issuer, name mismatch,
  * pin mismatch), a proxy's refusal says it was the proxy.
  */
@@ -25,6 +26,7 @@ import {
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
 import { descriptorsMessage, outOfDescriptors } from './descriptors';
+import { REFUSALS, type RefusalCode } from './refusals';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -43,13 +45,11 @@ export interface DialOptions extends TrustOptions {
   signal?: AbortSignal;
 }
 
-/** HTTP status the local proxy should answer with when a tunnel cannot open. */
-export type FailureStatus = 400 | 403 | 502 | 503 | 504;
-
 export class TunnelError extends Error {
   override name = 'TunnelError';
   constructor(
-    readonly status: FailureStatus,
+    /** Why, as a stable code: its row in refusals.ts gives the status and the SOCKS reply. */
+    readonly refusal: RefusalCode,
     message: string,
     /**
      * What failed, for programs: the TLS error code for a certificate
@@ -61,6 +61,11 @@ export class TunnelError extends Error {
     readonly code?: string,
   ) {
     super(message);
+  }
+
+  /** The HTTP status the local proxy answers with. */
+  get status(): number {
+    return REFUSALS[this.refusal].status;
   }
 }
 
@@ -80,11 +85,11 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
     proxy = resolveProxy(endpoint, options.proxy);
     if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
   } catch (err) {
-    if (err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
-    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw new TunnelError(502, err.message, 'TRUST_CONFIG');
+    if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
+    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw new TunnelError('trust-config', err.message, 'TRUST_CONFIG');
     throw err;
   }
-  if (options.signal?.aborted) throw new TunnelError(502, 'the client went away');
+  if (options.signal?.aborted) throw new TunnelError('client-gone', REFUSALS['client-gone'].message);
   return open(endpoint, target, options, proxy, trust);
 }
 
@@ -120,12 +125,12 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       connecting.abort();
       reject(err);
     };
-    const onAbort = () => fail(new TunnelError(502, 'the client went away'));
+    const onAbort = () => fail(new TunnelError('client-gone', REFUSALS['client-gone'].message));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // ws's handshakeTimeout starts only once it has a socket; this one covers
     // the proxy and the TLS handshake too.
     const deadline = setTimeout(
-      () => fail(new TunnelError(504, `the WebSocket handshake with ${endpoint.display}${via} timed out after ${timeoutMs / 1000} s`, 'TIMEOUT')),
+      () => fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${timeoutMs / 1000} s`, 'TIMEOUT')),
       timeoutMs,
     );
 
@@ -155,49 +160,49 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
   const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
   switch (status) {
     case 401:
-      return new TunnelError(403, `the WSSH server at ${endpoint.display} requires authentication (${said})`);
+      return new TunnelError('auth-required', `the WSSH server at ${endpoint.display} requires authentication (${said})`);
     case 403:
-      return new TunnelError(403, `refused by the WSSH server (${said})`);
+      return new TunnelError('denied', `refused by the WSSH server (${said})`);
     case 504:
-      return new TunnelError(504, `the WSSH server timed out reaching the target (${said})`);
+      return new TunnelError('connect-timeout', `the WSSH server timed out reaching the target (${said})`);
     case 404:
-      return new TunnelError(502, `no WSSH server at ${endpoint.display} (${said}): check the endpoint's path`);
+      return new TunnelError('no-server', `no WSSH server at ${endpoint.display} (${said}): check the endpoint's path`);
     default:
-      return new TunnelError(502, `the WSSH server failed (${said})`);
+      return new TunnelError('server-failed', `the WSSH server failed (${said})`);
   }
 }
 
 /** Network, proxy and TLS errors, named for what they are. */
 function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
-  // 503: this process is out of resources; neither the server nor the target is at fault.
-  if (outOfDescriptors(err)) return new TunnelError(503, `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
+  // This process is out of resources: neither the server nor the target is at fault.
+  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
   if (err instanceof ProxyRefusal && proxy) {
-    const { status, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
-    return new TunnelError(status, message, `PROXY_${err.status}`);
+    const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
+    return new TunnelError(refusal, message, `PROXY_${err.status}`);
   }
   if (err instanceof ProxyUnreachable && proxy) {
-    const { status, message } = proxyConnectFailure(err.error, proxy);
-    return new TunnelError(status, message, 'PROXY_UNREACHABLE');
+    const { refusal, message } = proxyConnectFailure(err.error, proxy);
+    return new TunnelError(refusal, message, 'PROXY_UNREACHABLE');
   }
   const certificate = certificateFailure(err, where);
-  if (certificate) return new TunnelError(502, certificate, err.code);
+  if (certificate) return new TunnelError('certificate', certificate, err.code);
   const via = proxy ? ` (through the HTTP proxy at ${proxy.display})` : '';
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TunnelError(502, `cannot resolve the host of ${where} (${err.code})`);
+      return new TunnelError('unreachable', `cannot resolve the host of ${where} (${err.code})`);
     case 'ECONNREFUSED':
-      return new TunnelError(502, `connection refused by ${where}: is the WSSH server running?`);
+      return new TunnelError('unreachable', `connection refused by ${where}: is the WSSH server running?`);
     case 'ECONNRESET':
-      return new TunnelError(502, `connection to ${where} was reset${via}`);
+      return new TunnelError('unreachable', `connection to ${where} was reset${via}`);
     case 'ETIMEDOUT':
-      return new TunnelError(504, `connection to ${where} timed out${via}`, 'TIMEOUT');
+      return new TunnelError('timeout', `connection to ${where} timed out${via}`, 'TIMEOUT');
   }
   if (/handshake has timed out/i.test(err.message)) {
-    return new TunnelError(504, `the WebSocket handshake with ${where} timed out${via}`, 'TIMEOUT');
+    return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, 'TIMEOUT');
   }
-  return new TunnelError(502, `cannot reach ${where}${via}: ${err.message}`);
+  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`);
 }
 
 /** The first line of a refusal's body, bounded: a reason, not a page. */

@@ -12,9 +12,10 @@
  * thousands of idle tunnels that is memory for nothing.
  */
 import type WebSocket from 'ws';
+import { DEFAULT_KEEPALIVE_SEC } from '../shared/defaults';
 
-/** The default ping interval, below nginx's default 60 s proxy_read_timeout. */
-export const DEFAULT_KEEPALIVE_MS = 30_000;
+/** The default ping interval (shared/defaults.ts), below nginx's default 60 s proxy_read_timeout. */
+export const DEFAULT_KEEPALIVE_MS = DEFAULT_KEEPALIVE_SEC * 1000;
 
 /** How many pings may go unanswered before the peer counts as dead. */
 const MISSED_PINGS_ALLOWED = 2;

@@ -36,7 +36,7 @@ export interface RelayOptions {
    * (bufferBudget.ts). @default one budget per process of DEFAULT_MAX_BUFFERED
    */
   budget?: BufferBudget;
-  /** WebSocket ping interval in ms; 0 turns pings off. @default 30000 */
+  /** WebSocket ping interval in ms; 0 turns pings off. @default {@link DEFAULT_KEEPALIVE_MS} (30 s) */
   keepaliveMs?: number;
   /**
    * After the WebSocket closed and the stream was ended, how long to keep

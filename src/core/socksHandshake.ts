@@ -17,6 +17,10 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { Target, TargetError, parseTarget } from './target';
+import { REFUSALS, type RefusalCode } from './refusals';
+import { Socks4Reply, Socks5Reply, socks4Reply, socks5Reply } from './socksReplies';
+
+export { Socks4Reply, Socks5Reply, socks4Reply, socks5Reply };
 
 export type SocksVersion = 4 | 5;
 
@@ -32,35 +36,24 @@ export interface SocksRequest {
 
 /**
  * A handshake that cannot go on. `reply` is what the client is told before the
- * socket is closed (none when it would not understand one); `status` the HTTP
- * status the same refusal would get on the HTTP side, for the tunnel log.
+ * socket is closed (none when it would not understand one); `refusal` the
+ * code of the refusal (refusals.ts), whose HTTP status the tunnel log shows.
  */
 export class SocksError extends Error {
   override name = 'SocksError';
   constructor(
     message: string,
-    readonly status: number,
+    readonly refusal: RefusalCode,
     readonly reply?: Buffer,
   ) {
     super(message);
   }
+
+  /** The HTTP status the same refusal gets on the HTTP side. */
+  get status(): number {
+    return REFUSALS[this.refusal].status;
+  }
 }
-
-/** SOCKS5 reply codes (RFC 1928 §6). */
-export const Socks5Reply = {
-  succeeded: 0x00,
-  generalFailure: 0x01,
-  notAllowed: 0x02,
-  networkUnreachable: 0x03,
-  hostUnreachable: 0x04,
-  connectionRefused: 0x05,
-  ttlExpired: 0x06,
-  commandNotSupported: 0x07,
-  addressTypeNotSupported: 0x08,
-} as const;
-
-/** SOCKS4 reply codes. */
-export const Socks4Reply = { granted: 0x5a, rejected: 0x5b } as const;
 
 const NO_AUTHENTICATION = 0x00;
 const NO_ACCEPTABLE_METHOD = 0xff;
@@ -71,46 +64,33 @@ const ATYP_IPV6 = 0x04;
 /** SOCKS4's user id and 4a's host name are NUL-terminated: this bounds each. */
 const MAX_SOCKS4_FIELD = 255;
 
-/** The SOCKS5 reply for `code`, with 0.0.0.0:0 as the bound address (clients ignore it; there is none to give). */
-export function socks5Reply(code: number): Buffer {
-  return Buffer.from([0x05, code, 0x00, ATYP_IPV4, 0, 0, 0, 0, 0, 0]);
-}
-
-export function socks4Reply(code: number): Buffer {
-  return Buffer.from([0x00, code, 0, 0, 0, 0, 0, 0]);
-}
-
 /** The reply that opens the tunnel. */
 export function socksSuccess(version: SocksVersion): Buffer {
   return version === 5 ? socks5Reply(Socks5Reply.succeeded) : socks4Reply(Socks4Reply.granted);
 }
 
 /**
- * The refusal for a tunnel that could not open, from the HTTP status the
- * local proxy would answer: 403 (the WSSH server's policy) is "not allowed by
- * ruleset", 502 "host unreachable", 504 "TTL expired" (SOCKS5's word for a
- * timeout), anything else a general failure. SOCKS4 has one refusal.
+ * The refusal for a tunnel that could not open: the SOCKS5 reply of its code
+ * in the refusal table (a denial is "not allowed by ruleset", unreachable
+ * "host unreachable", a timeout "TTL expired", SOCKS5's word for it). SOCKS4
+ * has one refusal.
  */
-export function socksFailure(version: SocksVersion, status: number): Buffer {
+export function socksFailure(version: SocksVersion, code: RefusalCode): Buffer {
   if (version === 4) return socks4Reply(Socks4Reply.rejected);
-  switch (status) {
-    case 403:
-      return socks5Reply(Socks5Reply.notAllowed);
-    case 502:
-      return socks5Reply(Socks5Reply.hostUnreachable);
-    case 504:
-      return socks5Reply(Socks5Reply.ttlExpired);
-    default:
-      return socks5Reply(Socks5Reply.generalFailure);
-  }
+  return socks5Refusal(code);
+}
+
+/** A request-phase SOCKS5 refusal for `code`. */
+function socks5Refusal(code: RefusalCode): Buffer {
+  return socks5Reply(REFUSALS[code].socks5);
 }
 
 /** `buf` holds a whole SOCKS5 greeting: the methods offered and its length; undefined: more bytes needed. */
 export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: number } | undefined {
   if (buf.length < 2) return undefined;
-  if (buf[0] !== 0x05) throw new SocksError(`not a SOCKS5 greeting (version ${buf[0]})`, 400);
+  if (buf[0] !== 0x05) throw new SocksError(`not a SOCKS5 greeting (version ${buf[0]})`, 'malformed');
   const count = buf[1];
-  if (count === 0) throw new SocksError('SOCKS5 greeting offers no authentication method', 400, Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
+  if (count === 0) throw new SocksError('SOCKS5 greeting offers no authentication method', 'socks-method', Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
   if (buf.length < 2 + count) return undefined;
   return { methods: [...buf.subarray(2, 2 + count)], length: 2 + count };
 }
@@ -125,7 +105,7 @@ export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: n
 export function parseSocks5Request(buf: Buffer): { target: Target; length: number } | undefined {
   if (buf.length < 5) return undefined;
   if (buf[0] !== 0x05) {
-    throw new SocksError(`malformed SOCKS5 request (version ${buf[0]})`, 400, socks5Reply(Socks5Reply.generalFailure));
+    throw new SocksError(`malformed SOCKS5 request (version ${buf[0]})`, 'malformed', socks5Refusal('malformed'));
   }
   const command = buf[1];
   const atyp = buf[3];
@@ -138,17 +118,17 @@ export function parseSocks5Request(buf: Buffer): { target: Target; length: numbe
       hostEnd = 4 + 16;
       break;
     case ATYP_DOMAIN:
-      if (buf[4] === 0) throw new SocksError('SOCKS5 request with an empty host name', 400, socks5Reply(Socks5Reply.generalFailure));
+      if (buf[4] === 0) throw new SocksError('SOCKS5 request with an empty host name', 'bad-target', socks5Refusal('bad-target'));
       hostEnd = 5 + buf[4];
       break;
     default:
-      throw new SocksError(`SOCKS5 address type ${atyp} is not supported`, 400, socks5Reply(Socks5Reply.addressTypeNotSupported));
+      throw new SocksError(`SOCKS5 address type ${atyp} is not supported`, 'address-type', socks5Refusal('address-type'));
   }
   // The command is judged after the address type, which says how long the
   // request is, but before waiting for the rest: the answer is no either way.
   if (command !== CONNECT) {
     const name = command === 0x02 ? 'BIND' : command === 0x03 ? 'UDP ASSOCIATE' : `command ${command}`;
-    throw new SocksError(`SOCKS5 ${name} is not supported: this proxy only tunnels CONNECT`, 405, socks5Reply(Socks5Reply.commandNotSupported));
+    throw new SocksError(`SOCKS5 ${name} is not supported: this proxy only tunnels CONNECT`, 'not-connect', socks5Refusal('not-connect'));
   }
   if (buf.length < hostEnd + 2) return undefined;
   const port = buf.readUInt16BE(hostEnd);
@@ -167,10 +147,10 @@ export function parseSocks5Request(buf: Buffer): { target: Target; length: numbe
 export function parseSocks4Request(buf: Buffer): { target: Target; userId: string; length: number } | undefined {
   const rejected = socks4Reply(Socks4Reply.rejected);
   if (buf.length < 2) return undefined;
-  if (buf[0] !== 0x04) throw new SocksError(`not a SOCKS4 request (version ${buf[0]})`, 400);
+  if (buf[0] !== 0x04) throw new SocksError(`not a SOCKS4 request (version ${buf[0]})`, 'malformed');
   if (buf[1] !== CONNECT) {
     const name = buf[1] === 0x02 ? 'BIND' : `command ${buf[1]}`;
-    throw new SocksError(`SOCKS4 ${name} is not supported: this proxy only tunnels CONNECT`, 405, rejected);
+    throw new SocksError(`SOCKS4 ${name} is not supported: this proxy only tunnels CONNECT`, 'not-connect', rejected);
   }
   if (buf.length < 9) return undefined;
   const port = buf.readUInt16BE(2);
@@ -183,7 +163,7 @@ export function parseSocks4Request(buf: Buffer): { target: Target; userId: strin
     const hostEnd = nulAt(buf, userEnd + 1, 'host name');
     if (hostEnd < 0) return undefined;
     const host = buf.toString('latin1', userEnd + 1, hostEnd);
-    if (host === '') throw new SocksError('SOCKS4a request with an empty host name', 400, rejected);
+    if (host === '') throw new SocksError('SOCKS4a request with an empty host name', 'bad-target', rejected);
     return { target: socksTarget(host, port, 4), userId, length: hostEnd + 1 };
   }
   return { target: socksTarget([...ip].join('.'), port, 4), userId, length: userEnd + 1 };
@@ -238,7 +218,7 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
     };
     const step = () => {
       version ??= buf[0] === 0x05 ? 5 : buf[0] === 0x04 ? 4 : undefined;
-      if (version === undefined) throw new SocksError(`not a SOCKS request (first byte ${buf[0]})`, 400);
+      if (version === undefined) throw new SocksError(`not a SOCKS request (first byte ${buf[0]})`, 'malformed');
       if (version === 4) {
         const request = parseSocks4Request(buf);
         if (request) finish(undefined, { version, target: request.target, userId: request.userId, rest: buf.subarray(request.length) });
@@ -250,7 +230,7 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
         if (!greeting.methods.includes(NO_AUTHENTICATION)) {
           throw new SocksError(
             'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty',
-            400,
+            'socks-method',
             Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
           );
         }
@@ -261,10 +241,10 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
       const request = parseSocks5Request(buf);
       if (request) finish(undefined, { version, target: request.target, rest: buf.subarray(request.length) });
     };
-    const onEnd = () => finish(new SocksError('the client closed the connection during the SOCKS handshake', 400));
+    const onEnd = () => finish(new SocksError('the client closed the connection during the SOCKS handshake', 'malformed'));
     const timer = setTimeout(() => {
-      const reply = version === 4 ? socks4Reply(Socks4Reply.rejected) : greeted ? socks5Reply(Socks5Reply.ttlExpired) : undefined;
-      finish(new SocksError('the SOCKS request did not arrive in time', 408, reply));
+      const reply = version === 4 ? socks4Reply(Socks4Reply.rejected) : greeted ? socks5Refusal('handshake-timeout') : undefined;
+      finish(new SocksError('the SOCKS request did not arrive in time', 'handshake-timeout', reply));
     }, options.timeoutMs);
     socket.on('data', onData);
     socket.once('end', onEnd);
@@ -279,7 +259,7 @@ function nulAt(buf: Buffer, from: number, what: string): number {
   const end = buf.indexOf(0, from);
   const limit = from + MAX_SOCKS4_FIELD;
   if (end >= 0 && end <= limit) return end;
-  if (buf.length > limit) throw new SocksError(`SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, 400, socks4Reply(Socks4Reply.rejected));
+  if (buf.length > limit) throw new SocksError(`SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, 'malformed', socks4Reply(Socks4Reply.rejected));
   return -1;
 }
 
@@ -297,7 +277,7 @@ function socksTarget(host: string, port: number, version: SocksVersion): Target 
     return parseTarget(net.isIPv6(unbracketed) ? `[${unbracketed}]:${port}` : `${host}:${port}`);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    const reply = version === 5 ? socks5Reply(Socks5Reply.generalFailure) : socks4Reply(Socks4Reply.rejected);
-    throw new SocksError(`bad SOCKS${version} target: ${err.message}`, 400, reply);
+    const reply = version === 5 ? socks5Refusal('bad-target') : socks4Reply(Socks4Reply.rejected);
+    throw new SocksError(`bad SOCKS${version} target: ${err.message}`, 'bad-target', reply);
   }
 }

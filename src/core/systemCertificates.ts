@@ -85,6 +85,6 @@ function extraCertificates(): string[] {
 }
 
 /** The certificates of a PEM bundle, each with its BEGIN/END lines. */
-export function splitPem(text: string): string[] {
+function splitPem(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }

@@ -107,7 +107,7 @@ export function formatPin(fingerprint: Buffer): string {
 }
 
 /** The sha256 fingerprint of a certificate (its DER bytes), as `openssl x509 -fingerprint -sha256` computes it. */
-export function certificateFingerprint(cert: { raw: Buffer }): Buffer {
+function certificateFingerprint(cert: { raw: Buffer }): Buffer {
   return crypto.createHash('sha256').update(cert.raw).digest();
 }
 

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Relay } from './relay';
+import { REFUSALS, type RefusalCode } from './refusals';
 
 export interface TunnelInfo {
   id: number;
@@ -31,7 +32,9 @@ export interface ClosedTunnel extends TunnelInfo {
 export interface RefusedTunnel {
   target: string;
   client: string;
-  /** The HTTP status given to the client. */
+  /** Why, as a stable code (refusals.ts): what programs decide by, never the reason's text. */
+  code: RefusalCode;
+  /** The HTTP status given to the client (the code's, from the table). */
   status: number;
   reason: string;
   at: number;
@@ -47,8 +50,11 @@ export interface TunnelEvents {
 /** Which end of the relay's stream faces the SSH client. */
 export type StreamSide = 'client' | 'server';
 
+/** The default of `bytesIntervalMs`: a GUI's counters move once a second. */
+export const DEFAULT_BYTES_INTERVAL_MS = 1000;
+
 export interface TunnelTrackerOptions {
-  /** How often `bytes` may be emitted, in ms. @default 1000 */
+  /** How often `bytes` may be emitted, in ms. @default {@link DEFAULT_BYTES_INTERVAL_MS} */
   bytesIntervalMs?: number;
 }
 
@@ -60,7 +66,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
 
   constructor(options: TunnelTrackerOptions = {}) {
     super();
-    this.bytesIntervalMs = options.bytesIntervalMs ?? 1000;
+    this.bytesIntervalMs = options.bytesIntervalMs ?? DEFAULT_BYTES_INTERVAL_MS;
   }
 
   /** A fresh tunnel id, for log lines written before the tunnel opens. */
@@ -85,8 +91,9 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
     return info;
   }
 
-  refuse(refusal: Omit<RefusedTunnel, 'at'>): void {
-    this.emit('refused', { ...refusal, at: Date.now() });
+  /** Reports a refusal; its status is its code's. */
+  refuse(refusal: Omit<RefusedTunnel, 'at' | 'status'>): void {
+    this.emit('refused', { ...refusal, status: REFUSALS[refusal.code].status, at: Date.now() });
   }
 
   /** Snapshots of the open tunnels with their current counters. */

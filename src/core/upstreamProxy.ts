@@ -23,6 +23,7 @@
  */
 import { getProxyForUrl } from 'proxy-from-env';
 import type { Endpoint } from './endpoint';
+import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {
   /** The proxy's URL, credentials included: for the connection only, never to be logged. */
@@ -110,7 +111,7 @@ export function resolveProxy(endpoint: Endpoint, setting?: string | false, env: 
  * asked about as the https:// (wss) or http:// (ws) URL it is to a proxy.
  * It reads `process.env`; other environments are for tests.
  */
-export function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
+function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): UpstreamProxy | undefined {
   const asHttp = endpoint.url.replace(/^ws/, 'http');
   const found = env === process.env ? getProxyForUrl(asHttp) : withEnvironment(env, () => getProxyForUrl(asHttp));
   if (!found) return undefined;
@@ -154,12 +155,18 @@ export function proxyFromPac(answer: string): string | false {
   throw new ProxyConfigError(`the system proxy setting "${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`);
 }
 
+/** A failure on the way through the proxy: its refusal code and the reason in words. */
+export interface ProxyFailure {
+  refusal: Extract<RefusalCode, 'proxy-refused' | 'proxy-timeout' | 'proxy-unreachable'>;
+  message: string;
+}
+
 /**
  * A refusal by the proxy, in words. `proxy` is the proxy as shown, `endpoint`
- * the endpoint it was asked to reach. The status tells the local proxy's
- * answer: 504 for the proxy's own timeout, 502 for everything else.
+ * the endpoint it was asked to reach. The refusal code (refusals.ts) tells
+ * the local proxy's answer: 504 for the proxy's own timeout, 502 for the rest.
  */
-export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy, endpointHost: string): { status: 502 | 504; message: string } {
+export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy, endpointHost: string): ProxyFailure {
   const said = refusal.message;
   const at = `the HTTP proxy at ${proxy.display}`;
   switch (refusal.status) {
@@ -168,37 +175,37 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
     case 407: {
       const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
       return {
-        status: 502,
+        refusal: 'proxy-refused',
         message: user
           ? `${at} refused the credentials of "${user}" (${said}): check the user and password`
           : `${at} requires authentication (${said}): give it as http://USER:PASSWORD@host:port`,
       };
     }
     case 403:
-      return { status: 502, message: `${at} refused to connect to ${endpointHost} (${said}): it may not allow CONNECT to that host or port` };
+      return { refusal: 'proxy-refused', message: `${at} refused to connect to ${endpointHost} (${said}): it may not allow CONNECT to that host or port` };
     case 504:
-      return { status: 504, message: `${at} timed out reaching ${endpointHost} (${said})` };
+      return { refusal: 'proxy-timeout', message: `${at} timed out reaching ${endpointHost} (${said})` };
     default:
-      if (refusal.status >= 500) return { status: 502, message: `${at} could not reach ${endpointHost} (${said})` };
-      return { status: 502, message: `${at} refused the tunnel to ${endpointHost} (${said})` };
+      if (refusal.status >= 500) return { refusal: 'proxy-refused', message: `${at} could not reach ${endpointHost} (${said})` };
+      return { refusal: 'proxy-refused', message: `${at} refused the tunnel to ${endpointHost} (${said})` };
   }
 }
 
 /** A network error on the way to the proxy itself, in words. */
-export function proxyConnectFailure(err: Error & { code?: string }, proxy: UpstreamProxy): { status: 502 | 504; message: string } {
+export function proxyConnectFailure(err: Error & { code?: string }, proxy: UpstreamProxy): ProxyFailure {
   const at = `the HTTP proxy at ${proxy.display}`;
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return { status: 502, message: `cannot resolve the host of ${at} (${err.code})` };
+      return { refusal: 'proxy-unreachable', message: `cannot resolve the host of ${at} (${err.code})` };
     case 'ECONNREFUSED':
-      return { status: 502, message: `connection refused by ${at}: is it running, and is the port right?` };
+      return { refusal: 'proxy-unreachable', message: `connection refused by ${at}: is it running, and is the port right?` };
     case 'ECONNRESET':
-      return { status: 502, message: `${at} reset the connection` };
+      return { refusal: 'proxy-unreachable', message: `${at} reset the connection` };
     case 'ETIMEDOUT':
-      return { status: 504, message: `connection to ${at} timed out` };
+      return { refusal: 'proxy-timeout', message: `connection to ${at} timed out` };
   }
-  return { status: 502, message: `cannot use ${at}: ${err.message}` };
+  return { refusal: 'proxy-unreachable', message: `cannot use ${at}: ${err.message}` };
 }
 
 function redact(text: string): string {

@@ -21,11 +21,11 @@
 import path from 'node:path';
 
 /** The folder under the profile's application data. */
-export const APP_DATA_FOLDER = 'WSSH';
+const APP_DATA_FOLDER = 'WSSH';
 /** The folder beside the portable .exe. */
-export const PORTABLE_DATA_FOLDER = 'WSSH Data';
-export const SETTINGS_FILE = 'settings.json';
-export const LOGS_FOLDER = 'logs';
+const PORTABLE_DATA_FOLDER = 'WSSH Data';
+const SETTINGS_FILE = 'settings.json';
+const LOGS_FOLDER = 'logs';
 
 export interface DataPathsInput {
   platform: NodeJS.Platform;

@@ -124,12 +124,12 @@ export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver
     try {
       answer = await system(proxyQueryUrl(endpoint));
     } catch (err) {
-      throw new TunnelError(502, `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG');
+      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG');
     }
     try {
       return proxyFromPac(answer);
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new TunnelError(502, err.message, 'PROXY_CONFIG');
+      if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
       throw err;
     }
   };

@@ -11,8 +11,11 @@ import { TargetError, parseTarget } from '../core/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../shared/ipc';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
+/** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
+export const DEFAULT_TEST_TIMEOUT_MS = 10_000;
+
 export interface EndpointTestOptions {
-  /** How long the whole test may take, in ms. @default 10000 */
+  /** How long the whole test may take, in ms. @default {@link DEFAULT_TEST_TIMEOUT_MS} */
   timeoutMs?: number;
   /** The endpoint's proxy setting. @default 'system' */
   proxy?: ProxySetting;
@@ -28,7 +31,7 @@ const MAX_PRELUDE_BYTES = 8192;
 export async function testEndpoint(endpoint: Endpoint, targetText: string, options: EndpointTestOptions = {}): Promise<TestResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS;
   let target;
   try {
     if (targetText.trim() === '') throw new TargetError('name the SSH host to reach, e.g. db1.lan or db1.lan:2222');

@@ -157,7 +157,7 @@ async function start(): Promise<void> {
     // Stop the proxy first so open tunnels can close cleanly, then quit for real.
     event.preventDefault();
     quitting = true;
-    controller.stop(2000).finally(() => {
+    controller.stop().finally(() => {
       tray.destroy();
       app.quit();
     });

@@ -12,9 +12,9 @@
 import type { ListenAddress, PuttySettings } from '../shared/ipc';
 import type { Target } from '../core/target';
 
-export const PUTTY_SESSIONS_KEY = 'HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions';
+const PUTTY_SESSIONS_KEY = 'HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions';
 /** PuTTY's ProxyMethod values: 0 none, 1 SOCKS 4, 2 SOCKS 5, 3 HTTP CONNECT. */
-export const PUTTY_PROXY_HTTP = 3;
+const PUTTY_PROXY_HTTP = 3;
 
 /** The proxy host PuTTY must use: a wildcard listen address is reached on loopback. */
 export function puttyProxySettings(listen: ListenAddress): PuttySettings {

@@ -14,7 +14,7 @@
  *      SNI); existing ones have none, so they connect as before.
  */
 import { SETTINGS_VERSION } from './settingsSchema';
-import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
 
 export class MigrationError extends Error {
   override name = 'MigrationError';
@@ -49,7 +49,7 @@ const steps: Record<number, Step> = {
         sealed = ctx.sealSecret(secret) ?? '';
         if (sealed === '') notes.push(`the secret of "${name}" could not be stored encrypted: enter it again`);
       }
-      return { id: `ep${index + 1}`, name, uri, user, secret: sealed, keepaliveSec: 30 };
+      return { id: `ep${index + 1}`, name, uri, user, secret: sealed, keepaliveSec: DEFAULT_KEEPALIVE_SEC };
     });
     const active = endpoints.find((e) => e.name === file.activeEndpoint) ?? endpoints[0];
     const port = typeof file.listenPort === 'number' ? file.listenPort : DEFAULT_PROXY_PORT;

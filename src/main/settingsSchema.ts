@@ -3,7 +3,7 @@
  * to `conf` under Node, which validates with it on load and on every write),
  * and the first-run defaults.
  */
-import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import type { EndpointTrust, ProxySetting } from '../shared/ipc';
 
 /** The version written by this build; older files are migrated (settingsMigrations.ts). */
@@ -41,7 +41,7 @@ export function defaultSettings(): StoredSettings {
   return {
     version: SETTINGS_VERSION,
     endpoints: [
-      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: 'ws://localhost:4567/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system' },
+      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: LOCAL_ENDPOINT_URI, user: '', secret: '', keepaliveSec: DEFAULT_KEEPALIVE_SEC, proxy: 'system' },
     ],
     activeEndpointId: DEFAULT_ENDPOINT_ID,
     listen: { host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT },
@@ -50,8 +50,8 @@ export function defaultSettings(): StoredSettings {
   };
 }
 
-/** Largest keepalive interval accepted, in seconds (nginx's idle timeout is 60 s by default). */
-export const MAX_KEEPALIVE_SEC = 3600;
+/** Largest keepalive interval accepted, in seconds (shared/defaults.ts: the editor checks it too). */
+export { MAX_KEEPALIVE_SEC };
 
 /** How many pins one endpoint may have (a certificate and its successor, and a few more). */
 export const MAX_PINS = 16;

@@ -8,7 +8,7 @@ import { BrowserWindow, shell } from 'electron';
 import { Events, ViewName } from '../shared/ipc';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
-export const APP_DIR = path.join(__dirname, '..', '..', 'app');
+const APP_DIR = path.join(__dirname, '..', '..', 'app');
 export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
 
 export interface AppWindow {

@@ -6,9 +6,8 @@
  */
 import { EndpointError, parseEndpoint } from '../core/endpoint';
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
+import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import { append, clear, field, h } from './dom';
-
-const MAX_KEEPALIVE_SEC = 3600;
 
 export class EndpointsView {
   readonly element: HTMLElement;
@@ -188,7 +187,7 @@ export class EndpointsView {
     this.secret.placeholder = e?.hasSecret ? 'stored (type to replace)' : '';
     this.removeSecret.checked = false;
     this.removeSecretRow.hidden = !e?.hasSecret;
-    this.keepalive.value = String(e?.keepaliveSec ?? 30);
+    this.keepalive.value = String(e?.keepaliveSec ?? DEFAULT_KEEPALIVE_SEC);
     const proxy: ProxySetting = e?.proxy ?? 'system';
     const trust: EndpointTrust = e?.trust ?? {};
     this.proxySystem.checked = proxy === 'system';

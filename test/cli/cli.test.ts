@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import { runProgram, type RunResult } from '../fixtures/child';
 import { canConnect } from '../fixtures/freePort';
 import { startEcho } from '../fixtures/byteStreams';
-import { WSSH_CLI, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 
@@ -134,7 +134,7 @@ test('wssh server refuses to start without a usable hosts.yml', async (t) => {
 
   await t.test('the port already in use: one clear line, for server and connect', async (st) => {
     const good = writeHosts(dir, 'localhost: true\n');
-    const first = await startWsshServer(good);
+    const first = await spawnWsshServer(good);
     st.after(() => first.stop());
     const server = await wssh('server', '--listen', `127.0.0.1:${first.port}`, '--hosts', good);
     assert.equal(server.code, 1);
@@ -180,7 +180,7 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
   }
 
   await t.test('the open tunnel goes on; new ones are refused; exit 0 when it closes', async (st) => {
-    const server = await startWsshServer(hostsFile, ['--drain', '5']);
+    const server = await spawnWsshServer(hostsFile, ['--drain', '5']);
     st.after(() => server.stop('SIGKILL'));
     const tunnel = await openTunnel(server.port);
     const hello = crypto.randomBytes(1000);
@@ -208,7 +208,7 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
   });
 
   await t.test('a tunnel still open when --drain runs out is cut, and the server exits 0', async (st) => {
-    const server = await startWsshServer(hostsFile, ['--drain', '1']);
+    const server = await spawnWsshServer(hostsFile, ['--drain', '1']);
     st.after(() => server.stop('SIGKILL'));
     const tunnel = await openTunnel(server.port);
     const started = Date.now();

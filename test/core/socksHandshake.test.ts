@@ -18,6 +18,7 @@ import {
   parseSocks5Request,
   socksFailure,
 } from '../../src/core/socksHandshake';
+import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/refusals';
 import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 
 // ---- Requests as clients send them -------------------------------------------------
@@ -103,11 +104,16 @@ test('parsers: what is refused, with which reply', () => {
 });
 
 test('refusal codes: 403 not allowed by ruleset, 502 host unreachable, 504 TTL expired, others general failure; SOCKS4 rejected', () => {
-  assert.deepEqual(socksFailure(5, 403), socks5Refusal(0x02));
-  assert.deepEqual(socksFailure(5, 502), socks5Refusal(0x04));
-  assert.deepEqual(socksFailure(5, 504), socks5Refusal(0x06));
-  assert.deepEqual(socksFailure(5, 400), socks5Refusal(0x01));
-  for (const status of [400, 403, 502, 504]) assert.deepEqual(socksFailure(4, status), SOCKS4_REJECTED);
+  assert.deepEqual(socksFailure(5, 'denied'), socks5Refusal(0x02));
+  assert.deepEqual(socksFailure(5, 'unreachable'), socks5Refusal(0x04));
+  assert.deepEqual(socksFailure(5, 'timeout'), socks5Refusal(0x06));
+  assert.deepEqual(socksFailure(5, 'malformed'), socks5Refusal(0x01));
+  // Every refusal a tunnel can meet after the handshake, by its status in the table.
+  const byStatus: Record<number, number> = { 403: 0x02, 502: 0x04, 504: 0x06 };
+  for (const [code, kind] of Object.entries(REFUSALS) as Array<[RefusalCode, RefusalKind]>) {
+    if (byStatus[kind.status] !== undefined) assert.deepEqual(socksFailure(5, code), socks5Refusal(byStatus[kind.status]), code);
+    assert.deepEqual(socksFailure(4, code), SOCKS4_REJECTED, code);
+  }
 });
 
 // ---- On real sockets ----------------------------------------------------------------

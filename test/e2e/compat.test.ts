@@ -22,7 +22,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { runProgram, killOnExit } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
 import { startEcho } from '../fixtures/byteStreams';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, readExactly, endedWithin, waitFor } from '../fixtures/tunnel';
 
@@ -120,7 +120,7 @@ test('our clients against an original-style server', async (t) => {
   });
 
   await t.test('wssh connect: ssh through nc runs a command; CONNECT host:22 becomes the bare host', async (st) => {
-    const proxy = await startWsshConnect(endpoint);
+    const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
     const before = old.urls.length;
     // Port 22 for the proxy (%p would be the test sshd's port, which the old server cannot express).
@@ -164,7 +164,7 @@ test('our clients against an original-style server', async (t) => {
   });
 
   await t.test('wssh connect: the text frame ends the tunnel without a byte of it reaching the client', async (st) => {
-    const proxy = await startWsshConnect(endpoint);
+    const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
     // The old server accepts the upgrade before it tries the target, so the proxy has already said 200.
     const tunnel = await connectThroughProxy(proxy.port, 'unreachable-host:22');
@@ -192,7 +192,7 @@ test('an original-style client against our wssh server', async (t) => {
   t.after(() => echo.close());
   // Old clients only know port 22: the policy maps bare names to the test ports.
   const hostsFile = writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\necho-host: "127.0.0.1:${echo.port}"\n`);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
   const oldClient = oldClientScript(dir);
 

@@ -23,7 +23,7 @@ import { startSshd } from '../fixtures/sshd';
 import { startNginx } from '../fixtures/nginx';
 import { startEcho, startSource } from '../fixtures/byteStreams';
 import { freePort } from '../fixtures/freePort';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, endedWithin, readExactly, roundTrip, waitFor } from '../fixtures/tunnel';
 
@@ -57,10 +57,10 @@ test('the wssh server killed mid-transfer, then restarted on the same port', asy
   const hosts = writeHosts(dir, `"127.0.0.1:${echo.port}": true\n"127.0.0.1:${source.port}": true\n`);
   const port = await freePort();
   const listen = ['--listen', `127.0.0.1:${port}`];
-  let server = await startWsshServer(hosts, listen);
+  let server = await spawnWsshServer(hosts, listen);
   t.after(() => server.stop());
   assert.equal(server.port, port);
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy']);
   t.after(() => proxy.stop());
   const logs = () => `--- proxy:\n${proxy.output()}\n--- server:\n${server.output()}`;
 
@@ -85,7 +85,7 @@ test('the wssh server killed mid-transfer, then restarted on the same port', asy
   });
 
   await t.test('a server back on the same port: new tunnels work', async () => {
-    server = await startWsshServer(hosts, listen);
+    server = await spawnWsshServer(hosts, listen);
     assert.equal(server.port, port);
     for (let i = 0; i < 3; i++) await echoThrough(proxy.port, echo.port);
     assert.equal(proxy.exitStatus(), undefined, 'the proxy exited');
@@ -94,7 +94,7 @@ test('the wssh server killed mid-transfer, then restarted on the same port', asy
   await t.test('a graceful restart (SIGTERM, start again): new tunnels work', async () => {
     await server.stop('SIGTERM');
     assert.equal(server.exitStatus()?.code, 0, server.output());
-    server = await startWsshServer(hosts, listen);
+    server = await spawnWsshServer(hosts, listen);
     await echoThrough(proxy.port, echo.port);
   });
 });
@@ -105,9 +105,9 @@ test('sshd down: the CONNECT gets 502 with the reason', async (t) => {
   const dir = tempDir(t, 'wssh-faults-sshd-');
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy']);
   t.after(() => proxy.stop());
 
   // Up: the tunnel opens and sshd's banner comes through.
@@ -130,11 +130,11 @@ test('nginx down between the proxy and the server: 502 naming the endpoint', asy
   const dir = tempDir(t, 'wssh-faults-nginx-');
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`));
   t.after(() => server.stop());
   const nginx = await startNginx({ upstreamPort: server.port });
   t.after(() => nginx.stop());
-  const proxy = await startWsshConnect(nginx.url, ['--no-proxy']);
+  const proxy = await spawnWsshConnect(nginx.url, ['--no-proxy']);
   t.after(() => proxy.stop());
 
   await echoThrough(proxy.port, echo.port);
@@ -157,7 +157,7 @@ test('nginx up but no wssh server behind it: 502 with nginx\'s answer', async (t
   const deadPort = await freePort();
   const nginx = await startNginx({ upstreamPort: deadPort });
   t.after(() => nginx.stop());
-  const proxy = await startWsshConnect(nginx.url, ['--no-proxy']);
+  const proxy = await spawnWsshConnect(nginx.url, ['--no-proxy']);
   t.after(() => proxy.stop());
   const reply = await connectThroughProxy(proxy.port, 'localhost:22', REFUSAL);
   assert.equal(reply.status, 502, reply.head);
@@ -165,7 +165,7 @@ test('nginx up but no wssh server behind it: 502 with nginx\'s answer', async (t
 });
 
 test('an endpoint host that does not resolve: 502 "cannot resolve"', async (t) => {
-  const proxy = await startWsshConnect('ws://nonexistent.invalid:4567/ssh', ['--no-proxy']);
+  const proxy = await spawnWsshConnect('ws://nonexistent.invalid:4567/ssh', ['--no-proxy']);
   t.after(() => proxy.stop());
   const reply = await connectThroughProxy(proxy.port, 'localhost:22', { ...REFUSAL, timeoutMs: 20_000 });
   assert.equal(reply.status, 502, reply.head);
@@ -187,7 +187,7 @@ test('a peer that stops answering pings is dropped after the timeout', async (t)
       return new Promise<void>((resolve) => mute.close(() => resolve()));
     });
     const port = (mute.address() as AddressInfo).port;
-    const proxy = await startWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy', '--keepalive', '1']);
+    const proxy = await spawnWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy', '--keepalive', '1']);
     st.after(() => proxy.stop());
 
     const tunnel = await connectThroughProxy(proxy.port, 'localhost:22');
@@ -205,7 +205,7 @@ test('a peer that stops answering pings is dropped after the timeout', async (t)
     const dir = tempDir(st, 'wssh-faults-ping-');
     const echo = await startEcho();
     st.after(() => echo.close());
-    const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '1']);
+    const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '1']);
     st.after(() => server.stop());
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ssh/127.0.0.1%3A${echo.port}`, { autoPong: false, perMessageDeflate: false });
     const opened = Date.now();

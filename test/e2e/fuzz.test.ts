@@ -21,7 +21,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { startEcho } from '../fixtures/byteStreams';
-import { startWsshConnect, startWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
 
@@ -308,14 +308,14 @@ test(`fuzz: ${COUNT} inputs of each kind at wssh connect and wssh server (seed $
   const echo = await startEcho();
   t.after(() => echo.close());
   // localhost (port 22) maps to the echo server, so that SOCKS4a and name targets can succeed too.
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\nlocalhost: "127.0.0.1:${echo.port}"\n`), [
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\nlocalhost: "127.0.0.1:${echo.port}"\n`), [
     '--handshake-timeout',
     '3',
     '--max-tunnels-per-client',
     '0',
   ]);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy', '--quiet']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy', '--quiet']);
   t.after(() => proxy.stop());
   const logs = () => `--- proxy:\n${proxy.output().slice(-3000)}\n--- server:\n${server.output().slice(-3000)}`;
 
@@ -376,9 +376,9 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
   const dir = tempDir(t, 'wssh-fuzz-fin-');
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`));
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy']);
   t.after(() => proxy.stop());
   await goodTunnel(proxy, echo.port);
   await new Promise((r) => setTimeout(r, 300));
@@ -420,7 +420,7 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
 // Found by the fuzzer too: a connection that ends without sending a byte was
 // kept (half-open) until the 10 s header timeout. Now it is closed at once.
 test('a client that connects and hangs up without a byte is let go at once, not at the header timeout', async (t) => {
-  const proxy = await startWsshConnect('ws://127.0.0.1:9/ssh', ['--no-proxy']);
+  const proxy = await spawnWsshConnect('ws://127.0.0.1:9/ssh', ['--no-proxy']);
   t.after(() => proxy.stop());
   await new Promise((r) => setTimeout(r, 200));
   const base = openFds(proxy.pid);

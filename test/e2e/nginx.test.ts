@@ -14,7 +14,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { makeCertificates } from '../fixtures/tls';
 import { startNginx } from '../fixtures/nginx';
 import { startEcho } from '../fixtures/byteStreams';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, endedWithin, roundTrip, waitFor } from '../fixtures/tunnel';
 
@@ -36,7 +36,7 @@ test('through nginx with TLS', async (t) => {
     dir,
     [`localhost: "127.0.0.1:${sshd.port}"`, `"127.0.0.1:${echo.port}": true`, ''].join('\n'),
   );
-  const server = await startWsshServer(hostsFile, ['--keepalive', '1']);
+  const server = await spawnWsshServer(hostsFile, ['--keepalive', '1']);
   t.after(() => server.stop());
   const nginx = await startNginx({
     upstreamPort: server.port,
@@ -56,7 +56,7 @@ test('through nginx with TLS', async (t) => {
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     // The access log shows the upgrade went through nginx.
-    assert.match(nginx.accessLog(), /"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
+    await nginx.waitForAccess(/"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
   });
 
   await t.test('the server logs the client address from X-Forwarded-For', async () => {
@@ -93,10 +93,10 @@ test('through nginx with TLS', async (t) => {
 
   await t.test('keepalive: an idle tunnel outlives proxy_read_timeout; without pings nginx closes it', async (st) => {
     // With pings: the server above (--keepalive 1) and a proxy with --keepalive 1.
-    const proxy = await startWsshConnect(nginx.url, ['--ca', certs.caCert, '--keepalive', '1']);
+    const proxy = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--keepalive', '1']);
     st.after(() => proxy.stop());
     // Without: a second server and proxy with --keepalive 0, behind a second nginx with the same timeout.
-    const quietServer = await startWsshServer(hostsFile, ['--keepalive', '0']);
+    const quietServer = await spawnWsshServer(hostsFile, ['--keepalive', '0']);
     st.after(() => quietServer.stop());
     const quietNginx = await startNginx({
       upstreamPort: quietServer.port,
@@ -104,7 +104,7 @@ test('through nginx with TLS', async (t) => {
       readTimeoutSeconds: READ_TIMEOUT_S,
     });
     st.after(() => quietNginx.stop());
-    const quietProxy = await startWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0']);
+    const quietProxy = await spawnWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0']);
     st.after(() => quietProxy.stop());
 
     const target = `127.0.0.1:${echo.port}`;

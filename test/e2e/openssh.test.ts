@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { requirePrograms } from '../fixtures/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 
@@ -40,9 +40,9 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     '',
   ].join('\n');
   const hostsFile = writeHosts(dir, hostsText);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
   t.after(() => proxy.stop());
 
   const viaClient = `${process.execPath} ${WSSH_CLI} client ws://127.0.0.1:${server.port}/ssh/%h`;

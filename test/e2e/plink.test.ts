@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkSession, plinkAt } from '../fixtures/plink';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
 
@@ -24,9 +24,9 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
 
   // plink asks the proxy for localhost:PORT (-P PORT, names sent unresolved).
   const hostsFile = writeHosts(dir, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
   t.after(() => proxy.stop());
 
   const home = dir;

@@ -16,7 +16,7 @@ import { startNginx } from '../fixtures/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
 import { runProgram } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 
 /** The environment without any proxy settings of the machine running the tests. */
@@ -36,7 +36,7 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
   t.after(() => sshd.stop());
   // `wssh client …/%h` asks for localhost (port 22), `nc -X connect` for localhost:PORT.
   const hostsFile = writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
   const nginx = await startNginx({ upstreamPort: server.port, tls: { cert: certs.serverCert, key: certs.serverKey } });
   t.after(() => nginx.stop());
@@ -60,7 +60,7 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.deepEqual(open.connects(), [`localhost:${nginx.port}`]);
-    assert.match(nginx.accessLog(), /"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
+    await nginx.waitForAccess(/"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
   });
 
   await t.test('the proxy from HTTPS_PROXY, with credentials: Basic auth accepted', async () => {
@@ -138,7 +138,7 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
   });
 
   await t.test('wssh connect --proxy with credentials: ssh through nc -X connect, the whole chain; the log hides the password', async (st) => {
-    const local = await startWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.url]);
+    const local = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.url]);
     st.after(() => local.stop());
     const before = guarded.connects().length;
     const r = await ssh(`nc -X connect -x 127.0.0.1:${local.port} %h %p`);
@@ -150,11 +150,11 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
   });
 
   await t.test('wssh connect with a proxy refusal: the local proxy answers 502 with the proxy\'s reason', async (st) => {
-    const local = await startWsshConnect(nginx.url, ['--ca', certs.caCert]);
+    const local = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert]);
     st.after(() => local.stop());
     // No HTTPS_PROXY in this process's env for the fixture: check the direct line.
     assert.match(local.output(), /reaching wss:\/\/localhost:\d+\/ssh (directly|through the HTTP proxy)/);
-    const refused = await startWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.bareUrl]);
+    const refused = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.bareUrl]);
     st.after(() => refused.stop());
     const r = await ssh(`nc -X connect -x 127.0.0.1:${refused.port} %h %p`);
     assert.equal(r.code, 255);

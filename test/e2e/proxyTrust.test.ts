@@ -17,7 +17,7 @@ import { fingerprintOf, makeCertificates, makeSelfSigned, makeServerCertificate 
 import { startNginx } from '../fixtures/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
 import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -39,7 +39,7 @@ test('trust per endpoint, against nginx', async (t) => {
 
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
   const nginxWith = async (tls: { cert: string; key: string }) => {
     const nginx = await startNginx({ upstreamPort: server.port, tls });
@@ -111,7 +111,7 @@ test('trust per endpoint, against nginx', async (t) => {
   });
 
   await t.test('wssh connect --pin-only says so in its log; TLS flags on a ws:// endpoint and malformed pins are usage errors', async (st) => {
-    const local = await startWsshConnect(self.url, ['--pin', pins.self.base64, '--pin-only']);
+    const local = await spawnWsshConnect(self.url, ['--pin', pins.self.base64, '--pin-only']);
     st.after(() => local.stop());
     assert.match(local.output(), /TLS: trusting only the pinned certificate for wss:\/\/localhost:\d+\/ssh \(--pin-only: its issuer and name are not checked, its dates are\)/);
     const usage = async (args: string[], message: RegExp) => {

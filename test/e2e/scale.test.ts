@@ -14,16 +14,16 @@ import type net from 'node:net';
 import { digestOf, patternDigest, startEcho, startSource } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip } from '../fixtures/tunnel';
-import { startWsshConnect, startWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 
 const MiB = 1024 * 1024;
 const mib = (n: number) => (n / MiB).toFixed(1);
 const NO_LIMITS = ['--max-tunnels', '0', '--max-tunnels-per-client', '0'];
 
 async function chain(t: TestContext, hosts: string, extra: string[] = []) {
-  const server = await startWsshServer(hosts, [...NO_LIMITS, ...extra]);
+  const server = await spawnWsshServer(hosts, [...NO_LIMITS, ...extra]);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--quiet', ...extra]);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--quiet', ...extra]);
   t.after(() => proxy.stop());
   return { server, proxy };
 }

@@ -18,7 +18,7 @@ import * as net from 'node:net';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { parseEndpoint } from '../../src/core/endpoint';
 import { startEcho } from '../fixtures/byteStreams';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip } from '../fixtures/tunnel';
 
@@ -137,7 +137,7 @@ test('slowloris against the proxy (in-process ConnectProxy, header timeout 1 s)'
   const dir = tempDir(t, 'wssh-slowloris-proxy-');
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
   t.after(() => server.stop());
   const proxy = new ConnectProxy({
     endpoint: parseEndpoint(`ws://127.0.0.1:${server.port}/ssh`),
@@ -173,9 +173,9 @@ test('slowloris against the real wssh connect (its default 10 s header timeout)'
   const dir = tempDir(t, 'wssh-slowloris-connect-');
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy', '--keepalive', '0']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy', '--keepalive', '0']);
   t.after(() => proxy.stop());
   await connectThroughProxy(proxy.port, `127.0.0.1:${echo.port}`).then((r) => r.socket.destroy());
   await new Promise((r) => setTimeout(r, 300));

@@ -12,7 +12,7 @@ import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { ProxyMethod, plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
 
@@ -26,9 +26,9 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
   const ppk = await puttyKey(sshd);
   // SOCKS5 and SOCKS4a send the name (localhost:PORT), SOCKS4 an address (127.0.0.1:PORT).
   const hostsFile = writeHosts(dir, [`"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"`, `"127.0.0.1:${sshd.port}": true`, ''].join('\n'));
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
   t.after(() => proxy.stop());
 
   const home = dir;

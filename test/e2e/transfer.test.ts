@@ -16,7 +16,7 @@ import { requirePrograms } from '../fixtures/programs';
 import { makeCertificates } from '../fixtures/tls';
 import { startNginx } from '../fixtures/nginx';
 import { digestOf, patternDigest, patternStream, startSink, startSource, type FarEnd } from '../fixtures/byteStreams';
-import { startWsshConnect, startWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
@@ -80,9 +80,9 @@ async function download(t: TestContext, proxy: WsshProcess, source: FarEnd, seed
 
 /** A fresh server and proxy, so that their peak RSS belongs to one transfer. */
 async function freshChain(t: TestContext, hostsFile: string) {
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--quiet']);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--quiet']);
   t.after(() => proxy.stop());
   return { server, proxy, base: { server: server.peakRss(), proxy: proxy.peakRss() } };
 }
@@ -112,9 +112,9 @@ test('64 MiB each way, byte-exact, through wssh connect and wssh server', async 
   const source = await startSource(SIZE, 'download');
   t.after(() => source.close());
   const hostsFile = hostsFor(dir, sink, source);
-  const server = await startWsshServer(hostsFile);
+  const server = await spawnWsshServer(hostsFile);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
   t.after(() => proxy.stop());
 
   await t.test('upload 64 MiB into a TCP sink', async (st) => {
@@ -152,11 +152,11 @@ test('64 MiB download through nginx with TLS, byte-exact', async (t) => {
   t.after(() => source.close());
   const sink = await startSink();
   t.after(() => sink.close());
-  const server = await startWsshServer(hostsFor(dir, source, sink));
+  const server = await spawnWsshServer(hostsFor(dir, source, sink));
   t.after(() => server.stop());
   const nginx = await startNginx({ upstreamPort: server.port, tls: { cert: certs.serverCert, key: certs.serverKey } });
   t.after(() => nginx.stop());
-  const proxy = await startWsshConnect(nginx.url, ['--ca', certs.caCert]);
+  const proxy = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert]);
   t.after(() => proxy.stop());
 
   const down = await download(t, proxy, source, 'tls');

@@ -13,7 +13,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { startNginx } from '../fixtures/nginx';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { startWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 
 /** Opens a tunnel through nginx; rejects with the status if refused. */
 function open(url: string): Promise<WebSocket> {
@@ -58,9 +58,9 @@ test('two wssh servers behind one nginx upstream', async (t) => {
   t.after(() => far.close());
   const hosts = writeHosts(dir, `echo.lan: "127.0.0.1:${far.port}"\n`);
   // Server a takes at most 2 tunnels; b has the default limits.
-  const a = await startWsshServer(hosts, ['--max-tunnels', '2', '--keepalive', '0', '--drain', '0']);
+  const a = await spawnWsshServer(hosts, ['--max-tunnels', '2', '--keepalive', '0', '--drain', '0']);
   t.after(() => a.stop());
-  const b = await startWsshServer(hosts, ['--keepalive', '0']);
+  const b = await spawnWsshServer(hosts, ['--keepalive', '0']);
   t.after(() => b.stop());
   const nginx = await startNginx({ upstreams: [{ port: a.port }, { port: b.port }] });
   t.after(() => nginx.stop());
@@ -119,7 +119,7 @@ test('one server behind the shipped location: its 503 reaches the client with th
   const dir = tempDir(t, 'wssh-e2e-upstream-one-');
   const far = await startEcho();
   t.after(() => far.close());
-  const server = await startWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${far.port}"\n`), ['--max-tunnels', '1', '--keepalive', '0', '--drain', '0']);
+  const server = await spawnWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${far.port}"\n`), ['--max-tunnels', '1', '--keepalive', '0', '--drain', '0']);
   t.after(() => server.stop());
   const nginx = await startNginx({ upstreamPort: server.port });
   t.after(() => nginx.stop());

@@ -20,7 +20,7 @@ import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd, type Sshd } from '../fixtures/sshd';
 import { plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { startWsshConnect, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { digestOf, patternDigest, patternStream, startEcho, startSink, startSource } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
@@ -97,7 +97,7 @@ test('Windows Node: wssh connect carries plink through a Linux wssh server to ss
 
   const sshd = await startSshd();
   t.after(() => sshd.stop());
-  const server = await startWsshServer(writeHosts(dir, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
+  const server = await spawnWsshServer(writeHosts(dir, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
   const proxy = await win.startWssh(['connect', `ws://127.0.0.1:${server.port}/ssh`, '--listen', '127.0.0.1:0'], CONNECT_READY);
   t.after(() => proxy.stop());
@@ -134,7 +134,7 @@ test('Windows Node: wssh server relays plink (through a Linux wssh connect) to s
   const hostsFile = writeHosts(dir, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`);
   const server = await win.startWssh(['server', '--listen', '127.0.0.1:0', '--hosts', winPath(hostsFile)], SERVER_READY);
   t.after(() => server.stop());
-  const proxy = await startWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`);
   t.after(() => proxy.stop());
   const logs = () => `${server.output()}\n--- wssh connect (Linux):\n${proxy.output()}`;
 
@@ -175,7 +175,7 @@ test('Windows Node: wssh client with stdin and stdout as files and as pipes', { 
   t.after(() => source.close());
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(
+  const server = await spawnWsshServer(
     writeHosts(
       dir,
       [

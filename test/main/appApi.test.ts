@@ -16,7 +16,8 @@ import { freePort } from '../fixtures/freePort';
 import { requireProgram } from '../fixtures/programs';
 import { makeCertificates } from '../fixtures/tls';
 import { tempDir } from '../fixtures/tmp';
-import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
 async function setup(t: TestContext, save?: string) {
   const dir = tempDir(t);
@@ -48,7 +49,7 @@ async function setup(t: TestContext, save?: string) {
 
 test('switching the endpoint while running: new tunnels use it, the state says so', async (t) => {
   const { api, events } = await setup(t);
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const sshd = await startBannerServer();
   t.after(async () => {
     await wssh.server.close();
@@ -65,10 +66,10 @@ test('switching the endpoint while running: new tunnels use it, the state says s
   assert.ok(events.some(([e, p]) => e === 'tunnel:state' && (p as { endpointName: string }).endpointName === 'Real'), 'the window and tray were told');
   assert.ok(events.some(([e]) => e === 'settings:changed'));
 
-  const tunnel = await connectThrough(state.listen.port, `127.0.0.1:${sshd.port}`);
+  const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${sshd.port}`, { allowHalfOpen: false });
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
-  await eventually(async () => (await api.getConnections()).length === 1, 3000, 'row');
+  await waitFor('row', async () => (await api.getConnections()).length === 1);
   assert.ok(events.some(([e, p]) => e === 'connections:changed' && (p as unknown[]).length === 1));
   assert.ok((await api.getLog()).some((l) => l.text === `endpoint switched to Real (${wssh.uri})`));
 });
@@ -79,13 +80,13 @@ test('a new listen port restarts the running proxy there', async (t) => {
   const port = await freePort();
   const outcome = await api.updateSettings({ listen: { host: '127.0.0.1', port } });
   assert.ok(outcome.ok);
-  await eventually(async () => (await api.getTunnelState()).listen.port === port && (await api.getTunnelState()).running, 3000, 'restart');
+  await waitFor('restart', async () => (await api.getTunnelState()).listen.port === port && (await api.getTunnelState()).running);
   assert.equal((await api.getPuttySettings()).proxyPort, port);
 });
 
 test('Test uses the editor’s unsaved values, secret included, and never logs the secret', async (t) => {
   const { api, log } = await setup(t);
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const sshd = await startBannerServer('SSH-2.0-Banner_Test');
   t.after(async () => {
     await wssh.server.close();
@@ -125,13 +126,13 @@ test('a TLS failure on the endpoint is the error state with the reason, and a no
   assert.ok(saved.ok);
   await api.selectEndpoint(saved.value.id);
   const { listen } = await api.startTunnel();
-  const refused = await connectThrough(listen.port, 'db1.lan:22');
+  const refused = await connectThroughProxy(listen.port, 'db1.lan:22', { allowHalfOpen: false });
   refused.socket.destroy();
   assert.equal(refused.status, 502);
-  const state = await eventually(async () => {
+  const state = await waitFor('error state', async () => {
     const s = await api.getTunnelState();
     return s.status === 'error' ? s : undefined;
-  }, 3000, 'error state');
+  });
   assert.equal(state!.reason, `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
   assert.ok(events.some(([e, p]) => e === 'notice' && (p as { text: string }).text === state!.reason));
 });

@@ -18,7 +18,8 @@ import { TunnelController } from '../../src/main/tunnelController';
 import { testEndpoint } from '../../src/main/endpointTest';
 import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/endpointOptions';
 import type { EndpointTrust, ProxySetting } from '../../src/shared/ipc';
-import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { freePort } from '../fixtures/freePort';
 import { fingerprintOf, makeCertificates, makeSelfSigned } from '../fixtures/tls';
 import { tempDir } from '../fixtures/tmp';
@@ -67,7 +68,7 @@ async function startTlsFront(t: TestContext, backendPort: number, certFile: stri
 }
 
 async function setup(t: TestContext, uri: (wsshPort: number) => string, advanced: { proxy?: ProxySetting; trust?: EndpointTrust }, answer?: (url: string) => string) {
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const target = await startBannerServer();
   t.after(async () => {
     await wssh.server.close();
@@ -99,13 +100,13 @@ async function setup(t: TestContext, uri: (wsshPort: number) => string, advanced
 
 /** A CONNECT through the controller's proxy to the banner server: the status, and the banner when 200. */
 async function tunnel(t: TestContext, port: number, targetPort: number): Promise<{ status: number; banner: string }> {
-  const reply = await connectThrough(port, `127.0.0.1:${targetPort}`);
+  const reply = await connectThroughProxy(port, `127.0.0.1:${targetPort}`, { allowHalfOpen: false });
   t.after(() => reply.socket.destroy());
   if (reply.status !== 200) return { status: reply.status, banner: '' };
-  let received = reply.rest.toString();
+  let received = '';
   reply.socket.on('data', (d) => (received += d));
   reply.socket.resume();
-  await eventually(() => received.includes('\r\n'), 3000, 'banner');
+  await waitFor('banner', () => received.includes('\r\n'));
   return { status: 200, banner: received.split('\r\n')[0] };
 }
 
@@ -152,7 +153,7 @@ test('proxy "system" answering DIRECT goes direct; "none" never asks; a custom U
   answer = 'SOCKS5 127.0.0.1:1080';
   save('system');
   assert.equal((await tunnel(t, listen.port, app.target.port)).status, 502);
-  const error = await eventually(() => (app.controller.state().status === 'error' ? app.controller.state() : undefined), 3000, 'error state');
+  const error = await waitFor('error state', () => (app.controller.state().status === 'error' ? app.controller.state() : undefined));
   assert.match(error!.reason!, /the system proxy setting "SOCKS5 127\.0\.0\.1:1080" has no HTTP proxy and no DIRECT/);
 });
 
@@ -182,22 +183,22 @@ test('trust: unknown issuer is the error state; the CA file fixes it; a wrong pi
   edit({});
   const { listen } = await app.controller.start();
   assert.equal((await tunnel(t, listen.port, app.target.port)).status, 502);
-  const unknown = await eventually(() => (app.controller.state().status === 'error' ? app.controller.state() : undefined), 3000, 'error state');
+  const unknown = await waitFor('error state', () => (app.controller.state().status === 'error' ? app.controller.state() : undefined));
   assert.equal(unknown!.reason, `127.0.0.1:${app.target.port}: TLS: the certificate of wss://127.0.0.1:${tlsPort}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
 
   // The company CA as a file: the running tunnel restarts with it and works.
   edit({ caFile: certs.caCert });
   app.controller.endpointChanged();
-  await eventually(() => app.controller.state().status === 'listening', 3000, 'restarted');
+  await waitFor('restarted', () => app.controller.state().status === 'listening');
   assert.deepEqual(await tunnel(t, app.controller.state().listen.port, app.target.port), { status: 200, banner: 'SSH-2.0-OpenSSH_9.2p1 WsshTest' });
 
   // The CA plus a pin of some other certificate: refused as a pin mismatch.
   const other = `sha256/${Buffer.alloc(32, 1).toString('base64')}`;
   edit({ caFile: certs.caCert, pins: [other] });
   app.controller.endpointChanged();
-  await eventually(() => app.controller.state().status === 'listening', 3000, 'restarted');
+  await waitFor('restarted', () => app.controller.state().status === 'listening');
   assert.equal((await tunnel(t, app.controller.state().listen.port, app.target.port)).status, 502);
-  const mismatch = await eventually(() => (app.controller.state().status === 'error' ? app.controller.state() : undefined), 3000, 'error state');
+  const mismatch = await waitFor('error state', () => (app.controller.state().status === 'error' ? app.controller.state() : undefined));
   assert.equal(
     mismatch!.reason,
     `127.0.0.1:${app.target.port}: TLS: the certificate of wss://127.0.0.1:${tlsPort}/ssh does not match the pin: the certificate's fingerprint is ${fingerprintOf(certs.serverCert).base64}, not the pinned ${other}`,
@@ -206,7 +207,7 @@ test('trust: unknown issuer is the error state; the CA file fixes it; a wrong pi
   // The right pin works.
   edit({ caFile: certs.caCert, pins: [fingerprintOf(certs.serverCert).hex] });
   app.controller.endpointChanged();
-  await eventually(() => app.controller.state().status === 'listening', 3000, 'restarted');
+  await waitFor('restarted', () => app.controller.state().status === 'listening');
   assert.equal((await tunnel(t, app.controller.state().listen.port, app.target.port)).status, 200);
 
   // A CA file that is gone: the start fails and says which file and why.
@@ -224,7 +225,7 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   if (!requireProgram(t, 'openssl')) return;
   const dir = tempDir(t);
   const self = await makeSelfSigned(dir, 'self');
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const sshd = await startBannerServer('SSH-2.0-Pinned');
   t.after(async () => {
     await wssh.server.close();

@@ -7,12 +7,12 @@ import net from 'node:net';
 import { parseEndpoint } from '../../src/core/endpoint';
 import { testEndpoint } from '../../src/main/endpointTest';
 import { freePort } from '../fixtures/freePort';
-import { startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 
-let wssh: Awaited<ReturnType<typeof startWsshServer>>;
+let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
 let sshd: Awaited<ReturnType<typeof startBannerServer>>;
 before(async () => {
-  wssh = await startWsshServer();
+  wssh = await startInProcessServer();
   sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2');
 });
 after(async () => {

@@ -10,10 +10,11 @@ import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
-import { connectThrough, eventually, openTestSettings, startBannerServer, startWsshServer, testCipher } from '../fixtures/appHarness';
+import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
 async function setup(t: import('node:test').TestContext, listenPort?: number) {
-  const wssh = await startWsshServer();
+  const wssh = await startInProcessServer();
   const target = await startBannerServer();
   const { settings } = await openTestSettings(tempDir(t), testCipher());
   const saved = settings.saveEndpoint({ name: 'Test server', uri: wssh.uri, user: '', keepaliveSec: 0 });
@@ -51,28 +52,28 @@ test('start, carry a tunnel, stop: stopped → listening → active → listenin
 
   const rows: number[][] = [];
   controller.on('connections', (r) => rows.push(r.map((c) => c.up + c.down)));
-  const { status, socket, rest } = await connectThrough(started.listen.port, `127.0.0.1:${target.port}`);
+  const { status, socket } = await connectThroughProxy(started.listen.port, `127.0.0.1:${target.port}`, { allowHalfOpen: false });
   t.after(() => socket.destroy());
   assert.equal(status, 200);
-  let received = rest.toString();
+  let received = '';
   socket.resume();
   socket.on('data', (d) => (received += d));
-  await eventually(() => received.includes('SSH-2.0-'), 3000, 'banner');
+  await waitFor('banner', () => received.includes('SSH-2.0-'));
   socket.write('hello through the tunnel\n');
-  await eventually(() => received.includes('hello through the tunnel'), 3000, 'echo');
+  await waitFor('echo', () => received.includes('hello through the tunnel'));
 
   assert.equal(controller.state().status, 'active');
   assert.equal(controller.state().openTunnels, 1);
-  const [row] = (await eventually(() => {
+  const [row] = (await waitFor('counted bytes', () => {
     const list = controller.connections();
     return list.length === 1 && list[0].up >= 25 && list[0].down >= 25 ? list : undefined;
-  }, 3000, 'counted bytes'))!;
+  }))!;
   assert.equal(row.target, `127.0.0.1:${target.port}`);
   assert.equal(row.via, settings.activeEndpoint().ok && (settings.activeEndpoint() as { value: { endpoint: { display: string } } }).value.endpoint.display);
-  await eventually(() => rows.some((r) => r.length === 1 && r[0] > 0), 3000, 'byte updates');
+  await waitFor('byte updates', () => rows.some((r) => r.length === 1 && r[0] > 0));
 
   socket.end();
-  await eventually(() => controller.state().status === 'listening', 3000, 'tunnel close');
+  await waitFor('tunnel close', () => controller.state().status === 'listening');
   const stopped = await controller.stop();
   assert.equal(stopped.status, 'stopped');
   assert.deepEqual(
@@ -110,10 +111,10 @@ test('an unreachable endpoint turns into the error state with the reason; switch
   const state = await controller.start();
   assert.equal(state.endpointName, 'Dead');
 
-  const refused = await connectThrough(state.listen.port, `127.0.0.1:${target.port}`);
+  const refused = await connectThroughProxy(state.listen.port, `127.0.0.1:${target.port}`, { allowHalfOpen: false });
   assert.equal(refused.status, 502);
   refused.socket.destroy();
-  const error = (await eventually(() => (controller.state().status === 'error' ? controller.state() : undefined), 3000, 'error state'))!;
+  const error = (await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 3000))!;
   assert.equal(error.running, true, 'the proxy still listens');
   assert.match(error.reason!, new RegExp(`connection refused by ws://127\\.0\\.0\\.1:${deadPort}/ssh`));
   assert.equal(problems.length, 1);
@@ -121,9 +122,9 @@ test('an unreachable endpoint turns into the error state with the reason; switch
   settings.selectEndpoint(good.id);
   controller.endpointChanged();
   assert.equal(controller.state().endpointName, 'Test server');
-  const ok = await connectThrough(state.listen.port, `127.0.0.1:${target.port}`);
+  const ok = await connectThroughProxy(state.listen.port, `127.0.0.1:${target.port}`, { allowHalfOpen: false });
   assert.equal(ok.status, 200);
-  await eventually(() => controller.state().status === 'active', 3000, 'active after the switch');
+  await waitFor('active after the switch', () => controller.state().status === 'active');
   assert.equal(controller.state().reason, undefined);
   ok.socket.destroy();
 });
@@ -131,10 +132,10 @@ test('an unreachable endpoint turns into the error state with the reason; switch
 test('stop closes open tunnels after the drain time; toggle starts again', async (t) => {
   const { controller, target } = await setup(t);
   const { listen } = await controller.start();
-  const { socket } = await connectThrough(listen.port, `127.0.0.1:${target.port}`);
+  const { socket } = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`, { allowHalfOpen: false });
   socket.resume();
   const closed = new Promise((r) => socket.once('close', r));
-  await eventually(() => controller.state().openTunnels === 1);
+  await waitFor('one open tunnel', () => controller.state().openTunnels === 1);
   const started = Date.now();
   await controller.toggle();
   await closed;
@@ -152,7 +153,7 @@ test('a changed listen address restarts a running proxy there', async (t) => {
   const state = await controller.listenChanged();
   assert.equal(state.status, 'listening');
   assert.equal(state.listen.port, port);
-  const probe = await connectThrough(port, 'bad request');
+  const probe = await connectThroughProxy(port, 'bad request', { allowHalfOpen: false });
   assert.equal(probe.status, 400);
   probe.socket.destroy();
 });

@@ -15,17 +15,18 @@ import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { requireProgram } from '../fixtures/programs';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
-import { connectThrough, eventually, startBannerServer, startWsshServer } from '../fixtures/appHarness';
+import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 
 let browser: Browser | undefined;
 let site: Awaited<ReturnType<typeof serveRenderer>>;
-let wssh: Awaited<ReturnType<typeof startWsshServer>>;
+let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
 let sshd: Awaited<ReturnType<typeof startBannerServer>>;
 
 before(async () => {
   site = await serveRenderer();
-  wssh = await startWsshServer();
+  wssh = await startInProcessServer();
   sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
   if (chromiumPath()) browser = await launchChromium();
 });
@@ -91,7 +92,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByLabel('Secret (optional)').fill('s3cret');
   await page.getByLabel('Keepalive (seconds)').fill('20');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
   assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
@@ -101,13 +102,13 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   // Edit: rename.
   await page.getByLabel('Name', { exact: true }).fill('Office');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints[1].name === 'Office', 3000, 'renamed');
+  await waitFor('renamed', () => settings.view().endpoints[1].name === 'Office');
   await page.getByRole('heading', { name: 'Edit “Office”' }).waitFor();
   assert.equal(settings.view().endpoints[1].hasSecret, true, 'an empty secret field keeps the stored secret');
 
   // Duplicate.
   await page.getByRole('button', { name: 'Duplicate' }).click();
-  await eventually(() => settings.view().endpoints.length === 3, 3000, 'duplicated');
+  await waitFor('duplicated', () => settings.view().endpoints.length === 3);
   assert.equal(settings.view().endpoints[2].name, 'Office (copy)');
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor();
   await screenshot(page, 'endpoints-edit');
@@ -118,8 +119,8 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   assert.equal(await page.evaluate('document.activeElement.textContent'), 'Undo');
   await screenshot(page, 'endpoints-undo');
   await page.keyboard.press('Enter');
-  await eventually(() => settings.view().endpoints.length === 3, 3000, 'restored');
-  await eventually(async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)', 3000, 'restored in the list');
+  await waitFor('restored', () => settings.view().endpoints.length === 3);
+  await waitFor('restored in the list', async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)');
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor(); // the restored endpoint is in the editor
   assert.deepEqual(app.problems, []);
 });
@@ -156,18 +157,18 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   // A bad pin, as typed: the core's message.
   const pins = page.getByLabel('Pinned fingerprints (one per line)');
   await pins.fill('sha256/abc');
-  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('sha256/abc')), 3000, 'pin message');
+  await waitFor('pin message', async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('sha256/abc')));
   assert.equal(await pins.getAttribute('aria-invalid'), 'true');
   await pins.fill('nope');
-  await eventually(async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('nope')), 3000, 'pin message');
+  await waitFor('pin message', async () => (await page.locator('#ep-pins-message').innerText()) === shown(() => parsePin('nope')));
   // Pin only without a pin.
   await pins.fill('');
   await page.getByLabel('Pin only', { exact: false }).check();
-  await eventually(async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.', 3000, 'pin only message');
+  await waitFor('pin only message', async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.');
   await pins.fill('sha256/abc');
   // Saving with a bad pin keeps the form and focuses the field.
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(async () => (await page.evaluate('document.activeElement.id')) === 'ep-pins', 3000, 'focus on the pins');
+  await waitFor('focus on the pins', async () => (await page.evaluate('document.activeElement.id')) === 'ep-pins');
   assert.equal(settings.view().endpoints.length, 1, 'nothing saved');
 
   // A custom proxy URL, checked by the core's parser.
@@ -175,7 +176,7 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   const proxyUrl = page.getByLabel('Proxy URL');
   assert.equal(await proxyUrl.isDisabled(), false);
   await proxyUrl.fill('socks5://proxy.corp:1080');
-  await eventually(async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')), 3000, 'proxy message');
+  await waitFor('proxy message', async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')));
   await proxyUrl.fill('http://proxy.corp:3128');
 
   const good = `sha256/${Buffer.alloc(32, 5).toString('base64')}`;
@@ -184,10 +185,10 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   await page.getByLabel('CA file (optional)').fill('C:\\certs\\corp-ca.pem');
   await page.getByLabel('Use Windows certificate store').check();
   await page.getByLabel('Server name (SNI)').fill('gw.internal.example.com');
-  await eventually(async () => (await page.locator('details.advanced .field-message').allInnerTexts()).every((m) => m === ''), 3000, 'no messages');
+  await waitFor('no messages', async () => (await page.locator('details.advanced .field-message').allInnerTexts()).every((m) => m === ''));
   await screenshot(page, 'endpoints-advanced');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints.length === 2, 3000, 'saved');
+  await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
   assert.deepEqual([saved.name, saved.proxy, saved.trust], [
     'Corp gateway',
@@ -210,7 +211,7 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   await page.getByLabel('CA file (optional)').fill('');
   await page.getByLabel('Server name (SNI)').fill('');
   await page.getByRole('button', { name: 'Save' }).click();
-  await eventually(() => settings.view().endpoints[1].proxy === 'system', 3000, 'saved again');
+  await waitFor('saved again', () => settings.view().endpoints[1].proxy === 'system');
   assert.deepEqual(settings.view().endpoints[1].trust, {});
   assert.deepEqual(app.problems, []);
 });
@@ -228,14 +229,14 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await page.getByLabel('Keepalive (seconds)').fill('0');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('button', { name: 'Use for the tunnel' }).click();
-  await eventually(() => settings.view().endpoints.find((e) => e.id === settings.view().activeEndpointId)?.name === 'Test server', 3000, 'active');
+  await waitFor('active', () => settings.view().endpoints.find((e) => e.id === settings.view().activeEndpointId)?.name === 'Test server');
 
   // Listen on a free port, set through the Options form.
   const port = await freePort();
   await page.getByRole('tab', { name: 'Status' }).click();
   await page.getByLabel('Port', { exact: true }).fill(String(port));
   await page.getByRole('button', { name: 'Apply' }).click();
-  await eventually(() => settings.view().listen.port === port, 3000, 'listen port saved');
+  await waitFor('listen port saved', () => settings.view().listen.port === port);
 
   await page.getByRole('button', { name: 'Start tunnel' }).click();
   await page.locator('#state-pill', { hasText: `Listening on 127.0.0.1:${port}` }).waitFor();
@@ -244,26 +245,26 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   assert.equal(await page.locator('#header-toggle').innerText(), 'Stop');
   assert.match(await page.locator('#putty-settings').innerText(), new RegExp(`Proxy hostname: 127\\.0\\.0\\.1\\n\\s*Port: ${port}`));
   await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
-  await eventually(() => app.copied.length === 1, 3000, 'copied');
+  await waitFor('copied', () => app.copied.length === 1);
   assert.match(app.copied[0], /Proxy type: HTTP CONNECT/);
   await screenshot(page, 'status-listening');
 
   // A real tunnel: raw CONNECT through the proxy, the WSSH server, to the "sshd".
-  const tunnel = await connectThrough(port, `127.0.0.1:${sshd.port}`);
+  const tunnel = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`, { allowHalfOpen: false });
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
-  let received = tunnel.rest.toString();
+  let received = '';
   tunnel.socket.on('data', (d) => (received += d));
   tunnel.socket.resume();
   const payload = 'x'.repeat(5000);
   tunnel.socket.write(payload);
-  await eventually(() => received.length >= 5000 + 40, 3000, 'echo');
+  await waitFor('echo', () => received.length >= 5000 + 40);
   await page.locator('#state-pill', { hasText: 'Active' }).waitFor();
 
   await page.getByRole('tab', { name: 'Connections' }).click();
   const row = page.locator('#connections-table tbody tr[data-id]');
   await row.first().waitFor();
-  await eventually(async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes', 5000, 'bytes up in the table');
+  await waitFor('bytes up in the table', async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes');
   const cells = await row.locator('td').allInnerTexts();
   assert.equal(cells[0], `127.0.0.1:${sshd.port}`);
   assert.equal(cells[1], wssh.uri);
@@ -280,7 +281,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   // The log: lines for what happened, filtered.
   await page.getByRole('tab', { name: 'Log' }).click();
   const lines = page.locator('#log-lines li');
-  await eventually(async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)), 3000, 'close line');
+  await waitFor('close line', async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)));
   await page.getByLabel('Filter').fill('tunnel 1 open');
   assert.equal(await lines.count(), 1);
   assert.match(await lines.first().innerText(), new RegExp(`tunnel 1 open: 127\\.0\\.0\\.1:${sshd.port} via ${wssh.uri.replace(/[/.]/g, '\\$&')}`));
@@ -340,7 +341,7 @@ test('a port already in use: the error state, its reason, and a notice', async (
   const app = await open(t);
   if (!app) return;
   const { page, settings } = app;
-  const blocker = await startWsshServer();
+  const blocker = await startInProcessServer();
   t.after(() => blocker.server.close());
   settings.update({ listen: { host: '127.0.0.1', port: blocker.port } });
   await page.locator('#header-toggle').click();

@@ -20,9 +20,9 @@ import { runChecked, runProgram } from '../fixtures/child';
 import { startNginx } from '../fixtures/nginx';
 import { requirePrograms } from '../fixtures/programs';
 import { tempDir } from '../fixtures/tmp';
-import { WSSH_CLI, startWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
-import { attempt, basic, echoOnce } from './upgradeClient';
+import { attempt, basic, echoOnce } from '../fixtures/upgradeClient';
 
 const SECRET = 'open sesame: 7 words & a colon';
 /**
@@ -239,7 +239,7 @@ test('nginx auth_basic instead (nginx/wssh-auth-basic.conf): nginx answers 401, 
   const hash = (await runChecked(programs.openssl, ['passwd', '-6', '-stdin'], { input: 'nginx secret\n' })).stdout.toString().trim();
   const htpasswd = path.join(dir, 'wssh.htpasswd');
   fs.writeFileSync(htpasswd, `alice:${hash}\n`);
-  const wssh = await startWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
+  const wssh = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
   t.after(() => wssh.stop());
   const nginx = await startNginx({
     upstreamPort: wssh.port,

@@ -10,7 +10,7 @@ import { ClientAddresses, parseTrustProxy } from '../../server/clientAddress';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { startEcho } from '../fixtures/byteStreams';
-import { attempt } from './upgradeClient';
+import { attempt } from '../fixtures/upgradeClient';
 
 /** The two things ClientAddresses reads from a request. */
 function request(peer: string, forwarded?: string): http.IncomingMessage {

@@ -10,7 +10,7 @@ import { HostsPolicy } from '../../server/hostsPolicy';
 import { TunnelSlots, isSlot } from '../../server/limits';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
-import { attempt, closed, echoOnce, rawRequest } from './upgradeClient';
+import { attempt, closed, echoOnce, rawRequest } from '../fixtures/upgradeClient';
 
 let echo: FarEnd;
 before(async () => {

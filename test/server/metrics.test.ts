@@ -9,7 +9,7 @@ import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
-import { attempt, echoOnce, rawRequest } from './upgradeClient';
+import { attempt, echoOnce, rawRequest } from '../fixtures/upgradeClient';
 
 let echo: FarEnd;
 let server: WsshServer;

@@ -12,8 +12,8 @@ import { runProgram } from '../fixtures/child';
 import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { WSSH_CLI, startWsshServer, writeHosts } from '../fixtures/wssh';
-import { attempt, basic, echoOnce, rawRequest } from './upgradeClient';
+import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { attempt, basic, echoOnce, rawRequest } from '../fixtures/upgradeClient';
 
 function wssh(args: string[], input?: string) {
   return runProgram(process.execPath, [WSSH_CLI, ...args], { input, timeoutMs: 15_000 });
@@ -52,7 +52,7 @@ test('wssh server --users: a line from --hash-secret lets its user in; the file 
   const hosts = writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`);
   const usersFile = path.join(dir, 'users.yml');
   fs.writeFileSync(usersFile, '# made with wssh server --hash-secret\n' + (await hashLine('alice', 'alice secret')));
-  const server = await startWsshServer(hosts, ['--users', usersFile, '--keepalive', '0']);
+  const server = await spawnWsshServer(hosts, ['--users', usersFile, '--keepalive', '0']);
   t.after(() => server.stop());
   const url = `ws://127.0.0.1:${server.port}/ssh/echo.lan`;
   const tryAs = (user: string, secret: string) => attempt(url, { Authorization: basic(user, secret) });
@@ -126,7 +126,7 @@ test('the limit flags reach the server; --stats-interval logs the counters', asy
   const echo = await startEcho();
   t.after(() => echo.close());
   const hosts = writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`);
-  const server = await startWsshServer(hosts, [
+  const server = await spawnWsshServer(hosts, [
     '--max-tunnels', '1',
     '--max-path', '40',
     '--stats-interval', '0.5',

@@ -12,8 +12,8 @@ import net from 'node:net';
 import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { startWsshServer, writeHosts } from '../fixtures/wssh';
-import { attempt, echoOnce } from './upgradeClient';
+import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { attempt, echoOnce } from '../fixtures/upgradeClient';
 
 const HANDSHAKE_S = 2;
 const DRIBBLERS = 60;
@@ -54,7 +54,7 @@ test('slowloris: dribbled, half-sent and silent requests are cut at the handshak
   const dir = tempDir(t, 'wssh-slowloris-');
   const echo = await startEcho();
   t.after(() => echo.close());
-  const server = await startWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`), [
+  const server = await spawnWsshServer(writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`), [
     '--handshake-timeout',
     String(HANDSHAKE_S),
     '--keepalive',

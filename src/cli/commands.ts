@@ -1,0 +1,188 @@
+/**
+ * The commands' options and help, and their parsing. Every default shown in
+ * a --help is the constant the parser applies (no number is written twice),
+ * so changing a default where it is declared changes both.
+ */
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { runServer } from './serverCommand';
+import { runConnect } from './connectCommand';
+import { runClient } from './clientCommand';
+import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
+import { formatListen } from './listenAddress';
+import { DEFAULT_LIMITS } from '../../server/limits';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import { DEFAULT_HOSTS_FILE } from '../../server/policyWatcher';
+import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
+import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
+import { DEFAULT_KEEPALIVE_MS } from '../core/keepalive';
+import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
+
+/** Milliseconds as the seconds an option takes: `30000` → `'30'`. */
+function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+const SERVER_LISTEN = formatListen({ host: DEFAULT_SERVER_HOST, port: DEFAULT_SERVER_PORT });
+const PROXY_LISTEN = formatListen({ host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT });
+
+const KEEPALIVE_OPTION = { type: 'string', default: seconds(DEFAULT_KEEPALIVE_MS) } as const;
+// The memory options of the two long-running commands (bufferBudget.ts, relay.ts).
+const BUFFER_OPTIONS = {
+  'max-buffered': { type: 'string', default: String(DEFAULT_MAX_BUFFERED / 1024 / 1024) },
+  'tunnel-buffer': { type: 'string', default: String(DEFAULT_HIGH_WATER_MARK / 1024) },
+} as const;
+const BUFFER_USAGE = `  --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
+                           reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
+  --tunnel-buffer KIB      bytes one tunnel queues toward the WebSocket before its reading
+                           pauses (default ${DEFAULT_HIGH_WATER_MARK / 1024})`;
+
+const KEEPALIVE_USAGE = `  --keepalive SECONDS      WebSocket ping interval, 0 for none (default ${seconds(DEFAULT_KEEPALIVE_MS)})`;
+
+export const USAGE = `Usage: wssh <command> [options]
+
+SSH over WebSocket.
+
+Commands:
+  server    run the WSSH server: relays each WebSocket to an SSH server hosts.yml allows
+  connect   run a local HTTP CONNECT proxy (for PuTTY, plink, WinSCP) through an endpoint
+  client    relay stdin/stdout through an endpoint (for OpenSSH's ProxyCommand)
+
+Run 'wssh <command> --help' for a command's options.
+  --help      show this help
+  --version   show the version
+`;
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+export const COMMANDS = {
+  server: {
+    usage: `Usage: wssh server [--listen ${SERVER_LISTEN}] [--hosts ${DEFAULT_HOSTS_FILE}] [options]
+       wssh server --hash-secret NAME >> users.yml
+
+Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
+it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
+GET /healthz answers 200 (for load balancers), GET /metrics the counters.
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default ${SERVER_LISTEN})
+  --hosts FILE             the hosts.yml policy; reloaded when it changes (default ${DEFAULT_HOSTS_FILE})
+${KEEPALIVE_USAGE}
+  --connect-timeout SEC    how long to wait for a target's TCP connect (default ${seconds(DEFAULT_CONNECT_TIMEOUT_MS)})
+  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)})
+  --trust-proxy WHEN       take the client address from X-Forwarded-For:
+                           loopback (from nginx on this host), always, never,
+                           or the proxies' addresses/CIDRs, comma-separated
+                           (default ${DEFAULT_TRUST_PROXY})
+
+Authentication (off unless --users is given):
+  --users FILE             require HTTP Basic auth from the users in FILE (401 otherwise);
+                           reloaded when it changes
+  --hash-secret NAME       read a secret from the terminal or stdin, print the line
+                           "NAME: scrypt$..." for the users file, and exit
+
+Limits:
+  --max-tunnels N          tunnels at once, 0 for no limit (default ${DEFAULT_LIMITS.maxTunnels}); over it: 503
+  --max-tunnels-per-client N
+                           tunnels at once from one client address, 0 for no limit
+                           (default ${DEFAULT_LIMITS.maxTunnelsPerClient}); over it: 429
+  --handshake-timeout SEC  time for the upgrade request's headers (default ${seconds(DEFAULT_LIMITS.handshakeTimeoutMs)}); then 408
+  --idle-timeout SECONDS   close a tunnel when no byte moved either way for this long,
+                           0 for never (default ${seconds(DEFAULT_LIMITS.idleTimeoutMs)})
+  --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
+  --stats-interval SEC     log the counters this often, 0 for never (default ${seconds(DEFAULT_STATS_INTERVAL_MS)})
+${BUFFER_USAGE}
+
+SIGHUP reloads hosts.yml and the users file at once.
+`,
+    options: {
+      listen: { type: 'string', default: SERVER_LISTEN },
+      hosts: { type: 'string', default: DEFAULT_HOSTS_FILE },
+      keepalive: KEEPALIVE_OPTION,
+      'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
+      drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
+      'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
+      users: { type: 'string' },
+      'hash-secret': { type: 'string' },
+      'max-tunnels': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnels) },
+      'max-tunnels-per-client': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnelsPerClient) },
+      'handshake-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.handshakeTimeoutMs) },
+      'idle-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.idleTimeoutMs) },
+      'max-path': { type: 'string', default: String(DEFAULT_LIMITS.maxPathLength) },
+      'stats-interval': { type: 'string', default: seconds(DEFAULT_STATS_INTERVAL_MS) },
+      ...BUFFER_OPTIONS,
+    },
+    positionals: 0,
+    run: runServer,
+  },
+  connect: {
+    usage: `Usage: wssh connect <endpoint> [--listen ${PROXY_LISTEN}] [options]
+
+Serves an HTTP CONNECT proxy; each CONNECT host:port becomes a tunnel through
+<endpoint> (ws://… or wss://…, e.g. wss://gw.example.com/ssh). In PuTTY:
+Connection > Proxy: type HTTP, host ${DEFAULT_PROXY_HOST}, port ${DEFAULT_PROXY_PORT}.
+
+The same port answers SOCKS5 and SOCKS4/4a (PuTTY's proxy types SOCKS 5 and 4).
+
+Options:
+  --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
+${KEEPALIVE_USAGE}
+  --quiet                  do not log tunnels opening and closing
+${BUFFER_USAGE}
+${ENDPOINT_OPTIONS_USAGE}`,
+    options: {
+      listen: { type: 'string', default: PROXY_LISTEN },
+      keepalive: KEEPALIVE_OPTION,
+      quiet: { type: 'boolean', default: false },
+      ...BUFFER_OPTIONS,
+      ...ENDPOINT_OPTIONS,
+    },
+    positionals: 1,
+    run: runConnect,
+  },
+  client: {
+    usage: `Usage: wssh client <endpoint>/<host>[:port] [options]
+
+Relays stdin and stdout through one tunnel, for OpenSSH:
+  ssh -o ProxyCommand='wssh client wss://gw.example.com/ssh/%h' user@db1.lan
+
+Options:
+${KEEPALIVE_USAGE}
+${ENDPOINT_OPTIONS_USAGE}`,
+    options: {
+      keepalive: KEEPALIVE_OPTION,
+      ...ENDPOINT_OPTIONS,
+    },
+    positionals: 1,
+    run: runClient,
+  },
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/**
+ * The command line of one command, parsed with its defaults applied.
+ * @throws {UsageError} for an unknown option or a missing value.
+ */
+export function parseCommand(name: CommandName, args: string[]): { values: CommandValues; positionals: string[] } {
+  const command = COMMANDS[name];
+  try {
+    const parsed = parseArgs({
+      args,
+      options: { ...COMMON, ...command.options } as ParseArgsConfig['options'],
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: parsed.values as CommandValues, positionals: parsed.positionals };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]} (see wssh ${name} --help)`);
+  }
+}

@@ -25,10 +25,13 @@ export function descriptorLimit(): number | undefined {
   }
 }
 
+// Read at start: once they have run out, reading /proc takes a descriptor too.
+const LIMIT_AT_START = descriptorLimit();
+
 /** One line for the log: what ran out and what to do about it. */
 export function descriptorsMessage(err: NodeJS.ErrnoException): string {
   if (err.code === 'ENFILE') return 'the system is out of file descriptors (ENFILE): raise fs.file-max';
-  const limit = descriptorLimit();
+  const limit = descriptorLimit() ?? LIMIT_AT_START;
   const tunnels = limit ? ` (about ${Math.floor(limit / DESCRIPTORS_PER_TUNNEL)} tunnels)` : '';
   return (
     `out of file descriptors (EMFILE: the limit is ${limit ?? 'unknown'}${tunnels}, ${DESCRIPTORS_PER_TUNNEL} per tunnel): ` +

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { admitConnections, type AdmissionRefusal } from '../../src/core/admission';
+import { DialQueue, QueueWaitError, admitConnections, type AdmissionRefusal } from '../../src/core/admission';
 
 interface Served {
   server: net.Server;
@@ -127,4 +127,35 @@ test('a connection that waited past the deadline is refused when its turn comes'
   } finally {
     await s.close();
   }
+});
+
+test('the dial queue: at most its concurrency at once, the rest in order; a wait past the deadline or an abandoned wait is an error', async () => {
+  const queue = new DialQueue(2, 200);
+  let running = 0;
+  let most = 0;
+  const order: number[] = [];
+  const task = async (i: number) => {
+    const release = await queue.acquire();
+    running++;
+    most = Math.max(most, running);
+    order.push(i);
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
+    release();
+    release(); // a second release changes nothing
+  };
+  await Promise.all(Array.from({ length: 10 }, (_, i) => task(i)));
+  assert.equal(most, 2);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+  const held = [await queue.acquire(), await queue.acquire()];
+  await assert.rejects(queue.acquire(), (err: QueueWaitError) => !err.aborted && /not dialled within 0.2s/.test(err.message));
+  const abort = new AbortController();
+  const waiting = queue.acquire(abort.signal);
+  assert.equal(queue.queued, 1);
+  abort.abort();
+  await assert.rejects(waiting, (err: QueueWaitError) => err.aborted);
+  assert.equal(queue.queued, 0);
+  held.forEach((release) => release());
+  (await queue.acquire())();
 });

@@ -5,7 +5,9 @@
 // - many tunnels whose readers stall, under a small --max-buffered: the
 //   server's budget pauses them (its /metrics say so), the RSS of both
 //   processes stays bounded, and once the readers read, every tunnel
-//   arrives byte-exact.
+//   arrives byte-exact;
+// - a proxy out of file descriptors says so (log line, 503), keeps serving
+//   and opens tunnels again once some close.
 // Timings are never asserted: `npm run bench -- --scale` measures them.
 
 import { test, type TestContext } from 'node:test';
@@ -13,8 +15,11 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { digestOf, patternDigest, startEcho, startSource } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
-import { connectThroughProxy, roundTrip } from '../fixtures/tunnel';
-import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
+import { spawnDaemon } from '../fixtures/child';
+import { waitForOutput } from '../../scripts/harness/processes';
+import { CONNECT_READY } from '../../scripts/harness/wsshProcesses';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 
 const MiB = 1024 * 1024;
 const mib = (n: number) => (n / MiB).toFixed(1);
@@ -99,4 +104,66 @@ test('stalled readers under --max-buffered 4: the budget pauses them, memory sta
   const results = await Promise.all(replies.map((r) => digestOf(r.socket)));
   for (const r of results) assert.deepEqual(r, { bytes: SIZE, sha256: expected });
   t.diagnostic(`after: peak RSS server ${mib(server.peakRss())} MiB, proxy ${mib(proxy.peakRss())} MiB`);
+});
+
+test('wssh connect out of file descriptors: a clear log line and 503, it keeps serving, and opens again once tunnels close', async (t) => {
+  const dir = tempDir(t, 'wssh-emfile-');
+  const echo = await startEcho();
+  t.after(() => echo.close());
+  const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), NO_LIMITS);
+  t.after(() => server.stop());
+  // A descriptor limit that a few tunnels exhaust (Node itself holds about 20).
+  const proxy = spawnDaemon('wssh connect (ulimit -n 48)', 'bash', [
+    '-c',
+    `ulimit -n 48 && exec "$0" "$@"`,
+    process.execPath,
+    WSSH_CLI,
+    'connect',
+    `ws://127.0.0.1:${server.port}/ssh`,
+    '--listen',
+    '127.0.0.1:0',
+    '--quiet',
+  ]);
+  t.after(() => proxy.stop());
+  const port = Number((await waitForOutput(proxy, CONNECT_READY))[1]);
+
+  const open: net.Socket[] = [];
+  t.after(() => open.forEach((s) => s.destroy()));
+  const answers: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    let reply;
+    try {
+      reply = await connectThroughProxy(port, `127.0.0.1:${echo.port}`, { timeoutMs: 30_000 });
+    } catch (err) {
+      // Out of descriptors, an accept fails: libuv closes the connection at once.
+      answers.push(`closed: ${(err as Error).message}`);
+      continue;
+    }
+    if (reply.status === 200) open.push(reply.socket);
+    else answers.push(`${reply.status} ${reply.body.trim()}`);
+  }
+  t.diagnostic(`${open.length} tunnels open; then: ${[...new Set(answers)].join(' | ')}`);
+  assert.ok(open.length > 0 && answers.length > 0, 'some tunnels opened, then the descriptors ran out');
+  assert.ok(
+    answers.every((a) => /^503 cannot open a connection to ws:\/\/127\.0\.0\.1:\d+\/ssh: out of file descriptors \(EMFILE/.test(a) || a.startsWith('closed')),
+    answers.join('\n'),
+  );
+  assert.doesNotMatch(answers.join('\n'), /undefined/);
+  await waitFor('the log line', () => /out of file descriptors \(EMFILE: the limit is 48 \(about 24 tunnels\)/.test(proxy.output()), 10_000, () => proxy.output());
+  assert.equal(proxy.exitStatus(), undefined, 'the proxy still runs');
+  // Every tunnel open still works, and once some close, new ones open.
+  const echoed = await roundTrip(open[0], Buffer.from('still here\n'), 30_000);
+  assert.equal(echoed.toString(), 'still here\n');
+  for (const s of open.splice(0, 4)) s.destroy();
+  const again = await waitFor(
+    'a tunnel to open again',
+    async () => {
+      const reply = await connectThroughProxy(port, `127.0.0.1:${echo.port}`, { timeoutMs: 30_000 }).catch(() => undefined);
+      if (reply?.status === 200) return reply;
+      reply?.socket.destroy();
+      return undefined;
+    },
+    30_000,
+  );
+  open.push(again.socket);
 });

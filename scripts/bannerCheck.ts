@@ -5,7 +5,7 @@
  * CONNECT: in SSH the server speaks first.
  */
 import net from 'node:net';
-import type { Target } from '../src/core/target';
+import type { Target } from '../src/shared/target';
 
 export type BannerResult = { ok: true; banner: string } | { ok: false; reason: string };
 

@@ -2,23 +2,17 @@
  * Bundles what tsc alone cannot ship: the sandboxed preload script (it may
  * only require 'electron', so the IPC contract is bundled into it) and the
  * renderer (a browser page: one script, its HTML and CSS). Output in dist/app/.
+ * The renderer imports only browser code (src/renderer, src/shared): a Node
+ * module reaching its graph fails this build.
  *
  *   node dist/scripts/bundle.js
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { build, Plugin } from 'esbuild';
+import { build } from 'esbuild';
 
 const root = path.resolve(__dirname, '..', '..');
 const out = path.join(root, 'dist', 'app');
-
-/** The renderer validates URIs with the core's parser, whose imports reach `node:net`. */
-const browserNet: Plugin = {
-  name: 'browser-node-net',
-  setup(b) {
-    b.onResolve({ filter: /^node:net$/ }, () => ({ path: path.join(root, 'src', 'renderer', 'shims', 'net.ts') }));
-  },
-};
 
 async function main(): Promise<void> {
   fs.rmSync(out, { recursive: true, force: true });
@@ -41,7 +35,6 @@ async function main(): Promise<void> {
     format: 'iife',
     target: 'chrome120',
     sourcemap: true,
-    plugins: [browserNet],
     logLevel: 'warning',
   });
   for (const file of ['index.html', 'styles.css']) {

@@ -17,7 +17,7 @@ import { runServer } from '../src/cli/serverCommand';
 import { runConnect } from '../src/cli/connectCommand';
 import { parseCommand } from '../src/cli/commands';
 import { formatListen } from '../src/cli/listenAddress';
-import { DEFAULT_PORT, type Target } from '../src/core/target';
+import { DEFAULT_PORT, type Target } from '../src/shared/target';
 import { DEFAULT_PROXY_DRAIN_MS } from '../src/core/connectProxy';
 import { describeBanner, readBannerThrough } from './bannerCheck';
 

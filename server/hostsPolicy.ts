@@ -44,7 +44,7 @@ import {
   type Document,
   type Node as YamlNode,
 } from 'yaml';
-import { DEFAULT_PORT, formatTarget, parseHostPort, type Target } from '../src/core/target';
+import { DEFAULT_PORT, formatTarget, parseHostPort, type Target } from '../src/shared/target';
 
 export type Decision =
   | { allow: true; rule: string; target: Target }

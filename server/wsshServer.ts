@@ -28,7 +28,7 @@ import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
 import { processBudget } from '../src/core/bufferBudget';
-import { Target, TargetError, formatTarget, parseTarget } from '../src/core/target';
+import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';

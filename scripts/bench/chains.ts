@@ -72,7 +72,8 @@ export async function startTunnel(farPort: number, dir: string, options: TunnelC
   return {
     kind: 'tunnel',
     procs: [proxy, server],
-    open: () => openTunnel(proxy.port, `${HOST}:${farPort}`, { timeoutMs: 120_000 }),
+    // Generous: in a burst of thousands a tunnel may wait its turn for minutes on a loaded machine.
+    open: () => openTunnel(proxy.port, `${HOST}:${farPort}`, { timeoutMs: 300_000 }),
     stop: async () => {
       await proxy.stop();
       await server.stop();

@@ -140,7 +140,7 @@ async function openEcho(chain: Chain): Promise<{ socket: net.Socket; ms: number 
   });
   socket.write(`ECHO 0 0 s${++nextId}\nx`);
   socket.resume();
-  await withTimeout('the first echo', 120_000, back);
+  await withTimeout('the first echo', 300_000, back);
   socket.pause();
   return { socket, ms: performance.now() - t0 };
 }

@@ -27,7 +27,7 @@ export function startServerProcess(hostsFile: string, extra: string[] = [], name
   return startListening(name, process.execPath, [...nodeArgs(), WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra], SERVER_READY);
 }
 
-/** Starts `wssh connect ENDPOINT --listen 127.0.0.1:0 …`; resolves once it listens. */
-export function startConnectProcess(endpoint: string, extra: string[] = [], name = 'wssh connect'): Promise<ListeningDaemon> {
-  return startListening(name, process.execPath, [...nodeArgs(), WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra], CONNECT_READY);
+/** Starts `wssh connect ENDPOINT --listen 127.0.0.1:0 …`; resolves once it listens. `env`: its environment (default: this process's). */
+export function startConnectProcess(endpoint: string, extra: string[] = [], name = 'wssh connect', env?: NodeJS.ProcessEnv): Promise<ListeningDaemon> {
+  return startListening(name, process.execPath, [...nodeArgs(), WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra], CONNECT_READY, { env });
 }

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
-import { parseTunnelUri } from '../core/endpoint';
+import { parseTunnelUri } from '../shared/endpoint';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';
 import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';

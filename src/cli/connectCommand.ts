@@ -1,6 +1,6 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
 import type { AddressInfo } from 'node:net';
-import { parseEndpoint } from '../core/endpoint';
+import { parseEndpoint } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
@@ -30,6 +30,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     keepaliveMs: secondsOption(values, 'keepalive'),
     budget: new BufferBudget(maxBufferedOption(values)),
     highWaterMark: tunnelBufferOption(values),
+    // Its log's format (time-stamped), even with --quiet: it is said once, and it is why a sign-in fails.
+    log: logLine,
   });
   // Also with --quiet: the process itself is in trouble (out of descriptors).
   proxy.on('warning', (line) => logLine(line));

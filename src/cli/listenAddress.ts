@@ -1,11 +1,7 @@
 /** `--listen` values: `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
 import net from 'node:net';
+import type { ListenAddress } from '../shared/ipc';
 import { UsageError } from './options';
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
 
 export function parseListen(text: string, defaultHost: string): ListenAddress {
   const match = /^(?:(\[[^\]]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text.trim());

@@ -1,6 +1,6 @@
 /** What the commands share: parsed option values and their checks. */
 import fs from 'node:fs';
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
 import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';

@@ -12,7 +12,8 @@ import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
 import { BufferBudget } from '../core/bufferBudget';
-import { ListenAddress, formatListen, parseListen } from './listenAddress';
+import type { ListenAddress } from '../shared/ipc';
+import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 
 /** What `wssh server` runs with: its options, checked, in the units the server takes. */

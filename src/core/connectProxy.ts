@@ -21,10 +21,10 @@ import type http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { Endpoint } from './endpoint';
+import { Endpoint } from '../shared/endpoint';
 import { DialOptions, TunnelError, dial } from './dialer';
 import { Relay, RelayOptions } from './relay';
-import { Target, TargetError, formatTarget, parseTarget } from './target';
+import { Target, TargetError, formatTarget, parseTarget } from '../shared/target';
 import { TunnelTracker } from './tunnels';
 import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
@@ -53,7 +53,7 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
   /** How a burst of new connections is admitted (admission.ts). */
   admission?: AdmissionOptions;
-  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 128, 60 s */
+  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 32 at once, 120 s wait */
   dials?: DialQueue;
 }
 

@@ -12,8 +12,8 @@
  */
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { Endpoint, authorizationHeader, tunnelUrl } from './endpoint';
-import type { Target } from './target';
+import { Endpoint, authorizationHeader, tunnelUrl } from '../shared/endpoint';
+import type { Target } from '../shared/target';
 import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust';
 import { SystemCertificatesError } from './systemCertificates';
 import {
@@ -43,7 +43,15 @@ export interface DialOptions extends TrustOptions {
   maxPayload?: number;
   /** Abandons the dial, e.g. when the client that asked for the tunnel went away. */
   signal?: AbortSignal;
+  /**
+   * Hears what a person should know once about signing in to the proxy: that
+   * Negotiate (Kerberos) is off because the `kerberos` module did not load,
+   * and why. Never a secret. @default a `wssh: …` line on stderr
+   */
+  log?: (line: string) => void;
 }
+
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
 
 export class TunnelError extends Error {
   override name = 'TunnelError';
@@ -108,7 +116,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine }),
   });
   const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 

@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import { Target, TargetError, parseTarget } from './target';
+import { Target, TargetError, parseTarget } from '../shared/target';
 import { REFUSALS, type RefusalCode } from './refusals';
 import { Socks4Reply, Socks5Reply, socks4Reply, socks5Reply } from './socksReplies';
 

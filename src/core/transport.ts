@@ -1,7 +1,7 @@
 /**
  * How a dial reaches the endpoint's host, below the WebSocket: a TCP
  * connection, direct or through an HTTP proxy's CONNECT tunnel
- * (https-proxy-agent), and for wss:// TLS on top.
+ * (proxyTunnel.ts), and for wss:// TLS on top.
  *
  * Either way the socket is handed to the HTTP client only once the TLS
  * handshake is over and the certificate passed `PreparedTrust.verify`, so the
@@ -10,21 +10,12 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { PreparedTrust } from './trust';
-import { ProxyRefusal, type UpstreamProxy } from './upstreamProxy';
+import type { UpstreamProxy } from './upstreamProxy';
+import { openProxyTunnel } from './proxyTunnel';
 
-/** A network error on the way to the HTTP proxy itself (not to the endpoint). */
-export class ProxyUnreachable extends Error {
-  override name = 'ProxyUnreachable';
-  readonly code?: string;
-  constructor(readonly error: Error & { code?: string }) {
-    super(error.message);
-    this.code = error.code;
-  }
-}
+export { ProxyUnreachable } from './proxyTunnel';
 
 export interface TransportOptions {
   /** The endpoint's trust, for wss://; undefined for ws://. */
@@ -33,12 +24,14 @@ export interface TransportOptions {
   proxy?: UpstreamProxy;
   /** Abandons connecting: the half-made socket is destroyed. */
   signal: AbortSignal;
+  /** Hears what a person should know about signing in to the proxy (see ProxyTunnelOptions.log). */
+  log?: (line: string) => void;
 }
 
 /** The `ws` client options that make it connect this way. */
-export function transportOptions(options: TransportOptions): { agent?: http.Agent; createConnection?: typeof net.createConnection } {
-  if (options.proxy) return { agent: new EndpointProxyAgent(options.proxy, options.trust, options.signal) };
-  return { createConnection: directConnection(options.trust, options.signal) as unknown as typeof net.createConnection };
+export function transportOptions(options: TransportOptions): { createConnection: typeof net.createConnection } {
+  const connect = options.proxy ? proxiedConnection(options.proxy, options.trust, options.signal, options.log) : directConnection(options.trust, options.signal);
+  return { createConnection: connect as unknown as typeof net.createConnection };
 }
 
 type Done = (err: Error | null, socket?: Duplex) => void;
@@ -69,45 +62,37 @@ function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal)
 }
 
 /**
- * https-proxy-agent with three things added: a refusal by the proxy (407,
- * 403, 502…) becomes a ProxyRefusal error instead of a response that would
- * read as the WSSH server's; a failure to reach the proxy becomes
- * ProxyUnreachable; and a TLS socket is returned only once verified.
+ * The `createConnection` of the HTTP client for a dial through a proxy: the
+ * CONNECT tunnel (proxyTunnel.ts, which signs in as the proxy asks), then for
+ * wss:// TLS on top of it, reported once verified, as for a direct dial.
  * CONNECT for ws:// too: see upstreamProxy.ts.
  */
-class EndpointProxyAgent extends HttpsProxyAgent<string> {
-  constructor(
-    proxy: UpstreamProxy,
-    private readonly trust: PreparedTrust | undefined,
-    signal: AbortSignal,
-  ) {
-    // Options for the connection to the proxy: the signal destroys it when the dial is abandoned.
-    super(proxy.url.href, { signal } as ConstructorParameters<typeof HttpsProxyAgent>[1]);
-  }
-
-  override async connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): Promise<net.Socket> {
-    let answer: { statusCode: number; statusText: string } | undefined;
-    req.once('proxyConnect', (connect: { statusCode: number; statusText: string }) => (answer = connect));
-    let socket: net.Socket;
-    try {
-      socket = await super.connect(req, opts);
-    } catch (err) {
-      throw new ProxyUnreachable(err as Error);
-    }
-    if (!answer || answer.statusCode !== 200) {
-      socket.destroy();
-      throw new ProxyRefusal(answer?.statusCode ?? 0, answer?.statusText ?? 'no answer');
-    }
-    if (opts.secureEndpoint) {
-      if (!this.trust) throw new Error('wss:// without a trust setting');
-      await verified(socket as tls.TLSSocket, this.trust);
-    }
-    if (req.destroyed) {
-      socket.destroy();
-      throw abortError();
-    }
-    return socket;
-  }
+function proxiedConnection(proxy: UpstreamProxy, trust: PreparedTrust | undefined, signal: AbortSignal, log?: (line: string) => void) {
+  return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): undefined => {
+    const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
+    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log })
+      .then(async (tunnel) => {
+        if (!trust) {
+          // The HTTP client reads with a 'data' listener, which does not undo the handshake's pause.
+          tunnel.resume();
+          return tunnel;
+        }
+        const socket = tls.connect({ ...options, ...trust.tls, socket: tunnel, path: undefined });
+        const onAbort = () => socket.destroy(abortError());
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await verified(socket, trust);
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+        return socket;
+      })
+      .then(
+        (socket) => done(null, socket),
+        (err: Error) => done(err),
+      );
+    return undefined;
+  };
 }
 
 /** Resolves once `socket`'s handshake is over and its certificate passed; destroys it otherwise. */

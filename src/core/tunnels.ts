@@ -4,24 +4,9 @@
  * counters moved), `close` (with the reason) and `refused`.
  */
 import { EventEmitter } from 'node:events';
+import type { TunnelInfo } from '../shared/ipc';
 import type { Relay } from './relay';
 import { REFUSALS, type RefusalCode } from './refusals';
-
-export interface TunnelInfo {
-  id: number;
-  /** The target as the client asked for it: `db1.lan`, or `db1.lan:2222` for other ports. */
-  target: string;
-  /** The next hop: the endpoint (local proxy) or the resolved `host:port` (server). */
-  via: string;
-  /** The client's address. */
-  client: string;
-  /** When the tunnel opened, ms since the epoch. */
-  openedAt: number;
-  /** Bytes from the SSH client toward the SSH server. */
-  up: number;
-  /** Bytes from the SSH server toward the SSH client. */
-  down: number;
-}
 
 export interface ClosedTunnel extends TunnelInfo {
   closedAt: number;

@@ -18,11 +18,13 @@
  *    library applies these rules).
  *
  * A proxy URL is `http://[user:password@]host[:port]` (port 80 by default;
- * `https://` for a proxy that speaks TLS itself). Its credentials are sent as
- * `Proxy-Authorization: Basic` and never shown: `display` has `***`.
+ * `https://` for a proxy that speaks TLS itself). Its credentials are never
+ * shown: `display` has `***`. A Windows user is written `DOMAIN\user`,
+ * percent-encoded in the URL: `http://CORP%5Calice:PASSWORD@proxy:3128`.
+ * How they are used (Negotiate, NTLM, Basic, as the proxy asks): proxyTunnel.ts.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from './endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {
@@ -39,12 +41,37 @@ export class ProxyConfigError extends Error {
   override name = 'ProxyConfigError';
 }
 
+/** The schemes WSSH signs in to a proxy with, strongest first. */
+export type ProxyAuthScheme = 'Negotiate' | 'NTLM' | 'Basic';
+
+/** One scheme WSSH tried, or could not try, against a proxy's 407. */
+export interface ProxyAuthAttempt {
+  scheme: ProxyAuthScheme;
+  /** true: sent, and the proxy said no; false: not sent, for `reason`. */
+  refused: boolean;
+  /** Why it was not sent (`no credentials`, `no Kerberos ticket (…)`), or what broke it; in the user's terms. */
+  reason?: string;
+  /** What GSSAPI/SSPI said, for a Kerberos-savvy reader. */
+  detail?: string;
+  /** The user whose credentials were sent (`CORP\alice`); never the password. */
+  user?: string;
+}
+
+/** What a 407 offered and what became of each scheme. */
+export interface ProxyAuthOutcome {
+  /** The schemes of its challenges, in its order: `Negotiate`, `NTLM`, `Basic`, or others as written (`Digest`). */
+  offered: string[];
+  attempts: ProxyAuthAttempt[];
+}
+
 /** The proxy answered CONNECT with something other than 200. */
 export class ProxyRefusal extends Error {
   override name = 'ProxyRefusal';
   constructor(
     readonly status: number,
     readonly statusText: string,
+    /** For a 407: what the proxy offered and what was tried. */
+    readonly auth?: ProxyAuthOutcome,
   ) {
     super(`${status} ${statusText}`.trim());
   }
@@ -173,6 +200,8 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
     // 407 is the proxy's "who are you"; some (tinyproxy) answer wrong credentials with 401.
     case 401:
     case 407: {
+      const signIn = refusal.auth && proxyAuthMessage(refusal.auth, at, said);
+      if (signIn) return { refusal: 'proxy-refused', message: signIn };
       const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
       return {
         refusal: 'proxy-refused',
@@ -188,6 +217,50 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
     default:
       if (refusal.status >= 500) return { refusal: 'proxy-refused', message: `${at} could not reach ${endpointHost} (${said})` };
       return { refusal: 'proxy-refused', message: `${at} refused the tunnel to ${endpointHost} (${said})` };
+  }
+}
+
+const NTLM_ADVICE = 'give DOMAIN\\user and password as http://DOMAIN%5Cuser:PASSWORD@host:port';
+
+/**
+ * A 407 in words: what the proxy wants, what was tried, what to do. Undefined
+ * where the Basic-only words of `proxyRefusalMessage` say it (a proxy that
+ * offers Basic alone, or says nothing of what it takes).
+ */
+function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): string | undefined {
+  const offered = auth.offered;
+  const known = offered.filter((s): s is ProxyAuthScheme => s === 'Negotiate' || s === 'NTLM' || s === 'Basic');
+  if (offered.length === 0 || (known.length === 1 && known[0] === 'Basic' && offered.length === 1)) return undefined;
+  const list = (names: string[]) => (names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
+  const wants = `${at} wants ${list(offered)} (${said})`;
+  if (known.length === 0) return `${wants}, and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`;
+  const refused = auth.attempts.filter((a) => a.refused);
+  const skipped = auth.attempts.filter((a) => !a.refused);
+  if (refused.length === 0) {
+    // Nothing could be sent: say what each scheme lacked and how to give it.
+    const needs = [known.includes('NTLM') || known.includes('Basic') ? 'credentials' : '', known.includes('Negotiate') ? 'Kerberos ticket' : ''].filter(Boolean);
+    const advice: string[] = [];
+    const negotiate = skipped.find((a) => a.scheme === 'Negotiate');
+    if (negotiate) advice.push(negotiate.reason!);
+    if (known.includes('NTLM')) advice.push(known.includes('Negotiate') ? `or ${NTLM_ADVICE}` : NTLM_ADVICE);
+    else if (known.includes('Basic')) advice.push(`${known.includes('Negotiate') ? 'or ' : ''}give the user and password as http://USER:PASSWORD@host:port`);
+    // Negotiate alone: its reason says it all (no ticket, and what to do).
+    if (known.length === 1 && negotiate) return `${wants}: ${negotiate.reason}`;
+    return `${wants} and no ${needs.join(' or ')} ${needs.length > 1 || needs[0] === 'credentials' ? 'were' : 'was'} available: ${advice.join('; ')}`;
+  }
+  const last = refused[refused.length - 1];
+  const before = auth.attempts
+    .filter((a) => a !== last)
+    .map((a) => (a.refused ? `${a.scheme} refused too` : `${a.scheme}: ${a.reason}`));
+  const also = ` (it offered ${list(offered)}${before.length ? `; ${before.join('; ')}` : ''})`;
+  switch (last.scheme) {
+    case 'Negotiate':
+      return `${at} refused the Kerberos ticket sent with Negotiate (${said}): the proxy may not hold the key for its name, or trust this realm${also}`;
+    case 'NTLM':
+      if (last.reason) return `${at}: NTLM for ${last.user} failed: ${last.reason}${also}`;
+      return `${at} refused ${last.user}'s NTLM credentials (${said}): check the domain, user and password (DOMAIN\\user, as http://DOMAIN%5Cuser:PASSWORD@host:port)${also}`;
+    case 'Basic':
+      return `${at} refused the credentials of "${last.user}" (${said}): check the user and password${also}`;
   }
 }
 

@@ -5,13 +5,13 @@
  * the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
-import { TargetError, parseTarget } from '../core/target';
+import { TargetError, parseTarget } from '../shared/target';
 import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
-import type { Settings } from './settingsStore';
+import type { Settings } from './settingsEditor';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;

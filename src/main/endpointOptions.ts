@@ -9,7 +9,7 @@
  * like `PROXY host:port; DIRECT` out), injected so tests pass their own.
  */
 import fs from 'node:fs/promises';
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from '../core/dialer';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../core/trust';
 import { ProxyConfigError, parseProxyUrl, proxyFromPac } from '../core/upstreamProxy';

@@ -5,9 +5,9 @@
  * server speaks first in SSH, so the banner proves the whole path works.
  */
 import WebSocket from 'ws';
-import type { Endpoint } from '../core/endpoint';
+import type { Endpoint } from '../shared/endpoint';
 import { DialOptions, TunnelError, dial } from '../core/dialer';
-import { TargetError, parseTarget } from '../core/target';
+import { TargetError, parseTarget } from '../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../shared/ipc';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 

@@ -10,7 +10,7 @@
  * on localhost directly and silently bypasses the proxy.
  */
 import type { ListenAddress, PuttySettings } from '../shared/ipc';
-import type { Target } from '../core/target';
+import type { Target } from '../shared/target';
 
 const PUTTY_SESSIONS_KEY = 'HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions';
 /** PuTTY's ProxyMethod values: 0 none, 1 SOCKS 4, 2 SOCKS 5, 3 HTTP CONNECT. */

@@ -4,6 +4,7 @@
  * Menu.buildFromTemplate() and maps each action to what it does.
  */
 import type { SettingsView, TunnelState } from '../shared/ipc';
+import { openTunnelsText, statusLine, statusTooltipHead } from '../shared/tunnelStatus';
 
 export type TrayAction =
   | { kind: 'toggle' }
@@ -20,21 +21,6 @@ export type TrayMenuItem =
 
 /** Windows' tooltip limit for a notification-area icon (NOTIFYICONDATA.szTip), less the terminator. */
 export const TOOLTIP_MAX = 127;
-
-/** The one-line status, as the menu's first line and the window show it. */
-export function statusLine(state: TunnelState): string {
-  const at = `${state.listen.host}:${state.listen.port}`;
-  switch (state.status) {
-    case 'stopped':
-      return 'Tunnel stopped';
-    case 'listening':
-      return `Listening on ${at}`;
-    case 'active':
-      return `${state.openTunnels} open tunnel${state.openTunnels === 1 ? '' : 's'} on ${at}`;
-    case 'error':
-      return `Error: ${state.reason ?? 'unknown'}`;
-  }
-}
 
 export function trayMenuModel(state: TunnelState, settings: SettingsView): TrayMenuItem[] {
   const endpoints: TrayMenuItem[] =
@@ -76,16 +62,9 @@ export function trayMenuModel(state: TunnelState, settings: SettingsView): TrayM
 
 /** Tooltip: state, listen address, active endpoint, open tunnels; within Windows' limit. */
 export function trayTooltip(state: TunnelState): string {
-  const at = `${state.listen.host}:${state.listen.port}`;
-  const head =
-    state.status === 'error'
-      ? `WSSH: error: ${state.reason ?? ''}`
-      : state.status === 'stopped'
-        ? 'WSSH: stopped'
-        : `WSSH: ${state.status === 'active' ? 'active' : 'listening'} on ${at}`;
-  const lines = [truncate(head, 70)];
+  const lines = [truncate(statusTooltipHead(state), 70)];
   if (state.endpointName) lines.push(truncate(`via ${state.endpointName}`, 40));
-  if (state.running) lines.push(`${state.openTunnels} open tunnel${state.openTunnels === 1 ? '' : 's'}`);
+  if (state.running) lines.push(openTunnelsText(state.openTunnels));
   return truncate(lines.join('\n'), TOOLTIP_MAX);
 }
 

@@ -6,10 +6,10 @@
 import { EventEmitter } from 'node:events';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
-import { TunnelTracker, TunnelInfo } from '../core/tunnels';
+import { TunnelTracker } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
-import type { ConnectionRow, ListenAddress, LogLevel, Outcome, TunnelState } from '../shared/ipc';
-import type { ResolvedEndpoint } from './settingsStore';
+import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '../shared/ipc';
+import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
 export interface TunnelControllerOptions {
@@ -36,7 +36,7 @@ export interface TunnelControllerOptions {
 
 interface ControllerEvents {
   state: [state: TunnelState];
-  connections: [rows: ConnectionRow[]];
+  connections: [rows: TunnelInfo[]];
   /** An error the user must see now (a notification): a new reason, not a repeat. */
   problem: [title: string, text: string];
 }
@@ -73,8 +73,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     };
   }
 
-  connections(): ConnectionRow[] {
-    return (this.proxy?.tracker.list() ?? []).map(toRow);
+  connections(): TunnelInfo[] {
+    return this.proxy?.tracker.list() ?? [];
   }
 
   start(): Promise<TunnelState> {
@@ -160,6 +160,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       tracker,
       ...this.options.dial,
       ...trust,
+      // Said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
+      log: (line) => this.options.log('warn', line),
       // Per tunnel, with the endpoint's proxy setting as it is now.
       resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy)(endpoint),
     });
@@ -200,7 +202,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   private watch(proxy: ConnectProxy): void {
     const { tracker } = proxy;
-    const rows = () => this.emit('connections', tracker.list().map(toRow));
+    const rows = () => this.emit('connections', tracker.list());
     tracker.on('open', (t) => {
       this.options.log('info', `tunnel ${t.id} open: ${t.target} via ${t.via} (client ${t.client})`);
       // A tunnel that opens proves the endpoint works again.
@@ -251,10 +253,6 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     this.busy = next.catch(() => {});
     return next;
   }
-}
-
-function toRow(t: TunnelInfo): ConnectionRow {
-  return { id: t.id, target: t.target, via: t.via, client: t.client, openedAt: t.openedAt, up: t.up, down: t.down };
 }
 
 /** A listen error in words: the common ones say what to do. */

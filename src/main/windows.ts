@@ -4,8 +4,9 @@
  * the app lives in the tray.
  */
 import path from 'node:path';
-import { BrowserWindow, shell } from 'electron';
-import { Events, ViewName } from '../shared/ipc';
+import { BrowserWindow, IpcMainInvokeEvent, dialog, shell } from 'electron';
+import { EventName, EventPayloads, Events, ViewName } from '../shared/ipc';
+import { isTrustedSender } from './ipcHandlers';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
 const APP_DIR = path.join(__dirname, '..', '..', 'app');
@@ -16,6 +17,14 @@ export interface AppWindow {
   show(view?: ViewName): void;
   /** Lets the window really close (on Quit). */
   allowClose(): void;
+  /** Sends an event to the page; nothing once the window is gone. */
+  send<E extends EventName>(event: E, payload: EventPayloads[E]): void;
+  /** Calls `listener` once the page has loaded (and subscribed to events). */
+  onceLoaded(listener: () => void): void;
+  /** Whether an IPC request comes from this window's main frame showing the bundled page. */
+  trusts(event: IpcMainInvokeEvent): boolean;
+  /** A save dialog over the window: the chosen path, or undefined when canceled. */
+  askSavePath(options: { title: string; defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
 }
 
 export function createAppWindow(iconPath: string | undefined): AppWindow {
@@ -62,6 +71,17 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
     },
     allowClose() {
       closing = true;
+    },
+    send(event, payload) {
+      if (!window.isDestroyed()) window.webContents.send(event, payload);
+    },
+    onceLoaded(listener) {
+      window.webContents.once('did-finish-load', listener);
+    },
+    trusts: (event) => isTrustedSender(event, window.webContents, RENDERER_INDEX),
+    async askSavePath(options) {
+      const result = await dialog.showSaveDialog(window, options);
+      return result.canceled ? undefined : result.filePath;
     },
   };
 }

@@ -4,6 +4,7 @@
  * `window.wssh` (src/shared/ipc.ts).
  */
 import type { Notice, ViewName, WsshApi } from '../shared/ipc';
+import { statusHeadline } from '../shared/tunnelStatus';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
 import { EndpointsView } from './endpointsView';
@@ -85,12 +86,7 @@ async function main(): Promise<void> {
   const renderState = (state: Awaited<ReturnType<WsshApi['getTunnelState']>>) => {
     running = state.running;
     pill.dataset.status = state.status;
-    pill.textContent =
-      state.status === 'error'
-        ? 'Error'
-        : state.status === 'stopped'
-          ? 'Stopped'
-          : `${state.status === 'active' ? 'Active' : 'Listening'} on ${state.listen.host}:${state.listen.port}`;
+    pill.textContent = statusHeadline(state);
     pill.title = state.reason ?? '';
     headerToggle.textContent = state.running ? 'Stop' : 'Start';
     status.renderState(state);

@@ -1,12 +1,12 @@
 /** The live connections table: target, endpoint, bytes up/down, duration. */
-import type { ConnectionRow } from '../shared/ipc';
+import type { TunnelInfo } from '../shared/ipc';
 import { h } from './dom';
 import { formatBytes, formatDuration } from './format';
 
 export class ConnectionsView {
   readonly element: HTMLElement;
   private readonly body = h('tbody');
-  private rows: ConnectionRow[] = [];
+  private rows: TunnelInfo[] = [];
 
   constructor() {
     const table = h(
@@ -35,7 +35,7 @@ export class ConnectionsView {
     window.setInterval(() => this.render(this.rows), 1000);
   }
 
-  render(rows: ConnectionRow[]): void {
+  render(rows: TunnelInfo[]): void {
     this.rows = rows;
     const now = Date.now();
     const trs = rows.map((r) =>

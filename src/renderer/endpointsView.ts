@@ -4,7 +4,7 @@
  * checked as it is typed by the core's own parser, so the message here is the
  * one the tunnel would give.
  */
-import { EndpointError, parseEndpoint } from '../core/endpoint';
+import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
 import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import { append, clear, field, h } from './dom';

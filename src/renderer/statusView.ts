@@ -3,14 +3,8 @@
  * "Export PuTTY session…" form, the listen address and the startup options.
  */
 import type { PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
+import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
-
-const STATE_TEXT: Record<TunnelState['status'], string> = {
-  stopped: 'Stopped',
-  listening: 'Listening',
-  active: 'Carrying traffic',
-  error: 'Error',
-};
 
 export class StatusView {
   readonly element: HTMLElement;
@@ -103,11 +97,11 @@ export class StatusView {
 
   renderState(state: TunnelState): void {
     this.state = state;
-    this.stateValue.textContent = STATE_TEXT[state.status];
+    this.stateValue.textContent = STATUS_LABEL[state.status];
     this.stateValue.dataset.status = state.status;
     this.reasonRow.replaceChildren(h('dt', {}, 'Reason'), h('dd', { id: 'status-reason' }, state.reason ?? ''));
     this.reasonRow.hidden = state.reason === undefined;
-    this.listenValue.textContent = `${state.listen.host}:${state.listen.port}`;
+    this.listenValue.textContent = listenText(state.listen);
     this.endpointValue.textContent = state.endpointName ? `${state.endpointName} (${state.endpointDisplay})` : 'none selected';
     this.tunnelsValue.textContent = String(state.openTunnels);
     this.toggle.textContent = state.running ? 'Stop tunnel' : 'Start tunnel';

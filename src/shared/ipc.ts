@@ -70,6 +70,7 @@ export interface EndpointInput {
   trust?: EndpointTrust;
 }
 
+/** Where a proxy listens: the app's settings, the tunnel state and `--listen` alike. */
 export interface ListenAddress {
   host: string;
   port: number;
@@ -110,15 +111,23 @@ export interface TunnelState {
   openTunnels: number;
 }
 
-/** One open tunnel, a row of the connections table. */
-export interface ConnectionRow {
+/**
+ * One open tunnel: what the core's TunnelTracker reports (src/core/tunnels.ts)
+ * and, as is, a row of the window's connections table.
+ */
+export interface TunnelInfo {
   id: number;
+  /** The target as the client asked for it: `db1.lan`, or `db1.lan:2222` for other ports. */
   target: string;
-  /** The endpoint's display URI. */
+  /** The next hop: the endpoint's display URI (local proxy) or the resolved `host:port` (server). */
   via: string;
+  /** The client's address. */
   client: string;
+  /** When the tunnel opened, ms since the epoch. */
   openedAt: number;
+  /** Bytes from the SSH client toward the SSH server. */
   up: number;
+  /** Bytes from the SSH server toward the SSH client. */
   down: number;
 }
 
@@ -207,7 +216,7 @@ export type ViewName = 'endpoints' | 'status' | 'connections' | 'log';
 export interface EventPayloads {
   [Events.settingsChanged]: SettingsView;
   [Events.tunnelState]: TunnelState;
-  [Events.connections]: ConnectionRow[];
+  [Events.connections]: TunnelInfo[];
   [Events.log]: LogLine;
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
@@ -231,7 +240,7 @@ export interface WsshApi {
   getTunnelState(): Promise<TunnelState>;
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;
-  getConnections(): Promise<ConnectionRow[]>;
+  getConnections(): Promise<TunnelInfo[]>;
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ConnectProxy } from '../../src/core/connectProxy';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 
 /** Sends `request` raw and reads until the proxy answers with a full head (or closes). */

@@ -10,7 +10,7 @@ import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { ConnectProxy } from '../../src/core/connectProxy';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   SocksError,
   parseSocks4Request,

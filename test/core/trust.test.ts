@@ -13,7 +13,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { dial, DialOptions, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/trust';
 import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../fixtures/tls';
 import { makeTempDir, removeTempDir } from '../fixtures/tmp';

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { dial, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   ProxyConfigError,
   displayProxy,

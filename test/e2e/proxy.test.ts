@@ -18,6 +18,7 @@ import { runProgram } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
+import { waitFor } from '../fixtures/tunnel';
 
 /** The environment without any proxy settings of the machine running the tests. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -152,7 +153,9 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
   await t.test('wssh connect with a proxy refusal: the local proxy answers 502 with the proxy\'s reason', async (st) => {
     const local = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert]);
     st.after(() => local.stop());
-    // No HTTPS_PROXY in this process's env for the fixture: check the direct line.
+    // No HTTPS_PROXY in this process's env for the fixture: check the direct line
+    // (logged just after the line the fixture waits for: wait for it too).
+    await waitFor('the "reaching" line', () => /reaching wss:/.test(local.output()), 10_000, () => local.output());
     assert.match(local.output(), /reaching wss:\/\/localhost:\d+\/ssh (directly|through the HTTP proxy)/);
     const refused = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.bareUrl]);
     st.after(() => refused.stop());

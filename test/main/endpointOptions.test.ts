@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
 import { testEndpoint } from '../../src/main/endpointTest';

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { testEndpoint } from '../../src/main/endpointTest';
 import { freePort } from '../fixtures/freePort';
 import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';

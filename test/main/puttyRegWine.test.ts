@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Target } from '../../src/core/target';
+import type { Target } from '../../src/shared/target';
 import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../src/main/puttyReg';
 import { startWine, winPath } from '../fixtures/wine';
 

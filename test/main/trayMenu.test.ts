@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettingsView, TunnelState } from '../../src/shared/ipc';
-import { TOOLTIP_MAX, statusLine, trayMenuModel, trayTooltip, TrayMenuItem } from '../../src/main/trayMenu';
+import { TOOLTIP_MAX, trayMenuModel, trayTooltip, TrayMenuItem } from '../../src/main/trayMenu';
+import { statusLine } from '../../src/shared/tunnelStatus';
 import { trayIconFileName } from '../../src/main/trayIcon';
 
 const settings: SettingsView = {

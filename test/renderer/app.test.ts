@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { parseEndpoint } from '../../src/core/endpoint';
+import { parseEndpoint } from '../../src/shared/endpoint';
 import { parsePin } from '../../src/core/trust';
 import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { requireProgram } from '../fixtures/programs';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { HostsPolicy, loadPolicyFile, PolicyError, type Decision } from '../../server/hostsPolicy';
-import { parseTarget, type Target } from '../../src/core/target';
+import { parseTarget, type Target } from '../../src/shared/target';
 
 /** The decision for a target written as a client would send it. */
 function decide(policy: HostsPolicy | string, segment: string): Decision {

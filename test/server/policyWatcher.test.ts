@@ -6,7 +6,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostsPolicy, PolicyError } from '../../server/hostsPolicy';
 import { PolicyWatcher } from '../../server/policyWatcher';
-import { parseTarget } from '../../src/core/target';
+import { parseTarget } from '../../src/shared/target';
 
 const INTERVAL_MS = 50;
 const EVENT_TIMEOUT_MS = 5000;

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EndpointError, authorizationHeader, parseEndpoint, parseTunnelUri, tunnelUrl } from '../../src/core/endpoint';
+import { EndpointError, authorizationHeader, parseEndpoint, parseTunnelUri, tunnelUrl } from '../../src/shared/endpoint';
 
 test('a plain endpoint', () => {
   const e = parseEndpoint('wss://gw.example.com/ssh');

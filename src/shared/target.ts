@@ -15,7 +15,7 @@
  *
  * Pure string handling, no I/O: shared by the server and the clients.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ipAddress';
 
 export interface Target {
   /** Host name, IPv4 address, or IPv6 address without brackets. */

@@ -9,6 +9,9 @@
  * The userinfo is sent as HTTP Basic auth on the upgrade request. It is kept
  * apart from the URL everywhere else, so that logging an endpoint (its
  * `display`) can never leak the secret.
+ *
+ * Pure string handling that runs in Node and in the page (the editor checks a
+ * URI as it is typed with this same parser).
  */
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 
@@ -103,7 +106,12 @@ export function tunnelUrl(endpoint: Endpoint, target: Target): string {
 /** The `Authorization` header for the endpoint's credentials, if it has any. */
 export function authorizationHeader(credentials: Credentials | undefined): string | undefined {
   if (!credentials) return undefined;
-  return 'Basic ' + Buffer.from(`${credentials.user}:${credentials.secret}`, 'utf8').toString('base64');
+  // RFC 7617: the user-pass is UTF-8 before base64. btoa() takes one char per
+  // byte, so the UTF-8 bytes go through as Latin-1 code points (no Buffer:
+  // this module also runs in the page).
+  let latin1 = '';
+  for (const byte of new TextEncoder().encode(`${credentials.user}:${credentials.secret}`)) latin1 += String.fromCharCode(byte);
+  return 'Basic ' + btoa(latin1);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatTarget, parseHostPort, parseTarget, TargetError, type Target } from '../../src/core/target';
+import { formatTarget, parseHostPort, parseTarget, TargetError, type Target } from '../../src/shared/target';
 
 function rejects(segment: string, message: string | RegExp): void {
   assert.throws(

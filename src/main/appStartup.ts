@@ -1,0 +1,259 @@
+/**
+ * The tray app's startup, in order: the data folder, the single-instance
+ * lock, then (once Electron is ready) the settings, the tunnel controller,
+ * the window, the API and its IPC handlers, the tray, the notices, the login
+ * item, the tunnel at launch and the window. main.ts hands in the Electron
+ * objects; everything here sees them through the narrow interfaces below, so
+ * test/main/appStartup.test.ts runs the same sequence under Node with small
+ * stand-ins.
+ *
+ * A step that fails shows one error box and exits with code 1, whatever has
+ * been made by then (settings that cannot be opened, a tray that cannot be
+ * created): never a process left running without a window or a tray.
+ */
+import path from 'node:path';
+import type { IpcMain, IpcMainInvokeEvent } from 'electron';
+import type { Notice, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
+import { resolveDataPaths } from './dataPaths';
+import { registerIpcHandlers } from './ipcHandlers';
+import { LogBook } from './logBook';
+import type { SecretCipher } from './secrets';
+import type { Settings } from './settingsEditor';
+import { BackendFactory, openSettings } from './settingsFile';
+import { trayActionHandler } from './trayActions';
+import type { TrayAction } from './trayMenu';
+import { TunnelController, TunnelControllerOptions } from './tunnelController';
+import type { AppTray } from './tray';
+import type { AppWindow } from './windows';
+
+/** Must equal electron-builder's appId, or Windows drops the notifications. */
+export const APP_USER_MODEL_ID = 'net.wssh.tray';
+export const STARTUP_FAILED_TITLE = 'WSSH could not start';
+
+/** The part of Electron's `app` the startup uses. */
+export interface StartupApp {
+  getPath(name: 'appData' | 'home' | 'userData' | 'documents'): string;
+  setPath(name: 'userData' | 'crashDumps', path: string): void;
+  setAppLogsPath(path: string): void;
+  requestSingleInstanceLock(): boolean;
+  setAppUserModelId(id: string): void;
+  whenReady(): Promise<void>;
+  on(event: 'web-contents-created', listener: (event: unknown, contents: WebContentsEvents) => void): unknown;
+  on(event: 'second-instance', listener: () => void): unknown;
+  on(event: 'window-all-closed', listener: () => void): unknown;
+  on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): unknown;
+  getLoginItemSettings(): { openAtLogin: boolean };
+  setLoginItemSettings(settings: { openAtLogin: boolean; args: string[] }): void;
+  quit(): void;
+  exit(code: number): void;
+}
+
+/** What the startup does with each WebContents Electron creates. */
+export interface WebContentsEvents {
+  on(event: 'will-attach-webview', listener: (event: { preventDefault(): void }) => void): unknown;
+}
+
+/** Electron's default session: permissions and the system proxy (PAC included). */
+export interface StartupSession {
+  setPermissionRequestHandler(handler: (webContents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  resolveProxy(url: string): Promise<string>;
+}
+
+export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'>;
+export type StartupTray = Pick<AppTray, 'update' | 'destroy'>;
+
+export interface StartupDeps {
+  app: StartupApp;
+  /** Read only after ready: Electron has no default session before. */
+  session: { readonly defaultSession: StartupSession };
+  dialog: { showErrorBox(title: string, content: string): void };
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
+  clipboard: { writeText(text: string): void };
+  /** Electron's safeStorage. */
+  cipher: SecretCipher;
+  notifications: { isSupported(): boolean; show(options: { title: string; body: string }): void };
+  /** electron-store in the app, conf in tests. */
+  createBackend: BackendFactory;
+  createWindow(iconPath: string): StartupWindow;
+  createTray(assetsDir: string, initial: TunnelState, settings: SettingsView, act: (action: TrayAction) => void): StartupTray;
+  /** A TunnelController unless a test gives another. */
+  createController?(options: TunnelControllerOptions): TunnelController;
+  /** The folder of the tray and app icons. */
+  assetsDir: string;
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  platform: NodeJS.Platform;
+}
+
+/** What runs once the app has started: for the test hooks and the tests. */
+export interface RunningApp {
+  settings: Settings;
+  controller: TunnelController;
+  window: StartupWindow;
+  tray: StartupTray;
+  api: InvokeApi;
+  log: LogBook;
+}
+
+/** What the startup has made so far, for the failure path to take down. */
+interface MadeSoFar {
+  window?: StartupWindow;
+  tray?: StartupTray;
+}
+
+/** An expected failure, whose message is the whole story (no stack in the error box). */
+class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * Runs the startup; resolves with the running app, or undefined when this
+ * process is not the one to run it (another instance, or a failure already
+ * reported and the app exiting).
+ */
+export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined> {
+  const { app } = deps;
+  // Before anything reads userData: the single-instance lock, Chromium's Local
+  // State (safeStorage's key), the settings. The portable build and an
+  // installed one each keep their own data, and are separate instances.
+  try {
+    const dataPaths = resolveDataPaths({ platform: deps.platform, env: deps.env, appData: app.getPath('appData'), home: app.getPath('home') });
+    app.setPath('userData', dataPaths.userData);
+    app.setPath('crashDumps', path.join(dataPaths.userData, 'Crashpad'));
+    app.setAppLogsPath(dataPaths.logs);
+  } catch (err) {
+    return fail(deps, new StartupError((err as Error).message));
+  }
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return undefined;
+  }
+  app.setAppUserModelId(APP_USER_MODEL_ID);
+  const made: MadeSoFar = {};
+  try {
+    await app.whenReady();
+    return await start(deps, made);
+  } catch (err) {
+    return fail(deps, err, made);
+  }
+}
+
+async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
+  const { app } = deps;
+  const session = deps.session.defaultSession;
+  // No permission (camera, notifications from the page, …) is ever granted to web content.
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+
+  const log = new LogBook();
+  const dir = app.getPath('userData');
+  let opened;
+  try {
+    opened = await openSettings({ dir, cipher: deps.cipher, createBackend: deps.createBackend });
+  } catch (err) {
+    throw new StartupError(`The settings in ${dir} cannot be opened: ${(err as Error).message}`);
+  }
+  const { settings, notices } = opened;
+  const controllerOptions: TunnelControllerOptions = {
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: (level, text) => log.add(level, text),
+    // The system's proxy settings, PAC included, as Chromium resolves them.
+    resolveSystemProxy: (url) => session.resolveProxy(url),
+  };
+  const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
+
+  const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
+  // The page subscribes before its load event; notices sent earlier would be lost.
+  window.onceLoaded(() => {
+    for (const notice of notices) window.send('notice', notice);
+  });
+  const api = createAppApi({
+    settings,
+    controller,
+    log,
+    clipboard: deps.clipboard,
+    chooseSavePath: (defaultName) =>
+      window.askSavePath({
+        title: 'Export PuTTY session',
+        defaultPath: path.join(app.getPath('documents'), defaultName),
+        filters: [{ name: 'Registry files', extensions: ['reg'] }],
+      }),
+    applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
+    testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
+  });
+  registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
+
+  const notify = (notice: Notice) => {
+    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
+  };
+  wireAppEvents({ settings, controller, log }, (event, payload) => {
+    window.send(event, payload);
+    if (event === 'notice') notify(payload as Notice);
+  });
+
+  const act = trayActionHandler({
+    controller,
+    settings,
+    show: (view: ViewName) => window.show(view),
+    clipboard: deps.clipboard,
+    updateSettings: (patch: SettingsPatch) => api.updateSettings(patch),
+    quit: () => app.quit(),
+  });
+  const tray = (made.tray = deps.createTray(deps.assetsDir, controller.state(), settings.view(), act));
+  const refreshTray = () => tray.update(controller.state(), settings.view());
+  controller.on('state', refreshTray);
+  settings.on('changed', refreshTray);
+
+  if (deps.env.WSSH_TEST_HOOKS === '1') {
+    // For the Electron smoke test (test/electron/): the tray is main.ts's AppTray.
+    (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
+  }
+
+  app.on('second-instance', () => window.show());
+  app.on('window-all-closed', () => {
+    // Lives in the tray: no window is not a reason to quit.
+  });
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    window.allowClose();
+    if (quitting) return;
+    // Stop the proxy first so open tunnels can close cleanly, then quit for real.
+    event.preventDefault();
+    quitting = true;
+    controller.stop().finally(() => {
+      tray.destroy();
+      app.quit();
+    });
+  });
+
+  for (const notice of notices) {
+    log.add(notice.level, `${notice.title}: ${notice.text}`);
+    notify(notice);
+  }
+  const view = settings.view();
+  if (app.getLoginItemSettings().openAtLogin !== view.startAtLogin) {
+    app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
+  }
+  if (view.startTunnelAtLaunch) await controller.start();
+  if (!deps.argv.includes('--hidden')) window.show('status');
+  return { settings, controller, window, tray, api, log };
+}
+
+/** One error box, then exit: the tray and the window go with the process. */
+function fail(deps: StartupDeps, err: unknown, made: MadeSoFar = {}): undefined {
+  const text = err instanceof StartupError ? err.message : String((err as Error)?.stack ?? err);
+  deps.dialog.showErrorBox(STARTUP_FAILED_TITLE, text);
+  try {
+    made.tray?.destroy();
+  } catch {
+    // The tray may be what failed; the process exits either way.
+  }
+  made.window?.allowClose();
+  // app.exit skips before-quit: nothing else runs, the window and the tray go with the process.
+  deps.app.exit(1);
+  return undefined;
+}

@@ -1,0 +1,355 @@
+// The app's startup sequence under Node, with small stand-ins for Electron's
+// objects (never electron itself): settings on conf in a temp dir, the real
+// tunnel controller and a real WSSH server. The normal path (window, tray,
+// IPC, notices, login item, tunnel at launch, quit), and every failure: data
+// folder, settings that cannot be opened, controller, tray; each shows one
+// error box and exits, never leaving a process without a window or a tray.
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Invoke, type EventName, type Notice, type SettingsView, type TunnelState, type ViewName } from '../../src/shared/ipc';
+import { RunningApp, STARTUP_FAILED_TITLE, StartupDeps, StartupTray, StartupWindow, runApp } from '../../src/main/appStartup';
+import type { TrayAction } from '../../src/main/trayMenu';
+import { TunnelController } from '../../src/main/tunnelController';
+import { freePort } from '../fixtures/freePort';
+import { makeTempDir, removeTempDir, tempDir } from '../fixtures/tmp';
+import { confBackend, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
+
+/** Everything the stand-ins saw, in order where order matters. */
+interface Seen {
+  calls: string[];
+  errorBoxes: Array<{ title: string; content: string }>;
+  exitCodes: number[];
+  quits: number;
+  listeners: Map<string, Array<(...args: never[]) => void>>;
+  handlers: Map<string, unknown>;
+  permissionHandler?: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void;
+  loginItem: { openAtLogin: boolean; args?: string[] };
+  notifications: Array<{ title: string; body: string }>;
+  clipboard: string[];
+  window?: WindowStandIn;
+  tray?: TrayStandIn;
+  act?: (action: TrayAction) => void;
+}
+
+interface WindowStandIn extends StartupWindow {
+  shown: Array<ViewName | undefined>;
+  sent: Array<[EventName, unknown]>;
+  closable: boolean;
+  load(): void;
+}
+
+interface TrayStandIn extends StartupTray {
+  states: TunnelState[];
+  views: SettingsView[];
+  destroyed: boolean;
+}
+
+function standIns(userData: string, over: Partial<StartupDeps> & { env?: Record<string, string> } = {}): { deps: StartupDeps; seen: Seen } {
+  const seen: Seen = {
+    calls: [],
+    errorBoxes: [],
+    exitCodes: [],
+    quits: 0,
+    listeners: new Map(),
+    handlers: new Map(),
+    loginItem: { openAtLogin: true },
+    notifications: [],
+    clipboard: [],
+  };
+  const paths = new Map<string, string>([
+    ['appData', path.join(userData, 'appData')],
+    ['home', path.join(userData, 'home')],
+    ['documents', path.join(userData, 'documents')],
+  ]);
+  const deps: StartupDeps = {
+    app: {
+      getPath: (name) => paths.get(name)!,
+      setPath: (name, value) => void (seen.calls.push(`setPath ${name}`), paths.set(name, value)),
+      setAppLogsPath: () => void seen.calls.push('setAppLogsPath'),
+      requestSingleInstanceLock: () => (seen.calls.push('lock'), true),
+      setAppUserModelId: (id) => void seen.calls.push(`appUserModelId ${id}`),
+      whenReady: async () => void seen.calls.push('ready'),
+      on: (event: string, listener: (...args: never[]) => void) => {
+        seen.listeners.set(event, [...(seen.listeners.get(event) ?? []), listener]);
+      },
+      getLoginItemSettings: () => ({ ...seen.loginItem }),
+      setLoginItemSettings: (settings) => void (seen.loginItem = settings),
+      quit: () => void seen.quits++,
+      exit: (code) => void seen.exitCodes.push(code),
+    },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (handler) => void (seen.permissionHandler = handler),
+        resolveProxy: async () => 'DIRECT',
+      },
+    },
+    dialog: { showErrorBox: (title, content) => void seen.errorBoxes.push({ title, content }) },
+    ipcMain: {
+      handle: (channel: string, listener: unknown) => void seen.handlers.set(channel, listener),
+      removeHandler: (channel: string) => void seen.handlers.delete(channel),
+    },
+    clipboard: { writeText: (text) => void seen.clipboard.push(text) },
+    cipher: testCipher(),
+    notifications: { isSupported: () => true, show: (options) => void seen.notifications.push(options) },
+    createBackend: confBackend,
+    createWindow: () => {
+      seen.calls.push('window');
+      let onLoad: (() => void) | undefined;
+      const window: WindowStandIn = {
+        shown: [],
+        sent: [],
+        closable: false,
+        show: (view) => void window.shown.push(view),
+        allowClose: () => void (window.closable = true),
+        send: (event, payload) => void window.sent.push([event, payload]),
+        onceLoaded: (listener) => void (onLoad = listener),
+        trusts: () => true,
+        askSavePath: async () => undefined,
+        load: () => onLoad?.(),
+      };
+      return (seen.window = window);
+    },
+    createTray: (_assets, initial, settings, act) => {
+      seen.calls.push('tray');
+      const tray: TrayStandIn = {
+        states: [initial],
+        views: [settings],
+        destroyed: false,
+        update: (state, view) => void (tray.states.push(state), tray.views.push(view)),
+        destroy: () => void (tray.destroyed = true),
+      };
+      seen.act = act;
+      return (seen.tray = tray);
+    },
+    assetsDir: path.join(userData, 'assets'),
+    argv: ['electron', '.'],
+    platform: 'linux',
+    ...over,
+    env: { WSSH_USER_DATA: userData, ...over.env },
+  };
+  return { deps, seen };
+}
+
+function writeSettings(dir: string, settings: object): void {
+  fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(settings));
+}
+
+function v3Settings(uri: string, port: number, extra: object = {}): object {
+  return {
+    version: 3,
+    endpoints: [{ id: 'local', name: 'Local', uri, user: '', secret: '', keepaliveSec: 0, proxy: 'none' }],
+    activeEndpointId: 'local',
+    listen: { host: '127.0.0.1', port },
+    startTunnelAtLaunch: false,
+    startAtLogin: false,
+    ...extra,
+  };
+}
+
+/**
+ * A data folder for an app that may start: when the test ends, the app's
+ * tunnel is stopped first (its state change reads the settings file), then
+ * the folder goes.
+ */
+function appFolder(t: TestContext): { dir: string; started(running: RunningApp | undefined): void } {
+  const dir = makeTempDir();
+  let app: RunningApp | undefined;
+  t.after(async () => {
+    await app?.controller.stop(0);
+    removeTempDir(dir);
+  });
+  return { dir, started: (running) => void (app = running) };
+}
+
+/** The failure path's promise: one box, exit code 1, no tray left, nothing shown. */
+function assertFailed(seen: Seen, pattern: RegExp): void {
+  assert.equal(seen.errorBoxes.length, 1, JSON.stringify(seen.errorBoxes));
+  assert.equal(seen.errorBoxes[0].title, STARTUP_FAILED_TITLE);
+  assert.match(seen.errorBoxes[0].content, pattern);
+  assert.deepEqual(seen.exitCodes, [1]);
+  assert.ok(!seen.tray || seen.tray.destroyed, 'no tray icon is left behind');
+  assert.ok(!seen.window || seen.window.closable, 'the window may close');
+  assert.deepEqual(seen.window?.shown ?? [], [], 'no window was shown');
+}
+
+test('the normal path: settings, tunnel at launch, window, tray, IPC, login item, and a clean quit', async (t) => {
+  const { dir, started } = appFolder(t);
+  const wssh = await startInProcessServer();
+  t.after(() => wssh.server.close());
+  const banner = await startBannerServer();
+  t.after(() => banner.close());
+  const port = await freePort();
+  writeSettings(dir, v3Settings(wssh.uri, port, { startTunnelAtLaunch: true }));
+  const { deps, seen } = standIns(dir);
+
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.deepEqual(seen.errorBoxes, []);
+  assert.deepEqual(seen.exitCodes, []);
+  // The data folder before the lock, the lock before ready, ready before the window and tray.
+  assert.deepEqual(seen.calls, ['setPath userData', 'setPath crashDumps', 'setAppLogsPath', 'lock', 'appUserModelId net.wssh.tray', 'ready', 'window', 'tray']);
+  assert.deepEqual(seen.window!.shown, ['status']);
+  assert.deepEqual([...seen.handlers.keys()].sort(), Object.values(Invoke).sort(), 'every API method answers IPC');
+
+  // No permission for web content; no webview.
+  let granted: boolean | undefined;
+  seen.permissionHandler!({}, 'notifications', (g) => (granted = g));
+  assert.equal(granted, false);
+  let prevented = false;
+  const created = seen.listeners.get('web-contents-created')![0] as unknown as (e: unknown, wc: { on(event: string, l: (e: { preventDefault(): void }) => void): void }) => void;
+  created({}, { on: (_event, listener) => listener({ preventDefault: () => (prevented = true) }) });
+  assert.equal(prevented, true);
+
+  // The login item follows the settings; the tunnel started at launch and carries a tunnel.
+  assert.deepEqual(seen.loginItem, { openAtLogin: false, args: ['--hidden'] });
+  assert.equal(running.controller.state().status, 'listening');
+  const tunnel = await connectThroughProxy(port, `127.0.0.1:${banner.port}`);
+  tunnel.socket.destroy();
+  assert.equal(tunnel.status, 200);
+  await waitFor('the tray to show the open tunnel', () => seen.tray!.states.some((s) => s.status === 'active'));
+  assert.ok(seen.window!.sent.some(([event]) => event === 'tunnel:state'), 'the page hears the state');
+
+  // A tray action reaches the app; a second instance shows the window.
+  seen.act!({ kind: 'copy-putty-settings' });
+  assert.match(seen.clipboard[0], new RegExp(`127\\.0\\.0\\.1.*${port}`, 's'));
+  for (const listener of seen.listeners.get('second-instance')!) (listener as () => void)();
+  assert.deepEqual(seen.window!.shown, ['status', undefined]);
+
+  // Quit: the proxy stops first, then the tray goes and the app quits for real.
+  let quitPrevented = false;
+  for (const listener of seen.listeners.get('before-quit')!) (listener as (e: { preventDefault(): void }) => void)({ preventDefault: () => (quitPrevented = true) });
+  assert.equal(quitPrevented, true);
+  assert.equal(seen.window!.closable, true);
+  await waitFor('app.quit after the proxy stopped', () => seen.quits === 1);
+  assert.equal(seen.tray!.destroyed, true);
+  assert.equal(running.controller.running, false);
+});
+
+test('--hidden starts in the tray only; with nothing to start, the tunnel stays stopped', async (t) => {
+  const { dir, started } = appFolder(t);
+  const { deps, seen } = standIns(dir, { argv: ['electron', '.', '--hidden'], env: { WSSH_TEST_HOOKS: '1' } });
+  const globals = globalThis as { wsshApp?: { tray: unknown; controller: unknown } };
+  t.after(() => delete globals.wsshApp);
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.deepEqual(seen.window!.shown, []);
+  assert.equal(seen.tray!.states[0].status, 'stopped');
+  assert.equal(running.settings.view().endpoints[0].uri, 'ws://localhost:4567/ssh', 'a first run has the default endpoint');
+  // The Electron smoke test's hooks: the tray and the controller the app runs.
+  assert.equal(globals.wsshApp?.tray, seen.tray);
+  assert.equal(globals.wsshApp?.controller, running.controller);
+});
+
+test('a corrupt settings file: the defaults load, the window and tray are there, and the user is told', async (t) => {
+  const { dir, started } = appFolder(t);
+  fs.writeFileSync(path.join(dir, 'settings.json'), '{"version": 3, "endpoints": [');
+  const { deps, seen } = standIns(dir);
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.deepEqual(seen.errorBoxes, []);
+  assert.ok(seen.window && seen.tray, 'a window and a tray');
+  assert.equal(seen.notifications.length, 1);
+  assert.equal(seen.notifications[0].title, 'WSSH: Settings could not be read');
+  assert.match(seen.notifications[0].body, /not valid JSON/);
+  assert.ok(running.log.lines().some((l) => l.level === 'warn' && /Settings could not be read/.test(l.text)), 'logged');
+  // The page hears it once it has loaded (it subscribes before its load event).
+  seen.window!.load();
+  const sent = seen.window!.sent.filter(([event]) => event === 'notice').map(([, n]) => (n as Notice).title);
+  assert.deepEqual(sent, ['Settings could not be read']);
+  assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')), 'the broken file is kept');
+});
+
+test('settings that cannot be opened: an error box and exit 1, no tray and no window left', async (t) => {
+  await t.test('settings.json is a directory', async (st) => {
+    const dir = tempDir(st);
+    fs.mkdirSync(path.join(dir, 'settings.json'));
+    const { deps, seen } = standIns(dir);
+    assert.equal(await runApp(deps), undefined);
+    assertFailed(seen, /settings in .* cannot be opened: EISDIR/);
+    assert.equal(seen.window, undefined);
+    assert.equal(seen.tray, undefined);
+  });
+  await t.test('settings.json cannot be read (a symlink loop)', async (st) => {
+    const dir = tempDir(st);
+    fs.symlinkSync('settings.json', path.join(dir, 'settings.json'));
+    const { deps, seen } = standIns(dir);
+    assert.equal(await runApp(deps), undefined);
+    assertFailed(seen, /cannot be opened: ELOOP/);
+    assert.equal(seen.tray, undefined);
+  });
+  await t.test('settings.json has no read permission', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, async (st) => {
+    const dir = tempDir(st);
+    writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', 3122));
+    fs.chmodSync(path.join(dir, 'settings.json'), 0);
+    const { deps, seen } = standIns(dir);
+    assert.equal(await runApp(deps), undefined);
+    assertFailed(seen, /cannot be opened: EACCES/);
+  });
+  await t.test('the data folder is a file', async (st) => {
+    const file = path.join(tempDir(st), 'not-a-folder');
+    fs.writeFileSync(file, '');
+    const { deps, seen } = standIns(path.join(file, 'WSSH'));
+    assert.equal(await runApp(deps), undefined);
+    assertFailed(seen, /cannot be opened: (ENOTDIR|EEXIST)/);
+  });
+});
+
+test('a data folder that cannot be chosen: an error box and exit 1 before the lock', async (t) => {
+  const { deps, seen } = standIns(tempDir(t), { env: { WSSH_USER_DATA: 'relative/dir' } });
+  assert.equal(await runApp(deps), undefined);
+  assertFailed(seen, /^WSSH_USER_DATA must be a full path/);
+  assert.ok(!seen.calls.includes('lock'));
+});
+
+test('the controller failing: an error box and exit 1, no tray', async (t) => {
+  const { deps, seen } = standIns(tempDir(t), {
+    createController: () => {
+      throw new Error('controller exploded');
+    },
+  });
+  assert.equal(await runApp(deps), undefined);
+  assertFailed(seen, /controller exploded/);
+  assert.equal(seen.tray, undefined);
+});
+
+test('the tray failing: an error box and exit 1, the window may close', async (t) => {
+  const { deps, seen } = standIns(tempDir(t), {
+    createTray: () => {
+      throw new Error('no notification area');
+    },
+  });
+  assert.equal(await runApp(deps), undefined);
+  assertFailed(seen, /no notification area/);
+  assert.ok(seen.window, 'the window had been made');
+});
+
+test('the tunnel failing to start at launch: an error box and exit 1, the tray removed', async (t) => {
+  const dir = tempDir(t);
+  writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', 3122, { startTunnelAtLaunch: true }));
+  const { deps, seen } = standIns(dir);
+  deps.createController = (options) => {
+    const controller = new TunnelController(options);
+    controller.start = () => Promise.reject(new Error('start went wrong'));
+    return controller;
+  };
+  assert.equal(await runApp(deps), undefined);
+  assertFailed(seen, /start went wrong/);
+  assert.equal(seen.tray?.destroyed, true);
+});
+
+test('a second instance quits at once and touches nothing', async (t) => {
+  const { deps, seen } = standIns(tempDir(t));
+  deps.app.requestSingleInstanceLock = () => false;
+  assert.equal(await runApp(deps), undefined);
+  assert.equal(seen.quits, 1);
+  assert.deepEqual(seen.exitCodes, []);
+  assert.equal(seen.window, undefined);
+  assert.ok(!seen.calls.includes('ready'));
+});

@@ -17,8 +17,10 @@
  *
  * Checking a secret derives the key with the line's salt and parameters and
  * compares with crypto.timingSafeEqual. An unknown user costs the same
- * scrypt run as a known one, so response times do not tell which names
- * exist. Successful checks are remembered per loaded file (keyed by an HMAC
+ * scrypt run as the file's costliest line (its N, r, p and key length), so
+ * response times do not tell which names exist, even when one line was made
+ * with stronger settings. Hashes go through one queue (scryptQueue.ts) that
+ * leaves half of libuv's pool to DNS lookups. Successful checks are remembered per loaded file (keyed by an HMAC
  * under a per-process random key, so the secret is never held): a client
  * opening many tunnels pays for scrypt once, and the libuv thread pool that
  * also resolves target names is not filled with hashing.
@@ -27,6 +29,7 @@ import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { maxmem, scryptQueue } from './scryptQueue';
 
 const scrypt = promisify(crypto.scrypt) as (
   password: crypto.BinaryLike,
@@ -111,6 +114,8 @@ export function formatUserLine(user: string, hash: string): string {
 
 export class Credentials {
   readonly #users: Map<string, ScryptHash>;
+  /** What an unknown user is checked against: random, with the costliest line's parameters. */
+  readonly #decoy: ScryptHash;
   /** HMAC of user and secret → the hash line it matched, most recent last. */
   readonly #verified = new Map<string, string>();
 
@@ -119,6 +124,13 @@ export class Credentials {
     users: Map<string, ScryptHash>,
   ) {
     this.#users = users;
+    this.#decoy = decoyLike(users.values());
+  }
+
+  /** The scrypt parameters an unknown user's check runs with (the costliest line's). */
+  get decoyCost(): { N: number; r: number; p: number; keyBytes: number } {
+    const { N, r, p, key } = this.#decoy;
+    return { N, r, p, keyBytes: key.length };
   }
 
   get userCount(): number {
@@ -178,12 +190,14 @@ export class Credentials {
       this.#verified.set(cacheKey, hash.encoded);
       return 'ok';
     }
-    const against = hash ?? (await decoy());
-    const derived = await scrypt(normalize(secret), against.salt, against.key.length, {
+    const against = hash ?? this.#decoy;
+    const derived = await scryptQueue.hash({
+      secret: normalize(secret),
+      salt: against.salt,
+      keyBytes: against.key.length,
       N: against.N,
       r: against.r,
       p: against.p,
-      maxmem: maxmem(against.N, against.r),
     });
     const equal = crypto.timingSafeEqual(derived, against.key);
     if (!hash) return 'unknown user';
@@ -231,17 +245,22 @@ function parseHash(text: string): ScryptHash | string {
   return { N, r, p, salt, key, encoded: text.trim() };
 }
 
-let decoyHash: Promise<ScryptHash> | undefined;
-
-/** A hash no secret matches, checked for unknown users so they cost the same time. */
-function decoy(): Promise<ScryptHash> {
-  decoyHash ??= hashSecret(crypto.randomBytes(16).toString('hex')).then((h) => parseHash(h) as ScryptHash);
-  return decoyHash;
-}
-
-/** scrypt needs about 128·N·r bytes; Node's default cap (32 MiB) is too low for some valid lines. */
-function maxmem(N: number, r: number): number {
-  return 128 * N * r * 2 + 1024 * 1024;
+/**
+ * A hash no secret matches (a random key), with the parameters of the
+ * costliest of `lines` (scrypt's work grows with N·r·p; the defaults when
+ * there are none), so an unknown user takes as long as the slowest known one.
+ */
+function decoyLike(lines: Iterable<ScryptHash>): ScryptHash {
+  let costliest: Pick<ScryptHash, 'N' | 'r' | 'p'> & { keyBytes: number } = { ...SCRYPT_DEFAULTS };
+  for (const line of lines) {
+    const cost = line.N * line.r * line.p;
+    const best = costliest.N * costliest.r * costliest.p;
+    if (cost > best || (cost === best && line.key.length > costliest.keyBytes)) {
+      costliest = { N: line.N, r: line.r, p: line.p, keyBytes: line.key.length };
+    }
+  }
+  const { N, r, p, keyBytes } = costliest;
+  return { N, r, p, salt: crypto.randomBytes(SCRYPT_DEFAULTS.saltBytes), key: crypto.randomBytes(keyBytes), encoded: '' };
 }
 
 /** The same secret typed on two systems may arrive in two Unicode forms (RFC 7613 §4.2). */

@@ -1,5 +1,6 @@
 /**
- * Slows down guessing: after failed logins from an address, its next attempts
+ * Slows down guessing: after failed logins under a key (the server uses the
+ * client address and the user name), its next attempts
  * wait, the wait doubling with each failure up to a cap. Waits are handed out
  * as consecutive slots, so opening many connections at once does not buy more
  * guesses: an address with failures gets one check per delay, whatever its
@@ -55,6 +56,12 @@ export class FailureBackoff {
   delayAfter(failures: number): number {
     if (failures <= 0) return 0;
     return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+  }
+
+  /** Whether an attempt from `address` would wait now (it failed recently and its next turn is ahead). */
+  wouldWait(address: string): boolean {
+    const entry = this.current(address);
+    return entry !== undefined && entry.nextAt > Date.now();
   }
 
   /**

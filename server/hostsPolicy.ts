@@ -32,8 +32,33 @@
  *
  * When a mapped host has no port the asked port is kept; when it has one,
  * that port is used.
+ *
+ * A rule names a *spelling*, not a machine: `localhost: false` beside a
+ * catch-all does not stop `127.0.0.1`, nor a DNS name that points at it.
+ * (Targets do have one spelling per address: `::ffff:127.0.0.1` is read as
+ * `127.0.0.1`, and zone ids and `0.0.0.0`/`::` are refused, see target.ts.)
+ * For "whatever the name, never these machines", write an **address rule**:
+ * a CIDR key with `false`,
+ *
+ * ```yaml
+ * 127.0.0.0/8: false           # deny-resolved: no target that resolves into loopback
+ * ::1/128: false
+ * 10.20.0.0/16: false
+ * ```
+ *
+ * Address rules are checked after the name rules allowed a target, against
+ * every address its host resolves to (an address target is its own
+ * resolution); any address in a denied range refuses it, and the server then
+ * connects to the very address it checked, so a DNS answer that changes in
+ * between cannot slip through.
+ *
+ * Regexes run on the lookup string, which is never longer than a target can
+ * be (MAX_LOOKUP_LENGTH). A regex with a nested quantifier (`(a+)+`,
+ * `(\w*)*`) can take exponential time on a short crafted name and block the
+ * server: such rules load with a warning (`warnings`), to be rewritten.
  */
 import { readFileSync } from 'node:fs';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import {
   isAlias,
   isMap,
@@ -89,6 +114,29 @@ interface RegexRule extends Rule {
   regex: RegExp;
 }
 
+interface AddressRule {
+  key: string;
+  line: number;
+  range: BlockList;
+}
+
+/**
+ * The longest lookup string a target can have: a 253-byte name or a
+ * bracketed IPv6 address, and ":65535". Longer strings never reach a regex.
+ */
+export const MAX_LOOKUP_LENGTH = 253 + ':65535'.length;
+
+/**
+ * A group that ends in an unbounded quantifier and is itself quantified:
+ * `(a+)+`, `(\w*)*`, `(?:x{2,})+`. A heuristic for a load-time warning
+ * (`(?:\w+\.)*`, where a literal separates the repeats, is fine and not
+ * flagged; overlapping alternations are not found).
+ */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})\)(?:[+*]|\{\d+,\d*\})/;
+
+/** A CIDR key: an IPv4 or IPv6 address, "/", a prefix length. */
+const CIDR_KEY = /^([0-9.]+|[0-9A-Fa-f:.]+)\/(\d{1,3})$/;
+
 const GROUP_REF = /\$([1-9])/g;
 const HAS_GROUP_REF = /\$[1-9]/;
 // What a template may hold besides $n: the characters of a target.
@@ -102,20 +150,48 @@ export class HostsPolicy {
   readonly #exact: Map<string, Rule>;
   /** Regex rules in file order. */
   readonly #regexes: RegexRule[];
+  /** Address (CIDR) deny rules, checked against what a target resolves to. */
+  readonly #addresses: AddressRule[];
 
   private constructor(
     /** Where the policy came from, as given to {@link HostsPolicy.parse}. */
     readonly source: string,
     exact: Map<string, Rule>,
     regexes: RegexRule[],
+    addresses: AddressRule[] = [],
+    /** Problems that do not stop the file from loading (`file:line: …`), for the log. */
+    readonly warnings: readonly string[] = [],
   ) {
     this.#exact = exact;
     this.#regexes = regexes;
+    this.#addresses = addresses;
   }
 
   /** How many rules the file holds, denying ones included. */
   get ruleCount(): number {
-    return this.#exact.size + this.#regexes.length;
+    return this.#exact.size + this.#regexes.length + this.#addresses.length;
+  }
+
+  /** Whether the file has address rules, so that targets must be resolved and checked before connecting. */
+  get hasAddressRules(): boolean {
+    return this.#addresses.length > 0;
+  }
+
+  /**
+   * The address rule that denies one of `addresses` (what an allowed target
+   * resolved to), as a refusal reason; undefined when none does.
+   */
+  deniedAddress(lookup: string, addresses: readonly string[]): string | undefined {
+    for (const address of addresses) {
+      const plain = unmapIPv4(address);
+      const family = isIPv4(plain) ? 'ipv4' : 'ipv6';
+      for (const rule of this.#addresses) {
+        if (rule.range.check(plain, family)) {
+          return `${lookup} resolves to ${plain}, denied by rule ${rule.key} at line ${rule.line}`;
+        }
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -153,6 +229,8 @@ export class HostsPolicy {
 
     const exact = new Map<string, Rule>();
     const regexes: RegexRule[] = [];
+    const addresses: AddressRule[] = [];
+    const warnings: string[] = [];
     const seenRegexes = new Map<string, number>();
 
     for (const pair of top.items) {
@@ -172,6 +250,17 @@ export class HostsPolicy {
         seenRegexes.set(key, line);
         const action = regexAction(value, key, regex, (reason) => fail(reason, valueAt));
         regexes.push({ key, line, action, regex });
+        if (NESTED_QUANTIFIER.test(regex.source)) {
+          warnings.push(
+            `${source}:${line}: regex ${key} has a nested quantifier (like (a+)+): a crafted name can make it ` +
+              'take seconds and block the server; rewrite it without a quantified group that repeats itself',
+          );
+        }
+      } else if (CIDR_KEY.test(key)) {
+        if (value !== false && value !== null) {
+          fail(`address rule "${key}" can only deny (false): allow targets by name, deny machines by address`, valueAt);
+        }
+        addresses.push({ key, line, range: parseRange(key, (reason) => fail(reason, keyAt)) });
       } else {
         let name: string;
         try {
@@ -189,7 +278,7 @@ export class HostsPolicy {
         exact.set(name, { key, line, action });
       }
     }
-    return new HostsPolicy(source, exact, regexes);
+    return new HostsPolicy(source, exact, regexes, addresses, warnings);
   }
 
   /** Decides whether `requested` may be reached, and where to connect. */
@@ -197,6 +286,8 @@ export class HostsPolicy {
     const lookup = formatTarget(requested);
     const exact = this.#exact.get(lookup.toLowerCase());
     if (exact) return apply(exact, requested, lookup, []);
+    // No target is this long; a regex never runs on more (see MAX_LOOKUP_LENGTH).
+    if (lookup.length > MAX_LOOKUP_LENGTH) return { allow: false, rule: null, reason: `target longer than ${MAX_LOOKUP_LENGTH} characters` };
     for (let i = this.#regexes.length - 1; i >= 0; i--) {
       const rule = this.#regexes[i];
       const match = rule.regex.exec(lookup);
@@ -337,6 +428,24 @@ function compileRegex(key: string, fail: (reason: string) => never): RegExp {
     const why = messageOf(e).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
     return fail(`invalid regex ${key}: ${why}`);
   }
+}
+
+/** A CIDR key as a BlockList holding that one range. */
+function parseRange(key: string, fail: (reason: string) => never): BlockList {
+  const [, address, prefixText] = CIDR_KEY.exec(key)!;
+  const prefix = Number(prefixText);
+  const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+  if (!family) return fail(`address rule "${key}": "${address}" is not an IPv4 or IPv6 address`);
+  if (prefix > (family === 'ipv4' ? 32 : 128)) return fail(`address rule "${key}": prefix /${prefix} is too long for ${family}`);
+  const range = new BlockList();
+  range.addSubnet(unmapIPv4(address), prefix, family);
+  return range;
+}
+
+/** `::ffff:a.b.c.d` (what a dual-stack lookup may return) as `a.b.c.d`. */
+function unmapIPv4(address: string): string {
+  const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return match ? match[1] : address;
 }
 
 /** Capture groups in a regex: an empty alternative makes it match "". */

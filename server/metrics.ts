@@ -36,6 +36,8 @@ export class ServerMetrics {
 
   constructor(
     private readonly tracker: TunnelTracker,
+    /** Times the process ran out of file descriptors (see core/descriptorAlarm.ts). */
+    private readonly descriptorExhaustions: () => number = () => 0,
     /** The relays' buffer budget, for its gauges; none: not reported. */
     private readonly budget?: BufferBudget,
   ) {
@@ -106,6 +108,9 @@ export class ServerMetrics {
             `wssh_buffer_pauses_total ${this.budget.pausedByBudget}`,
           ]
         : []),
+      '# HELP wssh_descriptor_exhaustion_total Connections that failed for want of a file descriptor (EMFILE, ENFILE).',
+      '# TYPE wssh_descriptor_exhaustion_total counter',
+      `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,
       '# HELP wssh_uptime_seconds Seconds since the server started.',
       '# TYPE wssh_uptime_seconds gauge',
       `wssh_uptime_seconds ${s.uptimeSeconds}`,

@@ -13,13 +13,17 @@
  *                                   of file descriptors
  *
  * The checks run cheapest first, and nothing about the policy is revealed to
- * a client that has not authenticated: path length, upgrade, capacity,
- * authentication, target, policy, connect.
+ * a client that has not authenticated: path length, the handshake itself
+ * (method, key, version: ws would refuse it later, after the connect), the
+ * Origin of a browser page (403 unless --allow-origin lists it),
+ * authentication (its slow-down holds no tunnel slot), capacity, target,
+ * policy, connect.
  *
  * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
  * `GET /metrics` (counters, Prometheus text format); anything else is 426.
  */
 import type http from 'node:http';
+import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -33,12 +37,15 @@ import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';
 import { admitConnections, type AdmissionOptions } from '../src/core/admission';
-import { descriptorsMessage, outOfDescriptors, throttledLog } from '../src/core/descriptors';
+import { descriptorsMessage, outOfDescriptors } from '../src/core/descriptors';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
 import type { HostsPolicy } from './hostsPolicy';
 import type { Credentials } from './credentials';
-import { BASIC_CHALLENGE, BasicAuth } from './auth';
+import { BASIC_CHALLENGE, BasicAuth, type AuthLimits } from './auth';
+import { handshakeProblem, normalizeOrigin, originProblem } from './upgradeRequest';
+import { peerText } from '../src/core/peerText';
+import { DescriptorAlarm, isDescriptorExhaustion } from '../src/core/descriptorAlarm';
 import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
@@ -55,8 +62,16 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
    * credentials (401 otherwise). @default no authentication
    */
   users?: () => Credentials;
-  /** How failed logins from one address are slowed down (see failureBackoff.ts). */
+  /** How failed logins from one address and user are slowed down (see failureBackoff.ts). */
   authBackoff?: FailureBackoffOptions;
+  /** How many logins one address may have waiting and being checked at once (see auth.ts). */
+  authLimits?: AuthLimits;
+  /**
+   * Origins (`https://host[:port]`) of web pages that may open tunnels. A
+   * request with any other `Origin` header is refused (403); WSSH clients
+   * send none. @default [] (no web page may)
+   */
+  allowOrigins?: string[];
   /** How long the TCP connect to the target may take, in ms (then 504). @default {@link DEFAULT_CONNECT_TIMEOUT_MS} */
   connectTimeoutMs?: number;
   /**
@@ -107,43 +122,43 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly wss: WebSocketServer;
   private readonly log: (line: string) => void;
   private readonly connecting = new Set<net.Socket>();
+  /** Upgrade requests not yet a tunnel nor refused (a login waiting out its slow-down, a connect). */
+  private readonly upgrading = new Set<Duplex>();
   private readonly limits: ServerLimits;
   private readonly slots: TunnelSlots;
   private readonly clients: ClientAddresses;
   private readonly auth: BasicAuth | undefined;
-  /** Failed accepts come by the thousand: one line a second. */
-  private readonly descriptorsLog: (line: string) => void;
+  private readonly allowOrigins: ReadonlySet<string>;
+  private readonly descriptors: DescriptorAlarm;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
 
   constructor(private readonly options: WsshServerOptions) {
     super();
     this.log = options.log ?? (() => {});
-    this.descriptorsLog = throttledLog(this.log);
     this.tracker = options.tracker ?? new TunnelTracker();
-    this.metrics = new ServerMetrics(this.tracker, options.budget ?? processBudget);
+    this.descriptors = new DescriptorAlarm(this.log);
+    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total, options.budget ?? processBudget);
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];
     }
     this.slots = new TunnelSlots(this.limits);
     this.clients = new ClientAddresses(options.trustProxy);
-    this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff)) : undefined;
+    this.auth = options.users
+      ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff), options.authLimits)
+      : undefined;
+    this.allowOrigins = new Set((options.allowOrigins ?? []).map(normalizeOrigin));
 
     // The upgrade request's headers must be in within the handshake timeout (then 408).
     this.web = new TunnelHttpServer({
       headersTimeoutMs: this.limits.handshakeTimeoutMs,
       tracker: this.tracker,
       refuse: (socket, code, reason) => this.refuse(socket, new Refusal(code, reason), ClientAddresses.peer(socket as net.Socket), ''),
-      onError: (err: NodeJS.ErrnoException) => {
-        // Out of descriptors, a connection could not even be accepted (libuv
-        // closes it at once): say so and go on serving the open tunnels.
-        if (outOfDescriptors(err)) {
-          this.metrics.countRefusal('descriptors');
-          this.descriptorsLog(`tunnel refused: cannot accept a connection: ${descriptorsMessage(err)}`);
-          return;
-        }
-        this.emit('error', err);
+      // An accept that found no descriptor: counted and logged once per burst; the server goes on.
+      onError: (err) => {
+        if (isDescriptorExhaustion(err)) this.descriptors.note('accepting a connection', (err as NodeJS.ErrnoException).code!);
+        else this.emit('error', err);
       },
     });
     // A burst waits in the admission queue, unread, and Node's header timer
@@ -187,6 +202,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     return this.slots.inUse;
   }
 
+  /** Logins being checked now: waiting out a slow-down or hashing. They hold no slot. */
+  get loginsPending(): number {
+    return this.auth?.pending ?? 0;
+  }
+
   /**
    * Stops accepting; open tunnels may finish within `drainMs`, then they are
    * aborted. Resolves when every tunnel is closed.
@@ -194,6 +214,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   close(drainMs = 0): Promise<void> {
     return this.web.close(drainMs, 'server shutting down', () => {
       for (const socket of this.connecting) socket.destroy();
+      for (const socket of this.upgrading) socket.destroy();
     });
   }
 
@@ -217,6 +238,8 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
+    this.upgrading.add(socket);
+    socket.once('close', () => this.upgrading.delete(socket));
     const client = this.clients.of(req);
     const url = req.url ?? '/';
     let requested = '';
@@ -236,13 +259,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         if (!(err instanceof Refusal)) throw err;
         target = err;
       }
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || !req.headers['sec-websocket-key']) {
-        throw new Refusal('not-websocket', REFUSALS['not-websocket'].message);
-      }
-      const taken = this.slots.take(client);
-      if (!isSlot(taken)) throw new Refusal(taken.code, taken.reason);
-      slot = taken;
+      const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
+      if (bad) throw new Refusal(bad.code, bad.reason, bad.reason, bad.headers);
 
+      // Before a slot is taken: a login waiting out its slow-down must not hold one.
       let user: string | undefined;
       if (this.auth) {
         let result;
@@ -252,16 +272,23 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
           if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
           throw err;
         }
+        if (!result.ok && result.busy) throw new Refusal('login-backlog', result.reason, result.detail);
         if (!result.ok) {
           throw new Refusal('unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
         }
+        if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
         user = result.user;
       }
 
+      const taken = this.slots.take(client);
+      if (!isSlot(taken)) throw new Refusal(taken.code, taken.reason);
+      slot = taken;
+
       if (target instanceof Refusal) throw target;
-      const decision = this.options.policy().decide(target);
+      const policy = this.options.policy();
+      const decision = policy.decide(target);
       if (!decision.allow) throw new Refusal('denied', decision.reason);
-      const tcp = await this.connectTarget(decision.target, socket);
+      const tcp = await this.connectTarget(await this.checkedAddress(policy, decision.target), socket);
       const resolved = formatTarget(decision.target);
       // ws answers a malformed handshake itself and never calls back: then the
       // client's socket closes and the target connection must go too.
@@ -275,6 +302,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       // no byte can arrive in between.
       this.wss.handleUpgrade(req, socket, watch.stop(), (ws) => {
         socket.off('close', onAbandoned);
+        this.upgrading.delete(socket);
         const relay = new Relay(tcp, ws, this.options);
         const id = this.tracker.allocateId();
         if (user !== undefined) this.users.set(id, user);
@@ -320,6 +348,27 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     relay.once('close', () => tcp.setTimeout(0));
   }
 
+  /**
+   * With address rules in hosts.yml: the target's host resolved, every
+   * address checked, and the first one to connect to (so that the address
+   * connected to is the one checked). Without: the target as it is.
+   */
+  private async checkedAddress(policy: HostsPolicy, target: Target): Promise<Target> {
+    if (!policy.hasAddressRules) return target;
+    let addresses: string[];
+    if (net.isIP(target.host)) addresses = [target.host];
+    else {
+      try {
+        addresses = (await dns.lookup(target.host, { all: true })).map((a) => a.address);
+      } catch (err) {
+        throw new Refusal('unreachable', connectFailure(formatTarget(target), err as NodeJS.ErrnoException));
+      }
+    }
+    const denied = policy.deniedAddress(formatTarget(target), addresses);
+    if (denied) throw new Refusal('denied', denied);
+    return { host: addresses[0], port: target.port };
+  }
+
   /** Connects to the target; gives up when the client's socket goes away first. */
   private connectTarget(target: Target, client: Duplex): Promise<net.Socket> {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -354,8 +403,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       });
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
-        if (outOfDescriptors(err)) {
-          reject(new Refusal('descriptors', 'server out of resources', `cannot connect to ${where}: ${descriptorsMessage(err)}`));
+        if (isDescriptorExhaustion(err)) {
+          this.descriptors.note(`a connect to ${where}`, err.code!);
+          reject(new Refusal('descriptors', 'server out of file descriptors: try again later', `out of file descriptors (${err.code}) connecting to ${where}`));
           return;
         }
         const timedOut = err.code === 'ETIMEDOUT';
@@ -373,12 +423,12 @@ function targetFromUrl(url: string): Target {
   try {
     decoded = decodeURIComponent(segment);
   } catch {
-    throw new Refusal('bad-target', `bad target "${segment.slice(0, 100)}": broken %-escape`);
+    throw new Refusal('bad-target', `bad target "${peerText(segment, 100)}": broken %-escape`);
   }
   try {
     return parseTarget(decoded);
   } catch (err) {
-    if (err instanceof TargetError) throw new Refusal('bad-target', `bad target: ${err.message}`);
+    if (err instanceof TargetError) throw new Refusal('bad-target', `bad target: ${peerText(err.message)}`);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
-import { parseTunnelUri } from '../shared/endpoint';
+import { parseTunnelUri, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
 import { dial } from '../core/dialer';
 import { Relay } from '../core/relay';
 import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
@@ -14,13 +14,15 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   try {
     tunnel = parseTunnelUri(uri);
   } catch (err) {
-    throw new UsageError(`"${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+    throw new UsageError(`"${redactUserinfo(uri)}": ${(err as Error).message}`);
   }
   // Every option is checked before the network is touched.
   const trust = trustOptions(values, tunnel.endpoint);
   const proxy = proxyOption(values);
   effectiveProxy(tunnel.endpoint, proxy); // an unusable HTTPS_PROXY is a usage error too
   const keepaliveMs = secondsOption(values, 'keepalive');
+  const plain = plainCredentialsWarning(tunnel.endpoint);
+  if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
   const io = openStdio();
   const ws = await dial(tunnel.endpoint, tunnel.target, { ...trust, proxy });

@@ -78,6 +78,11 @@ ${KEEPALIVE_USAGE}
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
                            (default ${DEFAULT_TRUST_PROXY})
+  --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
+                           may be repeated. A request with any other Origin header
+                           (a browser page) gets 403; WSSH clients send none
+                           (default: none)
+                           (default ${DEFAULT_TRUST_PROXY})
 
 Authentication (off unless --users is given):
   --users FILE             require HTTP Basic auth from the users in FILE (401 otherwise);
@@ -106,6 +111,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
       drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
       'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
+      'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },
       'hash-secret': { type: 'string' },
       'max-tunnels': { type: 'string', default: String(DEFAULT_LIMITS.maxTunnels) },
@@ -133,12 +139,17 @@ Options:
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
 ${BUFFER_USAGE}
+  --proxy-user USER:PASS   clients must give this user name and password (HTTP
+                           Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
+                           SOCKS4 refused), for a shared machine. "generate" makes
+                           one and logs it (default: no credential)
 ${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
       ...BUFFER_OPTIONS,
+      'proxy-user': { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,

@@ -1,6 +1,7 @@
 /** `wssh connect`: the local HTTP CONNECT proxy through one endpoint. */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { parseEndpoint } from '../shared/endpoint';
+import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, effectiveProxy, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
@@ -14,7 +15,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   try {
     endpoint = parseEndpoint(uri);
   } catch (err) {
-    throw new UsageError(`endpoint "${uri.replace(/\/\/[^@/]*@/, '//***@')}": ${(err as Error).message}`);
+    throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
   const trust = trustOptions(values, endpoint);
@@ -23,8 +24,10 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
+  const credential = proxyUserOption(values['proxy-user']);
   const proxy = new ConnectProxy({
     endpoint,
+    credential,
     ...trust,
     proxy: upstream,
     keepaliveMs: secondsOption(values, 'keepalive'),
@@ -41,6 +44,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
     t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${x.reason}`));
   }
+  // Without a listener an 'error' (an accept failure) would end the process.
+  proxy.on('error', (err) => logLine(`proxy: ${err.message}`));
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -51,6 +56,17 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
   logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  if (credential && values['proxy-user'] === 'generate') {
+    logLine(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings`);
+  }
+  const plain = plainCredentialsWarning(endpoint);
+  if (plain) logLine(`warning: ${plain}`);
+  if (!isLoopbackHost(address.address)) {
+    logLine(
+      `warning: listening on ${address.address}, not loopback: other machines can tunnel through this proxy ` +
+        `with ${endpoint.credentials ? 'your endpoint credentials' : 'your endpoint'}; listen on 127.0.0.1 unless you mean it`,
+    );
+  }
   if (trust.pinOnly) {
     logLine(`TLS: trusting only the pinned certificate for ${endpoint.display} (--pin-only: its issuer and name are not checked, its dates are)`);
   }
@@ -62,4 +78,13 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     process.once('SIGINT', stop);
   });
   return 0;
+}
+
+/** `--proxy-user USER:PASS`, or `generate` for a random one; undefined when not given. */
+function proxyUserOption(value: CommandValues[string]): { user: string; password: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value === 'generate') return { user: 'wssh', password: randomBytes(18).toString('base64url') };
+  const colon = value.indexOf(':');
+  if (colon <= 0 || colon === value.length - 1) throw new UsageError('--proxy-user: expected USER:PASSWORD (or "generate")');
+  return { user: value.slice(0, colon), password: value.slice(colon + 1) };
 }

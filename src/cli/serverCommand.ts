@@ -12,6 +12,7 @@ import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
 import { BufferBudget } from '../core/bufferBudget';
+import { normalizeOrigin } from '../../server/upgradeRequest';
 import type { ListenAddress } from '../shared/ipc';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
@@ -19,6 +20,8 @@ import { logLine } from './logLine';
 /** What `wssh server` runs with: its options, checked, in the units the server takes. */
 export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepaliveMs' | 'connectTimeoutMs' | 'trustProxy'>>, ServerLimits {
   listen: ListenAddress;
+  /** `--allow-origin`, normalised: web page origins that may open tunnels. */
+  allowOrigins: string[];
   hosts: string;
   users: string | undefined;
   drainMs: number;
@@ -46,6 +49,7 @@ export function serverSettings(values: CommandValues): ServerSettings {
     hosts: String(values.hosts),
     users: typeof values.users === 'string' ? values.users : undefined,
     trustProxy,
+    allowOrigins: originsOption(values['allow-origin']),
     keepaliveMs: secondsOption(values, 'keepalive'),
     connectTimeoutMs: secondsOption(values, 'connect-timeout'),
     drainMs: secondsOption(values, 'drain'),
@@ -75,7 +79,11 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
   // A broken hosts.yml (or users file) at start is fatal: better no server than a guessed policy.
   const watcher = new PolicyWatcher(settings.hosts);
   logLine(`hosts: ${watcher.path}: ${watcher.policy.ruleCount} rules`);
-  watcher.on('reload', (policy) => logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`));
+  for (const warning of watcher.policy.warnings) logLine(`hosts: warning: ${warning}`);
+  watcher.on('reload', (policy) => {
+    logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`);
+    for (const warning of policy.warnings) logLine(`hosts: warning: ${warning}`);
+  });
   watcher.on('error', (err) => logLine(`hosts: ${err.message}; keeping the last good policy`));
 
   const users = settings.users !== undefined ? watchUsers(settings.users) : undefined;
@@ -101,6 +109,7 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     keepaliveMs: settings.keepaliveMs,
     connectTimeoutMs: settings.connectTimeoutMs,
     trustProxy: settings.trustProxy,
+    allowOrigins: settings.allowOrigins,
     maxTunnels: settings.maxTunnels,
     maxTunnelsPerClient: settings.maxTunnelsPerClient,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
@@ -110,6 +119,8 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     highWaterMark: settings.highWaterMark,
     log: logLine,
   });
+  // Without a listener an 'error' (an accept failure) would end the process.
+  server.on('error', (err) => logLine(`server: ${err.message}`));
   let address;
   try {
     address = await server.listen(listen.port, listen.host);
@@ -226,6 +237,18 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
     stream.on('data', onData);
     stream.once('end', done);
     stream.once('error', reject);
+  });
+}
+
+/** `--allow-origin ORIGIN`, repeatable: each a browser origin, normalised. */
+function originsOption(value: CommandValues[string]): string[] {
+  const given = value === undefined || typeof value === 'boolean' ? [] : Array.isArray(value) ? value : [value];
+  return given.map((origin) => {
+    try {
+      return normalizeOrigin(origin);
+    } catch (err) {
+      throw new UsageError(`--allow-origin ${(err as Error).message}`);
+    }
   });
 }
 

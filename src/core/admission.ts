@@ -125,12 +125,12 @@ export function admitConnections(
 
 /**
  * Dials a local proxy runs at once (DialQueue); the rest wait their turn.
- * Node accepts one connection per turn of its event loop, and a turn of a
- * server busy with thousands of tunnels' data can take 100 ms: 32 dials
- * waiting in its backlog is then 3 s, well inside a dial's 15 s (with 128,
- * the bench's 5000 concurrent transfers saw 2% of the dials time out).
+ * From `npm run bench -- --scale`, 5000 concurrent tunnels x 1 MiB on a
+ * loaded 2-core machine: 128 left 97 of the dials to time out (15 s) in the
+ * busy server's backlog; 32 left 456 waiting past their turn (Node accepts
+ * one connection per turn of a busy loop, so fewer at once is not faster).
  */
-export const DEFAULT_DIAL_CONCURRENCY = 32;
+export const DEFAULT_DIAL_CONCURRENCY = 128;
 /** How long a tunnel may wait for its turn to dial, in ms; then it is refused (503 busy). */
 export const DEFAULT_DIAL_WAIT_MS = 120_000;
 

@@ -29,7 +29,7 @@ import { TunnelTracker } from './tunnels';
 import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
 import { REFUSALS, type RefusalCode } from './refusals';
-import { SocksError, SocksVersion, readSocksRequest, socksFailure, socksSuccess } from './socksHandshake';
+import { SocksError, SocksVersion, credentialMatches, readSocksRequest, socksFailure, socksSuccess, type ProxyCredential } from './socksHandshake';
 import { DialQueue, QueueWaitError, admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
 import { descriptorsMessage, outOfDescriptors, throttledLog } from './descriptors';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
@@ -39,6 +39,14 @@ export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
 export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
   endpoint: Endpoint;
+  /**
+   * The proxy's own credential: every client must then send it, as HTTP
+   * Basic `Proxy-Authorization` on CONNECT (407 otherwise) or SOCKS5 user
+   * name and password (RFC 1929; SOCKS4 is refused). Keeps other users of a
+   * shared machine (a terminal server) from riding this user's tunnels.
+   * @default none: any local client may connect
+   */
+  credential?: ProxyCredential;
   /** Largest request line plus headers accepted, in bytes (a larger one gets 431). @default 8192 */
   maxHeaderSize?: number;
   /** How long a client may take to send its request headers, in ms (then 408). @default 10000 */
@@ -53,7 +61,7 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
   /** How a burst of new connections is admitted (admission.ts). */
   admission?: AdmissionOptions;
-  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 32 at once, 120 s wait */
+  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 128 at once, 120 s wait */
   dials?: DialQueue;
 }
 
@@ -166,6 +174,9 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     return this.web.address();
   }
 
+  /** The header deadline of each HTTP connection whose request is not complete yet. */
+  private readonly headerDeadlines = new Map<Socket, NodeJS.Timeout>();
+
   get listening(): boolean {
     return this.web.listening;
   }
@@ -214,6 +225,17 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
         this.onSocks(socket, chunk[0], client, this.headersTimeoutMs - (Date.now() - started));
         return;
       }
+      // One deadline from the connection's start: Node's header timer starts
+      // only now, so without this a client that waited out most of the
+      // deadline before its first byte would get a second one (19.9 s for 10).
+      const left = Math.max(1, this.headersTimeoutMs - (Date.now() - started));
+      const deadline = setTimeout(() => {
+        this.headerDeadlines.delete(socket);
+        const seconds = this.headersTimeoutMs / 1000;
+        this.refuse(socket, 'handshake-timeout', `request headers not complete within ${seconds}s`, client, httpAnswer);
+      }, left);
+      this.headerDeadlines.set(socket, deadline);
+      socket.once('close', () => this.headersComplete(socket));
       for (const listener of httpConnection) listener.call(this.server, socket);
       // The unshifted bytes flow to the parser before anything read later.
       socket.resume();
@@ -227,7 +249,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.handshaking.add(socket);
     let request;
     try {
-      request = await readSocksRequest(socket, { timeoutMs: Math.max(1, timeoutMs) });
+      request = await readSocksRequest(socket, { timeoutMs: Math.max(1, timeoutMs), credential: this.options.credential });
     } catch (err) {
       const reason = err instanceof SocksError ? err.message : (err as Error).message;
       this.tracker.refuse({ target: '', client, code: err instanceof SocksError ? err.refusal : 'malformed', reason });
@@ -239,8 +261,16 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   }
 
   private async onConnect(req: http.IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    this.headersComplete(socket);
     const client = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.on('error', () => {}); // reported through the relay or the refusal
+    const credential = this.options.credential;
+    if (credential && !basicMatches(credential, req.headers['proxy-authorization'])) {
+      const reason = req.headers['proxy-authorization'] ? 'wrong proxy user name or password' : 'this proxy needs its user name and password (Proxy-Authorization: Basic)';
+      this.tracker.refuse({ target: req.url ?? '', client, code: 'proxy-auth', reason });
+      writeRefusal(socket, REFUSALS['proxy-auth'].status, reason, { 'Proxy-Authenticate': 'Basic realm="wssh local proxy"' });
+      return;
+    }
     let target: Target;
     try {
       target = parseAuthority(req.url ?? '');
@@ -294,7 +324,14 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     }
   }
 
+  /** The request's headers are in: its deadline (see onConnection) no longer applies. */
+  private headersComplete(socket: Socket): void {
+    clearTimeout(this.headerDeadlines.get(socket));
+    this.headerDeadlines.delete(socket);
+  }
+
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.headersComplete(req.socket);
     const reason = `this is a WSSH proxy: it only tunnels CONNECT host:port, not ${req.method}`;
     res.writeHead(REFUSALS['not-connect'].status, { Allow: 'CONNECT', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     res.end(reason + '\n');
@@ -305,6 +342,15 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.tracker.refuse({ target, client, code, reason });
     answer.refuse(socket, code, reason);
   }
+}
+
+/** Whether a `Proxy-Authorization: Basic …` header carries `credential` (RFC 7617, RFC 9110 §11.7.2). */
+function basicMatches(credential: ProxyCredential, header: string | undefined): boolean {
+  const match = /^basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(header ?? '');
+  if (!match) return false;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && credentialMatches(credential, decoded.slice(0, colon), decoded.slice(colon + 1));
 }
 
 const httpAnswer: Answer = {

@@ -10,6 +10,7 @@
  * certificate problem says which one (expired, unknown issuer, name mismatch,
  * pin mismatch), a proxy's refusal says it was the proxy.
  */
+import { peerText } from './peerText';
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Endpoint, authorizationHeader, tunnelUrl } from '../shared/endpoint';
@@ -228,5 +229,5 @@ function readReason(res: IncomingMessage): Promise<string> {
 }
 
 function firstLine(text: string): string {
-  return text.trim().split(/\r?\n/, 1)[0]?.slice(0, 200) ?? '';
+  return peerText(text.trim().split(/\r?\n/, 1)[0] ?? '', 200);
 }

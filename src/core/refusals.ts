@@ -47,9 +47,13 @@ export const REFUSALS = {
   // ---- The request itself (server and local proxy) ----
   malformed: row(400, R.generalFailure, 'malformed', 'malformed request'),
   'not-websocket': row(400, R.generalFailure, 'not-websocket', 'not a WebSocket upgrade'),
+  /** An upgrade that is not a GET (ws would refuse it only after the target's connect). */
+  'upgrade-method': row(405, R.generalFailure, 'not-websocket', 'a WebSocket upgrade is a GET'),
   'bad-target': row(400, R.generalFailure, 'bad-target', 'bad target'),
   'address-type': row(400, R.addressTypeNotSupported, 'address-type', 'address type not supported'),
   'socks-method': row(400, R.generalFailure, 'socks-method', 'no SOCKS5 authentication method acceptable'),
+  /** The local proxy's own credential (--proxy-user) missing or wrong: 407, or SOCKS5's auth failure. */
+  'proxy-auth': row(407, R.notAllowed, 'proxy-auth', 'this proxy needs its user name and password'),
   'not-connect': row(405, R.commandNotSupported, 'not-connect', 'this proxy only tunnels CONNECT host:port'),
   'handshake-timeout': row(408, R.ttlExpired, 'handshake-timeout', 'the request headers did not arrive in time'),
   'headers-too-large': row(431, R.generalFailure, 'headers-too-large', 'request headers too large'),
@@ -59,14 +63,21 @@ export const REFUSALS = {
   // ---- The process's own resources (server and local proxy) ----
   /** A burst: not admitted within the admission queue's deadline, or the queue was full (admission.ts). */
   busy: row(503, R.generalFailure, 'busy', 'too busy: not admitted in time'),
-  /** Out of file descriptors (EMFILE, ENFILE): the process's limit needs raising (descriptors.ts). */
-  descriptors: row(503, R.generalFailure, 'descriptors', 'out of file descriptors', true),
 
   // ---- The WSSH server's limits, authentication and policy ----
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
   'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client'),
   unauthorized: row(401, R.notAllowed, 'unauthorized', 'credentials missing or wrong'),
   denied: row(403, R.notAllowed, 'denied', 'denied by the WSSH server'),
+  /** A browser page whose Origin the server's --allow-origin does not list (server/upgradeRequest.ts). */
+  origin: row(403, R.notAllowed, 'origin', 'a web page of another origin may not open tunnels'),
+  /** Too many logins from one address waiting out the slow-down or being checked (server/auth.ts). */
+  'login-backlog': row(429, R.generalFailure, 'login-backlog', 'too many login attempts from this address'),
+  /**
+   * No file descriptor (EMFILE, ENFILE): the server for the target connection
+   * (core/descriptorAlarm.ts), the local proxy for its dial (core/descriptors.ts).
+   */
+  descriptors: row(503, R.generalFailure, 'descriptors', 'server out of file descriptors', true),
 
   // ---- The target, from the server ----
   unreachable: row(502, R.hostUnreachable, 'unreachable', 'unreachable', true),

@@ -18,6 +18,7 @@
  * the bytes before it are through; what the other side sends after that is
  * dropped. SSH never half-closes: each side closes when the session is over.
  */
+import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
@@ -163,7 +164,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     };
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
-        this.peerMessage = data.toString('utf8');
+        // Shown to the user and logged: cut and made safe (a hostile server's 1 MiB frame, terminal escapes).
+        this.peerMessage = peerText(data as Buffer);
         this.emit('text', this.peerMessage);
         return;
       }
@@ -197,7 +199,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     ws.on('close', (code, reasonBuffer) => {
       this.wsClosed = true;
-      const text = reasonBuffer.toString();
+      const text = peerText(reasonBuffer);
       if (this.peerMessage !== undefined) this.settle(`peer said: ${this.peerMessage}`);
       else if (code === 1006) this.settle('connection to the peer was lost');
       else this.settle(`peer closed the WebSocket (${code}${text ? ' ' + text : ''})`);

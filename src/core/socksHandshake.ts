@@ -15,6 +15,7 @@
  *   SOCKS4(a) request 04 CMD DST.PORT DST.IP USERID 00 [HOST 00] -> 00 5A|5B 0 0 0 0 0 0
  */
 import net from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Target, TargetError, parseTarget } from '../shared/target';
 import { REFUSALS, type RefusalCode } from './refusals';
@@ -172,6 +173,28 @@ export function parseSocks4Request(buf: Buffer): { target: Target; userId: strin
 export interface ReadSocksOptions {
   /** How long the whole handshake may take, in ms. */
   timeoutMs: number;
+  /**
+   * The proxy's own credential: SOCKS5 must then authenticate with it (user
+   * name and password, RFC 1929); SOCKS4 has no password and is refused.
+   * @default none: no authentication
+   */
+  credential?: ProxyCredential;
+}
+
+/** A user name and password the local proxy asks its clients for. */
+export interface ProxyCredential {
+  user: string;
+  password: string;
+}
+
+/** RFC 1929: the user name / password method. */
+const USER_PASSWORD = 0x02;
+
+/** Whether `given` is `credential`, compared in constant time. */
+export function credentialMatches(credential: ProxyCredential, user: string, password: string): boolean {
+  const a = Buffer.from(`${credential.user}\0${credential.password}`);
+  const b = Buffer.from(`${user}\0${password}`);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -188,6 +211,7 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
     let buf = Buffer.alloc(0);
     let version: SocksVersion | undefined;
     let greeted = false;
+    let authenticated = options.credential === undefined;
     const finish = (err: SocksError | undefined, request?: SocksRequest) => {
       clearTimeout(timer);
       socket.off('data', onData);
@@ -220,6 +244,9 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
       version ??= buf[0] === 0x05 ? 5 : buf[0] === 0x04 ? 4 : undefined;
       if (version === undefined) throw new SocksError(`not a SOCKS request (first byte ${buf[0]})`, 'malformed');
       if (version === 4) {
+        if (options.credential) {
+          throw new SocksError('SOCKS4 has no password and this proxy needs one: use SOCKS5 or HTTP with the proxy user name and password', 'proxy-auth', socks4Reply(Socks4Reply.rejected));
+        }
         const request = parseSocks4Request(buf);
         if (request) finish(undefined, { version, target: request.target, userId: request.userId, rest: buf.subarray(request.length) });
         return;
@@ -227,16 +254,37 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
       if (!greeted) {
         const greeting = parseSocks5Greeting(buf);
         if (!greeting) return;
-        if (!greeting.methods.includes(NO_AUTHENTICATION)) {
+        if (options.credential) {
+          if (!greeting.methods.includes(USER_PASSWORD)) {
+            throw new SocksError('this proxy needs a user name and password: set them in the SOCKS client', 'proxy-auth', Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
+          }
+          greeted = true;
+          socket.write(Buffer.from([0x05, USER_PASSWORD]));
+          buf = buf.subarray(greeting.length);
+        } else if (!greeting.methods.includes(NO_AUTHENTICATION)) {
           throw new SocksError(
             'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty',
             'socks-method',
             Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
           );
+        } else {
+          greeted = true;
+          socket.write(Buffer.from([0x05, NO_AUTHENTICATION]));
+          buf = buf.subarray(greeting.length);
         }
-        greeted = true;
-        socket.write(Buffer.from([0x05, NO_AUTHENTICATION]));
-        buf = buf.subarray(greeting.length);
+      }
+      if (!authenticated) {
+        // RFC 1929: 01 ULEN UNAME PLEN PASSWD -> 01 00 (success) or 01 01 and close.
+        if (buf.length < 2) return;
+        const userEnd = 2 + buf[1];
+        if (buf.length < userEnd + 1) return;
+        const passEnd = userEnd + 1 + buf[userEnd];
+        if (buf.length < passEnd) return;
+        const ok = buf[0] === 0x01 && credentialMatches(options.credential!, buf.toString('utf8', 2, userEnd), buf.toString('utf8', userEnd + 1, passEnd));
+        if (!ok) throw new SocksError('wrong SOCKS5 user name or password for this proxy', 'proxy-auth', Buffer.from([0x01, 0x01]));
+        authenticated = true;
+        socket.write(Buffer.from([0x01, 0x00]));
+        buf = buf.subarray(passEnd);
       }
       const request = parseSocks5Request(buf);
       if (request) finish(undefined, { version, target: request.target, rest: buf.subarray(request.length) });

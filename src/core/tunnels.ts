@@ -3,6 +3,7 @@
  * consumes: `open`, `bytes` (at most once per interval, the tunnels whose
  * counters moved), `close` (with the reason) and `refused`.
  */
+import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
 import type { TunnelInfo } from '../shared/ipc';
 import type { Relay } from './relay';
@@ -43,6 +44,9 @@ export interface TunnelTrackerOptions {
   bytesIntervalMs?: number;
 }
 
+/** A reason may quote peer text (already cut) inside a sentence of ours: a little more room. */
+const REASON_MAX_BYTES = 600;
+
 export class TunnelTracker extends EventEmitter<TunnelEvents> {
   private nextId = 1;
   private readonly open = new Map<number, { info: TunnelInfo; relay: Relay; side: StreamSide; reported: number }>();
@@ -70,7 +74,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
       this.open.delete(id);
       this.count(entry);
       const closedAt = Date.now();
-      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: result.reason });
+      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: peerText(result.reason, REASON_MAX_BYTES) });
       if (this.open.size === 0) this.stopTimer();
     });
     return info;
@@ -78,7 +82,15 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
 
   /** Reports a refusal; its status is its code's. */
   refuse(refusal: Omit<RefusedTunnel, 'at' | 'status'>): void {
-    this.emit('refused', { ...refusal, status: REFUSALS[refusal.code].status, at: Date.now() });
+    // A refused target may be anything a peer sent (a SOCKS host, a request line): made safe for every log here.
+    const { target, reason } = refusal;
+    this.emit('refused', {
+      ...refusal,
+      target: peerText(target),
+      reason: peerText(reason, REASON_MAX_BYTES),
+      status: REFUSALS[refusal.code].status,
+      at: Date.now(),
+    });
   }
 
   /** Snapshots of the open tunnels with their current counters. */

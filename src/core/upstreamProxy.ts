@@ -24,7 +24,7 @@
  * How they are used (Negotiate, NTLM, Basic, as the proxy asks): proxyTunnel.ts.
  */
 import { getProxyForUrl } from 'proxy-from-env';
-import type { Endpoint } from '../shared/endpoint';
+import { redactUserinfo, type Endpoint } from '../shared/endpoint';
 import type { RefusalCode } from './refusals';
 
 export interface UpstreamProxy {
@@ -282,7 +282,7 @@ export function proxyConnectFailure(err: Error & { code?: string }, proxy: Upstr
 }
 
 function redact(text: string): string {
-  return text.replace(/\/\/[^@/]*@/, '//***@');
+  return redactUserinfo(text);
 }
 
 /** Runs `fn` with process.env replaced by `env` (proxy-from-env only reads process.env). */

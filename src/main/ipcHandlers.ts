@@ -4,14 +4,14 @@
  * bundled page: no other window, frame or page can drive the tunnel.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { pathToFileURL } from 'node:url';
 import { Invoke, InvokeMethod } from '../shared/ipc';
 import type { InvokeApi } from './appApi';
 
-export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, window: Pick<WebContents, 'id' | 'mainFrame'>, indexHtml: string): boolean {
+/** @param indexUrl the page's URL, app://wssh/renderer/index.html (see appScheme.ts). */
+export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, window: Pick<WebContents, 'id' | 'mainFrame'>, indexUrl: string): boolean {
   const frame = event.senderFrame;
   if (!frame || event.sender.id !== window.id || frame !== window.mainFrame) return false;
-  return frame.url.split('#')[0] === pathToFileURL(indexHtml).href;
+  return frame.url.split('#')[0] === indexUrl;
 }
 
 export function registerIpcHandlers(ipc: Pick<IpcMain, 'handle' | 'removeHandler'>, api: InvokeApi, trusted: (event: IpcMainInvokeEvent) => boolean): () => void {

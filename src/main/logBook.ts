@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { LogLevel, LogLine } from '../shared/ipc';
+import { logLineText } from '../core/peerText';
 
 /** How many lines are kept. @default 1000 */
 export const DEFAULT_LOG_LIMIT = 1000;
@@ -21,7 +22,8 @@ export class LogBook extends EventEmitter<{ line: [line: LogLine] }> {
   }
 
   add(level: LogLevel, text: string): LogLine {
-    const line: LogLine = { seq: ++this.seq, at: this.now(), level, text };
+    // Bounded and one line: 60 tunnels quoting a hostile server's 1 MiB frame must not be 60 MiB here.
+    const line: LogLine = { seq: ++this.seq, at: this.now(), level, text: logLineText(text) };
     this.ring.push(line);
     if (this.ring.length > this.limit) this.ring.splice(0, this.ring.length - this.limit);
     this.emit('line', line);

@@ -5,6 +5,7 @@
  * it is written; and the active endpoint with its secret opened, for the
  * proxy. Opening the file (migration, recovery) is settingsFile.ts.
  */
+import { isIP } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Endpoint, EndpointError, parseEndpoint } from '../shared/endpoint';
@@ -86,7 +87,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const advanced = checkAdvancedInput(input.proxy ?? old?.proxy ?? 'system', input.trust ?? old?.trust ?? {});
     if (!advanced.ok) return advanced;
 
-    let sealed = old?.secret ?? '';
+    // A stored secret belongs to its URI's origin: edited to another host, it is not kept (issue 10).
+    let sealed = old && sameOrigin(old.uri, uri) ? old.secret : '';
     const secret = secretFromUri ?? input.secret;
     if (secret !== undefined) {
       if (secret === '') sealed = '';
@@ -170,6 +172,9 @@ export class Settings extends EventEmitter<SettingsEvents> {
     if (patch.listen !== undefined) {
       const { host, port } = patch.listen;
       if (typeof host !== 'string' || host.trim() === '') return fail('the listen address needs a host, e.g. 127.0.0.1');
+      if (!isIP(host.trim()) && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host.trim())) {
+        return fail('the listen host must be an IP address or a host name, e.g. 127.0.0.1');
+      }
       if (!Number.isInteger(port) || port < 1 || port > 65535) return fail('the listen port must be a number from 1 to 65535');
       this.backend.set('listen', { host: host.trim(), port });
     }
@@ -205,7 +210,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
         name: input.name.trim(),
         uri,
         user,
-        secret: typed === undefined ? stored?.secret ?? '' : '',
+        // Test never sends the stored secret to another origin than the one it was saved for.
+        secret: typed === undefined && stored && sameOrigin(stored.uri, uri) ? stored.secret : '',
         keepaliveSec: input.keepaliveSec,
         proxy: advanced.value.proxy,
         trust: advanced.value.trust,
@@ -247,6 +253,18 @@ export class Settings extends EventEmitter<SettingsEvents> {
 
   private changed(): void {
     this.emit('changed', this.view());
+  }
+}
+
+/**
+ * Whether two endpoint URIs have the same origin (scheme, host, port): what a
+ * stored secret is bound to. Shared with the editor, which says so in the form.
+ */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
   }
 }
 

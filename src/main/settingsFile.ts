@@ -53,8 +53,9 @@ export async function openSettings(options: OpenSettingsOptions): Promise<Opened
   const file = path.join(dir, `${SETTINGS_FILE_NAME}.json`);
   const notices: Notice[] = [];
   const setAside = (reason: string) => {
-    const backup = path.join(dir, `${SETTINGS_FILE_NAME}.corrupt-${stamp(now())}.json`);
+    const backup = uniquePath(dir, `${SETTINGS_FILE_NAME}.corrupt-${stamp(now())}`);
     fs.renameSync(file, backup);
+    ownerOnly(backup);
     notices.push({
       level: 'warn',
       title: 'Settings could not be read',
@@ -67,8 +68,12 @@ export async function openSettings(options: OpenSettingsOptions): Promise<Opened
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // A directory or an unreadable file in its place: set aside like a corrupt one, and start.
+    if (code === 'EISDIR') setAside('it is a folder, not a file');
+    else if (code !== 'ENOENT') setAside(`it cannot be read (${code ?? (err as Error).message})`);
   }
+  ownerOnly(file);
   if (text !== undefined) {
     try {
       const migrated = migrateSettings(JSON.parse(text), {
@@ -81,9 +86,13 @@ export async function openSettings(options: OpenSettingsOptions): Promise<Opened
         },
       });
       if (migrated.from !== SETTINGS_VERSION) {
-        // The old file stays beside the new one, so a downgrade loses nothing.
-        fs.copyFileSync(file, path.join(dir, `${SETTINGS_FILE_NAME}.v${migrated.from}.json`));
+        // The old file stays beside the new one, so a downgrade loses nothing
+        // but its secrets: the old formats kept them in the clear.
+        const kept = path.join(dir, `${SETTINGS_FILE_NAME}.v${migrated.from}.json`);
+        fs.writeFileSync(kept, JSON.stringify(withoutSecrets(JSON.parse(text)), null, '\t'), { mode: 0o600 });
+        ownerOnly(kept);
         fs.writeFileSync(file, JSON.stringify(migrated.settings, null, '\t'), { mode: 0o600 });
+        ownerOnly(file);
         for (const note of migrated.notes) notices.push({ level: 'warn', title: 'Settings updated', text: note });
       }
     } catch (err) {
@@ -112,6 +121,41 @@ export async function openSettings(options: OpenSettingsOptions): Promise<Opened
   const settings = new Settings(backend, cipher);
   settings.repair();
   return { settings, notices };
+}
+
+/**
+ * Owner-only access (0600) on POSIX, whatever mode an older version or the
+ * user's umask left: the file holds endpoints and user names, and its sealed
+ * secrets are only as private as the account. (Windows has no such modes:
+ * %APPDATA% is already per user.)
+ */
+function ownerOnly(file: string): void {
+  if (process.platform === 'win32') return;
+  try {
+    fs.chmodSync(file, 0o600);
+  } catch {
+    // Absent (a first run) or not ours: nothing to tighten.
+  }
+}
+
+/** `base.json`, or `base-2.json`, `base-3.json`…: two backups in the same second keep both. */
+function uniquePath(dir: string, base: string): string {
+  for (let n = 1; ; n++) {
+    const candidate = path.join(dir, n === 1 ? `${base}.json` : `${base}-${n}.json`);
+    if (!fs.existsSync(candidate)) return candidate;
+  }
+}
+
+/** A copy of an old settings file with every secret out: `user:secret@` in URLs, and secret or password fields. */
+export function withoutSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, v]) => [key, /secret|password/i.test(key) && typeof v === 'string' ? '' : withoutSecrets(v)]),
+    );
+  }
+  return value;
 }
 
 function stamp(date: Date): string {

@@ -3,6 +3,7 @@
  * happens into the state the tray icon, the tooltip and the window show:
  * stopped, listening, active (carrying traffic) or error, with the reason.
  */
+import { isLoopbackHost, plainCredentialsWarning } from '../shared/endpoint';
 import { EventEmitter } from 'node:events';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS } from '../core/connectProxy';
 import type { DialOptions } from '../core/dialer';
@@ -181,6 +182,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = proxy;
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
+    if (!isLoopbackHost(host)) {
+      this.options.log('warn', `the proxy listens on ${host}, not loopback: other machines can tunnel through it with this endpoint's credentials`);
+    }
+    const plain = plainCredentialsWarning(resolved.value.endpoint);
+    if (plain) this.options.log('warn', plain);
     this.emitState();
     return this.state();
   }

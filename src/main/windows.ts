@@ -3,14 +3,42 @@
  * away from the bundled page and opens no other windows. Closing it hides it:
  * the app lives in the tray.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BrowserWindow, IpcMainInvokeEvent, dialog, shell } from 'electron';
+import { BrowserWindow, IpcMainInvokeEvent, dialog, protocol, shell, type Session } from 'electron';
 import { EventName, EventPayloads, Events, ViewName } from '../shared/ipc';
 import { isTrustedSender } from './ipcHandlers';
+import { APP_INDEX_URL, APP_SCHEME, appContentType, isDocumentationUrl, resolveAppPath } from './appScheme';
 
 /** Where esbuild puts the preload bundle and the renderer (scripts/bundle.ts). */
 const APP_DIR = path.join(__dirname, '..', '..', 'app');
 export const RENDERER_INDEX = path.join(APP_DIR, 'renderer', 'index.html');
+/** What the window loads: RENDERER_INDEX, served on app:// (see appScheme.ts). */
+export const RENDERER_URL = APP_INDEX_URL;
+
+// Must happen before the app is ready, hence at load: app:// is a standard,
+// secure origin (so the page's CSP 'self' applies to it), nothing more.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
+
+const served = new WeakSet<Session>();
+
+/** Serves app:// from APP_DIR only (see appScheme.ts); once per session. */
+function serveAppScheme(session: Session): void {
+  if (served.has(session)) return;
+  served.add(session);
+  session.protocol.handle(APP_SCHEME, async (request) => {
+    const file = resolveAppPath(APP_DIR, request.url);
+    if (!file) return new Response('not found', { status: 404 });
+    try {
+      return new Response(await readFile(file), { headers: { 'Content-Type': appContentType(file) } });
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
+  });
+  // Nothing is asked of the user on the page's behalf, and no check says yes.
+  session.setPermissionCheckHandler(() => false);
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+}
 
 export interface AppWindow {
   readonly window: BrowserWindow;
@@ -56,11 +84,12 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
   window.webContents.on('will-navigate', (event) => event.preventDefault());
   window.webContents.on('will-redirect', (event) => event.preventDefault());
   window.webContents.setWindowOpenHandler(({ url }) => {
-    // Links to documentation open in the user's browser, never in the app.
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    // Links to known documentation open in the user's browser, never in the app; nothing else opens.
+    if (isDocumentationUrl(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  void window.loadFile(RENDERER_INDEX);
+  serveAppScheme(window.webContents.session);
+  void window.loadURL(APP_INDEX_URL);
   return {
     window,
     show(view) {
@@ -78,7 +107,7 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
     onceLoaded(listener) {
       window.webContents.once('did-finish-load', listener);
     },
-    trusts: (event) => isTrustedSender(event, window.webContents, RENDERER_INDEX),
+    trusts: (event) => isTrustedSender(event, window.webContents, RENDERER_URL),
     async askSavePath(options) {
       const result = await dialog.showSaveDialog(window, options);
       return result.canceled ? undefined : result.filePath;

@@ -22,6 +22,7 @@ export class EndpointsView {
   private readonly uri = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'wss://gw.example.com/ssh', required: true });
   private readonly user = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   private readonly secret = h('input', { type: 'password', autocomplete: 'new-password' });
+  private secretMessage!: HTMLElement;
   private readonly removeSecret = h('input', { type: 'checkbox', id: 'ep-remove-secret' });
   private readonly removeSecretRow = h('div', { class: 'check', hidden: true }, this.removeSecret, h('label', { for: 'ep-remove-secret' }, 'Remove the stored secret'));
   private readonly keepalive = h('input', { type: 'number', min: 0, max: MAX_KEEPALIVE_SEC, step: 1, inputmode: 'numeric' });
@@ -60,6 +61,7 @@ export class EndpointsView {
     const secret = field('ep-secret', 'Secret (optional)', this.secret, 'Stored encrypted with your Windows account; never shown again.');
     const keepalive = field('ep-keepalive', 'Keepalive (seconds)', this.keepalive, 'A ping this often keeps idle sessions open through proxies; 0 turns it off.');
     this.messages = { name: name.message, uri: uri.message, user: user.message, keepalive: keepalive.message };
+    this.secretMessage = secret.message;
     const proxyUrl = field('ep-proxy-url', 'Proxy URL', this.proxyUrl, 'For Custom: http://[user:password@]host:port.');
     const caFile = field('ep-ca-file', 'CA file (optional)', this.caFile, 'A PEM file of CA certificates to trust too, e.g. your company’s CA.');
     const pins = field('ep-pins', 'Pinned fingerprints (one per line)', this.pins, 'sha256 fingerprints of the server’s certificate; one must match.');
@@ -187,6 +189,7 @@ export class EndpointsView {
     this.secret.placeholder = e?.hasSecret ? 'stored (type to replace)' : '';
     this.removeSecret.checked = false;
     this.removeSecretRow.hidden = !e?.hasSecret;
+    this.secretMessage.textContent = '';
     this.keepalive.value = String(e?.keepaliveSec ?? DEFAULT_KEEPALIVE_SEC);
     const proxy: ProxySetting = e?.proxy ?? 'system';
     const trust: EndpointTrust = e?.trust ?? {};
@@ -214,6 +217,22 @@ export class EndpointsView {
   private changed(): void {
     this.dirty = true;
     this.validate(true);
+    this.showSecretBinding();
+  }
+
+  /**
+   * A stored secret belongs to the origin (scheme, host, port) it was saved
+   * for: once the URI points elsewhere, the main process neither sends it on
+   * Test nor keeps it on Save, and the form says so and asks for it again.
+   */
+  private showSecretBinding(): void {
+    const e = this.current();
+    const moved = e?.hasSecret === true && originOf(this.uri.value) !== originOf(e.uri);
+    this.secret.placeholder = e?.hasSecret && !moved ? 'stored (type to replace)' : '';
+    this.removeSecretRow.hidden = !e?.hasSecret || moved;
+    this.secretMessage.textContent = moved
+      ? 'The URI now points at another server: the stored secret will not be sent there, and is dropped on Save. Enter the secret for this server.'
+      : '';
   }
 
   private advancedChanged(): void {
@@ -416,4 +435,13 @@ function keepaliveProblem(text: string): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** scheme://host:port of a URI as typed, or '' when it is not one yet. */
+function originOf(uri: string): string {
+  try {
+    return new URL(uri.trim()).origin;
+  } catch {
+    return '';
+  }
 }

@@ -61,6 +61,11 @@ export function parseEndpoint(text: string): Endpoint {
 
   // Checked before URL parsing, which would only say "Invalid URL".
   const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(input)![1];
+  // An "@" after the authority: a user or secret with "/", "?" or "#" in it,
+  // which would otherwise be read as host and path, and quoted in the errors below.
+  if (!authority.includes('@') && input.slice(scheme[0].length + 2 + authority.length).includes('@')) {
+    throw new EndpointError('the user or secret holds "/", "?" or "#": %-escape them (%2F, %3F, %23)');
+  }
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
   if (hostPort === '') throw new EndpointError(`the endpoint has no host (${EXAMPLE})`);
   const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
@@ -96,6 +101,15 @@ export function parseEndpoint(text: string): Endpoint {
     credentials,
     display: credentials ? `${url.protocol}//${encodeURIComponent(credentials.user)}:***@${url.host}${path}` : clean,
   };
+}
+
+/**
+ * `text` (a URI as typed: an endpoint, a proxy URL) with everything between
+ * `//` and the last `@` replaced by `***`, for error messages: the secret may
+ * hold "/" or "@" unescaped, so no narrower pattern is safe.
+ */
+export function redactUserinfo(text: string): string {
+  return text.replace(/\/\/.*@/s, '//***@');
 }
 
 /** The URL of the tunnel to `target` through `endpoint` (see the wire contract). */
@@ -135,4 +149,21 @@ export function parseTunnelUri(text: string): { endpoint: Endpoint; target: Targ
   const prefix = endpoint.url.slice(0, slash);
   const displayPrefix = endpoint.display.slice(0, endpoint.display.lastIndexOf('/'));
   return { endpoint: { ...endpoint, url: prefix, display: displayPrefix }, target };
+}
+
+/** Whether `host` (a name or an address, IPv6 without brackets) is this machine's loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/**
+ * A warning when `endpoint` sends its credentials in the clear: Basic auth
+ * over plain ws:// to another machine is readable by anyone on the path.
+ */
+export function plainCredentialsWarning(endpoint: Endpoint): string | undefined {
+  if (endpoint.secure || !endpoint.credentials) return undefined;
+  const host = new URL(endpoint.url).hostname;
+  if (isLoopbackHost(host)) return undefined;
+  return `the secret of ${endpoint.display} goes to ${host} unencrypted (ws://): anyone on the network path can read it; use wss://`;
 }

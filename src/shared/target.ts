@@ -12,6 +12,10 @@
  * IPv6 addresses are put in their canonical form (`0:0::1` becomes `::1`),
  * numeric IPv4 shorthands that resolvers accept (`127.1`, `0x7f.0.0.1`,
  * `2130706433`) are refused, and so are empty labels (`a..b`, `db1.`).
+ * An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is its IPv4 address;
+ * zone ids (`fe80::1%eth0`, `::1%lo`) and the unspecified addresses
+ * (`0.0.0.0` and the rest of 0.0.0.0/8, `::`), which the kernel takes for
+ * "this host", are refused.
  *
  * Pure string handling, no I/O: shared by the server and the clients.
  */
@@ -108,7 +112,7 @@ function parsePort(text: string): number {
 
 function checkHostName(name: string): string {
   if (name === '') throw new TargetError('empty host');
-  if (isIPv4(name)) return name;
+  if (isIPv4(name)) return checkIPv4(name);
   if (!HOST_NAME.test(name)) {
     // One spelling per name: "db1.lan." would dodge a rule for "db1.lan".
     if (name.endsWith('.') && HOST_NAME.test(name.slice(0, -1))) {
@@ -131,18 +135,35 @@ function checkHostName(name: string): string {
   return name;
 }
 
-function checkIPv6(addr: string, text: string): string {
-  if (addr === '') throw new TargetError(`empty IPv6 address in "${text}"`);
-  if (!isIPv6(addr)) throw new TargetError(`invalid IPv6 address "${addr}"`);
-  return canonicalIPv6(addr);
+function checkIPv4(addr: string): string {
+  // connect() to 0.0.0.0 (and, on some systems, to any 0.x.y.z) reaches this host.
+  if (addr.startsWith('0.')) throw new TargetError(`"${addr}" is an unspecified address (0.0.0.0/8), not a host`);
+  return addr;
 }
 
-/** RFC 5952 form (lower case, longest zero run as "::"), zone kept. */
+/** An IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2) in canonical form: `::ffff:a.b.c.d` or `::ffff:XXXX:XXXX`. */
+const MAPPED_IPV4 = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/;
+
+function checkIPv6(addr: string, text: string): string {
+  if (addr === '') throw new TargetError(`empty IPv6 address in "${text}"`);
+  if (addr.includes('%')) {
+    throw new TargetError(`"${addr}" has a zone id: write the address without "%…" (zones are refused)`);
+  }
+  if (!isIPv6(addr)) throw new TargetError(`invalid IPv6 address "${addr}"`);
+  const canonical = canonicalIPv6(addr);
+  if (canonical === '::') throw new TargetError(`"${addr}" is the unspecified address, not a host`);
+  const mapped = MAPPED_IPV4.exec(canonical);
+  if (mapped) {
+    // One spelling per host: ::ffff:127.0.0.1 is 127.0.0.1.
+    if (mapped[1]) return checkIPv4(mapped[1]);
+    const hi = parseInt(mapped[2], 16);
+    const lo = parseInt(mapped[3], 16);
+    return checkIPv4(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
+  return canonical;
+}
+
+/** RFC 5952 form (lower case, longest zero run as "::"); WHATWG URL serializes IPv6 hosts that way. */
 function canonicalIPv6(addr: string): string {
-  const pct = addr.indexOf('%');
-  const base = pct < 0 ? addr : addr.slice(0, pct);
-  const zone = pct < 0 ? '' : addr.slice(pct);
-  // WHATWG URL serializes IPv6 hosts canonically; it rejects zones, which
-  // is why the zone is split off first.
-  return new URL(`http://[${base}]/`).hostname.slice(1, -1) + zone;
+  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
 }

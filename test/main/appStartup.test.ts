@@ -266,32 +266,41 @@ test('a corrupt settings file: the defaults load, the window and tray are there,
   assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')), 'the broken file is kept');
 });
 
+// Issue 10: a settings.json that is a folder or cannot be read is set aside
+// like a corrupt file, the user is told, and the app starts with the defaults
+// (before, the app did not start).
+test('settings.json as a folder, a symlink loop or unreadable: set aside, told, and the app starts', async (t) => {
+  const cases: Array<[string, (dir: string) => void, RegExp, boolean]> = [
+    ['a folder', (dir) => fs.mkdirSync(path.join(dir, 'settings.json')), /it is a folder, not a file/, false],
+    ['a symlink loop', (dir) => fs.symlinkSync('settings.json', path.join(dir, 'settings.json')), /cannot be read \(ELOOP\)/, false],
+    [
+      'no read permission',
+      (dir) => {
+        writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', 3122));
+        fs.chmodSync(path.join(dir, 'settings.json'), 0);
+      },
+      /cannot be read \(EACCES\)/,
+      process.getuid?.() === 0,
+    ],
+  ];
+  for (const [what, make, reason, skip] of cases) {
+    await t.test(what, { skip: skip ? 'root reads any file' : false }, async (st) => {
+      const { dir, started } = appFolder(st);
+      make(dir);
+      const { deps, seen } = standIns(dir);
+      const running = await runApp(deps);
+      started(running);
+      assert.ok(running, `the app did not start: ${JSON.stringify(seen.errorBoxes)}`);
+      assert.deepEqual(seen.errorBoxes, []);
+      assert.ok(seen.window && seen.tray);
+      assert.equal(seen.notifications[0]?.title, 'WSSH: Settings could not be read');
+      assert.match(seen.notifications[0].body, reason);
+      assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')), 'kept aside');
+    });
+  }
+});
+
 test('settings that cannot be opened: an error box and exit 1, no tray and no window left', async (t) => {
-  await t.test('settings.json is a directory', async (st) => {
-    const dir = tempDir(st);
-    fs.mkdirSync(path.join(dir, 'settings.json'));
-    const { deps, seen } = standIns(dir);
-    assert.equal(await runApp(deps), undefined);
-    assertFailed(seen, /settings in .* cannot be opened: EISDIR/);
-    assert.equal(seen.window, undefined);
-    assert.equal(seen.tray, undefined);
-  });
-  await t.test('settings.json cannot be read (a symlink loop)', async (st) => {
-    const dir = tempDir(st);
-    fs.symlinkSync('settings.json', path.join(dir, 'settings.json'));
-    const { deps, seen } = standIns(dir);
-    assert.equal(await runApp(deps), undefined);
-    assertFailed(seen, /cannot be opened: ELOOP/);
-    assert.equal(seen.tray, undefined);
-  });
-  await t.test('settings.json has no read permission', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, async (st) => {
-    const dir = tempDir(st);
-    writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', 3122));
-    fs.chmodSync(path.join(dir, 'settings.json'), 0);
-    const { deps, seen } = standIns(dir);
-    assert.equal(await runApp(deps), undefined);
-    assertFailed(seen, /cannot be opened: EACCES/);
-  });
   await t.test('the data folder is a file', async (st) => {
     const file = path.join(tempDir(st), 'not-a-folder');
     fs.writeFileSync(file, '');

@@ -7,8 +7,9 @@ import { Invoke } from '../../src/shared/ipc';
 import { isTrustedSender, registerIpcHandlers } from '../../src/main/ipcHandlers';
 import type { InvokeApi } from '../../src/main/appApi';
 
-const index = '/opt/WSSH/resources/app/dist/app/renderer/index.html';
-const mainFrame = { url: pathToFileURL(index).href };
+// The page is served on app:// (src/main/appScheme.ts); its file:// URL is not it.
+const index = 'app://wssh/renderer/index.html';
+const mainFrame = { url: index };
 const window = { id: 7, mainFrame } as never;
 
 test('only the main frame of the app window, on the bundled page, is trusted', () => {
@@ -18,6 +19,8 @@ test('only the main frame of the app window, on the bundled page, is trusted', (
   const navigated = { url: 'https://evil.example/' };
   assert.equal(isTrustedSender({ sender: { id: 7 }, senderFrame: navigated } as never, { id: 7, mainFrame: navigated } as never, index), false, 'another page');
   assert.equal(isTrustedSender({ sender: { id: 7 }, senderFrame: null } as never, window, index), false);
+  const fileFrame = { url: pathToFileURL('/opt/WSSH/resources/app/dist/app/renderer/index.html').href };
+  assert.equal(isTrustedSender({ sender: { id: 7 }, senderFrame: fileFrame } as never, { id: 7, mainFrame: fileFrame } as never, index), false, 'file://');
 });
 
 test('every API method gets a handler, and untrusted calls are refused', async () => {

@@ -144,3 +144,34 @@ test('advanced settings: proxy and trust are saved, trimmed, and checked with th
   assert.deepEqual(settings.saveEndpoint({ ...base, proxy: { url: 'socks5://p:1080' } }), { ok: false, error: coreError(() => parseProxyUrl('socks5://p:1080')) });
   assert.equal(settings.view().endpoints.length, 2, 'nothing invalid was saved (the default and Corp)');
 });
+
+test('issue 10: a stored secret does not follow an edited URI to another origin (Test and Save)', async (t) => {
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const saved = settings.saveEndpoint({ name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', secret: 'hunter2', keepaliveSec: 20 });
+  assert.ok(saved.ok);
+  const id = saved.value.id;
+  // Another path on the same origin: the secret stays, for Test and for Save.
+  const samePlace = settings.resolveInput({ id, name: 'Gateway', uri: 'wss://gw.example.com/ssh2', user: 'bob', keepaliveSec: 20 });
+  assert.ok(samePlace.ok);
+  assert.equal(samePlace.value.endpoint.credentials?.secret, 'hunter2');
+  // Another host, port or scheme: Test sends no secret (the renderer did not send one, so it may be misbehaving or stale).
+  for (const uri of ['wss://evil.example/ssh', 'wss://gw.example.com:8443/ssh', 'ws://gw.example.com/ssh']) {
+    const tested = settings.resolveInput({ id, name: 'Gateway', uri, user: 'bob', keepaliveSec: 20 });
+    assert.ok(tested.ok);
+    assert.notEqual(tested.value.endpoint.credentials?.secret, 'hunter2', uri);
+  }
+  // Save to another host drops the stored secret.
+  const moved = settings.saveEndpoint({ id, name: 'Gateway', uri: 'wss://evil.example/ssh', user: 'bob', keepaliveSec: 20 });
+  assert.ok(moved.ok);
+  assert.equal(moved.value.hasSecret, false);
+});
+
+test('issue 10: the listen host must be an address or a host name (no line breaks)', async (t) => {
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  for (const host of ['127.0.0.1\r\nX-Evil: 1', 'local host', 'a/b', '-x']) {
+    const r = settings.update({ listen: { host, port: 3122 } });
+    assert.equal(r.ok, false, JSON.stringify(host));
+  }
+  assert.ok(settings.update({ listen: { host: '::1', port: 3122 } }).ok);
+  assert.ok(settings.update({ listen: { host: 'localhost', port: 3122 } }).ok);
+});

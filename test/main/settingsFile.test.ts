@@ -78,7 +78,11 @@ test('version 1 migrates: credentials leave the URL, the secret is encrypted, th
   const cipher = testCipher();
   const { settings, notices } = await openTestSettings(dir, cipher);
   assert.deepEqual(notices, []);
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v1.json'), 'utf8')), v1);
+  // Kept, but without the secret in the clear (issue 10), and owner-only like the new file.
+  const kept = JSON.parse(fs.readFileSync(path.join(dir, 'settings.v1.json'), 'utf8'));
+  assert.deepEqual(kept, { ...v1, endpoints: [{ name: 'Office', url: 'wss://alice:***@gw.example.com/ssh' }, v1.endpoints[1]] });
+  assert.equal(fs.statSync(path.join(dir, 'settings.v1.json')).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(settingsFile(dir)).mode & 0o777, 0o600);
   const view = settings.view();
   assert.deepEqual(
     view.endpoints.map((e) => [e.name, e.uri, e.user, e.hasSecret, e.keepaliveSec]),
@@ -156,4 +160,29 @@ test('version 2 migrates to 3: endpoints get the system proxy and no trust setti
   const fromV1 = migrateSettings({ endpoints: [{ name: 'Old', url: 'ws://old/ssh' }] }, { sealSecret: () => '' });
   assert.equal(fromV1.settings.version, 3);
   assert.deepEqual(fromV1.settings.endpoints, [{ id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system' }]);
+});
+
+test('issue 10: a 0644 settings file becomes 0600; two backups in the same second keep both', async (t) => {
+  const dir = tempDir(t);
+  await openTestSettings(dir, testCipher(), { now: fixedNow });
+  fs.chmodSync(settingsFile(dir), 0o644);
+  await openTestSettings(dir, testCipher(), { now: fixedNow });
+  assert.equal(fs.statSync(settingsFile(dir)).mode & 0o777, 0o600);
+  fs.writeFileSync(settingsFile(dir), '{ broken');
+  await openTestSettings(dir, testCipher(), { now: fixedNow });
+  fs.writeFileSync(settingsFile(dir), '{ broken again');
+  await openTestSettings(dir, testCipher(), { now: fixedNow });
+  assert.equal(fs.readFileSync(path.join(dir, 'settings.corrupt-20260102T030405Z.json'), 'utf8'), '{ broken');
+  assert.equal(fs.readFileSync(path.join(dir, 'settings.corrupt-20260102T030405Z-2.json'), 'utf8'), '{ broken again');
+  assert.equal(fs.statSync(path.join(dir, 'settings.corrupt-20260102T030405Z-2.json')).mode & 0o777, 0o600);
+});
+
+test('issue 10: settings.json as a folder: set aside, reported, and the app starts with the defaults', async (t) => {
+  const dir = tempDir(t);
+  fs.mkdirSync(settingsFile(dir));
+  const { settings, notices } = await openTestSettings(dir, testCipher(), { now: fixedNow });
+  assert.equal(notices.length, 1);
+  assert.match(notices[0].text, /it is a folder, not a file/);
+  assert.ok(fs.statSync(path.join(dir, 'settings.corrupt-20260102T030405Z.json')).isDirectory());
+  assert.equal(settings.view().endpoints.length, 1);
 });

@@ -136,6 +136,31 @@ function shown(fn: () => unknown): string {
   throw new Error('no error');
 }
 
+test('endpoints: editing the URI to another host drops the stored secret, says so, and asks for it again (issue 10)', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings } = app;
+  const saved = settings.saveEndpoint({ name: 'Office', uri: 'wss://gw.example.com/ssh', user: 'alice', secret: 's3cret', keepaliveSec: 20 });
+  assert.ok(saved.ok);
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  await page.locator('.endpoint-item', { hasText: 'Office' }).click();
+  await page.getByRole('heading', { name: 'Edit “Office”' }).waitFor();
+  const secret = page.getByLabel('Secret (optional)');
+  assert.equal(await secret.getAttribute('placeholder'), 'stored (type to replace)');
+  const uri = page.getByLabel('Endpoint URI');
+  // Another path on the same server: the secret still applies.
+  await uri.fill('wss://gw.example.com/ssh2');
+  assert.equal(await page.locator('#ep-secret-message').innerText(), '');
+  // Another host: the form says the secret will not go there.
+  await uri.fill('wss://evil.example/ssh');
+  assert.match(await page.locator('#ep-secret-message').innerText(), /stored secret will not be sent there/);
+  assert.equal(await secret.getAttribute('placeholder'), '');
+  await screenshot(page, 'endpoints-secret-dropped');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await waitFor('saved', () => settings.view().endpoints.find((e) => e.id === saved.value.id)?.uri === 'wss://evil.example/ssh');
+  assert.equal(settings.view().endpoints.find((e) => e.id === saved.value.id)?.hasSecret, false, 'Save did not keep the secret');
+});
+
 test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL checked as typed, the advanced fields saved', async (t) => {
   const app = await open(t);
   if (!app) return;

@@ -52,6 +52,8 @@ before(async () => {
     policy: () => policy,
     users: () => users,
     authBackoff: { baseDelayMs: BACKOFF_MS, maxDelayMs: 8 * BACKOFF_MS },
+    // The parallel-guesses test below parks four at once; the default allows two (test/server/loginFlood.test.ts).
+    authLimits: { maxWaitingPerClient: 4 },
     keepaliveMs: 0,
     log: (l) => log.push(l),
   });
@@ -197,9 +199,11 @@ test('a client that gives up during the delay frees its place and is logged', as
       'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
       `Authorization: ${basic('alice', 'z')}\r\nX-Forwarded-For: ${leaver}\r\n\r\n`,
   );
-  await waitFor('the attempt to take a place', () => server.slotsInUse === 1);
+  // A login waiting out its slow-down is pending, and holds no tunnel slot.
+  await waitFor('the attempt to wait', () => server.loginsPending === 1);
+  assert.equal(server.slotsInUse, 0);
   socket.destroy();
-  await waitFor('the place to be free', () => server.slotsInUse === 0, 2000);
+  await waitFor('the wait to be given up', () => server.loginsPending === 0, 2000);
   await waitFor('the log line', () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)), 2000, () => log.join('\n'));
 });
 

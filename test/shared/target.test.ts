@@ -48,7 +48,17 @@ describe('parseTarget', () => {
   test('IPv6 is put in canonical form, so one address has one spelling', () => {
     assert.deepEqual(parseTarget('0:0:0:0:0:0:0:1'), { host: '::1', port: 22 });
     assert.deepEqual(parseTarget('[FD00:0::A]:2222'), { host: 'fd00::a', port: 2222 });
-    assert.deepEqual(parseTarget('fe80::1%eth0'), { host: 'fe80::1%eth0', port: 22 });
+  });
+
+  test('deny-rule dodges (issue 10): IPv4-mapped IPv6 is IPv4; zone ids and unspecified addresses are refused', () => {
+    assert.deepEqual(parseTarget('[::ffff:127.0.0.1]'), { host: '127.0.0.1', port: 22 });
+    assert.deepEqual(parseTarget('[::FFFF:7f00:1]:2222'), { host: '127.0.0.1', port: 2222 });
+    assert.deepEqual(parseTarget('::ffff:10.1.2.3'), { host: '10.1.2.3', port: 22 });
+    for (const bad of ['[::1%lo]', 'fe80::1%eth0', '0.0.0.0', '[::]', '::', '0.1.2.3:22', '[::ffff:0.0.0.0]', '[0:0:0:0:0:0:0:0]:22']) {
+      assert.throws(() => parseTarget(bad), TargetError, bad);
+    }
+    assert.throws(() => parseTarget('[::1%lo]'), /zone id/);
+    assert.throws(() => parseTarget('0.0.0.0'), /unspecified/);
   });
 
   test('lenient host names: underscores, digits, hyphens inside', () => {

@@ -4,23 +4,34 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, maxBufferedOption, proxyOption, secondsOption, trustOptions, tunnelBufferOption } from './options';
+import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
+import { fallbackLine, proxyChoice } from './proxyChoice';
+import { clientCertificateOption } from './clientCertificateOption';
+import { maxBufferedOption, tunnelBufferOption } from './options';
 import { BufferBudget } from '../core/bufferBudget';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
+import { profileSettings } from './profileOption';
 
 /** Runs the proxy until SIGTERM or SIGINT; `onListening` is told the address once it listens. */
 export async function runConnect(values: CommandValues, [uri]: string[], onListening?: (address: AddressInfo) => void): Promise<number> {
   let endpoint;
-  try {
-    endpoint = parseEndpoint(uri);
-  } catch (err) {
-    throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
+  let trust;
+  let proxyValues = values;
+  let note: string | undefined;
+  if (values.profile !== undefined) {
+    ({ endpoint, trust, proxyValues, note } = profileSettings(values));
+  } else {
+    try {
+      endpoint = parseEndpoint(uri);
+    } catch (err) {
+      throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
+    }
+    trust = trustOptions(values, endpoint);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
-  const trust = trustOptions(values, endpoint);
-  const upstream = proxyOption(values);
-  const via = effectiveProxy(endpoint, upstream);
+  trust.clientCertificate = await clientCertificateOption(values, endpoint);
+  const upstream = await proxyChoice(proxyValues, endpoint, logLine);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
@@ -29,7 +40,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     endpoint,
     credential,
     ...trust,
-    proxy: upstream,
+    resolveProxy: upstream.decide,
+    onFallback: (failed, reason, next) => logLine(fallbackLine(failed, reason, next)),
     keepaliveMs: secondsOption(values, 'keepalive'),
     budget: new BufferBudget(maxBufferedOption(values)),
     highWaterMark: tunnelBufferOption(values),
@@ -46,6 +58,12 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   // Without a listener an 'error' (an accept failure) would end the process.
   proxy.on('error', (err) => logLine(`proxy: ${err.message}`));
+  // Asked now (a PAC script is run for it), so that the lines after the
+  // listen line are written together, as a reader of the log expects them.
+  const reaching = await upstream.describe(endpoint);
+  // Before the listening line, which tells a supervisor (or a test) that start-up is over.
+  if (values.profile !== undefined) logLine(`endpoint, TLS trust and proxy mode from the profile ${values.profile}`);
+  if (note) logLine(note);
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -55,7 +73,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     throw err;
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
-  logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  logLine(reaching);
+  if (trust.clientCertificate) logLine(`TLS: presenting the client certificate ${trust.clientCertificate.source} to ${endpoint.display} when asked`);
   if (credential && values['proxy-user'] === 'generate') {
     logLine(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings`);
   }

@@ -5,13 +5,16 @@
  * the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { TargetError, parseTarget } from '../shared/target';
-import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
+import type { EventName, EventPayloads, Outcome, PickFileRequest, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
+import { importProfile, previewProfile } from './profileImport';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { Settings } from './settingsEditor';
+import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;
@@ -23,10 +26,16 @@ export interface AppApiDeps {
   clipboard: { writeText(text: string): void };
   /** Asks where to save a file; undefined when the user cancels. */
   chooseSavePath(defaultName: string): Promise<string | undefined>;
+  /** Asks for a file to open (a certificate, a key); undefined when the user cancels. */
+  chooseOpenPath?(request: PickFileRequest): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
+  /** The saved PuTTY/KiTTY/WinSCP sessions; without it, none are listed. */
+  savedSessions?: SavedSessions;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
+  /** Where imported profiles' CA certificates are written. @default `profiles` beside the settings file */
+  profileCaDir?: string;
 }
 
 export function createAppApi(deps: AppApiDeps): InvokeApi {
@@ -66,6 +75,8 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
         ...deps.testOptions,
         proxy: resolved.value.proxy,
         trust: resolved.value.trust,
+        proxyAuth: resolved.value.proxyAuth,
+        clientPassphrase: resolved.value.clientPassphrase,
       });
       log.add(
         result.ok ? 'info' : 'warn',
@@ -75,11 +86,17 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       );
       return result;
     },
-    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {})),
+    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
+    pickFile: async (request) => {
+      const kinds = ['certificate', 'key', 'pfx', 'ca'];
+      if (!request || typeof request.title !== 'string' || !kinds.includes(request.kind)) return null;
+      return (await deps.chooseOpenPath?.(request)) ?? null;
+    },
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
     getConnections: async () => controller.connections(),
+    getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
     getPuttySettings: async () => puttyProxySettings(controller.state().listen),
     exportPuttySession: async (request) => {
@@ -103,8 +120,37 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       log.add('info', `PuTTY session "${sessionName}" exported to ${file}`);
       return { status: 'saved', path: file };
     },
+    listSavedSessions: async () => deps.savedSessions?.list() ?? { clients: [], problem: 'reading saved sessions is not set up' },
+    switchSession: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchToApp(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
+    switchSessionBack: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchBack(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
     copyText: async (text) => deps.clipboard.writeText(String(text)),
+    previewProfile: async (text, source) => previewProfile(settings, text, String(source)),
+    importProfile: async (request) => {
+      const caDir = deps.profileCaDir ?? path.join(path.dirname(settings.path), 'profiles');
+      const outcome = importProfile({ settings, caDir }, request);
+      if (outcome.ok) {
+        log.add('info', `endpoint "${outcome.value.name}" ${request.mode === 'update' ? 'updated' : 'added'} from the profile in ${request.source} (${outcome.value.uri}); it is not selected`);
+      } else {
+        log.add('warn', `profile not imported: ${outcome.error}`);
+      }
+      return outcome;
+    },
   };
+}
+
+/** Only the two fields, as strings: the rest of what the page sent is not passed on. */
+function sessionRef(ref: { client: unknown; key: unknown }): { client: 'putty' | 'kitty' | 'winscp'; key: string } {
+  return { client: String(ref?.client) as 'putty', key: String(ref?.key ?? '') };
 }
 
 /**
@@ -124,17 +170,20 @@ export function wireAppEvents(
   };
   const onState = (state: EventPayloads['tunnel:state']) => send('tunnel:state', state);
   const onRows = (rows: EventPayloads['connections:changed']) => send('connections:changed', rows);
+  const onTraffic = (snapshot: EventPayloads['traffic:changed']) => send('traffic:changed', snapshot);
   const onLine = (line: EventPayloads['log:line']) => send('log:line', line);
   const onProblem = (title: string, text: string) => send('notice', { level: 'error', title, text });
   settings.on('changed', onSettings);
   controller.on('state', onState);
   controller.on('connections', onRows);
+  controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
   return () => {
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);
+    controller.off('traffic', onTraffic);
     controller.off('problem', onProblem);
     log.off('line', onLine);
   };

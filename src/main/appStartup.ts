@@ -13,11 +13,15 @@
  */
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { Notice, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import type { Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import { RegRunner, windowsRegRunner } from './regExe';
+import { SavedSessions } from './savedSessions';
+import { SESSION_BACKUPS_FILE, SessionBackups } from './sessionBackups';
 import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';
+import { offersFromArgv } from './profileImport';
 import type { SecretCipher } from './secrets';
 import type { Settings } from './settingsEditor';
 import { BackendFactory, openSettings } from './settingsFile';
@@ -40,7 +44,8 @@ export interface StartupApp {
   setAppUserModelId(id: string): void;
   whenReady(): Promise<void>;
   on(event: 'web-contents-created', listener: (event: unknown, contents: WebContentsEvents) => void): unknown;
-  on(event: 'second-instance', listener: () => void): unknown;
+  /** A second start of the app: its arguments (a .wssh file, a wssh:// link) and its working folder. */
+  on(event: 'second-instance', listener: (event: unknown, argv: string[], workingDirectory: string) => void): unknown;
   on(event: 'window-all-closed', listener: () => void): unknown;
   on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): unknown;
   getLoginItemSettings(): { openAtLogin: boolean };
@@ -60,8 +65,16 @@ export interface StartupSession {
   resolveProxy(url: string): Promise<string>;
 }
 
-export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'>;
-export type StartupTray = Pick<AppTray, 'update' | 'destroy'>;
+/** The file picker's filters per kind of file the endpoint editor asks for. */
+const FILE_FILTERS: Record<PickFileRequest['kind'], Array<{ name: string; extensions: string[] }>> = {
+  certificate: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+  key: [{ name: 'PEM keys', extensions: ['pem', 'key'] }],
+  pfx: [{ name: 'PKCS#12 files', extensions: ['pfx', 'p12'] }],
+  ca: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+};
+
+export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'> & Partial<Pick<AppWindow, 'askOpenPath'>>;
+export type StartupTray = Pick<AppTray, 'update' | 'destroy'> & Partial<Pick<AppTray, 'setTraffic'>>;
 
 export interface StartupDeps {
   app: StartupApp;
@@ -79,9 +92,15 @@ export interface StartupDeps {
   createTray(assetsDir: string, initial: TunnelState, settings: SettingsView, act: (action: TrayAction) => void): StartupTray;
   /** A TunnelController unless a test gives another. */
   createController?(options: TunnelControllerOptions): TunnelController;
+  /** reg.exe for the saved PuTTY/KiTTY/WinSCP sessions: Windows' own on win32 unless given, none elsewhere. */
+  reg?: RegRunner;
   /** The folder of the tray and app icons. */
   assetsDir: string;
   argv: readonly string[];
+  /** The folder a relative profile path in `argv` is relative to. @default process.cwd() */
+  cwd?: string;
+  /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
+  registerProfileLinks?(): void;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
 }
@@ -166,11 +185,28 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   };
   const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
 
+  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
+  if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
+  const savedSessions = new SavedSessions({
+    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner(deps.env.SystemRoot) : undefined),
+    backups: sessionBackups,
+    listen: () => controller.state().listen,
+    log: (level, text) => log.add(level, text),
+  });
+
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
+  // A profile the app was started with (a .wssh file opened, a wssh:// link):
+  // offered to the window, which asks before anything is saved.
+  const launchOffers = offersFromArgv(settings, deps.argv, deps.cwd ?? process.cwd());
   // The page subscribes before its load event; notices sent earlier would be lost.
   window.onceLoaded(() => {
     for (const notice of notices) window.send('notice', notice);
+    for (const offer of launchOffers) window.send('profile:offered', offer);
   });
+  // Windows opens .wssh files with the app through the installer's file
+  // association; wssh:// links through this registration (per user, so the
+  // portable build has it too).
+  deps.registerProfileLinks?.();
   const api = createAppApi({
     settings,
     controller,
@@ -182,6 +218,12 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
         defaultPath: path.join(app.getPath('documents'), defaultName),
         filters: [{ name: 'Registry files', extensions: ['reg'] }],
       }),
+    chooseOpenPath: async (request) =>
+      window.askOpenPath?.({
+        title: request.title.slice(0, 200),
+        filters: [...FILE_FILTERS[request.kind], { name: 'All files', extensions: ['*'] }],
+      }),
+    savedSessions,
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
   });
@@ -206,6 +248,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const tray = (made.tray = deps.createTray(deps.assetsDir, controller.state(), settings.view(), act));
   const refreshTray = () => tray.update(controller.state(), settings.view());
   controller.on('state', refreshTray);
+  controller.on('traffic', (traffic) => tray.setTraffic?.(traffic));
   settings.on('changed', refreshTray);
 
   if (deps.env.WSSH_TEST_HOOKS === '1') {
@@ -213,7 +256,11 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
 
-  app.on('second-instance', () => window.show());
+  // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    window.show();
+    for (const offer of offersFromArgv(settings, argv ?? [], workingDirectory ?? process.cwd())) window.send('profile:offered', offer);
+  });
   app.on('window-all-closed', () => {
     // Lives in the tray: no window is not a reason to quit.
   });
@@ -239,7 +286,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
   }
   if (view.startTunnelAtLaunch) await controller.start();
-  if (!deps.argv.includes('--hidden')) window.show('status');
+  if (!deps.argv.includes('--hidden') || launchOffers.length > 0) window.show('status');
   return { settings, controller, window, tray, api, log };
 }
 

@@ -1,10 +1,12 @@
 /**
  * Status: the tunnel's state and address, the PuTTY settings to copy, the
+ * saved PuTTY/KiTTY/WinSCP sessions to switch to the proxy (and back), the
  * "Export PuTTY session…" form, the listen address and the startup options.
  */
 import type { PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
 import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
+import { SavedSessionsPanel } from './savedSessionsPanel';
 
 export class StatusView {
   readonly element: HTMLElement;
@@ -26,11 +28,13 @@ export class StatusView {
   private readonly startAtLogin = h('input', { type: 'checkbox', id: 'opt-start-login' });
   private puttyText = '';
   private state: TunnelState | undefined;
+  private readonly sessions: SavedSessionsPanel;
 
   constructor(
     private readonly api: WsshApi,
     private readonly announce: (text: string) => void,
   ) {
+    this.sessions = new SavedSessionsPanel(api, announce);
     const copy = h('button', { type: 'button', onclick: () => void this.copy() }, 'Copy PuTTY settings');
     const name = field('export-name', 'Session name', this.exportName);
     const host = field('export-host', 'SSH host', this.exportHost);
@@ -80,6 +84,7 @@ export class StatusView {
         exportForm,
         this.exportResult,
       ),
+      this.sessions.element,
       h(
         'section',
         { 'aria-labelledby': 'options-title' },
@@ -100,6 +105,8 @@ export class StatusView {
     this.stateValue.textContent = STATUS_LABEL[state.status];
     this.stateValue.dataset.status = state.status;
     this.reasonRow.replaceChildren(h('dt', {}, 'Reason'), h('dd', { id: 'status-reason' }, state.reason ?? ''));
+    // Where the setting that caused it is changed (a proxy that refused: its sign-in).
+    if (state.fix) this.reasonRow.append(h('dt', {}, 'Fix it in'), h('dd', { id: 'status-fix' }, state.fix));
     this.reasonRow.hidden = state.reason === undefined;
     this.listenValue.textContent = listenText(state.listen);
     this.endpointValue.textContent = state.endpointName ? `${state.endpointName} (${state.endpointDisplay})` : 'none selected';
@@ -116,6 +123,8 @@ export class StatusView {
     this.startAtLogin.checked = settings.startAtLogin;
     this.puttyText = putty.text;
     this.putty.textContent = putty.text;
+    // Which sessions count as "through this app" depends on the port.
+    void this.sessions.refresh();
   }
 
   private async copy(): Promise<void> {

@@ -100,6 +100,10 @@ test('an import adds the endpoint with its trust, never selects it, starts no tu
     hasSecret: false,
     keepaliveSec: 30,
     proxy: 'none',
+    // A profile carries no proxy sign-in or client certificate: the defaults.
+    proxyAuth: { mode: 'windows' },
+    hasProxySecret: false,
+    hasClientPassphrase: false,
     trust: { caFile, pins: [pin], servername: 'gw.example.com' },
   });
   // The CA lives in the app's data folder, where the tunnel reads it.

@@ -63,7 +63,8 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
-server.listen(listenPort, HOST, () => {
+// The same accept backlog as wssh's servers (src/core/listen.ts), for a burst of opens.
+server.listen({ port: listenPort, host: HOST, backlog: 4096 }, () => {
   const { port } = server.address() as net.AddressInfo;
   process.stderr.write(`plain relay listening on ${HOST}:${port} -> ${HOST}:${targetPort}\n`);
 });

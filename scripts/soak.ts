@@ -15,19 +15,23 @@
  * Options: --tunnels N (200), --size MiB (8). Exits 1 on any mismatch or leak.
  * Needs nginx and openssl (apt-get install nginx openssl).
  *
- * Self-contained on purpose: scripts/ do not import from test/.
+ * The process runner, CONNECT client and echo server are the harness the
+ * bench and the test fixtures share (scripts/harness/).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { openTunnel } from './harness/connectClient';
+import { startEcho } from './harness/echoServer';
+import { openFds, procStatus, spawnDaemon, waitForOutput, type Daemon } from './harness/processes';
+import { WSSH_CLI } from './harness/wsshProcesses';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
-const WSSH_CLI = path.join(__dirname, '..', 'src', 'cli', 'wssh.js');
 const SHIPPED_LOCATION = path.join(__dirname, '..', '..', 'nginx', 'wssh-location.conf');
 const CHUNK = 64 * 1024;
 /** Descriptors a wssh process may hold over its baseline at the end. */
@@ -71,55 +75,12 @@ function stats(values: number[]): Stats {
   return { min: v[0] ?? NaN, median: at(0.5), p95: at(0.95), max: v[v.length - 1] ?? NaN };
 }
 
-// --- child processes ----------------------------------------------------------
+// --- child processes (scripts/harness/processes.ts) ------------------------------
 
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
+type Child = Daemon;
 
 function startChild(name: string, command: string, args: string[]): Child {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  let out = '';
-  const collect = (c: Buffer) => {
-    out = (out + c.toString('utf8')).slice(-64 * 1024);
-  };
-  proc.stdout!.on('data', collect);
-  proc.stderr!.on('data', collect);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.once('exit', () => children.delete(proc));
-  proc.once('error', (err) => collect(Buffer.from(`spawn ${command}: ${err.message}\n`)));
-  return {
-    name,
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function waitForOutput(child: Child, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = pattern.exec(child.output());
-    if (match) return match;
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) throw new Error(`${child.name} exited:\n${child.output()}`);
-    if (Date.now() > deadline) throw new Error(`${child.name} did not start:\n${child.output()}`);
-    await delay(20);
-  }
+  return spawnDaemon(name, command, args);
 }
 
 function freePort(): Promise<number> {
@@ -145,7 +106,7 @@ async function waitForPort(port: number, child: Child, timeoutMs = 10_000): Prom
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (child.proc.exitCode !== null || Date.now() > deadline) throw new Error(`${child.name} is not listening on ${port}:\n${child.output()}`);
+    if (child.exitStatus() || Date.now() > deadline) throw new Error(`${child.name} is not listening on ${port}:\n${child.output()}`);
     await delay(50);
   }
 }
@@ -206,56 +167,6 @@ ${location}
 
 // --- the far end and the clients -----------------------------------------------------
 
-function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    socket.pipe(socket);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, HOST, () =>
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      }),
-    );
-  });
-}
-
-/** CONNECT through the proxy; resolves with the tunnel socket (paused) once the 200 came. */
-function openTunnel(proxyPort: number, target: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: HOST, port: proxyPort, allowHalfOpen: true });
-    let data = Buffer.alloc(0);
-    const onError = (err: Error) => reject(err);
-    socket.once('error', onError);
-    const onData = (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.pause();
-      const head = data.subarray(0, end).toString('latin1');
-      if (!/^HTTP\/1\.[01] 200 /.test(head)) {
-        socket.destroy();
-        reject(new Error(`CONNECT ${target}: ${head.split('\r\n')[0]} ${data.subarray(end + 4).toString('utf8').trim()}`));
-        return;
-      }
-      if (data.length > end + 4) socket.unshift(data.subarray(end + 4));
-      resolve(socket);
-    };
-    socket.on('data', onData);
-    socket.once('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
-  });
-}
-
 /** Sends `size` pattern bytes (seeded) through a tunnel to the echo and reads them back; compares the sha256 of both. */
 async function echoTransfer(
   proxyPort: number,
@@ -269,7 +180,7 @@ async function echoTransfer(
   const started = Date.now();
   let socket: net.Socket;
   try {
-    socket = await openTunnel(proxyPort, `${HOST}:${echoPort}`);
+    socket = await openTunnel(proxyPort, `${HOST}:${echoPort}`, { timeoutMs: 120_000 });
   } catch (err) {
     void opened(false);
     throw err;
@@ -328,13 +239,8 @@ async function transfer(socket: net.Socket, size: number, seed: string, started:
   return { openMs, totalMs: Date.now() - started, sent: sentHash.digest('hex'), got: gotHash.digest('hex'), bytes };
 }
 
-function openFds(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
 function peakRss(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
+  return procStatus(pid, 'VmHWM') / MiB;
 }
 
 async function fdsSettle(pid: number, limit: number, timeoutMs = 15_000): Promise<number> {
@@ -371,7 +277,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       '--listen', `${HOST}:0`, '--no-proxy', '--quiet']);
     started.push(proxy);
     const proxyPort = Number((await waitForOutput(proxy, /CONNECT proxy on [^\s]*:(\d+) /))[1]);
-    const pids = { proxy: proxy.proc.pid!, server: server.proc.pid! };
+    const pids = { proxy: proxy.pid, server: server.pid };
     log(`chain: CONNECT :${proxyPort} -> wss://localhost:${nginx.port}/ssh (nginx, TLS) -> ws://${HOST}:${serverPort} -> echo :${echo.port}`);
 
     // A warm-up tunnel opens whatever is opened lazily; then the baseline.
@@ -423,7 +329,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const seconds = (Date.now() - t0) / 1000;
     clearInterval(sampler);
     for (const child of [proxy, server]) {
-      if (child.proc.exitCode !== null || child.proc.signalCode !== null) failures.push(`${child.name} exited:\n${child.output()}`);
+      if (child.exitStatus()) failures.push(`${child.name} exited:\n${child.output()}`);
     }
     const after = { proxy: await fdsSettle(pids.proxy, before.proxy + FD_SLACK), server: await fdsSettle(pids.server, before.server + FD_SLACK) };
     for (const side of ['proxy', 'server'] as const) {

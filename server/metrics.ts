@@ -7,6 +7,7 @@
  * `unauthorized`, `capacity`, …), never the free text of a refusal, so the
  * number of series stays bounded whatever clients ask for.
  */
+import type { BufferBudget } from '../src/core/bufferBudget';
 import type { TunnelTracker } from '../src/core/tunnels';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 
@@ -37,6 +38,8 @@ export class ServerMetrics {
     private readonly tracker: TunnelTracker,
     /** Times the process ran out of file descriptors (see core/descriptorAlarm.ts). */
     private readonly descriptorExhaustions: () => number = () => 0,
+    /** The relays' buffer budget, for its gauges; none: not reported. */
+    private readonly budget?: BufferBudget,
   ) {
     tracker.on('open', () => this.opened++);
     tracker.on('close', (t) => {
@@ -92,6 +95,19 @@ export class ServerMetrics {
       '# HELP wssh_refusals_total Tunnel requests answered with an HTTP status instead of a tunnel.',
       '# TYPE wssh_refusals_total counter',
       ...s.refusals.map((r) => `wssh_refusals_total{status="${r.status}",reason="${r.code}"} ${r.count}`),
+      ...(this.budget
+        ? [
+            '# HELP wssh_buffered_bytes Bytes the tunnels hold that have not reached the kernel yet (send and write buffers).',
+            '# TYPE wssh_buffered_bytes gauge',
+            `wssh_buffered_bytes ${this.budget.buffered}`,
+            '# HELP wssh_buffer_budget_bytes The limit on wssh_buffered_bytes (--max-buffered).',
+            '# TYPE wssh_buffer_budget_bytes gauge',
+            `wssh_buffer_budget_bytes ${this.budget.limit}`,
+            '# HELP wssh_buffer_pauses_total Times a tunnel paused reading because the budget was spent.',
+            '# TYPE wssh_buffer_pauses_total counter',
+            `wssh_buffer_pauses_total ${this.budget.pausedByBudget}`,
+          ]
+        : []),
       '# HELP wssh_descriptor_exhaustion_total Connections that failed for want of a file descriptor (EMFILE, ENFILE).',
       '# TYPE wssh_descriptor_exhaustion_total counter',
       `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,

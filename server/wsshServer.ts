@@ -8,8 +8,9 @@
  *   400 bad request or target   401 credentials missing or wrong (with --users)
  *   403 denied by hosts.yml     408 headers not in within the handshake timeout
  *   414 path too long           429 too many tunnels from this client address
- *   502 target unreachable      503 server at capacity
- *   504 TCP connect timed out
+ *   502 target unreachable      503 server at capacity, busy (admission
+ *   504 TCP connect timed out       queue full or waited too long), or out
+ *                                   of file descriptors
  *
  * The checks run cheapest first, and nothing about the policy is revealed to
  * a client that has not authenticated: path length, the handshake itself
@@ -30,10 +31,13 @@ import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { Relay, RelayOptions } from '../src/core/relay';
+import { processBudget } from '../src/core/bufferBudget';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';
+import { admitConnections, type AdmissionOptions } from '../src/core/admission';
+import { descriptorsMessage, outOfDescriptors } from '../src/core/descriptors';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../src/core/legacyServer';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
@@ -81,6 +85,8 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   log?: (line: string) => void;
   /** The tunnel tracker to report to; one is made when not given. */
   tracker?: TunnelTracker;
+  /** How a burst of new connections is admitted (admission.ts). */
+  admission?: AdmissionOptions;
 }
 
 /** The default of `connectTimeoutMs` (`wssh server --connect-timeout`). */
@@ -133,7 +139,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.log = options.log ?? (() => {});
     this.tracker = options.tracker ?? new TunnelTracker();
     this.descriptors = new DescriptorAlarm(this.log);
-    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total);
+    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total, options.budget ?? processBudget);
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];
@@ -156,6 +162,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         else this.emit('error', err);
       },
     });
+    // A burst waits in the admission queue, unread, and Node's header timer
+    // above starts only when a connection leaves it: the 408 measures the
+    // client's slowness, not this server's backlog.
+    admitConnections(this.web.server, options.admission ?? {}, (socket, refusal) =>
+      this.refuse(socket, new Refusal('busy', refusal.reason), ClientAddresses.peer(socket), ''),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -305,7 +317,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     } catch (err) {
       slot?.release();
       watch.stop();
-      const refusal = err instanceof Refusal ? err : new Refusal('unreachable', (err as Error).message);
+      const refusal =
+        err instanceof Refusal
+          ? err
+          : outOfDescriptors(err)
+            ? new Refusal('descriptors', 'server out of resources', descriptorsMessage(err as NodeJS.ErrnoException))
+            : new Refusal('unreachable', (err as Error).message);
       this.refuse(socket, refusal, client, requested);
     }
   }

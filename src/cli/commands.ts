@@ -17,6 +17,8 @@ import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
 import { DEFAULT_KEEPALIVE_MS } from '../core/keepalive';
+import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
 
 /** Milliseconds as the seconds an option takes: `30000` → `'30'`. */
 function seconds(ms: number): string {
@@ -27,6 +29,16 @@ const SERVER_LISTEN = formatListen({ host: DEFAULT_SERVER_HOST, port: DEFAULT_SE
 const PROXY_LISTEN = formatListen({ host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT });
 
 const KEEPALIVE_OPTION = { type: 'string', default: seconds(DEFAULT_KEEPALIVE_MS) } as const;
+// The memory options of the two long-running commands (bufferBudget.ts, relay.ts).
+const BUFFER_OPTIONS = {
+  'max-buffered': { type: 'string', default: String(DEFAULT_MAX_BUFFERED / 1024 / 1024) },
+  'tunnel-buffer': { type: 'string', default: String(DEFAULT_HIGH_WATER_MARK / 1024) },
+} as const;
+const BUFFER_USAGE = `  --max-buffered MIB       bytes buffered across all tunnels (send and write buffers) before
+                           reading pauses in the tunnels that hold the most (default ${DEFAULT_MAX_BUFFERED / 1024 / 1024})
+  --tunnel-buffer KIB      bytes one tunnel queues toward the WebSocket before its reading
+                           pauses (default ${DEFAULT_HIGH_WATER_MARK / 1024})`;
+
 const KEEPALIVE_USAGE = `  --keepalive SECONDS      WebSocket ping interval, 0 for none (default ${seconds(DEFAULT_KEEPALIVE_MS)})`;
 
 export const USAGE = `Usage: wssh <command> [options]
@@ -95,6 +107,7 @@ Limits:
                            0 for never (default ${seconds(DEFAULT_LIMITS.idleTimeoutMs)})
   --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
   --stats-interval SEC     log the counters this often, 0 for never (default ${seconds(DEFAULT_STATS_INTERVAL_MS)})
+${BUFFER_USAGE}
 
 SIGHUP reloads hosts.yml and the users file at once.
 `,
@@ -114,6 +127,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'idle-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.idleTimeoutMs) },
       'max-path': { type: 'string', default: String(DEFAULT_LIMITS.maxPathLength) },
       'stats-interval': { type: 'string', default: seconds(DEFAULT_STATS_INTERVAL_MS) },
+      ...BUFFER_OPTIONS,
     },
     positionals: 0,
     run: runServer,
@@ -132,6 +146,7 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
+${BUFFER_USAGE}
   --proxy-user USER:PASS   clients must give this user name and password (HTTP
                            Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
                            SOCKS4 refused), for a shared machine. "generate" makes
@@ -141,6 +156,7 @@ ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
+      ...BUFFER_OPTIONS,
       'proxy-user': { type: 'string' },
       profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,

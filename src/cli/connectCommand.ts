@@ -7,6 +7,8 @@ import { prepareTrust } from '../core/trust';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
 import { fallbackLine, proxyChoice } from './proxyChoice';
 import { clientCertificateOption } from './clientCertificateOption';
+import { maxBufferedOption, tunnelBufferOption } from './options';
+import { BufferBudget } from '../core/bufferBudget';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 import { profileSettings } from './profileOption';
@@ -41,9 +43,13 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     resolveProxy: upstream.decide,
     onFallback: (failed, reason, next) => logLine(fallbackLine(failed, reason, next)),
     keepaliveMs: secondsOption(values, 'keepalive'),
+    budget: new BufferBudget(maxBufferedOption(values)),
+    highWaterMark: tunnelBufferOption(values),
     // Its log's format (time-stamped), even with --quiet: it is said once, and it is why a sign-in fails.
     log: logLine,
   });
+  // Also with --quiet: the process itself is in trouble (out of descriptors).
+  proxy.on('warning', (line) => logLine(line));
   if (!values.quiet) {
     const t = proxy.tracker;
     t.on('open', (x) => logLine(`tunnel ${x.id} open ${x.client} -> ${x.target}`));

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import type { Endpoint } from '../shared/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
+import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -10,10 +12,32 @@ export type CommandValues = Record<string, string | boolean | string[] | undefin
 export class UsageError extends Error {}
 
 /** A `--name SECONDS` option as milliseconds; 0 allowed (it turns a feature off). */
+
 export function secondsOption(values: CommandValues, name: string): number {
   const text = String(values[name]);
   if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name} "${text}": expected a number of seconds`);
   return Math.round(Number(text) * 1000);
+}
+
+/**
+ * `--max-buffered MIB`: the process's budget of bytes buffered across all
+ * tunnels (bufferBudget.ts), in bytes; absent for the default.
+ */
+export function maxBufferedOption(values: CommandValues): number {
+  const text = values['max-buffered'] === undefined ? String(DEFAULT_MAX_BUFFERED / MiB) : String(values['max-buffered']);
+  if (!/^\d{1,7}$/.test(text) || Number(text) === 0) {
+    throw new UsageError(`--max-buffered "${text}": expected a whole number of MiB, at least 1`);
+  }
+  return Number(text) * MiB;
+}
+
+const MiB = 1024 * 1024;
+
+/** `--tunnel-buffer KIB`: the per-tunnel high-water mark of the relay, absent for the default. */
+export function tunnelBufferOption(values: CommandValues): number {
+  const text = values['tunnel-buffer'] === undefined ? String(DEFAULT_HIGH_WATER_MARK / 1024) : String(values['tunnel-buffer']);
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 16) throw new UsageError(`--tunnel-buffer "${text}": expected a whole number of KiB, at least 16`);
+  return Number(text) * 1024;
 }
 
 /** The `--ca FILE` options (one or more): their PEM texts, or undefined when none is given. */

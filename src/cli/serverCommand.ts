@@ -10,8 +10,9 @@ import { WatchedFile } from '../../server/watchedFile';
 import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/credentials';
 import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
+import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
+import { BufferBudget } from '../core/bufferBudget';
 import { normalizeOrigin } from '../../server/upgradeRequest';
-import { CommandValues, UsageError, secondsOption } from './options';
 import type { ListenAddress } from '../shared/ipc';
 import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';
@@ -26,6 +27,10 @@ export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepal
   users: string | undefined;
   drainMs: number;
   statsIntervalMs: number;
+  /** `--max-buffered`, in bytes. */
+  maxBufferedBytes: number;
+  /** `--tunnel-buffer`, in bytes. */
+  highWaterMark: number;
 }
 
 /**
@@ -55,6 +60,8 @@ export function serverSettings(values: CommandValues): ServerSettings {
     handshakeTimeoutMs: secondsOption(values, 'handshake-timeout'),
     idleTimeoutMs: secondsOption(values, 'idle-timeout'),
     statsIntervalMs: secondsOption(values, 'stats-interval'),
+    maxBufferedBytes: maxBufferedOption(values),
+    highWaterMark: tunnelBufferOption(values),
   };
   if (settings.handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
   if (settings.maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
@@ -109,6 +116,8 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
     maxPathLength: settings.maxPathLength,
+    budget: new BufferBudget(settings.maxBufferedBytes),
+    highWaterMark: settings.highWaterMark,
     log: logLine,
   });
   // Without a listener an 'error' (an accept failure) would end the process.

@@ -31,6 +31,8 @@ import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
 import { REFUSALS, type RefusalCode } from './refusals';
 import { SocksError, SocksVersion, credentialMatches, readSocksRequest, socksFailure, socksSuccess, type ProxyCredential } from './socksHandshake';
+import { DialQueue, QueueWaitError, admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
+import { descriptorsMessage, outOfDescriptors, throttledLog } from './descriptors';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
 
 export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
@@ -59,6 +61,10 @@ export interface ConnectProxyOptions extends RoutedDialOptions, RelayOptions {
    * Overrides `proxy` when given.
    */
   resolveProxy?: (endpoint: Endpoint) => Promise<ProxyDecision> | ProxyDecision;
+  /** How a burst of new connections is admitted (admission.ts). */
+  admission?: AdmissionOptions;
+  /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 128 at once, 120 s wait */
+  dials?: DialQueue;
 }
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
@@ -77,6 +83,12 @@ export const DEFAULT_PROXY_DRAIN_MS = 2000;
 interface ProxyEvents {
   /** Something the proxy itself could not do (not a tunnel's failure). */
   error: [err: Error];
+  /**
+   * A condition of the whole process a person must hear of even with
+   * tunnel lines off, such as running out of file descriptors; at most one a
+   * second.
+   */
+  warning: [message: string];
 }
 
 export class ConnectProxy extends EventEmitter<ProxyEvents> {
@@ -85,6 +97,8 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   private readonly web: TunnelHttpServer;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
+  /** A burst of tunnels dials a steady number at a time. */
+  private readonly dials: DialQueue;
   /** Sockets whose first byte has not come yet, or in a SOCKS handshake: not known to the HTTP server. */
   private readonly handshaking = new Set<Socket>();
   private readonly headersTimeoutMs: number;
@@ -94,13 +108,22 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.endpoint = options.endpoint;
     this.tracker = options.tracker ?? new TunnelTracker();
     this.headersTimeoutMs = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.dials = options.dials ?? new DialQueue();
     this.web = new TunnelHttpServer({
       headersTimeoutMs: this.headersTimeoutMs,
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
       keepAliveTimeoutMs: 1000,
       tracker: this.tracker,
       refuse: (socket, code, reason) => this.refuse(socket, code, reason, (socket as Socket).remoteAddress ?? '', httpAnswer),
-      onError: (err) => this.emit('error', err),
+      onError: (err) => {
+        // Out of descriptors, a connection could not even be accepted (libuv
+        // closes it at once): say so and go on serving the open tunnels.
+        if (outOfDescriptors(err)) {
+          this.warn(`cannot accept a connection: ${descriptorsMessage(err as NodeJS.ErrnoException)}`);
+          return;
+        }
+        this.emit('error', err);
+      },
     });
     this.server = this.web.server;
     // Each new connection is looked at before the HTTP server sees it: the
@@ -111,8 +134,28 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     const httpConnection = this.server.listeners('connection') as Array<(socket: Socket) => void>;
     this.server.removeAllListeners('connection');
     this.server.on('connection', (socket: Socket) => this.onConnection(socket, httpConnection));
+    // A burst waits in the admission queue, unread; the first-byte and header
+    // timers start when a connection leaves it, so a 408 measures the
+    // client's slowness, not this proxy's backlog.
+    admitConnections(this.server, options.admission ?? {}, (socket, refusal) => this.refuseWaiting(socket, refusal));
     this.server.on('connect', (req, socket, head) => this.onConnect(req, socket as Socket, head));
     this.server.on('request', (req, res) => this.onRequest(req, res));
+  }
+
+  private readonly warn = throttledLog((line) => this.emit('warning', line));
+
+  /** A connection the admission queue gave up on: 503 in its own protocol (HTTP or SOCKS, by its first byte). */
+  private refuseWaiting(socket: Socket, refusal: AdmissionRefusal): void {
+    const client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const answer = (first?: number) => {
+      clearTimeout(timer);
+      socket.off('data', onFirst);
+      this.refuse(socket, 'busy', refusal.reason, client, first === 0x05 || first === 0x04 ? socksAnswer(first) : httpAnswer);
+    };
+    const onFirst = (chunk: Buffer) => answer(chunk[0]);
+    const timer = setTimeout(answer, 1000);
+    socket.on('data', onFirst);
+    socket.resume();
   }
 
   /** Switches the endpoint for tunnels opened from now on; open ones go on. */
@@ -246,9 +289,12 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.pending.add(abort);
     const onGone = () => abort.abort();
     socket.once('close', onGone);
+    let release: (() => void) | undefined;
     try {
+      release = await this.dials.acquire(abort.signal);
       const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
       const ws = await dialRoutes(endpoint, target, proxy, { ...this.options, signal: abort.signal });
+      release();
       socket.off('close', onGone);
       if (socket.destroyed) {
         ws.terminate();
@@ -270,7 +316,10 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       this.tracker.track(id, relay, 'client', { target: formatTarget(target), via: endpoint.display, client });
     } catch (err) {
       socket.off('close', onGone);
-      const code = err instanceof TunnelError ? err.refusal : 'unreachable';
+      release?.();
+      if (outOfDescriptors(err)) this.warn((err as Error).message);
+      const code =
+        err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
       this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target));
     } finally {
       this.pending.delete(abort);

@@ -26,6 +26,7 @@ import {
   resolveProxy,
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
+import { descriptorsMessage, outOfDescriptors } from './descriptors';
 import { REFUSALS, type RefusalCode } from './refusals';
 import { clientCertificateAlert, clientCertificatePage } from './clientCertificate';
 import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
@@ -214,6 +215,8 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
 /** Network, proxy and TLS errors, named for what they are. */
 function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
+  // This process is out of resources: neither the server nor the target is at fault.
+  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
   if (err instanceof ProxyRefusal && proxy) {
     const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
     return new TunnelError(refusal, message, `PROXY_${err.status}`);

@@ -38,6 +38,14 @@ export interface TunnelHttpServerOptions {
   onError(err: Error): void;
 }
 
+/**
+ * Connections the kernel holds for us before we accept them. Node's 511 drops
+ * the SYNs of a burst of thousands, and a dropped SYN is retried after 1 s,
+ * then 3 s: seconds added to opening a tunnel. The kernel caps it at
+ * net.core.somaxconn (4096 on current Linux).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export class TunnelHttpServer {
   readonly server: http.Server;
   private readonly maxHeaderSize: number;
@@ -68,7 +76,7 @@ export class TunnelHttpServer {
     return new Promise<AddressInfo>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         resolve(this.server.address() as AddressInfo);
       });

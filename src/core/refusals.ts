@@ -60,6 +60,10 @@ export const REFUSALS = {
   'path-too-long': row(414, R.generalFailure, 'path-too-long', 'request path too long'),
   'client-gone': row(502, R.hostUnreachable, 'client-gone', 'the client went away'),
 
+  // ---- The process's own resources (server and local proxy) ----
+  /** A burst: not admitted within the admission queue's deadline, or the queue was full (admission.ts). */
+  busy: row(503, R.generalFailure, 'busy', 'too busy: not admitted in time'),
+
   // ---- The WSSH server's limits, authentication and policy ----
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
   'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client'),
@@ -69,7 +73,10 @@ export const REFUSALS = {
   origin: row(403, R.notAllowed, 'origin', 'a web page of another origin may not open tunnels'),
   /** Too many logins from one address waiting out the slow-down or being checked (server/auth.ts). */
   'login-backlog': row(429, R.generalFailure, 'login-backlog', 'too many login attempts from this address'),
-  /** The server had no file descriptor for the target connection (EMFILE, core/descriptorAlarm.ts). */
+  /**
+   * No file descriptor (EMFILE, ENFILE): the server for the target connection
+   * (core/descriptorAlarm.ts), the local proxy for its dial (core/descriptors.ts).
+   */
   descriptors: row(503, R.generalFailure, 'descriptors', 'server out of file descriptors', true),
 
   // ---- The target, from the server ----

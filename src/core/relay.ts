@@ -23,13 +23,20 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { DEFAULT_KEEPALIVE_MS, startKeepalive } from './keepalive';
+import { type BudgetAccount, type BufferBudget, processBudget } from './bufferBudget';
 
 export interface RelayOptions {
   /**
    * Pause reading the stream while this many bytes wait in the WebSocket's
-   * send buffer. @default 1048576 (1 MiB)
+   * send buffer: enough to keep one tunnel at full speed, no more (measured
+   * with `npm run bench`). @default DEFAULT_HIGH_WATER_MARK
    */
   highWaterMark?: number;
+  /**
+   * The process's budget of bytes buffered across all tunnels
+   * (bufferBudget.ts). @default one budget per process of DEFAULT_MAX_BUFFERED
+   */
+  budget?: BufferBudget;
   /** WebSocket ping interval in ms; 0 turns pings off. @default {@link DEFAULT_KEEPALIVE_MS} (30 s) */
   keepaliveMs?: number;
   /**
@@ -42,8 +49,18 @@ export interface RelayOptions {
   lingerMs?: number;
 }
 
+/**
+ * Bytes one tunnel may queue toward the WebSocket before reading pauses
+ * (`--tunnel-buffer`). Below it sit the kernel's socket buffers (megabytes on
+ * a fast link once autotuned), so it needs only to bridge the moment between
+ * a drain and the next read: `npm run bench -- --single --tunnel-buffer K`
+ * for 64…1024 KiB gave a lower upload at 64 and 128 KiB and no gain above
+ * 256 KiB (on a loaded 2-core machine; see README, Benchmark). It was 1 MiB.
+ */
+export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+
 const DEFAULTS = {
-  highWaterMark: 1024 * 1024,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK,
   keepaliveMs: DEFAULT_KEEPALIVE_MS,
   lingerMs: 5000,
 };
@@ -69,6 +86,8 @@ interface RelayEvents {
 /** Maximum bytes of a WebSocket close reason (RFC 6455 §5.5: 125 minus the code). */
 const MAX_CLOSE_REASON = 123;
 
+const BINARY = { binary: true };
+
 /**
  * Relays `stream` <-> `ws` until both are closed. `ws` must be open. Bytes the
  * stream already buffered (e.g. sent after a CONNECT request) are relayed first.
@@ -82,6 +101,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   private peerMessage: string | undefined;
   private streamClosed = false;
   private wsClosed = false;
+  /** This tunnel's two directions in the buffer budget, given back when it closes. */
+  private readonly accounts: BudgetAccount[];
   /** Resolves with the result once both sides are closed. */
   readonly done: Promise<RelayResult>;
 
@@ -92,22 +113,32 @@ export class Relay extends EventEmitter<RelayEvents> {
   ) {
     super();
     const { highWaterMark, keepaliveMs, lingerMs } = { ...DEFAULTS, ...options };
+    const budget = options.budget ?? processBudget;
     this.done = new Promise((resolve) => this.once('close', resolve));
+    // What each direction holds that has not reached the kernel yet, counted
+    // in the process's budget: stream -> WebSocket (the WebSocket's send
+    // buffer) and WebSocket -> stream (frames read, not yet written out).
+    const up: BudgetAccount = budget.open();
+    const down: BudgetAccount = budget.open();
+    this.accounts = [up, down];
 
-    // Stream -> WebSocket. When a send crosses the high-water mark, pause the
-    // stream; that send's callback runs once the frame (and so everything
-    // queued before it) has reached the kernel, and then reading resumes.
-    const resume = (err?: Error) => {
-      if (!err && !this.wsClosed) stream.resume();
-    };
+    // Stream -> WebSocket. Every send's callback runs once its frame (and so
+    // everything queued before it) has reached the kernel. When a send makes
+    // this direction full (its high-water mark, or its share of a spent
+    // budget), the stream pauses and that send's callback resumes it.
     stream.on('data', (chunk: Buffer) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      this.toWebSocket += chunk.length;
-      if (ws.bufferedAmount + chunk.length >= highWaterMark) {
+      const n = chunk.length;
+      this.toWebSocket += n;
+      up.add(n);
+      if (up.full(highWaterMark)) {
         stream.pause();
-        ws.send(chunk, { binary: true }, resume);
+        ws.send(chunk, BINARY, (err) => {
+          up.remove(n);
+          if (!err && !this.wsClosed) stream.resume();
+        });
       } else {
-        ws.send(chunk, { binary: true });
+        ws.send(chunk, BINARY, () => up.remove(n));
       }
     });
     const onEnd = () => {
@@ -124,8 +155,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       this.settle(`stream error: ${err.code ?? err.message}`);
     });
 
-    // WebSocket -> stream. A full write buffer pauses the WebSocket's socket
-    // until the stream drains.
+    // WebSocket -> stream. A full write buffer (or a spent budget) pauses
+    // the WebSocket's socket until every byte written has been flushed.
     let wsPaused = false;
     const unpause = () => {
       wsPaused = false;
@@ -139,11 +170,16 @@ export class Relay extends EventEmitter<RelayEvents> {
         return;
       }
       if (this.streamClosed) return;
-      this.toStream += data.length;
-      if (!stream.write(data) && !wsPaused) {
+      const n = data.length;
+      this.toStream += n;
+      down.add(n);
+      const room = stream.write(data, () => {
+        down.remove(n);
+        if (wsPaused && down.buffered === 0) unpause();
+      });
+      if ((!room || down.full(highWaterMark)) && !wsPaused && down.buffered > 0) {
         wsPaused = true;
         ws.pause();
-        stream.once('drain', unpause);
       }
     });
     stream.on('close', () => {
@@ -197,6 +233,7 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   private finish(): void {
     if (!this.streamClosed || !this.wsClosed) return;
+    for (const account of this.accounts) account.close();
     this.emit('close', {
       reason: this.reason ?? 'closed',
       toWebSocket: this.toWebSocket,

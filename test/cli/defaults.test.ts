@@ -20,6 +20,8 @@ import { DEFAULT_LIMITS } from '../../server/limits';
 import { DEFAULT_HOSTS_FILE } from '../../server/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
+import { DEFAULT_MAX_BUFFERED } from '../../src/core/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../../src/core/relay';
 import { DEFAULT_KEEPALIVE_SEC, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../../src/shared/defaults';
 import { SETTINGS_SCHEMA, defaultSettings } from '../../src/main/settingsSchema';
 import { migrateSettings } from '../../src/main/settingsMigrations';
@@ -36,6 +38,8 @@ test('wssh server: the parsed defaults are the constants', () => {
     drainMs: DEFAULT_SERVER_DRAIN_MS,
     ...DEFAULT_LIMITS,
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
+    maxBufferedBytes: DEFAULT_MAX_BUFFERED,
+    highWaterMark: DEFAULT_HIGH_WATER_MARK,
   });
 });
 

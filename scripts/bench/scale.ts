@@ -1,0 +1,338 @@
+/**
+ * The scale part of the bench: thousands of tunnels on one pair of
+ * processes, each figure beside the same load through the plain relay chain
+ * in the same run, each in fresh processes:
+ *
+ * - idle cost: the RSS of each process with N idle tunnels open (opened a few
+ *   hundred at a time), per 1000 tunnels over the process at rest;
+ * - bursts: N tunnels opened at once, the time each took from connect() to
+ *   its first byte echoed back, and how many were refused;
+ * - concurrent transfers: N tunnels opened at once, each sending its own
+ *   pattern (AES-CTR) through the far end's echo and reading it back: how
+ *   many came back byte-exact (sha256), refused, failed, the peak RSS of each
+ *   process and the wall time.
+ *
+ * The bench process holds two descriptors a tunnel (its client's and the far
+ * end's), as the relaying processes do; the largest idle count is what the
+ * descriptor limit allows, said in the report when it is less than asked.
+ */
+import crypto from 'node:crypto';
+import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
+import { startPlain, startTunnel, type Chain } from './chains';
+import { FarEnd, MiB } from './farEnd';
+
+/** Write size of the concurrent transfers: 5000 tunnels at once, small writes. */
+const CHUNK = 64 * 1024;
+import { sleep, stopAtExit, withTimeout } from './measurements';
+import { progress } from './report';
+
+export interface ScaleOptions {
+  /** Idle tunnel counts, ascending (1000,9000). */
+  idle: number[];
+  /** Burst sizes (1000,5000). */
+  bursts: number[];
+  /** Concurrent transfers (5000). */
+  concurrent: number;
+  /** MiB each way per concurrent transfer (1). */
+  concurrentMiB: number;
+}
+
+export type Kind = 'tunnel' | 'plain';
+
+export interface IdleRow {
+  kind: Kind;
+  tunnels: number;
+  /** Per process (the chain's order): RSS at rest, and with the tunnels open. */
+  procs: Array<{ name: string; rest: number; rss: number }>;
+}
+
+export interface BurstRow {
+  kind: Kind;
+  tunnels: number;
+  opened: number;
+  refused: number;
+  /** A few of the refusals' reasons. */
+  reasons: string[];
+  p50: number;
+  p99: number;
+  max: number;
+  /** Until the last tunnel of the burst was open, s. */
+  seconds: number;
+}
+
+export interface ConcurrentRow {
+  kind: Kind;
+  tunnels: number;
+  size: number;
+  exact: number;
+  refused: number;
+  failed: number;
+  reasons: string[];
+  /** Peak RSS (VmHWM) of each process. */
+  peaks: Array<{ name: string; peak: number }>;
+  seconds: number;
+}
+
+export interface ScaleResults {
+  idle: IdleRow[];
+  bursts: BurstRow[];
+  concurrent: ConcurrentRow[];
+  /** The soft descriptor limit the bench ran with, and what capped the idle counts. */
+  fdLimit: number;
+  idleCapped?: string;
+}
+
+/** The chain, with no tunnel limits (the scale part measures the processes, not the limits). */
+function startChain(kind: Kind, far: FarEnd, dir: string): Promise<Chain> {
+  return kind === 'tunnel'
+    ? startTunnel(far.port, dir, { serverArgs: ['--max-tunnels', '0', '--max-tunnels-per-client', '0'] })
+    : startPlain(far.port);
+}
+
+async function withChain<T>(kind: Kind, far: FarEnd, dir: string, run: (chain: Chain) => Promise<T>): Promise<T> {
+  const chain = await startChain(kind, far, dir);
+  stopAtExit.add(chain);
+  try {
+    return await run(chain);
+  } finally {
+    await chain.stop();
+    stopAtExit.delete(chain);
+  }
+}
+
+let nextId = 0;
+
+class Refused extends Error {}
+
+/**
+ * Opens a tunnel to the far end's echo and waits for one byte to come back:
+ * then every hop of it exists. Resolves with the socket (flowing, no data
+ * listener) and the ms from connect() to the echoed byte.
+ */
+async function openEcho(chain: Chain): Promise<{ socket: net.Socket; ms: number }> {
+  const t0 = performance.now();
+  let socket: net.Socket;
+  try {
+    socket = await chain.open();
+  } catch (err) {
+    throw new Refused((err as Error).message);
+  }
+  socket.on('error', () => {});
+  const back = new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      cleanup();
+      resolve();
+    };
+    const onGone = () => {
+      cleanup();
+      reject(new Refused('closed before the first echo'));
+    };
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('end', onGone);
+      socket.off('close', onGone);
+    };
+    socket.once('data', onData);
+    socket.once('end', onGone);
+    socket.once('close', onGone);
+  });
+  socket.write(`ECHO 0 0 s${++nextId}\nx`);
+  socket.resume();
+  await withTimeout('the first echo', 300_000, back);
+  socket.pause();
+  return { socket, ms: performance.now() - t0 };
+}
+
+async function closeAll(sockets: net.Socket[]): Promise<void> {
+  for (const s of sockets) s.destroy();
+  sockets.length = 0;
+  // Let the relays see the closes before the next figure.
+  await sleep(1000);
+}
+
+/** Idle tunnels, opened `step` at a time; the RSS of each process at each count. */
+async function idle(kind: Kind, chain: Chain, counts: number[]): Promise<IdleRow[]> {
+  const sockets: net.Socket[] = [];
+  // Warm-up: what opens lazily opens now, so that "at rest" is the process ready.
+  for (let i = 0; i < 20; i++) sockets.push((await openEcho(chain)).socket);
+  await closeAll(sockets);
+  await sleep(1000);
+  const rest = chain.procs.map((p) => p.memory('VmRSS'));
+  const rows: IdleRow[] = [];
+  const step = 250;
+  for (const count of counts) {
+    progress(`scale, ${kind}: ${count} idle tunnels`);
+    while (sockets.length < count) {
+      const n = Math.min(step, count - sockets.length);
+      const opened = await Promise.all(Array.from({ length: n }, () => openEcho(chain)));
+      for (const o of opened) sockets.push(o.socket);
+    }
+    // Settled: buffers of the opening freed, a garbage collection likely.
+    await sleep(3000);
+    rows.push({
+      kind,
+      tunnels: count,
+      procs: chain.procs.map((p, i) => ({ name: p.name, rest: rest[i], rss: p.memory('VmRSS') })),
+    });
+  }
+  await closeAll(sockets);
+  return rows;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** `count` tunnels opened in the same instant. */
+async function burst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> {
+  progress(`scale, ${kind}: a burst of ${count} opens`);
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: count }, () => openEcho(chain)));
+  const seconds = (performance.now() - t0) / 1000;
+  const times: number[] = [];
+  const reasons = new Map<string, number>();
+  const sockets: net.Socket[] = [];
+  for (const r of results) {
+    if (r.status === 'fulfilled') {
+      times.push(r.value.ms);
+      sockets.push(r.value.socket);
+    } else {
+      const reason = (r.reason as Error).message.slice(0, 160);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  await closeAll(sockets);
+  times.sort((a, b) => a - b);
+  return {
+    kind,
+    tunnels: count,
+    opened: times.length,
+    refused: count - times.length,
+    reasons: [...reasons].slice(0, 3).map(([r, n]) => `${n}x ${r}`),
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? NaN,
+    seconds,
+  };
+}
+
+/** Sends `size` pattern bytes through the echo and reads them back; true when they came back exactly. */
+async function echoTransfer(socket: net.Socket, size: number, seed: string): Promise<boolean> {
+  const key = crypto.createHash('sha256').update(seed).digest().subarray(0, 16);
+  const cipher = crypto.createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(CHUNK);
+  const sent = crypto.createHash('sha256');
+  const got = crypto.createHash('sha256');
+  let bytes = 0;
+  const received = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      got.update(chunk);
+      if (bytes >= size) resolve();
+    });
+    socket.once('close', () => (bytes >= size ? resolve() : reject(new Error(`closed after ${bytes} of ${size} bytes`))));
+  });
+  received.catch(() => {});
+  socket.resume();
+  for (let left = size; left > 0; ) {
+    const n = Math.min(CHUNK, left);
+    left -= n;
+    const chunk = cipher.update(zeros.subarray(0, n));
+    sent.update(chunk);
+    if (!socket.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+      if (socket.destroyed) break;
+    }
+  }
+  await withTimeout('an echo transfer', 600_000, received);
+  socket.destroy();
+  return bytes === size && sent.digest('hex') === got.digest('hex');
+}
+
+/** `count` tunnels opened at once, each moving `size` bytes each way. */
+async function concurrent(kind: Kind, chain: Chain, count: number, size: number): Promise<ConcurrentRow> {
+  progress(`scale, ${kind}: ${count} concurrent tunnels x ${size / MiB} MiB each way`);
+  const t0 = performance.now();
+  const reasons = new Map<string, number>();
+  const note = (err: unknown) => {
+    const reason = (err as Error).message.slice(0, 160);
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  };
+  let exact = 0;
+  let refused = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      let socket: net.Socket;
+      try {
+        socket = (await openEcho(chain)).socket;
+      } catch (err) {
+        refused++;
+        note(err);
+        return;
+      }
+      try {
+        // The first echoed byte is already read; the pattern follows it.
+        if (await echoTransfer(socket, size, `scale-${i}`)) exact++;
+        else {
+          failed++;
+          note(new Error('the echo differs'));
+        }
+      } catch (err) {
+        failed++;
+        note(err);
+        socket.destroy();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    kind,
+    tunnels: count,
+    size,
+    exact,
+    refused,
+    failed,
+    reasons: [...reasons].slice(0, 3).map(([r, n]) => `${n}x ${r}`),
+    peaks: chain.procs.map((p) => ({ name: p.name, peak: p.memory('VmHWM') })),
+    seconds,
+  };
+}
+
+export async function measureScale(options: ScaleOptions, far: FarEnd, dir: string): Promise<ScaleResults> {
+  // Two descriptors a tunnel here too, and some to spare.
+  const most = Math.max(...options.idle, ...options.bursts, options.concurrent);
+  const fdLimit = raiseFdLimit(2 * most + 1000);
+  const room = Math.floor((fdLimit - openFds(process.pid) - 500) / 2);
+  let idleCapped: string | undefined;
+  let idleCounts = options.idle;
+  if (room < options.idle[options.idle.length - 1]) {
+    idleCounts = options.idle.map((n) => Math.min(n, room));
+    idleCapped = `the bench's descriptor limit (${fdLimit}, hard ${fdLimits().hard}) allows ${room} tunnels, not ${options.idle[options.idle.length - 1]}`;
+  }
+  const results: ScaleResults = { idle: [], bursts: [], concurrent: [], fdLimit, idleCapped };
+  for (const kind of ['tunnel', 'plain'] as const) {
+    results.idle.push(...(await withChain(kind, far, dir, (chain) => idle(kind, chain, idleCounts))));
+  }
+  for (const count of options.bursts) {
+    for (const kind of ['tunnel', 'plain'] as const) {
+      results.bursts.push(await withChain(kind, far, dir, (chain) => burst(kind, chain, Math.min(count, room))));
+    }
+  }
+  const size = Math.round(options.concurrentMiB * MiB);
+  for (const kind of ['tunnel', 'plain'] as const) {
+    results.concurrent.push(await withChain(kind, far, dir, (chain) => concurrent(kind, chain, Math.min(options.concurrent, room), size)));
+  }
+  return results;
+}

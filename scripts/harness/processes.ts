@@ -1,0 +1,208 @@
+/**
+ * Child processes for the scripts (bench, soak) and the test fixtures alike:
+ * long-running daemons (wssh, relays, nginx, sshd) and what /proc says about
+ * them (memory, CPU, descriptors).
+ *
+ * Daemons are stopped by PID, never by name, and are also killed when this
+ * process exits, so a failed or forgotten stop() cannot leave one running on
+ * the machine. A running daemon does not keep this process alive on its own
+ * (it is unref'd), so a forgotten stop() cannot hang a test file either.
+ *
+ * Lives beside the scripts because scripts may not import test/; the
+ * fixtures import it from here.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kill `child` (SIGTERM) if this process exits while it still runs. */
+export function killOnExit(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // 'exit' handlers may only do synchronous work: sending a signal is enough.
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGTERM');
+    });
+  }
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
+export interface Daemon {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Exit status, or undefined while it runs. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** The last 64 KiB of its stdout and stderr, for error messages. */
+  output(): string;
+  /** Send `signal`, wait for exit; SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
+}
+
+const MAX_OUTPUT = 64 * 1024;
+
+export function spawnDaemon(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Daemon {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  killOnExit(child);
+  let out = '';
+  const collect = (chunk: Buffer) => {
+    out = (out + chunk.toString('utf8')).slice(-MAX_OUTPUT);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      status = { code, signal };
+      resolve();
+    });
+  });
+  // A spawn failure (ENOENT, EACCES) arrives as 'error' without 'exit'.
+  child.once('error', (err) => {
+    collect(Buffer.from(`spawn ${command}: ${err.message}\n`));
+    status ??= { code: null, signal: null };
+  });
+  const setRef = (ref: boolean) => {
+    for (const h of [child, child.stdout, child.stderr] as Array<{ ref?(): void; unref?(): void } | null>) {
+      if (ref) h?.ref?.();
+      else h?.unref?.();
+    }
+  };
+  setRef(false);
+
+  return {
+    name,
+    child,
+    pid: child.pid ?? -1,
+    exitStatus: () => status,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000) {
+      if (status || child.pid === undefined) return;
+      setRef(true); // keep the process alive until the exit is seen
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** "exit code 1", "signal SIGKILL", or undefined while `daemon` runs. */
+export function describeExit(daemon: Daemon): string | undefined {
+  const status = daemon.exitStatus();
+  if (!status) return undefined;
+  return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+}
+
+/** Resolves with the match once `daemon`'s output matches `pattern`; rejects when it exits first or after `timeoutMs`. */
+export function waitForOutput(daemon: Daemon, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`${daemon.name} did not print ${pattern} within ${timeoutMs / 1000} s:\n${daemon.output()}`));
+    }, timeoutMs);
+    const poll = setInterval(() => {
+      const match = pattern.exec(daemon.output());
+      if (!match && !daemon.exitStatus()) return;
+      clearInterval(poll);
+      clearTimeout(deadline);
+      if (match) resolve(match);
+      else reject(new Error(`${daemon.name} exited (${describeExit(daemon)}) before it printed ${pattern}:\n${daemon.output()}`));
+    }, 20);
+  });
+}
+
+export interface ListeningDaemon extends Daemon {
+  /** The port it said it listens on. */
+  port: number;
+}
+
+/**
+ * Starts `command args` and resolves once its output matches `ready`, whose
+ * group 1 is the port it listens on. A daemon that does not get there is
+ * stopped and the error carries its output.
+ */
+export async function startListening(
+  name: string,
+  command: string,
+  args: string[],
+  ready: RegExp,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ListeningDaemon> {
+  const daemon = spawnDaemon(name, command, args, { env: options.env });
+  try {
+    const match = await waitForOutput(daemon, ready, options.timeoutMs);
+    return { ...daemon, port: Number(match[1]) };
+  } catch (err) {
+    await daemon.stop('SIGKILL');
+    throw err;
+  }
+}
+
+/** A field of /proc/PID/status in bytes (VmHWM: peak resident set; VmRSS: current). */
+export function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User plus system CPU seconds the process has used so far, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after "(comm)": state is the first, utime the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** How many descriptors the process has open. */
+export function openFds(pid: number): number {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** The soft and hard limits on open descriptors of a process, from /proc/PID/limits. */
+export function fdLimits(pid: number = process.pid): { soft: number; hard: number } {
+  const limits = fs.readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
+  const n = (s: string | undefined) => (s === undefined || s === 'unlimited' ? Infinity : Number(s));
+  return { soft: n(match?.[1]), hard: n(match?.[2]) };
+}
+
+/**
+ * Raises this process's soft descriptor limit toward `wanted` (never above
+ * the hard limit) with util-linux's prlimit; children inherit it. Returns the
+ * soft limit in force afterwards: a caller that needs more says so.
+ */
+export function raiseFdLimit(wanted: number): number {
+  const { soft, hard } = fdLimits();
+  const target = Math.min(wanted, hard);
+  if (soft >= target) return soft;
+  try {
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${target}:${hard === Infinity ? 'unlimited' : hard}`], {
+      stdio: 'ignore',
+    });
+  } catch {
+    // prlimit missing or not permitted: the limit stays, the caller sees it.
+  }
+  return fdLimits().soft;
+}

@@ -11,6 +11,7 @@ import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
+import type { LocalProxyAuth } from './proxyCredential';
 import type { Settings } from './settingsEditor';
 import type { TunnelController } from './tunnelController';
 
@@ -27,6 +28,8 @@ export interface AppApiDeps {
   applyStartAtLogin?(enabled: boolean): void;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
+  /** The local proxy credential (proxyCredential.ts); without it, the proxy needs no sign-in. */
+  proxyAuth?: LocalProxyAuth;
 }
 
 export function createAppApi(deps: AppApiDeps): InvokeApi {
@@ -81,7 +84,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     stopTunnel: () => controller.stop(),
     getConnections: async () => controller.connections(),
     getLog: async () => log.lines(),
-    getPuttySettings: async () => puttyProxySettings(controller.state().listen),
+    getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
+    getProxyAuth: async () =>
+      deps.proxyAuth?.view() ?? { mode: settings.view().proxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
+    revealProxyPassword: async () => {
+      const credential = deps.proxyAuth?.credential();
+      return credential ? { ok: true, value: credential.password } : { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
+    },
     exportPuttySession: async (request) => {
       const sessionName = request.sessionName.trim();
       if (sessionName === '') return { status: 'failed', reason: 'the session needs a name' };
@@ -94,7 +103,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       }
       const file = await deps.chooseSavePath(regFileName(sessionName));
       if (file === undefined) return { status: 'canceled' };
-      const text = puttySessionRegText({ sessionName, target, listen: settings.view().listen });
+      const text = puttySessionRegText({ sessionName, target, listen: settings.view().listen, credential: controller.proxyCredential() });
       try {
         await fs.writeFile(file, encodeRegFile(text));
       } catch (err) {
@@ -119,6 +128,7 @@ export function wireAppEvents(
   const { settings, controller, log } = deps;
   const onSettings = (view: SettingsView) => {
     controller.endpointChanged();
+    controller.credentialChanged();
     void controller.listenChanged();
     send('settings:changed', view);
   };

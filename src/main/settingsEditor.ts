@@ -12,6 +12,8 @@ import { Endpoint, EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
 import { advancedProblems, normalizeProxy, normalizeTrust } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
+import type { ProxyCredential } from '../core/socksHandshake';
+import { generateProxyCredential } from './proxyCredential';
 import { MAX_KEEPALIVE_SEC, MAX_PINS, StoredEndpoint, StoredSettings } from './settingsSchema';
 
 /** The part of conf / electron-store the settings are kept in. */
@@ -39,6 +41,7 @@ interface SettingsEvents {
 const RESTORE_WINDOW_MS = 5 * 60_000;
 
 export class Settings extends EventEmitter<SettingsEvents> {
+  private volatileCredential: ProxyCredential | undefined;
   private readonly deleted = new Map<string, { endpoint: StoredEndpoint; index: number; wasActive: boolean; at: number }>();
 
   constructor(
@@ -65,7 +68,39 @@ export class Settings extends EventEmitter<SettingsEvents> {
       listen: { ...s.listen },
       startTunnelAtLaunch: s.startTunnelAtLaunch,
       startAtLogin: s.startAtLogin,
+      proxyAuth: s.proxyAuth?.mode ?? 'auto',
     };
+  }
+
+  /**
+   * The local proxy credential, made on first use: a random user and
+   * password, the password sealed with the OS key store in the file. Without
+   * a key store it is kept in memory only (a new one each start) rather than
+   * written in the clear.
+   */
+  localProxyCredential(): ProxyCredential {
+    const s = this.backend.store;
+    const stored = s.proxyAuth;
+    if (stored?.user && stored.password) {
+      try {
+        return { user: stored.user, password: openSecret(this.cipher, stored.password) };
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err;
+        // Sealed by another account or machine: a new one replaces it below.
+      }
+    }
+    if (this.volatileCredential) return { ...this.volatileCredential };
+    const made = generateProxyCredential();
+    let sealed: string;
+    try {
+      sealed = sealSecret(this.cipher, made.password);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      this.volatileCredential = made;
+      return { ...made };
+    }
+    this.backend.set('proxyAuth', { mode: stored?.mode ?? 'auto', user: made.user, password: sealed });
+    return made;
   }
 
   /** Points a dangling active id at the first endpoint (a hand-edited file). */
@@ -169,6 +204,10 @@ export class Settings extends EventEmitter<SettingsEvents> {
   }
 
   update(patch: SettingsPatch): Outcome<SettingsView> {
+    // Checked before anything is written: a bad patch changes nothing.
+    if (patch.proxyAuth !== undefined && !(['off', 'on', 'auto'] as unknown[]).includes(patch.proxyAuth)) {
+      return fail('the proxy sign-in setting must be off, on or automatic');
+    }
     if (patch.listen !== undefined) {
       const { host, port } = patch.listen;
       if (typeof host !== 'string' || host.trim() === '') return fail('the listen address needs a host, e.g. 127.0.0.1');
@@ -180,6 +219,9 @@ export class Settings extends EventEmitter<SettingsEvents> {
     }
     if (patch.startTunnelAtLaunch !== undefined) this.backend.set('startTunnelAtLaunch', !!patch.startTunnelAtLaunch);
     if (patch.startAtLogin !== undefined) this.backend.set('startAtLogin', !!patch.startAtLogin);
+    if (patch.proxyAuth !== undefined) {
+      this.backend.set('proxyAuth', { ...this.backend.store.proxyAuth, mode: patch.proxyAuth });
+    }
     this.changed();
     return { ok: true, value: this.view() };
   }

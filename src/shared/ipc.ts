@@ -85,10 +85,31 @@ export interface SettingsView {
   startTunnelAtLaunch: boolean;
   /** Start the app when the user logs in (Windows login item). */
   startAtLogin: boolean;
+  /** Whether PuTTY must sign in to the local proxy (see ProxyAuthView). */
+  proxyAuth: ProxyAuthMode;
 }
 
 /** The settings a user changes outside the endpoint editor. */
-export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin'>>;
+export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin' | 'proxyAuth'>>;
+
+/**
+ * The local proxy credential: 'on' makes every client of the local proxy
+ * send the app's generated user and password (HTTP Basic on CONNECT, SOCKS5
+ * user/password), so other accounts on a shared machine cannot tunnel with
+ * this user's endpoint; 'auto' turns it on only where the app sees a shared
+ * machine (a Remote Desktop session).
+ */
+export type ProxyAuthMode = 'off' | 'on' | 'auto';
+
+export interface ProxyAuthView {
+  mode: ProxyAuthMode;
+  /** Whether clients must sign in now. */
+  on: boolean;
+  /** Why it is on or off, for the Status view. */
+  why: string;
+  /** The user name PuTTY must send; null when off. The password is only given by revealProxyPassword. */
+  user: string | null;
+}
 
 /**
  * stopped: not listening; listening: waiting for PuTTY; active: carrying
@@ -157,8 +178,13 @@ export interface PuttySettings {
   proxyType: 'HTTP';
   proxyHost: string;
   proxyPort: number;
-  /** The same as text, for the clipboard. */
+  /** The user name and password PuTTY must send, when the local proxy credential is on. */
+  username?: string;
+  password?: string;
+  /** The same as text, for the clipboard (with the password, when there is one). */
   text: string;
+  /** The text with the password hidden, for the screen; only when there is a password. */
+  masked?: string;
 }
 
 export interface PuttyExportRequest {
@@ -197,6 +223,8 @@ export const Invoke = {
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
+  getProxyAuth: 'proxy-auth:get',
+  revealProxyPassword: 'proxy-auth:reveal',
   copyText: 'clipboard:write',
 } as const;
 
@@ -244,6 +272,10 @@ export interface WsshApi {
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
+  /** Whether the local proxy credential is on, why, and its user name. */
+  getProxyAuth(): Promise<ProxyAuthView>;
+  /** The local proxy password, for "Reveal" and "Copy password"; refused when the credential is off. */
+  revealProxyPassword(): Promise<Outcome<string>>;
   copyText(text: string): Promise<void>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;

@@ -139,7 +139,8 @@ export class StatusView {
 
   renderSettings(settings: SettingsView, putty: PuttySettings, auth: ProxyAuthView): void {
     this.authMode.value = auth.mode;
-    this.authWhy.textContent = auth.on ? `On: ${auth.why}.` : `Off: ${auth.why}.`;
+    // The why says on or off itself ("on automatically: …", "turned off in the settings: …").
+    this.authWhy.textContent = `${auth.why.charAt(0).toUpperCase()}${auth.why.slice(1)}.`;
     this.authOn.hidden = !auth.on;
     this.authPassword.textContent = '••••••••';
     this.authFacts.replaceChildren(

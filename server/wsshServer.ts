@@ -34,6 +34,7 @@ import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/ta
 import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../src/core/legacyServer';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
 import type { HostsPolicy } from './hostsPolicy';
@@ -160,6 +161,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       perMessageDeflate: false,
       maxPayload: SERVER_MAX_PAYLOAD,
     });
+    // Tells our clients that a refusal would have been a status, not a frame
+    // after the upgrade: they need not wait for an old server's text.
+    this.wss.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
     this.web.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.web.server.on('request', (req, res) => this.onRequest(req, res));
 

@@ -5,9 +5,11 @@
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { parseTunnelUri, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
-import { dial } from '../core/dialer';
+import { dialRoutes } from '../core/proxyRoutes';
 import { Relay } from '../core/relay';
-import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
+import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
+import { fallbackLine, proxyChoice } from './proxyChoice';
+import { clientCertificateOption } from './clientCertificateOption';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
@@ -18,14 +20,19 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   }
   // Every option is checked before the network is touched.
   const trust = trustOptions(values, tunnel.endpoint);
-  const proxy = proxyOption(values);
-  effectiveProxy(tunnel.endpoint, proxy); // an unusable HTTPS_PROXY is a usage error too
+  trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
+  // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
+  const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
+  const proxy = await proxyChoice(values, tunnel.endpoint, note);
   const keepaliveMs = secondsOption(values, 'keepalive');
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
   const io = openStdio();
-  const ws = await dial(tunnel.endpoint, tunnel.target, { ...trust, proxy });
+  const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await proxy.decide(tunnel.endpoint), {
+    ...trust,
+    onFallback: (failed, reason, next) => note(fallbackLine(failed, reason, next)),
+  });
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
   const relay = new Relay(stdio, ws, { keepaliveMs });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));

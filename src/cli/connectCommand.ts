@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
 import { prepareTrust } from '../core/trust';
-import { CommandValues, UsageError, effectiveProxy, proxyOption, secondsOption, trustOptions } from './options';
+import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
+import { fallbackLine, proxyChoice } from './proxyChoice';
+import { clientCertificateOption } from './clientCertificateOption';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 
@@ -18,8 +20,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
   const trust = trustOptions(values, endpoint);
-  const upstream = proxyOption(values);
-  const via = effectiveProxy(endpoint, upstream);
+  trust.clientCertificate = await clientCertificateOption(values, endpoint);
+  const upstream = await proxyChoice(values, endpoint, logLine);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
@@ -28,7 +30,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     endpoint,
     credential,
     ...trust,
-    proxy: upstream,
+    resolveProxy: upstream.decide,
+    onFallback: (failed, reason, next) => logLine(fallbackLine(failed, reason, next)),
     keepaliveMs: secondsOption(values, 'keepalive'),
     // Its log's format (time-stamped), even with --quiet: it is said once, and it is why a sign-in fails.
     log: logLine,
@@ -41,6 +44,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   // Without a listener an 'error' (an accept failure) would end the process.
   proxy.on('error', (err) => logLine(`proxy: ${err.message}`));
+  // Asked now (a PAC script is run for it), so that the lines after the
+  // listen line are written together, as a reader of the log expects them.
+  const reaching = await upstream.describe(endpoint);
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);
@@ -50,7 +56,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     throw err;
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);
-  logLine(via ? `reaching ${endpoint.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${endpoint.display} directly`);
+  logLine(reaching);
+  if (trust.clientCertificate) logLine(`TLS: presenting the client certificate ${trust.clientCertificate.source} to ${endpoint.display} when asked`);
   if (credential && values['proxy-user'] === 'generate') {
     logLine(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings`);
   }

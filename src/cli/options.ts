@@ -107,6 +107,10 @@ export const ENDPOINT_OPTIONS = {
   servername: { type: 'string' },
   proxy: { type: 'string' },
   'no-proxy': { type: 'boolean', default: false },
+  pac: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  pfx: { type: 'string' },
 } as const;
 
 /** Their lines in the commands' --help. */
@@ -114,6 +118,12 @@ export const ENDPOINT_OPTIONS_USAGE = `  --proxy URL              reach the endp
                            http://[USER:PASSWORD@]HOST:PORT (default: from
                            HTTPS_PROXY for wss://, HTTP_PROXY for ws://, unless
                            NO_PROXY names the endpoint's host)
+  --proxy system           the system's proxy: on Windows the user's Internet
+                           Settings (the proxy, its exceptions, its PAC script);
+                           elsewhere the environment, as without the option
+  --pac URL|FILE           ask this proxy auto-config script which proxy to use
+                           (PROXY a:3128; PROXY b:3128; DIRECT: the next when one
+                           cannot be reached)
   --no-proxy               connect directly, whatever the environment says
   --ca FILE                also trust this CA certificate (PEM) for wss://;
                            may be repeated
@@ -125,4 +135,8 @@ export const ENDPOINT_OPTIONS_USAGE = `  --proxy URL              reach the endp
                            a self-signed certificate that matches --pin
   --servername NAME        TLS server name (SNI) to send and to check in the
                            certificate, instead of the endpoint's host
+  --cert FILE --key FILE   present this client certificate and key (PEM) when
+                           the endpoint asks for one
+  --pfx FILE               the same from a PKCS#12 file; its passphrase from
+                           WSSH_PFX_PASSPHRASE, or asked on the terminal
 `;

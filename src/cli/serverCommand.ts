@@ -13,6 +13,7 @@ import { parseTrustProxy } from '../../server/clientAddress';
 import { normalizeOrigin } from '../../server/upgradeRequest';
 import { CommandValues, UsageError, secondsOption } from './options';
 import type { ListenAddress } from '../shared/ipc';
+import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 
@@ -173,8 +174,8 @@ async function printUserLine(user: string): Promise<number> {
   if (problem) throw new UsageError(`--hash-secret "${user}": ${problem}`);
   let secret: string;
   if (process.stdin.isTTY) {
-    secret = await promptHidden(`secret for ${user}: `);
-    const again = await promptHidden('the same again: ');
+    secret = await promptHidden(`secret for ${user}: `, 'cancelled; nothing printed');
+    const again = await promptHidden('the same again: ', 'cancelled; nothing printed');
     if (again !== secret) throw new Error('the two secrets differ; nothing printed');
   } else {
     secret = await firstLine(process.stdin);
@@ -182,34 +183,6 @@ async function printUserLine(user: string): Promise<number> {
   if (secret === '') throw new Error('empty secret; nothing printed');
   process.stdout.write(formatUserLine(user, await hashSecret(secret)) + '\n');
   return 0;
-}
-
-/** Reads a line from the terminal without echoing it. */
-function promptHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  return new Promise((resolve, reject) => {
-    let typed = '';
-    const finish = (err?: Error) => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.off('data', onData);
-      process.stderr.write('\n');
-      if (err) reject(err);
-      else resolve(typed);
-    };
-    const onData = (chunk: Buffer) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003' || ch === '\u0004') return finish(new Error('cancelled; nothing printed'));
-        if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
-        else typed += ch;
-      }
-    };
-    stdin.setRawMode(true);
-    stdin.on('data', onData);
-    stdin.resume();
-  });
 }
 
 /** The first line of a stream, without its line ending. */

@@ -22,7 +22,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Endpoint } from '../shared/endpoint';
-import { DialOptions, TunnelError, dial } from './dialer';
+import { TunnelError } from './dialer';
+import { ProxyDecision, RoutedDialOptions, dialRoutes } from './proxyRoutes';
 import { Relay, RelayOptions } from './relay';
 import { Target, TargetError, formatTarget, parseTarget } from '../shared/target';
 import { TunnelTracker } from './tunnels';
@@ -34,7 +35,7 @@ import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
 
 export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
 
-export interface ConnectProxyOptions extends DialOptions, RelayOptions {
+export interface ConnectProxyOptions extends RoutedDialOptions, RelayOptions {
   /** The WSSH endpoint every tunnel goes through; can be changed later with `setEndpoint`. */
   endpoint: Endpoint;
   /**
@@ -53,10 +54,11 @@ export interface ConnectProxyOptions extends DialOptions, RelayOptions {
   tracker?: TunnelTracker;
   /**
    * Decides the HTTP proxy for each dial (a URL, `false` for none, undefined
-   * for the environment's), e.g. the tray app asking the system for the
-   * endpoint's URL. Overrides `proxy` when given.
+   * for the environment's, or a list to try in order, as a PAC script gives
+   * it), e.g. the tray app asking the system for the endpoint's URL.
+   * Overrides `proxy` when given.
    */
-  resolveProxy?: (endpoint: Endpoint) => Promise<string | false | undefined> | string | false | undefined;
+  resolveProxy?: (endpoint: Endpoint) => Promise<ProxyDecision> | ProxyDecision;
 }
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
@@ -246,7 +248,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     socket.once('close', onGone);
     try {
       const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
-      const ws = await dial(endpoint, target, { ...this.options, proxy, signal: abort.signal });
+      const ws = await dialRoutes(endpoint, target, proxy, { ...this.options, signal: abort.signal });
       socket.off('close', onGone);
       if (socket.destroyed) {
         ws.terminate();

@@ -27,6 +27,8 @@ import {
 } from './upstreamProxy';
 import { ProxyUnreachable, transportOptions } from './transport';
 import { REFUSALS, type RefusalCode } from './refusals';
+import { clientCertificateAlert, clientCertificatePage } from './clientCertificate';
+import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -49,6 +51,13 @@ export interface DialOptions extends TrustOptions {
    * and why. Never a secret. @default a `wssh: …` line on stderr
    */
   log?: (line: string) => void;
+  /**
+   * For a server whose upgrade response lacks the `WSSH-Server` mark (an
+   * original wssh server, which reports a refusal only after the upgrade):
+   * how long to wait for the first frame before the tunnel counts as open
+   * (legacyServer.ts). @default LEGACY_HOLD_MS (4000)
+   */
+  legacyHoldMs?: number;
 }
 
 const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
@@ -64,7 +73,8 @@ export class TunnelError extends Error {
      * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
      * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
      * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
-     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`.
+     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
+     * `LEGACY_REFUSAL` (an original server's text frame or close).
      */
     readonly code?: string,
   ) {
@@ -84,7 +94,9 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  * Opens the tunnel's WebSocket; resolves once it is open, *paused*: frames
  * that came with the upgrade response (an old server's error text, the SSH
  * banner) would otherwise be emitted before the caller's listeners are on.
- * The Relay resumes it.
+ * The Relay resumes it. From a server without the `WSSH-Server` mark it
+ * resolves only at the first binary frame (or after the hold), and a text
+ * frame or a close before that is a TunnelError with the server's text.
  */
 export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
   let proxy: UpstreamProxy | undefined;
@@ -142,19 +154,38 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       timeoutMs,
     );
 
+    let marked = false;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
+    });
+    const opened = () => {
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(ws);
+    };
     ws.once('open', () => {
       if (settled) return;
-      settled = true;
       clearTimeout(deadline);
       ws.pause();
-      options.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners('unexpected-response');
-      resolve(ws);
+      if (marked) return opened();
+      // The client's abort still ends the wait; the handshake deadline is over.
+      awaitLegacyVerdict(ws, options.legacyHoldMs ?? LEGACY_HOLD_MS).then((verdict) => {
+        if (settled) return;
+        if (verdict.kind === 'open') opened();
+        else fail(new TunnelError(verdict.refusal, verdict.reason, 'LEGACY_REFUSAL'));
+      });
     });
     ws.once('unexpected-response', (_req, res) => {
-      readReason(res).then((body) => fail(refusal(endpoint, res.statusCode ?? 0, res.statusMessage, body)));
+      readReason(res).then(({ line, text }) => {
+        const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
+        fail(certificate ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE') : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line));
+      });
     });
-    ws.once('error', (err) => fail(dialFailure(endpoint, proxy, err)));
+    ws.once('error', (err) => {
+      const certificate = clientCertificateAlert(err, endpoint.display, options.clientCertificate?.source);
+      fail(certificate ? new TunnelError('client-certificate', certificate, (err as Error & { code?: string }).code) : dialFailure(endpoint, proxy, err));
+    });
   });
 }
 
@@ -211,17 +242,18 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
   return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`);
 }
 
-/** The first line of a refusal's body, bounded: a reason, not a page. */
-function readReason(res: IncomingMessage): Promise<string> {
+/** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */
+function readReason(res: IncomingMessage): Promise<{ line: string; text: string }> {
   return new Promise((resolve) => {
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {
       if (body.length < 512) body += chunk;
     });
-    res.on('end', () => resolve(firstLine(body)));
-    res.on('error', () => resolve(firstLine(body)));
-    res.on('close', () => resolve(firstLine(body)));
+    const done = () => resolve({ line: firstLine(body), text: body });
+    res.on('end', done);
+    res.on('error', done);
+    res.on('close', done);
   });
 }
 

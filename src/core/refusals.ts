@@ -86,6 +86,8 @@ export const REFUSALS = {
   /** The WebSocket handshake (proxy, TCP, TLS, upgrade) took too long. */
   timeout: row(504, R.ttlExpired, 'timeout', 'the WebSocket handshake timed out', true),
   certificate: row(502, R.hostUnreachable, 'certificate', 'the endpoint\'s certificate is not trusted', true),
+  /** The gateway asked for a client certificate the dial lacks, or refused the one it got (clientCertificate.ts). */
+  'client-certificate': row(502, R.hostUnreachable, 'client-certificate', 'the gateway did not accept the client certificate (or none was given)', true),
   'trust-config': row(502, R.hostUnreachable, 'trust-config', 'the TLS trust settings cannot be used', true),
   'proxy-config': row(502, R.hostUnreachable, 'proxy-config', 'the HTTP proxy setting cannot be used', true),
   'proxy-unreachable': row(502, R.hostUnreachable, 'proxy-unreachable', 'the HTTP proxy cannot be reached', true),

@@ -27,6 +27,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { defaultCertificates, systemCertificates } from './systemCertificates';
+import { ClientCertificate, clientCertificateTls } from './clientCertificate';
 
 export interface TrustOptions {
   /** Extra CA certificates (PEM) to trust for wss://, in addition to the default ones. */
@@ -47,6 +48,11 @@ export interface TrustOptions {
   pinOnly?: boolean;
   /** The TLS server name to send (SNI) and to check the certificate against, instead of the endpoint's host. */
   servername?: string;
+  /**
+   * The certificate to present when the server asks for one (clientCertificate.ts);
+   * none by default. Checked by `checkClientCertificate` where it is given.
+   */
+  clientCertificate?: ClientCertificate;
 }
 
 /** A trust setting that cannot work, e.g. a malformed pin: the user's input is wrong. */
@@ -239,15 +245,23 @@ function pinList(pin: string | string[] | undefined): string[] {
 const contexts = new Map<string, tls.SecureContext>();
 const MAX_CONTEXTS = 16;
 
-/** Node's default context when nothing is added; otherwise the default CAs plus the added ones. */
+/**
+ * Node's default context when nothing is added; otherwise the default CAs
+ * plus the added ones, and the client certificate. (A `secureContext` makes
+ * tls.connect ignore `cert` and `key` given beside it, so the certificate
+ * goes in here.)
+ */
 async function trustedContext(trust: TrustOptions): Promise<tls.SecureContext | undefined> {
   const added = trust.ca === undefined ? [] : (Array.isArray(trust.ca) ? trust.ca : [trust.ca]).map(String);
-  if (added.length === 0 && !trust.systemCa) return undefined;
-  const key = crypto.createHash('sha256').update(JSON.stringify([trust.systemCa === true, added])).digest('hex');
+  const client = trust.clientCertificate;
+  if (added.length === 0 && !trust.systemCa && !client) return undefined;
+  const identity = client ? [client.source, String(client.cert ?? ''), String(client.key ?? ''), client.pfx?.toString('base64') ?? '', client.passphrase ?? ''] : [];
+  const key = crypto.createHash('sha256').update(JSON.stringify([trust.systemCa === true, added, identity])).digest('hex');
   let context = contexts.get(key);
   if (!context) {
     const system = trust.systemCa ? await systemCertificates() : [];
-    context = tls.createSecureContext({ ca: [...defaultCertificates(), ...system, ...added] });
+    const ca = added.length > 0 || trust.systemCa ? { ca: [...defaultCertificates(), ...system, ...added] } : {};
+    context = tls.createSecureContext({ ...ca, ...(client ? clientCertificateTls(client) : {}) });
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
     contexts.set(key, context);
   }

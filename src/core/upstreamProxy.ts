@@ -11,7 +11,8 @@
  * Where the proxy comes from, first match wins:
  * 1. per dial, from the caller: a URL, or `false` for none (the CLI's
  *    `--proxy URL` / `--no-proxy`; the tray app's system proxy, resolved by
- *    Electron, PAC included: see `proxyFromPac`);
+ *    Electron, PAC included, or a PAC script's: a list tried in order, see
+ *    proxyRoutes.ts);
  * 2. the environment, as curl reads it: `https_proxy`/`HTTPS_PROXY` for
  *    wss://, `http_proxy`/`HTTP_PROXY` for ws://, `all_proxy` for both, unless
  *    `no_proxy`/`NO_PROXY` names the endpoint's host (the `proxy-from-env`
@@ -149,37 +150,6 @@ function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = proce
   // the endpoint's in front ("https://" for wss), which would mean TLS to the
   // proxy. parseProxyUrl reads it as http://, as curl does.
   return parseProxyUrl(env[source] ?? found, source);
-}
-
-/**
- * The proxy in a PAC-style answer, as Electron's `session.resolveProxy()`
- * gives it: `PROXY host:port; DIRECT`. The first entry WSSH can use wins:
- * `PROXY`/`HTTP` (http://), `HTTPS` (https://) or `DIRECT` (false: no proxy).
- * SOCKS entries are skipped: the endpoint is reached through HTTP proxies only.
- *
- * @throws {ProxyConfigError} when no entry is usable.
- */
-export function proxyFromPac(answer: string): string | false {
-  const entries = answer
-    .split(';')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  for (const entry of entries) {
-    const [kind, hostPort] = entry.split(/\s+/, 2);
-    switch (kind.toUpperCase()) {
-      case 'DIRECT':
-        return false;
-      case 'PROXY':
-      case 'HTTP':
-        if (hostPort) return `http://${hostPort}`;
-        break;
-      case 'HTTPS':
-        if (hostPort) return `https://${hostPort}`;
-        break;
-    }
-  }
-  if (entries.length === 0) return false;
-  throw new ProxyConfigError(`the system proxy setting "${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`);
 }
 
 /** A failure on the way through the proxy: its refusal code and the reason in words. */

@@ -6,13 +6,14 @@
  */
 import fs from 'node:fs/promises';
 import { TargetError, parseTarget } from '../shared/target';
-import type { EventName, EventPayloads, Outcome, SettingsView, WsshApi } from '../shared/ipc';
+import type { EventName, EventPayloads, Outcome, PickFileRequest, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { LocalProxyAuth } from './proxyCredential';
 import type { Settings } from './settingsEditor';
+import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;
@@ -24,12 +25,16 @@ export interface AppApiDeps {
   clipboard: { writeText(text: string): void };
   /** Asks where to save a file; undefined when the user cancels. */
   chooseSavePath(defaultName: string): Promise<string | undefined>;
+  /** Asks for a file to open (a certificate, a key); undefined when the user cancels. */
+  chooseOpenPath?(request: PickFileRequest): Promise<string | undefined>;
   /** Applies "Start at login" to the OS (app.setLoginItemSettings). */
   applyStartAtLogin?(enabled: boolean): void;
+  /** The saved PuTTY/KiTTY/WinSCP sessions; without it, none are listed. */
+  savedSessions?: SavedSessions;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
   /** The local proxy credential (proxyCredential.ts); without it, the proxy needs no sign-in. */
-  proxyAuth?: LocalProxyAuth;
+  localProxyAuth?: LocalProxyAuth;
 }
 
 export function createAppApi(deps: AppApiDeps): InvokeApi {
@@ -69,6 +74,8 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
         ...deps.testOptions,
         proxy: resolved.value.proxy,
         trust: resolved.value.trust,
+        proxyAuth: resolved.value.proxyAuth,
+        clientPassphrase: resolved.value.clientPassphrase,
       });
       log.add(
         result.ok ? 'info' : 'warn',
@@ -78,17 +85,23 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       );
       return result;
     },
-    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {})),
+    checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
+    pickFile: async (request) => {
+      const kinds = ['certificate', 'key', 'pfx', 'ca'];
+      if (!request || typeof request.title !== 'string' || !kinds.includes(request.kind)) return null;
+      return (await deps.chooseOpenPath?.(request)) ?? null;
+    },
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
     getConnections: async () => controller.connections(),
+    getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
     getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
-    getProxyAuth: async () =>
-      deps.proxyAuth?.view() ?? { mode: settings.view().proxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
-    revealProxyPassword: async () => {
-      const credential = deps.proxyAuth?.credential();
+    getLocalProxyAuth: async () =>
+      deps.localProxyAuth?.view() ?? { mode: settings.view().localProxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
+    revealLocalProxyPassword: async () => {
+      const credential = deps.localProxyAuth?.credential();
       return credential ? { ok: true, value: credential.password } : { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
     },
     exportPuttySession: async (request) => {
@@ -112,8 +125,26 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       log.add('info', `PuTTY session "${sessionName}" exported to ${file}`);
       return { status: 'saved', path: file };
     },
+    listSavedSessions: async () => deps.savedSessions?.list() ?? { clients: [], problem: 'reading saved sessions is not set up' },
+    switchSession: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchToApp(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
+    switchSessionBack: async (ref) => {
+      if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
+      const outcome = await deps.savedSessions.switchBack(sessionRef(ref));
+      if (!outcome.ok) log.add('warn', outcome.error);
+      return outcome;
+    },
     copyText: async (text) => deps.clipboard.writeText(String(text)),
   };
+}
+
+/** Only the two fields, as strings: the rest of what the page sent is not passed on. */
+function sessionRef(ref: { client: unknown; key: unknown }): { client: 'putty' | 'kitty' | 'winscp'; key: string } {
+  return { client: String(ref?.client) as 'putty', key: String(ref?.key ?? '') };
 }
 
 /**
@@ -134,17 +165,20 @@ export function wireAppEvents(
   };
   const onState = (state: EventPayloads['tunnel:state']) => send('tunnel:state', state);
   const onRows = (rows: EventPayloads['connections:changed']) => send('connections:changed', rows);
+  const onTraffic = (snapshot: EventPayloads['traffic:changed']) => send('traffic:changed', snapshot);
   const onLine = (line: EventPayloads['log:line']) => send('log:line', line);
   const onProblem = (title: string, text: string) => send('notice', { level: 'error', title, text });
   settings.on('changed', onSettings);
   controller.on('state', onState);
   controller.on('connections', onRows);
+  controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
   return () => {
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);
+    controller.off('traffic', onTraffic);
     controller.off('problem', onProblem);
     log.off('line', onLine);
   };

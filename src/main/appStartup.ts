@@ -13,7 +13,10 @@
  */
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { Notice, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import type { Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import { RegRunner, windowsRegRunner } from './regExe';
+import { SavedSessions } from './savedSessions';
+import { SESSION_BACKUPS_FILE, SessionBackups } from './sessionBackups';
 import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { registerIpcHandlers } from './ipcHandlers';
@@ -61,8 +64,16 @@ export interface StartupSession {
   resolveProxy(url: string): Promise<string>;
 }
 
-export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'>;
-export type StartupTray = Pick<AppTray, 'update' | 'destroy'>;
+/** The file picker's filters per kind of file the endpoint editor asks for. */
+const FILE_FILTERS: Record<PickFileRequest['kind'], Array<{ name: string; extensions: string[] }>> = {
+  certificate: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+  key: [{ name: 'PEM keys', extensions: ['pem', 'key'] }],
+  pfx: [{ name: 'PKCS#12 files', extensions: ['pfx', 'p12'] }],
+  ca: [{ name: 'PEM certificates', extensions: ['pem', 'crt', 'cer'] }],
+};
+
+export type StartupWindow = Pick<AppWindow, 'show' | 'allowClose' | 'send' | 'onceLoaded' | 'trusts' | 'askSavePath'> & Partial<Pick<AppWindow, 'askOpenPath'>>;
+export type StartupTray = Pick<AppTray, 'update' | 'destroy'> & Partial<Pick<AppTray, 'setTraffic'>>;
 
 export interface StartupDeps {
   app: StartupApp;
@@ -80,6 +91,8 @@ export interface StartupDeps {
   createTray(assetsDir: string, initial: TunnelState, settings: SettingsView, act: (action: TrayAction) => void): StartupTray;
   /** A TunnelController unless a test gives another. */
   createController?(options: TunnelControllerOptions): TunnelController;
+  /** reg.exe for the saved PuTTY/KiTTY/WinSCP sessions: Windows' own on win32 unless given, none elsewhere. */
+  reg?: RegRunner;
   /** The folder of the tray and app icons. */
   assetsDir: string;
   argv: readonly string[];
@@ -169,6 +182,15 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   };
   const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
 
+  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
+  if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
+  const savedSessions = new SavedSessions({
+    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner(deps.env.SystemRoot) : undefined),
+    backups: sessionBackups,
+    listen: () => controller.state().listen,
+    log: (level, text) => log.add(level, text),
+  });
+
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // The page subscribes before its load event; notices sent earlier would be lost.
   window.onceLoaded(() => {
@@ -185,9 +207,15 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
         defaultPath: path.join(app.getPath('documents'), defaultName),
         filters: [{ name: 'Registry files', extensions: ['reg'] }],
       }),
+    chooseOpenPath: async (request) =>
+      window.askOpenPath?.({
+        title: request.title.slice(0, 200),
+        filters: [...FILE_FILTERS[request.kind], { name: 'All files', extensions: ['*'] }],
+      }),
+    savedSessions,
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
-    proxyAuth,
+    localProxyAuth: proxyAuth,
   });
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
@@ -210,6 +238,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const tray = (made.tray = deps.createTray(deps.assetsDir, controller.state(), settings.view(), act));
   const refreshTray = () => tray.update(controller.state(), settings.view());
   controller.on('state', refreshTray);
+  controller.on('traffic', (traffic) => tray.setTraffic?.(traffic));
   settings.on('changed', refreshTray);
 
   if (deps.env.WSSH_TEST_HOOKS === '1') {

@@ -6,10 +6,11 @@
  */
 import WebSocket from 'ws';
 import type { Endpoint } from '../shared/endpoint';
-import { DialOptions, TunnelError, dial } from '../core/dialer';
+import { TunnelError } from '../core/dialer';
+import { dialRoutes } from '../core/proxyRoutes';
 import { TargetError, parseTarget } from '../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../shared/ipc';
-import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
+import { ResolvedProxyAuth, SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
 export const DEFAULT_TEST_TIMEOUT_MS = 10_000;
@@ -23,6 +24,10 @@ export interface EndpointTestOptions {
   trust?: EndpointTrust;
   /** The system's proxy for a URL (Electron's `session.resolveProxy`), for proxy 'system'. */
   resolveSystemProxy?: SystemProxyResolver;
+  /** How to sign in to the proxy. @default { mode: 'windows' } */
+  proxyAuth?: ResolvedProxyAuth;
+  /** The passphrase of the endpoint's PKCS#12 client certificate. */
+  clientPassphrase?: string;
 }
 
 /** RFC 4253 limits the identification line to 255 bytes; lines before it are allowed. */
@@ -42,11 +47,9 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   }
   let ws: WebSocket;
   try {
-    const trust = await loadTrust(options.trust ?? {});
-    const proxy = await proxyChooser(options.proxy ?? 'system', options.resolveSystemProxy)(endpoint);
-    const dialOptions: DialOptions = { ...trust, handshakeTimeoutMs: timeoutMs };
-    if (proxy !== undefined) dialOptions.proxy = proxy;
-    ws = await dial(endpoint, target, dialOptions);
+    const trust = await loadTrust(options.trust ?? {}, options.clientPassphrase);
+    const proxy = await proxyChooser(options.proxy ?? 'system', options.resolveSystemProxy, options.proxyAuth)(endpoint);
+    ws = await dialRoutes(endpoint, target, proxy, { ...trust, handshakeTimeoutMs: timeoutMs });
   } catch (err) {
     const reason = err instanceof TunnelError ? err.message : (err as Error).message;
     return { ok: false, reason, totalMs: elapsed() };

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProxyCredential } from '../core/socksHandshake';
-import type { ProxyAuthMode, ProxyAuthView } from '../shared/ipc';
+import type { LocalProxyAuthMode, LocalProxyAuthView } from '../shared/ipc';
 
 /** Why the machine looks shared, or undefined when nothing says so. */
 export function sharedMachineReason(env: Readonly<Record<string, string | undefined>>, platform: NodeJS.Platform): string | undefined {
@@ -30,7 +30,7 @@ export interface ProxyAuthDecision {
 }
 
 /** Whether clients must sign in, from the setting and what the machine looks like. */
-export function decideProxyAuth(mode: ProxyAuthMode, sharedReason: string | undefined): ProxyAuthDecision {
+export function decideProxyAuth(mode: LocalProxyAuthMode, sharedReason: string | undefined): ProxyAuthDecision {
   if (mode === 'on') return { on: true, why: 'turned on in the settings' };
   if (mode === 'off') return { on: false, why: 'turned off in the settings: any account on this computer can use the proxy' };
   return sharedReason
@@ -48,23 +48,23 @@ export function generateProxyCredential(): ProxyCredential {
 
 /** The part of the settings the credential needs. */
 export interface ProxyAuthSettings {
-  view(): { proxyAuth: ProxyAuthMode };
+  view(): { localProxyAuth: LocalProxyAuthMode };
   localProxyCredential(): ProxyCredential;
 }
 
 export interface LocalProxyAuth {
   /** What the Status view shows (no password). */
-  view(): ProxyAuthView;
+  view(): LocalProxyAuthView;
   /** The credential clients must send now, or undefined when off. */
   credential(): ProxyCredential | undefined;
 }
 
 /** The setting and the machine together: what the controller, PuTTY export and Status view use. */
 export function localProxyAuth(settings: ProxyAuthSettings, sharedReason: string | undefined): LocalProxyAuth {
-  const decide = () => decideProxyAuth(settings.view().proxyAuth, sharedReason);
+  const decide = () => decideProxyAuth(settings.view().localProxyAuth, sharedReason);
   return {
     view: () => {
-      const mode = settings.view().proxyAuth;
+      const mode = settings.view().localProxyAuth;
       const decision = decide();
       return { mode, on: decision.on, why: decision.why, user: decision.on ? settings.localProxyCredential().user : null };
     },

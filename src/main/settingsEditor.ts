@@ -9,12 +9,12 @@ import { isIP } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Endpoint, EndpointError, parseEndpoint } from '../shared/endpoint';
-import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
-import { advancedProblems, normalizeProxy, normalizeTrust } from './endpointOptions';
+import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxyAuthSetting, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
+import { ResolvedProxyAuth, advancedProblems, normalizeProxy, normalizeTrust, splitProxyCredentials } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
 import type { ProxyCredential } from '../core/socksHandshake';
 import { generateProxyCredential } from './proxyCredential';
-import { MAX_KEEPALIVE_SEC, MAX_PINS, StoredEndpoint, StoredSettings } from './settingsSchema';
+import { MAX_KEEPALIVE_SEC, MAX_PINS, StoredEndpoint, StoredProxyAuth, StoredSettings } from './settingsSchema';
 
 /** The part of conf / electron-store the settings are kept in. */
 export interface SettingsBackend {
@@ -31,6 +31,10 @@ export interface ResolvedEndpoint {
   keepaliveMs: number;
   proxy: ProxySetting;
   trust: EndpointTrust;
+  /** The proxy sign-in, its password decrypted. */
+  proxyAuth: ResolvedProxyAuth;
+  /** The passphrase of the PKCS#12 client certificate, decrypted. */
+  clientPassphrase?: string;
 }
 
 interface SettingsEvents {
@@ -68,7 +72,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       listen: { ...s.listen },
       startTunnelAtLaunch: s.startTunnelAtLaunch,
       startAtLogin: s.startAtLogin,
-      proxyAuth: s.proxyAuth?.mode ?? 'auto',
+      localProxyAuth: s.localProxyAuth?.mode ?? 'auto',
     };
   }
 
@@ -80,7 +84,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
    */
   localProxyCredential(): ProxyCredential {
     const s = this.backend.store;
-    const stored = s.proxyAuth;
+    const stored = s.localProxyAuth;
     if (stored?.user && stored.password) {
       try {
         return { user: stored.user, password: openSecret(this.cipher, stored.password) };
@@ -99,7 +103,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       this.volatileCredential = made;
       return { ...made };
     }
-    this.backend.set('proxyAuth', { mode: stored?.mode ?? 'auto', user: made.user, password: sealed });
+    this.backend.set('localProxyAuth', { mode: stored?.mode ?? 'auto', user: made.user, password: sealed });
     return made;
   }
 
@@ -119,8 +123,10 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const checked = checkEndpointInput(input);
     if (!checked.ok) return checked;
     const { uri, user, secretFromUri } = checked.value;
-    const advanced = checkAdvancedInput(input.proxy ?? old?.proxy ?? 'system', input.trust ?? old?.trust ?? {});
+    const advanced = checkAdvancedInput(input.proxy ?? old?.proxy ?? 'system', input.trust ?? old?.trust ?? {}, input.proxyAuth ?? viewAuth(old?.proxyAuth));
     if (!advanced.ok) return advanced;
+    const sealing = this.sealedExtras(old, input, advanced.value);
+    if (!sealing.ok) return sealing;
 
     // A stored secret belongs to its URI's origin: edited to another host, it is not kept (issue 10).
     let sealed = old && sameOrigin(old.uri, uri) ? old.secret : '';
@@ -145,8 +151,10 @@ export class Settings extends EventEmitter<SettingsEvents> {
       secret: sealed,
       keepaliveSec: input.keepaliveSec,
       proxy: advanced.value.proxy,
+      proxyAuth: sealing.value.proxyAuth,
     };
     if (Object.keys(advanced.value.trust).length > 0) saved.trust = advanced.value.trust;
+    if (sealing.value.clientPassphrase !== '') saved.clientPassphrase = sealing.value.clientPassphrase;
     if (index >= 0) endpoints[index] = saved;
     else endpoints.push(saved);
     this.backend.set('endpoints', endpoints);
@@ -205,7 +213,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
 
   update(patch: SettingsPatch): Outcome<SettingsView> {
     // Checked before anything is written: a bad patch changes nothing.
-    if (patch.proxyAuth !== undefined && !(['off', 'on', 'auto'] as unknown[]).includes(patch.proxyAuth)) {
+    if (patch.localProxyAuth !== undefined && !(['off', 'on', 'auto'] as unknown[]).includes(patch.localProxyAuth)) {
       return fail('the proxy sign-in setting must be off, on or automatic');
     }
     if (patch.listen !== undefined) {
@@ -219,8 +227,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
     }
     if (patch.startTunnelAtLaunch !== undefined) this.backend.set('startTunnelAtLaunch', !!patch.startTunnelAtLaunch);
     if (patch.startAtLogin !== undefined) this.backend.set('startAtLogin', !!patch.startAtLogin);
-    if (patch.proxyAuth !== undefined) {
-      this.backend.set('proxyAuth', { ...this.backend.store.proxyAuth, mode: patch.proxyAuth });
+    if (patch.localProxyAuth !== undefined) {
+      this.backend.set('localProxyAuth', { ...this.backend.store.localProxyAuth, mode: patch.localProxyAuth });
     }
     this.changed();
     return { ok: true, value: this.view() };
@@ -244,9 +252,9 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const stored = this.backend.store.endpoints.find((e) => e.id === input.id);
     const typed = checked.value.secretFromUri ?? input.secret;
     const { uri, user } = checked.value;
-    const advanced = checkAdvancedInput(input.proxy ?? stored?.proxy ?? 'system', input.trust ?? stored?.trust ?? {});
+    const advanced = checkAdvancedInput(input.proxy ?? stored?.proxy ?? 'system', input.trust ?? stored?.trust ?? {}, input.proxyAuth ?? viewAuth(stored?.proxyAuth));
     if (!advanced.ok) return advanced;
-    return this.resolve(
+    const resolved = this.resolve(
       {
         id: input.id ?? '',
         name: input.name.trim(),
@@ -257,9 +265,49 @@ export class Settings extends EventEmitter<SettingsEvents> {
         keepaliveSec: input.keepaliveSec,
         proxy: advanced.value.proxy,
         trust: advanced.value.trust,
+        // The stored sealed values; what was typed and not saved replaces them below.
+        proxyAuth: advanced.value.proxyAuth.mode === 'password' ? { ...advanced.value.proxyAuth, secret: stored?.proxyAuth?.mode === 'password' ? stored.proxyAuth.secret : '' } : { mode: 'windows' },
+        clientPassphrase: stored?.clientPassphrase,
       },
       typed,
     );
+    if (!resolved.ok) return resolved;
+    const typedProxySecret = advanced.value.proxySecret ?? input.proxySecret;
+    if (resolved.value.proxyAuth.mode === 'password' && typedProxySecret !== undefined) resolved.value.proxyAuth.secret = typedProxySecret;
+    if (input.clientPassphrase !== undefined) resolved.value.clientPassphrase = input.clientPassphrase;
+    return resolved;
+  }
+
+  /**
+   * The proxy sign-in and the client passphrase to store: what was typed,
+   * sealed, or what was stored before. A password typed into the proxy URL
+   * counts as typed (the URL is stored without it).
+   */
+  private sealedExtras(
+    old: StoredEndpoint | undefined,
+    input: EndpointInput,
+    advanced: { proxyAuth: ProxyAuthSetting; proxySecret?: string },
+  ): Outcome<{ proxyAuth: StoredProxyAuth; clientPassphrase: string }> {
+    const seal = (plain: string | undefined, before: string): Outcome<string> => {
+      if (plain === undefined) return { ok: true, value: before };
+      if (plain === '') return { ok: true, value: '' };
+      try {
+        return { ok: true, value: sealSecret(this.cipher, plain) };
+      } catch (err) {
+        if (err instanceof SecretError) return fail(err.message);
+        throw err;
+      }
+    };
+    let proxyAuth: StoredProxyAuth = { mode: 'windows' };
+    if (advanced.proxyAuth.mode === 'password') {
+      const before = old?.proxyAuth?.mode === 'password' && old.proxyAuth.user === advanced.proxyAuth.user ? old.proxyAuth.secret : '';
+      const secret = seal(advanced.proxySecret ?? input.proxySecret, before);
+      if (!secret.ok) return secret;
+      proxyAuth = { mode: 'password', user: advanced.proxyAuth.user, secret: secret.value };
+    }
+    const passphrase = seal(input.clientPassphrase, old?.clientPassphrase ?? '');
+    if (!passphrase.ok) return passphrase;
+    return { ok: true, value: { proxyAuth, clientPassphrase: passphrase.value } };
   }
 
   /** `plainSecret` overrides the sealed one (a secret typed in the editor, not saved yet). */
@@ -274,6 +322,18 @@ export class Settings extends EventEmitter<SettingsEvents> {
       }
     }
     if (stored.user === '') secret = '';
+    let proxyAuth: ResolvedProxyAuth = { mode: 'windows' };
+    let clientPassphrase: string | undefined;
+    try {
+      if (stored.proxyAuth?.mode === 'password') {
+        const sealed = stored.proxyAuth.secret;
+        proxyAuth = { mode: 'password', user: stored.proxyAuth.user, secret: sealed === '' ? '' : openSecret(this.cipher, sealed) };
+      }
+      if (stored.clientPassphrase) clientPassphrase = openSecret(this.cipher, stored.clientPassphrase);
+    } catch (err) {
+      if (err instanceof SecretError) return fail(`${stored.name}: ${err.message.replace('the stored secret', 'the stored proxy password or certificate passphrase')}`);
+      throw err;
+    }
     try {
       const endpoint = endpointWithCredentials(stored.uri, stored.user, secret);
       return {
@@ -285,6 +345,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
           keepaliveMs: stored.keepaliveSec * 1000,
           proxy: stored.proxy ?? 'system',
           trust: structuredClone(stored.trust ?? {}),
+          proxyAuth,
+          clientPassphrase,
         },
       };
     } catch (err) {
@@ -335,18 +397,42 @@ function checkEndpointInput(input: EndpointInput): Outcome<{ uri: string; user: 
   return { ok: true, value: { uri: parsed.url, user, secretFromUri } };
 }
 
-/** Checks the proxy and trust settings with the core's parsers; the first problem is the error. */
-function checkAdvancedInput(proxy: ProxySetting, trust: EndpointTrust): Outcome<{ proxy: ProxySetting; trust: EndpointTrust }> {
+/**
+ * Checks the proxy, its sign-in and the trust settings with the core's
+ * parsers; the first problem is the error. `user:password@` in a custom proxy
+ * URL moves to the sign-in (`proxySecret` is the password typed that way).
+ */
+function checkAdvancedInput(
+  proxy: ProxySetting,
+  trust: EndpointTrust,
+  auth: ProxyAuthSetting,
+): Outcome<{ proxy: ProxySetting; trust: EndpointTrust; proxyAuth: ProxyAuthSetting; proxySecret?: string }> {
   if (proxy !== 'system' && proxy !== 'none' && (typeof proxy !== 'object' || proxy === null || typeof proxy.url !== 'string')) {
     return fail('the proxy must be "system", "none" or a URL');
   }
   if (typeof trust !== 'object' || trust === null) return fail('the trust settings are malformed');
+  if (typeof auth !== 'object' || auth === null || (auth.mode !== 'windows' && auth.mode !== 'password')) return fail('the proxy sign-in is malformed');
+  let proxyAuth: ProxyAuthSetting = auth.mode === 'password' ? { mode: 'password', user: String(auth.user ?? '').trim() } : { mode: 'windows' };
+  let proxySecret: string | undefined;
+  let setting = normalizeProxy(proxy);
+  if (typeof setting === 'object') {
+    const split = splitProxyCredentials(setting.url);
+    if (split.user !== undefined) {
+      setting = { url: split.url };
+      if (split.user !== '') proxyAuth = { mode: 'password', user: split.user };
+      proxySecret = split.password;
+    }
+  }
   const normal = normalizeTrust(trust);
   if ((normal.pins?.length ?? 0) > MAX_PINS) return fail(`at most ${MAX_PINS} pinned fingerprints`);
-  const problems = advancedProblems(normalizeProxy(proxy), normal);
-  const first = problems.proxyUrl ?? problems.caFile ?? problems.pins ?? problems.pinOnly ?? problems.servername;
+  const problems = advancedProblems(setting, normal, proxyAuth);
+  const first = problems.proxyUrl ?? problems.proxyUser ?? problems.caFile ?? problems.pins ?? problems.pinOnly ?? problems.servername ?? problems.clientCert;
   if (first !== undefined) return fail(first);
-  return { ok: true, value: { proxy: normalizeProxy(proxy), trust: normal } };
+  return { ok: true, value: { proxy: setting, trust: normal, proxyAuth, proxySecret } };
+}
+
+function viewAuth(stored: StoredProxyAuth | undefined): ProxyAuthSetting {
+  return stored?.mode === 'password' ? { mode: 'password', user: stored.user } : { mode: 'windows' };
 }
 
 /** The core endpoint for a stored URI plus credentials; its `display` hides the secret. */
@@ -367,7 +453,10 @@ function toView(e: StoredEndpoint): EndpointView {
     hasSecret: e.secret !== '',
     keepaliveSec: e.keepaliveSec,
     proxy: structuredClone(e.proxy ?? 'system'),
+    proxyAuth: viewAuth(e.proxyAuth),
+    hasProxySecret: e.proxyAuth?.mode === 'password' && e.proxyAuth.secret !== '',
     trust: structuredClone(e.trust ?? {}),
+    hasClientPassphrase: !!e.clientPassphrase,
   };
 }
 

@@ -12,6 +12,11 @@
  *   3  endpoints get `proxy` ('system', 'none' or `{ url }`; existing ones
  *      'system') and an optional `trust` (CA file, OS store, pins, pin only,
  *      SNI); existing ones have none, so they connect as before.
+ *   4  endpoints get `proxyAuth`: the Windows sign-in by default (Negotiate or
+ *      NTLM as the user, nothing stored), or a user and a sealed password; a
+ *      user that version 3 kept in a custom proxy URL moves there (the URL
+ *      keeps host and port only). Optional client certificate files in
+ *      `trust` and a sealed `clientPassphrase`; existing endpoints have none.
  */
 import { SETTINGS_VERSION } from './settingsSchema';
 import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
@@ -70,6 +75,30 @@ const steps: Record<number, Step> = {
       return { ...e, proxy: 'system' };
     });
     return { ...file, version: 3, endpoints };
+  },
+  3: (file) => {
+    const old = Array.isArray(file.endpoints) ? file.endpoints : [];
+    const endpoints = old.map((entry: unknown) => {
+      const e = { ...((entry ?? {}) as Json) };
+      const proxy = e.proxy as { url?: unknown } | string | undefined;
+      let proxyAuth: Json = { mode: 'windows' };
+      if (proxy && typeof proxy === 'object' && typeof proxy.url === 'string') {
+        // Version 3 refused a password in the URL; a user alone was allowed.
+        const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*)(?::[^/@]*)?@(.*)$/i.exec(proxy.url);
+        if (match) {
+          e.proxy = { url: match[1] + match[3] };
+          let user = match[2];
+          try {
+            user = decodeURIComponent(user);
+          } catch {
+            // kept as written
+          }
+          if (user !== '') proxyAuth = { mode: 'password', user, secret: '' };
+        }
+      }
+      return { ...e, proxyAuth };
+    });
+    return { ...file, version: 4, endpoints };
   },
 };
 

@@ -4,10 +4,13 @@
  * and the first-run defaults.
  */
 import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../shared/defaults';
-import type { EndpointTrust, ProxyAuthMode, ProxySetting } from '../shared/ipc';
+import type { EndpointTrust, LocalProxyAuthMode, ProxySetting } from '../shared/ipc';
+
+/** The proxy sign-in as stored: the password sealed like the endpoint's secret ('' for none). */
+export type StoredProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
 
 /** The version written by this build; older files are migrated (settingsMigrations.ts). */
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
 
 export interface StoredEndpoint {
   id: string;
@@ -20,8 +23,12 @@ export interface StoredEndpoint {
   keepaliveSec: number;
   /** How the endpoint is reached: the system proxy (default), none, or a proxy URL. */
   proxy: ProxySetting;
-  /** TLS trust beyond the default CAs; absent for none. */
+  /** TLS trust beyond the default CAs, and the client certificate's files; absent for none. */
   trust?: EndpointTrust;
+  /** How the app signs in to the proxy; absent means the Windows sign-in (the default). */
+  proxyAuth?: StoredProxyAuth;
+  /** The passphrase of `trust.clientPfx`, sealed; absent or '' for none. */
+  clientPassphrase?: string;
 }
 
 export interface StoredSettings {
@@ -36,11 +43,11 @@ export interface StoredSettings {
    * every version load without a migration: absent means mode 'auto' and no
    * credential generated yet.
    */
-  proxyAuth?: StoredProxyAuth;
+  localProxyAuth?: StoredLocalProxyAuth;
 }
 
-export interface StoredProxyAuth {
-  mode: ProxyAuthMode;
+export interface StoredLocalProxyAuth {
+  mode: LocalProxyAuthMode;
   /** The generated user name (not a secret: it is shown). */
   user?: string;
   /** The generated password, encrypted with the OS key store like an endpoint secret, base64. */
@@ -110,8 +117,27 @@ export const SETTINGS_SCHEMA = {
             pins: { type: 'array', maxItems: MAX_PINS, items: { type: 'string', minLength: 1, maxLength: 200 } },
             pinOnly: { type: 'boolean' },
             servername: { type: 'string', minLength: 1, maxLength: 253 },
+            clientCert: { type: 'string', minLength: 1, maxLength: 4096 },
+            clientKey: { type: 'string', minLength: 1, maxLength: 4096 },
+            clientPfx: { type: 'string', minLength: 1, maxLength: 4096 },
           },
         },
+        proxyAuth: {
+          anyOf: [
+            { type: 'object', additionalProperties: false, required: ['mode'], properties: { mode: { const: 'windows' } } },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['mode', 'user', 'secret'],
+              properties: {
+                mode: { const: 'password' },
+                user: { type: 'string', minLength: 1, maxLength: 256 },
+                secret: { type: 'string', maxLength: 8192 },
+              },
+            },
+          ],
+        },
+        clientPassphrase: { type: 'string', maxLength: 8192 },
       },
     },
   },
@@ -127,7 +153,7 @@ export const SETTINGS_SCHEMA = {
   },
   startTunnelAtLaunch: { type: 'boolean' },
   startAtLogin: { type: 'boolean' },
-  proxyAuth: {
+  localProxyAuth: {
     type: 'object',
     additionalProperties: false,
     required: ['mode'],

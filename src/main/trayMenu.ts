@@ -5,6 +5,7 @@
  */
 import type { SettingsView, TunnelState } from '../shared/ipc';
 import { openTunnelsText, statusLine, statusTooltipHead } from '../shared/tunnelStatus';
+import { formatRate, type TrafficSnapshot } from '../shared/traffic';
 
 export type TrayAction =
   | { kind: 'toggle' }
@@ -60,11 +61,17 @@ export function trayMenuModel(state: TunnelState, settings: SettingsView): TrayM
   ];
 }
 
-/** Tooltip: state, listen address, active endpoint, open tunnels; within Windows' limit. */
-export function trayTooltip(state: TunnelState): string {
+/**
+ * Tooltip: state, listen address, active endpoint, open tunnels and, given
+ * the last traffic sample, their total rate; within Windows' limit.
+ */
+export function trayTooltip(state: TunnelState, traffic?: TrafficSnapshot): string {
   const lines = [truncate(statusTooltipHead(state), 70)];
   if (state.endpointName) lines.push(truncate(`via ${state.endpointName}`, 40));
-  if (state.running) lines.push(openTunnelsText(state.openTunnels));
+  if (state.running) {
+    const rate = traffic && traffic.at > 0 ? `, ↑ ${formatRate(traffic.up)} ↓ ${formatRate(traffic.down)}` : '';
+    lines.push(`${openTunnelsText(state.openTunnels)}${rate}`);
+  }
   return truncate(lines.join('\n'), TOOLTIP_MAX);
 }
 

@@ -11,8 +11,11 @@ import type { DialOptions } from '../core/dialer';
 import { TunnelTracker } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
 import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '../shared/ipc';
+import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../shared/traffic';
+import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
+import { describeRoute } from '../core/proxyRoutes';
 
 export interface TunnelControllerOptions {
   /** The endpoint to use, read at each start and on `endpointChanged()`. */
@@ -25,6 +28,11 @@ export interface TunnelControllerOptions {
   drainMs?: number;
   /** How often the connections' byte counters are reported, in ms. @default the tracker's (1 s) */
   bytesIntervalMs?: number;
+  /**
+   * How often the rates are sampled from the byte counters and `traffic` is
+   * emitted while the proxy runs, in ms: the rates' resolution. @default TRAFFIC_SAMPLE_MS (1 s)
+   */
+  trafficIntervalMs?: number;
   /** Timeouts for the dials (the trust comes from the endpoint's settings). */
   dial?: Pick<DialOptions, 'handshakeTimeoutMs'>;
   /**
@@ -44,6 +52,8 @@ export interface TunnelControllerOptions {
 interface ControllerEvents {
   state: [state: TunnelState];
   connections: [rows: TunnelInfo[]];
+  /** The rates, once per traffic interval while the proxy runs, and once more (empty) when it stops. */
+  traffic: [snapshot: TrafficSnapshot];
   /** An error the user must see now (a notification): a new reason, not a repeat. */
   problem: [title: string, text: string];
 }
@@ -51,11 +61,14 @@ interface ControllerEvents {
 export class TunnelController extends EventEmitter<ControllerEvents> {
   private proxy: ConnectProxy | undefined;
   private errorReason: string | undefined;
+  private errorFix: string | undefined;
   private active: ResolvedEndpoint | undefined;
   private listen: ListenAddress;
   private busy: Promise<unknown> = Promise.resolve();
   /** The credential the running proxy asks for. */
   private credentialInUse: ProxyCredential | undefined;
+  private meter: TrafficMeter | undefined;
+  private trafficTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TunnelControllerOptions) {
     super();
@@ -75,6 +88,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       status,
       running: this.proxy !== undefined,
       reason: this.errorReason,
+      fix: this.errorReason !== undefined ? this.errorFix : undefined,
       listen: this.proxy?.address() ? { host: this.listen.host, port: this.proxy.address()!.port } : { ...this.listen },
       endpointName: this.active?.name ?? null,
       endpointDisplay: this.active?.endpoint.display ?? null,
@@ -84,6 +98,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   connections(): TunnelInfo[] {
     return this.proxy?.tracker.list() ?? [];
+  }
+
+  /** The rates of the last sample; empty while stopped. */
+  traffic(): TrafficSnapshot {
+    return this.meter?.current() ?? EMPTY_TRAFFIC;
   }
 
   start(): Promise<TunnelState> {
@@ -113,9 +132,10 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return;
     }
     const before = this.active?.endpoint.display;
-    const trustBefore = JSON.stringify(this.active?.trust ?? {});
+    const trustOf = (e: ResolvedEndpoint | undefined) => JSON.stringify([e?.trust ?? {}, e?.clientPassphrase ?? '']);
+    const trustBefore = trustOf(this.active);
     this.active = resolved.value;
-    if (this.proxy && trustBefore !== JSON.stringify(resolved.value.trust)) {
+    if (this.proxy && trustBefore !== trustOf(resolved.value)) {
       // The TLS trust is the proxy's for its lifetime: restart it with the new one.
       this.options.log('info', `the trust settings of ${resolved.value.name} changed: restarting the tunnel`);
       void this.serial(async () => {
@@ -177,7 +197,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     this.active = resolved.value;
     let trust;
     try {
-      trust = await loadTrust(resolved.value.trust);
+      trust = await loadTrust(resolved.value.trust, resolved.value.clientPassphrase);
     } catch (err) {
       this.fail('Cannot start the tunnel', `${resolved.value.name}: ${(err as Error).message}`);
       return this.state();
@@ -200,7 +220,9 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       // Said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
       log: (line) => this.options.log('warn', line),
       // Per tunnel, with the endpoint's proxy setting as it is now.
-      resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy)(endpoint),
+      resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy, this.active?.proxyAuth)(endpoint),
+      onFallback: (failed, reason, next) =>
+        this.options.log('warn', `${reason}; trying ${next === false ? 'a direct connection' : `the next proxy, ${describeRoute(next)}`} (${describeRoute(failed)} skipped)`),
     });
     this.watch(proxy);
     // The proxy re-emits its server's errors, a failed listen() included: that
@@ -218,6 +240,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = proxy;
     this.credentialInUse = credential;
+    this.startTraffic(proxy);
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
     if (credential) this.options.log('info', `clients must sign in to the proxy as ${credential.user} (Status view: Local proxy sign-in)`);
     if (!isLoopbackHost(host)) {
@@ -238,10 +261,30 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = undefined;
     await proxy.close(drainMs);
+    this.stopTraffic();
     this.options.log('info', 'stopped');
     this.emitState();
     this.emit('connections', []);
     return this.state();
+  }
+
+  /**
+   * Samples the counters on a timer, never per chunk: a busy relay only adds
+   * to two numbers (see TrafficMeter).
+   */
+  private startTraffic(proxy: ConnectProxy): void {
+    const meter = new TrafficMeter();
+    this.meter = meter;
+    proxy.tracker.on('close', (t) => meter.closed(t));
+    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? TRAFFIC_SAMPLE_MS);
+    this.trafficTimer.unref();
+  }
+
+  private stopTraffic(): void {
+    clearInterval(this.trafficTimer);
+    this.trafficTimer = undefined;
+    this.meter = undefined;
+    this.emit('traffic', EMPTY_TRAFFIC);
   }
 
   private watch(proxy: ConnectProxy): void {
@@ -270,19 +313,20 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       // request or a denied host is the SSH client's business.
       if (REFUSALS[r.code].alert && this.proxy === proxy) {
         this.options.log('error', `tunnel refused: ${what}`);
-        this.fail('Tunnel failed', `${r.target}: ${r.reason}`);
+        this.fail('Tunnel failed', `${r.target}: ${r.reason}`, whereToFix(r.reason, this.active?.name));
       } else {
         this.options.log('warn', `tunnel refused: ${what}`);
       }
     });
   }
 
-  private fail(title: string, reason: string): void {
+  private fail(title: string, reason: string, fix?: string): void {
     const repeated = this.errorReason === reason;
     this.errorReason = reason;
+    this.errorFix = fix;
     if (!repeated) {
       this.options.log('error', `${title}: ${reason}`);
-      this.emit('problem', title, reason);
+      this.emit('problem', title, fix ? `${reason}. Fix it in ${fix}.` : reason);
     }
     this.emitState();
   }
@@ -297,6 +341,20 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     this.busy = next.catch(() => {});
     return next;
   }
+}
+
+/**
+ * Where in the app a tunnel's failure is fixed, when it is the endpoint's
+ * setting: the proxy sign-in for a proxy that asked for or refused
+ * credentials, the proxy choice for one that cannot be reached or refused the
+ * tunnel, the client certificate for a gateway that wanted another.
+ */
+export function whereToFix(reason: string, endpointName: string | undefined): string | undefined {
+  const at = `Endpoints ▸ ${endpointName ?? 'the endpoint'} ▸ Advanced`;
+  if (/client certificate/.test(reason)) return `${at} ▸ Client certificate`;
+  if (/the HTTP proxy at .*(requires authentication|refused the credentials|credentials|sign-in|Negotiate|NTLM|Kerberos)/i.test(reason)) return `${at} ▸ Proxy sign-in`;
+  if (/HTTP proxy|PAC|proxy setting/i.test(reason)) return `${at} ▸ Proxy`;
+  return undefined;
 }
 
 /** A listen error in words: the common ones say what to do. */

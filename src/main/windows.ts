@@ -53,6 +53,8 @@ export interface AppWindow {
   trusts(event: IpcMainInvokeEvent): boolean;
   /** A save dialog over the window: the chosen path, or undefined when canceled. */
   askSavePath(options: { title: string; defaultPath: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
+  /** The system's "open file" dialog over this window (a certificate, a key); undefined when cancelled. */
+  askOpenPath(options: { title: string; filters: Array<{ name: string; extensions: string[] }> }): Promise<string | undefined>;
 }
 
 export function createAppWindow(iconPath: string | undefined): AppWindow {
@@ -111,6 +113,10 @@ export function createAppWindow(iconPath: string | undefined): AppWindow {
     async askSavePath(options) {
       const result = await dialog.showSaveDialog(window, options);
       return result.canceled ? undefined : result.filePath;
+    },
+    async askOpenPath(options) {
+      const result = await dialog.showOpenDialog(window, { ...options, properties: ['openFile'] });
+      return result.canceled ? undefined : result.filePaths[0];
     },
   };
 }

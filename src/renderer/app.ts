@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const renderSettings = async () => {
     const settings = await api.getSettings();
     endpoints.render(settings);
-    status.renderSettings(settings, await api.getPuttySettings(), await api.getProxyAuth());
+    status.renderSettings(settings, await api.getPuttySettings(), await api.getLocalProxyAuth());
   };
 
   const notices = document.getElementById('notices')!;
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   api.on('tunnel:state', renderState);
   api.on('settings:changed', () => void renderSettings());
   api.on('connections:changed', (rows) => connections.render(rows));
+  api.on('traffic:changed', (snapshot) => connections.renderTraffic(snapshot));
   api.on('log:line', (line) => log.add(line));
   api.on('notice', addNotice);
   api.on('view:show', show);
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   renderState(await api.getTunnelState());
   await renderSettings();
   connections.render(await api.getConnections());
+  connections.renderTraffic(await api.getTraffic());
   log.setLines(await api.getLog());
   show('status');
   document.body.dataset.ready = 'true';

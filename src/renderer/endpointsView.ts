@@ -5,7 +5,7 @@
  * one the tunnel would give.
  */
 import { EndpointError, parseEndpoint } from '../shared/endpoint';
-import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
+import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, PickFileRequest, ProxyAuthSetting, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
 import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import { append, clear, field, h } from './dom';
 
@@ -38,6 +38,16 @@ export class EndpointsView {
   private readonly pins = h('textarea', { class: 'pins', rows: 4, spellcheck: 'false', autocomplete: 'off', placeholder: 'sha256/BASE64= or AB:CD:…' });
   private readonly pinOnly = h('input', { type: 'checkbox', id: 'ep-pin-only' });
   private readonly servername = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'gw.example.com' });
+  // Proxy sign-in: the Windows sign-in (default) or a user and password.
+  private readonly authWindows = h('input', { type: 'radio', name: 'ep-proxy-auth', id: 'ep-proxy-auth-windows', value: 'windows' });
+  private readonly authPassword = h('input', { type: 'radio', name: 'ep-proxy-auth', id: 'ep-proxy-auth-password', value: 'password' });
+  private readonly proxyUser = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'CORP\\alice' });
+  private readonly proxySecret = h('input', { type: 'password', autocomplete: 'new-password' });
+  // Client certificate: PEM certificate and key, or one PKCS#12 file and its passphrase.
+  private readonly clientCert = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.crt' });
+  private readonly clientKey = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.key' });
+  private readonly clientPfx = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.pfx' });
+  private readonly clientPassphrase = h('input', { type: 'password', autocomplete: 'new-password' });
   private readonly advancedMessages: Record<keyof AdvancedProblems, HTMLElement>;
   private advancedSeq = 0;
   private readonly formError = h('p', { class: 'form-error', role: 'alert' });
@@ -68,10 +78,41 @@ export class EndpointsView {
     const servername = field('ep-servername', 'Server name (SNI)', this.servername, 'Sent in TLS and checked in the certificate instead of the endpoint’s host.');
     const pinOnlyMessage = h('p', { class: 'field-message', id: 'ep-pin-only-message', 'aria-live': 'polite' });
     this.pinOnly.setAttribute('aria-describedby', 'ep-pin-only-message');
-    this.advancedMessages = { proxyUrl: proxyUrl.message, caFile: caFile.message, pins: pins.message, pinOnly: pinOnlyMessage, servername: servername.message };
+    const proxyUser = field('ep-proxy-user', 'Proxy user', this.proxyUser, 'DOMAIN\\user for NTLM, or the user the proxy knows.');
+    const proxySecret = field('ep-proxy-secret', 'Proxy password', this.proxySecret, 'Stored encrypted with your Windows account; never shown again.');
+    const clientCert = field('ep-client-cert', 'Client certificate (PEM)', this.clientCert, 'For a gateway that asks for a certificate, with its key file.');
+    const clientKey = field('ep-client-key', 'Its key (PEM)', this.clientKey);
+    const clientPfx = field('ep-client-pfx', 'Or a PKCS#12 file (.pfx, .p12)', this.clientPfx);
+    const clientPassphrase = field('ep-client-passphrase', 'PKCS#12 passphrase', this.clientPassphrase, 'Stored encrypted with your Windows account.');
+    this.advancedMessages = {
+      proxyUrl: proxyUrl.message,
+      caFile: caFile.message,
+      pins: pins.message,
+      pinOnly: pinOnlyMessage,
+      servername: servername.message,
+      proxyUser: proxyUser.message,
+      clientCert: clientCert.message,
+    };
     const radio = (input: HTMLInputElement, label: string) => h('label', { for: input.id }, input, label);
+    // A file picker beside a path field, through the preload API (the page cannot open files itself).
+    const browse = (input: HTMLInputElement, request: PickFileRequest) =>
+      h('button', {
+        type: 'button',
+        class: 'browse',
+        'aria-label': `Browse for ${request.title}`,
+        onclick: () =>
+          void this.api.pickFile(request).then((file) => {
+            if (file === null) return;
+            input.value = file;
+            this.advancedChanged();
+          }),
+      }, 'Browse…');
+    const withBrowse = (row: HTMLElement, input: HTMLInputElement, request: PickFileRequest) => {
+      row.insertBefore(h('div', { class: 'inline' }, input, browse(input, request)), row.querySelector('.field-help, .field-message'));
+      return row;
+    };
     this.advanced.append(
-      h('summary', {}, 'Advanced: proxy and TLS trust'),
+      h('summary', {}, 'Advanced: proxy, sign-in, TLS trust, client certificate'),
       h(
         'fieldset',
         { class: 'proxy' },
@@ -79,12 +120,28 @@ export class EndpointsView {
         h('div', { class: 'radios' }, radio(this.proxySystem, 'System'), radio(this.proxyNone, 'None'), radio(this.proxyCustom, 'Custom URL')),
       ),
       proxyUrl.row,
+      h(
+        'fieldset',
+        { class: 'proxy-auth' },
+        h('legend', {}, 'Proxy sign-in'),
+        h('div', { class: 'radios' }, radio(this.authWindows, 'Use my Windows sign-in'), radio(this.authPassword, 'User and password')),
+        h('div', { class: 'field-pair' }, proxyUser.row, proxySecret.row),
+      ),
       caFile.row,
       h('div', { class: 'check' }, this.systemCa, h('label', { for: 'ep-system-ca' }, 'Use Windows certificate store')),
       pins.row,
       h('div', { class: 'check' }, this.pinOnly, h('label', { for: 'ep-pin-only' }, 'Pin only (accept a self-signed certificate whose fingerprint is pinned)')),
       pinOnlyMessage,
       servername.row,
+      h(
+        'fieldset',
+        { class: 'client-cert' },
+        h('legend', {}, 'Client certificate'),
+        withBrowse(clientCert.row, this.clientCert, { title: 'the client certificate', kind: 'certificate' }),
+        withBrowse(clientKey.row, this.clientKey, { title: 'its key', kind: 'key' }),
+        withBrowse(clientPfx.row, this.clientPfx, { title: 'the PKCS#12 file', kind: 'pfx' }),
+        clientPassphrase.row,
+      ),
     );
 
     const addButton = h('button', { type: 'button', class: 'primary', onclick: () => this.edit(null) }, 'Add endpoint');
@@ -112,10 +169,10 @@ export class EndpointsView {
     this.user.addEventListener('input', () => this.changed());
     this.secret.addEventListener('input', () => this.changed());
     this.keepalive.addEventListener('input', () => this.changed());
-    for (const control of [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly]) {
+    for (const control of [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly, this.authWindows, this.authPassword]) {
       control.addEventListener('change', () => this.advancedChanged());
     }
-    for (const control of [this.proxyUrl, this.caFile, this.pins, this.servername]) {
+    for (const control of [this.proxyUrl, this.caFile, this.pins, this.servername, this.proxyUser, this.proxySecret, this.clientCert, this.clientKey, this.clientPfx, this.clientPassphrase]) {
       control.addEventListener('input', () => this.advancedChanged());
     }
     this.form.addEventListener('submit', (event) => {
@@ -203,8 +260,20 @@ export class EndpointsView {
     this.pins.value = (trust.pins ?? []).join('\n');
     this.pinOnly.checked = trust.pinOnly === true;
     this.servername.value = trust.servername ?? '';
+    const auth: ProxyAuthSetting = e?.proxyAuth ?? { mode: 'windows' };
+    this.authWindows.checked = auth.mode === 'windows';
+    this.authPassword.checked = auth.mode === 'password';
+    this.proxyUser.value = auth.mode === 'password' ? auth.user : '';
+    this.proxySecret.value = '';
+    this.proxySecret.placeholder = e?.hasProxySecret ? 'stored (type to replace)' : '';
+    this.clientCert.value = trust.clientCert ?? '';
+    this.clientKey.value = trust.clientKey ?? '';
+    this.clientPfx.value = trust.clientPfx ?? '';
+    this.clientPassphrase.value = '';
+    this.clientPassphrase.placeholder = e?.hasClientPassphrase ? 'stored (type to replace)' : '';
+    this.enableAdvanced();
     // Open when something in it is set, so it is never hidden that it is.
-    this.advanced.open = proxy !== 'system' || Object.keys(trust).length > 0;
+    this.advanced.open = proxy !== 'system' || Object.keys(trust).length > 0 || auth.mode !== 'windows';
     this.showAdvanced({});
     this.duplicateButton.disabled = !e;
     this.deleteButton.disabled = !e;
@@ -235,8 +304,14 @@ export class EndpointsView {
       : '';
   }
 
-  private advancedChanged(): void {
+  private enableAdvanced(): void {
     this.proxyUrl.disabled = !this.proxyCustom.checked;
+    this.proxyUser.disabled = !this.authPassword.checked;
+    this.proxySecret.disabled = !this.authPassword.checked;
+  }
+
+  private advancedChanged(): void {
+    this.enableAdvanced();
     this.changed();
     void this.checkAdvanced();
   }
@@ -244,7 +319,7 @@ export class EndpointsView {
   /** Asks the main process to check the advanced fields with the core's parsers; shows and returns the problems. */
   private async checkAdvanced(): Promise<AdvancedProblems> {
     const seq = ++this.advancedSeq;
-    const problems = await this.api.checkAdvanced({ proxy: this.proxySetting(), trust: this.trustSetting() });
+    const problems = await this.api.checkAdvanced({ proxy: this.proxySetting(), trust: this.trustSetting(), proxyAuth: this.authSetting() });
     if (seq === this.advancedSeq) this.showAdvanced(problems);
     return problems;
   }
@@ -256,6 +331,8 @@ export class EndpointsView {
       pins: this.pins,
       pinOnly: this.pinOnly,
       servername: this.servername,
+      proxyUser: this.proxyUser,
+      clientCert: this.clientCert,
     };
     for (const key of Object.keys(inputs) as Array<keyof AdvancedProblems>) {
       const problem = problems[key];
@@ -278,7 +355,14 @@ export class EndpointsView {
       pins: this.pins.value.split(/\r?\n/).map((p) => p.trim()).filter(Boolean),
       pinOnly: this.pinOnly.checked,
       servername: this.servername.value,
+      clientCert: this.clientCert.value,
+      clientKey: this.clientKey.value,
+      clientPfx: this.clientPfx.value,
     };
+  }
+
+  private authSetting(): ProxyAuthSetting {
+    return this.authPassword.checked ? { mode: 'password', user: this.proxyUser.value } : { mode: 'windows' };
   }
 
   /** Checks every field; shows messages for the ones the user has touched (or all on save). */
@@ -313,6 +397,9 @@ export class EndpointsView {
       keepaliveSec: Number(this.keepalive.value),
       proxy: this.proxySetting(),
       trust: this.trustSetting(),
+      proxyAuth: this.authSetting(),
+      proxySecret: this.proxySecret.value !== '' ? this.proxySecret.value : undefined,
+      clientPassphrase: this.clientPassphrase.value !== '' ? this.clientPassphrase.value : this.clientPfx.value.trim() === '' ? '' : undefined,
     };
   }
 

@@ -1,10 +1,12 @@
 /**
  * Status: the tunnel's state and address, the PuTTY settings to copy, the
+ * saved PuTTY/KiTTY/WinSCP sessions to switch to the proxy (and back), the
  * "Export PuTTY session…" form, the listen address and the startup options.
  */
-import type { ProxyAuthMode, ProxyAuthView, PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
+import type { LocalProxyAuthMode, LocalProxyAuthView, PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
 import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
+import { SavedSessionsPanel } from './savedSessionsPanel';
 
 export class StatusView {
   readonly element: HTMLElement;
@@ -38,11 +40,13 @@ export class StatusView {
   private readonly authOn = h('div', { id: 'proxy-auth-on' });
   private puttyText = '';
   private state: TunnelState | undefined;
+  private readonly sessions: SavedSessionsPanel;
 
   constructor(
     private readonly api: WsshApi,
     private readonly announce: (text: string) => void,
   ) {
+    this.sessions = new SavedSessionsPanel(api, announce);
     const copy = h('button', { type: 'button', onclick: () => void this.copy() }, 'Copy PuTTY settings');
     const name = field('export-name', 'Session name', this.exportName);
     const host = field('export-host', 'SSH host', this.exportHost);
@@ -100,6 +104,7 @@ export class StatusView {
         exportForm,
         this.exportResult,
       ),
+      this.sessions.element,
       h(
         'section',
         { 'aria-labelledby': 'proxy-auth-title' },
@@ -120,7 +125,7 @@ export class StatusView {
       ),
     );
     this.toggle.addEventListener('click', () => void (this.state?.running ? this.api.stopTunnel() : this.api.startTunnel()));
-    this.authMode.addEventListener('change', () => void this.api.updateSettings({ proxyAuth: this.authMode.value as ProxyAuthMode }));
+    this.authMode.addEventListener('change', () => void this.api.updateSettings({ localProxyAuth: this.authMode.value as LocalProxyAuthMode }));
     this.startAtLaunch.addEventListener('change', () => void this.api.updateSettings({ startTunnelAtLaunch: this.startAtLaunch.checked }));
     this.startAtLogin.addEventListener('change', () => void this.api.updateSettings({ startAtLogin: this.startAtLogin.checked }));
   }
@@ -130,6 +135,8 @@ export class StatusView {
     this.stateValue.textContent = STATUS_LABEL[state.status];
     this.stateValue.dataset.status = state.status;
     this.reasonRow.replaceChildren(h('dt', {}, 'Reason'), h('dd', { id: 'status-reason' }, state.reason ?? ''));
+    // Where the setting that caused it is changed (a proxy that refused: its sign-in).
+    if (state.fix) this.reasonRow.append(h('dt', {}, 'Fix it in'), h('dd', { id: 'status-fix' }, state.fix));
     this.reasonRow.hidden = state.reason === undefined;
     this.listenValue.textContent = listenText(state.listen);
     this.endpointValue.textContent = state.endpointName ? `${state.endpointName} (${state.endpointDisplay})` : 'none selected';
@@ -137,7 +144,7 @@ export class StatusView {
     this.toggle.textContent = state.running ? 'Stop tunnel' : 'Start tunnel';
   }
 
-  renderSettings(settings: SettingsView, putty: PuttySettings, auth: ProxyAuthView): void {
+  renderSettings(settings: SettingsView, putty: PuttySettings, auth: LocalProxyAuthView): void {
     this.authMode.value = auth.mode;
     // The why says on or off itself ("on automatically: …", "turned off in the settings: …").
     this.authWhy.textContent = `${auth.why.charAt(0).toUpperCase()}${auth.why.slice(1)}.`;
@@ -156,16 +163,18 @@ export class StatusView {
     this.puttyText = putty.text;
     // The password goes to the clipboard, not on the screen.
     this.putty.textContent = putty.masked ?? putty.text;
+    // Which sessions count as "through this app" depends on the port.
+    void this.sessions.refresh();
   }
 
   private async revealPassword(): Promise<void> {
-    const outcome = await this.api.revealProxyPassword();
+    const outcome = await this.api.revealLocalProxyPassword();
     if (outcome.ok) this.authPassword.textContent = outcome.value;
     else this.authMessage.textContent = outcome.error;
   }
 
   private async copyPassword(): Promise<void> {
-    const outcome = await this.api.revealProxyPassword();
+    const outcome = await this.api.revealLocalProxyPassword();
     if (!outcome.ok) {
       this.authMessage.textContent = outcome.error;
       return;

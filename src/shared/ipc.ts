@@ -5,6 +5,8 @@
  *
  * Runs anywhere (types and constants only): no Node, no Electron, no DOM.
  */
+import type { TrafficSnapshot } from './traffic';
+import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
 
 /**
  * How an endpoint is reached: through the system's proxy settings (Windows'
@@ -12,6 +14,14 @@
  * directly, or through the HTTP proxy at `url` (`http://[user:password@]host:port`).
  */
 export type ProxySetting = 'system' | 'none' | { url: string };
+
+/**
+ * How the app signs in to an HTTP proxy that asks (407): with the Windows
+ * sign-in of the user (SSPI's Negotiate, NTLM inside it: nothing stored, the
+ * default), or with a user (`DOMAIN\\user` for NTLM) and a password stored
+ * encrypted like the endpoint's secret.
+ */
+export type ProxyAuthSetting = { mode: 'windows' } | { mode: 'password'; user: string };
 
 /** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/trust.ts). */
 export interface EndpointTrust {
@@ -25,6 +35,12 @@ export interface EndpointTrust {
   pinOnly?: boolean;
   /** The TLS server name (SNI) to send and check instead of the endpoint's host. */
   servername?: string;
+  /** A client certificate (PEM file) to present when the gateway asks, with `clientKey`. */
+  clientCert?: string;
+  /** The private key (PEM file) of `clientCert`. */
+  clientKey?: string;
+  /** A client certificate and key as one PKCS#12 file (.pfx/.p12), instead of `clientCert`/`clientKey`; its passphrase is stored encrypted. */
+  clientPfx?: string;
 }
 
 /** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
@@ -34,6 +50,8 @@ export interface AdvancedProblems {
   pins?: string;
   pinOnly?: string;
   servername?: string;
+  clientCert?: string;
+  proxyUser?: string;
 }
 
 /** A saved endpoint as the renderer sees it: the secret never leaves the main process. */
@@ -49,7 +67,13 @@ export interface EndpointView {
   /** WebSocket ping interval in seconds; 0 turns pings off. */
   keepaliveSec: number;
   proxy: ProxySetting;
+  /** How the app signs in to the proxy; the password never leaves the main process. */
+  proxyAuth: ProxyAuthSetting;
+  /** Whether a proxy password is stored (encrypted). */
+  hasProxySecret: boolean;
   trust: EndpointTrust;
+  /** Whether a passphrase for `trust.clientPfx` is stored (encrypted). */
+  hasClientPassphrase: boolean;
 }
 
 /** What the editor sends to save an endpoint (new when `id` is absent). */
@@ -68,6 +92,12 @@ export interface EndpointInput {
   proxy?: ProxySetting;
   /** Undefined keeps the stored setting (none for a new endpoint). */
   trust?: EndpointTrust;
+  /** Undefined keeps the stored setting (Windows sign-in for a new endpoint). */
+  proxyAuth?: ProxyAuthSetting;
+  /** The proxy password: `undefined` keeps the stored one, `''` removes it. */
+  proxySecret?: string;
+  /** The passphrase of `trust.clientPfx`: `undefined` keeps the stored one, `''` removes it. */
+  clientPassphrase?: string;
 }
 
 /** Where a proxy listens: the app's settings, the tunnel state and `--listen` alike. */
@@ -85,12 +115,12 @@ export interface SettingsView {
   startTunnelAtLaunch: boolean;
   /** Start the app when the user logs in (Windows login item). */
   startAtLogin: boolean;
-  /** Whether PuTTY must sign in to the local proxy (see ProxyAuthView). */
-  proxyAuth: ProxyAuthMode;
+  /** Whether PuTTY must sign in to the local proxy (see LocalProxyAuthView). */
+  localProxyAuth: LocalProxyAuthMode;
 }
 
 /** The settings a user changes outside the endpoint editor. */
-export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin' | 'proxyAuth'>>;
+export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin' | 'localProxyAuth'>>;
 
 /**
  * The local proxy credential: 'on' makes every client of the local proxy
@@ -99,15 +129,15 @@ export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAt
  * this user's endpoint; 'auto' turns it on only where the app sees a shared
  * machine (a Remote Desktop session).
  */
-export type ProxyAuthMode = 'off' | 'on' | 'auto';
+export type LocalProxyAuthMode = 'off' | 'on' | 'auto';
 
-export interface ProxyAuthView {
-  mode: ProxyAuthMode;
+export interface LocalProxyAuthView {
+  mode: LocalProxyAuthMode;
   /** Whether clients must sign in now. */
   on: boolean;
   /** Why it is on or off, for the Status view. */
   why: string;
-  /** The user name PuTTY must send; null when off. The password is only given by revealProxyPassword. */
+  /** The user name PuTTY must send; null when off. The password is only given by revealLocalProxyPassword. */
   user: string | null;
 }
 
@@ -124,6 +154,12 @@ export interface TunnelState {
   running: boolean;
   /** Why the state is `error`, in words a user can act on. */
   reason?: string;
+  /**
+   * Where in the app the error is fixed, when it is a setting: e.g. the
+   * endpoint's proxy sign-in for a proxy that refused (`Endpoints ▸ NAME ▸
+   * Advanced ▸ Proxy sign-in`).
+   */
+  fix?: string;
   /** The address the proxy listens on, or would listen on when started. */
   listen: ListenAddress;
   /** The active endpoint's name and display URI (never with the secret). */
@@ -216,15 +252,20 @@ export const Invoke = {
   selectEndpoint: 'endpoints:select',
   testEndpoint: 'endpoints:test',
   checkAdvanced: 'endpoints:check-advanced',
+  pickFile: 'dialog:pick-file',
   getTunnelState: 'tunnel:get-state',
   startTunnel: 'tunnel:start',
   stopTunnel: 'tunnel:stop',
   getConnections: 'connections:get',
+  getTraffic: 'traffic:get',
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
-  getProxyAuth: 'proxy-auth:get',
-  revealProxyPassword: 'proxy-auth:reveal',
+  getLocalProxyAuth: 'local-proxy-auth:get',
+  revealLocalProxyPassword: 'local-proxy-auth:reveal',
+  listSavedSessions: 'sessions:list',
+  switchSession: 'sessions:switch',
+  switchSessionBack: 'sessions:switch-back',
   copyText: 'clipboard:write',
 } as const;
 
@@ -233,6 +274,7 @@ export const Events = {
   settingsChanged: 'settings:changed',
   tunnelState: 'tunnel:state',
   connections: 'connections:changed',
+  traffic: 'traffic:changed',
   log: 'log:line',
   notice: 'notice',
   showView: 'view:show',
@@ -245,6 +287,7 @@ export interface EventPayloads {
   [Events.settingsChanged]: SettingsView;
   [Events.tunnelState]: TunnelState;
   [Events.connections]: TunnelInfo[];
+  [Events.traffic]: TrafficSnapshot;
   [Events.log]: LogLine;
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
@@ -264,21 +307,37 @@ export interface WsshApi {
   selectEndpoint(id: string): Promise<Outcome<null>>;
   testEndpoint(request: TestRequest): Promise<TestResult>;
   /** Checks the editor's advanced fields with the core's parsers (pins, server name, proxy URL) as they are typed. */
-  checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust }): Promise<AdvancedProblems>;
+  checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust; proxyAuth?: ProxyAuthSetting }): Promise<AdvancedProblems>;
+  /** The system's file picker (for a certificate or key file): the chosen path, or null when cancelled. */
+  pickFile(request: PickFileRequest): Promise<string | null>;
   getTunnelState(): Promise<TunnelState>;
   startTunnel(): Promise<TunnelState>;
   stopTunnel(): Promise<TunnelState>;
   getConnections(): Promise<TunnelInfo[]>;
+  /** The tunnels' rates of the last second and the last minute's totals (src/shared/traffic.ts). */
+  getTraffic(): Promise<TrafficSnapshot>;
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
   /** Whether the local proxy credential is on, why, and its user name. */
-  getProxyAuth(): Promise<ProxyAuthView>;
+  getLocalProxyAuth(): Promise<LocalProxyAuthView>;
   /** The local proxy password, for "Reveal" and "Copy password"; refused when the credential is off. */
-  revealProxyPassword(): Promise<Outcome<string>>;
+  revealLocalProxyPassword(): Promise<Outcome<string>>;
+  /** The saved PuTTY, KiTTY and WinSCP sessions and where each goes (src/shared/sessions.ts); reads only. */
+  listSavedSessions(): Promise<SavedSessionsView>;
+  /** Points a saved session at this app's proxy, keeping its previous proxy values. */
+  switchSession(ref: SessionRef): Promise<Outcome<SavedSession>>;
+  /** Restores the proxy values a session had before `switchSession`. */
+  switchSessionBack(ref: SessionRef): Promise<Outcome<SavedSession>>;
   copyText(text: string): Promise<void>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
+}
+
+export interface PickFileRequest {
+  title: string;
+  /** What kind of file, for the picker's filter. */
+  kind: 'certificate' | 'key' | 'pfx' | 'ca';
 }
 
 /** The invoke channel of each WsshApi method (everything but `on`). */

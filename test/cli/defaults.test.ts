@@ -30,6 +30,7 @@ test('wssh server: the parsed defaults are the constants', () => {
     hosts: DEFAULT_HOSTS_FILE,
     users: undefined,
     trustProxy: DEFAULT_TRUST_PROXY,
+    allowOrigins: [],
     keepaliveMs: DEFAULT_KEEPALIVE_MS,
     connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
     drainMs: DEFAULT_SERVER_DRAIN_MS,

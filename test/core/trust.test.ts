@@ -12,6 +12,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { dial, DialOptions, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/trust';
@@ -64,6 +65,7 @@ async function startTlsServer(cert: string, key: string): Promise<TlsServer> {
   const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
   server.on('secureConnection', (socket: TLSSocket) => servernames.push(typeof socket.servername === 'string' ? socket.servername : ''));
   const wss = new WebSocketServer({ noServer: true });
+  wss.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
   server.on('upgrade', (req, socket, head) => {
     upgrades.push({ url: req.url ?? '', authorization: req.headers.authorization });
     wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));

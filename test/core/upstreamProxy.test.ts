@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { dial, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
@@ -16,7 +17,6 @@ import {
   ProxyConfigError,
   displayProxy,
   parseProxyUrl,
-  proxyFromPac,
   resolveProxy,
 } from '../../src/core/upstreamProxy';
 
@@ -88,22 +88,13 @@ test('proxy URLs: what is accepted, what is refused, and the password never show
   assert.throws(() => resolveProxy(wss, undefined, { ALL_PROXY: 'socks5://proxy:1080' }), /^ProxyConfigError: ALL_PROXY "socks5:\/\/proxy:1080": only HTTP proxies/);
 });
 
-test('PAC answers (Electron\'s session.resolveProxy): the first usable entry', () => {
-  assert.equal(proxyFromPac('DIRECT'), false);
-  assert.equal(proxyFromPac(''), false);
-  assert.equal(proxyFromPac('PROXY proxy.corp:8080; DIRECT'), 'http://proxy.corp:8080');
-  assert.equal(proxyFromPac('HTTPS secure.corp:443'), 'https://secure.corp:443');
-  assert.equal(proxyFromPac('SOCKS5 s:1080; PROXY p:3128'), 'http://p:3128');
-  assert.equal(proxyFromPac('SOCKS s:1080; DIRECT'), false);
-  assert.throws(() => proxyFromPac('SOCKS5 s:1080'), /has no HTTP proxy and no DIRECT/);
-});
-
 // ---- Dials through a CONNECT proxy on a real socket -------------------------------------
 
 /** A stand-in WSSH server: echoes. */
 async function startServer(): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer();
   const wssServer = new WebSocketServer({ server });
+  wssServer.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
   wssServer.on('connection', (socket) => socket.on('message', (d, isBinary) => socket.send(d, { binary: isBinary })));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -17,14 +17,15 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { requirePrograms } from '../fixtures/programs';
-import { startSshd } from '../fixtures/sshd';
+import { puttyKey, startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { runProgram, killOnExit } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
 import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { connectThroughProxy, readExactly, endedWithin, waitFor } from '../fixtures/tunnel';
+import { connectThroughProxy, readExactly, roundTrip, waitFor } from '../fixtures/tunnel';
+import { ProxyMethod, plinkAt, plinkSession } from '../fixtures/plink';
 
 interface OldServer {
   port: number;
@@ -33,17 +34,38 @@ interface OldServer {
   close(): Promise<void>;
 }
 
+/** What the old server sends first on a `burst-host` tunnel: SSH bytes, in many frames, before the client says anything. */
+const BURST = crypto.randomBytes(256 * 1024);
+
 /**
  * An original-style WSSH server. `ports` stands in for DNS: the host a client
  * names is connected to on 127.0.0.1 at ports[host] (port "22" of that host);
- * a host not in the map gets a port nobody listens on.
+ * a host not in the map gets a port nobody listens on. Like the original,
+ * its upgrade response carries no WSSH-Server mark, and a refusal comes
+ * after the upgrade: `denied-…` hosts get the original's own
+ * `Oops:Error: Invalid host` text, `silent-…` a close without a word.
  */
 async function startOldServer(ports: Record<string, number>, closedPort: number): Promise<OldServer> {
   const urls: string[] = [];
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   wss.on('connection', (ws: WebSocket, req) => {
     urls.push(req.url ?? '');
-    const host = (req.url ?? '').split('/').pop()!;
+    // Clients of this project send `host:port` for other ports (plink names the test sshd's port).
+    const host = decodeURIComponent((req.url ?? '').split('/').pop()!).replace(/:\d+$/, '');
+    if (host.startsWith('denied-')) {
+      ws.send('Oops:Error: Invalid host');
+      ws.close();
+      return;
+    }
+    if (host.startsWith('silent-')) {
+      ws.close();
+      return;
+    }
+    if (host === 'burst-host') {
+      for (let at = 0; at < BURST.length; at += 16 * 1024) ws.send(BURST.subarray(at, at + 16 * 1024), { binary: true });
+      ws.on('message', (data: Buffer, isBinary) => ws.send(data, { binary: isBinary }));
+      return;
+    }
     if (host === 'banner-then-error') {
       // Not something the original did, but what a client must survive: SSH
       // bytes, then a control message, on one tunnel.
@@ -163,22 +185,116 @@ test('our clients against an original-style server', async (t) => {
     assert.ok(tookMs < 3000, `ssh took ${tookMs} ms to report the closed tunnel`);
   });
 
-  await t.test('wssh connect: the text frame ends the tunnel without a byte of it reaching the client', async (st) => {
+  await t.test('wssh connect: the text frame before any byte is a 502 with the old server\'s text, not a 200', async (st) => {
     const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
-    // The old server accepts the upgrade before it tries the target, so the proxy has already said 200.
+    // The old server accepts the upgrade before it tries the target; the proxy holds its answer until the text frame.
     const tunnel = await connectThroughProxy(proxy.port, 'unreachable-host:22');
-    assert.equal(tunnel.statusLine, 'HTTP/1.1 200 Connection established');
-    const received: Buffer[] = [];
-    tunnel.socket.on('data', (c: Buffer) => received.push(c));
-    assert.ok(await endedWithin(tunnel.socket, 10_000), 'the tunnel should end');
-    assert.equal(Buffer.concat(received).length, 0);
-    tunnel.socket.end();
+    assert.equal(tunnel.statusLine, 'HTTP/1.1 502 Bad Gateway');
+    assert.equal(tunnel.body, 'the server says: Cannot connect to unreachable-host:22: ECONNREFUSED\n');
     await waitFor('the proxy to log the reason', () =>
-      /tunnel \d+ closed unreachable-host up=0 down=0 \(peer said: Cannot connect to unreachable-host:22: ECONNREFUSED\)/.test(proxy.output()),
+      /refused unreachable-host from 127\.0\.0\.1:\d+: 502 the server says: Cannot connect to unreachable-host:22: ECONNREFUSED/.test(proxy.output()),
       10_000,
       () => proxy.output(),
     );
+  });
+});
+
+test('an original-style server\'s refusals reach nc, plink and SOCKS clients with their status and its text', async (t) => {
+  const programs = requirePrograms(t, 'sshd', 'ssh', 'nc', 'plink', 'puttygen');
+  if (!programs) return;
+  const dir = tempDir(t, 'wssh-e2e-compat-refusal-');
+  const sshd = await startSshd();
+  t.after(() => sshd.stop());
+  const echo = await startEcho();
+  t.after(() => echo.close());
+  const closedPort = await freePort();
+  const old = await startOldServer({ localhost: sshd.port, 'echo-host': echo.port }, closedPort);
+  t.after(() => old.close());
+  const endpoint = `ws://127.0.0.1:${old.port}/ssh`;
+  const proxy = await spawnWsshConnect(endpoint);
+  t.after(() => proxy.stop());
+  const ppk = await puttyKey(sshd);
+  plinkSession(dir, 'http', { proxyHost: '127.0.0.1', proxyPort: proxy.port });
+  plinkSession(dir, 'socks5', { proxyHost: '127.0.0.1', proxyPort: proxy.port, proxyMethod: ProxyMethod.socks5 });
+  const plink = plinkAt({ home: dir, sshd, ppk, plink: programs.plink, timeoutMs: 30_000 });
+  const logged = (host: string, status: number, text: string) =>
+    waitFor(`the proxy's refusal line for ${host}`, () => proxy.output().includes(`: ${status} the server says: ${text}`) && proxy.output().includes(`refused ${host}`), 10_000, () => proxy.output());
+
+  await t.test('a raw CONNECT: 403 for the host it refuses, 502 for one it cannot reach or a bare close, each with the reason', async () => {
+    const denied = await connectThroughProxy(proxy.port, 'denied-host:22');
+    assert.equal(denied.statusLine, 'HTTP/1.1 403 Forbidden');
+    assert.equal(denied.body, 'the server says: Oops:Error: Invalid host\n');
+    const unreachable = await connectThroughProxy(proxy.port, 'unreachable-host:22');
+    assert.equal(unreachable.statusLine, 'HTTP/1.1 502 Bad Gateway');
+    assert.equal(unreachable.body, 'the server says: Cannot connect to unreachable-host:22: ECONNREFUSED\n');
+    const silent = await connectThroughProxy(proxy.port, 'silent-host:22');
+    assert.equal(silent.statusLine, 'HTTP/1.1 502 Bad Gateway');
+    assert.match(silent.body, /^the server closed the tunnel before the SSH server spoke \(WebSocket 1005\): an original wssh server does this for a host it refuses or cannot reach\n$/);
+  });
+
+  await t.test('nc -X connect: exits with the proxy\'s status instead of hanging; ssh through it fails at once', async () => {
+    for (const [host, status] of [['denied-host', 403], ['unreachable-host', 502]] as const) {
+      const r = await runProgram(programs.nc, ['-X', 'connect', '-x', `127.0.0.1:${proxy.port}`, host, '22'], { input: '', timeoutMs: 20_000 });
+      assert.notEqual(r.code, 0, `nc should fail for ${host}`);
+      assert.match(r.stderr, new RegExp(`${status}`), `nc's message for ${host}: ${r.stderr}`);
+      const s = await runSsh([...sshArgs(sshd, { host, proxyCommand: `${programs.nc} -X connect -x 127.0.0.1:${proxy.port} %h 22` }), 'echo ok']);
+      assert.equal(s.code, 255, s.stderr);
+      assert.match(s.stderr, new RegExp(`${status}`), s.stderr);
+    }
+    await logged('denied-host', 403, 'Oops:Error: Invalid host');
+    await logged('unreachable-host', 502, 'Cannot connect to unreachable-host:22: ECONNREFUSED');
+  });
+
+  await t.test('plink, proxy type HTTP: "Proxy error: HTTP response 403" / "502", and the proxy logs the old server\'s text', async () => {
+    const denied = await plink('http', 'denied-host', 'echo ok');
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /FATAL ERROR: Proxy error: HTTP response 403 Forbidden/);
+    await logged(`denied-host:${sshd.port}`, 403, 'Oops:Error: Invalid host');
+    const unreachable = await plink('http', 'unreachable-host', 'echo ok');
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /FATAL ERROR: Proxy error: HTTP response 502 Bad Gateway/);
+    await logged(`unreachable-host:${sshd.port}`, 502, 'Cannot connect to unreachable-host:22: ECONNREFUSED');
+    // And the tunnel still works for a host the old server can reach (its banner ends the hold).
+    const ok = await plink('http', 'localhost', 'echo ok');
+    assert.equal(ok.code, 0, `${ok.stderr}\n${proxy.output()}`);
+    assert.equal(ok.stdout.toString(), 'ok\n');
+  });
+
+  await t.test('SOCKS 5: plink and nc -X 5 get "not allowed by ruleset" / "host unreachable"', async () => {
+    const denied = await plink('socks5', 'denied-host', 'echo ok');
+    assert.equal(denied.stderr, 'FATAL ERROR: Proxy error: SOCKS proxy failed to connect, error 2 (connection not allowed by ruleset)\n');
+    const unreachable = await plink('socks5', 'unreachable-host', 'echo ok');
+    assert.match(unreachable.stderr, /FATAL ERROR: Proxy error: SOCKS proxy failed to connect, error 4 \(host unreachable\)/i);
+    const nc = await runProgram(programs.nc, ['-X', '5', '-x', `127.0.0.1:${proxy.port}`, 'denied-host', '22'], { input: '', timeoutMs: 20_000 });
+    assert.notEqual(nc.code, 0, 'nc -X 5 should fail');
+    const ok = await plink('socks5', 'localhost', 'echo ok');
+    assert.equal(ok.code, 0, `${ok.stderr}\n${proxy.output()}`);
+  });
+
+  await t.test('wssh client: the refusal\'s text on stderr, exit code 1', async () => {
+    const r = await runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/denied-host`], { input: '', timeoutMs: 15_000 });
+    assert.equal(r.stdout.length, 0);
+    assert.equal(r.stderr, 'wssh: the server says: Oops:Error: Invalid host\n');
+    assert.equal(r.code, 1);
+  });
+
+  await t.test('the frames that ended the hold reach the client first, byte-exact, then the tunnel carries both ways', async () => {
+    const tunnel = await connectThroughProxy(proxy.port, 'burst-host:22');
+    assert.equal(tunnel.status, 200, tunnel.body);
+    const first = await readExactly(tunnel.socket, BURST.length, 15_000);
+    assert.ok(first.equals(BURST), 'the held frames came back changed or out of order');
+    const data = crypto.randomBytes(64 * 1024);
+    assert.ok((await roundTrip(tunnel.socket, data)).equals(data));
+    tunnel.socket.destroy();
+  });
+
+  await t.test('a target that does not speak first still opens after the hold (an echo server)', async () => {
+    const tunnel = await connectThroughProxy(proxy.port, 'echo-host:22', { timeoutMs: 20_000 });
+    assert.equal(tunnel.status, 200, tunnel.body);
+    const data = crypto.randomBytes(1000);
+    assert.ok((await roundTrip(tunnel.socket, data)).equals(data));
+    tunnel.socket.destroy();
   });
 });
 

@@ -136,3 +136,24 @@ test('a TLS failure on the endpoint is the error state with the reason, and a no
   assert.equal(state!.reason, `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
   assert.ok(events.some(([e, p]) => e === 'notice' && (p as { text: string }).text === state!.reason));
 });
+
+test('traffic: sampled while running and sent as traffic:changed; empty once stopped', async (t) => {
+  const { api, events, controller } = await setup(t);
+  assert.deepEqual(await api.getTraffic(), { at: 0, tunnels: 0, up: 0, down: 0, perTunnel: [], history: [] });
+  await api.startTunnel();
+  await waitFor('a traffic sample', () => events.some(([e]) => e === 'traffic:changed'), 10_000);
+  const sample = await api.getTraffic();
+  assert.equal(sample.tunnels, 0);
+  assert.ok(sample.history.length >= 1);
+  await api.stopTunnel();
+  assert.deepEqual(controller.traffic().history, []);
+  const last = events.filter(([e]) => e === 'traffic:changed').at(-1)![1] as { at: number; history: unknown[] };
+  assert.deepEqual([last.at, last.history], [0, []], 'the window is told the rates are gone');
+});
+
+test('saved sessions without a registry: listed as a problem, a switch refused with a message', async (t) => {
+  const { api } = await setup(t);
+  assert.deepEqual(await api.listSavedSessions(), { clients: [], problem: 'reading saved sessions is not set up' });
+  assert.deepEqual(await api.switchSession({ client: 'putty', key: 'x' }), { ok: false, error: 'reading saved sessions is not set up' });
+  assert.deepEqual(await api.switchSessionBack({ client: 'putty', key: 'x' }), { ok: false, error: 'reading saved sessions is not set up' });
+});

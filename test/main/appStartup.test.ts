@@ -362,3 +362,25 @@ test('a second instance quits at once and touches nothing', async (t) => {
   assert.equal(seen.window, undefined);
   assert.ok(!seen.calls.includes('ready'));
 });
+
+test('the startup wires the saved sessions to the registry runner and the tray tooltip to the traffic samples', async (t) => {
+  const { dir, started } = appFolder(t);
+  const port = await freePort();
+  writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', port));
+  const queries: string[][] = [];
+  // A registry with no client installed: every Sessions key is missing, as reg.exe says it.
+  const reg = { run: async (args: string[]) => (queries.push(args), { code: 1, stdout: '', stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' }) };
+  const { deps, seen } = standIns(dir, { reg });
+  const traffic: unknown[] = [];
+  const createTray = deps.createTray;
+  deps.createTray = (...args) => ({ ...createTray(...args), setTraffic: (snapshot) => void traffic.push(snapshot) });
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.deepEqual(await running.api.listSavedSessions(), { clients: [] });
+  assert.deepEqual(queries.map((q) => q[1]), ['HKCU\\Software\\SimonTatham\\PuTTY\\Sessions', 'HKCU\\Software\\9bis.com\\KiTTY\\Sessions', 'HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions']);
+  await running.controller.start();
+  await waitFor('a traffic sample for the tray', () => traffic.length > 0);
+  await running.controller.stop(0);
+  assert.equal(seen.errorBoxes.length, 0);
+});

@@ -161,7 +161,8 @@ test('the query URL and the chooser: wss:// is asked about as https://, without 
   assert.equal(proxyQueryUrl(parseEndpoint('wss://u:p@gw.example.com/ssh')), 'https://gw.example.com/ssh');
   const asked: string[] = [];
   const choose = proxyChooser('system', async (url) => (asked.push(url), 'HTTPS secure.corp:443; DIRECT'));
-  assert.equal(await choose(parseEndpoint('wss://gw.example.com:8443/ssh')), 'https://secure.corp:443');
+  // The whole answer, in order: the next entry is tried when a proxy cannot be reached.
+  assert.deepEqual(await choose(parseEndpoint('wss://gw.example.com:8443/ssh')), ['https://secure.corp:443', false]);
   assert.deepEqual(asked, ['https://gw.example.com:8443/ssh']);
   assert.equal(await proxyChooser('system')(parseEndpoint('wss://gw/ssh')), undefined, 'no resolver: the environment decides');
   await assert.rejects(proxyChooser('system', async () => Promise.reject(new Error('boom')))(parseEndpoint('wss://gw/ssh')), /cannot read the system proxy settings: boom/);
@@ -255,9 +256,9 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   assert.match((mismatch as { reason: string }).reason, /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh does not match the pin: the certificate's fingerprint is sha256\//);
 });
 
-test('a proxy URL with a password is refused, so no password is stored in the clear', () => {
-  const problems = advancedProblems({ url: 'http://alice:s3cret@proxy.example.com:3128' }, {});
-  assert.match(problems.proxyUrl ?? '', /leave the password out of the proxy URL/);
+test('a proxy URL with a password is accepted: the store moves the password to the encrypted sign-in', () => {
+  // (The move itself: test/main/proxySignIn.test.ts.)
+  assert.equal(advancedProblems({ url: 'http://alice:s3cret@proxy.example.com:3128' }, {}).proxyUrl, undefined);
   assert.equal(advancedProblems({ url: 'http://alice@proxy.example.com:3128' }, {}).proxyUrl, undefined);
   assert.equal(advancedProblems({ url: 'http://proxy.example.com:3128' }, {}).proxyUrl, undefined);
 });

@@ -7,7 +7,7 @@ import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProxyAuthMode } from '../../src/shared/ipc';
+import type { LocalProxyAuthMode } from '../../src/shared/ipc';
 import { createAppApi, wireAppEvents } from '../../src/main/appApi';
 import { LogBook } from '../../src/main/logBook';
 import { decideProxyAuth, generateProxyCredential, localProxyAuth, sharedMachineReason } from '../../src/main/proxyCredential';
@@ -56,46 +56,46 @@ test('the password is sealed in the settings file, kept across restarts, and the
   const dir = tempDir(t);
   const cipher = testCipher();
   const { settings } = await openTestSettings(dir, cipher);
-  assert.equal(settings.view().proxyAuth, 'auto', 'the default');
+  assert.equal(settings.view().localProxyAuth, 'auto', 'the default');
   const auth = localProxyAuth(settings, undefined);
   assert.equal(auth.credential(), undefined, 'off on a one-user desktop');
   assert.deepEqual(auth.view(), { mode: 'auto', on: false, why: decideProxyAuth('auto', undefined).why, user: null });
 
-  assert.ok(settings.update({ proxyAuth: 'on' }).ok);
+  assert.ok(settings.update({ localProxyAuth: 'on' }).ok);
   const credential = auth.credential()!;
   assert.ok(credential);
   assert.equal(auth.view().user, credential.user);
   const file = fs.readFileSync(settings.path, 'utf8');
   assert.ok(!file.includes(credential.password), 'the password is not in the file in clear');
   assert.ok(file.includes(credential.user), 'the user name is (it is shown anyway)');
-  const stored = JSON.parse(file).proxyAuth;
+  const stored = JSON.parse(file).localProxyAuth;
   assert.equal(stored.mode, 'on');
   assert.equal(cipher.decryptString(Buffer.from(stored.password, 'base64')), credential.password);
 
   const reopened = (await openTestSettings(dir, cipher)).settings;
-  assert.equal(reopened.view().proxyAuth, 'on');
+  assert.equal(reopened.view().localProxyAuth, 'on');
   assert.deepEqual(localProxyAuth(reopened, undefined).credential(), credential, 'the same credential after a restart: PuTTY sessions keep working');
 
-  assert.ok(reopened.update({ proxyAuth: 'off' }).ok);
+  assert.ok(reopened.update({ localProxyAuth: 'off' }).ok);
   assert.equal(localProxyAuth(reopened, 'shared').credential(), undefined, 'off wins over a shared machine');
-  assert.ok(reopened.update({ proxyAuth: 'auto' }).ok);
+  assert.ok(reopened.update({ localProxyAuth: 'auto' }).ok);
   assert.deepEqual(localProxyAuth(reopened, 'shared').credential(), credential, 'automatic, shared machine: on, the same one');
 
   const before = fs.readFileSync(reopened.path, 'utf8');
-  const bad = reopened.update({ proxyAuth: 'sometimes' as ProxyAuthMode, startAtLogin: true });
+  const bad = reopened.update({ localProxyAuth: 'sometimes' as LocalProxyAuthMode, startAtLogin: true });
   assert.deepEqual(bad, { ok: false, error: 'the proxy sign-in setting must be off, on or automatic' });
   assert.equal(fs.readFileSync(reopened.path, 'utf8'), before, 'a bad patch changes nothing');
 });
 
 test('without the OS key store the credential lives in memory only, never in the file', async (t) => {
   const { settings } = await openTestSettings(tempDir(t), testCipher(false));
-  settings.update({ proxyAuth: 'on' });
+  settings.update({ localProxyAuth: 'on' });
   const auth = localProxyAuth(settings, undefined);
   const credential = auth.credential()!;
   assert.deepEqual(auth.credential(), credential, 'stable while the app runs');
   const file = fs.readFileSync(settings.path, 'utf8');
   assert.ok(!file.includes(credential.password));
-  assert.equal(JSON.parse(file).proxyAuth.password, undefined);
+  assert.equal(JSON.parse(file).localProxyAuth.password, undefined);
 });
 
 async function setup(t: TestContext, sharedReason?: string) {
@@ -121,7 +121,7 @@ async function setup(t: TestContext, sharedReason?: string) {
     settings,
     controller,
     log,
-    proxyAuth,
+    localProxyAuth: proxyAuth,
     clipboard: { writeText: (text) => copied.push(text) },
     chooseSavePath: async (name) => path.join(dir, name),
   });
@@ -167,7 +167,7 @@ test('turning it on and off while running restarts the proxy with or without it'
   open.socket.destroy();
   assert.equal(open.status, 200, 'automatic on a one-user desktop: no sign-in');
 
-  settings.update({ proxyAuth: 'on' });
+  settings.update({ localProxyAuth: 'on' });
   await waitFor('407 after turning it on', async () => {
     const r = await connectThroughProxy(state.listen.port, hostPort, { allowHalfOpen: false }).catch(() => undefined);
     r?.socket.destroy();
@@ -178,7 +178,7 @@ test('turning it on and off while running restarts the proxy with or without it'
   good.socket.destroy();
   assert.equal(good.status, 200);
 
-  settings.update({ proxyAuth: 'off' });
+  settings.update({ localProxyAuth: 'off' });
   await waitFor('200 without credentials after turning it off', async () => {
     const r = await connectThroughProxy(state.listen.port, hostPort, { allowHalfOpen: false }).catch(() => undefined);
     r?.socket.destroy();
@@ -191,20 +191,20 @@ test('PuTTY: the copied settings and the .reg export carry the credential only w
   const off = await api.getPuttySettings();
   assert.doesNotMatch(off.text, /Username|Password/);
   assert.equal(off.masked, undefined);
-  assert.deepEqual(await api.revealProxyPassword(), { ok: false, error: 'proxy sign-in is off: the proxy needs no password' });
+  assert.deepEqual(await api.revealLocalProxyPassword(), { ok: false, error: 'proxy sign-in is off: the proxy needs no password' });
   const offExport = await api.exportPuttySession({ sessionName: 'off', target: 'db1.lan' });
   assert.equal(offExport.status, 'saved');
   const offReg = fs.readFileSync(path.join(dir, 'PuTTY session off.reg')).subarray(2).toString('utf16le');
   assert.doesNotMatch(offReg, /ProxyUsername|ProxyPassword/);
 
-  settings.update({ proxyAuth: 'on' });
+  settings.update({ localProxyAuth: 'on' });
   const { user, password } = proxyAuth.credential()!;
   const on = await api.getPuttySettings();
   assert.match(on.text, new RegExp(`\\n {2}Username: ${user}\\n {2}Password: ${password}$`));
   assert.equal(on.username, user);
   assert.ok(on.masked && !on.masked.includes(password) && on.masked.includes(`Username: ${user}`), 'the screen text hides the password');
-  assert.deepEqual(await api.revealProxyPassword(), { ok: true, value: password });
-  assert.deepEqual(await api.getProxyAuth(), { mode: 'on', on: true, why: 'turned on in the settings', user });
+  assert.deepEqual(await api.revealLocalProxyPassword(), { ok: true, value: password });
+  assert.deepEqual(await api.getLocalProxyAuth(), { mode: 'on', on: true, why: 'turned on in the settings', user });
   const onExport = await api.exportPuttySession({ sessionName: 'on', target: 'db1.lan' });
   assert.equal(onExport.status, 'saved');
   const onReg = fs.readFileSync(path.join(dir, 'PuTTY session on.reg')).subarray(2).toString('utf16le');

@@ -20,7 +20,7 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
   const first = await openTestSettings(dir, cipher);
   const saved = first.settings.saveEndpoint({ name: 'Gateway', uri: 'wss://gw.example.com/ssh/', user: 'bob', secret: 'hunter2', keepaliveSec: 20 });
   assert.ok(saved.ok);
-  assert.deepEqual(saved.value, { id: saved.value.id, name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
+  assert.deepEqual(saved.value, { id: saved.value.id, name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', hasSecret: true, keepaliveSec: 20, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false });
   assert.ok(!fs.readFileSync(settingsFile(dir), 'utf8').includes('hunter2'));
   assert.ok(!JSON.stringify(first.settings.view()).includes('hunter2'));
 

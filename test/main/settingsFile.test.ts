@@ -130,7 +130,7 @@ test('a dangling active id in a hand-edited file points at the first endpoint', 
   assert.equal(settings.view().startTunnelAtLaunch, true);
 });
 
-test('version 2 migrates to 3: endpoints get the system proxy and no trust settings, the old file is kept', async (t) => {
+test('version 2 migrates to 3 and on to 4: endpoints get the system proxy, no trust settings, the Windows sign-in; the old file is kept', async (t) => {
   const dir = tempDir(t);
   const v2 = {
     version: 2,
@@ -146,11 +146,11 @@ test('version 2 migrates to 3: endpoints get the system proxy and no trust setti
   fs.writeFileSync(settingsFile(dir), JSON.stringify(v2));
   const { settings, notices } = await openTestSettings(dir, testCipher());
   assert.deepEqual(notices, []);
-  assert.equal(SETTINGS_VERSION, 3);
+  assert.equal(SETTINGS_VERSION, 4);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v2.json'), 'utf8')), v2);
   const onDisk = JSON.parse(fs.readFileSync(settingsFile(dir), 'utf8'));
-  assert.equal(onDisk.version, 3);
-  assert.deepEqual(onDisk.endpoints, v2.endpoints.map((e) => ({ ...e, proxy: 'system' })));
+  assert.equal(onDisk.version, 4);
+  assert.deepEqual(onDisk.endpoints, v2.endpoints.map((e) => ({ ...e, proxy: 'system', proxyAuth: { mode: 'windows' } })));
   const view = settings.view();
   assert.deepEqual(view.endpoints.map((e) => [e.id, e.proxy, e.trust, e.keepaliveSec]), [['a', 'system', {}, 25], ['b', 'system', {}, 0]]);
   assert.equal(view.activeEndpointId, 'b');
@@ -158,8 +158,8 @@ test('version 2 migrates to 3: endpoints get the system proxy and no trust setti
   // The step alone, and version 1 through both steps.
   assert.deepEqual((migrateSettings(v2, { sealSecret: () => '' }).settings.endpoints as Array<{ proxy: string }>).map((e) => e.proxy), ['system', 'system']);
   const fromV1 = migrateSettings({ endpoints: [{ name: 'Old', url: 'ws://old/ssh' }] }, { sealSecret: () => '' });
-  assert.equal(fromV1.settings.version, 3);
-  assert.deepEqual(fromV1.settings.endpoints, [{ id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system' }]);
+  assert.equal(fromV1.settings.version, 4);
+  assert.deepEqual(fromV1.settings.endpoints, [{ id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' } }]);
 });
 
 test('issue 10: a 0644 settings file becomes 0600; two backups in the same second keep both', async (t) => {

@@ -9,14 +9,14 @@ import { trayIconFileName } from '../../src/main/trayIcon';
 
 const settings: SettingsView = {
   endpoints: [
-    { id: 'a', name: 'Office', uri: 'wss://gw/ssh', user: '', hasSecret: false, keepaliveSec: 30, proxy: 'system', trust: {} },
-    { id: 'b', name: 'R&D lab', uri: 'ws://lab/ssh', user: 'u', hasSecret: true, keepaliveSec: 30, proxy: 'system', trust: {} },
+    { id: 'a', name: 'Office', uri: 'wss://gw/ssh', user: '', hasSecret: false, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
+    { id: 'b', name: 'R&D lab', uri: 'ws://lab/ssh', user: 'u', hasSecret: true, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
   ],
   activeEndpointId: 'b',
   listen: { host: '127.0.0.1', port: 3122 },
   startTunnelAtLaunch: false,
   startAtLogin: true,
-  proxyAuth: 'auto',
+  localProxyAuth: 'auto',
 };
 
 function state(patch: Partial<TunnelState>): TunnelState {
@@ -71,6 +71,9 @@ test('without endpoints, Start is disabled and the list says so', () => {
 
 test('the tooltip: state, listen address, endpoint, open tunnels, within Windows’ 127 characters', () => {
   assert.equal(trayTooltip(state({ status: 'active', running: true, openTunnels: 2 })), 'WSSH: active on 127.0.0.1:3122\nvia R&D lab\n2 open tunnels');
+  const traffic = { at: 1, tunnels: 2, up: 1536, down: 3 * 1024 * 1024, perTunnel: [], history: [] };
+  assert.equal(trayTooltip(state({ status: 'active', running: true, openTunnels: 2 }), traffic), 'WSSH: active on 127.0.0.1:3122\nvia R&D lab\n2 open tunnels, ↑ 1.5 KiB/s ↓ 3.0 MiB/s');
+  assert.equal(trayTooltip(state({}), traffic), 'WSSH: stopped\nvia R&D lab', 'no rate while stopped');
   assert.equal(trayTooltip(state({})), 'WSSH: stopped\nvia R&D lab');
   const long = trayTooltip(state({ status: 'error', running: true, reason: 'x'.repeat(300), endpointName: 'y'.repeat(300) }));
   assert.ok(long.length <= TOOLTIP_MAX, `${long.length}`);

@@ -17,6 +17,9 @@ import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
 import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
+import { trayTooltip } from '../../src/main/trayMenu';
+import { startWine } from '../fixtures/wine';
+import { wineRegRunner } from '../fixtures/wineReg';
 import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
 
 let browser: Browser | undefined;
@@ -94,7 +97,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByRole('button', { name: 'Save' }).click();
   await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
-  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', trust: {} });
+  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false });
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
   assert.equal(await page.getByLabel('Secret (optional)').getAttribute('placeholder'), 'stored (type to replace)');
   assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '', 'the secret never comes back to the page');
@@ -370,7 +373,7 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   const why = page.locator('#proxy-auth-why');
   await why.filter({ hasText: 'On automatically: this is a Remote Desktop session (RDP-Tcp#2)' }).waitFor();
   assert.equal(await page.getByLabel('Clients must sign in').inputValue(), 'auto');
-  const password = ((await api.revealProxyPassword()) as { ok: true; value: string }).value;
+  const password = ((await api.revealLocalProxyPassword()) as { ok: true; value: string }).value;
   const user = settings.localProxyCredential().user;
   assert.equal(await page.locator('#proxy-auth-user').innerText(), user);
   assert.equal(await page.locator('#proxy-auth-password').innerText(), '••••••••');
@@ -388,7 +391,7 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   await waitFor('settings copied', () => app.copied.some((c) => c.includes(`Username: ${user}`) && c.includes(`Password: ${password}`)));
 
   await page.getByLabel('Clients must sign in').selectOption('off');
-  await waitFor('saved off', () => settings.view().proxyAuth === 'off');
+  await waitFor('saved off', () => settings.view().localProxyAuth === 'off');
   await why.filter({ hasText: 'Turned off in the settings' }).waitFor();
   assert.equal(await page.locator('#proxy-auth-on').isVisible(), false);
   await page.locator('#putty-settings').filter({ hasNotText: 'Username' }).waitFor();
@@ -454,5 +457,110 @@ test('the page loads from file:// as Electron loads it, under its CSP, without e
   t.after(() => app.close());
   assert.equal(await app.page.locator('#state-pill').innerText(), 'Stopped');
   assert.equal(await app.page.evaluate('getComputedStyle(document.querySelector("nav")).display'), 'flex', 'the stylesheet applied');
+  assert.deepEqual(app.problems, []);
+});
+
+test('connections: a real transfer shows its rate up and down, the total and the last minute\'s chart', async (t) => {
+  const app = await open(t, { viewport: { width: 1000, height: 640 } });
+  if (!app) return;
+  const { page, api, settings } = app;
+  const saved = await api.saveEndpoint({ name: 'Test server', uri: wssh.uri, user: '', keepaliveSec: 0 });
+  assert.ok(saved.ok);
+  await api.selectEndpoint(saved.value.id);
+  await api.updateSettings({ listen: { host: '127.0.0.1', port: await freePort() } });
+  const state = await api.startTunnel();
+  assert.equal(state.status, 'listening', state.reason);
+
+  // A real tunnel through the proxy and the WSSH server to the echoing "sshd",
+  // kept busy: 64 KiB every 50 ms up, and the same back down.
+  const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${sshd.port}`);
+  t.after(() => tunnel.socket.destroy());
+  assert.equal(tunnel.status, 200);
+  let received = 0;
+  tunnel.socket.on('data', (d: Buffer) => (received += d.length));
+  tunnel.socket.resume();
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const pump = setInterval(() => {
+    // Never more than 1 MiB in flight: the echo keeps up, the rate stays steady.
+    if (sent - received < 1024 * 1024) {
+      tunnel.socket.write(chunk);
+      sent += chunk.length;
+    }
+  }, 50);
+  t.after(() => clearInterval(pump));
+
+  await page.getByRole('tab', { name: 'Connections' }).click();
+  const row = page.locator('#connections-table tbody tr[data-id]');
+  await row.first().waitFor();
+  // The rate cells show a non-zero rate for this tunnel while it runs, beside its totals.
+  await waitFor('a rate up in the table', async () => Number(await row.locator('td.rate-up').getAttribute('data-rate')) > 100 * 1024, 15_000);
+  await waitFor('a rate down in the table', async () => Number(await row.locator('td.rate-down').getAttribute('data-rate')) > 100 * 1024, 15_000);
+  assert.match(await row.locator('td.rate-up').innerText(), /^\d+(\.\d)? (KiB|MiB)\/s$/);
+  // The summary: one tunnel and the total rate; the chart has several samples.
+  const summary = page.locator('#traffic-summary');
+  assert.match(await summary.innerText(), /^1 open tunnel · total ↑ \d+(\.\d)? (KiB|MiB)\/s ↓ \d+(\.\d)? (KiB|MiB)\/s$/);
+  await waitFor('eight samples in the chart', async () => Number(await page.locator('#traffic-chart').getAttribute('data-samples')) >= 8, 20_000);
+  const points = await page.locator('#traffic-chart polyline.rate-up').getAttribute('points');
+  assert.ok((points ?? '').split(' ').length >= 8, `chart points: ${points}`);
+  // The tray tooltip's line, from the same sample.
+  assert.match(trayTooltip(app.controller.state(), app.controller.traffic()), /\n1 open tunnel, ↑ \d+(\.\d)? (KiB|MiB)\/s ↓ \d+(\.\d)? (KiB|MiB)\/s$/);
+  await screenshot(page, 'connections-traffic');
+
+  // Once the transfer stops, the rate falls to zero while the tunnel stays open.
+  clearInterval(pump);
+  await waitFor('the rate back to zero', async () => (await row.locator('td.rate-up').getAttribute('data-rate')) === '0', 15_000);
+  await waitFor('every byte sent counted up', async () => (await row.locator('td.up').getAttribute('title')) === `${sent} bytes`, 5000);
+  assert.equal(settings.view().listen.port, state.listen.port);
+  assert.deepEqual(app.problems, []);
+});
+
+test('saved sessions: listed from a real registry (Wine), switched to the proxy and back in one click each', { timeout: 300_000 }, async (t) => {
+  if (!browser) {
+    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
+    return;
+  }
+  const win = await startWine(t);
+  if (!win) return;
+  const reg = wineRegRunner(win);
+  const add = async (key: string, values: Array<[string, string, string]>) => {
+    for (const [name, type, data] of values) {
+      const r = await reg.run(['add', key, '/v', name, '/t', type, '/d', data, '/f']);
+      assert.equal(r.code, 0, r.stdout);
+    }
+  };
+  const putty = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
+  await add(`${putty}\\db1%20via%20office`, [['HostName', 'REG_SZ', 'db1.lan'], ['PortNumber', 'REG_DWORD', '22']]);
+  await add(`${putty}\\build%20farm`, [['HostName', 'REG_SZ', 'build-7.lan'], ['PortNumber', 'REG_DWORD', '2222'], ['ProxyMethod', 'REG_DWORD', '3'], ['ProxyHost', 'REG_SZ', '10.0.0.5'], ['ProxyPort', 'REG_DWORD', '3128']]);
+  await add('HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions\\Work/files%20server', [['HostName', 'REG_SZ', 'files.lan'], ['ProxyMethod', 'REG_DWORD', '2'], ['ProxyHost', 'REG_SZ', 'socks.corp'], ['ProxyPort', 'REG_DWORD', '1080']]);
+  const app = await openBridgedApp(browser, site.url, tempDir(t), { reg, viewport: { width: 1000, height: 1400 } });
+  t.after(() => app.close());
+  const { page } = app;
+
+  const writes = () => reg.calls.filter((c) => c[0] !== 'query').length;
+  const writesAtStart = writes();
+  const table = page.locator('table.sessions[data-client="putty"]');
+  await table.waitFor();
+  assert.deepEqual(await page.locator('table.sessions caption').allInnerTexts(), ['PuTTY', 'WinSCP'], 'KiTTY is not installed: not listed');
+  const db1 = table.locator('tr[data-key="db1%20via%20office"]');
+  assert.deepEqual(await db1.locator('td').allInnerTexts(), ['db1 via office', 'db1.lan', 'direct (no proxy)', 'Use this proxy']);
+  assert.deepEqual(await table.locator('tr[data-key="build%20farm"] td').allInnerTexts(), ['build farm', 'build-7.lan:2222', 'HTTP proxy 10.0.0.5:3128', 'Use this proxy']);
+  assert.equal(await page.locator('table.sessions[data-client="winscp"] td.session-name').innerText(), 'Work/files server');
+  assert.equal(writes(), writesAtStart, 'listing writes nothing');
+
+  await db1.getByRole('button', { name: 'Use this proxy: PuTTY session db1 via office' }).click();
+  await page.locator('#session-result', { hasText: 'PuTTY session "db1 via office" now goes through this app\'s proxy.' }).waitFor();
+  await db1.locator('td.route', { hasText: "this app's proxy" }).waitFor();
+  assert.equal(await db1.getByRole('button').innerText(), 'Switch back');
+  const values = await reg.run(['query', `${putty}\\db1%20via%20office`]);
+  assert.match(values.stdout, /ProxyMethod\s+REG_DWORD\s+0x3/);
+  assert.match(values.stdout, new RegExp(`ProxyPort\\s+REG_DWORD\\s+0x${(3122).toString(16)}`));
+  await screenshot(page, 'status-sessions');
+
+  await db1.getByRole('button', { name: 'Switch back: PuTTY session db1 via office' }).click();
+  await page.locator('#session-result', { hasText: 'has its own proxy settings back' }).waitFor();
+  await db1.locator('td.route', { hasText: 'direct (no proxy)' }).waitFor();
+  const restored = await reg.run(['query', `${putty}\\db1%20via%20office`]);
+  assert.doesNotMatch(restored.stdout, /Proxy/, 'the values it did not have are gone again');
   assert.deepEqual(app.problems, []);
 });

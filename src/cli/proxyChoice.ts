@@ -1,0 +1,99 @@
+/**
+ * How `connect` and `client` choose the proxy for each dial: `--proxy URL`,
+ * `--no-proxy`, `--proxy system`, `--pac URL|FILE`, or by default the
+ * environment. Everything is checked, and a PAC script loaded, before the
+ * network is used for a tunnel.
+ */
+import type { Endpoint } from '../shared/endpoint';
+import { PacError, loadPac } from '../core/pacScript';
+import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/proxyRoutes';
+import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/systemProxy';
+import { RegistryError } from '../core/registryQuery';
+import { TunnelError } from '../core/dialer';
+import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
+
+export interface ProxyChoice {
+  /** The decision for a dial to `endpoint`. @throws {TunnelError} */
+  decide: ProxyResolver;
+  /** Says, for the start-up log, how `endpoint` is reached. */
+  describe(endpoint: Endpoint): Promise<string>;
+}
+
+/** A line for a route that could not be reached, when the next one is tried. */
+export function fallbackLine(failed: ProxyRoute, reason: string, next: ProxyRoute): string {
+  return `${reason}; trying ${next === false ? 'DIRECT' : `the next proxy, ${describeRoute(next)}`} (${describeRoute(failed)} skipped)`;
+}
+
+/**
+ * The proxy options, checked. `log` receives the notes of `--proxy system`
+ * (the PAC script used, a fallback to the manual proxy).
+ *
+ * @throws {UsageError} for a wrong combination or value.
+ * @throws {Error} for a PAC script that cannot be loaded.
+ */
+export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log: (line: string) => void): Promise<ProxyChoice> {
+  const pac = typeof values.pac === 'string' ? values.pac : undefined;
+  const system = values.proxy === 'system';
+  if (pac !== undefined && (values.proxy !== undefined || values['no-proxy'])) throw new UsageError('--pac and --proxy/--no-proxy: give one of them');
+  if (system && values['no-proxy']) throw new UsageError('--proxy and --no-proxy: give one of them');
+
+  if (pac !== undefined) {
+    if (pac.trim() === '') throw new UsageError('--pac: give the PAC file\'s URL or path');
+    let script;
+    try {
+      script = await loadPac(pac.trim());
+    } catch (err) {
+      if (err instanceof PacError) throw new Error(`--pac: ${err.message}`);
+      throw err;
+    }
+    const decide = pacResolver(script);
+    return {
+      decide,
+      describe: async (e) => `reaching ${e.display} as the PAC file ${script.source} says: ${await routesNow(decide, e)}`,
+    };
+  }
+
+  if (system) {
+    const sys = systemProxy({ log });
+    let settings;
+    try {
+      settings = await sys.settings();
+    } catch (err) {
+      if (err instanceof RegistryError) throw new Error(`--proxy system: ${err.message}`);
+      throw err;
+    }
+    if (!settings) {
+      // Not Windows: the environment is the system's setting.
+      const via = effectiveProxy(endpoint, undefined);
+      return {
+        decide: sys.resolve,
+        describe: async (e) =>
+          `--proxy system: the environment's proxy setting on this system: ${via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source})` : `reaching ${e.display} directly`}`,
+      };
+    }
+    return {
+      decide: sys.resolve,
+      describe: async (e) => `the Windows proxy settings say ${describeInternetSettings(settings)}: reaching ${e.display} by ${await routesNow(sys.resolve, e)}`,
+    };
+  }
+
+  const setting = proxyOption(values);
+  const via = effectiveProxy(endpoint, setting);
+  return {
+    decide: async () => setting,
+    describe: async (e) =>
+      via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${e.display} directly`,
+  };
+}
+
+async function routesNow(decide: ProxyResolver, endpoint: Endpoint): Promise<string> {
+  let decision: ProxyDecision;
+  try {
+    decision = await decide(endpoint);
+  } catch (err) {
+    if (err instanceof TunnelError) return `nothing usable yet (${err.message})`;
+    throw err;
+  }
+  if (decision === undefined) return 'the environment\'s proxy';
+  return describeRoutes(Array.isArray(decision) ? decision : [decision]);
+}

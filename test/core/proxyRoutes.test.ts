@@ -1,0 +1,72 @@
+// The routes a PAC answer gives, in order, and the dial that takes them one
+// after the other on real sockets: an unreachable proxy is skipped for the
+// next route, a proxy that answers and refuses is not (its verdict stands).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { WebSocketServer } from 'ws';
+import { parseEndpoint } from '../../src/shared/endpoint';
+import { TunnelError } from '../../src/core/dialer';
+import { describeRoutes, dialRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/proxyRoutes';
+import { parseTarget } from '../../src/shared/target';
+
+test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, empty is DIRECT', () => {
+  assert.deepEqual(parsePacAnswer('PROXY a:3128; PROXY b:3128; DIRECT'), ['http://a:3128', 'http://b:3128', false]);
+  assert.deepEqual(parsePacAnswer('HTTPS s:443;SOCKS5 x:1080;  HTTP h:80 ;'), ['https://s:443', 'http://h:80']);
+  assert.deepEqual(parsePacAnswer('DIRECT; PROXY a:1; DIRECT; PROXY a:1'), [false, 'http://a:1']);
+  assert.deepEqual(parsePacAnswer(''), [false]);
+  assert.deepEqual(parsePacAnswer('proxy a:1'), ['http://a:1']);
+  // Electron's session.resolveProxy answers (these were proxyFromPac's cases, which took the first entry only).
+  assert.deepEqual(parsePacAnswer('DIRECT'), [false]);
+  assert.deepEqual(parsePacAnswer('PROXY proxy.corp:8080; DIRECT'), ['http://proxy.corp:8080', false]);
+  assert.deepEqual(parsePacAnswer('HTTPS secure.corp:443'), ['https://secure.corp:443']);
+  assert.deepEqual(parsePacAnswer('SOCKS5 s:1080; PROXY p:3128'), ['http://p:3128']);
+  assert.deepEqual(parsePacAnswer('SOCKS s:1080; DIRECT'), [false]);
+  assert.throws(() => parsePacAnswer('SOCKS5 s:1080'), /has no HTTP proxy and no DIRECT/);
+  assert.throws(() => parsePacAnswer('SOCKS5 s:1080', 'the PAC file x.pac\'s answer'), /^ProxyConfigError: the PAC file x\.pac's answer "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/);
+  assert.equal(describeRoutes(['http://alice:pw@a:1', false]), 'http://alice:***@a:1, then DIRECT');
+});
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  t.after(() => new Promise((resolve) => wss.close(resolve)));
+  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  const target = parseTarget('db1.lan');
+  const down = await closedPort();
+  // A proxy that answers every CONNECT with 403.
+  const refusing = http.createServer();
+  refusing.on('connect', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => refusing.close(resolve)));
+  const refusingUrl = `http://127.0.0.1:${(refusing.address() as net.AddressInfo).port}`;
+
+  const fallbacks: Array<[ProxyRoute, ProxyRoute]> = [];
+  const ws = await dialRoutes(endpoint, target, [`http://127.0.0.1:${down}`, false], { onFallback: (failed, _reason, next) => fallbacks.push([failed, next]) });
+  ws.terminate();
+  assert.deepEqual(fallbacks, [[`http://127.0.0.1:${down}`, false]]);
+
+  await assert.rejects(dialRoutes(endpoint, target, [refusingUrl, false]), (err: TunnelError) => {
+    assert.equal(err.code, 'PROXY_403');
+    assert.match(err.message, /refused to connect to 127\.0\.0\.1:\d+ \(403 Forbidden\)/);
+    return true;
+  });
+
+  await assert.rejects(dialRoutes(endpoint, target, [`http://127.0.0.1:${down}`, `http://localhost:${down}`]), (err: TunnelError) => {
+    assert.equal(err.code, 'PROXY_UNREACHABLE');
+    assert.match(err.message, new RegExp(`^connection refused by the HTTP proxy at http://localhost:${down}: .* \\(tried before: connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${down}`));
+    return true;
+  });
+  const single = await dialRoutes(endpoint, target, false);
+  single.terminate();
+});

@@ -1,0 +1,257 @@
+// The tray app's part of finding and passing the proxy, with real objects:
+// the system proxy's answer as a fallback list (`PROXY down; PROXY up;
+// DIRECT`: the first proxy is not there, the second carries the tunnel), the
+// proxy sign-in stored sealed and put into each proxy's URL (or nothing for
+// the Windows sign-in), a user and password typed into a custom proxy URL
+// moved to the sealed sign-in, the migration of a version 3 file, the client
+// certificate of an endpoint with its sealed passphrase, and where to fix a
+// failure.
+
+import { test, TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { parseEndpoint } from '../../src/shared/endpoint';
+import { LogBook } from '../../src/main/logBook';
+import { TunnelController, whereToFix } from '../../src/main/tunnelController';
+import { loadTrust, proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
+import { migrateSettings } from '../../src/main/settingsMigrations';
+import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
+import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
+import { freePort } from '../fixtures/freePort';
+import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
+import { startNginx } from '../fixtures/nginx';
+import { requirePrograms } from '../fixtures/programs';
+import { tempDir } from '../fixtures/tmp';
+import { requireProgram } from '../fixtures/programs';
+
+/** A CONNECT proxy that wants Basic `alice:pw` and records the Proxy-Authorization it got. */
+async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Array<string | undefined> }> {
+  const auth: Array<string | undefined> = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
+    auth.push(req.headers['proxy-authorization']);
+    sockets.add(client);
+    client.on('error', () => {});
+    if (req.headers['proxy-authorization'] !== `Basic ${Buffer.from('CORP\\alice:pw').toString('base64')}`) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))));
+  return { port: (server.address() as net.AddressInfo).port, auth };
+}
+
+test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-in goes to the one that answers', async (t) => {
+  const wssh = await startInProcessServer();
+  const target = await startBannerServer();
+  t.after(async () => {
+    await wssh.server.close();
+    await target.close();
+  });
+  const proxy = await startAuthProxy(t);
+  const down = await freePort();
+  const dir = tempDir(t);
+  const cipher = testCipher();
+  const { settings } = await openTestSettings(dir, cipher);
+  const saved = settings.saveEndpoint({
+    name: 'Corp',
+    uri: `ws://127.0.0.1:${wssh.port}/ssh`,
+    user: '',
+    keepaliveSec: 0,
+    proxy: 'system',
+    proxyAuth: { mode: 'password', user: 'CORP\\alice' },
+    proxySecret: 'pw',
+  });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  assert.deepEqual([saved.value.proxyAuth, saved.value.hasProxySecret], [{ mode: 'password', user: 'CORP\\alice' }, true]);
+  assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('"pw"'), 'sealed on disk');
+  settings.selectEndpoint(saved.value.id);
+  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
+  const log = new LogBook();
+  const controller = new TunnelController({
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: (level, text) => log.add(level, text),
+    drainMs: 0,
+    resolveSystemProxy: async () => `PROXY 127.0.0.1:${down}; PROXY 127.0.0.1:${proxy.port}; DIRECT`,
+  });
+  t.after(() => controller.stop(0));
+  const { listen } = await controller.start();
+  const reply = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
+  t.after(() => reply.socket.destroy());
+  assert.equal(reply.status, 200);
+  // The core answers the proxy's 407 challenge with the sign-in's user and password.
+  const basic = `Basic ${Buffer.from('CORP\\alice:pw').toString('base64')}`;
+  assert.equal(proxy.auth.at(-1), basic, JSON.stringify(proxy.auth) + log.lines().map((l) => l.text).join('\n'));
+  assert.ok(proxy.auth.every((a) => a === undefined || a === basic), JSON.stringify(proxy.auth));
+  const lines = log.lines().map((l) => l.text);
+  assert.ok(
+    lines.some((l) => l.includes(`connection refused by the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${down}`) && l.includes(`trying the next proxy, http://CORP%5Calice:***@127.0.0.1:${proxy.port}`)),
+    lines.join('\n'),
+  );
+  assert.ok(!lines.some((l) => l.includes(':pw@')), 'no password in the log');
+
+  // The Windows sign-in: no credentials in the URL (the core signs in as the user); this proxy refuses.
+  settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, proxyAuth: { mode: 'windows' } });
+  controller.endpointChanged();
+  const refused = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
+  t.after(() => refused.socket.destroy());
+  assert.equal(refused.status, 502);
+  assert.equal(proxy.auth.at(-1), undefined);
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 3000);
+  assert.match(state!.reason!, /the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication/);
+  assert.equal(state!.fix, 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
+});
+
+test('credentials in a custom proxy URL move to the sealed sign-in; the chooser puts them back per dial', async (t) => {
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const saved = settings.saveEndpoint({ name: 'X', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 0, proxy: { url: 'http://CORP%5Calice:s3cret@proxy.corp:3128' } });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  assert.deepEqual([saved.value.proxy, saved.value.proxyAuth, saved.value.hasProxySecret], [{ url: 'http://proxy.corp:3128' }, { mode: 'password', user: 'CORP\\alice' }, true]);
+  assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('s3cret'));
+  const active = settings.activeEndpoint();
+  const resolved = settings.resolveInput({ ...saved.value });
+  assert.ok(resolved.ok);
+  assert.deepEqual(resolved.value.proxyAuth, { mode: 'password', user: 'CORP\\alice', secret: 's3cret' });
+  assert.ok(active.ok);
+  const choose = proxyChooser({ url: 'http://proxy.corp:3128' }, undefined, resolved.value.proxyAuth);
+  assert.equal(await choose(parseEndpoint('wss://gw.example.com/ssh')), 'http://CORP%5Calice:s3cret@proxy.corp:3128');
+  assert.deepEqual(await proxyChooser('system', async () => 'PROXY a:1; DIRECT', { mode: 'windows' })(parseEndpoint('wss://gw/ssh')), ['http://a:1', false]);
+  assert.equal(withProxyCredentials('http://bob:x@p:1', { mode: 'password', user: 'a', secret: 'b' }), 'http://bob:x@p:1', 'a URL with its own credentials is left as it is');
+  assert.deepEqual(splitProxyCredentials('http://u@p:1'), { url: 'http://p:1', user: 'u', password: undefined });
+  // A sign-in without a user is refused, with the field's message.
+  const bad = settings.saveEndpoint({ ...saved.value, proxyAuth: { mode: 'password', user: ' ' } });
+  assert.deepEqual(bad, { ok: false, error: 'give the proxy user (DOMAIN\\user for NTLM), or choose "Use my Windows sign-in"' });
+});
+
+test('version 3 migrates to 4: the Windows sign-in by default; a user in a custom proxy URL moves to the sign-in', async (t) => {
+  const dir = tempDir(t);
+  const v3 = {
+    version: 3,
+    endpoints: [
+      { id: 'a', name: 'A', uri: 'wss://gw.example.com/ssh', user: '', secret: '', keepaliveSec: 25, proxy: 'system' },
+      { id: 'b', name: 'B', uri: 'ws://lab/ssh', user: '', secret: '', keepaliveSec: 0, proxy: { url: 'http://CORP%5Cbob@proxy.corp:3128' }, trust: { systemCa: true } },
+      { id: 'c', name: 'C', uri: 'ws://lab/ssh', user: '', secret: '', keepaliveSec: 0, proxy: { url: 'http://proxy.corp:3128' } },
+    ],
+    activeEndpointId: 'b',
+    listen: { host: '127.0.0.1', port: 3300 },
+    startTunnelAtLaunch: true,
+    startAtLogin: false,
+  };
+  fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(v3));
+  const { settings, notices } = await openTestSettings(dir, testCipher());
+  assert.deepEqual(notices, []);
+  assert.equal(SETTINGS_VERSION, 4);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v3.json'), 'utf8')), v3, 'the old file is kept');
+  const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8'));
+  assert.equal(onDisk.version, 4);
+  assert.deepEqual(onDisk.endpoints, [
+    { ...v3.endpoints[0], proxyAuth: { mode: 'windows' } },
+    { ...v3.endpoints[1], proxy: { url: 'http://proxy.corp:3128' }, proxyAuth: { mode: 'password', user: 'CORP\\bob', secret: '' } },
+    { ...v3.endpoints[2], proxyAuth: { mode: 'windows' } },
+  ]);
+  assert.deepEqual(settings.view().endpoints.map((e) => [e.id, e.proxyAuth, e.hasProxySecret]), [
+    ['a', { mode: 'windows' }, false],
+    ['b', { mode: 'password', user: 'CORP\\bob' }, false],
+    ['c', { mode: 'windows' }, false],
+  ]);
+  assert.equal(migrateSettings(v3, { sealSecret: () => '' }).settings.version, 4);
+});
+
+test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, read at start; a wrong one says so', async (t) => {
+  if (!requireProgram(t, 'openssl')) return;
+  const dir = tempDir(t);
+  const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const saved = settings.saveEndpoint({ name: 'Y', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 0, trust: { clientPfx: cert.pfx }, clientPassphrase: 'pfx-pw' });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  assert.equal(saved.value.hasClientPassphrase, true);
+  assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('pfx-pw'));
+  settings.selectEndpoint(saved.value.id);
+  const active = settings.activeEndpoint();
+  assert.ok(active.ok);
+  const trust = await loadTrust(active.value.trust, active.value.clientPassphrase);
+  assert.equal(trust.clientCertificate?.source, cert.pfx);
+  await assert.rejects(loadTrust(active.value.trust, 'nope'), new RegExp(`the passphrase of ${cert.pfx.replace(/[.]/g, '\\.')} is wrong`));
+  await assert.rejects(loadTrust({ clientPfx: cert.pfx }), /is protected by a passphrase: give it in the endpoint's Advanced settings/);
+  const pem = await loadTrust({ clientCert: cert.cert, clientKey: cert.key });
+  assert.equal(pem.clientCertificate?.source, cert.cert);
+  await assert.rejects(loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }), /cannot read the client certificate file .*none\.crt: no such file/);
+  const both = settings.saveEndpoint({ ...saved.value, trust: { clientPfx: cert.pfx, clientCert: cert.cert } });
+  assert.deepEqual(both, { ok: false, error: 'give a PKCS#12 file or a certificate and key, not both' });
+});
+
+test('the app\'s client certificate against nginx with ssl_verify_client on: with it the tunnel opens, without it the error says where to fix it', async (t) => {
+  if (!requirePrograms(t, 'nginx', 'openssl')) return;
+  const dir = tempDir(t);
+  const certs = await makeCertificates(dir);
+  const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
+  const wssh = await startInProcessServer();
+  const target = await startBannerServer();
+  t.after(async () => {
+    await wssh.server.close();
+    await target.close();
+  });
+  const nginx = await startNginx({
+    upstreamPort: wssh.port,
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+    extra: `ssl_verify_client on;\nssl_client_certificate ${cert.ca};`,
+  });
+  t.after(() => nginx.stop());
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const saved = settings.saveEndpoint({
+    name: 'Gateway',
+    uri: nginx.url,
+    user: '',
+    keepaliveSec: 0,
+    proxy: 'none',
+    trust: { caFile: certs.caCert, clientPfx: cert.pfx },
+    clientPassphrase: 'pfx-pw',
+  });
+  assert.ok(saved.ok, JSON.stringify(saved));
+  settings.selectEndpoint(saved.value.id);
+  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
+  const controller = new TunnelController({
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: () => {},
+    drainMs: 0,
+  });
+  t.after(() => controller.stop(0));
+  const { listen } = await controller.start();
+  const ok = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
+  t.after(() => ok.socket.destroy());
+  assert.equal(ok.status, 200, ok.body);
+
+  // Without the certificate (a restart: the trust is the proxy's for its lifetime).
+  settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, trust: { caFile: certs.caCert }, clientPassphrase: '' });
+  controller.endpointChanged();
+  await waitFor('the restart without a certificate', async () => {
+    const r = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`).catch(() => undefined);
+    r?.socket.destroy();
+    return r?.status === 502;
+  }, 10_000);
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 5000);
+  assert.match(state.reason!, /requires a client certificate and none was given \(400 No required SSL certificate was sent\)/);
+  assert.equal(state.fix, 'Endpoints ▸ Gateway ▸ Advanced ▸ Client certificate');
+});
+
+test('where to fix a failure', () => {
+  assert.equal(whereToFix('the HTTP proxy at http://p:1 refused the credentials of "alice" (407)', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
+  assert.equal(whereToFix('connection refused by the HTTP proxy at http://p:1: is it running, and is the port right?', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy');
+  assert.equal(whereToFix('TLS: wss://gw requires a client certificate and none was given', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Client certificate');
+  assert.equal(whereToFix('refused by the WSSH server (403 Forbidden)', 'Corp'), undefined);
+});

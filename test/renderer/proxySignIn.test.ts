@@ -1,0 +1,111 @@
+// The app's proxy sign-in and client certificate in Debian's Chromium, against
+// the bridge to the real WsshApi, a real WSSH server and tinyproxy (Basic
+// authentication) as the corporate proxy: the password typed in the editor is
+// stored sealed (never in the settings file in clear), a proxy that refuses
+// it shows the error state, the message and where to fix it, and a
+// notification; the right password opens the tunnel. The file picker for a
+// client certificate fills the field through the preload API.
+
+import { test, before, after, TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { requireProgram } from '../fixtures/programs';
+import { tempDir } from '../fixtures/tmp';
+import { freePort } from '../fixtures/freePort';
+import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
+import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
+import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';
+import type { PickFileRequest } from '../../src/shared/ipc';
+
+let browser: Browser | undefined;
+let site: Awaited<ReturnType<typeof serveRenderer>>;
+let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
+let sshd: Awaited<ReturnType<typeof startBannerServer>>;
+
+before(async () => {
+  site = await serveRenderer();
+  wssh = await startInProcessServer();
+  sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
+  if (chromiumPath()) browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await site.close();
+  await wssh.server.close();
+  await sshd.close();
+});
+
+async function open(t: TestContext, pickFile?: (request: PickFileRequest) => string | undefined): Promise<BridgedApp | undefined> {
+  if (!browser) {
+    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
+    return undefined;
+  }
+  const app = await openBridgedApp(browser, site.url, tempDir(t), { pickFile });
+  t.after(() => app.close());
+  return app;
+}
+
+test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right password gets through', async (t) => {
+  if (!requireProgram(t, 'tinyproxy')) return;
+  const picked: PickFileRequest[] = [];
+  const app = await open(t, (request) => (picked.push(request), `C:\\certs\\alice.${request.kind === 'key' ? 'key' : 'crt'}`));
+  if (!app) return;
+  const proxy: Tinyproxy = await startTinyproxy({ connectPorts: [wssh.port], auth: { user: 'alice', password: 'right-one' } });
+  t.after(() => proxy.stop());
+  const { page, settings, controller } = app;
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  await page.getByLabel('Endpoint URI').fill(wssh.uri);
+  const details = page.locator('details.advanced');
+  await details.locator('summary').click();
+  assert.equal(await page.getByLabel('Use my Windows sign-in').isChecked(), true, 'the default');
+  assert.equal(await page.getByLabel('Proxy user').isDisabled(), true);
+  await page.getByLabel('Custom URL').check();
+  await page.getByLabel('Proxy URL').fill(proxy.bareUrl);
+  await page.getByLabel('User and password').check();
+  await page.getByLabel('Proxy user').fill('');
+  await waitFor('user message', async () => /Give the proxy user/.test(await page.locator('#ep-proxy-user-message').innerText()), 3000);
+  await page.getByLabel('Proxy user').fill('alice');
+  await page.getByLabel('Proxy password').fill('wrong-one');
+  // The file picker, through the preload API.
+  await page.getByRole('button', { name: 'Browse for the client certificate' }).click();
+  await waitFor('picked file', async () => (await page.getByLabel('Client certificate (PEM)').inputValue()) === 'C:\\certs\\alice.crt', 3000);
+  assert.deepEqual(picked, [{ title: 'the client certificate', kind: 'certificate' }]);
+  await waitFor('key message', async () => /needs its key file/.test(await page.locator('#ep-client-cert-message').innerText()), 3000);
+  await page.getByLabel('Client certificate (PEM)').fill('');
+  await waitFor('no messages', async () => (await details.locator('.field-message').allInnerTexts()).every((m) => m === ''), 3000);
+  await screenshot(page, 'endpoints-proxy-sign-in');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await waitFor('saved', () => settings.view().endpoints[0].hasProxySecret, 3000);
+  const view = settings.view().endpoints[0];
+  assert.deepEqual([view.proxy, view.proxyAuth], [{ url: proxy.bareUrl }, { mode: 'password', user: 'alice' }]);
+  const onDisk = fs.readFileSync(settings.path, 'utf8');
+  assert.ok(!onDisk.includes('wrong-one'), 'the password is not in the settings file in clear');
+  assert.equal(JSON.parse(onDisk).version, 4);
+
+  // The proxy refuses: the error state, the message, where to fix it, a notice.
+  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
+  await controller.start();
+  const port = controller.state().listen.port;
+  const refused = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
+  refused.socket.destroy();
+  assert.equal(refused.status, 502);
+  await page.getByRole('tab', { name: 'Status' }).click();
+  await page.locator('#state-pill', { hasText: 'Error' }).waitFor();
+  assert.match(await page.locator('#status-reason').innerText(), new RegExp(`the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port} refused the credentials of "alice"`));
+  assert.equal(await page.locator('#status-fix').innerText(), 'Endpoints ▸ Local WSSH server ▸ Advanced ▸ Proxy sign-in');
+  assert.match(await page.locator('.notice').first().innerText(), /Tunnel failed\s.*refused the credentials of "alice".* Fix it in Endpoints ▸ Local WSSH server ▸ Advanced ▸ Proxy sign-in\./s);
+  await screenshot(page, 'status-proxy-refused');
+
+  // The right password (typed in a proxy URL: it moves to the sealed sign-in too).
+  const saved = settings.saveEndpoint({ ...settings.view().endpoints[0], proxy: { url: proxy.url }, proxySecret: undefined });
+  assert.ok(saved.ok, saved.ok ? '' : saved.error);
+  assert.deepEqual(settings.view().endpoints[0].proxy, { url: proxy.bareUrl });
+  assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('right-one'));
+  controller.endpointChanged();
+  const ok = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
+  t.after(() => ok.socket.destroy());
+  assert.equal(ok.status, 200);
+  assert.deepEqual(proxy.connects().slice(-1), [`127.0.0.1:${wssh.port}`]);
+});

@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
 import { parseTunnelUri, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
+import { TargetError, parseTarget } from '../shared/target';
+import { profileSettings } from './profileOption';
 import { dialRoutes } from '../core/proxyRoutes';
 import { Relay } from '../core/relay';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
@@ -13,17 +15,34 @@ import { clientCertificateOption } from './clientCertificateOption';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
-  try {
-    tunnel = parseTunnelUri(uri);
-  } catch (err) {
-    throw new UsageError(`"${redactUserinfo(uri)}": ${(err as Error).message}`);
+  let trust;
+  let proxyValues = values;
+  if (values.profile !== undefined) {
+    // With a profile the argument is only the target: host or host:port.
+    const settings = profileSettings(values);
+    let target;
+    try {
+      target = parseTarget(uri);
+    } catch (err) {
+      if (err instanceof TargetError) throw new UsageError(`target "${uri}": ${err.message} (with --profile, give host or host:port)`);
+      throw err;
+    }
+    tunnel = { endpoint: settings.endpoint, target };
+    ({ trust, proxyValues } = settings);
+    if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
+  } else {
+    try {
+      tunnel = parseTunnelUri(uri);
+    } catch (err) {
+      throw new UsageError(`"${redactUserinfo(uri)}": ${(err as Error).message}`);
+    }
+    // Every option is checked before the network is touched.
+    trust = trustOptions(values, tunnel.endpoint);
   }
-  // Every option is checked before the network is touched.
-  const trust = trustOptions(values, tunnel.endpoint);
   trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
   const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
-  const proxy = await proxyChoice(values, tunnel.endpoint, note);
+  const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
   const keepaliveMs = secondsOption(values, 'keepalive');
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);

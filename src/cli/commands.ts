@@ -7,6 +7,7 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { runServer } from './serverCommand';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
+import { runProfileCreate, runProfileLink, runProfileShow } from './profileCommand';
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
 import { DEFAULT_LIMITS } from '../../server/limits';
@@ -36,6 +37,7 @@ Commands:
   server    run the WSSH server: relays each WebSocket to an SSH server hosts.yml allows
   connect   run a local HTTP CONNECT proxy (for PuTTY, plink, WinSCP) through an endpoint
   client    relay stdin/stdout through an endpoint (for OpenSSH's ProxyCommand)
+  profile   write (create), read (show) or turn into a link (link) an endpoint profile, NAME.wssh
 
 Run 'wssh <command> --help' for a command's options.
   --help      show this help
@@ -46,6 +48,12 @@ const COMMON = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
+
+const PROFILE_OPTION_USAGE = `  --profile FILE           the endpoint, its TLS trust and proxy mode from a profile
+                           (wssh profile create) instead of the flags; a profile's
+                           user sends the secret in the WSSH_SECRET variable
+`;
+
 
 export const COMMANDS = {
   server: {
@@ -112,6 +120,7 @@ SIGHUP reloads hosts.yml and the users file at once.
   },
   connect: {
     usage: `Usage: wssh connect <endpoint> [--listen ${PROXY_LISTEN}] [options]
+       wssh connect --profile FILE [--listen ${PROXY_LISTEN}] [options]
 
 Serves an HTTP CONNECT proxy; each CONNECT host:port becomes a tunnel through
 <endpoint> (ws://… or wss://…, e.g. wss://gw.example.com/ssh). In PuTTY:
@@ -127,39 +136,127 @@ ${KEEPALIVE_USAGE}
                            Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
                            SOCKS4 refused), for a shared machine. "generate" makes
                            one and logs it (default: no credential)
-${ENDPOINT_OPTIONS_USAGE}`,
+${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
       'proxy-user': { type: 'string' },
+      profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
-    positionals: 1,
+    // The endpoint, unless a profile gives it.
+    positionals: (values: CommandValues) => (values.profile === undefined ? 1 : 0),
     run: runConnect,
   },
   client: {
     usage: `Usage: wssh client <endpoint>/<host>[:port] [options]
+       wssh client --profile FILE <host>[:port] [options]
 
 Relays stdin and stdout through one tunnel, for OpenSSH:
   ssh -o ProxyCommand='wssh client wss://gw.example.com/ssh/%h' user@db1.lan
 
 Options:
 ${KEEPALIVE_USAGE}
-${ENDPOINT_OPTIONS_USAGE}`,
+${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       keepalive: KEEPALIVE_OPTION,
+      profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,
     run: runClient,
   },
+  'profile create': {
+    usage: `Usage: wssh profile create <endpoint> [--name NAME] [--ca FILE]... [--pin FP]...
+                           [--pin-from-server] [--pin-only] [--servername NAME]
+                           [--user NAME] [--proxy URL | --no-proxy] [-o FILE]
+
+Writes an endpoint profile (NAME.wssh) for users: the endpoint's name and URI,
+its TLS trust (CA certificates inline, pins, pin-only, server name), the proxy
+mode and optionally a user name. It never holds a secret: an endpoint with
+user:secret@ is refused. Users import it in the tray app (open the file, drop
+it on the window, or a link from 'wssh profile link'), or run
+'wssh connect --profile FILE'.
+
+Options:
+  --name NAME              the endpoint's name as users see it (default: the
+                           --servername, else the host)
+  --ca FILE                a CA certificate (PEM) to trust, put into the profile;
+                           may be repeated, a file may hold a chain
+  --pin FINGERPRINT        a sha256 fingerprint the certificate must have
+                           (sha256/BASE64 or AB:CD:… hex); may be repeated
+  --pin-from-server        connect to the endpoint once and pin the certificate it
+                           presents; its subject, issuer and dates are printed on
+                           stderr for you to check
+  --pin-only               the pin replaces the issuer and name checks (a server
+                           with a self-signed certificate); dates are still checked
+  --servername NAME        TLS server name (SNI) to send and check instead of the host
+  --user NAME              the user name for the server's Basic auth (each user
+                           types their own secret)
+  --proxy URL              reach the endpoint through this HTTP proxy, http://HOST:PORT
+  --no-proxy               always connect directly
+                           (neither: the system's proxy settings, or HTTPS_PROXY)
+  -o, --output FILE        write the profile to FILE instead of stdout
+`,
+    options: {
+      name: { type: 'string' },
+      ca: { type: 'string', multiple: true },
+      pin: { type: 'string', multiple: true },
+      'pin-from-server': { type: 'boolean', default: false },
+      'pin-only': { type: 'boolean', default: false },
+      servername: { type: 'string' },
+      user: { type: 'string' },
+      proxy: { type: 'string' },
+      'no-proxy': { type: 'boolean', default: false },
+      output: { type: 'string', short: 'o' },
+    },
+    positionals: 1,
+    run: runProfileCreate,
+  },
+  'profile show': {
+    usage: `Usage: wssh profile show FILE
+
+Prints what an endpoint profile holds: name, endpoint, user, proxy mode, and
+each CA certificate (subject, issuer, dates, fingerprint), pin and TLS setting.
+A file that is not a valid profile is refused with what is wrong and where.
+`,
+    options: {},
+    positionals: 1,
+    run: runProfileShow,
+  },
+  'profile link': {
+    usage: `Usage: wssh profile link FILE
+
+Prints a wssh://import?profile=… link that carries the profile: clicked on a
+machine with the tray app, it opens the app's import confirmation.
+`,
+    options: {},
+    positionals: 1,
+    run: runProfileLink,
+  },
 } as const;
+
+export const PROFILE_USAGE = `Usage: wssh profile create <endpoint> [options] [-o FILE]
+       wssh profile show FILE
+       wssh profile link FILE
+
+Endpoint profiles (NAME.wssh): what users need to reach an endpoint, with no secret.
+Run 'wssh profile create --help' for its options.
+`;
+
 
 export type CommandName = keyof typeof COMMANDS;
 
+/** A command as typed: `server`, …, or `profile create` (two words). */
 export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
+}
+
+/** The number of arguments a command takes with these options. */
+export function positionalCount(name: CommandName, values: CommandValues): number {
+  const positionals: number | ((values: CommandValues) => number) = COMMANDS[name].positionals;
+  return typeof positionals === 'function' ? positionals(values) : positionals;
 }
 
 /**

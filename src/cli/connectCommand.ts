@@ -9,19 +9,27 @@ import { fallbackLine, proxyChoice } from './proxyChoice';
 import { clientCertificateOption } from './clientCertificateOption';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
+import { profileSettings } from './profileOption';
 
 /** Runs the proxy until SIGTERM or SIGINT; `onListening` is told the address once it listens. */
 export async function runConnect(values: CommandValues, [uri]: string[], onListening?: (address: AddressInfo) => void): Promise<number> {
   let endpoint;
-  try {
-    endpoint = parseEndpoint(uri);
-  } catch (err) {
-    throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
+  let trust;
+  let proxyValues = values;
+  let note: string | undefined;
+  if (values.profile !== undefined) {
+    ({ endpoint, trust, proxyValues, note } = profileSettings(values));
+  } else {
+    try {
+      endpoint = parseEndpoint(uri);
+    } catch (err) {
+      throw new UsageError(`endpoint "${redactUserinfo(uri)}": ${(err as Error).message}`);
+    }
+    trust = trustOptions(values, endpoint);
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
-  const trust = trustOptions(values, endpoint);
   trust.clientCertificate = await clientCertificateOption(values, endpoint);
-  const upstream = await proxyChoice(values, endpoint, logLine);
+  const upstream = await proxyChoice(proxyValues, endpoint, logLine);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
@@ -47,6 +55,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   // Asked now (a PAC script is run for it), so that the lines after the
   // listen line are written together, as a reader of the log expects them.
   const reaching = await upstream.describe(endpoint);
+  // Before the listening line, which tells a supervisor (or a test) that start-up is over.
+  if (values.profile !== undefined) logLine(`endpoint, TLS trust and proxy mode from the profile ${values.profile}`);
+  if (note) logLine(note);
   let address;
   try {
     address = await proxy.listen(listen.port, listen.host);

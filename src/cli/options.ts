@@ -93,7 +93,8 @@ export function effectiveProxy(endpoint: Endpoint, setting: string | false | und
   }
 }
 
-function listOption(value: CommandValues[string]): string[] {
+/** A string option given zero, one or more times, as a list. */
+export function listOption(value: CommandValues[string]): string[] {
   if (value === undefined || typeof value === 'boolean') return [];
   return Array.isArray(value) ? value : [value];
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `wssh` command: `server`, `connect` and `client`. Argument parsing is
+ * The `wssh` command: `server`, `connect`, `client` and `profile`. Argument parsing is
  * node's util.parseArgs (commands.ts); each command's work lives in its own
  * module so that the demo and the tests start the same code the command line
  * does.
@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './options';
-import { COMMANDS, USAGE, isCommandName, parseCommand } from './commands';
+import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
@@ -25,9 +25,25 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  if (!isCommandName(name)) {
-    throw new UsageError(`unknown command "${name}" (expected server, connect or client; see wssh --help)`);
+  if (name === 'profile') {
+    const [sub, ...subRest] = rest;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(PROFILE_USAGE);
+      return sub === undefined ? 2 : 0;
+    }
+    const full = `profile ${sub}`;
+    if (!isCommandName(full)) {
+      throw new UsageError(`unknown command "${full}" (expected profile create, show or link; see wssh profile --help)`);
+    }
+    return runCommand(full, subRest);
   }
+  if (!isCommandName(name) || name.includes(' ')) {
+    throw new UsageError(`unknown command "${name}" (expected server, connect, client or profile; see wssh --help)`);
+  }
+  return runCommand(name, rest);
+}
+
+async function runCommand(name: CommandName, rest: string[]): Promise<number> {
   const command = COMMANDS[name];
   const parsed = parseCommand(name, rest);
   const values = parsed.values;
@@ -39,8 +55,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  if (parsed.positionals.length !== command.positionals) {
-    const expected = command.positionals === 0 ? 'no arguments' : 'one argument';
+  const positionals = positionalCount(name, values);
+  if (parsed.positionals.length !== positionals) {
+    const expected = positionals === 0 ? 'no arguments' : 'one argument';
     throw new UsageError(`wssh ${name} takes ${expected}, got ${parsed.positionals.length} (see wssh ${name} --help)`);
   }
   return command.run(values, parsed.positionals);

@@ -5,11 +5,13 @@
  * the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { TargetError, parseTarget } from '../shared/target';
 import type { EventName, EventPayloads, Outcome, PickFileRequest, SettingsView, WsshApi } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
+import { importProfile, previewProfile } from './profileImport';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
 import type { LocalProxyAuth } from './proxyCredential';
 import type { Settings } from './settingsEditor';
@@ -35,6 +37,8 @@ export interface AppApiDeps {
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
   /** The local proxy credential (proxyCredential.ts); without it, the proxy needs no sign-in. */
   localProxyAuth?: LocalProxyAuth;
+  /** Where imported profiles' CA certificates are written. @default `profiles` beside the settings file */
+  profileCaDir?: string;
 }
 
 export function createAppApi(deps: AppApiDeps): InvokeApi {
@@ -139,6 +143,17 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       return outcome;
     },
     copyText: async (text) => deps.clipboard.writeText(String(text)),
+    previewProfile: async (text, source) => previewProfile(settings, text, String(source)),
+    importProfile: async (request) => {
+      const caDir = deps.profileCaDir ?? path.join(path.dirname(settings.path), 'profiles');
+      const outcome = importProfile({ settings, caDir }, request);
+      if (outcome.ok) {
+        log.add('info', `endpoint "${outcome.value.name}" ${request.mode === 'update' ? 'updated' : 'added'} from the profile in ${request.source} (${outcome.value.uri}); it is not selected`);
+      } else {
+        log.add('warn', `profile not imported: ${outcome.error}`);
+      }
+      return outcome;
+    },
   };
 }
 

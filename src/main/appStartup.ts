@@ -21,6 +21,7 @@ import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';
+import { offersFromArgv } from './profileImport';
 import type { SecretCipher } from './secrets';
 import type { Settings } from './settingsEditor';
 import { BackendFactory, openSettings } from './settingsFile';
@@ -44,7 +45,8 @@ export interface StartupApp {
   setAppUserModelId(id: string): void;
   whenReady(): Promise<void>;
   on(event: 'web-contents-created', listener: (event: unknown, contents: WebContentsEvents) => void): unknown;
-  on(event: 'second-instance', listener: () => void): unknown;
+  /** A second start of the app: its arguments (a .wssh file, a wssh:// link) and its working folder. */
+  on(event: 'second-instance', listener: (event: unknown, argv: string[], workingDirectory: string) => void): unknown;
   on(event: 'window-all-closed', listener: () => void): unknown;
   on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): unknown;
   getLoginItemSettings(): { openAtLogin: boolean };
@@ -96,6 +98,10 @@ export interface StartupDeps {
   /** The folder of the tray and app icons. */
   assetsDir: string;
   argv: readonly string[];
+  /** The folder a relative profile path in `argv` is relative to. @default process.cwd() */
+  cwd?: string;
+  /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
+  registerProfileLinks?(): void;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
 }
@@ -192,10 +198,18 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   });
 
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
+  // A profile the app was started with (a .wssh file opened, a wssh:// link):
+  // offered to the window, which asks before anything is saved.
+  const launchOffers = offersFromArgv(settings, deps.argv, deps.cwd ?? process.cwd());
   // The page subscribes before its load event; notices sent earlier would be lost.
   window.onceLoaded(() => {
     for (const notice of notices) window.send('notice', notice);
+    for (const offer of launchOffers) window.send('profile:offered', offer);
   });
+  // Windows opens .wssh files with the app through the installer's file
+  // association; wssh:// links through this registration (per user, so the
+  // portable build has it too).
+  deps.registerProfileLinks?.();
   const api = createAppApi({
     settings,
     controller,
@@ -246,7 +260,11 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
 
-  app.on('second-instance', () => window.show());
+  // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    window.show();
+    for (const offer of offersFromArgv(settings, argv ?? [], workingDirectory ?? process.cwd())) window.send('profile:offered', offer);
+  });
   app.on('window-all-closed', () => {
     // Lives in the tray: no window is not a reason to quit.
   });
@@ -272,7 +290,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
   }
   if (view.startTunnelAtLaunch) await controller.start();
-  if (!deps.argv.includes('--hidden')) window.show('status');
+  if (!deps.argv.includes('--hidden') || launchOffers.length > 0) window.show('status');
   return { settings, controller, window, tray, api, log };
 }
 

@@ -115,7 +115,11 @@ export class Settings extends EventEmitter<SettingsEvents> {
     }
   }
 
-  saveEndpoint(input: EndpointInput): Outcome<EndpointView> {
+  /**
+   * Adds or updates an endpoint. A new endpoint becomes the active one when
+   * none is, unless `keepActive` (an imported profile never selects itself).
+   */
+  saveEndpoint(input: EndpointInput, options: { keepActive?: boolean } = {}): Outcome<EndpointView> {
     const endpoints = this.stored().endpoints;
     const index = input.id === undefined ? -1 : endpoints.findIndex((e) => e.id === input.id);
     if (input.id !== undefined && index < 0) return fail('that endpoint no longer exists');
@@ -158,7 +162,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
     if (index >= 0) endpoints[index] = saved;
     else endpoints.push(saved);
     this.backend.set('endpoints', endpoints);
-    if (this.backend.store.activeEndpointId === null) this.backend.set('activeEndpointId', saved.id);
+    if (this.backend.store.activeEndpointId === null && !options.keepActive) this.backend.set('activeEndpointId', saved.id);
     this.changed();
     return { ok: true, value: toView(saved) };
   }

@@ -4,11 +4,13 @@
  * `window.wssh` (src/shared/ipc.ts).
  */
 import type { Notice, ViewName, WsshApi } from '../shared/ipc';
+import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { statusHeadline } from '../shared/tunnelStatus';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
 import { EndpointsView } from './endpointsView';
 import { LogView } from './logView';
+import { ProfileImportDialog } from './profileImportDialog';
 import { StatusView } from './statusView';
 
 declare global {
@@ -113,6 +115,32 @@ async function main(): Promise<void> {
   api.on('log:line', (line) => log.add(line));
   api.on('notice', addNotice);
   api.on('view:show', show);
+
+  // Endpoint profiles: offered by main (a .wssh file opened, a wssh:// link)
+  // or dropped on the window; the dialog asks before anything is saved.
+  const importDialog = new ProfileImportDialog(api, announce, () => show('endpoints'));
+  document.body.append(importDialog.element);
+  api.on('profile:offered', (offer) => importDialog.offer(offer));
+  // Without preventDefault on dragover the drop would not be delivered (and
+  // Electron would try to open the file as a page, which windows.ts refuses).
+  document.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('drop', (event) => {
+    event.preventDefault();
+    const file = event.dataTransfer?.files[0];
+    if (!file) return;
+    const source = `the dropped file ${file.name}`;
+    if (file.size > MAX_PROFILE_BYTES) {
+      importDialog.offer({ ok: false, source, error: `not a WSSH profile: larger than ${MAX_PROFILE_BYTES / 1024} KiB` });
+      return;
+    }
+    void file.text().then(async (text) => {
+      const preview = await api.previewProfile(text, source);
+      importDialog.offer(preview.ok ? { ok: true, preview: preview.value } : { ok: false, source, error: preview.error });
+    });
+  });
 
   renderState(await api.getTunnelState());
   await renderSettings();

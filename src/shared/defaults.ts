@@ -29,3 +29,10 @@ export const DEFAULT_SERVER_PORT = 4567;
 
 /** The endpoint of a WSSH server on this machine with its defaults (the tray app's first endpoint, the demo). */
 export const LOCAL_ENDPOINT_URI = `ws://localhost:${DEFAULT_SERVER_PORT}/ssh`;
+
+/**
+ * The largest endpoint profile (NAME.wssh) read, in bytes: a CA chain or two
+ * fit many times over. core/profile.ts applies it; the window checks a
+ * dropped file's size with it before reading the file.
+ */
+export const MAX_PROFILE_BYTES = 64 * 1024;

@@ -231,6 +231,47 @@ export interface PuttyExportRequest {
 
 export type PuttyExportResult = { status: 'saved'; path: string } | { status: 'canceled' } | { status: 'failed'; reason: string };
 
+/** A certificate as the import confirmation shows it (src/core/profile.ts summarizes it). */
+export interface CertificateView {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  /** `sha256/BASE64`. */
+  fingerprint: string;
+}
+
+/** Everything importing an endpoint profile (NAME.wssh) would add, for the user to confirm. */
+export interface ProfilePreview {
+  /** The profile document as offered; sent back unchanged with the import. */
+  text: string;
+  /** Where it came from, in words: `the file C:\…\gw.wssh`, `a wssh:// link`, `the dropped file gw.wssh`. */
+  source: string;
+  name: string;
+  uri: string;
+  /** The user name for Basic auth, or '' (the user types their own secret later). */
+  user: string;
+  proxy: ProxySetting;
+  /** The CA certificates the endpoint will trust, one per PEM block. */
+  ca: CertificateView[];
+  pins: string[];
+  pinOnly: boolean;
+  servername: string;
+  /** A saved endpoint with the same URI: updated only if the user chooses so. */
+  existing: { id: string; name: string } | null;
+}
+
+/** A profile opened from a file or a link, offered to the window for confirmation; or why it cannot be. */
+export type ProfileOffer = { ok: true; preview: ProfilePreview } | { ok: false; source: string; error: string };
+
+export interface ProfileImportRequest {
+  text: string;
+  source: string;
+  /** 'add' adds a new endpoint; 'update' replaces the settings of `updateId`, the endpoint with the profile's URI. */
+  mode: 'add' | 'update';
+  updateId?: string;
+}
+
 /** Something the user must be told that is not a reply to what they just did. */
 export interface Notice {
   level: LogLevel;
@@ -267,6 +308,8 @@ export const Invoke = {
   switchSession: 'sessions:switch',
   switchSessionBack: 'sessions:switch-back',
   copyText: 'clipboard:write',
+  previewProfile: 'profiles:preview',
+  importProfile: 'profiles:import',
 } as const;
 
 /** Events from main to the renderer (webContents.send / ipcRenderer.on). */
@@ -278,6 +321,7 @@ export const Events = {
   log: 'log:line',
   notice: 'notice',
   showView: 'view:show',
+  profileOffered: 'profile:offered',
 } as const;
 
 /** The views of the window; the tray's menu opens one of them. */
@@ -291,6 +335,7 @@ export interface EventPayloads {
   [Events.log]: LogLine;
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
+  [Events.profileOffered]: ProfileOffer;
 }
 
 export type EventName = keyof EventPayloads;
@@ -330,6 +375,10 @@ export interface WsshApi {
   /** Restores the proxy values a session had before `switchSession`. */
   switchSessionBack(ref: SessionRef): Promise<Outcome<SavedSession>>;
   copyText(text: string): Promise<void>;
+  /** Reads a profile (a dropped file's text) and says what importing it would add; changes nothing. */
+  previewProfile(text: string, source: string): Promise<Outcome<ProfilePreview>>;
+  /** Imports a confirmed profile: adds an endpoint, or updates the one of the same URI when asked. Never selects it or starts a tunnel. */
+  importProfile(request: ProfileImportRequest): Promise<Outcome<EndpointView>>;
   /** Subscribes to a main-process event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void;
 }

@@ -78,7 +78,7 @@ test('--help and --version', async (t) => {
 });
 
 test('a wrong command line: one line on stderr, exit code 2', async (t) => {
-  await t.test('an unknown command', () => usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect or client; see wssh --help\)$/m));
+  await t.test('an unknown command', () => usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect, client or profile; see wssh --help\)$/m));
   await t.test('an unknown option', () => usageError(['connect', 'ws://gw/ssh', '--bogus'], /Unknown option '--bogus'.*\(see wssh connect --help\)$/m));
   await t.test('an option without its value', () => usageError(['server', '--hosts'], /Option '--hosts <value>' argument missing \(see wssh server --help\)$/m));
   await t.test('a missing argument', () => usageError(['client'], /^wssh: wssh client takes one argument, got 0 \(see wssh client --help\)$/m));

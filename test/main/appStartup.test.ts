@@ -1,7 +1,8 @@
 // The app's startup sequence under Node, with small stand-ins for Electron's
 // objects (never electron itself): settings on conf in a temp dir, the real
 // tunnel controller and a real WSSH server. The normal path (window, tray,
-// IPC, notices, login item, tunnel at launch, quit), and every failure: data
+// IPC, notices, login item, tunnel at launch, quit), a profile on the command
+// line (at launch and from a second start), and every failure: data
 // folder, settings that cannot be opened, controller, tray; each shows one
 // error box and exits, never leaving a process without a window or a tray.
 
@@ -244,6 +245,38 @@ test('--hidden starts in the tray only; with nothing to start, the tunnel stays 
   // The Electron smoke test's hooks: the tray and the controller the app runs.
   assert.equal(globals.wsshApp?.tray, seen.tray);
   assert.equal(globals.wsshApp?.controller, running.controller);
+});
+
+test('a profile on the command line, at launch or from a second start: offered to the window, never imported by itself', async (t) => {
+  const { dir, started } = appFolder(t);
+  const profile = JSON.stringify({ wsshProfile: 1, name: 'Office', uri: 'wss://gw.example.com/ssh' });
+  const work = path.join(dir, 'Downloads');
+  fs.mkdirSync(work);
+  fs.writeFileSync(path.join(work, 'office.wssh'), profile);
+  const link = `wssh://import?profile=${Buffer.from(profile).toString('base64url')}`;
+  let registered = 0;
+  // As Windows starts the app for a double-clicked file, even with --hidden from an old shortcut.
+  const { deps, seen } = standIns(dir, { argv: ['WSSH.exe', '--hidden', 'office.wssh'], cwd: work, registerProfileLinks: () => void registered++ });
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.equal(registered, 1, 'wssh:// links are registered at start');
+  assert.deepEqual(seen.window!.shown, ['status'], 'a profile to confirm shows the window');
+  const offered = () => seen.window!.sent.filter(([event]) => event === 'profile:offered').map(([, offer]) => offer as { ok: boolean; preview?: { name: string; source: string }; error?: string });
+  assert.deepEqual(offered(), [], 'sent only once the page has loaded');
+  seen.window!.load();
+  assert.deepEqual(offered().map((o) => [o.ok, o.preview?.name, o.preview?.source]), [[true, 'Office', `the file ${path.join(work, 'office.wssh')}`]]);
+
+  // A second start with a link and a broken file: the running app offers both.
+  fs.writeFileSync(path.join(work, 'broken.wssh'), '{"wsshProfile": 9}');
+  for (const listener of seen.listeners.get('second-instance')!) (listener as (e: unknown, argv: string[], cwd: string) => void)({}, ['WSSH.exe', link, 'broken.wssh'], work);
+  const [, fromLink, broken] = offered();
+  assert.deepEqual([fromLink.ok, fromLink.preview?.source], [true, 'a wssh:// link']);
+  assert.equal(broken.ok, false);
+  assert.match(broken.error!, /made by a newer WSSH \(profile version 9/);
+  assert.deepEqual(seen.window!.shown, ['status', undefined]);
+  // Nothing was imported: the window asks first.
+  assert.deepEqual(running.settings.view().endpoints.map((e) => e.uri), ['ws://localhost:4567/ssh']);
 });
 
 test('a corrupt settings file: the defaults load, the window and tray are there, and the user is told', async (t) => {

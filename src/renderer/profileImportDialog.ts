@@ -1,0 +1,143 @@
+/**
+ * The confirmation of an endpoint profile import: shows everything the
+ * profile will add (name, URI, user, proxy, each CA certificate, pins, pin
+ * only, server name) and asks. An endpoint of the same URI is updated only
+ * when the user picks that; the default adds a new one. Importing never
+ * selects the endpoint or starts a tunnel (main enforces it too).
+ */
+import type { EndpointView, ProfileOffer, ProfilePreview, ProxySetting, WsshApi } from '../shared/ipc';
+import { append, clear, h } from './dom';
+
+export class ProfileImportDialog {
+  readonly element = h('dialog', { class: 'profile-import', 'aria-labelledby': 'profile-import-title' });
+
+  constructor(
+    private readonly api: WsshApi,
+    private readonly announce: (text: string) => void,
+    private readonly imported: (endpoint: EndpointView) => void,
+  ) {
+    // Escape closes the dialog: that is a cancel.
+    this.element.addEventListener('cancel', () => this.cancelled());
+  }
+
+  /** Shows an offer: the confirmation, or why the profile cannot be imported. */
+  offer(offer: ProfileOffer): void {
+    clear(this.element);
+    if (offer.ok) this.renderPreview(offer.preview);
+    else this.renderError(offer.source, offer.error);
+    if (!this.element.open) this.element.showModal();
+  }
+
+  private renderError(source: string, error: string): void {
+    const close = h('button', { type: 'button', class: 'primary', onclick: () => this.element.close() }, 'Close');
+    this.element.append(
+      h('h2', { id: 'profile-import-title' }, 'This profile cannot be imported'),
+      h('p', { class: 'field-message', role: 'alert' }, `${capitalize(source)}: ${stripSource(error, source)}`),
+      h('p', {}, 'Nothing was changed.'),
+      h('div', { class: 'buttons' }, close),
+    );
+    close.focus();
+  }
+
+  private renderPreview(preview: ProfilePreview): void {
+    const rows: Array<[string, Node | string]> = [
+      ['Name', preview.name],
+      ['Endpoint URI', preview.uri],
+      ['User', preview.user === '' ? 'none' : `${preview.user} (you type your own secret in the editor)`],
+      ['Proxy', proxyText(preview.proxy)],
+    ];
+    if (preview.uri.startsWith('wss:')) {
+      rows.push([
+        'CA certificates',
+        preview.ca.length === 0
+          ? 'none added (the usual certificate authorities)'
+          : h(
+              'ul',
+              { class: 'certificates' },
+              ...preview.ca.map((c) =>
+                h('li', {}, h('strong', {}, c.subject), h('br'), `issued by ${c.issuer}`, h('br'), `valid ${c.validFrom} to ${c.validTo}`, h('br'), h('code', {}, c.fingerprint)),
+              ),
+            ),
+      ]);
+      rows.push(['Pinned fingerprints', preview.pins.length === 0 ? 'none' : h('ul', { class: 'pins' }, ...preview.pins.map((p) => h('li', {}, h('code', {}, p))))]);
+      if (preview.pins.length > 0) {
+        rows.push(['Pin only', preview.pinOnly ? 'yes: the pin replaces the issuer and name checks (dates are still checked)' : 'no: the pin is checked on top of the usual checks']);
+      }
+      rows.push(['Server name (SNI)', preview.servername === '' ? 'the URI’s host' : preview.servername]);
+    }
+    const list = h('dl', { class: 'profile-fields' });
+    for (const [label, value] of rows) list.append(h('dt', {}, label), h('dd', {}, value));
+
+    let choice: HTMLElement | null = null;
+    let updateRadio: HTMLInputElement | null = null;
+    if (preview.existing) {
+      const name = preview.existing.name;
+      const add = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-add', value: 'add', checked: true });
+      updateRadio = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-update', value: 'update' });
+      choice = h(
+        'fieldset',
+        { class: 'profile-existing' },
+        h('legend', {}, `An endpoint with this URI is already saved: “${name}”`),
+        h('div', {}, add, h('label', { for: 'profile-import-add' }, 'Add as a new endpoint, keep “' + name + '” as it is')),
+        h('div', {}, updateRadio, h('label', { for: 'profile-import-update' }, `Update “${name}” with these settings`)),
+      );
+    }
+
+    const message = h('p', { class: 'field-message', id: 'profile-import-message', role: 'alert' });
+    const importButton = h('button', { type: 'button', class: 'primary' }, 'Import');
+    const cancelButton = h('button', { type: 'button' }, 'Cancel');
+    cancelButton.addEventListener('click', () => {
+      this.element.close();
+      this.cancelled();
+    });
+    importButton.addEventListener('click', async () => {
+      importButton.disabled = true;
+      const update = updateRadio?.checked === true;
+      const outcome = await this.api.importProfile({
+        text: preview.text,
+        source: preview.source,
+        mode: update ? 'update' : 'add',
+        updateId: update ? preview.existing?.id : undefined,
+      });
+      importButton.disabled = false;
+      if (!outcome.ok) {
+        message.textContent = capitalize(outcome.error);
+        return;
+      }
+      this.element.close();
+      this.announce(`Endpoint “${outcome.value.name}” ${update ? 'updated' : 'added'}. It is not selected: choose it to use it.`);
+      this.imported(outcome.value);
+    });
+
+    append(
+      this.element,
+      h('h2', { id: 'profile-import-title' }, 'Import endpoint profile'),
+      h('p', { class: 'field-help' }, `From ${preview.source}. Check it before you import: this is what will be saved.`),
+      list,
+      choice,
+      h('p', { class: 'field-help' }, 'The endpoint is saved to your list. It is not selected and no tunnel starts.'),
+      message,
+      h('div', { class: 'buttons' }, importButton, cancelButton),
+    );
+    importButton.focus();
+  }
+
+  private cancelled(): void {
+    this.announce('Import canceled: nothing was changed.');
+  }
+}
+
+function proxyText(proxy: ProxySetting): string {
+  if (proxy === 'system') return 'System (Windows’ proxy settings)';
+  if (proxy === 'none') return 'None (always direct)';
+  return proxy.url;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Main's message starts with the source already; the dialog names it once. */
+function stripSource(error: string, source: string): string {
+  return error.startsWith(`${source}: `) ? error.slice(source.length + 2) : error;
+}

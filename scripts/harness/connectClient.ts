@@ -27,6 +27,8 @@ export interface ConnectOptions {
   allowHalfOpen?: boolean;
   /** The proxy's host. @default 127.0.0.1 */
   host?: string;
+  /** Extra request headers, e.g. Proxy-Authorization for a proxy that asks for its credential. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -81,7 +83,8 @@ export function connectThroughProxy(proxyPort: number, target: string, opts: Con
       socket.resume();
     };
     socket.on('data', onData);
-    socket.once('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
+    const extra = Object.entries(opts.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.once('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${extra}\r\n`));
   });
 }
 

@@ -13,6 +13,7 @@ import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
 import { importProfile, previewProfile } from './profileImport';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from './puttyReg';
+import type { LocalProxyAuth } from './proxyCredential';
 import type { Settings } from './settingsEditor';
 import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
@@ -34,6 +35,8 @@ export interface AppApiDeps {
   savedSessions?: SavedSessions;
   /** Options for "Test" (the endpoint's own proxy and trust are added per test). */
   testOptions?: Pick<EndpointTestOptions, 'timeoutMs' | 'resolveSystemProxy'>;
+  /** The local proxy credential (proxyCredential.ts); without it, the proxy needs no sign-in. */
+  localProxyAuth?: LocalProxyAuth;
   /** Where imported profiles' CA certificates are written. @default `profiles` beside the settings file */
   profileCaDir?: string;
 }
@@ -98,7 +101,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     getConnections: async () => controller.connections(),
     getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
-    getPuttySettings: async () => puttyProxySettings(controller.state().listen),
+    getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
+    getLocalProxyAuth: async () =>
+      deps.localProxyAuth?.view() ?? { mode: settings.view().localProxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
+    revealLocalProxyPassword: async () => {
+      const credential = deps.localProxyAuth?.credential();
+      return credential ? { ok: true, value: credential.password } : { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
+    },
     exportPuttySession: async (request) => {
       const sessionName = request.sessionName.trim();
       if (sessionName === '') return { status: 'failed', reason: 'the session needs a name' };
@@ -111,7 +120,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       }
       const file = await deps.chooseSavePath(regFileName(sessionName));
       if (file === undefined) return { status: 'canceled' };
-      const text = puttySessionRegText({ sessionName, target, listen: settings.view().listen });
+      const text = puttySessionRegText({ sessionName, target, listen: settings.view().listen, credential: controller.proxyCredential() });
       try {
         await fs.writeFile(file, encodeRegFile(text));
       } catch (err) {
@@ -165,6 +174,7 @@ export function wireAppEvents(
   const { settings, controller, log } = deps;
   const onSettings = (view: SettingsView) => {
     controller.endpointChanged();
+    controller.credentialChanged();
     void controller.listenChanged();
     send('settings:changed', view);
   };

@@ -28,6 +28,7 @@ import { BackendFactory, openSettings } from './settingsFile';
 import { trayActionHandler } from './trayActions';
 import type { TrayAction } from './trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnelController';
+import { localProxyAuth, sharedMachineReason } from './proxyCredential';
 import type { AppTray } from './tray';
 import type { AppWindow } from './windows';
 
@@ -176,7 +177,9 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     throw new StartupError(`The settings in ${dir} cannot be opened: ${(err as Error).message}`);
   }
   const { settings, notices } = opened;
+  const proxyAuth = localProxyAuth(settings, sharedMachineReason(deps.env, deps.platform));
   const controllerOptions: TunnelControllerOptions = {
+    proxyCredential: () => proxyAuth.credential(),
     resolveEndpoint: () => settings.activeEndpoint(),
     listenAddress: () => settings.view().listen,
     log: (level, text) => log.add(level, text),
@@ -226,6 +229,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     savedSessions,
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
+    localProxyAuth: proxyAuth,
   });
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 

@@ -7,8 +7,11 @@
  * `escapePuttySessionName`). Values used here, as PuTTY's settings.c names
  * them: HostName, PortNumber, Protocol, ProxyMethod (3 = HTTP), ProxyHost,
  * ProxyPort, and ProxyLocalhost = 1, without which PuTTY connects to a target
- * on localhost directly and silently bypasses the proxy.
+ * on localhost directly and silently bypasses the proxy; ProxyUsername and
+ * ProxyPassword when the local proxy credential is on (PuTTY keeps the proxy
+ * password in the registry in plain text: that is PuTTY's own format).
  */
+import type { ProxyCredential } from '../core/socksHandshake';
 import type { ListenAddress, PuttySettings } from '../shared/ipc';
 import type { Target } from '../shared/target';
 
@@ -17,18 +20,25 @@ const PUTTY_SESSIONS_KEY = 'HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Ses
 const PUTTY_PROXY_HTTP = 3;
 
 /** The proxy host PuTTY must use: a wildcard listen address is reached on loopback. */
-export function puttyProxySettings(listen: ListenAddress): PuttySettings {
+export function puttyProxySettings(listen: ListenAddress, credential?: ProxyCredential): PuttySettings {
   const wildcard = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '';
   const proxyHost = wildcard ? '127.0.0.1' : listen.host;
-  const text = [
+  const lines = (password: string) => [
     'Connection > Proxy:',
     '  Proxy type: HTTP CONNECT',
     `  Proxy hostname: ${proxyHost}`,
     `  Port: ${listen.port}`,
     '  Consider proxying local host connections: Yes',
     '  Do DNS name lookup at proxy end: Yes',
+    ...(credential ? [`  Username: ${credential.user}`, `  Password: ${password}`] : []),
   ].join('\n');
-  return { proxyType: 'HTTP', proxyHost, proxyPort: listen.port, text };
+  const settings: PuttySettings = { proxyType: 'HTTP', proxyHost, proxyPort: listen.port, text: lines(credential?.password ?? '') };
+  if (credential) {
+    settings.username = credential.user;
+    settings.password = credential.password;
+    settings.masked = lines('(hidden: see Local proxy sign-in below)');
+  }
+  return settings;
 }
 
 /**
@@ -52,6 +62,8 @@ export interface PuttySessionSpec {
   sessionName: string;
   target: Target;
   listen: ListenAddress;
+  /** The local proxy credential when it is on. */
+  credential?: ProxyCredential;
 }
 
 /** The text of a .reg file (regedit's format 5.00) that creates the session. */
@@ -68,6 +80,7 @@ export function puttySessionRegText(spec: PuttySessionSpec): string {
     `"ProxyHost"=${regString(proxy.proxyHost)}`,
     `"ProxyPort"=${regDword(proxy.proxyPort)}`,
     `"ProxyLocalhost"=${regDword(1)}`,
+    ...(spec.credential ? [`"ProxyUsername"=${regString(spec.credential.user)}`, `"ProxyPassword"=${regString(spec.credential.password)}`] : []),
     '',
   ];
   return lines.join('\r\n');

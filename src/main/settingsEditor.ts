@@ -12,6 +12,8 @@ import { Endpoint, EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxyAuthSetting, ProxySetting, SettingsPatch, SettingsView } from '../shared/ipc';
 import { ResolvedProxyAuth, advancedProblems, normalizeProxy, normalizeTrust, splitProxyCredentials } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
+import type { ProxyCredential } from '../core/socksHandshake';
+import { generateProxyCredential } from './proxyCredential';
 import { MAX_KEEPALIVE_SEC, MAX_PINS, StoredEndpoint, StoredProxyAuth, StoredSettings } from './settingsSchema';
 
 /** The part of conf / electron-store the settings are kept in. */
@@ -43,6 +45,7 @@ interface SettingsEvents {
 const RESTORE_WINDOW_MS = 5 * 60_000;
 
 export class Settings extends EventEmitter<SettingsEvents> {
+  private volatileCredential: ProxyCredential | undefined;
   private readonly deleted = new Map<string, { endpoint: StoredEndpoint; index: number; wasActive: boolean; at: number }>();
 
   constructor(
@@ -69,7 +72,39 @@ export class Settings extends EventEmitter<SettingsEvents> {
       listen: { ...s.listen },
       startTunnelAtLaunch: s.startTunnelAtLaunch,
       startAtLogin: s.startAtLogin,
+      localProxyAuth: s.localProxyAuth?.mode ?? 'auto',
     };
+  }
+
+  /**
+   * The local proxy credential, made on first use: a random user and
+   * password, the password sealed with the OS key store in the file. Without
+   * a key store it is kept in memory only (a new one each start) rather than
+   * written in the clear.
+   */
+  localProxyCredential(): ProxyCredential {
+    const s = this.backend.store;
+    const stored = s.localProxyAuth;
+    if (stored?.user && stored.password) {
+      try {
+        return { user: stored.user, password: openSecret(this.cipher, stored.password) };
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err;
+        // Sealed by another account or machine: a new one replaces it below.
+      }
+    }
+    if (this.volatileCredential) return { ...this.volatileCredential };
+    const made = generateProxyCredential();
+    let sealed: string;
+    try {
+      sealed = sealSecret(this.cipher, made.password);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      this.volatileCredential = made;
+      return { ...made };
+    }
+    this.backend.set('localProxyAuth', { mode: stored?.mode ?? 'auto', user: made.user, password: sealed });
+    return made;
   }
 
   /** Points a dangling active id at the first endpoint (a hand-edited file). */
@@ -181,6 +216,10 @@ export class Settings extends EventEmitter<SettingsEvents> {
   }
 
   update(patch: SettingsPatch): Outcome<SettingsView> {
+    // Checked before anything is written: a bad patch changes nothing.
+    if (patch.localProxyAuth !== undefined && !(['off', 'on', 'auto'] as unknown[]).includes(patch.localProxyAuth)) {
+      return fail('the proxy sign-in setting must be off, on or automatic');
+    }
     if (patch.listen !== undefined) {
       const { host, port } = patch.listen;
       if (typeof host !== 'string' || host.trim() === '') return fail('the listen address needs a host, e.g. 127.0.0.1');
@@ -192,6 +231,9 @@ export class Settings extends EventEmitter<SettingsEvents> {
     }
     if (patch.startTunnelAtLaunch !== undefined) this.backend.set('startTunnelAtLaunch', !!patch.startTunnelAtLaunch);
     if (patch.startAtLogin !== undefined) this.backend.set('startAtLogin', !!patch.startAtLogin);
+    if (patch.localProxyAuth !== undefined) {
+      this.backend.set('localProxyAuth', { ...this.backend.store.localProxyAuth, mode: patch.localProxyAuth });
+    }
     this.changed();
     return { ok: true, value: this.view() };
   }

@@ -4,7 +4,7 @@
  * and the first-run defaults.
  */
 import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../shared/defaults';
-import type { EndpointTrust, ProxySetting } from '../shared/ipc';
+import type { EndpointTrust, LocalProxyAuthMode, ProxySetting } from '../shared/ipc';
 
 /** The proxy sign-in as stored: the password sealed like the endpoint's secret ('' for none). */
 export type StoredProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
@@ -38,6 +38,20 @@ export interface StoredSettings {
   listen: { host: string; port: number };
   startTunnelAtLaunch: boolean;
   startAtLogin: boolean;
+  /**
+   * The local proxy credential (proxyCredential.ts). Optional, so files of
+   * every version load without a migration: absent means mode 'auto' and no
+   * credential generated yet.
+   */
+  localProxyAuth?: StoredLocalProxyAuth;
+}
+
+export interface StoredLocalProxyAuth {
+  mode: LocalProxyAuthMode;
+  /** The generated user name (not a secret: it is shown). */
+  user?: string;
+  /** The generated password, encrypted with the OS key store like an endpoint secret, base64. */
+  password?: string;
 }
 
 /** The default endpoint id of a first run: the `wssh server` default on this machine. */
@@ -139,4 +153,14 @@ export const SETTINGS_SCHEMA = {
   },
   startTunnelAtLaunch: { type: 'boolean' },
   startAtLogin: { type: 'boolean' },
+  localProxyAuth: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['mode'],
+    properties: {
+      mode: { type: 'string', enum: ['off', 'on', 'auto'] },
+      user: { type: 'string', minLength: 1, maxLength: 256 },
+      password: { type: 'string', minLength: 1, maxLength: 8192 },
+    },
+  },
 } as const;

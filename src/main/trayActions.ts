@@ -10,7 +10,7 @@ import type { TrayAction } from './trayMenu';
 import type { TunnelController } from './tunnelController';
 
 export interface TrayActionDeps {
-  controller: Pick<TunnelController, 'toggle' | 'state'>;
+  controller: Pick<TunnelController, 'toggle' | 'state'> & Partial<Pick<TunnelController, 'proxyCredential'>>;
   settings: Pick<Settings, 'selectEndpoint'>;
   /** Shows the window on one of its views. */
   show(view: ViewName): void;
@@ -37,7 +37,7 @@ export function trayActionHandler(deps: TrayActionDeps): (action: TrayAction) =>
         deps.show('connections');
         return;
       case 'copy-putty-settings':
-        deps.clipboard.writeText(puttyProxySettings(deps.controller.state().listen).text);
+        deps.clipboard.writeText(puttyProxySettings(deps.controller.state().listen, deps.controller.proxyCredential?.()).text);
         return;
       case 'start-at-login':
         void deps.updateSettings({ startAtLogin: action.enabled });

@@ -6,6 +6,7 @@
 import { isLoopbackHost, plainCredentialsWarning } from '../shared/endpoint';
 import { EventEmitter } from 'node:events';
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS } from '../core/connectProxy';
+import type { ProxyCredential } from '../core/socksHandshake';
 import type { DialOptions } from '../core/dialer';
 import { TunnelTracker } from '../core/tunnels';
 import { REFUSALS } from '../core/refusals';
@@ -41,6 +42,11 @@ export interface TunnelControllerOptions {
    * endpoint uses the environment's HTTPS_PROXY / NO_PROXY.
    */
   resolveSystemProxy?: SystemProxyResolver;
+  /**
+   * The credential every client must send (proxyCredential.ts), or undefined
+   * for none; read at each start and on `credentialChanged()`.
+   */
+  proxyCredential?(): ProxyCredential | undefined;
 }
 
 interface ControllerEvents {
@@ -59,6 +65,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   private active: ResolvedEndpoint | undefined;
   private listen: ListenAddress;
   private busy: Promise<unknown> = Promise.resolve();
+  /** The credential the running proxy asks for. */
+  private credentialInUse: ProxyCredential | undefined;
   private meter: TrafficMeter | undefined;
   private trafficTimer: NodeJS.Timeout | undefined;
 
@@ -143,6 +151,26 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     this.emitState();
   }
 
+  /** The credential clients must send now (for PuTTY's settings), or undefined for none. */
+  proxyCredential(): ProxyCredential | undefined {
+    return this.options.proxyCredential?.();
+  }
+
+  /**
+   * The local proxy credential may have changed (turned on or off): the
+   * proxy holds it for its lifetime, so a running one is restarted.
+   */
+  credentialChanged(): void {
+    if (!this.running) return;
+    const next = this.proxyCredential();
+    if (JSON.stringify(next ?? null) === JSON.stringify(this.credentialInUse ?? null)) return;
+    this.options.log('info', next ? 'proxy sign-in turned on: restarting the tunnel' : 'proxy sign-in turned off: restarting the tunnel');
+    void this.serial(async () => {
+      await this.doStop(this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS);
+      await this.doStart();
+    });
+  }
+
   /** The listen address changed: a running proxy is restarted on it. */
   async listenChanged(): Promise<TunnelState> {
     const next = this.options.listenAddress();
@@ -175,7 +203,15 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs });
+    let credential: ProxyCredential | undefined;
+    try {
+      credential = this.proxyCredential();
+    } catch (err) {
+      this.fail('Cannot start the tunnel', `the local proxy credential: ${(err as Error).message}`);
+      return this.state();
+    }
     const proxy = new ConnectProxy({
+      credential,
       endpoint: resolved.value.endpoint,
       keepaliveMs: resolved.value.keepaliveMs,
       tracker,
@@ -203,8 +239,10 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       return this.state();
     }
     this.proxy = proxy;
+    this.credentialInUse = credential;
     this.startTraffic(proxy);
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
+    if (credential) this.options.log('info', `clients must sign in to the proxy as ${credential.user} (Status view: Local proxy sign-in)`);
     if (!isLoopbackHost(host)) {
       this.options.log('warn', `the proxy listens on ${host}, not loopback: other machines can tunnel through it with this endpoint's credentials`);
     }

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const renderSettings = async () => {
     const settings = await api.getSettings();
     endpoints.render(settings);
-    status.renderSettings(settings, await api.getPuttySettings());
+    status.renderSettings(settings, await api.getPuttySettings(), await api.getLocalProxyAuth());
   };
 
   const notices = document.getElementById('notices')!;

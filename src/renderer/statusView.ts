@@ -3,7 +3,7 @@
  * saved PuTTY/KiTTY/WinSCP sessions to switch to the proxy (and back), the
  * "Export PuTTY session…" form, the listen address and the startup options.
  */
-import type { PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
+import type { LocalProxyAuthMode, LocalProxyAuthView, PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
 import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
@@ -26,6 +26,18 @@ export class StatusView {
   private readonly listenResult = h('p', { class: 'field-message', 'aria-live': 'polite' });
   private readonly startAtLaunch = h('input', { type: 'checkbox', id: 'opt-start-tunnel' });
   private readonly startAtLogin = h('input', { type: 'checkbox', id: 'opt-start-login' });
+  private readonly authMode = h(
+    'select',
+    { id: 'proxy-auth-mode' },
+    h('option', { value: 'auto' }, 'Automatic (on for a shared computer)'),
+    h('option', { value: 'on' }, 'On'),
+    h('option', { value: 'off' }, 'Off'),
+  ) as HTMLSelectElement;
+  private readonly authWhy = h('p', { id: 'proxy-auth-why', class: 'quiet' });
+  private readonly authFacts = h('dl', { class: 'facts', id: 'proxy-auth-facts' });
+  private readonly authPassword = h('dd', { id: 'proxy-auth-password' }, '••••••••');
+  private readonly authMessage = h('span', { class: 'quiet', 'aria-live': 'polite' });
+  private readonly authOn = h('div', { id: 'proxy-auth-on' });
   private puttyText = '';
   private state: TunnelState | undefined;
   private readonly sessions: SavedSessionsPanel;
@@ -53,6 +65,14 @@ export class StatusView {
       lh.row,
       lp.row,
       h('button', { type: 'submit' }, 'Apply'),
+    );
+    const auth = field('proxy-auth-mode', 'Clients must sign in', this.authMode);
+    const reveal = h('button', { type: 'button', id: 'proxy-auth-reveal', onclick: () => void this.revealPassword() }, 'Reveal password');
+    const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
+    this.authOn.append(
+      this.authFacts,
+      h('div', { class: 'buttons' }, reveal, copyPassword, this.authMessage),
+      h('p', { class: 'quiet' }, 'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.'),
     );
     this.element = h(
       'div',
@@ -87,6 +107,15 @@ export class StatusView {
       this.sessions.element,
       h(
         'section',
+        { 'aria-labelledby': 'proxy-auth-title' },
+        h('h2', { id: 'proxy-auth-title' }, 'Local proxy sign-in'),
+        h('p', { class: 'quiet' }, 'On a computer other people use too, any account could otherwise tunnel through this proxy with your endpoint.'),
+        auth.row,
+        this.authWhy,
+        this.authOn,
+      ),
+      h(
+        'section',
         { 'aria-labelledby': 'options-title' },
         h('h2', { id: 'options-title' }, 'Options'),
         listenForm,
@@ -96,6 +125,7 @@ export class StatusView {
       ),
     );
     this.toggle.addEventListener('click', () => void (this.state?.running ? this.api.stopTunnel() : this.api.startTunnel()));
+    this.authMode.addEventListener('change', () => void this.api.updateSettings({ localProxyAuth: this.authMode.value as LocalProxyAuthMode }));
     this.startAtLaunch.addEventListener('change', () => void this.api.updateSettings({ startTunnelAtLaunch: this.startAtLaunch.checked }));
     this.startAtLogin.addEventListener('change', () => void this.api.updateSettings({ startAtLogin: this.startAtLogin.checked }));
   }
@@ -114,7 +144,16 @@ export class StatusView {
     this.toggle.textContent = state.running ? 'Stop tunnel' : 'Start tunnel';
   }
 
-  renderSettings(settings: SettingsView, putty: PuttySettings): void {
+  renderSettings(settings: SettingsView, putty: PuttySettings, auth: LocalProxyAuthView): void {
+    this.authMode.value = auth.mode;
+    // The why says on or off itself ("on automatically: …", "turned off in the settings: …").
+    this.authWhy.textContent = `${auth.why.charAt(0).toUpperCase()}${auth.why.slice(1)}.`;
+    this.authOn.hidden = !auth.on;
+    this.authPassword.textContent = '••••••••';
+    this.authFacts.replaceChildren(
+      h('div', {}, h('dt', {}, 'Username'), h('dd', { id: 'proxy-auth-user' }, auth.user ?? '')),
+      h('div', {}, h('dt', {}, 'Password'), this.authPassword),
+    );
     if (document.activeElement !== this.listenHost && document.activeElement !== this.listenPort) {
       this.listenHost.value = settings.listen.host;
       this.listenPort.value = String(settings.listen.port);
@@ -122,9 +161,27 @@ export class StatusView {
     this.startAtLaunch.checked = settings.startTunnelAtLaunch;
     this.startAtLogin.checked = settings.startAtLogin;
     this.puttyText = putty.text;
-    this.putty.textContent = putty.text;
+    // The password goes to the clipboard, not on the screen.
+    this.putty.textContent = putty.masked ?? putty.text;
     // Which sessions count as "through this app" depends on the port.
     void this.sessions.refresh();
+  }
+
+  private async revealPassword(): Promise<void> {
+    const outcome = await this.api.revealLocalProxyPassword();
+    if (outcome.ok) this.authPassword.textContent = outcome.value;
+    else this.authMessage.textContent = outcome.error;
+  }
+
+  private async copyPassword(): Promise<void> {
+    const outcome = await this.api.revealLocalProxyPassword();
+    if (!outcome.ok) {
+      this.authMessage.textContent = outcome.error;
+      return;
+    }
+    await this.api.copyText(outcome.value);
+    this.authMessage.textContent = 'Password copied.';
+    this.announce('Proxy password copied.');
   }
 
   private async copy(): Promise<void> {

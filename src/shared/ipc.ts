@@ -115,10 +115,31 @@ export interface SettingsView {
   startTunnelAtLaunch: boolean;
   /** Start the app when the user logs in (Windows login item). */
   startAtLogin: boolean;
+  /** Whether PuTTY must sign in to the local proxy (see LocalProxyAuthView). */
+  localProxyAuth: LocalProxyAuthMode;
 }
 
 /** The settings a user changes outside the endpoint editor. */
-export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin'>>;
+export type SettingsPatch = Partial<Pick<SettingsView, 'listen' | 'startTunnelAtLaunch' | 'startAtLogin' | 'localProxyAuth'>>;
+
+/**
+ * The local proxy credential: 'on' makes every client of the local proxy
+ * send the app's generated user and password (HTTP Basic on CONNECT, SOCKS5
+ * user/password), so other accounts on a shared machine cannot tunnel with
+ * this user's endpoint; 'auto' turns it on only where the app sees a shared
+ * machine (a Remote Desktop session).
+ */
+export type LocalProxyAuthMode = 'off' | 'on' | 'auto';
+
+export interface LocalProxyAuthView {
+  mode: LocalProxyAuthMode;
+  /** Whether clients must sign in now. */
+  on: boolean;
+  /** Why it is on or off, for the Status view. */
+  why: string;
+  /** The user name PuTTY must send; null when off. The password is only given by revealLocalProxyPassword. */
+  user: string | null;
+}
 
 /**
  * stopped: not listening; listening: waiting for PuTTY; active: carrying
@@ -193,8 +214,13 @@ export interface PuttySettings {
   proxyType: 'HTTP';
   proxyHost: string;
   proxyPort: number;
-  /** The same as text, for the clipboard. */
+  /** The user name and password PuTTY must send, when the local proxy credential is on. */
+  username?: string;
+  password?: string;
+  /** The same as text, for the clipboard (with the password, when there is one). */
   text: string;
+  /** The text with the password hidden, for the screen; only when there is a password. */
+  masked?: string;
 }
 
 export interface PuttyExportRequest {
@@ -276,6 +302,8 @@ export const Invoke = {
   getLog: 'log:get',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
+  getLocalProxyAuth: 'local-proxy-auth:get',
+  revealLocalProxyPassword: 'local-proxy-auth:reveal',
   listSavedSessions: 'sessions:list',
   switchSession: 'sessions:switch',
   switchSessionBack: 'sessions:switch-back',
@@ -336,6 +364,10 @@ export interface WsshApi {
   getLog(): Promise<LogLine[]>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
+  /** Whether the local proxy credential is on, why, and its user name. */
+  getLocalProxyAuth(): Promise<LocalProxyAuthView>;
+  /** The local proxy password, for "Reveal" and "Copy password"; refused when the credential is off. */
+  revealLocalProxyPassword(): Promise<Outcome<string>>;
   /** The saved PuTTY, KiTTY and WinSCP sessions and where each goes (src/shared/sessions.ts); reads only. */
   listSavedSessions(): Promise<SavedSessionsView>;
   /** Points a saved session at this app's proxy, keeping its previous proxy values. */

@@ -37,6 +37,25 @@ test('every action reaches the app', async () => {
   assert.deepEqual(done.slice(5), [['update', { startAtLogin: true }], 'quit']);
 });
 
+test('Copy PuTTY proxy settings from the tray includes the local proxy credential when it is on', () => {
+  const copied: string[] = [];
+  const state = { listen: { host: '127.0.0.1', port: 3122 } } as TunnelState;
+  let credential: { user: string; password: string } | undefined = { user: 'wssh-abc', password: 'pw-123' };
+  const act = trayActionHandler({
+    controller: { toggle: async () => state, state: () => state, proxyCredential: () => credential },
+    settings: { selectEndpoint: () => ({ ok: true, value: null }) },
+    show: () => {},
+    clipboard: { writeText: (text: string) => void copied.push(text) },
+    updateSettings: async () => {},
+    quit: () => {},
+  });
+  act({ kind: 'copy-putty-settings' });
+  credential = undefined;
+  act({ kind: 'copy-putty-settings' });
+  assert.match(copied[0], /\n {2}Username: wssh-abc\n {2}Password: pw-123$/);
+  assert.doesNotMatch(copied[1], /Username|Password/);
+});
+
 test('a new kind of tray action without a case does not compile', () => {
   const menuFile = path.join(root, 'src', 'main', 'trayMenu.ts');
   const actionsFile = path.join(root, 'src', 'main', 'trayActions.ts');

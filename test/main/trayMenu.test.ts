@@ -16,6 +16,7 @@ const settings: SettingsView = {
   listen: { host: '127.0.0.1', port: 3122 },
   startTunnelAtLaunch: false,
   startAtLogin: true,
+  localProxyAuth: 'auto',
 };
 
 function state(patch: Partial<TunnelState>): TunnelState {

@@ -365,6 +365,48 @@ test('Export PuTTY session writes the .reg file', async (t) => {
   await result.filter({ hasText: 'Not exported' }).waitFor();
 });
 
+test('status: the local proxy sign-in, on for a Remote Desktop session, its user, reveal and copy of the password, turned off (issue 10)', async (t) => {
+  const app = await open(t, { sharedReason: 'this is a Remote Desktop session (RDP-Tcp#2), so other people may use this computer' });
+  if (!app) return;
+  const { page, settings, api } = app;
+  await page.getByRole('tab', { name: 'Status' }).click();
+  const why = page.locator('#proxy-auth-why');
+  await why.filter({ hasText: 'On automatically: this is a Remote Desktop session (RDP-Tcp#2)' }).waitFor();
+  assert.equal(await page.getByLabel('Clients must sign in').inputValue(), 'auto');
+  const password = ((await api.revealLocalProxyPassword()) as { ok: true; value: string }).value;
+  const user = settings.localProxyCredential().user;
+  assert.equal(await page.locator('#proxy-auth-user').innerText(), user);
+  assert.equal(await page.locator('#proxy-auth-password').innerText(), '••••••••');
+  const putty = await page.locator('#putty-settings').innerText();
+  assert.match(putty, new RegExp(`Username: ${user}`));
+  assert.ok(!putty.includes(password), 'the PuTTY settings on screen hide the password');
+  assert.match(await page.locator('#proxy-auth-on').innerText(), /Connection › Proxy, enter this Username and Password/);
+  await screenshot(page, 'status-proxy-sign-in');
+
+  await page.getByRole('button', { name: 'Reveal password' }).click();
+  await page.locator('#proxy-auth-password', { hasText: password }).waitFor();
+  await page.getByRole('button', { name: 'Copy password' }).click();
+  await waitFor('password copied', () => app.copied.includes(password));
+  await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
+  await waitFor('settings copied', () => app.copied.some((c) => c.includes(`Username: ${user}`) && c.includes(`Password: ${password}`)));
+
+  await page.getByLabel('Clients must sign in').selectOption('off');
+  await waitFor('saved off', () => settings.view().localProxyAuth === 'off');
+  await why.filter({ hasText: 'Turned off in the settings' }).waitFor();
+  assert.equal(await page.locator('#proxy-auth-on').isVisible(), false);
+  await page.locator('#putty-settings').filter({ hasNotText: 'Username' }).waitFor();
+});
+
+test('status: on a one-user desktop the proxy sign-in is off automatically', async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page } = app;
+  await page.getByRole('tab', { name: 'Status' }).click();
+  await page.locator('#proxy-auth-why').filter({ hasText: 'Off automatically: no sign of a shared computer' }).waitFor();
+  assert.equal(await page.locator('#proxy-auth-on').isVisible(), false);
+  assert.doesNotMatch(await page.locator('#putty-settings').innerText(), /Username|Password/);
+});
+
 test('a port already in use: the error state, its reason, and a notice', async (t) => {
   const app = await open(t);
   if (!app) return;

@@ -62,7 +62,7 @@ export const REFUSALS = {
 
   // ---- The process's own resources (server and local proxy) ----
   /** A burst: not admitted within the admission queue's deadline, or the queue was full (admission.ts). */
-  busy: row(503, R.generalFailure, 'busy', 'too busy: not admitted in time'),
+  busy: row(503, R.generalFailure, 'busy', 'too busy: not admitted in time', true),
 
   // ---- The WSSH server's limits, authentication and policy ----
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),

@@ -194,6 +194,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner(deps.env.SystemRoot) : undefined),
     backups: sessionBackups,
     listen: () => controller.state().listen,
+    credential: () => proxyAuth.credential(),
     log: (level, text) => log.add(level, text),
   });
 

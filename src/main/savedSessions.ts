@@ -52,6 +52,12 @@ export interface SavedSessionsOptions {
   backups: SessionBackups;
   /** The address the app's proxy listens on, read at each call. */
   listen(): ListenAddress;
+  /**
+   * The local proxy's credential when clients must sign in (proxyCredential.ts),
+   * read at each switch: the session then gets ProxyUsername/ProxyPassword too,
+   * or it would meet a 407.
+   */
+  credential?(): { user: string; password: string } | undefined;
   log?(level: 'info' | 'warn', text: string): void;
 }
 
@@ -94,14 +100,17 @@ export class SavedSessions {
     const { spec, fullKey, values } = found.value;
     const name = unescapeSessionName(ref.key);
     if (this.route(values).route === 'ours') return { ok: false, error: `${spec.label} session "${name}" already goes through this app's proxy` };
+    const ours = this.ourValues();
     const before: Record<string, RegValue | null> = {};
-    for (const v of PROXY_VALUE_NAMES) before[v] = values.get(v) ?? null;
-    const wrote = this.ourValues();
+    for (const v of Object.keys(ours)) before[v] = values.get(v) ?? null;
+    // What was written, to tell a later change by the user; the app's own
+    // password is left out of the backup file (the check skips it).
+    const { ProxyPassword: _password, ...wrote } = ours;
     // Stored before the first write: whatever happens next, the old values are on disk.
     this.options.backups.put({ client: spec.client, key: ref.key, switchedAt: Date.now(), before, wrote });
     const written: string[] = [];
-    for (const v of PROXY_VALUE_NAMES) {
-      const failure = await this.write(fullKey, v, wrote[v]);
+    for (const [v, value] of Object.entries(ours)) {
+      const failure = await this.write(fullKey, v, value);
       if (failure) {
         const undo = await this.restore(fullKey, before, written);
         this.options.backups.delete(spec.client, ref.key);
@@ -109,7 +118,7 @@ export class SavedSessions {
       }
       written.push(v);
     }
-    this.options.log?.('info', `${spec.label} session "${name}" switched to this app's proxy (${wrote.ProxyHost.data}:${this.options.listen().port})`);
+    this.options.log?.('info', `${spec.label} session "${name}" switched to this app's proxy (${ours.ProxyHost.data}:${this.options.listen().port}${ours.ProxyUsername ? `, user ${ours.ProxyUsername.data}` : ''})`);
     return this.reread(ref, `${spec.label} session "${name}"`);
   }
 
@@ -123,14 +132,14 @@ export class SavedSessions {
     const found = await this.read(ref);
     if (!found.ok) return found;
     const { fullKey, values } = found.value;
-    const changed = PROXY_VALUE_NAMES.filter((v) => !sameValue(values.get(v), backup.wrote[v]));
+    const changed = Object.keys(backup.wrote).filter((v) => !sameValue(values.get(v), backup.wrote[v]));
     if (changed.length > 0) {
       return {
         ok: false,
         error: `${spec.label} session "${name}" was changed after the switch (${changed.join(', ')}): switching back would overwrite that, so it was left as it is (its values before the switch: ${describeBefore(backup)})`,
       };
     }
-    const failure = await this.restore(fullKey, backup.before, [...PROXY_VALUE_NAMES]);
+    const failure = await this.restore(fullKey, backup.before, Object.keys(backup.before));
     if (failure) return { ok: false, error: `cannot switch back ${spec.label} session "${name}": ${failure}` };
     this.options.backups.delete(spec.client, ref.key);
     this.options.log?.('info', `${spec.label} session "${name}" switched back to its own proxy settings (${describeBefore(backup)})`);
@@ -176,13 +185,18 @@ export class SavedSessions {
   }
 
   /** The values of this app's proxy, as `reg query` shows them. */
-  private ourValues(): Record<(typeof PROXY_VALUE_NAMES)[number], RegValue> {
+  private ourValues(): Record<(typeof PROXY_VALUE_NAMES)[number], RegValue> & Partial<Record<'ProxyUsername' | 'ProxyPassword', RegValue>> {
     const { proxyHost, proxyPort } = puttyProxySettings(this.options.listen());
+    const credential = this.options.credential?.();
     return {
       ProxyMethod: dword(HTTP),
       ProxyHost: { type: 'REG_SZ', data: proxyHost },
       ProxyPort: dword(proxyPort),
       ProxyLocalhost: dword(1),
+      ...(credential && {
+        ProxyUsername: { type: 'REG_SZ', data: credential.user },
+        ProxyPassword: { type: 'REG_SZ', data: credential.password },
+      }),
     };
   }
 
@@ -255,7 +269,9 @@ function sameValue(a: RegValue | undefined, b: RegValue | undefined): boolean {
 }
 
 function describeBefore(backup: SwitchBackup): string {
-  return PROXY_VALUE_NAMES.map((v) => `${v}=${backup.before[v] ? backup.before[v]!.data : '(none)'}`).join(', ');
+  // A password (the session's, for its own proxy) is never shown or logged.
+  const shown = (v: string) => (backup.before[v] ? (v === 'ProxyPassword' ? '(set)' : backup.before[v]!.data) : '(none)');
+  return Object.keys(backup.before).map((v) => `${v}=${shown(v)}`).join(', ');
 }
 
 /** reg's message without its "ERROR: " prefix, on one line. */

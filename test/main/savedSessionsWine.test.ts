@@ -148,6 +148,24 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     assert.equal(JSON.parse(fs.readFileSync(backupsFile, 'utf8')).switches.length, 0);
   });
 
+  await t.test('with the local proxy credential on, the switch writes it too; switch back restores the old user byte for byte', async () => {
+    const credential = { user: 'wssh-test', password: 'p4ss-Word' };
+    const withCredential = () =>
+      new SavedSessions({ reg: runner, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }), credential: () => credential });
+    const key = 'squid%20user'; // has a user name for its own proxy
+    const before = await exported(win, `${PUTTY}\\${key}`, 'credential-before');
+    const switched = await withCredential().switchToApp({ client: 'putty', key });
+    assert.ok(switched.ok, !switched.ok ? switched.error : '');
+    const values: RegValues = parseRegQuery(await reg(win, ['query', `${PUTTY}\\${key}`])).get(fullKeyName(`${PUTTY}\\${key}`))!;
+    assert.equal(values.get('ProxyUsername')?.data, credential.user);
+    assert.equal(values.get('ProxyPassword')?.data, credential.password);
+    assert.ok(!fs.readFileSync(backupsFile, 'utf8').includes(credential.password), 'the app\'s password is not in the backup file');
+    const back = await withCredential().switchBack({ client: 'putty', key });
+    assert.ok(back.ok, !back.ok ? back.error : '');
+    const after = await exported(win, `${PUTTY}\\${key}`, 'credential-after');
+    assert.ok(after.equals(before), `${key} differs after switching back`);
+  });
+
   await t.test('a session already on the app, a missing one, a bad name: refused, nothing written', async () => {
     const before = await exported(win, PUTTY, 'putty-all-before');
     const s = sessions();

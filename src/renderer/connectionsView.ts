@@ -5,9 +5,9 @@
  * main process (`traffic:changed`); the rows when tunnels open, close or move.
  */
 import type { TunnelInfo } from '../shared/ipc';
-import { EMPTY_TRAFFIC, formatRate, type TrafficSnapshot } from '../shared/traffic';
+import { EMPTY_TRAFFIC, formatBytes, formatRate, type TrafficSnapshot } from '../shared/traffic';
 import { h } from './dom';
-import { formatBytes, formatDuration } from './format';
+import { formatDuration } from './format';
 import { TrafficChart } from './trafficChart';
 
 export class ConnectionsView {

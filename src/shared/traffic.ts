@@ -43,11 +43,10 @@ export interface TrafficSnapshot {
 
 export const EMPTY_TRAFFIC: TrafficSnapshot = { at: 0, tunnels: 0, up: 0, down: 0, perTunnel: [], history: [] };
 
-/** A rate as people read it: `0 B/s`, `980 B/s`, `12.5 KiB/s`, `3.1 MiB/s`. */
-export function formatRate(bytesPerSecond: number): string {
-  const n = Math.max(0, Math.round(bytesPerSecond));
-  if (n < 1024) return `${n} B/s`;
-  const units = ['KiB/s', 'MiB/s', 'GiB/s'];
+/** A byte count as people read it: `980 B`, `12.5 KiB`, `3.1 MiB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let value = n / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
@@ -55,4 +54,9 @@ export function formatRate(bytesPerSecond: number): string {
     unit++;
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** A rate as people read it: `0 B/s`, `980 B/s`, `12.5 KiB/s`, `3.1 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.max(0, Math.round(bytesPerSecond)))}/s`;
 }

@@ -7,6 +7,7 @@
  * the variable is the way.
  */
 import fs from 'node:fs';
+import tty from 'node:tty';
 import type { Endpoint } from '../shared/endpoint';
 import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
 import { CommandValues, UsageError } from './options';
@@ -22,7 +23,12 @@ export interface PassphraseSource {
 
 const defaultSource = (): PassphraseSource => ({
   env: process.env,
-  ask: process.stdin.isTTY ? (prompt) => promptHidden(prompt, 'cancelled') : undefined,
+  // Looked at only when a passphrase is missing, and without process.stdin:
+  // on Windows Node a Linux pipe as stdin fails at the stream's first use
+  // (see openStdio in clientCommand.ts), which would break every `wssh client`.
+  get ask() {
+    return tty.isatty(0) ? (prompt: string) => promptHidden(prompt, 'cancelled') : undefined;
+  },
 });
 
 /** The client certificate the options give, checked; undefined when none is given. @throws {UsageError} */

@@ -36,7 +36,7 @@ export class ServerMetrics {
 
   constructor(
     private readonly tracker: TunnelTracker,
-    /** Times the process ran out of file descriptors (see core/descriptorAlarm.ts). */
+    /** Times the process ran out of file descriptors (see core/descriptors.ts). */
     private readonly descriptorExhaustions: () => number = () => 0,
     /** The relays' buffer budget, for its gauges; none: not reported. */
     private readonly budget?: BufferBudget,

@@ -37,7 +37,7 @@ import { TunnelTracker } from '../src/core/tunnels';
 import { TunnelHttpServer } from '../src/core/httpServer';
 import { writeRefusal } from '../src/core/httpRefusal';
 import { admitConnections, type AdmissionOptions } from '../src/core/admission';
-import { descriptorsMessage, outOfDescriptors } from '../src/core/descriptors';
+import { DescriptorAlarm, descriptorsMessage, outOfDescriptors } from '../src/core/descriptors';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../src/core/legacyServer';
 import { REFUSALS, type RefusalCode } from '../src/core/refusals';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
@@ -46,7 +46,6 @@ import type { Credentials } from './credentials';
 import { BASIC_CHALLENGE, BasicAuth, type AuthLimits } from './auth';
 import { handshakeProblem, normalizeOrigin, originProblem } from './upgradeRequest';
 import { peerText } from '../src/core/peerText';
-import { DescriptorAlarm, isDescriptorExhaustion } from '../src/core/descriptorAlarm';
 import { FailureBackoff, type FailureBackoffOptions } from './failureBackoff';
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
@@ -158,7 +157,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       refuse: (socket, code, reason) => this.refuse(socket, new Refusal(code, reason), ClientAddresses.peer(socket as net.Socket), ''),
       // An accept that found no descriptor: counted and logged once per burst; the server goes on.
       onError: (err) => {
-        if (isDescriptorExhaustion(err)) this.descriptors.note('accepting a connection', (err as NodeJS.ErrnoException).code!);
+        if (outOfDescriptors(err)) this.descriptors.note('accepting a connection', (err as NodeJS.ErrnoException).code!);
         else this.emit('error', err);
       },
     });
@@ -407,7 +406,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       });
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
-        if (isDescriptorExhaustion(err)) {
+        if (outOfDescriptors(err)) {
           this.descriptors.note(`a connect to ${where}`, err.code!);
           reject(new Refusal('descriptors', 'server out of file descriptors: try again later', `out of file descriptors (${err.code}) connecting to ${where}`));
           return;

@@ -75,7 +75,7 @@ export const REFUSALS = {
   'login-backlog': row(429, R.generalFailure, 'login-backlog', 'too many login attempts from this address'),
   /**
    * No file descriptor (EMFILE, ENFILE): the server for the target connection
-   * (core/descriptorAlarm.ts), the local proxy for its dial (core/descriptors.ts).
+   * and the local proxy for its dial (core/descriptors.ts).
    */
   descriptors: row(503, R.generalFailure, 'descriptors', 'server out of file descriptors', true),
 

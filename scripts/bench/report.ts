@@ -163,11 +163,21 @@ export function printScale(options: ScaleOptions, r: ScaleResults, elapsed: numb
   say(table(idleRows, ['l', 'l', 'r', 'r', 'r', 'r']));
   say();
   say(`Bursts: N tunnels opened at once; time from connect() to the first byte echoed back through the tunnel`);
-  const burstRows: string[][] = [['path', 'tunnels', 'opened', 'refused', 'p50', 'p99', 'max', 'all open after']];
+  const burstRows: string[][] = [['path', 'tunnels', 'opened', 'refused', 'p50', 'p99', 'max', 'all open after', 'CPU ms per open']];
   for (const b of r.bursts) {
-    burstRows.push([b.kind, String(b.tunnels), String(b.opened), String(b.refused), ms(b.p50), ms(b.p99), ms(b.max), `${b.seconds.toFixed(1)} s`]);
+    burstRows.push([
+      b.kind,
+      String(b.tunnels),
+      String(b.opened),
+      String(b.refused),
+      ms(b.p50),
+      ms(b.p99),
+      ms(b.max),
+      `${b.seconds.toFixed(1)} s`,
+      b.cpu.map((c) => `${c.name} ${c.msPerOpen.toFixed(2)}`).join(', '),
+    ]);
   }
-  say(table(burstRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  say(table(burstRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']));
   for (const b of r.bursts) for (const reason of b.reasons) say(`  ${b.kind} burst of ${b.tunnels}: ${reason}`);
   say();
   say(`Concurrent: N tunnels opened at once, each echoing its own ${options.concurrentMiB} MiB (sha256 compared); peak RSS (VmHWM) per process`);

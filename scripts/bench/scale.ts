@@ -60,6 +60,8 @@ export interface BurstRow {
   max: number;
   /** Until the last tunnel of the burst was open, s. */
   seconds: number;
+  /** CPU each process spent on the burst, ms per tunnel opened: the relaying processes, then this one (client and far end). */
+  cpu: Array<{ name: string; msPerOpen: number }>;
 }
 
 export interface ConcurrentRow {
@@ -181,6 +183,12 @@ async function idle(kind: Kind, chain: Chain, counts: number[]): Promise<IdleRow
   return rows;
 }
 
+/** CPU seconds (user + system) this process has used. */
+function ownCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -189,9 +197,11 @@ function percentile(sorted: number[], p: number): number {
 /** `count` tunnels opened in the same instant. */
 async function burst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> {
   progress(`scale, ${kind}: a burst of ${count} opens`);
+  const cpuBefore = [...chain.procs.map((p) => p.cpu()), ownCpu()];
   const t0 = performance.now();
   const results = await Promise.allSettled(Array.from({ length: count }, () => openEcho(chain)));
   const seconds = (performance.now() - t0) / 1000;
+  const cpuAfter = [...chain.procs.map((p) => p.cpu()), ownCpu()];
   const times: number[] = [];
   const reasons = new Map<string, number>();
   const sockets: net.Socket[] = [];
@@ -216,6 +226,10 @@ async function burst(kind: Kind, chain: Chain, count: number): Promise<BurstRow>
     p99: percentile(times, 99),
     max: times[times.length - 1] ?? NaN,
     seconds,
+    cpu: [...chain.procs.map((p) => p.name), 'bench'].map((name, i) => ({
+      name,
+      msPerOpen: ((cpuAfter[i] - cpuBefore[i]) * 1000) / Math.max(1, times.length),
+    })),
   };
 }
 

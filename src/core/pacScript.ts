@@ -17,8 +17,9 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { createPacResolver } from 'pac-resolver';
-import { getQuickJS, type QuickJSWASMModule } from '@tootallnate/quickjs-emscripten';
+import type * as PacResolver from 'pac-resolver';
+import type * as QuickJS from '@tootallnate/quickjs-emscripten';
+import type { QuickJSWASMModule } from '@tootallnate/quickjs-emscripten';
 
 /** A PAC script that cannot be loaded or that fails to run. */
 export class PacError extends Error {
@@ -57,6 +58,11 @@ let quickjs: Promise<QuickJSWASMModule> | undefined;
 export async function loadPac(source: string, options: PacOptions = {}): Promise<PacScript> {
   const text = await readPac(source, options);
   if (!/\bFindProxyForURL\b/.test(text)) throw new PacError(`the PAC file ${source} defines no FindProxyForURL(url, host): is it a PAC file?`);
+  // Loaded here, not at the top: the resolver and QuickJS add 3 MB to the
+  // heap, and a larger live heap makes V8 collect more often on a busy tunnel
+  // (see README, Benchmark). Most processes never read a PAC file.
+  const { createPacResolver } = require('pac-resolver') as typeof PacResolver;
+  const { getQuickJS } = require('@tootallnate/quickjs-emscripten') as typeof QuickJS;
   const qjs = await (quickjs ??= getQuickJS());
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Each call sets the deadline its synchronous part must meet; QuickJS asks

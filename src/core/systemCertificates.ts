@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
-import { systemCertsAsync } from 'system-ca';
+import type * as SystemCa from 'system-ca';
 
 export class SystemCertificatesError extends Error {
   override name = 'SystemCertificatesError';
@@ -42,7 +42,8 @@ export function systemCertificates(): Promise<string[]> {
 async function readSystemCertificates(): Promise<string[]> {
   let certs: string[];
   try {
-    certs = getCACertificates ? getCACertificates('system') : await systemCertsAsync();
+    // system-ca only when asked: most processes never read the system store.
+    certs = getCACertificates ? getCACertificates('system') : await (require('system-ca') as typeof SystemCa).systemCertsAsync();
   } catch (err) {
     throw new SystemCertificatesError(
       `cannot read the operating system's certificate store (${(err as Error).message}) on Node ${process.version}: ` +

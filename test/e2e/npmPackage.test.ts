@@ -65,8 +65,9 @@ async function install(t: TestContext, args: string[], cwd: string): Promise<boo
 }
 
 /** Starts the installed `wssh` with `args`; resolves with its port once `ready` shows in its output. */
-async function startInstalled(bin: string, args: string[], ready: RegExp): Promise<Daemon & { port: number }> {
-  const daemon = spawnDaemon(`installed wssh ${args[0]}`, process.execPath, [bin, ...args]);
+/** Starts the installed bin under this Node, after `nodeFlags` (the unit's). */
+async function startInstalled(bin: string, args: string[], ready: RegExp, nodeFlags: string[] = []): Promise<Daemon & { port: number }> {
+  const daemon = spawnDaemon(`installed wssh ${args[0]}`, process.execPath, [...nodeFlags, bin, ...args]);
   try {
     const match = await waitFor(`installed wssh ${args[0]} to listen`, () => ready.exec(daemon.output()) ?? (daemon.exitStatus() ? assert.fail(daemon.output()) : undefined), 15_000, () => daemon.output());
     return { ...daemon, port: Number(match[1]) };
@@ -134,9 +135,14 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     // The server as the shipped systemd unit starts it, with this test's prefix, port and policy.
     const unit = fs.readFileSync(path.join(installed, 'server', 'wssh.service'), 'utf8');
     const execStart = /^ExecStart=(.*)$/m.exec(unit)![1].split(/\s+/);
-    assert.deepEqual(execStart.slice(0, 3), ['/usr/bin/node', '/opt/wssh/bin/wssh', 'server'], 'the unit runs the installed bin of --prefix /opt/wssh');
-    const unitArgs = execStart.slice(2).map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));
-    const server = await startInstalled(bin, unitArgs, /listening on ws:\/\/[^\s]*:(\d+)\//);
+    const binAt = execStart.indexOf('/opt/wssh/bin/wssh');
+    assert.equal(execStart[0], '/usr/bin/node', 'the unit runs node');
+    assert.equal(execStart[binAt + 1], 'server', 'the unit runs the installed bin of --prefix /opt/wssh');
+    // Node's own flags in the unit (the heap floor, see the unit): this Node must accept them.
+    const nodeFlags = execStart.slice(1, binAt);
+    assert.ok(nodeFlags.every((f) => f.startsWith('--')), `node flags: ${nodeFlags.join(' ')}`);
+    const unitArgs = execStart.slice(binAt + 1).map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));
+    const server = await startInstalled(bin, unitArgs, /listening on ws:\/\/[^\s]*:(\d+)\//, nodeFlags);
     t.after(() => server.stop());
     const proxy = await startInstalled(bin, ['connect', `ws://127.0.0.1:${server.port}/ssh`, '--listen', '127.0.0.1:0', '--no-proxy'], /CONNECT proxy on [^\s]*:(\d+) /);
     t.after(() => proxy.stop());

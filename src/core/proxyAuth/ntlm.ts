@@ -15,7 +15,8 @@
  */
 import crypto from 'node:crypto';
 // js-md4 has no type definitions; its CommonJS export hashes a Buffer or string.
-const md4: { arrayBuffer(data: Uint8Array): ArrayBuffer } = require('js-md4');
+// Required when first used: only a proxy that asks for NTLM needs it.
+const md4 = (): { arrayBuffer(data: Uint8Array): ArrayBuffer } => require('js-md4');
 
 /** NegotiateFlags bits (§2.2.2.5). */
 export const NTLMSSP = {
@@ -162,7 +163,7 @@ const utf16 = (text: string): Buffer => Buffer.from(text, 'utf16le');
 
 /** NTOWFv2 (§3.3.2): HMAC_MD5(MD4(UNICODE(Passwd)), UNICODE(Uppercase(User) ‖ UserDom)). */
 export function ntowfv2(password: string, user: string, domain: string): Buffer {
-  const ntHash = Buffer.from(md4.arrayBuffer(utf16(password)));
+  const ntHash = Buffer.from(md4().arrayBuffer(utf16(password)));
   return hmacMd5(ntHash, utf16(user.toUpperCase() + domain));
 }
 

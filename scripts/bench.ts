@@ -16,11 +16,16 @@
  *   transfer each way whose sha256 is compared end to end, with the CPU each
  *   process spent per GiB; the round trip of small messages; the peak RSS of
  *   each relaying process during a slowly read download of two sizes;
+ * - beside (scripts/bench/busy.ts, with the single part): the same transfers
+ *   with --beside N idle tunnels open on the same processes, as on a
+ *   gateway, the tunnel as the CLI starts it and with the systemd unit's node
+ *   flags;
  * - scale (scripts/bench/scale.ts, alone with --scale): idle tunnels, bursts
  *   of opens, many concurrent transfers.
  *
  * Options: --size MiB (256), --runs N (3), --rtt N (2000), --rtt-bytes N
- * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20); --scale (only
+ * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20), --beside N (200;
+ * 0 leaves that part out); --scale (only
  * the scale part), --single (only the single-tunnel part), and the scale
  * part's --idle N,N (1000,9000), --bursts N,N (1000,5000), --concurrent N
  * (5000), --concurrent-size MiB (1); --tunnel-buffer KiB passes wssh's
@@ -36,7 +41,8 @@ import { WSSH_CLI } from './harness/wsshProcesses';
 import { HOST } from './bench/chains';
 import { FarEnd } from './bench/farEnd';
 import { Corruption, measureSingle, stopAtExit, type SingleOptions } from './bench/measurements';
-import { printScale, printSingle, say } from './bench/report';
+import { printBusy, printScale, printSingle, say } from './bench/report';
+import { measureBusy } from './bench/busy';
 import { measureScale, type ScaleOptions } from './bench/scale';
 
 interface Options {
@@ -46,7 +52,7 @@ interface Options {
 
 function parseOptions(): Options {
   const usage =
-    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] [--tunnel-buffer KiB]\n' +
+    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] [--beside N] [--tunnel-buffer KiB]\n' +
     '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
   let values;
   try {
@@ -58,6 +64,7 @@ function parseOptions(): Options {
         'rtt-bytes': { type: 'string', default: '1024' },
         'mem-sizes': { type: 'string', default: '64,256' },
         'mem-rate': { type: 'string', default: '20' },
+        beside: { type: 'string', default: '200' },
         scale: { type: 'boolean', default: false },
         single: { type: 'boolean', default: false },
         idle: { type: 'string', default: '1000,9000' },
@@ -104,6 +111,7 @@ function parseOptions(): Options {
           rttBytes: Math.round(positive('rtt-bytes', values['rtt-bytes'])),
           memSizesMiB: memSizesMiB.sort((a, b) => a - b),
           memRateMiB: positive('mem-rate', values['mem-rate']),
+          beside: values.beside === '0' ? 0 : Math.round(positive('beside', values.beside)),
           wsshArgs: values['tunnel-buffer'] ? ['--tunnel-buffer', String(Math.round(positive('tunnel-buffer', values['tunnel-buffer'])))] : [],
         },
     scale: values.single
@@ -158,6 +166,12 @@ async function main(): Promise<void> {
     const results = await measureSingle(options.single, far, tmpDir);
     printSingle(options.single, results, (performance.now() - started) / 1000);
     say();
+    if (options.single.beside > 0) {
+      const busyStarted = performance.now();
+      const busy = await measureBusy(far, tmpDir, options.single.beside, options.single.sizeMiB, options.single.runs);
+      printBusy(busy, (performance.now() - busyStarted) / 1000);
+      say();
+    }
   }
   if (options.scale) {
     const started = performance.now();

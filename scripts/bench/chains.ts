@@ -56,15 +56,21 @@ export interface TunnelChainOptions {
   serverArgs?: string[];
   /** More arguments for `wssh connect`. */
   connectArgs?: string[];
+  /** Node's own flags for both wssh processes (the systemd unit's). */
+  nodeFlags?: string[];
 }
 
 export async function startTunnel(farPort: number, dir: string, options: TunnelChainOptions = {}): Promise<Chain> {
   const hosts = path.join(dir, 'hosts.yml');
   fs.writeFileSync(hosts, `# written by scripts/bench\n"${HOST}:${farPort}": true\n`);
-  const server = proc(await startServerProcess(hosts, ['--keepalive', String(DEFAULT_KEEPALIVE_SEC), ...(options.serverArgs ?? [])]));
+  const server = proc(
+    await startServerProcess(hosts, ['--keepalive', String(DEFAULT_KEEPALIVE_SEC), ...(options.serverArgs ?? [])], 'wssh server', options.nodeFlags),
+  );
   let proxy: Proc;
   try {
-    proxy = proc(await startConnectProcess(`ws://${HOST}:${server.port}/ssh`, ['--quiet', ...(options.connectArgs ?? [])]));
+    proxy = proc(
+      await startConnectProcess(`ws://${HOST}:${server.port}/ssh`, ['--quiet', ...(options.connectArgs ?? [])], 'wssh connect', undefined, options.nodeFlags),
+    );
   } catch (err) {
     await server.stop();
     throw err;

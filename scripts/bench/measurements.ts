@@ -192,6 +192,8 @@ export interface SingleOptions {
   rttBytes: number;
   memSizesMiB: number[];
   memRateMiB: number;
+  /** Idle tunnels kept open beside the transfers of the busy part (busy.ts); 0 leaves it out. */
+  beside: number;
   /** More arguments for both wssh processes (--tunnel-buffer). */
   wsshArgs: string[];
 }

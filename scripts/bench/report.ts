@@ -2,6 +2,7 @@
 import { MiB } from './farEnd';
 import type { SingleOptions, SingleResults } from './measurements';
 import type { ScaleOptions, ScaleResults } from './scale';
+import type { BusyResults } from './busy';
 
 /** The aim of issue #11: the tunnel at this fraction of the plain relay's throughput, each way, or better. */
 export const THROUGHPUT_AIM = 0.9;
@@ -134,6 +135,27 @@ export function printSingle(options: SingleOptions, r: SingleResults, elapsed: n
     );
   }
   return { upload: ratios.upload, download: ratios.download };
+}
+
+/** The transfers with idle tunnels open beside them, each chain beside the plain relay. */
+export function printBusy(r: BusyResults, elapsed: number): void {
+  say(
+    `Beside ${r.beside} idle tunnels: the same ${r.size / MiB} MiB transfers, median of ${r.rows[0]?.times.upload.length ?? 0}, ` +
+      `with ${r.beside} idle tunnels open on the same processes (MB/s; CPU s per GiB; took ${elapsed.toFixed(0)} s)`,
+  );
+  const plain = r.rows.find((row) => row.label === 'plain');
+  const rows: string[][] = [['path', 'upload', 'download', 'ratio up/down', 'CPU per GiB up', 'CPU per GiB down']];
+  for (const row of r.rows) {
+    const up = mbps(r.size, median(row.times.upload));
+    const down = mbps(r.size, median(row.times.download));
+    const ratio = plain
+      ? `${(up / mbps(r.size, median(plain.times.upload))).toFixed(2)} / ${(down / mbps(r.size, median(plain.times.download))).toFixed(2)}`
+      : '-';
+    const cpu = (c: Array<{ name: string; perGiB: number }>) => c.map((p) => p.perGiB.toFixed(2)).join(' + ');
+    rows.push([row.label, up.toFixed(0), down.toFixed(0), ratio, cpu(row.cpu.upload), cpu(row.cpu.download)]);
+  }
+  say(table(rows, ['l', 'r', 'r', 'r', 'r', 'r']));
+  say(`  the unit's node flags: ${r.nodeFlags.join(' ') || '(none)'} (server/wssh.service); CPU: the client's side process first`);
 }
 
 /** Aims of issue #11 for the scale part. */

@@ -113,7 +113,7 @@ class Refused extends Error {}
  * then every hop of it exists. Resolves with the socket (flowing, no data
  * listener) and the ms from connect() to the echoed byte.
  */
-async function openEcho(chain: Chain): Promise<{ socket: net.Socket; ms: number }> {
+export async function openEcho(chain: Chain): Promise<{ socket: net.Socket; ms: number }> {
   const t0 = performance.now();
   let socket: net.Socket;
   try {

@@ -22,12 +22,21 @@ export function nodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
-/** Starts `wssh server --listen 127.0.0.1:0 --hosts FILE …`; resolves once it listens. */
-export function startServerProcess(hostsFile: string, extra: string[] = [], name = 'wssh server'): Promise<ListeningDaemon> {
-  return startListening(name, process.execPath, [...nodeArgs(), WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra], SERVER_READY);
+/**
+ * Starts `wssh server --listen 127.0.0.1:0 --hosts FILE …`; resolves once it
+ * listens. `nodeFlags`: node's own, before the script (the systemd unit's).
+ */
+export function startServerProcess(hostsFile: string, extra: string[] = [], name = 'wssh server', nodeFlags: string[] = []): Promise<ListeningDaemon> {
+  return startListening(name, process.execPath, [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra], SERVER_READY);
 }
 
 /** Starts `wssh connect ENDPOINT --listen 127.0.0.1:0 …`; resolves once it listens. `env`: its environment (default: this process's). */
-export function startConnectProcess(endpoint: string, extra: string[] = [], name = 'wssh connect', env?: NodeJS.ProcessEnv): Promise<ListeningDaemon> {
-  return startListening(name, process.execPath, [...nodeArgs(), WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra], CONNECT_READY, { env });
+export function startConnectProcess(
+  endpoint: string,
+  extra: string[] = [],
+  name = 'wssh connect',
+  env?: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): Promise<ListeningDaemon> {
+  return startListening(name, process.execPath, [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra], CONNECT_READY, { env });
 }

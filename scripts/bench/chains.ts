@@ -60,16 +60,26 @@ export interface TunnelChainOptions {
   nodeFlags?: string[];
 }
 
-export async function startTunnel(farPort: number, dir: string, options: TunnelChainOptions = {}): Promise<Chain> {
+/** `wssh server` alone, allowing only the far end: for clients that dial it straight. */
+export async function startServerAlone(
+  farPort: number,
+  dir: string,
+  options: TunnelChainOptions = {},
+): Promise<{ proc: Proc; url: string; stop(): Promise<void> }> {
   const hosts = path.join(dir, 'hosts.yml');
   fs.writeFileSync(hosts, `# written by scripts/bench\n"${HOST}:${farPort}": true\n`);
   const server = proc(
     await startServerProcess(hosts, ['--keepalive', String(DEFAULT_KEEPALIVE_SEC), ...(options.serverArgs ?? [])], 'wssh server', options.nodeFlags),
   );
+  return { proc: server, url: `ws://${HOST}:${server.port}/ssh`, stop: () => server.stop() };
+}
+
+export async function startTunnel(farPort: number, dir: string, options: TunnelChainOptions = {}): Promise<Chain> {
+  const { proc: server, url } = await startServerAlone(farPort, dir, options);
   let proxy: Proc;
   try {
     proxy = proc(
-      await startConnectProcess(`ws://${HOST}:${server.port}/ssh`, ['--quiet', ...(options.connectArgs ?? [])], 'wssh connect', undefined, options.nodeFlags),
+      await startConnectProcess(url, ['--quiet', ...(options.connectArgs ?? [])], 'wssh connect', undefined, options.nodeFlags),
     );
   } catch (err) {
     await server.stop();

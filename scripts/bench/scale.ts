@@ -20,7 +20,11 @@ import crypto from 'node:crypto';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
-import { startPlain, startTunnel, type Chain } from './chains';
+import type WebSocket from 'ws';
+import { HOST, startPlain, startServerAlone, startTunnel, type Chain, type Proc } from './chains';
+import { dial } from '../../src/core/dialer';
+import { parseEndpoint } from '../../src/shared/endpoint';
+import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';
 
 /** Write size of the concurrent transfers: 5000 tunnels at once, small writes. */
@@ -48,8 +52,11 @@ export interface IdleRow {
   procs: Array<{ name: string; rest: number; rss: number }>;
 }
 
+/** A burst through the proxy and server, through the plain relays, or straight at the server. */
+export type BurstKind = Kind | 'server';
+
 export interface BurstRow {
-  kind: Kind;
+  kind: BurstKind;
   tunnels: number;
   opened: number;
   refused: number;
@@ -87,9 +94,11 @@ export interface ScaleResults {
 }
 
 /** The chain, with no tunnel limits (the scale part measures the processes, not the limits). */
+const NO_LIMITS = ['--max-tunnels', '0', '--max-tunnels-per-client', '0'];
+
 function startChain(kind: Kind, far: FarEnd, dir: string): Promise<Chain> {
   return kind === 'tunnel'
-    ? startTunnel(far.port, dir, { serverArgs: ['--max-tunnels', '0', '--max-tunnels-per-client', '0'] })
+    ? startTunnel(far.port, dir, { serverArgs: NO_LIMITS })
     : startPlain(far.port);
 }
 
@@ -194,27 +203,56 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** `count` tunnels opened in the same instant. */
-async function burst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> {
-  progress(`scale, ${kind}: a burst of ${count} opens`);
-  const cpuBefore = [...chain.procs.map((p) => p.cpu()), ownCpu()];
+/** One opened tunnel of a burst: how long it took, and how to close it. */
+interface Opened {
+  ms: number;
+  close(): void;
+}
+
+/**
+ * Opens a WebSocket straight to the server, as `wssh client` or many clients
+ * behind nginx do, and waits for one byte echoed back by the far end.
+ */
+async function openDirect(url: string, target: Target): Promise<Opened> {
   const t0 = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: count }, () => openEcho(chain)));
+  let ws: WebSocket;
+  try {
+    ws = await dial(parseEndpoint(url), target, { handshakeTimeoutMs: 300_000, log: () => {} });
+  } catch (err) {
+    throw new Refused((err as Error).message);
+  }
+  ws.on('error', () => {});
+  const back = new Promise<void>((resolve, reject) => {
+    ws.once('message', () => resolve());
+    ws.once('close', () => reject(new Refused('closed before the first echo')));
+  });
+  ws.resume();
+  ws.send(Buffer.from(`ECHO 0 0 s${++nextId}\nx`));
+  await withTimeout('the first echo', 300_000, back);
+  return { ms: performance.now() - t0, close: () => ws.terminate() };
+}
+
+/** `count` tunnels opened in the same instant by `open`; the CPU of `procs` and of this process. */
+async function burst(kind: BurstKind, procs: Proc[], count: number, open: () => Promise<Opened>): Promise<BurstRow> {
+  progress(`scale, ${kind}: a burst of ${count} opens`);
+  const cpuBefore = [...procs.map((p) => p.cpu()), ownCpu()];
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: count }, open));
   const seconds = (performance.now() - t0) / 1000;
-  const cpuAfter = [...chain.procs.map((p) => p.cpu()), ownCpu()];
+  const cpuAfter = [...procs.map((p) => p.cpu()), ownCpu()];
   const times: number[] = [];
   const reasons = new Map<string, number>();
-  const sockets: net.Socket[] = [];
   for (const r of results) {
     if (r.status === 'fulfilled') {
       times.push(r.value.ms);
-      sockets.push(r.value.socket);
+      r.value.close();
     } else {
       const reason = (r.reason as Error).message.slice(0, 160);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
   }
-  await closeAll(sockets);
+  // Let the relays see the closes before the next figure.
+  await sleep(1000);
   times.sort((a, b) => a - b);
   return {
     kind,
@@ -226,11 +264,29 @@ async function burst(kind: Kind, chain: Chain, count: number): Promise<BurstRow>
     p99: percentile(times, 99),
     max: times[times.length - 1] ?? NaN,
     seconds,
-    cpu: [...chain.procs.map((p) => p.name), 'bench'].map((name, i) => ({
+    cpu: [...procs.map((p) => p.name), 'bench'].map((name, i) => ({
       name,
       msPerOpen: ((cpuAfter[i] - cpuBefore[i]) * 1000) / Math.max(1, times.length),
     })),
   };
+}
+
+/** A burst through a chain: each tunnel opened through its first process. */
+function chainBurst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> {
+  return burst(kind, chain.procs, count, async () => {
+    const { socket, ms } = await openEcho(chain);
+    return { ms, close: () => socket.destroy() };
+  });
+}
+
+/** A burst of WebSockets straight at a `wssh server` alone. */
+async function serverBurst(far: FarEnd, dir: string, count: number): Promise<BurstRow> {
+  const server = await startServerAlone(far.port, dir, { serverArgs: NO_LIMITS });
+  try {
+    return await burst('server', [server.proc], count, () => openDirect(server.url, { host: HOST, port: far.port }));
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Sends `size` pattern bytes through the echo and reads them back; true when they came back exactly. */
@@ -340,8 +396,9 @@ export async function measureScale(options: ScaleOptions, far: FarEnd, dir: stri
     results.idle.push(...(await withChain(kind, far, dir, (chain) => idle(kind, chain, idleCounts))));
   }
   for (const count of options.bursts) {
+    results.bursts.push(await serverBurst(far, dir, Math.min(count, room)));
     for (const kind of ['tunnel', 'plain'] as const) {
-      results.bursts.push(await withChain(kind, far, dir, (chain) => burst(kind, chain, Math.min(count, room))));
+      results.bursts.push(await withChain(kind, far, dir, (chain) => chainBurst(kind, chain, Math.min(count, room))));
     }
   }
   const size = Math.round(options.concurrentMiB * MiB);

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { requirePrograms } from '../fixtures/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { startSquidPlain } from '../fixtures/squidPlain';
+import { startSquid } from '../fixtures/squid';
 import { runProgram } from '../fixtures/child';
 import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
@@ -50,9 +50,9 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   t.after(() => sshd.stop());
   const server = await spawnWsshServer(writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"\n`));
   t.after(() => server.stop());
-  const first = await startSquidPlain();
+  const first = await startSquid({ schemes: [] });
   t.after(() => first.stop());
-  const second = await startSquidPlain();
+  const second = await startSquid({ schemes: [] });
   t.after(() => second.stop());
   const pac = await servePac(
     () => `function FindProxyForURL(url, host) {
@@ -65,7 +65,7 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   const viaProxies = `ws://localhost:${server.port}/ssh`;
   const direct = `ws://127.0.0.1:${server.port}/ssh`;
   const env = cleanEnv();
-  const logs = () => `--- squid 1:\n${first.output()}\n--- squid 2:\n${second.output()}\n--- server:\n${server.output()}`;
+  const logs = () => `--- squid 1:\n${first.log()}\n--- squid 2:\n${second.log()}\n--- server:\n${server.output()}`;
   const ssh = (endpoint: string, flags: string) =>
     runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h ${flags}` }), 'echo ok'], { env, timeoutMs: 60_000 });
   const target = `localhost:${server.port}`;

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { requirePrograms } from '../fixtures/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { startSquidPlain } from '../fixtures/squidPlain';
+import { startSquid } from '../fixtures/squid';
 import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
@@ -43,7 +43,7 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
   const hosts = [`localhost: "127.0.0.1:${sshd.port}"`, `"localhost:${sshd.port}": "127.0.0.1:${sshd.port}"`].join('\n');
   const server = await spawnWsshServer(writeHosts(dir, hosts + '\n'));
   t.after(() => server.stop());
-  const squid = await startSquidPlain();
+  const squid = await startSquid({ schemes: [] });
   t.after(() => squid.stop());
   const pacServer = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/x-ns-proxy-autoconfig' });
@@ -57,7 +57,7 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
     const r = await win.run(['reg', ...args, '/f']);
     assert.equal(r.code, 0, `wine reg ${args.join(' ')}: ${r.output}`);
   };
-  const logs = () => `--- squid:\n${squid.output()}\n--- server:\n${server.output()}`;
+  const logs = () => `--- squid:\n${squid.log()}\n--- server:\n${server.output()}`;
   const sshThrough = (port: number) =>
     runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 120_000 });
   const connect = async (endpoint: string) => {

@@ -1,55 +1,28 @@
 // The renderer in Debian's Chromium (playwright-core), against a bridge that
 // runs the app's real WsshApi implementation over real settings, the real core
-// proxy, a real WSSH server and a TCP server that greets like sshd.
+// proxy, a real WSSH server and a TCP server that greets like rig.sshd.
 // Screenshots of each view go to test-results/renderer/.
 
-import { test, before, after, TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { parsePin } from '../../src/core/trust';
 import { parseProxyUrl } from '../../src/core/upstreamProxy';
 import { requireProgram } from '../fixtures/programs';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
-import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { startInProcessServer } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { trayTooltip } from '../../src/main/trayMenu';
 import { startWine } from '../fixtures/wine';
 import { wineRegRunner } from '../fixtures/wineReg';
-import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
+import { openBridgedApp, rendererRig, screenshot } from '../fixtures/rendererBridge';
 
-let browser: Browser | undefined;
-let site: Awaited<ReturnType<typeof serveRenderer>>;
-let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
-let sshd: Awaited<ReturnType<typeof startBannerServer>>;
-
-before(async () => {
-  site = await serveRenderer();
-  wssh = await startInProcessServer();
-  sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
-  if (chromiumPath()) browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await site.close();
-  await wssh.server.close();
-  await sshd.close();
-});
-
-/** Opens the app in a fresh context; skips (or fails in CI) without Chromium. */
-async function open(t: TestContext, options?: Parameters<typeof openBridgedApp>[3]): Promise<BridgedApp | undefined> {
-  if (!browser) {
-    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
-    return undefined;
-  }
-  const app = await openBridgedApp(browser, site.url, tempDir(t), options);
-  t.after(() => app.close());
-  return app;
-}
+const rig = rendererRig();
+const open = rig.open;
 
 function coreMessage(uri: string): string {
   try {
@@ -253,7 +226,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await page.getByRole('tab', { name: 'Endpoints' }).click();
   await page.getByRole('button', { name: 'Add endpoint' }).click();
   await page.getByLabel('Name', { exact: true }).fill('Test server');
-  await page.getByLabel('Endpoint URI').fill(wssh.uri);
+  await page.getByLabel('Endpoint URI').fill(rig.wssh.uri);
   await page.getByLabel('Keepalive (seconds)').fill('0');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('button', { name: 'Use for the tunnel' }).click();
@@ -269,7 +242,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await page.getByRole('button', { name: 'Start tunnel' }).click();
   await page.locator('#state-pill', { hasText: `Listening on 127.0.0.1:${port}` }).waitFor();
   assert.equal(await page.locator('#status-state').innerText(), 'Listening');
-  assert.equal(await page.locator('#status-endpoint').innerText(), `Test server (${wssh.uri})`);
+  assert.equal(await page.locator('#status-endpoint').innerText(), `Test server (${rig.wssh.uri})`);
   assert.equal(await page.locator('#header-toggle').innerText(), 'Stop');
   assert.match(await page.locator('#putty-settings').innerText(), new RegExp(`Proxy hostname: 127\\.0\\.0\\.1\\n\\s*Port: ${port}`));
   await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
@@ -278,7 +251,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await screenshot(page, 'status-listening');
 
   // A real tunnel: raw CONNECT through the proxy, the WSSH server, to the "sshd".
-  const tunnel = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`, { allowHalfOpen: false });
+  const tunnel = await connectThroughProxy(port, `127.0.0.1:${rig.sshd.port}`, { allowHalfOpen: false });
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
   let received = '';
@@ -294,8 +267,8 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await row.first().waitFor();
   await waitFor('bytes up in the table', async () => (await row.locator('td.up').getAttribute('title')) === '5000 bytes');
   const cells = await row.locator('td').allInnerTexts();
-  assert.equal(cells[0], `127.0.0.1:${sshd.port}`);
-  assert.equal(cells[1], wssh.uri);
+  assert.equal(cells[0], `127.0.0.1:${rig.sshd.port}`);
+  assert.equal(cells[1], rig.wssh.uri);
   assert.equal(cells[3], '4.9 KiB');
   const down = Number((await row.locator('td.down').getAttribute('title'))!.split(' ')[0]);
   assert.ok(down >= 5000 + 40, `down ${down}`);
@@ -312,7 +285,7 @@ test('status: start and stop reflected; a real tunnel shows in the connections t
   await waitFor('close line', async () => (await lines.allInnerTexts()).some((l) => /tunnel \d+ closed/.test(l)));
   await page.getByLabel('Filter').fill('tunnel 1 open');
   assert.equal(await lines.count(), 1);
-  assert.match(await lines.first().innerText(), new RegExp(`tunnel 1 open: 127\\.0\\.0\\.1:${sshd.port} via ${wssh.uri.replace(/[/.]/g, '\\$&')}`));
+  assert.match(await lines.first().innerText(), new RegExp(`tunnel 1 open: 127\\.0\\.0\\.1:${rig.sshd.port} via ${rig.wssh.uri.replace(/[/.]/g, '\\$&')}`));
   await page.getByLabel('Filter').fill('');
   await screenshot(page, 'log');
 
@@ -328,8 +301,8 @@ test('Test: the SSH banner and the timing, or the reason', async (t) => {
   const { page } = app;
   await page.getByRole('tab', { name: 'Endpoints' }).click();
   // Unsaved edits are what is tested.
-  await page.getByLabel('Endpoint URI').fill(wssh.uri);
-  await page.getByLabel('SSH host to reach').fill(`127.0.0.1:${sshd.port}`);
+  await page.getByLabel('Endpoint URI').fill(rig.wssh.uri);
+  await page.getByLabel('SSH host to reach').fill(`127.0.0.1:${rig.sshd.port}`);
   await page.getByRole('button', { name: 'Test' }).click();
   const result = page.locator('.test-result');
   await result.locator('.banner').waitFor();
@@ -448,12 +421,12 @@ test('keyboard: tabs by arrow keys; dark scheme and 200% scale render', async (t
 });
 
 test('the page loads from file:// as Electron loads it, under its CSP, without errors', async (t) => {
-  if (!browser) {
+  if (!rig.browser) {
     requireProgram(t, 'chromium', ['/usr/bin/chromium']);
     return;
   }
   const fileUrl = pathToFileURL(path.resolve(__dirname, '..', '..', 'app', 'renderer', 'index.html')).href;
-  const app = await openBridgedApp(browser, fileUrl, tempDir(t));
+  const app = await openBridgedApp(rig.browser, fileUrl, tempDir(t));
   t.after(() => app.close());
   assert.equal(await app.page.locator('#state-pill').innerText(), 'Stopped');
   assert.equal(await app.page.evaluate('getComputedStyle(document.querySelector("nav")).display'), 'flex', 'the stylesheet applied');
@@ -464,7 +437,7 @@ test('connections: a real transfer shows its rate up and down, the total and the
   const app = await open(t, { viewport: { width: 1000, height: 640 } });
   if (!app) return;
   const { page, api, settings } = app;
-  const saved = await api.saveEndpoint({ name: 'Test server', uri: wssh.uri, user: '', keepaliveSec: 0 });
+  const saved = await api.saveEndpoint({ name: 'Test server', uri: rig.wssh.uri, user: '', keepaliveSec: 0 });
   assert.ok(saved.ok);
   await api.selectEndpoint(saved.value.id);
   await api.updateSettings({ listen: { host: '127.0.0.1', port: await freePort() } });
@@ -473,7 +446,7 @@ test('connections: a real transfer shows its rate up and down, the total and the
 
   // A real tunnel through the proxy and the WSSH server to the echoing "sshd",
   // kept busy: 64 KiB every 50 ms up, and the same back down.
-  const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${sshd.port}`);
+  const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${rig.sshd.port}`);
   t.after(() => tunnel.socket.destroy());
   assert.equal(tunnel.status, 200);
   let received = 0;
@@ -516,7 +489,7 @@ test('connections: a real transfer shows its rate up and down, the total and the
 });
 
 test('saved sessions: listed from a real registry (Wine), switched to the proxy and back in one click each', { timeout: 300_000 }, async (t) => {
-  if (!browser) {
+  if (!rig.browser) {
     requireProgram(t, 'chromium', ['/usr/bin/chromium']);
     return;
   }
@@ -533,7 +506,7 @@ test('saved sessions: listed from a real registry (Wine), switched to the proxy 
   await add(`${putty}\\db1%20via%20office`, [['HostName', 'REG_SZ', 'db1.lan'], ['PortNumber', 'REG_DWORD', '22']]);
   await add(`${putty}\\build%20farm`, [['HostName', 'REG_SZ', 'build-7.lan'], ['PortNumber', 'REG_DWORD', '2222'], ['ProxyMethod', 'REG_DWORD', '3'], ['ProxyHost', 'REG_SZ', '10.0.0.5'], ['ProxyPort', 'REG_DWORD', '3128']]);
   await add('HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions\\Work/files%20server', [['HostName', 'REG_SZ', 'files.lan'], ['ProxyMethod', 'REG_DWORD', '2'], ['ProxyHost', 'REG_SZ', 'socks.corp'], ['ProxyPort', 'REG_DWORD', '1080']]);
-  const app = await openBridgedApp(browser, site.url, tempDir(t), { reg, viewport: { width: 1000, height: 1400 } });
+  const app = await openBridgedApp(rig.browser, rig.site.url, tempDir(t), { reg, viewport: { width: 1000, height: 1400 } });
   t.after(() => app.close());
   const { page } = app;
 

@@ -6,57 +6,29 @@
 // notification; the right password opens the tunnel. The file picker for a
 // client certificate fills the field through the preload API.
 
-import { test, before, after, TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { Browser } from 'playwright-core';
 import { requireProgram } from '../fixtures/programs';
-import { tempDir } from '../fixtures/tmp';
 import { freePort } from '../fixtures/freePort';
-import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
-import { BridgedApp, chromiumPath, launchChromium, openBridgedApp, screenshot, serveRenderer } from '../fixtures/rendererBridge';
+import { rendererRig, screenshot } from '../fixtures/rendererBridge';
 import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';
 import type { PickFileRequest } from '../../src/shared/ipc';
 
-let browser: Browser | undefined;
-let site: Awaited<ReturnType<typeof serveRenderer>>;
-let wssh: Awaited<ReturnType<typeof startInProcessServer>>;
-let sshd: Awaited<ReturnType<typeof startBannerServer>>;
-
-before(async () => {
-  site = await serveRenderer();
-  wssh = await startInProcessServer();
-  sshd = await startBannerServer('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3');
-  if (chromiumPath()) browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await site.close();
-  await wssh.server.close();
-  await sshd.close();
-});
-
-async function open(t: TestContext, pickFile?: (request: PickFileRequest) => string | undefined): Promise<BridgedApp | undefined> {
-  if (!browser) {
-    requireProgram(t, 'chromium', ['/usr/bin/chromium']);
-    return undefined;
-  }
-  const app = await openBridgedApp(browser, site.url, tempDir(t), { pickFile });
-  t.after(() => app.close());
-  return app;
-}
+const rig = rendererRig();
+const open = (t: TestContext, pickFile?: (request: PickFileRequest) => string | undefined) => rig.open(t, { pickFile });
 
 test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right password gets through', async (t) => {
   if (!requireProgram(t, 'tinyproxy')) return;
   const picked: PickFileRequest[] = [];
   const app = await open(t, (request) => (picked.push(request), `C:\\certs\\alice.${request.kind === 'key' ? 'key' : 'crt'}`));
   if (!app) return;
-  const proxy: Tinyproxy = await startTinyproxy({ connectPorts: [wssh.port], auth: { user: 'alice', password: 'right-one' } });
+  const proxy: Tinyproxy = await startTinyproxy({ connectPorts: [rig.wssh.port], auth: { user: 'alice', password: 'right-one' } });
   t.after(() => proxy.stop());
   const { page, settings, controller } = app;
   await page.getByRole('tab', { name: 'Endpoints' }).click();
-  await page.getByLabel('Endpoint URI').fill(wssh.uri);
+  await page.getByLabel('Endpoint URI').fill(rig.wssh.uri);
   const details = page.locator('details.advanced');
   await details.locator('summary').click();
   assert.equal(await page.getByLabel('Use my Windows sign-in').isChecked(), true, 'the default');
@@ -88,7 +60,7 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
   await controller.start();
   const port = controller.state().listen.port;
-  const refused = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
+  const refused = await connectThroughProxy(port, `127.0.0.1:${rig.sshd.port}`);
   refused.socket.destroy();
   assert.equal(refused.status, 502);
   await page.getByRole('tab', { name: 'Status' }).click();
@@ -104,8 +76,8 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.deepEqual(settings.view().endpoints[0].proxy, { url: proxy.bareUrl });
   assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('right-one'));
   controller.endpointChanged();
-  const ok = await connectThroughProxy(port, `127.0.0.1:${sshd.port}`);
+  const ok = await connectThroughProxy(port, `127.0.0.1:${rig.sshd.port}`);
   t.after(() => ok.socket.destroy());
   assert.equal(ok.status, 200);
-  assert.deepEqual(proxy.connects().slice(-1), [`127.0.0.1:${wssh.port}`]);
+  assert.deepEqual(proxy.connects().slice(-1), [`127.0.0.1:${rig.wssh.port}`]);
 });

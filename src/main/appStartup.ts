@@ -179,10 +179,8 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const { settings, notices } = opened;
   const proxyAuth = localProxyAuth(settings, sharedMachineReason(deps.env, deps.platform));
   const controllerOptions: TunnelControllerOptions = {
+    ...settingsControllerOptions(settings, log),
     proxyCredential: () => proxyAuth.credential(),
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
     // The system's proxy settings, PAC included, as Chromium resolves them.
     resolveSystemProxy: (url) => session.resolveProxy(url),
   };
@@ -308,4 +306,20 @@ function fail(deps: StartupDeps, err: unknown, made: MadeSoFar = {}): undefined 
   // app.exit skips before-quit: nothing else runs, the window and the tray go with the process.
   deps.app.exit(1);
   return undefined;
+}
+
+/**
+ * What the tunnel controller reads from the settings (the endpoint and the
+ * listen address, at each start) and where it logs: the app's wiring, and the
+ * tests' that build a controller of their own.
+ */
+export function settingsControllerOptions(
+  settings: Pick<Settings, 'activeEndpoint' | 'view'>,
+  log: LogBook,
+): Pick<TunnelControllerOptions, 'resolveEndpoint' | 'listenAddress' | 'log'> {
+  return {
+    resolveEndpoint: () => settings.activeEndpoint(),
+    listenAddress: () => settings.view().listen,
+    log: (level, text) => log.add(level, text),
+  };
 }

@@ -12,6 +12,7 @@ import type { EventName, EventPayloads } from '../../src/shared/ipc';
 import { createAppApi, wireAppEvents } from '../../src/main/appApi';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { freePort } from '../fixtures/freePort';
 import { requireProgram } from '../fixtures/programs';
 import { makeCertificates } from '../fixtures/tls';
@@ -24,9 +25,7 @@ async function setup(t: TestContext, save?: string) {
   const { settings } = await openTestSettings(dir, testCipher());
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     drainMs: 0,
   });
   const copied: string[] = [];

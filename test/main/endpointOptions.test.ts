@@ -15,6 +15,7 @@ import tls from 'node:tls';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { testEndpoint } from '../../src/main/endpointTest';
 import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/endpointOptions';
 import type { EndpointTrust, ProxySetting } from '../../src/shared/ipc';
@@ -82,9 +83,7 @@ async function setup(t: TestContext, uri: (wsshPort: number) => string, advanced
   const asked: string[] = [];
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     drainMs: 0,
     resolveSystemProxy: async (url) => {
       asked.push(url);

@@ -15,6 +15,7 @@ import { loadTrust } from '../../src/main/endpointOptions';
 import { LogBook } from '../../src/main/logBook';
 import { offersFromArgv, profilesFromArgv } from '../../src/main/profileImport';
 import { TunnelController } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { openTestSettings, testCipher } from '../fixtures/appHarness';
 import { fingerprintOf, makeCertificates } from '../fixtures/tls';
 import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
@@ -46,9 +47,7 @@ async function setup(t: TestContext) {
   const { settings } = await openTestSettings(dir, testCipher());
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     drainMs: 0,
   });
   t.after(() => controller.stop(0));

@@ -12,6 +12,7 @@ import { createAppApi, wireAppEvents } from '../../src/main/appApi';
 import { LogBook } from '../../src/main/logBook';
 import { decideProxyAuth, generateProxyCredential, localProxyAuth, sharedMachineReason } from '../../src/main/proxyCredential';
 import { TunnelController } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
@@ -110,9 +111,7 @@ async function setup(t: TestContext, sharedReason?: string) {
   const proxyAuth = localProxyAuth(settings, sharedReason);
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     drainMs: 0,
     proxyCredential: () => proxyAuth.credential(),
   });

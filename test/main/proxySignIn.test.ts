@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController, whereToFix } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { loadTrust, proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
 import { migrateSettings } from '../../src/main/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
@@ -82,9 +83,7 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
   settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     drainMs: 0,
     resolveSystemProxy: async () => `PROXY 127.0.0.1:${down}; PROXY 127.0.0.1:${proxy.port}; DIRECT`,
   });

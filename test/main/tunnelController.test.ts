@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { LogLine, TunnelState } from '../../src/shared/ipc';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
+import { settingsControllerOptions } from '../../src/main/appStartup';
 import { freePort } from '../fixtures/freePort';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
@@ -23,9 +24,7 @@ async function setup(t: import('node:test').TestContext, listenPort?: number) {
   settings.update({ listen: { host: '127.0.0.1', port: listenPort ?? (await freePort()) } });
   const log = new LogBook();
   const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: (level, text) => log.add(level, text),
+    ...settingsControllerOptions(settings, log),
     bytesIntervalMs: 50,
     drainMs: 200,
   });

@@ -19,14 +19,13 @@
  * bench and the test fixtures share (scripts/harness/).
  */
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openTunnel } from './harness/connectClient';
-import { startEcho } from './harness/echoServer';
+import { echoPattern, startEcho } from './harness/echoServer';
 import { openFds, procStatus, spawnDaemon, waitForOutput, type Daemon } from './harness/processes';
 import { WSSH_CLI } from './harness/wsshProcesses';
 
@@ -197,46 +196,8 @@ async function echoTransfer(
 }
 
 async function transfer(socket: net.Socket, size: number, seed: string, started: number, openMs: number) {
-  socket.on('error', () => {});
-  const sentHash = crypto.createHash('sha256');
-  const gotHash = crypto.createHash('sha256');
-  let bytes = 0;
-  const received = new Promise<void>((resolve, reject) => {
-    socket.on('data', (c: Buffer) => {
-      bytes += c.length;
-      gotHash.update(c);
-      if (bytes >= size) resolve();
-    });
-    socket.once('end', () => resolve());
-    socket.once('close', () => resolve());
-    socket.once('error', reject);
-  });
-  socket.resume();
-  const key = crypto.createHash('sha256').update(seed).digest().subarray(0, 16);
-  const cipher = crypto.createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  for (let left = size; left > 0 && !socket.destroyed; ) {
-    const n = Math.min(CHUNK, left);
-    left -= n;
-    const chunk = cipher.update(zeros.subarray(0, n));
-    sentHash.update(chunk);
-    if (!socket.write(chunk)) await new Promise<void>((resolve) => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.once('drain', done);
-      socket.once('close', done);
-    });
-  }
-  // The client ends only once everything came back: a FIN closes the whole
-  // tunnel (the relay has no half-close), and echo bytes still in flight
-  // would be lost.
-  await received;
-  socket.end();
-  socket.destroy();
-  return { openMs, totalMs: Date.now() - started, sent: sentHash.digest('hex'), got: gotHash.digest('hex'), bytes };
+  const r = await echoPattern(socket, size, seed, CHUNK);
+  return { openMs, totalMs: Date.now() - started, ...r };
 }
 
 function peakRss(pid: number): number {

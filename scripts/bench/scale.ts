@@ -16,9 +16,9 @@
  * end's), as the relaying processes do; the largest idle count is what the
  * descriptor limit allows, said in the report when it is less than asked.
  */
-import crypto from 'node:crypto';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { echoPattern } from '../harness/echoServer';
 import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
 import type WebSocket from 'ws';
 import { HOST, startPlain, startServerAlone, startTunnel, type Chain, type Proc } from './chains';
@@ -26,11 +26,11 @@ import { dial } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';
+import { sleep, stopAtExit, withTimeout } from './measurements';
+import { progress } from './report';
 
 /** Write size of the concurrent transfers: 5000 tunnels at once, small writes. */
 const CHUNK = 64 * 1024;
-import { sleep, stopAtExit, withTimeout } from './measurements';
-import { progress } from './report';
 
 export interface ScaleOptions {
   /** Idle tunnel counts, ascending (1000,9000). */
@@ -291,43 +291,9 @@ async function serverBurst(far: FarEnd, dir: string, count: number): Promise<Bur
 
 /** Sends `size` pattern bytes through the echo and reads them back; true when they came back exactly. */
 async function echoTransfer(socket: net.Socket, size: number, seed: string): Promise<boolean> {
-  const key = crypto.createHash('sha256').update(seed).digest().subarray(0, 16);
-  const cipher = crypto.createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(CHUNK);
-  const sent = crypto.createHash('sha256');
-  const got = crypto.createHash('sha256');
-  let bytes = 0;
-  const received = new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      got.update(chunk);
-      if (bytes >= size) resolve();
-    });
-    socket.once('close', () => (bytes >= size ? resolve() : reject(new Error(`closed after ${bytes} of ${size} bytes`))));
-  });
-  received.catch(() => {});
-  socket.resume();
-  for (let left = size; left > 0; ) {
-    const n = Math.min(CHUNK, left);
-    left -= n;
-    const chunk = cipher.update(zeros.subarray(0, n));
-    sent.update(chunk);
-    if (!socket.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
-      if (socket.destroyed) break;
-    }
-  }
-  await withTimeout('an echo transfer', 600_000, received);
-  socket.destroy();
-  return bytes === size && sent.digest('hex') === got.digest('hex');
+  const r = await withTimeout('an echo transfer', 600_000, echoPattern(socket, size, seed, CHUNK));
+  if (r.bytes < size) throw new Error(`closed after ${r.bytes} of ${size} bytes`);
+  return r.bytes === size && r.sent === r.got;
 }
 
 /** `count` tunnels opened at once, each moving `size` bytes each way. */

@@ -157,7 +157,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       refuse: (socket, code, reason) => this.refuse(socket, new Refusal(code, reason), ClientAddresses.peer(socket as net.Socket), ''),
       // An accept that found no descriptor: counted and logged once per burst; the server goes on.
       onError: (err) => {
-        if (outOfDescriptors(err)) this.descriptors.note('accepting a connection', (err as NodeJS.ErrnoException).code!);
+        if (outOfDescriptors(err)) this.descriptors.note('accepting a connection', err as NodeJS.ErrnoException);
         else this.emit('error', err);
       },
     });
@@ -407,7 +407,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       tcp.once('error', (err: NodeJS.ErrnoException) => {
         done();
         if (outOfDescriptors(err)) {
-          this.descriptors.note(`a connect to ${where}`, err.code!);
+          this.descriptors.note(`a connect to ${where}`, err);
           reject(new Refusal('descriptors', 'server out of file descriptors: try again later', `out of file descriptors (${err.code}) connecting to ${where}`));
           return;
         }

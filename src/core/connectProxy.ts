@@ -32,7 +32,7 @@ import { writeRefusal } from './httpRefusal';
 import { REFUSALS, type RefusalCode } from './refusals';
 import { SocksError, SocksVersion, credentialMatches, readSocksRequest, socksFailure, socksSuccess, type ProxyCredential } from './socksHandshake';
 import { DialQueue, QueueWaitError, admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
-import { descriptorsMessage, outOfDescriptors, throttledLog } from './descriptors';
+import { DescriptorAlarm, outOfDescriptors } from './descriptors';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../shared/defaults';
 
 export { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT };
@@ -119,7 +119,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
         // Out of descriptors, a connection could not even be accepted (libuv
         // closes it at once): say so and go on serving the open tunnels.
         if (outOfDescriptors(err)) {
-          this.warn(`cannot accept a connection: ${descriptorsMessage(err as NodeJS.ErrnoException)}`);
+          this.descriptors.note('accepting a connection', err as NodeJS.ErrnoException);
           return;
         }
         this.emit('error', err);
@@ -142,7 +142,8 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.server.on('request', (req, res) => this.onRequest(req, res));
   }
 
-  private readonly warn = throttledLog((line) => this.emit('warning', line));
+  /** Running out of descriptors: a warning per burst, not per refused connection. */
+  private readonly descriptors = new DescriptorAlarm((line) => this.emit('warning', line));
 
   /** A connection the admission queue gave up on: 503 in its own protocol (HTTP or SOCKS, by its first byte). */
   private refuseWaiting(socket: Socket, refusal: AdmissionRefusal): void {
@@ -317,7 +318,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     } catch (err) {
       socket.off('close', onGone);
       release?.();
-      if (outOfDescriptors(err)) this.warn((err as Error).message);
+      if (outOfDescriptors(err)) this.descriptors.note(`a connection to ${endpoint.display}`, err as NodeJS.ErrnoException);
       const code =
         err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
       this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target));

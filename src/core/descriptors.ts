@@ -40,28 +40,10 @@ export function descriptorsMessage(err: NodeJS.ErrnoException): string {
 }
 
 /**
- * Wraps `log` so that it writes at most one line per `intervalMs`, with the
- * count of the lines it held back: a process out of descriptors fails every
- * accept, and the journal should not fill with the same line.
- */
-export function throttledLog(log: (line: string) => void, intervalMs = 1000): (line: string) => void {
-  let last = 0;
-  let held = 0;
-  return (line) => {
-    const now = Date.now();
-    if (now - last < intervalMs) {
-      held++;
-      return;
-    }
-    last = now;
-    log(held > 0 ? `${line} (and ${held} more like it)` : line);
-    held = 0;
-  };
-}
-
-/**
- * Exhaustion at the server: one log line per burst and a count, instead of a
- * line per failed connection or none at all.
+ * Exhaustion in a process (the server, the local proxy): one log line per
+ * burst and a count, instead of a line per failed connection (a process out
+ * of descriptors fails every accept: the journal would fill with the same
+ * line) or none at all.
  *
  * When accept() itself hits the limit, libuv closes the pending connections
  * without telling Node (its "EMFILE trick"), so those drops are invisible;
@@ -79,22 +61,19 @@ export class DescriptorAlarm {
   constructor(
     private readonly log: (line: string) => void,
     /** A burst ends after this long without an exhaustion, in ms. @default 10000 */
-    private readonly quietMs = 10_000,
+    public quietMs = 10_000,
   ) {}
 
   /** Records one exhaustion (`what` failed: "a connect to db1.lan:22"); logs the first of a burst. */
-  note(what: string, code: string): void {
+  note(what: string, err: NodeJS.ErrnoException): void {
     this.total++;
     this.sinceLine++;
     const now = Date.now();
     const quiet = now - this.lastAt > this.quietMs;
     this.lastAt = now;
     if (!quiet) return;
-    const more = this.sinceLine > 1 ? ` (${this.sinceLine - 1} more since the last such line)` : '';
+    const more = this.sinceLine > 1 ? `; ${this.sinceLine - 1} more since the last such line` : '';
     this.sinceLine = 0;
-    this.log(
-      `out of file descriptors (${code}): ${what} failed, and connections are being dropped${more}; ` +
-        'raise the limit (ulimit -n, or LimitNOFILE= in the systemd unit)',
-    );
+    this.log(`${descriptorsMessage(err)}; connections are being dropped (${what} failed${more})`);
   }
 }

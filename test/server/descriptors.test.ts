@@ -33,7 +33,7 @@ test('out of descriptors: one log line for the burst, counted in /metrics, and t
     if (!r.ws) failures++;
   }
   assert.ok(failures >= 1, 'the limit was never reached');
-  await waitFor('the log line', () => /out of file descriptors \(EMFILE\)/.test(daemon.output()), 5000, daemon.output);
+  await waitFor('the log line', () => /out of file descriptors \(EMFILE: the limit is \d+/.test(daemon.output()), 5000, daemon.output);
   tunnels.forEach((a) => a.ws?.terminate());
   // Once the tunnels are gone there are descriptors again for the metrics request.
   let metrics = '';

@@ -37,6 +37,13 @@ export class ProxyUnreachable extends Error {
   }
 }
 
+/**
+ * The proxy closed a kept-alive connection, after answering on it, before it
+ * answered the next request: a stale connection (its FIN was on the way, or
+ * it closes after a 407 without `Connection: close`), not an unreachable proxy.
+ */
+class StaleConnection extends ProxyUnreachable {}
+
 export interface ProxyTunnelOptions {
   /** Abandons the handshake: the connection to the proxy is destroyed. */
   signal?: AbortSignal;
@@ -64,6 +71,31 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
     '\r\n';
 
   let connection = await ProxyConnection.open(proxy, options.signal);
+  // The first request of a scheme needs nothing of the connection's past: on
+  // a stale connection it goes again once on a new one, as HTTP clients
+  // retry on a stale keep-alive connection.
+  const start = async (head: string): Promise<ProxyResponse> => {
+    try {
+      return await connection.exchange(head);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      connection.destroy();
+      connection = await ProxyConnection.open(proxy, options.signal);
+      return connection.exchange(head);
+    }
+  };
+  // A later leg of a handshake needs its connection: closed under it, the
+  // scheme has failed (said as such), the proxy is not unreachable.
+  const closedMidway = (scheme: ProxyAuthScheme) =>
+    `the proxy closed the connection in the middle of the ${scheme} handshake (${scheme} needs one kept-alive connection)`;
+  const next = async (head: string): Promise<ProxyResponse | undefined> => {
+    try {
+      return await connection.exchange(head);
+    } catch (err) {
+      if (err instanceof StaleConnection) return undefined;
+      throw err;
+    }
+  };
   try {
     const preemptive = credentials && !credentials.user.includes('\\') ? basic(credentials) : undefined;
     let response = await connection.exchange(request(preemptive));
@@ -106,7 +138,8 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
       }
       const user = credentials?.user;
       if (scheme === 'Negotiate') {
-        response = await connection.exchange(request(`Negotiate ${negotiate!.token}`));
+        response = await start(request(`Negotiate ${negotiate!.token}`));
+        let midway = false;
         for (let leg = 1; leg < MAX_NEGOTIATE_LEGS && response.status === 407 && connection.reusable; leg++) {
           const more = findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'Negotiate')?.token;
           if (!more) break;
@@ -116,12 +149,21 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
           } catch {
             break; // the proxy's token made no sense to GSSAPI: a refusal all the same
           }
-          response = await connection.exchange(request(`Negotiate ${token}`));
+          const answer = await next(request(`Negotiate ${token}`));
+          if (!answer) {
+            midway = true;
+            break;
+          }
+          response = answer;
+        }
+        if (midway) {
+          attempts.push({ scheme, refused: true, reason: closedMidway(scheme) });
+          continue;
         }
       } else if (scheme === 'NTLM') {
         const { domain, user: name } = splitDomainUser(credentials!.user);
         const first = negotiateMessage();
-        response = await connection.exchange(request(`NTLM ${first.toString('base64')}`));
+        response = await start(request(`NTLM ${first.toString('base64')}`));
         const challenge = response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
         if (response.status === 407 && !challenge) {
           // The password never left: the proxy would not even start NTLM.
@@ -130,7 +172,7 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
         }
         if (challenge) {
           if (!connection.reusable) {
-            attempts.push({ scheme, refused: true, user, reason: 'the proxy closed the connection in the middle of the NTLM handshake (NTLM needs one kept-alive connection)' });
+            attempts.push({ scheme, refused: true, user, reason: closedMidway(scheme) });
             continue;
           }
           let answer: Buffer;
@@ -140,10 +182,15 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
             attempts.push({ scheme, refused: true, user, reason: `the proxy's NTLM challenge is malformed (${(err as Error).message})` });
             continue;
           }
-          response = await connection.exchange(request(`NTLM ${answer.toString('base64')}`));
+          const answered = await next(request(`NTLM ${answer.toString('base64')}`));
+          if (!answered) {
+            attempts.push({ scheme, refused: true, user, reason: closedMidway(scheme) });
+            continue;
+          }
+          response = answered;
         }
       } else {
-        response = await connection.exchange(request(basic(credentials!)));
+        response = await start(request(basic(credentials!)));
       }
       if (response.status === 200) return connection.tunnel();
       if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText, { offered, attempts });
@@ -192,6 +239,8 @@ class ProxyConnection {
   private wake?: () => void;
   /** The last response left the connection open and in step for another request. */
   reusable = true;
+  /** Responses read on this connection. */
+  private answered = 0;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -304,12 +353,15 @@ class ProxyConnection {
       if (end >= 0) {
         const head = this.buffer.subarray(0, end).toString('latin1');
         this.buffer = this.buffer.subarray(end + 4);
+        this.answered++;
         return parseHead(head);
       }
       if (this.buffer.length > MAX_HEAD) throw new ProxyRefusal(0, 'a response head larger than 64 KiB');
       if (!(await this.more()) && this.buffer.indexOf('\r\n\r\n') < 0) {
-        // Closed without an answer: a network failure of the proxy, not a refusal.
-        throw new ProxyUnreachable(Object.assign(new Error('the proxy closed the connection without an answer'), { code: 'ECONNRESET' }));
+        // Closed without an answer: a network failure of the proxy, not a
+        // refusal; after earlier answers on it, a stale connection.
+        const error = Object.assign(new Error('the proxy closed the connection without an answer'), { code: 'ECONNRESET' });
+        throw this.answered > 0 ? new StaleConnection(error) : new ProxyUnreachable(error);
       }
     }
   }

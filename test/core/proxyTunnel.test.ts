@@ -34,6 +34,10 @@ interface StubOptions {
   firstBody?: 'length' | 'chunked' | 'to-close';
   /** Close the connection after sending the NTLM challenge. */
   closeAfterChallenge?: boolean;
+  /** On the first connection, drop the request after the first 407 unanswered (a 407 not followed by `Connection: close`, then a close). */
+  staleAfterFirst407?: boolean;
+  /** Drop the NTLM AUTHENTICATE_MESSAGE unanswered, on a connection that said nothing of closing. */
+  dropAuthenticate?: boolean;
   /** Answer the NEGOTIATE_MESSAGE with a bare 407 (no challenge). */
   noChallenge?: boolean;
   /** Speak TLS (an https:// proxy) with this certificate. */
@@ -57,6 +61,10 @@ async function startNtlmProxy(options: StubOptions) {
         data = data.subarray(end + 4);
         const authorization = /\r\nProxy-Authorization: (.*)/i.exec(head)?.[1];
         seen.push({ connection, authorization });
+        if (options.staleAfterFirst407 && connection === 1 && !first) {
+          socket.destroy();
+          return;
+        }
         const body = 'sign in, please\n';
         const refuse = (headers: string[], framing: StubOptions['firstBody'] = 'length') => {
           const lines = ['HTTP/1.1 407 Proxy Authentication Required', ...headers.map((h) => `Proxy-Authenticate: ${h}`)];
@@ -77,6 +85,9 @@ async function startNtlmProxy(options: StubOptions) {
             if (options.closeAfterChallenge) lines.push('Connection: close');
             socket.write([...lines, '', body].join('\r\n'));
             if (options.closeAfterChallenge) socket.end();
+          } else if (type === 3 && options.dropAuthenticate) {
+            socket.destroy();
+            return;
           } else if (type === 3 && ntlmv2Valid(message, serverChallenge, options.password)) {
             socket.write('HTTP/1.1 200 Connection established\r\n\r\nhello from the far side');
           } else {
@@ -172,6 +183,33 @@ test('a 407 whose body runs to the close: NTLM starts again on a new connection'
       stub.seen.map((s) => s.connection),
       [1, 2, 2],
     );
+  } finally {
+    await stub.close();
+  }
+});
+
+test('a proxy that closes the kept-alive connection after its 407 without saying so: the sign-in goes again on a new connection, not "unreachable"', async () => {
+  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', staleAfterFirst407: true });
+  try {
+    const socket = await openProxyTunnel(parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`), target);
+    assert.equal((await readExactly(socket, 5)).toString(), 'hello');
+    socket.destroy();
+    // The plain CONNECT and the dropped NTLM start on the first connection; NTLM again, whole, on the second.
+    assert.deepEqual(
+      stub.seen.map((s) => [s.connection, s.authorization?.slice(0, 4)]),
+      [[1, undefined], [1, 'NTLM'], [2, 'NTLM'], [2, 'NTLM']],
+    );
+  } finally {
+    await stub.close();
+  }
+});
+
+test('a proxy that drops NTLM\'s answer unannounced: said as a failed NTLM handshake, not an unreachable proxy', async () => {
+  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', dropAuthenticate: true });
+  try {
+    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
+    const err = await refusal(openProxyTunnel(proxy, target));
+    assert.match(proxyRefusalMessage(err, proxy, 'gw.example.com:443').message, /NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake/);
   } finally {
     await stub.close();
   }

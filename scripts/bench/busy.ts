@@ -13,7 +13,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import { startPlain, startTunnel, type Chain } from './chains';
 import { FarEnd, MiB } from './farEnd';
-import { download, stopAtExit, upload } from './measurements';
+import { download, stopAtExit, timedTransfer, upload } from './measurements';
 import { progress } from './report';
 import { openEcho } from './scale';
 
@@ -58,9 +58,8 @@ async function measure(label: string, chain: Chain, far: FarEnd, beside: number,
     const spent = { upload: chain.procs.map(() => 0), download: chain.procs.map(() => 0) };
     for (let run = 0; run < runs; run++) {
       for (const direction of ['upload', 'download'] as const) {
-        const before = chain.procs.map((p) => p.cpu());
-        const t = direction === 'upload' ? await upload(chain, far, size, false) : await download(chain, far, size, false);
-        chain.procs.forEach((p, i) => (spent[direction][i] += p.cpu() - before[i]));
+        const t = await timedTransfer(chain, far, size, direction);
+        t.cpu.forEach((seconds, i) => (spent[direction][i] += seconds));
         row.times[direction].push(t.seconds);
       }
     }

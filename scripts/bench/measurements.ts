@@ -184,6 +184,18 @@ export async function memoryRun(
 }
 
 
+/** One unverified transfer: its seconds, and the CPU seconds each of the chain's processes spent on it. */
+export async function timedTransfer(
+  chain: Chain,
+  far: FarEnd,
+  size: number,
+  direction: 'upload' | 'download',
+): Promise<{ seconds: number; cpu: number[] }> {
+  const before = chain.procs.map((p) => p.cpu());
+  const t = direction === 'upload' ? await upload(chain, far, size, false) : await download(chain, far, size, false);
+  return { seconds: t.seconds, cpu: chain.procs.map((p, i) => p.cpu() - before[i]) };
+}
+
 /** Options of the single-tunnel part. */
 export interface SingleOptions {
   sizeMiB: number;
@@ -239,11 +251,10 @@ export async function measureSingle(options: SingleOptions, far: FarEnd, dir: st
   const times: Record<string, number[]> = {};
   const cpu: Record<string, number> = {};
   const timed = async (chain: Chain, direction: 'upload' | 'download') => {
-    const before = chain.procs.map((p) => p.cpu());
-    const t = direction === 'upload' ? await upload(chain, far, size, false) : await download(chain, far, size, false);
+    const t = await timedTransfer(chain, far, size, direction);
     chain.procs.forEach((p, i) => {
       const key = `${direction} ${p.name}`;
-      cpu[key] = (cpu[key] ?? 0) + p.cpu() - before[i];
+      cpu[key] = (cpu[key] ?? 0) + t.cpu[i];
     });
     (times[`${chain.kind} ${direction}`] ??= []).push(t.seconds);
   };

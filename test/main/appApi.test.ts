@@ -10,24 +10,15 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { EventName, EventPayloads } from '../../src/shared/ipc';
 import { createAppApi, wireAppEvents } from '../../src/main/appApi';
-import { LogBook } from '../../src/main/logBook';
-import { TunnelController } from '../../src/main/tunnelController';
-import { settingsControllerOptions } from '../../src/main/appStartup';
 import { freePort } from '../fixtures/freePort';
 import { requireProgram } from '../fixtures/programs';
 import { makeCertificates } from '../fixtures/tls';
 import { tempDir } from '../fixtures/tmp';
-import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
+import { openTestController, startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
 async function setup(t: TestContext, save?: string) {
-  const dir = tempDir(t);
-  const { settings } = await openTestSettings(dir, testCipher());
-  const log = new LogBook();
-  const controller = new TunnelController({
-    ...settingsControllerOptions(settings, log),
-    drainMs: 0,
-  });
+  const { dir, settings, log, controller } = await openTestController(t);
   const copied: string[] = [];
   const api = createAppApi({
     settings,

@@ -12,11 +12,8 @@ import path from 'node:path';
 import { Profile, formatProfile, parseProfile, profileLink } from '../../src/core/profile';
 import { createAppApi } from '../../src/main/appApi';
 import { loadTrust } from '../../src/main/endpointOptions';
-import { LogBook } from '../../src/main/logBook';
 import { offersFromArgv, profilesFromArgv } from '../../src/main/profileImport';
-import { TunnelController } from '../../src/main/tunnelController';
-import { settingsControllerOptions } from '../../src/main/appStartup';
-import { openTestSettings, testCipher } from '../fixtures/appHarness';
+import { openTestController } from '../fixtures/appHarness';
 import { fingerprintOf, makeCertificates } from '../fixtures/tls';
 import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
 
@@ -43,13 +40,7 @@ function profile(change: Partial<Profile> = {}): string {
 }
 
 async function setup(t: TestContext) {
-  const dir = tempDir(t);
-  const { settings } = await openTestSettings(dir, testCipher());
-  const log = new LogBook();
-  const controller = new TunnelController({
-    ...settingsControllerOptions(settings, log),
-    drainMs: 0,
-  });
+  const { dir, settings, log, controller } = await openTestController(t);
   t.after(() => controller.stop(0));
   const api = createAppApi({ settings, controller, log, clipboard: { writeText: () => {} }, chooseSavePath: async () => undefined });
   const file = () => fs.readFileSync(settings.path, 'utf8');

@@ -18,8 +18,7 @@
  *   each relaying process during a slowly read download of two sizes;
  * - beside (scripts/bench/busy.ts, with the single part): the same transfers
  *   with --beside N idle tunnels open on the same processes, as on a
- *   gateway, the tunnel as the CLI starts it and with the systemd unit's node
- *   flags;
+ *   gateway, the tunnel as the CLI starts it and with V8's own heap limit;
  * - scale (scripts/bench/scale.ts, alone with --scale): idle tunnels, bursts
  *   of opens, many concurrent transfers.
  *

@@ -3,14 +3,13 @@
  * same processes, as on a gateway: a few hundred open tunnels put the wssh
  * processes' live heap at 8-15 MB, where V8's default old-generation limit
  * leaves less room than the buffers a tunnel allocates between two young
- * collections, and it runs a full collection every few MB relayed. The
- * systemd unit sets a floor under that limit (server/wssh.service); this part
- * runs the tunnel both ways, as the CLI starts it and with the unit's node
- * flags, beside the plain relay with the same idle connections.
+ * collections, and it runs a full collection every few MB relayed. wssh
+ * keeps room under that limit (src/core/heapHeadroom.ts); this part runs the
+ * tunnel both ways, as the CLI starts it and with V8's own limit (the
+ * `--heap-growing-percent=0` that turns the headroom off), beside the plain
+ * relay with the same idle connections.
  */
-import fs from 'node:fs';
 import type net from 'node:net';
-import path from 'node:path';
 import { startPlain, startTunnel, type Chain } from './chains';
 import { FarEnd, MiB } from './farEnd';
 import { download, stopAtExit, timedTransfer, upload } from './measurements';
@@ -18,7 +17,7 @@ import { progress } from './report';
 import { openEcho } from './scale';
 
 export interface BusyRow {
-  /** What ran: "tunnel", "tunnel, unit's node flags", "plain". */
+  /** What ran: "tunnel", "tunnel, V8's own heap limit", "plain". */
   label: string;
   /** Seconds per timed transfer, by direction. */
   times: { upload: number[]; download: number[] };
@@ -29,20 +28,11 @@ export interface BusyRow {
 export interface BusyResults {
   beside: number;
   size: number;
-  nodeFlags: string[];
   rows: BusyRow[];
 }
 
-const UNIT = path.join(__dirname, '..', '..', '..', 'server', 'wssh.service');
-
-/** Node's own flags in the systemd unit's ExecStart (between node and the script). */
-export function unitNodeFlags(unitText = fs.readFileSync(UNIT, 'utf8')): string[] {
-  const execStart = /^ExecStart=(.*)$/m.exec(unitText);
-  if (!execStart) throw new Error(`${UNIT}: no ExecStart line`);
-  const words = execStart[1].trim().split(/\s+/);
-  const script = words.findIndex((w, i) => i > 0 && !w.startsWith('-'));
-  return words.slice(1, script);
-}
+/** The node flag that leaves V8's heap limit alone (heapHeadroom.ts does nothing when given one). */
+export const V8_OWN_LIMIT = ['--heap-growing-percent=0'];
 
 async function measure(label: string, chain: Chain, far: FarEnd, beside: number, size: number, runs: number): Promise<BusyRow> {
   progress(`${label}: ${beside} idle tunnels open, then transfers`);
@@ -75,12 +65,11 @@ async function measure(label: string, chain: Chain, far: FarEnd, beside: number,
 
 export async function measureBusy(far: FarEnd, dir: string, beside: number, sizeMiB: number, runs: number): Promise<BusyResults> {
   const size = Math.round(sizeMiB * MiB);
-  const nodeFlags = unitNodeFlags();
   const noLimits = ['--max-tunnels', '0', '--max-tunnels-per-client', '0'];
   const rows: BusyRow[] = [];
   const kinds: Array<[string, () => Promise<Chain>]> = [
     ['tunnel', () => startTunnel(far.port, dir, { serverArgs: noLimits })],
-    [`tunnel, unit's node flags`, () => startTunnel(far.port, dir, { serverArgs: noLimits, nodeFlags })],
+    [`tunnel, V8's own heap limit`, () => startTunnel(far.port, dir, { serverArgs: noLimits, nodeFlags: V8_OWN_LIMIT })],
     ['plain', () => startPlain(far.port)],
   ];
   for (const [label, start] of kinds) {
@@ -93,5 +82,5 @@ export async function measureBusy(far: FarEnd, dir: string, beside: number, size
       await chain.stop();
     }
   }
-  return { beside, size, nodeFlags, rows };
+  return { beside, size, rows };
 }

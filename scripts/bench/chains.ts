@@ -56,7 +56,7 @@ export interface TunnelChainOptions {
   serverArgs?: string[];
   /** More arguments for `wssh connect`. */
   connectArgs?: string[];
-  /** Node's own flags for both wssh processes (the systemd unit's). */
+  /** Node's own flags for both wssh processes, before the script. */
   nodeFlags?: string[];
 }
 

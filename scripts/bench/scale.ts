@@ -6,7 +6,10 @@
  * - idle cost: the RSS of each process with N idle tunnels open (opened a few
  *   hundred at a time), per 1000 tunnels over the process at rest;
  * - bursts: N tunnels opened at once, the time each took from connect() to
- *   its first byte echoed back, and how many were refused;
+ *   its first byte echoed back, and how many were refused; measured after a
+ *   warm-up burst in the same processes (a gateway that sees its clients
+ *   come back after a blip has been running: its code is compiled), and for
+ *   the first size once more in fresh processes;
  * - concurrent transfers: N tunnels opened at once, each sending its own
  *   pattern (AES-CTR) through the far end's echo and reading it back: how
  *   many came back byte-exact (sha256), refused, failed, the peak RSS of each
@@ -28,6 +31,9 @@ import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';
 import { sleep, stopAtExit, withTimeout } from './measurements';
 import { progress } from './report';
+
+/** The warm-up burst before each measured one: enough opens for V8 to compile the paths they take. */
+const WARMUP = 300;
 
 /** Write size of the concurrent transfers: 5000 tunnels at once, small writes. */
 const CHUNK = 64 * 1024;
@@ -58,6 +64,8 @@ export type BurstKind = Kind | 'server';
 export interface BurstRow {
   kind: BurstKind;
   tunnels: number;
+  /** Tunnels opened (at once, then closed) in the same processes before the measured burst. */
+  warmup: number;
   opened: number;
   refused: number;
   /** A few of the refusals' reasons. */
@@ -232,8 +240,16 @@ async function openDirect(url: string, target: Target): Promise<Opened> {
   return { ms: performance.now() - t0, close: () => ws.terminate() };
 }
 
-/** `count` tunnels opened in the same instant by `open`; the CPU of `procs` and of this process. */
-async function burst(kind: BurstKind, procs: Proc[], count: number, open: () => Promise<Opened>): Promise<BurstRow> {
+/**
+ * `count` tunnels opened in the same instant by `open`, after `warmup` opened
+ * the same way and closed; the CPU of `procs` and of this process.
+ */
+async function burst(kind: BurstKind, procs: Proc[], count: number, warmup: number, open: () => Promise<Opened>): Promise<BurstRow> {
+  if (warmup > 0) {
+    progress(`scale, ${kind}: a warm-up burst of ${warmup} opens`);
+    for (const r of await Promise.allSettled(Array.from({ length: warmup }, open))) if (r.status === 'fulfilled') r.value.close();
+    await sleep(1000);
+  }
   progress(`scale, ${kind}: a burst of ${count} opens`);
   const cpuBefore = [...procs.map((p) => p.cpu()), ownCpu()];
   const t0 = performance.now();
@@ -257,6 +273,7 @@ async function burst(kind: BurstKind, procs: Proc[], count: number, open: () => 
   return {
     kind,
     tunnels: count,
+    warmup,
     opened: times.length,
     refused: count - times.length,
     reasons: [...reasons].slice(0, 3).map(([r, n]) => `${n}x ${r}`),
@@ -272,8 +289,8 @@ async function burst(kind: BurstKind, procs: Proc[], count: number, open: () => 
 }
 
 /** A burst through a chain: each tunnel opened through its first process. */
-function chainBurst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> {
-  return burst(kind, chain.procs, count, async () => {
+function chainBurst(kind: Kind, chain: Chain, count: number, warmup = WARMUP): Promise<BurstRow> {
+  return burst(kind, chain.procs, count, warmup, async () => {
     const { socket, ms } = await openEcho(chain);
     return { ms, close: () => socket.destroy() };
   });
@@ -283,7 +300,7 @@ function chainBurst(kind: Kind, chain: Chain, count: number): Promise<BurstRow> 
 async function serverBurst(far: FarEnd, dir: string, count: number): Promise<BurstRow> {
   const server = await startServerAlone(far.port, dir, { serverArgs: NO_LIMITS });
   try {
-    return await burst('server', [server.proc], count, () => openDirect(server.url, { host: HOST, port: far.port }));
+    return await burst('server', [server.proc], count, WARMUP, () => openDirect(server.url, { host: HOST, port: far.port }));
   } finally {
     await server.stop();
   }
@@ -361,11 +378,13 @@ export async function measureScale(options: ScaleOptions, far: FarEnd, dir: stri
   for (const kind of ['tunnel', 'plain'] as const) {
     results.idle.push(...(await withChain(kind, far, dir, (chain) => idle(kind, chain, idleCounts))));
   }
-  for (const count of options.bursts) {
+  for (const [i, count] of options.bursts.entries()) {
     results.bursts.push(await serverBurst(far, dir, Math.min(count, room)));
     for (const kind of ['tunnel', 'plain'] as const) {
       results.bursts.push(await withChain(kind, far, dir, (chain) => chainBurst(kind, chain, Math.min(count, room))));
     }
+    // What a process just started meets: the same burst before V8 has compiled anything.
+    if (i === 0) results.bursts.push(await withChain('tunnel', far, dir, (chain) => chainBurst('tunnel', chain, Math.min(count, room), 0)));
   }
   const size = Math.round(options.concurrentMiB * MiB);
   for (const kind of ['tunnel', 'plain'] as const) {

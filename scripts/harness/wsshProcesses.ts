@@ -24,7 +24,7 @@ export function nodeArgs(): string[] {
 
 /**
  * Starts `wssh server --listen 127.0.0.1:0 --hosts FILE …`; resolves once it
- * listens. `nodeFlags`: node's own, before the script (the systemd unit's).
+ * listens. `nodeFlags`: node's own, before the script (the systemd unit's, the bench's).
  */
 export function startServerProcess(hostsFile: string, extra: string[] = [], name = 'wssh server', nodeFlags: string[] = []): Promise<ListeningDaemon> {
   return startListening(name, process.execPath, [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra], SERVER_READY);

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './options';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
+import { keepHeapHeadroom } from '../core/heapHeadroom';
+import { flushLog } from './logLine';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
@@ -64,11 +66,14 @@ async function runCommand(name: CommandName, rest: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // The server and the proxy relay every byte through this heap (heapHeadroom.ts).
+  keepHeapHeadroom();
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0) process.exitCode = code;
     },
     (err: Error) => {
+      flushLog();
       process.stderr.write(`wssh: ${err.message}\n`);
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },

@@ -12,11 +12,14 @@
 import path from 'node:path';
 import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
 import { runApp } from './appStartup';
+import { keepHeapHeadroom } from '../core/heapHeadroom';
 import type { SettingsBackend } from './settingsEditor';
 import type { BackendOptions } from './settingsFile';
 import { createAppTray } from './tray';
 import { createAppWindow } from './windows';
 
+// The local proxy relays every byte through this process's heap (heapHeadroom.ts).
+keepHeapHeadroom();
 
 void runApp({
   app,

@@ -138,7 +138,7 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     const binAt = execStart.indexOf('/opt/wssh/bin/wssh');
     assert.equal(execStart[0], '/usr/bin/node', 'the unit runs node');
     assert.equal(execStart[binAt + 1], 'server', 'the unit runs the installed bin of --prefix /opt/wssh');
-    // Node's own flags in the unit (the heap floor, see the unit): this Node must accept them.
+    // Node's own flags in the unit, if it has any: this Node must accept them.
     const nodeFlags = execStart.slice(1, binAt);
     assert.ok(nodeFlags.every((f) => f.startsWith('--')), `node flags: ${nodeFlags.join(' ')}`);
     const unitArgs = execStart.slice(binAt + 1).map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { UsageError } from './options';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/heapHeadroom';
-import { flushLog } from './logLine';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
@@ -73,7 +72,6 @@ if (require.main === module) {
       if (code !== 0) process.exitCode = code;
     },
     (err: Error) => {
-      flushLog();
       process.stderr.write(`wssh: ${err.message}\n`);
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },

@@ -15,6 +15,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -202,8 +203,8 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     const exitMs = Date.now() - closedAt;
     assert.deepEqual(server.exitStatus(), { code: 0, signal: null });
     assert.ok(exitMs < 2000, `exited ${exitMs} ms after the last tunnel closed`);
-    assert.match(server.output(), /tunnel \d+ closed client=127\.0\.0\.1 .* up=66536 down=66536 /);
-    assert.match(server.output(), /wssh server stopped\n$/);
+    await waitForOutput(server, /tunnel \d+ closed client=127\.0\.0\.1 .* up=66536 down=66536 /);
+    await waitForOutput(server, /wssh server stopped\n$/);
     st.diagnostic(`exited ${exitMs} ms after the last tunnel closed`);
   });
 
@@ -218,7 +219,7 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     await waitFor('the server to exit', () => server.exitStatus(), 5000, () => server.output());
     assert.deepEqual(server.exitStatus(), { code: 0, signal: null });
     assert.ok(cutMs >= 900 && cutMs < 3000, `the tunnel was cut after ${cutMs} ms; --drain 1`);
-    assert.match(server.output(), /reason="server shutting down"/);
+    await waitForOutput(server, /reason="server shutting down"/);
     st.diagnostic(`cut after ${cutMs} ms (close code ${code})`);
   });
 });

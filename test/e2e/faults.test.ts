@@ -26,6 +26,7 @@ import { freePort } from '../fixtures/freePort';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, endedWithin, readExactly, roundTrip, waitFor } from '../fixtures/tunnel';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 const MiB = 1024 * 1024;
 /**
@@ -120,8 +121,8 @@ test('sshd down: the CONNECT gets 502 with the reason', async (t) => {
   const down = await connectThroughProxy(proxy.port, 'localhost:22', REFUSAL);
   assert.equal(down.status, 502, down.head);
   assert.match(down.body, new RegExp(`connection refused by .*127\\.0\\.0\\.1:${sshd.port}`));
-  assert.match(proxy.output(), /refused localhost from 127\.0\.0\.1:\d+: 502 the WSSH server failed \(502 Bad Gateway: connection refused by /);
-  assert.match(server.output(), /tunnel refused client=127\.0\.0\.1 target=localhost status=502 /);
+  await waitForOutput(proxy, /refused localhost from 127\.0\.0\.1:\d+: 502 the WSSH server failed \(502 Bad Gateway: connection refused by /);
+  await waitForOutput(server, /tunnel refused client=127\.0\.0\.1 target=localhost status=502 /);
 });
 
 test('nginx down between the proxy and the server: 502 naming the endpoint', async (t) => {

@@ -19,6 +19,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
@@ -149,7 +150,7 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${programs.nc} -X connect -x 127.0.0.1:${proxy.port} %h 22` }), 'echo installed ok']);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proxy.output()}\n${server.output()}`);
     assert.equal(r.stdout.toString(), 'installed ok\n');
-    assert.match(server.output(), /tunnel \d+ open client=127\.0\.0\.1 target=localhost via=127\.0\.0\.1:\d+/);
+    await waitForOutput(server, /tunnel \d+ open client=127\.0\.0\.1 target=localhost via=127\.0\.0\.1:\d+/);
   });
 
   await t.test('--omit=optional (a local install) also leaves out the tray app\'s settings store', async () => {

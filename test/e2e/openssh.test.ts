@@ -16,6 +16,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 /** Replace a file the way editors do (write a new one, rename it over): a poll never sees it half written. */
 function replaceFile(file: string, text: string): void {
@@ -74,7 +75,7 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     assert.equal(r.code, 255, `ssh should fail: ${r.stdout}`);
     assert.equal(r.stdout.length, 0);
     assert.match(r.stderr, /^wssh: refused by the WSSH server \(403 Forbidden: no rule allows nope\.example\)$/m);
-    assert.match(server.output(), /tunnel refused client=127\.0\.0\.1 target=nope\.example status=403 reason="no rule allows nope\.example"/);
+    await waitForOutput(server, /tunnel refused client=127\.0\.0\.1 target=nope\.example status=403 reason="no rule allows nope\.example"/);
   });
 
   await t.test('a host a rule denies: wssh client names the rule', async () => {

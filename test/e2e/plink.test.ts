@@ -12,6 +12,7 @@ import { plinkSession, plinkAt } from '../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 test('plink through wssh connect and wssh server to sshd', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'plink', 'puttygen');
@@ -40,8 +41,8 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     // It really went through the proxy (a plink that bypassed it would also print ok).
-    assert.match(proxy.output(), new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`));
-    assert.match(server.output(), new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
+    await waitForOutput(proxy, new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`));
+    await waitForOutput(server, new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
   });
 
   await t.test('carries a command\'s stdin byte-exact (sha256sum of 8 MiB)', async (st) => {
@@ -60,6 +61,6 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
     assert.equal(r.code, 1, `plink should fail: ${r.stdout}`);
     assert.equal(r.stdout.length, 0);
     assert.match(r.stderr, /FATAL ERROR: Proxy error: HTTP response 403 Forbidden/);
-    assert.match(proxy.output(), new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 .*no rule allows nope\\.example:${sshd.port}`));
+    await waitForOutput(proxy, new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 .*no rule allows nope\\.example:${sshd.port}`));
   });
 });

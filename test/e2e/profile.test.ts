@@ -18,6 +18,7 @@ import { runProgram, type RunResult } from '../fixtures/child';
 import { freePort } from '../fixtures/freePort';
 import { WSSH_CLI, spawnWsshConnectWith, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 /** The environment without proxy variables: a profile's 'system' proxy mode reads them. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -104,7 +105,7 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
   await t.test('wssh connect --profile: ssh through nc -X connect runs a command', async () => {
     const proxy = await spawnWsshConnectWith(['--profile', caProfile], cleanEnv());
     t.after(() => proxy.stop());
-    assert.match(proxy.output(), /endpoint, TLS trust and proxy mode from the profile /);
+    await waitForOutput(proxy, /endpoint, TLS trust and proxy mode from the profile /);
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaNc(proxy.port) }), 'echo ok']);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proxy.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');

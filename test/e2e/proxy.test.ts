@@ -19,6 +19,7 @@ import { freePort } from '../fixtures/freePort';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 /** The environment without any proxy settings of the machine running the tests. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -146,7 +147,7 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${local.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.equal(guarded.connects().length, before + 1);
-    assert.match(local.output(), new RegExp(`reaching ${nginx.url.replace(/[/.]/g, '\\$&')} through the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${guarded.port} \\(from --proxy\\)`));
+    await waitForOutput(local, new RegExp(`reaching ${nginx.url.replace(/[/.]/g, '\\$&')} through the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${guarded.port} \\(from --proxy\\)`));
     assert.doesNotMatch(local.output(), /s3cret/);
   });
 
@@ -156,11 +157,11 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
     // No HTTPS_PROXY in this process's env for the fixture: check the direct line
     // (logged just after the line the fixture waits for: wait for it too).
     await waitFor('the "reaching" line', () => /reaching wss:/.test(local.output()), 10_000, () => local.output());
-    assert.match(local.output(), /reaching wss:\/\/localhost:\d+\/ssh (directly|through the HTTP proxy)/);
+    await waitForOutput(local, /reaching wss:\/\/localhost:\d+\/ssh (directly|through the HTTP proxy)/);
     const refused = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.bareUrl]);
     st.after(() => refused.stop());
     const r = await ssh(`nc -X connect -x 127.0.0.1:${refused.port} %h %p`);
     assert.equal(r.code, 255);
-    assert.match(refused.output(), /refused localhost:\d+ from 127\.0\.0\.1:\d+: 502 the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\)/);
+    await waitForOutput(refused, /refused localhost:\d+ from 127\.0\.0\.1:\d+: 502 the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\)/);
   });
 });

@@ -19,6 +19,7 @@ import { startTinyproxy } from '../fixtures/tinyproxy';
 import { runProgram } from '../fixtures/child';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -113,7 +114,7 @@ test('trust per endpoint, against nginx', async (t) => {
   await t.test('wssh connect --pin-only says so in its log; TLS flags on a ws:// endpoint and malformed pins are usage errors', async (st) => {
     const local = await spawnWsshConnect(self.url, ['--pin', pins.self.base64, '--pin-only']);
     st.after(() => local.stop());
-    assert.match(local.output(), /TLS: trusting only the pinned certificate for wss:\/\/localhost:\d+\/ssh \(--pin-only: its issuer and name are not checked, its dates are\)/);
+    await waitForOutput(local, /TLS: trusting only the pinned certificate for wss:\/\/localhost:\d+\/ssh \(--pin-only: its issuer and name are not checked, its dates are\)/);
     const usage = async (args: string[], message: RegExp) => {
       const r = await runProgram(process.execPath, [WSSH_CLI, ...args], { env: cleanEnv(), timeoutMs: 15_000 });
       assert.equal(r.code, 2, r.stderr);

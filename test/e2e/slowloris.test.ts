@@ -20,7 +20,7 @@ import { parseEndpoint } from '../../src/shared/endpoint';
 import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { connectThroughProxy, roundTrip } from '../fixtures/tunnel';
+import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
 
 interface Victim {
   kind: string;
@@ -190,7 +190,7 @@ test('slowloris against the real wssh connect (its default 10 s header timeout)'
   await waitAllClosed(victims, TIMEOUT_MS + 5000);
   // Node starts the header clock at the first byte (a second in) and checks it once a second.
   t.diagnostic(checkVictims(victims, TIMEOUT_MS, 2500));
-  assert.equal((proxy.output().match(/: 408 /g) ?? []).length, victims.length, proxy.output());
+  await waitFor('a 408 logged for each slow client', () => (proxy.output().match(/: 408 /g) ?? []).length === victims.length, 5000, () => proxy.output());
   const after = await fdsSettle(proxy.pid, base);
   t.diagnostic(`proxy descriptors: ${base} before, ${during} during, ${after} after`);
   assert.ok(after <= base, `proxy: ${after} descriptors, baseline ${base}`);

@@ -15,6 +15,7 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'plink', 'puttygen', 'ssh', 'nc');
@@ -45,7 +46,7 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
     const r = await plink('socks5', 'localhost', 'echo ok');
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    assert.match(proxy.output(), opened(`localhost:${sshd.port}`));
+    await waitForOutput(proxy, opened(`localhost:${sshd.port}`));
   });
 
   await t.test('plink over SOCKS 5 carries stdin byte-exact (sha256sum of 4 MiB)', async () => {
@@ -59,7 +60,7 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
     const r = await plink('socks4', '127.0.0.1', 'echo ok');
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    assert.match(proxy.output(), opened(`127.0.0.1:${sshd.port}`));
+    await waitForOutput(proxy, opened(`127.0.0.1:${sshd.port}`));
   });
 
   await t.test('plink, SOCKS 4 with DNS at the proxy (SOCKS4a): the name goes to the proxy', async () => {
@@ -78,7 +79,7 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
     const r4 = await plink('socks4a', 'nope.example', 'echo ok');
     assert.equal(r4.code, 1);
     assert.equal(r4.stderr, 'FATAL ERROR: Proxy error: SOCKS server reported failure to connect\n');
-    assert.match(proxy.output(), new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 .*no rule allows nope\\.example:${sshd.port}`));
+    await waitForOutput(proxy, new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 .*no rule allows nope\\.example:${sshd.port}`));
   });
 
   await t.test('ssh through nc -X 5 and nc -X 4 (OpenBSD netcat\'s SOCKS modes)', async () => {

@@ -14,6 +14,7 @@ import { startNginx } from '../fixtures/nginx';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 /** Opens a tunnel through nginx; rejects with the status if refused. */
 function open(url: string): Promise<WebSocket> {
@@ -91,7 +92,7 @@ test('two wssh servers behind one nginx upstream', async (t) => {
     // least_conn keeps choosing a, which has fewer: it refuses past 2 and b takes the rest.
     assert.equal(await openNow(a), 2, logs());
     assert.equal(await openNow(b), 4, logs());
-    assert.match(a.output(), /tunnel refused client=127\.0\.0\.1 target=echo\.lan status=503 reason="server at capacity: 2 tunnels open"/);
+    await waitForOutput(a, /tunnel refused client=127\.0\.0\.1 target=echo\.lan status=503 reason="server at capacity: 2 tunnels open"/);
     // The refusal went to nginx, not to the client: every tunnel above opened.
   });
 
@@ -109,7 +110,7 @@ test('two wssh servers behind one nginx upstream', async (t) => {
       all.push(ws);
       assert.equal(await echo(ws, `after a left ${i}`), `after a left ${i}`);
     }
-    assert.equal(opened(b), before + 3, logs());
+    await waitFor('3 more open lines on b', () => opened(b) === before + 3, 5000, logs);
   });
 });
 

@@ -25,6 +25,7 @@ import { tempDir } from '../fixtures/tmp';
 import { digestOf, patternDigest, patternStream, startEcho, startSink, startSource } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI_LINUX, startWine, winPath, type Wine } from '../fixtures/wine';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 const MiB = 1024 * 1024;
 const SERVER_READY = /listening on ws:\/\/[^\s]*:(\d+)\//;
@@ -106,10 +107,10 @@ test('Windows Node: wssh connect carries plink through a Linux wssh server to ss
   const plink = await plinkVia(dir, sshd, programs.plink, proxy.port);
   await commandAndTransfer(t, plink, logs);
 
-  await t.test('each tunnel went through the Windows proxy', () => {
-    const opened = proxy.stderr().match(new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`, 'g')) ?? [];
-    assert.equal(opened.length, 3, logs());
-    assert.match(server.output(), new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
+  await t.test('each tunnel went through the Windows proxy', async () => {
+    const opened = () => proxy.stderr().match(new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`, 'g'))?.length ?? 0;
+    await waitFor('three open lines in the Windows proxy\'s log', () => opened() === 3, 10_000, logs);
+    await waitForOutput(server, new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
   });
 
   await t.test('a denied host: plink shows the Windows proxy\'s 403', async () => {
@@ -155,7 +156,8 @@ test('Windows Node: wssh server relays plink (through a Linux wssh connect) to s
     const r = await denied('echo ok');
     assert.equal(r.code, 1, `plink should fail: ${r.stdout}`);
     assert.match(r.stderr, /Proxy error: HTTP response 403 Forbidden/);
-    assert.match(server.stderr(), new RegExp(`tunnel refused client=127\\.0\\.0\\.1 target=localhost:${sshd.port + 1} status=403`));
+    const refused = new RegExp(`tunnel refused client=127\\.0\\.0\\.1 target=localhost:${sshd.port + 1} status=403`);
+    await waitFor('the refusal in the Windows server\'s log', () => refused.test(server.stderr()), 10_000, logs);
   });
 });
 

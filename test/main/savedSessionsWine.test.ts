@@ -22,6 +22,7 @@ import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkAt } from '../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 const PUTTY = SESSION_CLIENTS.find((c) => c.client === 'putty')!.key;
 const KITTY = SESSION_CLIENTS.find((c) => c.client === 'kitty')!.key;
@@ -241,7 +242,7 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     const r = await plinkAt({ home, sshd, ppk, plink: programs.plink })('switched', 'localhost', 'echo ok');
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${proxy.output()}\n${server.output()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    assert.match(proxy.output(), new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`));
+    await waitForOutput(proxy, new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`));
     assert.ok((await sessions().switchBack({ client: 'kitty', key })).ok);
   });
 });

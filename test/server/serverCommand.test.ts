@@ -14,6 +14,7 @@ import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { attempt, basic, echoOnce, rawRequest } from '../fixtures/upgradeClient';
+import { waitForOutput } from '../../scripts/harness/processes';
 
 function wssh(args: string[], input?: string) {
   return runProgram(process.execPath, [WSSH_CLI, ...args], { input, timeoutMs: 15_000 });
@@ -56,7 +57,7 @@ test('wssh server --users: a line from --hash-secret lets its user in; the file 
   t.after(() => server.stop());
   const url = `ws://127.0.0.1:${server.port}/ssh/echo.lan`;
   const tryAs = (user: string, secret: string) => attempt(url, { Authorization: basic(user, secret) });
-  assert.match(server.output(), /users: .*users\.yml: 1 user; tunnels need a user name and secret\n/);
+  await waitForOutput(server, /users: .*users\.yml: 1 user; tunnels need a user name and secret\n/);
 
   await t.test('the right secret opens a tunnel; none or a wrong one is 401', async () => {
     const ok = await tryAs('alice', 'alice secret');

@@ -17,16 +17,17 @@
  * `--heap-growing-percent` at every full collection instead, so it can be
  * set from inside: after each collection this sets the factor that puts the
  * next limit `headroom` above the heap in use. Once the heap is bigger than
- * `headroom` it gives the choice back to V8 (whose own factor, at that size,
- * already leaves tens of MB).
+ * `headroom` it gives the choice back to V8, whose own factor then makes the
+ * room grow with the heap.
  *
  * The factor is set after every collection, young ones too, because the
  * next full collection applies it to the heap it finds: set once from a
  * small heap, a factor of 20 would let a heap that has since grown to 150 MB
  * (thousands of tunnels opened) grow to 3 GB. What is in use after a young
- * collection includes the old generation's garbage, so it is never less than
- * the live heap the next full collection finds (until tunnels close), and
- * the limit never lands more than `headroom` above it.
+ * collection includes the old generation's garbage, so the limit lands about
+ * `headroom` above the live heap the next full collection finds, a little
+ * more when the heap grew since the last young one (the test allows half as
+ * much again).
  *
  * A process started with either flag on its command line keeps what it was
  * given: that is how to turn this off (`--heap-growing-percent=0`).

@@ -90,8 +90,8 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     assert.equal(r.stdout.length, 0);
     // netcat-openbsd prints the proxy's status line.
     assert.match(r.stderr, /Proxy error: "HTTP\/1\.1 403 Forbidden"/);
-    assert.match(
-      proxy.output(),
+    await waitForOutput(
+      proxy,
       new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 refused by the WSSH server \\(403 Forbidden: no rule allows nope\\.example:${sshd.port}\\)`),
     );
   });

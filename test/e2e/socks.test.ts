@@ -16,6 +16,7 @@ import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh'
 import { tempDir } from '../fixtures/tmp';
 import { patternDigest, patternStream } from '../fixtures/byteStreams';
 import { waitForOutput } from '../../scripts/harness/processes';
+import { waitFor } from '../fixtures/tunnel';
 
 test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'plink', 'puttygen', 'ssh', 'nc');
@@ -68,7 +69,7 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
     const r = await plink('socks4a', 'localhost', 'echo ok');
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    assert.ok([...proxy.output().matchAll(new RegExp(opened(`localhost:${sshd.port}`), 'g'))].length > before);
+    await waitFor('another open line', () => [...proxy.output().matchAll(new RegExp(opened(`localhost:${sshd.port}`), 'g'))].length > before, 5000, logs);
   });
 
   await t.test('a host the WSSH server refuses: plink reports the SOCKS refusal, the proxy logs the reason', async () => {

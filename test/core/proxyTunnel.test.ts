@@ -154,6 +154,18 @@ async function refusal(promise: Promise<unknown>): Promise<ProxyRefusal> {
   assert.fail('the handshake should have failed');
 }
 
+/** A dial as `userinfo` through a stub started with `options`, refused: the refusal, its message, the stub's port and what it saw. */
+async function refusedThrough(options: StubOptions, userinfo: string) {
+  const stub = await startNtlmProxy(options);
+  try {
+    const proxy = parseProxyUrl(`http://${userinfo}@127.0.0.1:${stub.port}`);
+    const err = await refusal(openProxyTunnel(proxy, target));
+    return { err, message: proxyRefusalMessage(err, proxy, 'gw.example.com:443').message, port: stub.port, seen: stub.seen };
+  } finally {
+    await stub.close();
+  }
+}
+
 test('NTLM: the first CONNECT, both NTLM legs and the tunnel on one connection, after a chunked 407; no Basic sent for DOMAIN\\user; bytes after the 200 kept', async () => {
   const stub = await startNtlmProxy({ offer: ['Negotiate, NTLM', 'Basic realm="corp"'], password: 'pä55 word', firstBody: 'chunked' });
   try {
@@ -205,60 +217,35 @@ test('a proxy that closes the kept-alive connection after its 407 without saying
 });
 
 test('a proxy that drops NTLM\'s answer unannounced: said as a failed NTLM handshake, not an unreachable proxy', async () => {
-  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', dropAuthenticate: true });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    assert.match(proxyRefusalMessage(err, proxy, 'gw.example.com:443').message, /NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake/);
-  } finally {
-    await stub.close();
-  }
+  const { message } = await refusedThrough({ offer: ['NTLM'], password: 'pw', dropAuthenticate: true }, 'CORP%5Calice:pw');
+  assert.match(message, /NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake/);
 });
 
 test('wrong NTLM credentials: "refused CORP\\alice\'s NTLM credentials", what was offered and why Negotiate was not used; never the password', async () => {
-  const stub = await startNtlmProxy({ offer: ['Negotiate', 'NTLM'], password: 'the right one' });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:hunter2@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    assert.equal(err.status, 407);
-    const { message } = proxyRefusalMessage(err, proxy, 'gw.example.com:443');
-    assert.equal(
-      message,
-      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} refused CORP\\alice's NTLM credentials (407 Proxy Authentication Required): check the domain, user and password (DOMAIN\\user, as http://DOMAIN%5Cuser:PASSWORD@host:port) (it offered Negotiate or NTLM; Negotiate: no Kerberos ticket (run kinit, or sign in to the domain))`,
-    );
-    assert.doesNotMatch(message, /hunter2/);
-  } finally {
-    await stub.close();
-  }
+  const { err, message, port } = await refusedThrough({ offer: ['Negotiate', 'NTLM'], password: 'the right one' }, 'CORP%5Calice:hunter2');
+  assert.equal(err.status, 407);
+  assert.equal(
+    message,
+    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} refused CORP\\alice's NTLM credentials (407 Proxy Authentication Required): check the domain, user and password (DOMAIN\\user, as http://DOMAIN%5Cuser:PASSWORD@host:port) (it offered Negotiate or NTLM; Negotiate: no Kerberos ticket (run kinit, or sign in to the domain))`,
+  );
+  assert.doesNotMatch(message, /hunter2/);
 });
 
 test('a proxy that closes the connection between NTLM\'s challenge and answer: said so (NTLM needs one connection)', async () => {
-  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', closeAfterChallenge: true });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    assert.equal(
-      proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
-      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port}: NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake (NTLM needs one kept-alive connection) (it offered NTLM)`,
-    );
-  } finally {
-    await stub.close();
-  }
+  const { message, port } = await refusedThrough({ offer: ['NTLM'], password: 'pw', closeAfterChallenge: true }, 'CORP%5Calice:pw');
+  assert.equal(
+    message,
+    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port}: NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake (NTLM needs one kept-alive connection) (it offered NTLM)`,
+  );
 });
 
 test('a proxy that offers only what WSSH does not speak (Digest): said so, nothing sent', async () => {
-  const stub = await startNtlmProxy({ offer: ['Digest realm="corp", nonce="n1", qop="auth"'], password: 'pw' });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    assert.equal(
-      proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
-      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} wants Digest (407 Proxy Authentication Required), and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`,
-    );
-    assert.deepEqual(stub.seen.map((s) => s.authorization), [undefined]);
-  } finally {
-    await stub.close();
-  }
+  const { message, port, seen } = await refusedThrough({ offer: ['Digest realm="corp", nonce="n1", qop="auth"'], password: 'pw' }, 'CORP%5Calice:pw');
+  assert.equal(
+    message,
+    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} wants Digest (407 Proxy Authentication Required), and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`,
+  );
+  assert.deepEqual(seen.map((s) => s.authorization), [undefined]);
 });
 
 test('a plain user (no domain) is sent as Basic before any 407, as before; with NTLM offered, NTLM follows', async () => {
@@ -276,21 +263,15 @@ test('a plain user (no domain) is sent as Basic before any 407, as before; with 
 });
 
 test('a 407 that names no scheme: DOMAIN\\user goes as Basic only after it, and the refusal says whose credentials were sent', async () => {
-  const stub = await startNtlmProxy({ offer: [], password: 'pw' });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:hunter2@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    assert.deepEqual(
-      stub.seen.map((s) => s.authorization?.split(' ')[0]),
-      [undefined, 'Basic'],
-    );
-    assert.equal(
-      proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
-      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
-    );
-  } finally {
-    await stub.close();
-  }
+  const { message, port, seen } = await refusedThrough({ offer: [], password: 'pw' }, 'CORP%5Calice:hunter2');
+  assert.deepEqual(
+    seen.map((s) => s.authorization?.split(' ')[0]),
+    [undefined, 'Basic'],
+  );
+  assert.equal(
+    message,
+    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
+  );
 });
 
 test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE_EXTRA_CA_CERTS here), then the sign-in inside it', async (t) => {
@@ -317,14 +298,7 @@ test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE
 });
 
 test('a proxy that answers NTLM\'s first message without a challenge: said so, and no "check the password" (it was never sent)', async () => {
-  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', noChallenge: true });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`);
-    const err = await refusal(openProxyTunnel(proxy, target));
-    const { message } = proxyRefusalMessage(err, proxy, 'gw.example.com:443');
-    assert.equal(message, `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port}: NTLM for CORP\\alice failed: the proxy answered its first message with no NTLM challenge (it offered NTLM)`);
-    assert.doesNotMatch(message, /check the/);
-  } finally {
-    await stub.close();
-  }
+  const { message, port } = await refusedThrough({ offer: ['NTLM'], password: 'pw', noChallenge: true }, 'CORP%5Calice:pw');
+  assert.equal(message, `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port}: NTLM for CORP\\alice failed: the proxy answered its first message with no NTLM challenge (it offered NTLM)`);
+  assert.doesNotMatch(message, /check the/);
 });

@@ -26,9 +26,9 @@
  * also resolves target names is not filled with hashing.
  */
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar } from 'yaml';
+import { FileProblem, offsetOf, parseYaml, readTextFile } from './yamlFile';
 import { maxmem, scryptQueue } from './scryptQueue';
 
 const scrypt = promisify(crypto.scrypt) as (
@@ -64,16 +64,8 @@ const PLAIN_YAML_NAME = /^(?!(?:null|true|false|yes|no|on|off|y|n)$)[A-Za-z_][A-
  * A users file that cannot be used, with where the problem is: `file:line:column:
  * what is wrong`. The message never quotes a hash.
  */
-export class CredentialsError extends Error {
+export class CredentialsError extends FileProblem {
   override name = 'CredentialsError';
-  constructor(
-    readonly reason: string,
-    readonly file: string,
-    readonly line?: number,
-    readonly column?: number,
-  ) {
-    super(line === undefined ? `${file}: ${reason}` : `${file}:${line}:${column}: ${reason}`);
-  }
 }
 
 interface ScryptHash {
@@ -144,14 +136,8 @@ export class Credentials {
    * @throws {CredentialsError} for the first problem found, with its position.
    */
   static parse(text: string, source = 'users.yml'): Credentials {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-    const fail = (reason: string, offset: number): never => {
-      const { line, col } = lineCounter.linePos(offset);
-      throw new CredentialsError(reason, source, line, col);
-    };
-    const [yamlError] = doc.errors;
-    if (yamlError) fail(yamlError.message, yamlError.pos[0]);
+    const { doc, syntaxError, fail, lineOf } = parseYaml(text, (reason, line, column) => new CredentialsError(reason, source, line, column));
+    if (syntaxError) fail(syntaxError.message, syntaxError.pos[0]);
 
     const users = new Map<string, ScryptHash>();
     const top = doc.contents;
@@ -164,7 +150,7 @@ export class Credentials {
       const user = keyText(pair.key) ?? fail('a key must be a user name', keyAt);
       const problem = userNameProblem(user);
       if (problem) fail(problem, keyAt);
-      const line = lineCounter.linePos(keyAt).line;
+      const line = lineOf(keyAt);
       const first = lines.get(user);
       if (first !== undefined) fail(`duplicate user "${user}" (first at line ${first})`, keyAt);
       lines.set(user, line);
@@ -215,15 +201,7 @@ export class Credentials {
  * @throws {CredentialsError} naming `path`.
  */
 export function loadCredentialsFile(path: string): Credentials {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot read: ${code ?? String(e)}`;
-    throw new CredentialsError(why, path);
-  }
-  return Credentials.parse(text, path);
+  return Credentials.parse(readTextFile(path, (reason) => new CredentialsError(reason, path)), path);
 }
 
 /** A hash line's parts, or what is wrong with it (as the end of a sentence). */
@@ -273,8 +251,4 @@ function keyText(node: unknown): string | undefined {
   if (!isScalar(node)) return undefined;
   if (typeof node.value === 'string') return node.value;
   return node.source ? String(node.source) : undefined;
-}
-
-function offsetOf(node: unknown): number {
-  return (node as YamlNode | null)?.range?.[0] ?? 0;
 }

@@ -57,18 +57,9 @@
  * `(\w*)*`) can take exponential time on a short crafted name and block the
  * server: such rules load with a warning (`warnings`), to be rewritten.
  */
-import { readFileSync } from 'node:fs';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type Document,
-  type Node as YamlNode,
-} from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document } from 'yaml';
+import { FileProblem, offsetOf, parseYaml, readTextFile } from './yamlFile';
 import { DEFAULT_PORT, formatTarget, parseHostPort, type Target } from '../src/shared/target';
 
 export type Decision =
@@ -76,23 +67,11 @@ export type Decision =
   | { allow: false; rule: string | null; reason: string };
 
 /**
- * A hosts.yml that cannot be used, with where the problem is. The message
- * reads `file:line:column: what is wrong` (or `file: what is wrong` when the
- * file itself cannot be read, and then line and column are undefined).
+ * A hosts.yml that cannot be used, with where the problem is: `file:line:column:
+ * what is wrong` (FileProblem).
  */
-export class PolicyError extends Error {
+export class PolicyError extends FileProblem {
   override name = 'PolicyError';
-  constructor(
-    /** What is wrong, without the position prefix. */
-    readonly reason: string,
-    readonly file: string,
-    /** 1-based. */
-    readonly line?: number,
-    /** 1-based. */
-    readonly column?: number,
-  ) {
-    super(line === undefined ? `${file}: ${reason}` : `${file}:${line}:${column}: ${reason}`);
-  }
 }
 
 type Action =
@@ -203,21 +182,14 @@ export class HostsPolicy {
    * @throws {PolicyError} for the first problem found, with its position.
    */
   static parse(text: string, source = 'hosts.yml'): HostsPolicy {
-    const lineCounter = new LineCounter();
     // Duplicates are checked below, after case-folding exact names, so that
-    // `DB1` after `db1` is reported too; yaml's own check is off.
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-    const fail = (reason: string, offset: number): never => {
-      const { line, col } = lineCounter.linePos(offset);
-      throw new PolicyError(reason, source, line, col);
-    };
-
-    const [yamlError] = doc.errors;
-    if (yamlError) {
-      const { line } = lineCounter.linePos(yamlError.pos[0]);
+    // `DB1` after `db1` is reported too.
+    const { doc, syntaxError, fail, lineOf } = parseYaml(text, (reason, line, column) => new PolicyError(reason, source, line, column));
+    if (syntaxError) {
+      const at = syntaxError.pos[0];
       // yaml's advice for this one names its own API, not the admin's fix.
-      const what = yamlError.code === 'MULTIPLE_DOCS' ? 'more than one YAML document: remove the "---" line' : yamlError.message;
-      fail(what + bracketHint(text, line), yamlError.pos[0]);
+      const what = syntaxError.code === 'MULTIPLE_DOCS' ? 'more than one YAML document: remove the "---" line' : syntaxError.message;
+      fail(what + bracketHint(text, lineOf(at)), at);
     }
 
     const top = doc.contents;
@@ -236,7 +208,7 @@ export class HostsPolicy {
     for (const pair of top.items) {
       const keyNode = deref(pair.key, doc);
       const keyAt = offsetOf(keyNode);
-      const line = lineCounter.linePos(keyAt).line;
+      const line = lineOf(keyAt);
       const key = keyText(keyNode, (reason) => fail(reason, keyAt));
 
       const valueNode = deref(pair.value, doc);
@@ -304,22 +276,7 @@ export class HostsPolicy {
  * @throws {PolicyError} naming `path`.
  */
 export function loadPolicyFile(path: string): HostsPolicy {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new PolicyError(readFailure(e), path);
-  }
-  return HostsPolicy.parse(text, path);
-}
-
-/** A short reason for an unreadable file, without the path Node repeats. */
-function readFailure(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'file not found';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory, not a file';
-  return `cannot read: ${messageOf(e)}`;
+  return HostsPolicy.parse(readTextFile(path, (reason) => new PolicyError(reason, path)), path);
 }
 
 function apply(rule: Rule, requested: Target, lookup: string, match: ArrayLike<string | undefined>): Decision {
@@ -468,10 +425,6 @@ function keyText(node: unknown, fail: (reason: string) => never): string {
 
 function deref(node: unknown, doc: Document): unknown {
   return isAlias(node) ? node.resolve(doc) : node;
-}
-
-function offsetOf(node: unknown): number {
-  return (node as YamlNode | null)?.range?.[0] ?? 0;
 }
 
 function describe(node: unknown): string {

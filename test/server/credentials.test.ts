@@ -132,10 +132,11 @@ test('user names: what Basic auth can carry, quoted in YAML when needed', async 
   }
 });
 
-test('loadCredentialsFile: a missing file says so', (t) => {
+test('loadCredentialsFile: a missing file, or a directory given for it, says so', (t) => {
   const dir = tempDir(t, 'wssh-users-');
   const file = path.join(dir, 'users.yml');
-  assert.throws(() => loadCredentialsFile(file), { message: `${file}: file not found` });
+  assert.throws(() => loadCredentialsFile(file), { name: 'CredentialsError', message: `${file}: file not found` });
+  assert.throws(() => loadCredentialsFile(dir), { name: 'CredentialsError', message: `${dir}: is a directory, not a file` });
   fs.writeFileSync(file, '');
   assert.equal(loadCredentialsFile(file).userCount, 0);
 });

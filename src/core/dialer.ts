@@ -74,7 +74,8 @@ export class TunnelError extends Error {
      * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
      * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
      * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
-     * `PROXY_UNREACHABLE`, `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
+     * `PROXY_UNREACHABLE`, `PROXY_TIMEOUT` (the proxy took the connection
+     * and did not open the tunnel in time), `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
      * `LEGACY_REFUSAL` (an original server's text frame or close).
      */
     readonly code?: string,
@@ -121,6 +122,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
   // Aborts whatever is half made (the connection to the proxy, a TLS
   // handshake) when the dial fails; never after it succeeded.
   const connecting = new AbortController();
+  let proxyTunnelOpen = false;
   const ws = new WebSocket(url, {
     // SSH is encrypted, so compression would cost CPU for nothing.
     perMessageDeflate: false,
@@ -129,7 +131,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyTunnel: () => (proxyTunnelOpen = true) }),
   });
   const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 
@@ -149,11 +151,17 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     const onAbort = () => fail(new TunnelError('client-gone', REFUSALS['client-gone'].message));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // ws's handshakeTimeout starts only once it has a socket; this one covers
-    // the proxy and the TLS handshake too.
-    const deadline = setTimeout(
-      () => fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${timeoutMs / 1000} s`, 'TIMEOUT')),
-      timeoutMs,
-    );
+    // the proxy and the TLS handshake too. A proxy that took the connection
+    // and never opened the tunnel is the proxy's silence, not the endpoint's
+    // (PROXY_TIMEOUT): a PAC answer's next proxy is tried (proxyRoutes.ts).
+    const deadline = setTimeout(() => {
+      const seconds = timeoutMs / 1000;
+      if (proxy && !proxyTunnelOpen) {
+        fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, 'PROXY_TIMEOUT'));
+      } else {
+        fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, 'TIMEOUT'));
+      }
+    }, timeoutMs);
 
     let marked = false;
     ws.once('upgrade', (res: IncomingMessage) => {

@@ -26,11 +26,13 @@ export interface TransportOptions {
   signal: AbortSignal;
   /** Hears what a person should know about signing in to the proxy (see ProxyTunnelOptions.log). */
   log?: (line: string) => void;
+  /** Told when the proxy has opened the tunnel (its 200 to CONNECT): what is slow after that is not the proxy. */
+  onProxyTunnel?: () => void;
 }
 
 /** The `ws` client options that make it connect this way. */
 export function transportOptions(options: TransportOptions): { createConnection: typeof net.createConnection } {
-  const connect = options.proxy ? proxiedConnection(options.proxy, options.trust, options.signal, options.log) : directConnection(options.trust, options.signal);
+  const connect = options.proxy ? proxiedConnection(options.proxy, options) : directConnection(options.trust, options.signal);
   return { createConnection: connect as unknown as typeof net.createConnection };
 }
 
@@ -67,11 +69,12 @@ function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal)
  * wss:// TLS on top of it, reported once verified, as for a direct dial.
  * CONNECT for ws:// too: see upstreamProxy.ts.
  */
-function proxiedConnection(proxy: UpstreamProxy, trust: PreparedTrust | undefined, signal: AbortSignal, log?: (line: string) => void) {
+function proxiedConnection(proxy: UpstreamProxy, { trust, signal, log, onProxyTunnel }: TransportOptions) {
   return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): undefined => {
     const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
     openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log })
       .then(async (tunnel) => {
+        onProxyTunnel?.();
         if (!trust) {
           // The HTTP client reads with a 'data' listener, which does not undo the handshake's pause.
           tunnel.resume();

@@ -1,6 +1,7 @@
 // The routes a PAC answer gives, in order, and the dial that takes them one
-// after the other on real sockets: an unreachable proxy is skipped for the
-// next route, a proxy that answers and refuses is not (its verdict stands).
+// after the other on real sockets: an unreachable proxy, or one that takes
+// the connection and never answers, is skipped for the next route; a proxy
+// that answers and refuses is not (its verdict stands).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,4 +70,33 @@ test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async
   });
   const single = await dialRoutes(endpoint, target, false);
   single.terminate();
+});
+
+test('dialRoutes: a proxy that takes the connection and never answers is left for the next route at the deadline', async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  t.after(() => new Promise((resolve) => wss.close(resolve)));
+  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  // Accepts, reads, never writes a byte: an overloaded or wedged proxy.
+  const held = new Set<net.Socket>();
+  const silent = net.createServer((socket) => {
+    held.add(socket);
+    socket.resume(); // reads the request (and so sees the dial's FIN)
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => silent.close(resolve)));
+  const silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+
+  const fallbacks: Array<[ProxyRoute, string, ProxyRoute]> = [];
+  const ws = await dialRoutes(endpoint, parseTarget('db1.lan'), [silentUrl, false], {
+    handshakeTimeoutMs: 300,
+    onFallback: (failed, reason, next) => fallbacks.push([failed, reason, next]),
+  });
+  ws.terminate();
+  assert.deepEqual(fallbacks, [[silentUrl, `the HTTP proxy at ${silentUrl} did not open the tunnel within 0.3 s`, false]]);
+  // The abandoned attempt's connection to the silent proxy is closed, not left open.
+  const deadline = Date.now() + 5000;
+  while (held.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.size, 0);
 });

@@ -220,13 +220,14 @@ test('refusals by the proxy say it was the proxy: 407 (and 401), 403, 502, 504',
   }
 });
 
-test('a proxy that does not answer CONNECT: 504 at the handshake timeout, and its connection is closed', async () => {
+test('a proxy that does not answer CONNECT: 504 at the handshake timeout, named as the proxy\'s, and its connection is closed', async () => {
   const proxy = await startStubProxy(() => 'silent');
   try {
     const started = Date.now();
     const err = await failure(dial(parseEndpoint(`wss://localhost:${server.port}/ssh`), target, { proxy: `http://127.0.0.1:${proxy.port}`, handshakeTimeoutMs: 400 }));
     assert.equal(err.status, 504);
-    assert.match(err.message, /^the WebSocket handshake with wss:\/\/localhost:\d+\/ssh through the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ timed out after 0\.4 s$/);
+    assert.equal(err.code, 'PROXY_TIMEOUT');
+    assert.match(err.message, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ did not open the tunnel within 0\.4 s$/);
     assert.ok(Date.now() - started < 2000);
     const deadline = Date.now() + 2000;
     while (proxy.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

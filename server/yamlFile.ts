@@ -65,7 +65,8 @@ export function offsetOf(node: unknown): number {
 
 /**
  * The file's text, or the file's error without a position when it cannot be
- * read, in a few words and without the path that Node's message repeats.
+ * read: the usual reasons in a few words (Node's own message repeats the
+ * path), anything else as Node says it.
  */
 export function readTextFile(path: string, problem: (reason: string) => FileProblem): string {
   try {

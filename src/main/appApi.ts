@@ -108,6 +108,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       const credential = deps.localProxyAuth?.credential();
       return credential ? { ok: true, value: credential.password } : { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
     },
+    renewLocalProxyPassword: async () => {
+      const before = deps.localProxyAuth?.credential();
+      const after = before && deps.localProxyAuth?.renew();
+      if (!before || !after) return { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
+      log.add('info', `a new proxy sign-in password was made for ${after.user}: clients still using the old one get 407`);
+      return { ok: true, value: (await deps.savedSessions?.renewPassword(before, after)) ?? { updated: [] } };
+    },
     exportPuttySession: async (request) => {
       const sessionName = request.sessionName.trim();
       if (sessionName === '') return { status: 'failed', reason: 'the session needs a name' };

@@ -50,6 +50,7 @@ export function generateProxyCredential(): ProxyCredential {
 export interface ProxyAuthSettings {
   view(): { localProxyAuth: LocalProxyAuthMode };
   localProxyCredential(): ProxyCredential;
+  renewLocalProxyPassword(): ProxyCredential;
 }
 
 export interface LocalProxyAuth {
@@ -57,6 +58,8 @@ export interface LocalProxyAuth {
   view(): LocalProxyAuthView;
   /** The credential clients must send now, or undefined when off. */
   credential(): ProxyCredential | undefined;
+  /** A new password for the same user, or undefined when the credential is off (nothing to renew). */
+  renew(): ProxyCredential | undefined;
 }
 
 /** The setting and the machine together: what the controller, PuTTY export and Status view use. */
@@ -69,5 +72,6 @@ export function localProxyAuth(settings: ProxyAuthSettings, sharedReason: string
       return { mode, on: decision.on, why: decision.why, user: decision.on ? settings.localProxyCredential().user : null };
     },
     credential: () => (decide().on ? settings.localProxyCredential() : undefined),
+    renew: () => (decide().on ? settings.renewLocalProxyPassword() : undefined),
   };
 }

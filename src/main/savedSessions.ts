@@ -19,7 +19,7 @@
  */
 import type { ListenAddress } from '../shared/ipc';
 import type { SavedSession, SavedSessionsView, SessionClient, SessionClientView, SessionRef, SessionRoute } from '../shared/sessions';
-import type { Outcome } from '../shared/ipc';
+import type { Outcome, PasswordRenewal } from '../shared/ipc';
 import { RegRunner, RegValue, RegValues, fullKeyName, parseRegQuery, regAddData } from './regExe';
 import type { SessionBackups, SwitchBackup } from './sessionBackups';
 import { puttyProxySettings } from './puttyReg';
@@ -46,6 +46,14 @@ const MISSING_KEY = /unable to find|cannot find|not find|does not exist/i;
 const PROXY_METHODS: Record<number, string> = { 1: 'SOCKS 4', 2: 'SOCKS 5', 3: 'HTTP', 4: 'Telnet', 5: 'local command' };
 const HTTP = 3;
 
+type LocalCredential = { user: string; password: string };
+
+/** A session as the registry holds it: its key under the client's Sessions key, and its values. */
+interface StoredSession {
+  key: string;
+  values: RegValues;
+}
+
 export interface SavedSessionsOptions {
   /** reg.exe; undefined where there is no Windows registry. */
   reg: RegRunner | undefined;
@@ -57,7 +65,7 @@ export interface SavedSessionsOptions {
    * read at each switch: the session then gets ProxyUsername/ProxyPassword too,
    * or it would meet a 407.
    */
-  credential?(): { user: string; password: string } | undefined;
+  credential?(): LocalCredential | undefined;
   log?(level: 'info' | 'warn', text: string): void;
 }
 
@@ -66,12 +74,46 @@ export class SavedSessions {
 
   /** Every installed client's sessions; reads only. */
   async list(): Promise<SavedSessionsView> {
-    const { reg } = this.options;
-    if (!reg) return { clients: [], problem: 'saved sessions are read from the Windows registry, which this system does not have' };
-    const clients: SessionClientView[] = [];
+    if (!this.options.reg) return { clients: [], problem: 'saved sessions are read from the Windows registry, which this system does not have' };
+    const { clients, problems } = await this.readAll();
+    const views: SessionClientView[] = clients.map(({ spec, sessions }) => ({
+      client: spec.client,
+      label: spec.label,
+      sessions: sessions.map(({ key, values }) => this.describe(spec, key, values)).sort((a, b) => a.name.localeCompare(b.name)),
+    }));
+    return problems.length > 0 ? { clients: views, problem: problems.join('; ') } : { clients: views };
+  }
+
+  /**
+   * After a new local proxy password: every session that signs in to this
+   * app's proxy with the old one gets the new one, however it was set up (a
+   * switch, or the copied settings typed in by hand). Sessions with other
+   * values are left alone.
+   */
+  async renewPassword(before: LocalCredential, after: LocalCredential): Promise<PasswordRenewal> {
+    if (!this.options.reg) return { updated: [] };
+    const { clients, problems } = await this.readAll();
+    const updated: string[] = [];
+    for (const { spec, sessions } of clients) {
+      for (const { key, values } of sessions) {
+        if (this.route(values).route !== 'ours') continue;
+        if (values.get('ProxyUsername')?.data !== before.user || values.get('ProxyPassword')?.data !== before.password) continue;
+        const what = `${spec.label} session "${unescapeSessionName(key)}"`;
+        const failure = await this.write(`${spec.key}\\${key}`, 'ProxyPassword', { type: 'REG_SZ', data: after.password });
+        if (failure) problems.push(`cannot give ${what} the new password: ${failure}`);
+        else updated.push(what);
+      }
+    }
+    if (updated.length > 0) this.options.log?.('info', `the new proxy password was written into ${updated.join(', ')}`);
+    return problems.length > 0 ? { updated, problem: problems.join('; ') } : { updated };
+  }
+
+  /** Each installed client's sessions with their values, and what could not be read. */
+  private async readAll(): Promise<{ clients: Array<{ spec: ClientSpec; sessions: StoredSession[] }>; problems: string[] }> {
+    const clients: Array<{ spec: ClientSpec; sessions: StoredSession[] }> = [];
     const problems: string[] = [];
     for (const spec of SESSION_CLIENTS) {
-      const result = await reg.run(['query', spec.key, '/s']);
+      const result = await this.options.reg!.run(['query', spec.key, '/s']);
       if (result.code !== 0) {
         // A client that is not installed has no Sessions key: not listed.
         // Any other failure (access denied) is said, not taken for "not installed".
@@ -80,17 +122,16 @@ export class SavedSessions {
         continue;
       }
       const prefix = fullKeyName(spec.key) + '\\';
-      const sessions: SavedSession[] = [];
+      const sessions: StoredSession[] = [];
       for (const [name, values] of parseRegQuery(result.stdout)) {
         if (!name.startsWith(prefix)) continue;
         const key = name.slice(prefix.length);
         if (key === '' || key.includes('\\')) continue;
-        sessions.push(this.describe(spec, key, values));
+        sessions.push({ key, values });
       }
-      sessions.sort((a, b) => a.name.localeCompare(b.name));
-      clients.push({ client: spec.client, label: spec.label, sessions });
+      clients.push({ spec, sessions });
     }
-    return problems.length > 0 ? { clients, problem: problems.join('; ') } : { clients };
+    return { clients, problems };
   }
 
   /** Points the session at this app's proxy, keeping its previous values. */

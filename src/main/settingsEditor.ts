@@ -107,6 +107,27 @@ export class Settings extends EventEmitter<SettingsEvents> {
     return made;
   }
 
+  /**
+   * A new local proxy password, for one that was seen or copied where it
+   * should not have been: the user name stays (PuTTY only needs the password
+   * typed again), the old password stops working when the proxy restarts
+   * (a 'changed' event; wireAppEvents restarts a running tunnel).
+   */
+  renewLocalProxyPassword(): ProxyCredential {
+    const { user } = this.localProxyCredential();
+    const renewed = { user, password: generateProxyCredential().password };
+    let sealed: string | undefined;
+    try {
+      sealed = sealSecret(this.cipher, renewed.password);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+    }
+    if (sealed === undefined) this.volatileCredential = renewed;
+    else this.backend.set('localProxyAuth', { mode: this.backend.store.localProxyAuth?.mode ?? 'auto', user, password: sealed });
+    this.changed();
+    return { ...renewed };
+  }
+
   /** Points a dangling active id at the first endpoint (a hand-edited file). */
   repair(): void {
     const s = this.backend.store;

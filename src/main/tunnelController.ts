@@ -157,14 +157,16 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   }
 
   /**
-   * The local proxy credential may have changed (turned on or off): the
-   * proxy holds it for its lifetime, so a running one is restarted.
+   * The local proxy credential may have changed (turned on or off, a new
+   * password): the proxy holds it for its lifetime, so a running one is
+   * restarted.
    */
   credentialChanged(): void {
     if (!this.running) return;
     const next = this.proxyCredential();
     if (JSON.stringify(next ?? null) === JSON.stringify(this.credentialInUse ?? null)) return;
-    this.options.log('info', next ? 'proxy sign-in turned on: restarting the tunnel' : 'proxy sign-in turned off: restarting the tunnel');
+    const what = !next ? 'proxy sign-in turned off' : this.credentialInUse ? 'a new proxy sign-in password' : 'proxy sign-in turned on';
+    this.options.log('info', `${what}: restarting the tunnel`);
     void this.serial(async () => {
       await this.doStop(this.options.drainMs ?? DEFAULT_PROXY_DRAIN_MS);
       await this.doStart();

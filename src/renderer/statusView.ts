@@ -38,6 +38,7 @@ export class StatusView {
   private readonly authPassword = h('dd', { id: 'proxy-auth-password' }, '••••••••');
   private readonly authMessage = h('span', { class: 'quiet', 'aria-live': 'polite' });
   private readonly authOn = h('div', { id: 'proxy-auth-on' });
+  private readonly renewConfirm = h('div', { id: 'proxy-auth-renew-confirm', role: 'group', 'aria-label': 'Make a new password', hidden: true });
   private puttyText = '';
   private state: TunnelState | undefined;
   private readonly sessions: SavedSessionsPanel;
@@ -69,9 +70,21 @@ export class StatusView {
     const auth = field('proxy-auth-mode', 'Clients must sign in', this.authMode);
     const reveal = h('button', { type: 'button', id: 'proxy-auth-reveal', onclick: () => void this.revealPassword() }, 'Reveal password');
     const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
+    // A password seen or copied where it should not have been: replaced after a confirmation, since every client must then be given the new one.
+    const renew = h('button', { type: 'button', id: 'proxy-auth-renew', onclick: () => (this.renewConfirm.hidden = false) }, 'New password…');
+    this.renewConfirm.append(
+      h('p', {}, 'Clients that sign in with the current password get "407" until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
+      h(
+        'div',
+        { class: 'buttons' },
+        h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password'),
+        h('button', { type: 'button', onclick: () => (this.renewConfirm.hidden = true) }, 'Cancel'),
+      ),
+    );
     this.authOn.append(
       this.authFacts,
-      h('div', { class: 'buttons' }, reveal, copyPassword, this.authMessage),
+      h('div', { class: 'buttons' }, reveal, copyPassword, renew, this.authMessage),
+      this.renewConfirm,
       h('p', { class: 'quiet' }, 'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.'),
     );
     this.element = h(
@@ -182,6 +195,20 @@ export class StatusView {
     await this.api.copyText(outcome.value);
     this.authMessage.textContent = 'Password copied.';
     this.announce('Proxy password copied.');
+  }
+
+  private async renewPassword(): Promise<void> {
+    this.renewConfirm.hidden = true;
+    const outcome = await this.api.renewLocalProxyPassword();
+    if (!outcome.ok) {
+      this.authMessage.textContent = outcome.error;
+      return;
+    }
+    this.authPassword.textContent = '••••••••';
+    const { updated, problem } = outcome.value;
+    const sessions = updated.length > 0 ? ` ${updated.join(', ')} ${updated.length === 1 ? 'has' : 'have'} it.` : '';
+    this.authMessage.textContent = `New password made.${sessions} Give it to every other client that signs in.${problem ? ` ${problem}.` : ''}`;
+    this.announce('New proxy password made.');
   }
 
   private async copy(): Promise<void> {

@@ -141,6 +141,14 @@ export interface LocalProxyAuthView {
   user: string | null;
 }
 
+/** What a new local proxy password changed besides itself. */
+export interface PasswordRenewal {
+  /** The saved sessions that had the old password and now have the new one, as `PuTTY session "db1"`. */
+  updated: string[];
+  /** Sessions that could not be read or given the new password, in words. */
+  problem?: string;
+}
+
 /**
  * stopped: not listening; listening: waiting for PuTTY; active: carrying
  * traffic (at least one open tunnel); error: something the user must see
@@ -304,6 +312,7 @@ export const Invoke = {
   exportPuttySession: 'putty:export',
   getLocalProxyAuth: 'local-proxy-auth:get',
   revealLocalProxyPassword: 'local-proxy-auth:reveal',
+  renewLocalProxyPassword: 'local-proxy-auth:renew',
   listSavedSessions: 'sessions:list',
   switchSession: 'sessions:switch',
   switchSessionBack: 'sessions:switch-back',
@@ -368,6 +377,12 @@ export interface WsshApi {
   getLocalProxyAuth(): Promise<LocalProxyAuthView>;
   /** The local proxy password, for "Reveal" and "Copy password"; refused when the credential is off. */
   revealLocalProxyPassword(): Promise<Outcome<string>>;
+  /**
+   * A new local proxy password for the same user (a running tunnel restarts
+   * with it); saved sessions that had the old one get it. Refused when the
+   * credential is off.
+   */
+  renewLocalProxyPassword(): Promise<Outcome<PasswordRenewal>>;
   /** The saved PuTTY, KiTTY and WinSCP sessions and where each goes (src/shared/sessions.ts); reads only. */
   listSavedSessions(): Promise<SavedSessionsView>;
   /** Points a saved session at this app's proxy, keeping its previous proxy values. */

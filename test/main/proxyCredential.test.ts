@@ -103,7 +103,8 @@ async function setup(t: TestContext, sharedReason?: string) {
   const dir = tempDir(t);
   const wssh = await startInProcessServer();
   const target = await startBannerServer();
-  const { settings } = await openTestSettings(dir, testCipher());
+  const cipher = testCipher();
+  const { settings } = await openTestSettings(dir, cipher);
   const saved = settings.saveEndpoint({ name: 'Test server', uri: wssh.uri, user: '', keepaliveSec: 0 });
   assert.ok(saved.ok);
   settings.selectEndpoint(saved.value.id);
@@ -131,7 +132,7 @@ async function setup(t: TestContext, sharedReason?: string) {
     await wssh.server.close();
     await target.close();
   });
-  return { dir, settings, controller, api, log, copied, target, proxyAuth };
+  return { dir, cipher, settings, controller, api, log, copied, target, proxyAuth };
 }
 
 test('on a Remote Desktop session the proxy asks for the credential: 407 without, 200 with', async (t) => {
@@ -208,4 +209,49 @@ test('PuTTY: the copied settings and the .reg export carry the credential only w
   assert.equal(onExport.status, 'saved');
   const onReg = fs.readFileSync(path.join(dir, 'PuTTY session on.reg')).subarray(2).toString('utf16le');
   assert.ok(onReg.includes(`"ProxyLocalhost"=dword:00000001\r\n"ProxyUsername"="${user}"\r\n"ProxyPassword"="${password}"\r\n`), onReg);
+});
+
+test('a new password: the same user, the new password sealed and kept across restarts; the running proxy takes only the new one', async (t) => {
+  const { api, settings, controller, target, proxyAuth, dir, cipher, log } = await setup(t);
+  assert.deepEqual(await api.renewLocalProxyPassword(), { ok: false, error: 'proxy sign-in is off: the proxy needs no password' });
+  assert.equal(JSON.parse(fs.readFileSync(settings.path, 'utf8')).localProxyAuth, undefined, 'refused: no credential made or written');
+
+  settings.update({ localProxyAuth: 'on' });
+  const state = await controller.start();
+  const hostPort = `127.0.0.1:${target.port}`;
+  const old = proxyAuth.credential()!;
+  const renewed = await api.renewLocalProxyPassword();
+  assert.deepEqual(renewed, { ok: true, value: { updated: [] } }, 'no saved sessions here');
+  const fresh = proxyAuth.credential()!;
+  assert.equal(fresh.user, old.user, 'PuTTY keeps its user name');
+  assert.notEqual(fresh.password, old.password);
+  assert.deepEqual(await api.revealLocalProxyPassword(), { ok: true, value: fresh.password });
+  const file = fs.readFileSync(settings.path, 'utf8');
+  assert.ok(!file.includes(fresh.password) && !file.includes(old.password), 'neither password is in the file in clear');
+  assert.deepEqual((await openTestSettings(dir, cipher)).settings.localProxyCredential(), fresh, 'the new one after a restart');
+
+  // The tunnel restarts with it: the old password gets 407, the new one 200.
+  await waitFor('the old password refused', async () => {
+    const r = await connectThroughProxy(state.listen.port, hostPort, { headers: { 'Proxy-Authorization': basic(old.user, old.password) }, allowHalfOpen: false }).catch(() => undefined);
+    r?.socket.destroy();
+    return r?.status === 407;
+  });
+  const good = await connectThroughProxy(state.listen.port, hostPort, { headers: { 'Proxy-Authorization': basic(fresh.user, fresh.password) }, allowHalfOpen: false });
+  good.socket.destroy();
+  assert.equal(good.status, 200);
+  assert.ok(log.lines().some((l) => l.text.includes(`a new proxy sign-in password was made for ${fresh.user}`)));
+  assert.ok(log.lines().some((l) => l.text === 'a new proxy sign-in password: restarting the tunnel'));
+  assert.ok(!log.lines().some((l) => l.text.includes(fresh.password) || l.text.includes(old.password)), 'no password is logged');
+});
+
+test('a new password without the OS key store replaces the one in memory, and the file still holds none', async (t) => {
+  const { settings } = await openTestSettings(tempDir(t), testCipher(false));
+  settings.update({ localProxyAuth: 'on' });
+  const auth = localProxyAuth(settings, undefined);
+  const old = auth.credential()!;
+  const fresh = auth.renew()!;
+  assert.equal(fresh.user, old.user);
+  assert.notEqual(fresh.password, old.password);
+  assert.deepEqual(auth.credential(), fresh);
+  assert.equal(JSON.parse(fs.readFileSync(settings.path, 'utf8')).localProxyAuth.password, undefined);
 });

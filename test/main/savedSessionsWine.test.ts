@@ -167,6 +167,44 @@ test('saved sessions in a real registry (Wine): listed, switched to the app and 
     assert.ok(after.equals(before), `${key} differs after switching back`);
   });
 
+  await t.test('a new local proxy password reaches the sessions that had the old one, and switch back still restores them', async () => {
+    let credential = { user: 'wssh-test', password: 'old-Pass1' };
+    const withCredential = () =>
+      new SavedSessions({ reg: runner, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }), credential: () => credential });
+    const proxyValues = async (sessionsKey: string, key: string) => {
+      const values: RegValues = parseRegQuery(await reg(win, ['query', `${sessionsKey}\\${key}`])).get(fullKeyName(`${sessionsKey}\\${key}`))!;
+      return { user: values.get('ProxyUsername')?.data, password: values.get('ProxyPassword')?.data };
+    };
+    // Switched by the app (PuTTY, KiTTY), and one set up by hand with the copied settings ("already").
+    const putty = await exported(win, `${PUTTY}\\db1%20via%20office`, 'renew-putty-before');
+    assert.ok((await withCredential().switchToApp({ client: 'putty', key: 'db1%20via%20office' })).ok);
+    assert.ok((await withCredential().switchToApp({ client: 'kitty', key: 'kitty%20box' })).ok);
+    await reg(win, ['add', `${PUTTY}\\already`, '/v', 'ProxyUsername', '/t', 'REG_SZ', '/d', credential.user, '/f']);
+    await reg(win, ['add', `${PUTTY}\\already`, '/v', 'ProxyPassword', '/t', 'REG_SZ', '/d', credential.password, '/f']);
+    // The user's own proxy, with a password of its own: not ours, left alone.
+    await reg(win, ['add', `${PUTTY}\\squid%20user`, '/v', 'ProxyPassword', '/t', 'REG_SZ', '/d', credential.password, '/f']);
+    const squid = await exported(win, `${PUTTY}\\squid%20user`, 'renew-squid-before');
+
+    const before = credential;
+    credential = { user: before.user, password: 'new-Pass2' };
+    const renewal = await withCredential().renewPassword(before, credential);
+    assert.equal(renewal.problem, undefined);
+    assert.deepEqual([...renewal.updated].sort(), ['KiTTY session "kitty box"', 'PuTTY session "already"', 'PuTTY session "db1 via office"']);
+    assert.deepEqual(await proxyValues(PUTTY, 'db1%20via%20office'), credential);
+    assert.deepEqual(await proxyValues(KITTY, 'kitty%20box'), credential);
+    assert.deepEqual(await proxyValues(PUTTY, 'already'), credential);
+    assert.ok((await exported(win, `${PUTTY}\\squid%20user`, 'renew-squid-after')).equals(squid), 'a session on another proxy is not touched');
+    assert.deepEqual(await withCredential().renewPassword(before, credential), { updated: [] }, 'nothing has the old password any more');
+
+    // The switch backs compare what the switch wrote, never the password: they still restore byte for byte.
+    assert.ok((await withCredential().switchBack({ client: 'putty', key: 'db1%20via%20office' })).ok);
+    assert.ok((await exported(win, `${PUTTY}\\db1%20via%20office`, 'renew-putty-after')).equals(putty));
+    assert.ok((await withCredential().switchBack({ client: 'kitty', key: 'kitty%20box' })).ok);
+    for (const [key, name] of [['already', 'ProxyUsername'], ['already', 'ProxyPassword'], ['squid%20user', 'ProxyPassword']]) {
+      await reg(win, ['delete', `${PUTTY}\\${key}`, '/v', name, '/f']);
+    }
+  });
+
   await t.test('a session already on the app, a missing one, a bad name: refused, nothing written', async () => {
     const before = await exported(win, PUTTY, 'putty-all-before');
     const s = sessions();

@@ -363,6 +363,24 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   await page.getByRole('button', { name: 'Copy PuTTY settings' }).click();
   await waitFor('settings copied', () => app.copied.some((c) => c.includes(`Username: ${user}`) && c.includes(`Password: ${password}`)));
 
+  // A new password: asked first (Cancel changes nothing), then made; the user stays, the shown one is hidden again.
+  const confirm = page.getByRole('group', { name: 'Make a new password' });
+  await page.getByRole('button', { name: 'New password…' }).click();
+  await confirm.waitFor();
+  assert.match(await confirm.innerText(), /get "407" until they have the new one/);
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'hidden' });
+  assert.equal(settings.localProxyCredential().password, password, 'Cancel: the same password');
+  await page.getByRole('button', { name: 'New password…' }).click();
+  await confirm.getByRole('button', { name: 'Make a new password' }).click();
+  await page.locator('#proxy-auth-on').filter({ hasText: 'New password made. Give it to every other client that signs in.' }).waitFor();
+  const renewed = settings.localProxyCredential();
+  assert.equal(renewed.user, user);
+  assert.notEqual(renewed.password, password);
+  assert.equal(await page.locator('#proxy-auth-password').innerText(), '••••••••');
+  await page.getByRole('button', { name: 'Reveal password' }).click();
+  await page.locator('#proxy-auth-password', { hasText: renewed.password }).waitFor();
+
   await page.getByLabel('Clients must sign in').selectOption('off');
   await waitFor('saved off', () => settings.view().localProxyAuth === 'off');
   await why.filter({ hasText: 'Turned off in the settings' }).waitFor();

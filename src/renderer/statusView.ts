@@ -71,15 +71,11 @@ export class StatusView {
     const reveal = h('button', { type: 'button', id: 'proxy-auth-reveal', onclick: () => void this.revealPassword() }, 'Reveal password');
     const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
     // A password seen or copied where it should not have been: replaced after a confirmation, since every client must then be given the new one.
-    const renew = h('button', { type: 'button', id: 'proxy-auth-renew', onclick: () => (this.renewConfirm.hidden = false) }, 'New password…');
+    const make = h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password');
+    const renew = h('button', { type: 'button', id: 'proxy-auth-renew', onclick: () => ((this.renewConfirm.hidden = false), make.focus()) }, 'New password…');
     this.renewConfirm.append(
-      h('p', {}, 'Clients that sign in with the current password get "407" until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
-      h(
-        'div',
-        { class: 'buttons' },
-        h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password'),
-        h('button', { type: 'button', onclick: () => (this.renewConfirm.hidden = true) }, 'Cancel'),
-      ),
+      h('p', {}, 'Clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
+      h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => ((this.renewConfirm.hidden = true), renew.focus()) }, 'Cancel')),
     );
     this.authOn.append(
       this.authFacts,

@@ -367,7 +367,9 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   const confirm = page.getByRole('group', { name: 'Make a new password' });
   await page.getByRole('button', { name: 'New password…' }).click();
   await confirm.waitFor();
-  assert.match(await confirm.innerText(), /get "407" until they have the new one/);
+  assert.match(await confirm.innerText(), /are refused until they have the new one/);
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Make a new password', 'the confirmation has the focus');
+  await screenshot(page, 'status-proxy-new-password');
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   await confirm.waitFor({ state: 'hidden' });
   assert.equal(settings.localProxyCredential().password, password, 'Cancel: the same password');

@@ -25,7 +25,7 @@ import {
   proxyRefusalMessage,
   resolveProxy,
 } from './upstreamProxy';
-import { ProxyUnreachable, transportOptions } from './transport';
+import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from './descriptors';
 import { REFUSALS, type RefusalCode } from './refusals';
 import { clientCertificateAlert, clientCertificatePage } from './clientCertificate';
@@ -74,8 +74,9 @@ export class TunnelError extends Error {
      * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
      * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
      * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
-     * `PROXY_UNREACHABLE`, `PROXY_TIMEOUT` (the proxy took the connection
-     * and did not open the tunnel in time), `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
+     * `PROXY_UNREACHABLE`, `PROXY_TIMEOUT` (no tunnel from the proxy in the
+     * handshake time), `PROXY_SIGN_IN_TIMEOUT` (it asked for sign-in, which
+     * did not finish in time), `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
      * `LEGACY_REFUSAL` (an original server's text frame or close).
      */
     readonly code?: string,
@@ -122,7 +123,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
   // Aborts whatever is half made (the connection to the proxy, a TLS
   // handshake) when the dial fails; never after it succeeded.
   const connecting = new AbortController();
-  let proxyTunnelOpen = false;
+  let proxyStage: ProxyStage | 'connecting' = 'connecting';
   const ws = new WebSocket(url, {
     // SSH is encrypted, so compression would cost CPU for nothing.
     perMessageDeflate: false,
@@ -131,7 +132,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyTunnel: () => (proxyTunnelOpen = true) }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
   });
   const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 
@@ -151,13 +152,17 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     const onAbort = () => fail(new TunnelError('client-gone', REFUSALS['client-gone'].message));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // ws's handshakeTimeout starts only once it has a socket; this one covers
-    // the proxy and the TLS handshake too. A proxy that took the connection
-    // and never opened the tunnel is the proxy's silence, not the endpoint's
-    // (PROXY_TIMEOUT): a PAC answer's next proxy is tried (proxyRoutes.ts).
+    // the proxy and the TLS handshake too, and says which part it was. A
+    // proxy that could not be connected to, or took the connection and never
+    // answered, is the proxy's silence (PROXY_TIMEOUT): a PAC answer's next
+    // proxy is tried (proxyRoutes.ts). One that asked who we are has
+    // answered: its sign-in is what did not finish, and no other route is tried.
     const deadline = setTimeout(() => {
       const seconds = timeoutMs / 1000;
-      if (proxy && !proxyTunnelOpen) {
+      if (proxy && proxyStage === 'connecting') {
         fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, 'PROXY_TIMEOUT'));
+      } else if (proxy && proxyStage === 'signing in') {
+        fail(new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, 'PROXY_SIGN_IN_TIMEOUT'));
       } else {
         fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, 'TIMEOUT'));
       }

@@ -4,8 +4,8 @@
  *
  * A PAC answer is a list (`PROXY a:3128; PROXY b:3128; DIRECT`): browsers try
  * the next entry when a proxy cannot be reached at all (connection refused,
- * no route, its name does not resolve) or took the connection and never
- * answered within the dial's deadline, not when it answered and said no. A
+ * no route, its name does not resolve, or no answer at all within the dial's
+ * deadline), not when it answered: a refusal, or a sign-in it asked for. A
  * refusal (407, 403) is the proxy's verdict and is reported as it is; a
  * WSSH server or TLS failure is the endpoint's and would be the same through
  * the next proxy.
@@ -91,7 +91,7 @@ export function describeRoute(route: ProxyRoute): string {
 }
 
 export interface RoutedDialOptions extends DialOptions {
-  /** Told each time a route cannot be reached and the next one is tried. */
+  /** Told each time a route cannot be reached (or did not answer in time) and the next one is tried. */
   onFallback?: (failed: ProxyRoute, reason: string, next: ProxyRoute) => void;
 }
 
@@ -112,8 +112,8 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
       return await dial(endpoint, target, { ...dialOptions, proxy: route });
     } catch (err) {
       const next = decision[i + 1];
-      // Unreachable, or it took the connection and never answered; not a
-      // proxy's answer (a 407, or its own 504 reaching the endpoint).
+      // Unreachable, or no answer at all in time (PROXY_TIMEOUT); not an
+      // answer (a 407 and a sign-in that did not finish, its own 504).
       const unreachable = err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE' || err.code === 'PROXY_TIMEOUT');
       if (!unreachable || next === undefined || options.signal?.aborted) {
         if (failures.length === 0 || !(err instanceof TunnelError)) throw err;

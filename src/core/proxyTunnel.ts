@@ -49,6 +49,8 @@ export interface ProxyTunnelOptions {
   signal?: AbortSignal;
   /** Hears what a person should know once (Negotiate unavailable, and why). Never a secret. */
   log?: (line: string) => void;
+  /** Told when the proxy has answered the first request with a 407: from then on the wait is the sign-in's. */
+  onSignIn?: () => void;
 }
 
 /** The most a response head may take; the most of a refusal's body kept (the rest is read and dropped). */
@@ -101,6 +103,7 @@ export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: stri
     let response = await connection.exchange(request(preemptive));
     if (response.status === 200) return connection.tunnel();
     if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText);
+    options.onSignIn?.();
 
     const challenges = parseChallenges(response.headers.get('proxy-authenticate') ?? []);
     const offered = [...new Set(challenges.map((c) => schemeName(c.scheme)))];

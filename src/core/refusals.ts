@@ -90,7 +90,7 @@ export const REFUSALS = {
   'no-server': row(502, R.hostUnreachable, 'no-server', 'no WSSH server at the endpoint', true),
   /** Any other status from the server. */
   'server-failed': row(502, R.hostUnreachable, 'server-failed', 'the WSSH server failed', true),
-  /** The WebSocket handshake (proxy, TCP, TLS, upgrade) took too long. */
+  /** The WebSocket handshake (TCP, TLS, upgrade; through a proxy, once it opened the tunnel) took too long. */
   timeout: row(504, R.ttlExpired, 'timeout', 'the WebSocket handshake timed out', true),
   certificate: row(502, R.hostUnreachable, 'certificate', 'the endpoint\'s certificate is not trusted', true),
   /** The gateway asked for a client certificate the dial lacks, or refused the one it got (clientCertificate.ts). */

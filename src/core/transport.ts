@@ -26,9 +26,15 @@ export interface TransportOptions {
   signal: AbortSignal;
   /** Hears what a person should know about signing in to the proxy (see ProxyTunnelOptions.log). */
   log?: (line: string) => void;
-  /** Told when the proxy has opened the tunnel (its 200 to CONNECT): what is slow after that is not the proxy. */
-  onProxyTunnel?: () => void;
+  /**
+   * Told how far the proxy has got: 'signing in' once it asked who we are (a
+   * 407), 'open' once it opened the tunnel (its 200 to CONNECT), after which
+   * what is slow is not the proxy.
+   */
+  onProxyStage?: (stage: ProxyStage) => void;
 }
+
+export type ProxyStage = 'signing in' | 'open';
 
 /** The `ws` client options that make it connect this way. */
 export function transportOptions(options: TransportOptions): { createConnection: typeof net.createConnection } {
@@ -69,12 +75,12 @@ function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal)
  * wss:// TLS on top of it, reported once verified, as for a direct dial.
  * CONNECT for ws:// too: see upstreamProxy.ts.
  */
-function proxiedConnection(proxy: UpstreamProxy, { trust, signal, log, onProxyTunnel }: TransportOptions) {
+function proxiedConnection(proxy: UpstreamProxy, { trust, signal, log, onProxyStage }: TransportOptions) {
   return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): undefined => {
     const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
-    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log })
+    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log, onSignIn: () => onProxyStage?.('signing in') })
       .then(async (tunnel) => {
-        onProxyTunnel?.();
+        onProxyStage?.('open');
         if (!trust) {
           // The HTTP client reads with a 'data' listener, which does not undo the handshake's pause.
           tunnel.resume();

@@ -20,6 +20,9 @@ import type { TunnelController } from './tunnelController';
 
 export type InvokeApi = Omit<WsshApi, 'on'>;
 
+/** The answer to asking for the local proxy password while clients need none. */
+const PROXY_SIGN_IN_OFF = 'proxy sign-in is off: the proxy needs no password';
+
 export interface AppApiDeps {
   settings: Settings;
   controller: TunnelController;
@@ -106,12 +109,12 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       deps.localProxyAuth?.view() ?? { mode: settings.view().localProxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
     revealLocalProxyPassword: async () => {
       const credential = deps.localProxyAuth?.credential();
-      return credential ? { ok: true, value: credential.password } : { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
+      return credential ? { ok: true, value: credential.password } : { ok: false, error: PROXY_SIGN_IN_OFF };
     },
     renewLocalProxyPassword: async () => {
       const before = deps.localProxyAuth?.credential();
       const after = before && deps.localProxyAuth?.renew();
-      if (!before || !after) return { ok: false, error: 'proxy sign-in is off: the proxy needs no password' };
+      if (!before || !after) return { ok: false, error: PROXY_SIGN_IN_OFF };
       log.add('info', `a new proxy sign-in password was made for ${after.user}: clients still using the old one get 407`);
       return { ok: true, value: (await deps.savedSessions?.renewPassword(before, after)) ?? { updated: [] } };
     },

@@ -83,8 +83,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
    * written in the clear.
    */
   localProxyCredential(): ProxyCredential {
-    const s = this.backend.store;
-    const stored = s.localProxyAuth;
+    const stored = this.backend.store.localProxyAuth;
     if (stored?.user && stored.password) {
       try {
         return { user: stored.user, password: openSecret(this.cipher, stored.password) };
@@ -94,17 +93,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       }
     }
     if (this.volatileCredential) return { ...this.volatileCredential };
-    const made = generateProxyCredential();
-    let sealed: string;
-    try {
-      sealed = sealSecret(this.cipher, made.password);
-    } catch (err) {
-      if (!(err instanceof SecretError)) throw err;
-      this.volatileCredential = made;
-      return { ...made };
-    }
-    this.backend.set('localProxyAuth', { mode: stored?.mode ?? 'auto', user: made.user, password: sealed });
-    return made;
+    return this.keepCredential(generateProxyCredential());
   }
 
   /**
@@ -115,17 +104,28 @@ export class Settings extends EventEmitter<SettingsEvents> {
    */
   renewLocalProxyPassword(): ProxyCredential {
     const { user } = this.localProxyCredential();
-    const renewed = { user, password: generateProxyCredential().password };
-    let sealed: string | undefined;
+    const renewed = this.keepCredential({ user, password: generateProxyCredential().password });
+    // Kept in memory only (no key store just now): the old sealed password
+    // must not come back with the key store.
+    const stored = this.backend.store.localProxyAuth;
+    if (this.volatileCredential && stored?.password) this.backend.set('localProxyAuth', { mode: stored.mode ?? 'auto' });
+    this.changed();
+    return renewed;
+  }
+
+  /** Keeps `credential` as the local proxy's: sealed in the file, or in memory without a key store. */
+  private keepCredential(credential: ProxyCredential): ProxyCredential {
+    let sealed: string;
     try {
-      sealed = sealSecret(this.cipher, renewed.password);
+      sealed = sealSecret(this.cipher, credential.password);
     } catch (err) {
       if (!(err instanceof SecretError)) throw err;
+      this.volatileCredential = { ...credential };
+      return { ...credential };
     }
-    if (sealed === undefined) this.volatileCredential = renewed;
-    else this.backend.set('localProxyAuth', { mode: this.backend.store.localProxyAuth?.mode ?? 'auto', user, password: sealed });
-    this.changed();
-    return { ...renewed };
+    this.volatileCredential = undefined;
+    this.backend.set('localProxyAuth', { mode: this.backend.store.localProxyAuth?.mode ?? 'auto', user: credential.user, password: sealed });
+    return { ...credential };
   }
 
   /** Points a dangling active id at the first endpoint (a hand-edited file). */

@@ -39,6 +39,7 @@ export class StatusView {
   private readonly authMessage = h('span', { class: 'quiet', 'aria-live': 'polite' });
   private readonly authOn = h('div', { id: 'proxy-auth-on' });
   private readonly renewConfirm = h('div', { id: 'proxy-auth-renew-confirm', role: 'group', 'aria-label': 'Make a new password', hidden: true });
+  private readonly renewButton = h('button', { type: 'button', id: 'proxy-auth-renew' }, 'New password…');
   private puttyText = '';
   private state: TunnelState | undefined;
   private readonly sessions: SavedSessionsPanel;
@@ -72,14 +73,18 @@ export class StatusView {
     const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
     // A password seen or copied where it should not have been: replaced after a confirmation, since every client must then be given the new one.
     const make = h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password');
-    const renew = h('button', { type: 'button', id: 'proxy-auth-renew', onclick: () => ((this.renewConfirm.hidden = false), make.focus()) }, 'New password…');
+    const showRenew = (shown: boolean) => {
+      this.renewConfirm.hidden = !shown;
+      (shown ? make : this.renewButton).focus();
+    };
+    this.renewButton.addEventListener('click', () => showRenew(true));
     this.renewConfirm.append(
-      h('p', {}, 'Clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
-      h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => ((this.renewConfirm.hidden = true), renew.focus()) }, 'Cancel')),
+      h('p', {}, 'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
+      h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => showRenew(false) }, 'Cancel')),
     );
     this.authOn.append(
       this.authFacts,
-      h('div', { class: 'buttons' }, reveal, copyPassword, renew, this.authMessage),
+      h('div', { class: 'buttons' }, reveal, copyPassword, this.renewButton, this.authMessage),
       this.renewConfirm,
       h('p', { class: 'quiet' }, 'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.'),
     );
@@ -195,7 +200,14 @@ export class StatusView {
 
   private async renewPassword(): Promise<void> {
     this.renewConfirm.hidden = true;
-    const outcome = await this.api.renewLocalProxyPassword();
+    this.renewButton.focus();
+    let outcome;
+    try {
+      outcome = await this.api.renewLocalProxyPassword();
+    } catch (err) {
+      this.authMessage.textContent = `No new password: ${(err as Error).message}`;
+      return;
+    }
     if (!outcome.ok) {
       this.authMessage.textContent = outcome.error;
       return;

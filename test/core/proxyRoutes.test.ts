@@ -3,7 +3,7 @@
 // the connection and never answers, is skipped for the next route; a proxy
 // that answers and refuses is not (its verdict stands).
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
@@ -99,4 +99,60 @@ test('dialRoutes: a proxy that takes the connection and never answers is left fo
   const deadline = Date.now() + 5000;
   while (held.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.size, 0);
+});
+
+/**
+ * A proxy that answers each request on a connection from a script: the
+ * request head's answer in turn, `null` for silence from then on.
+ */
+async function scriptedProxy(t: TestContext, answers: Array<string | null>): Promise<string> {
+  const server = net.createServer((socket) => {
+    let buffered = '';
+    let turn = 0;
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      let end;
+      while ((end = buffered.indexOf('\r\n\r\n')) !== -1 && turn < answers.length) {
+        buffered = buffered.slice(end + 4);
+        const answer = answers[turn++];
+        if (answer === null) {
+          turn = answers.length; // silent for good
+          return;
+        }
+        socket.write(answer);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+test('dialRoutes: a proxy that answered is not left for the next route when what follows is slow', async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  t.after(() => new Promise((resolve) => wss.close(resolve)));
+  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  const target = parseTarget('db1.lan');
+  const fallbacks: ProxyRoute[] = [];
+  const onFallback = (failed: ProxyRoute) => fallbacks.push(failed);
+
+  // The tunnel opened (200), then nothing answers the upgrade: the endpoint's (or the proxy's relaying) slowness, a plain timeout.
+  const opened = await scriptedProxy(t, ['HTTP/1.1 200 Connection established\r\n\r\n', null]);
+  await assert.rejects(dialRoutes(endpoint, target, [`http://${opened}`, false], { handshakeTimeoutMs: 300, onFallback }), (err: TunnelError) => {
+    assert.equal(err.code, 'TIMEOUT');
+    assert.match(err.message, new RegExp(`^the WebSocket handshake with ws://127\\.0\\.0\\.1:\\d+/ssh through the HTTP proxy at http://${opened.replace(/\./g, '\\.')} timed out after 0\\.3 s$`));
+    return true;
+  });
+
+  // It asked who we are (407, NTLM) and did not answer the sign-in: its sign-in did not finish.
+  const asking = await scriptedProxy(t, ['HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n', null]);
+  await assert.rejects(dialRoutes(endpoint, target, [`http://alice:pw@${asking}`, false], { handshakeTimeoutMs: 300, onFallback }), (err: TunnelError) => {
+    assert.equal(err.code, 'PROXY_SIGN_IN_TIMEOUT');
+    assert.equal(err.status, 504);
+    assert.equal(err.message, `signing in to the HTTP proxy at http://alice:***@${asking} (it asked, with a 407) did not finish within 0.3 s`);
+    return true;
+  });
+  assert.deepEqual(fallbacks, [], 'neither was skipped for DIRECT');
 });

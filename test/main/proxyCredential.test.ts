@@ -255,3 +255,24 @@ test('a new password without the OS key store replaces the one in memory, and th
   assert.deepEqual(auth.credential(), fresh);
   assert.equal(JSON.parse(fs.readFileSync(settings.path, 'utf8')).localProxyAuth.password, undefined);
 });
+
+test('a new password while the key store is away: the old sealed one is taken out of the file, so it cannot come back', async (t) => {
+  const dir = tempDir(t);
+  const real = testCipher();
+  let keyStore = true;
+  const cipher = { ...real, isEncryptionAvailable: () => keyStore };
+  const { settings } = await openTestSettings(dir, cipher);
+  settings.update({ localProxyAuth: 'on' });
+  const leaked = settings.localProxyCredential();
+  assert.ok(JSON.parse(fs.readFileSync(settings.path, 'utf8')).localProxyAuth.password, 'sealed in the file');
+
+  keyStore = false; // a locked keyring, for now
+  const fresh = settings.renewLocalProxyPassword();
+  assert.notEqual(fresh.password, leaked.password);
+  assert.deepEqual(settings.localProxyCredential(), fresh);
+  assert.deepEqual(JSON.parse(fs.readFileSync(settings.path, 'utf8')).localProxyAuth, { mode: 'on' });
+
+  keyStore = true;
+  const next = (await openTestSettings(dir, cipher)).settings.localProxyCredential();
+  assert.notEqual(next.password, leaked.password, 'the leaked password is gone for good');
+});

@@ -376,6 +376,7 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   await page.getByRole('button', { name: 'New password…' }).click();
   await confirm.getByRole('button', { name: 'Make a new password' }).click();
   await page.locator('#proxy-auth-on').filter({ hasText: 'New password made. Give it to every other client that signs in.' }).waitFor();
+  assert.equal(await page.evaluate('document.activeElement.id'), 'proxy-auth-renew', 'the focus is back on the button');
   const renewed = settings.localProxyCredential();
   assert.equal(renewed.user, user);
   assert.notEqual(renewed.password, password);

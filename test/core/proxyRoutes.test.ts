@@ -38,11 +38,16 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async (t) => {
+/** A WebSocket server on loopback that accepts every upgrade, as the endpoint the routes lead to. */
+async function wsEndpoint(t: TestContext) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((resolve) => wss.once('listening', resolve));
   t.after(() => new Promise((resolve) => wss.close(resolve)));
-  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  return parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+}
+
+test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async (t) => {
+  const endpoint = await wsEndpoint(t);
   const target = parseTarget('db1.lan');
   const down = await closedPort();
   // A proxy that answers every CONNECT with 403.
@@ -73,10 +78,7 @@ test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async
 });
 
 test('dialRoutes: a proxy that takes the connection and never answers is left for the next route at the deadline', async (t) => {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  t.after(() => new Promise((resolve) => wss.close(resolve)));
-  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  const endpoint = await wsEndpoint(t);
   // Accepts, reads, never writes a byte: an overloaded or wedged proxy.
   const held = new Set<net.Socket>();
   const silent = net.createServer((socket) => {
@@ -130,10 +132,7 @@ async function scriptedProxy(t: TestContext, answers: Array<string | null>): Pro
 }
 
 test('dialRoutes: a proxy that answered is not left for the next route when what follows is slow', async (t) => {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  t.after(() => new Promise((resolve) => wss.close(resolve)));
-  const endpoint = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
+  const endpoint = await wsEndpoint(t);
   const target = parseTarget('db1.lan');
   const fallbacks: ProxyRoute[] = [];
   const onFallback = (failed: ProxyRoute) => fallbacks.push(failed);

@@ -21,6 +21,7 @@ import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { startWine } from '../fixtures/wine';
+import { wineReg } from '../fixtures/wineReg';
 
 const KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
 const CONNECT_READY = /CONNECT proxy on [^\s]*:(\d+) /;
@@ -54,7 +55,7 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
   const pacUrl = `http://127.0.0.1:${(pacServer.address() as AddressInfo).port}/corp.pac`;
 
   const reg = async (...args: string[]) => {
-    const r = await win.run(['reg', ...args, '/f']);
+    const r = await wineReg(win, [...args, '/f']);
     assert.equal(r.code, 0, `wine reg ${args.join(' ')}: ${r.output}`);
   };
   const logs = () => `--- squid:\n${squid.log()}\n--- server:\n${server.output()}`;

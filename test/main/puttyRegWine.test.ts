@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Target } from '../../src/shared/target';
 import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../src/main/puttyReg';
 import { startWine, winPath } from '../fixtures/wine';
+import { wineReg } from '../fixtures/wineReg';
 
 const SESSIONS = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
 
@@ -65,18 +66,18 @@ test('Wine imports each PuTTY session with the values PuTTY reads', { timeout: 3
   for (const [i, c] of CASES.entries()) {
     const file = path.join(win.dir, `${i}-${regFileName(c.sessionName)}`);
     fs.writeFileSync(file, encodeRegFile(puttySessionRegText({ sessionName: c.sessionName, target: c.target, listen: { host: '127.0.0.1', port: 3122 } })));
-    const imported = await win.run(['reg', 'import', winPath(file)]);
+    const imported = await wineReg(win, ['import', winPath(file)]);
     assert.equal(imported.code, 0, `reg import for ${JSON.stringify(c.sessionName)}: ${imported.output}`);
   }
 
   // Exactly one key per session, named as PuTTY looks it up: nothing split
   // at a backslash or cut at a bracket.
-  const list = await win.run(['reg', 'query', SESSIONS]);
+  const list = await wineReg(win, ['query', SESSIONS]);
   assert.equal(list.code, 0, list.output);
   assert.deepEqual(parseSubkeys(list.output, SESSIONS).sort(), CASES.map((c) => c.key).sort(), list.output);
 
   for (const c of CASES) {
-    const query = await win.run(['reg', 'query', `${SESSIONS}\\${c.key}`]);
+    const query = await wineReg(win, ['query', `${SESSIONS}\\${c.key}`]);
     assert.equal(query.code, 0, query.output);
     assert.deepEqual(
       parseValues(query.output),

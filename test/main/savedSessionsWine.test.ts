@@ -17,7 +17,7 @@ import { SESSION_CLIENTS, SavedSessions } from '../../src/main/savedSessions';
 import { SESSION_BACKUPS_FILE, SessionBackups } from '../../src/main/sessionBackups';
 import type { SavedSession } from '../../src/shared/sessions';
 import { startWine, winPath, type Wine } from '../fixtures/wine';
-import { wineRegRunner } from '../fixtures/wineReg';
+import { wineReg, wineRegRunner } from '../fixtures/wineReg';
 import { requirePrograms } from '../fixtures/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkAt } from '../fixtures/plink';
@@ -29,7 +29,7 @@ const KITTY = SESSION_CLIENTS.find((c) => c.client === 'kitty')!.key;
 const WINSCP = SESSION_CLIENTS.find((c) => c.client === 'winscp')!.key;
 
 async function reg(win: Wine, args: string[]): Promise<string> {
-  const r = await win.run(['reg', ...args]);
+  const r = await wineReg(win, args);
   assert.equal(r.code, 0, `reg ${args.join(' ')}: ${r.output}`);
   return r.output;
 }

@@ -54,6 +54,12 @@ interface StoredSession {
   values: RegValues;
 }
 
+/** One installed client's sessions, as read. */
+interface ClientSessions {
+  spec: ClientSpec;
+  sessions: StoredSession[];
+}
+
 export interface SavedSessionsOptions {
   /** reg.exe; undefined where there is no Windows registry. */
   reg: RegRunner | undefined;
@@ -109,8 +115,8 @@ export class SavedSessions {
   }
 
   /** Each installed client's sessions with their values, and what could not be read. */
-  private async readAll(): Promise<{ clients: Array<{ spec: ClientSpec; sessions: StoredSession[] }>; problems: string[] }> {
-    const clients: Array<{ spec: ClientSpec; sessions: StoredSession[] }> = [];
+  private async readAll(): Promise<{ clients: ClientSessions[]; problems: string[] }> {
+    const clients: ClientSessions[] = [];
     const problems: string[] = [];
     for (const spec of SESSION_CLIENTS) {
       const result = await this.options.reg!.run(['query', spec.key, '/s']);

@@ -77,38 +77,16 @@ test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async
   single.terminate();
 });
 
-test('dialRoutes: a proxy that takes the connection and never answers is left for the next route at the deadline', async (t) => {
-  const endpoint = await wsEndpoint(t);
-  // Accepts, reads, never writes a byte: an overloaded or wedged proxy.
-  const held = new Set<net.Socket>();
-  const silent = net.createServer((socket) => {
-    held.add(socket);
-    socket.resume(); // reads the request (and so sees the dial's FIN)
-    socket.on('close', () => held.delete(socket));
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => silent.close(resolve)));
-  const silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
-
-  const fallbacks: Array<[ProxyRoute, string, ProxyRoute]> = [];
-  const ws = await dialRoutes(endpoint, parseTarget('db1.lan'), [silentUrl, false], {
-    handshakeTimeoutMs: 300,
-    onFallback: (failed, reason, next) => fallbacks.push([failed, reason, next]),
-  });
-  ws.terminate();
-  assert.deepEqual(fallbacks, [[silentUrl, `the HTTP proxy at ${silentUrl} did not open the tunnel within 0.3 s`, false]]);
-  // The abandoned attempt's connection to the silent proxy is closed, not left open.
-  const deadline = Date.now() + 5000;
-  while (held.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(held.size, 0);
-});
-
 /**
  * A proxy that answers each request on a connection from a script: the
- * request head's answer in turn, `null` for silence from then on.
+ * request head's answer in turn, `null` for silence from then on (it still
+ * reads, and so sees the dial's FIN). `open()` counts its connections.
  */
-async function scriptedProxy(t: TestContext, answers: Array<string | null>): Promise<string> {
+async function scriptedProxy(t: TestContext, answers: Array<string | null>): Promise<{ hostPort: string; open(): number }> {
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     let buffered = '';
     let turn = 0;
     socket.on('data', (chunk) => {
@@ -128,8 +106,27 @@ async function scriptedProxy(t: TestContext, answers: Array<string | null>): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return { hostPort: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, open: () => sockets.size };
 }
+
+test('dialRoutes: a proxy that takes the connection and never answers is left for the next route at the deadline', async (t) => {
+  const endpoint = await wsEndpoint(t);
+  // Accepts, reads, never writes a byte: an overloaded or wedged proxy.
+  const silent = await scriptedProxy(t, [null]);
+  const silentUrl = `http://${silent.hostPort}`;
+
+  const fallbacks: Array<[ProxyRoute, string, ProxyRoute]> = [];
+  const ws = await dialRoutes(endpoint, parseTarget('db1.lan'), [silentUrl, false], {
+    handshakeTimeoutMs: 300,
+    onFallback: (failed, reason, next) => fallbacks.push([failed, reason, next]),
+  });
+  ws.terminate();
+  assert.deepEqual(fallbacks, [[silentUrl, `the HTTP proxy at ${silentUrl} did not open the tunnel within 0.3 s`, false]]);
+  // The abandoned attempt's connection to the silent proxy is closed, not left open.
+  const deadline = Date.now() + 5000;
+  while (silent.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(silent.open(), 0);
+});
 
 test('dialRoutes: a proxy that answered is not left for the next route when what follows is slow', async (t) => {
   const endpoint = await wsEndpoint(t);
@@ -138,7 +135,7 @@ test('dialRoutes: a proxy that answered is not left for the next route when what
   const onFallback = (failed: ProxyRoute) => fallbacks.push(failed);
 
   // The tunnel opened (200), then nothing answers the upgrade: the endpoint's (or the proxy's relaying) slowness, a plain timeout.
-  const opened = await scriptedProxy(t, ['HTTP/1.1 200 Connection established\r\n\r\n', null]);
+  const { hostPort: opened } = await scriptedProxy(t, ['HTTP/1.1 200 Connection established\r\n\r\n', null]);
   await assert.rejects(dialRoutes(endpoint, target, [`http://${opened}`, false], { handshakeTimeoutMs: 300, onFallback }), (err: TunnelError) => {
     assert.equal(err.code, 'TIMEOUT');
     assert.match(err.message, new RegExp(`^the WebSocket handshake with ws://127\\.0\\.0\\.1:\\d+/ssh through the HTTP proxy at http://${opened.replace(/\./g, '\\.')} timed out after 0\\.3 s$`));
@@ -146,7 +143,7 @@ test('dialRoutes: a proxy that answered is not left for the next route when what
   });
 
   // It asked who we are (407, NTLM) and did not answer the sign-in: its sign-in did not finish.
-  const asking = await scriptedProxy(t, ['HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n', null]);
+  const { hostPort: asking } = await scriptedProxy(t, ['HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n', null]);
   await assert.rejects(dialRoutes(endpoint, target, [`http://alice:pw@${asking}`, false], { handshakeTimeoutMs: 300, onFallback }), (err: TunnelError) => {
     assert.equal(err.code, 'PROXY_SIGN_IN_TIMEOUT');
     assert.equal(err.status, 504);

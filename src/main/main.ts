@@ -31,9 +31,11 @@ void runApp({
   notifications: { isSupported: () => Notification.isSupported(), show: (options) => new Notification(options).show() },
   createBackend: async (options: BackendOptions) => {
     // ESM-only, and it needs Electron's runtime: loaded here, not by the startup.
-    const { default: ElectronStore } = await import('electron-store');
+    // An optional dependency: typed here by what the app uses, so that the build
+    // (of the CLI and the server too) does not need its types installed.
+    const { default: ElectronStore } = (await import('electron-store' as string)) as { default: new (options: object) => SettingsBackend };
     const { configName, ...rest } = options;
-    return new ElectronStore({ ...rest, name: configName } as never) as unknown as SettingsBackend;
+    return new ElectronStore({ ...rest, name: configName });
   },
   createWindow: createAppWindow,
   createTray: createAppTray,

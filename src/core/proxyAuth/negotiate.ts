@@ -12,7 +12,20 @@
  * each connection gets a new client.
  */
 import path from 'node:path';
-import type * as KerberosModule from 'kerberos';
+
+/**
+ * The part of the `kerberos` package this file uses, written here rather than
+ * imported from its types: the package is an optional dependency (a native
+ * module that needs libkrb5-dev and a compiler, or a prebuilt binary that a
+ * firewalled network cannot download), and the build must not need it.
+ */
+interface KerberosModule {
+  GSS_MECH_OID_SPNEGO: number;
+  initializeClient(service: string, options: { mechOID: number }): Promise<KerberosClient>;
+}
+interface KerberosClient {
+  step(challenge: string): Promise<string>;
+}
 
 /** Negotiate cannot be tried: the native module is missing or broken. */
 export class NegotiateUnavailable extends Error {
@@ -31,7 +44,7 @@ export class NoKerberosTicket extends Error {
   }
 }
 
-let loaded: { module?: typeof KerberosModule; reason?: string } | undefined;
+let loaded: { module?: KerberosModule; reason?: string } | undefined;
 
 /**
  * The `kerberos` module, loaded once; `NegotiateUnavailable` with the reason
@@ -39,11 +52,11 @@ let loaded: { module?: typeof KerberosModule; reason?: string } | undefined;
  * missing). `onFirstFailure` hears the reason once per process, so a log
  * says it once rather than at every tunnel.
  */
-export function loadKerberos(onFirstFailure?: (reason: string) => void, name = 'kerberos'): typeof KerberosModule {
+export function loadKerberos(onFirstFailure?: (reason: string) => void, name = 'kerberos'): KerberosModule {
   if (!loaded || name !== 'kerberos') {
     let state: typeof loaded;
     try {
-      state = { module: require(name) as typeof KerberosModule };
+      state = { module: require(name) as KerberosModule };
     } catch (err) {
       const reason = loadFailure(name, err as NodeJS.ErrnoException);
       state = { reason };
@@ -67,13 +80,13 @@ export function loadKerberos(onFirstFailure?: (reason: string) => void, name = '
  */
 function loadFailure(name: string, e: NodeJS.ErrnoException): string {
   if (e.code !== 'MODULE_NOT_FOUND') return `the ${name} module did not load: ${firstLine(e.message)}`;
-  if (!/\.node\b/.test(e.message)) return `the ${name} module is not installed`;
+  if (!/\.node\b/.test(e.message)) return `the ${name} module is not installed (it is optional: npm install ${name}, which builds with libkrb5-dev and a C++ compiler on Linux)`;
   try {
     const binary = path.join(path.dirname(require.resolve(`${name}/package.json`)), 'build', 'Release', 'kerberos.node');
     require(binary);
   } catch (inner) {
     const code = (inner as NodeJS.ErrnoException).code;
-    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: see README, "Signing in to the proxy")`;
+    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: npm rebuild ${name}, with libkrb5-dev and a C++ compiler on Linux)`;
     return `the ${name} module's native binary did not load: ${firstLine((inner as Error).message)}`;
   }
   return `the ${name} module did not load: ${firstLine(e.message)}`;
@@ -105,7 +118,7 @@ export function proxyService(proxyHost: string, platform: NodeJS.Platform = proc
 export function negotiateContext(proxyHost: string, onFirstFailure?: (reason: string) => void): NegotiateContext {
   const kerberos = loadKerberos(onFirstFailure);
   const service = proxyService(proxyHost);
-  let client: KerberosModule.KerberosClient | undefined;
+  let client: KerberosClient | undefined;
   const step = async (token: string): Promise<string> => {
     try {
       client ??= await kerberos.initializeClient(service, { mechOID: kerberos.GSS_MECH_OID_SPNEGO });

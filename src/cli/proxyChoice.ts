@@ -8,7 +8,7 @@ import type { Endpoint } from '../shared/endpoint';
 import { PacError, loadPac } from '../core/pacScript';
 import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/proxyRoutes';
 import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/systemProxy';
-import { RegistryError } from '../core/registryQuery';
+import { RegistryError } from '../core/windowsRegistry';
 import { TunnelError } from '../core/dialer';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
 

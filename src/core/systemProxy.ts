@@ -17,9 +17,9 @@ import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from './dialer';
 import { PacError, PacScript, loadPac, type PacOptions } from './pacScript';
 import { ProxyDecision, parsePacAnswer, proxyQueryUrl } from './proxyRoutes';
-import { queryRegistryKey, RegistryError } from './registryQuery';
 import { ProxyConfigError } from './upstreamProxy';
-import { INTERNET_SETTINGS_KEY, InternetSettings, internetSettingsFrom, manualProxyRoutes, parseRegQuery } from './windowsProxySettings';
+import { INTERNET_SETTINGS_KEY, InternetSettings, internetSettingsFrom, manualProxyRoutes } from './windowsProxySettings';
+import { RegRunner, RegistryError, queryRegistryKey, windowsRegRunner } from './windowsRegistry';
 
 /** Decides the proxy (or proxies, or DIRECT) for each dial to an endpoint. */
 export type ProxyResolver = (endpoint: Endpoint) => Promise<ProxyDecision>;
@@ -42,8 +42,8 @@ export function pacResolver(pac: PacScript): ProxyResolver {
 export interface SystemProxyOptions extends PacOptions {
   /** @default process.platform */
   platform?: NodeJS.Platform;
-  /** The text of `reg.exe query` for the Internet Settings key. @default queryRegistryKey */
-  readInternetSettings?: () => Promise<string>;
+  /** What reads the Internet Settings key. @default windowsRegRunner({ timeoutMs: 5000 }), Windows' own reg.exe */
+  reg?: RegRunner;
   /** Told once per change of what happens: the PAC script in use, its failure, the manual proxy. */
   log?: (line: string) => void;
   /** How long the registry's values are used before they are read again, in ms. @default 30000 */
@@ -72,7 +72,7 @@ export interface SystemProxy {
  */
 export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
   const platform = options.platform ?? process.platform;
-  const read = options.readInternetSettings ?? (() => queryRegistryKey(INTERNET_SETTINGS_KEY));
+  const reg = options.reg ?? windowsRegRunner({ timeoutMs: 5000 });
   const cacheMs = options.cacheMs ?? 30_000;
   const log = options.log ?? (() => {});
   let cached: { at: number; settings: Promise<InternetSettings> } | undefined;
@@ -86,7 +86,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
   const settings = async (): Promise<InternetSettings | undefined> => {
     if (platform !== 'win32') return undefined;
     if (!cached || Date.now() - cached.at >= cacheMs) {
-      const reading = read().then((text) => internetSettingsFrom(parseRegQuery(text)));
+      const reading = queryRegistryKey(INTERNET_SETTINGS_KEY, reg).then(internetSettingsFrom);
       cached = { at: Date.now(), settings: reading };
       reading.catch(() => (cached = undefined)); // a failed read is tried again next time
     }

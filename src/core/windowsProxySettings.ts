@@ -2,8 +2,9 @@
  * The proxy settings of a Windows user, as Internet Explorer, Edge, Chrome and
  * WinINet keep them under
  * `HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings`, turned
- * into the routes to an endpoint. Pure functions: the registry is read
- * elsewhere (registryQuery.ts), so these are tested with any text.
+ * into the routes to an endpoint. Pure functions: the registry is read and
+ * its values parsed elsewhere (windowsRegistry.ts), so these are tested with
+ * any values.
  *
  * The values:
  * - `ProxyEnable` (DWORD): the manual proxy below is on.
@@ -20,6 +21,7 @@
 import type { Endpoint } from '../shared/endpoint';
 import type { ProxyRoute } from './proxyRoutes';
 import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
+import { type RegValues, valueNamed } from './windowsRegistry';
 
 export const INTERNET_SETTINGS_KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
 
@@ -30,40 +32,17 @@ export interface InternetSettings {
   autoConfigUrl?: string;
 }
 
-/** A registry value from `reg query`: a DWORD as a number, a string as it is. */
-export type RegistryValue = number | string;
-
-/**
- * The values in the output of `reg.exe query KEY`: lines of
- * `    NAME    REG_TYPE    DATA` (four spaces between fields; a value's name
- * and data may hold single spaces; empty data may have no field at all).
- * Subkey lines and the key's own line are skipped.
- */
-export function parseRegQuery(output: string): Map<string, RegistryValue> {
-  const values = new Map<string, RegistryValue>();
-  for (const line of output.split(/\r?\n/)) {
-    const match = /^ {2,}(\S(?:.*?\S)?) {2,}(REG_[A-Z_]+)(?: {2,}(.*))?$/.exec(line.replace(/\s+$/, ''));
-    if (!match) continue;
-    const [, name, type, data = ''] = match;
-    if (type === 'REG_DWORD' || type === 'REG_QWORD') {
-      const n = Number(data.trim());
-      if (Number.isFinite(n)) values.set(name.toLowerCase(), n);
-    } else {
-      values.set(name.toLowerCase(), data);
-    }
-  }
-  return values;
-}
-
 /** The proxy values among a key's values (names are case-insensitive, as in the registry). */
-export function internetSettingsFrom(values: Map<string, RegistryValue>): InternetSettings {
+export function internetSettingsFrom(values: RegValues): InternetSettings {
   const text = (name: string) => {
-    const v = values.get(name.toLowerCase());
-    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+    const data = valueNamed(values, name)?.data.trim();
+    return data ? data : undefined;
   };
-  const enable = values.get('proxyenable');
+  const enable = valueNamed(values, 'ProxyEnable');
+  // A DWORD, which reg shows as 0x1; a string "1" is taken as on too.
+  const enabled = enable?.type === 'REG_DWORD' || enable?.type === 'REG_QWORD' ? Number(enable.data) > 0 : enable?.data.trim() === '1';
   return {
-    proxyEnable: typeof enable === 'number' ? enable !== 0 : enable === '1',
+    proxyEnable: enabled,
     proxyServer: text('ProxyServer'),
     proxyOverride: text('ProxyOverride'),
     autoConfigUrl: text('AutoConfigURL'),

@@ -14,7 +14,7 @@
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import type { Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
-import { RegRunner, windowsRegRunner } from './regExe';
+import { RegRunner, windowsRegRunner } from '../core/windowsRegistry';
 import { SavedSessions } from './savedSessions';
 import { SESSION_BACKUPS_FILE, SessionBackups } from './sessionBackups';
 import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
@@ -189,7 +189,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
   if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
   const savedSessions = new SavedSessions({
-    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner(deps.env.SystemRoot) : undefined),
+    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner({ systemRoot: deps.env.SystemRoot }) : undefined),
     backups: sessionBackups,
     listen: () => controller.state().listen,
     credential: () => proxyAuth.credential(),

@@ -20,7 +20,7 @@
 import type { ListenAddress } from '../shared/ipc';
 import type { SavedSession, SavedSessionsView, SessionClient, SessionClientView, SessionRef, SessionRoute } from '../shared/sessions';
 import type { Outcome, PasswordRenewal } from '../shared/ipc';
-import { RegRunner, RegValue, RegValues, fullKeyName, parseRegQuery, regAddData } from './regExe';
+import { RegRunner, RegValue, RegValues, fullKeyName, isMissingKey, keyValues, parseRegQuery, regAddData, regComplaint } from '../core/windowsRegistry';
 import type { SessionBackups, SwitchBackup } from './sessionBackups';
 import { puttyProxySettings } from './puttyReg';
 
@@ -39,9 +39,6 @@ export const SESSION_CLIENTS: readonly ClientSpec[] = [
 
 /** The values a switch writes and a switch back restores. */
 export const PROXY_VALUE_NAMES = ['ProxyMethod', 'ProxyHost', 'ProxyPort', 'ProxyLocalhost'] as const;
-
-/** reg.exe's words for a key that does not exist (Windows: "unable to find the specified registry key or value"). */
-const MISSING_KEY = /unable to find|cannot find|not find|does not exist/i;
 
 const PROXY_METHODS: Record<number, string> = { 1: 'SOCKS 4', 2: 'SOCKS 5', 3: 'HTTP', 4: 'Telnet', 5: 'local command' };
 const HTTP = 3;
@@ -123,8 +120,7 @@ export class SavedSessions {
       if (result.code !== 0) {
         // A client that is not installed has no Sessions key: not listed.
         // Any other failure (access denied) is said, not taken for "not installed".
-        const said = regComplaint(result.stderr || result.stdout);
-        if (!MISSING_KEY.test(said)) problems.push(`${spec.label}'s sessions cannot be read: ${said}`);
+        if (!isMissingKey(result)) problems.push(`${spec.label}'s sessions cannot be read: ${regComplaint(result)}`);
         continue;
       }
       const prefix = fullKeyName(spec.key) + '\\';
@@ -204,7 +200,7 @@ export class SavedSessions {
     // Checked first: `reg add` would create a missing key, i.e. a new session.
     const result = await this.options.reg.run(['query', fullKey]);
     if (result.code !== 0) return { ok: false, error: `there is no ${spec.label} session "${unescapeSessionName(ref.key)}" (deleted since the list was read?)` };
-    const values = parseRegQuery(result.stdout).get(fullKeyName(fullKey)) ?? new Map();
+    const values = keyValues(result.stdout, fullKey);
     return { ok: true, value: { spec, fullKey, values } };
   }
 
@@ -217,7 +213,7 @@ export class SavedSessions {
   /** Writes one value; returns reg's complaint on failure. */
   private async write(fullKey: string, name: string, value: RegValue): Promise<string | undefined> {
     const result = await this.options.reg!.run(['add', fullKey, '/v', name, '/t', value.type, '/d', regAddData(value), '/f']);
-    return result.code === 0 ? undefined : regComplaint(result.stderr || result.stdout);
+    return result.code === 0 ? undefined : regComplaint(result);
   }
 
   /** Puts `names` back to `before` (deleting the ones that were absent); the first failure, if any. */
@@ -226,7 +222,7 @@ export class SavedSessions {
     for (const name of names) {
       const old = before[name];
       const result = old ? await this.options.reg!.run(['add', fullKey, '/v', name, '/t', old.type, '/d', regAddData(old), '/f']) : await this.options.reg!.run(['delete', fullKey, '/v', name, '/f']);
-      if (result.code !== 0) failure ??= regComplaint(result.stderr || result.stdout);
+      if (result.code !== 0) failure ??= regComplaint(result);
     }
     return failure;
   }
@@ -321,8 +317,3 @@ function describeBefore(backup: SwitchBackup): string {
   return Object.keys(backup.before).map((v) => `${v}=${shown(v)}`).join(', ');
 }
 
-/** reg's message without its "ERROR: " prefix, on one line. */
-function regComplaint(text: string): string {
-  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? 'reg.exe failed';
-  return line.replace(/^ERROR:\s*/i, '').slice(0, 200);
-}

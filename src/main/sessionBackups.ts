@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RegValue } from './regExe';
+import type { RegValue } from '../core/windowsRegistry';
 import type { SessionClient } from '../shared/sessions';
 
 export const SESSION_BACKUPS_FILE = 'session-switches.json';

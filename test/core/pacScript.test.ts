@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadPac } from '../../src/core/pacScript';
 import { systemProxy } from '../../src/core/systemProxy';
+import { INTERNET_SETTINGS_KEY } from '../../src/core/windowsProxySettings';
 import { parseEndpoint } from '../../src/shared/endpoint';
 
 const SCRIPT = `function FindProxyForURL(url, host) {
@@ -85,9 +86,12 @@ test('--proxy system: the Windows settings, their PAC script first, the manual p
   const sys = systemProxy({
     platform: 'win32',
     cacheMs: 0,
-    readInternetSettings: async () => {
-      reads++;
-      return text;
+    reg: {
+      run: async (args) => {
+        assert.deepEqual(args, ['query', INTERNET_SETTINGS_KEY]);
+        reads++;
+        return { code: 0, stdout: text, stderr: '' };
+      },
     },
     log: (line) => lines.push(line),
   });
@@ -102,7 +106,7 @@ test('--proxy system: the Windows settings, their PAC script first, the manual p
   text = reg({ ProxyEnable: 'REG_DWORD    0x1', ProxyServer: 'REG_SZ    socks=s:1080' });
   await assert.rejects(sys.resolve(endpoint), (err: Error & { code?: string; status?: number }) => err.code === 'PROXY_CONFIG' && err.status === 502 && /SOCKS only/.test(err.message));
 
-  const linux = systemProxy({ platform: 'linux', readInternetSettings: async () => assert.fail('no registry off Windows') });
+  const linux = systemProxy({ platform: 'linux', reg: { run: async () => assert.fail('no registry off Windows') } });
   assert.equal(await linux.resolve(endpoint), undefined);
   assert.equal(await linux.settings(), undefined);
 });

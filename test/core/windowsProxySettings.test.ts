@@ -1,12 +1,13 @@
-// The Windows user's proxy settings as text: what `reg.exe query` prints (as
-// captured from wine's reg.exe, CRLF and all), the values in it, the bypass
-// list (ProxyOverride with <local> and wildcards) and the manual proxy in its
-// plain and per-scheme forms. (On Windows Node for real: test/e2e/windowsProxy.test.ts.)
+// The Windows user's proxy settings: the values in what `reg.exe query` prints
+// (as captured from wine's reg.exe, CRLF and all; the parser itself:
+// windowsRegistry.test.ts), the bypass list (ProxyOverride with <local> and
+// wildcards) and the manual proxy in its plain and per-scheme forms. (On Windows Node for real: test/e2e/windowsProxy.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { bypassesProxy, internetSettingsFrom, manualProxyRoutes, parseRegQuery } from '../../src/core/windowsProxySettings';
+import { INTERNET_SETTINGS_KEY, bypassesProxy, internetSettingsFrom, manualProxyRoutes } from '../../src/core/windowsProxySettings';
+import { keyValues } from '../../src/core/windowsRegistry';
 
 const REG_OUTPUT = [
   '',
@@ -24,16 +25,24 @@ const REG_OUTPUT = [
 const wss = parseEndpoint('wss://gw.example.com/ssh');
 const ws = parseEndpoint('ws://gw.example.com:8080/ssh');
 
-test('reg.exe query output: DWORDs as numbers, strings with spaces, empty values, subkeys skipped', () => {
-  const values = parseRegQuery(REG_OUTPUT);
-  assert.equal(values.get('proxyenable'), 1);
-  assert.equal(values.get('proxyserver'), 'http=127.0.0.1:3128;socks=s:1');
-  assert.equal(values.get('user agent'), 'Mozilla/4.0 (compatible; MSIE 8.0; Win32)');
-  assert.equal(values.get('autoconfigurl'), '');
-  assert.equal(values.size, 5);
-  assert.deepEqual(internetSettingsFrom(values), { proxyEnable: true, proxyServer: 'http=127.0.0.1:3128;socks=s:1', proxyOverride: '<local>;*.corp', autoConfigUrl: undefined });
-  assert.deepEqual(internetSettingsFrom(parseRegQuery('')), { proxyEnable: false, proxyServer: undefined, proxyOverride: undefined, autoConfigUrl: undefined });
-  assert.equal(internetSettingsFrom(parseRegQuery('    ProxyEnable    REG_DWORD    0x0\n')).proxyEnable, false);
+test('the Internet Settings among a key\'s values: DWORDs, names in any case, empty values, other values and subkeys left', () => {
+  const settings = (text: string) => internetSettingsFrom(keyValues(text, INTERNET_SETTINGS_KEY));
+  assert.deepEqual(settings(REG_OUTPUT), {
+    proxyEnable: true,
+    proxyServer: 'http=127.0.0.1:3128;socks=s:1',
+    proxyOverride: '<local>;*.corp',
+    autoConfigUrl: undefined,
+  });
+  assert.deepEqual(settings(''), { proxyEnable: false, proxyServer: undefined, proxyOverride: undefined, autoConfigUrl: undefined });
+  const key = 'HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
+  assert.equal(settings(`${key}\r\n    ProxyEnable    REG_DWORD    0x0\r\n    ProxyServer    REG_SZ    p:1\r\n`).proxyEnable, false);
+  assert.equal(settings(`${key}\r\n    proxyenable    REG_SZ    1\r\n`).proxyEnable, true, 'a name in another case; a string "1"');
+  assert.deepEqual(settings(`${key}\r\n    PROXYSERVER    REG_SZ     proxy.corp:8080 \r\n    AutoConfigURL    REG_SZ    \r\n`), {
+    proxyEnable: false,
+    proxyServer: 'proxy.corp:8080',
+    proxyOverride: undefined,
+    autoConfigUrl: undefined,
+  });
 });
 
 test('ProxyOverride: <local>, wildcards, ports, schemes, case', () => {

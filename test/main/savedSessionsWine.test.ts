@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { RegRunner, RegValues, parseRegQuery, fullKeyName } from '../../src/main/regExe';
+import { RegRunner, RegValues, parseRegQuery, fullKeyName } from '../../src/core/windowsRegistry';
 import { SESSION_CLIENTS, SavedSessions } from '../../src/main/savedSessions';
 import { SESSION_BACKUPS_FILE, SessionBackups } from '../../src/main/sessionBackups';
 import type { SavedSession } from '../../src/shared/sessions';

@@ -73,7 +73,7 @@ function loadFailure(name: string, e: NodeJS.ErrnoException): string {
     require(binary);
   } catch (inner) {
     const code = (inner as NodeJS.ErrnoException).code;
-    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: see README, "Signing in to the proxy")`;
+    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: see docs/corporate-proxies.md, "The kerberos module")`;
     return `the ${name} module's native binary did not load: ${firstLine((inner as Error).message)}`;
   }
   return `the ${name} module did not load: ${firstLine(e.message)}`;

@@ -8,7 +8,7 @@
  * to 15 MB (a process with a few hundred tunnels open) V8 sets its limit so
  * close above what is live that those promoted buffers reach it every few MB
  * relayed: measured, about 30 full collections per 512 MiB and twice the CPU
- * per byte of the same process with room (README, "Many tunnels at once").
+ * per byte of the same process with room (docs/benchmark.md, "Many tunnels at once").
  *
  * `node --initial-old-space-size=64` gives that room, but V8 reads it only
  * at start, and nothing that starts wssh can pass it: NODE_OPTIONS refuses

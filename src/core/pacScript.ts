@@ -60,7 +60,7 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
   if (!/\bFindProxyForURL\b/.test(text)) throw new PacError(`the PAC file ${source} defines no FindProxyForURL(url, host): is it a PAC file?`);
   // Loaded here, not at the top: the resolver and QuickJS add 3 MB to the
   // heap, and a larger live heap makes V8 collect more often on a busy tunnel
-  // (see README, Benchmark). Most processes never read a PAC file.
+  // (see docs/benchmark.md). Most processes never read a PAC file.
   const { createPacResolver } = require('pac-resolver') as typeof PacResolver;
   const { getQuickJS } = require('@tootallnate/quickjs-emscripten') as typeof QuickJS;
   const qjs = await (quickjs ??= getQuickJS());

@@ -55,7 +55,7 @@ export interface RelayOptions {
  * a fast link once autotuned), so it needs only to bridge the moment between
  * a drain and the next read: `npm run bench -- --single --tunnel-buffer K`
  * for 64…1024 KiB gave a lower upload at 64 and 128 KiB and no gain above
- * 256 KiB (on a loaded 2-core machine; see README, Benchmark). It was 1 MiB.
+ * 256 KiB (on a loaded 2-core machine; see docs/benchmark.md). It was 1 MiB.
  */
 export const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
 

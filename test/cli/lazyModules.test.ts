@@ -1,7 +1,7 @@
 // The libraries only some runs need are loaded when first used, not at start:
 // the PAC engine (QuickJS, 3 MB of heap), the system-store reader and MD4.
 // A larger live heap is not only memory: between 8 and 15 MB of it V8 runs
-// a full collection every few MB a tunnel relays (README, Benchmark), so a
+// a full collection every few MB a tunnel relays (docs/benchmark.md), so a
 // top-level import of one of these would halve the throughput of every
 // `wssh connect` and `wssh server`.
 

@@ -26,6 +26,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'))
 
 /** What the package may hold: the built CLI, core (with the shared defaults it reads) and server, their samples, the docs. */
 const ALLOWED = [/^package\.json$/, /^README\.md$/, /^dist\/src\/cli\/[\w./]+\.js$/, /^dist\/src\/core\/[\w./]+\.js$/, /^dist\/src\/shared\/[\w./]+\.js$/, /^dist\/server\/[\w./]+\.js$/, /^server\/[\w.]+\.yml$/, /^server\/wssh\.service$/, /^nginx\/[\w.-]+\.conf$/,
+  /^SECURITY\.md$/, /^CHANGELOG\.md$/, /^docs\/[\w.-]+\.md$/,
   // npm always packs the file named by "main" (the tray app's entry, for electron-builder); nothing loads it here.
   /^dist\/src\/main\/main\.js$/];
 
@@ -95,7 +96,7 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
   await t.test('the package holds the built CLI, core and server with their samples, nothing else', () => {
     const stray = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
     assert.deepEqual(stray, [], 'files outside the CLI and server');
-    for (const needed of ['README.md', 'server/hosts.example.yml', 'server/users.example.yml', 'server/wssh.service', 'nginx/wssh.conf', 'nginx/wssh-location.conf']) {
+    for (const needed of ['README.md', 'docs/server.md', 'docs/cli.md', 'SECURITY.md', 'server/hosts.example.yml', 'server/users.example.yml', 'server/wssh.service', 'nginx/wssh.conf', 'nginx/wssh-location.conf']) {
       assert.ok(files.includes(needed), needed);
     }
     // Everything the command loads is in it.

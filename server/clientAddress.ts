@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import type http from 'node:http';
+import { isLoopbackHost } from '../src/shared/endpoint';
 
 /**
  * Which peers may set the client address through X-Forwarded-For: `loopback`
@@ -38,7 +39,7 @@ export class ClientAddresses {
   constructor(trust: TrustProxy = DEFAULT_TRUST_PROXY) {
     if (trust === 'always') this.trusted = () => true;
     else if (trust === 'never') this.trusted = () => false;
-    else if (trust === 'loopback') this.trusted = isLoopback;
+    else if (trust === 'loopback') this.trusted = isLoopbackHost;
     else {
       const list = new net.BlockList();
       for (const entry of trust) {
@@ -70,10 +71,6 @@ export class ClientAddresses {
 function unmap(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address;
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
 }
 
 function blockEntry(entry: string): { address: string; prefix?: number; family: 'ipv4' | 'ipv6' } {

@@ -30,7 +30,7 @@ import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
-import { Relay, RelayOptions } from '../src/core/relay';
+import { Relay, RelayOptions, closeReason } from '../src/core/relay';
 import { processBudget } from '../src/core/bufferBudget';
 import { Target, TargetError, formatTarget, parseTarget } from '../src/shared/target';
 import { TunnelTracker } from '../src/core/tunnels';
@@ -345,7 +345,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     tcp.setTimeout(idleMs, () => {
       // The close frame tells the client why (1001: going away) before the
       // connection goes; abort() then ends both sides and records the reason.
-      ws.close(1001, 'idle timeout');
+      ws.close(1001, closeReason('idle timeout'));
       relay.abort(`idle timeout: no bytes either way for ${idleMs / 1000}s`);
     });
     relay.once('close', () => tcp.setTimeout(0));

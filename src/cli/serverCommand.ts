@@ -14,6 +14,7 @@ import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBuff
 import { BufferBudget } from '../core/bufferBudget';
 import { normalizeOrigin } from '../../server/upgradeRequest';
 import type { ListenAddress } from '../shared/ipc';
+import { isLoopbackHost } from '../shared/endpoint';
 import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
@@ -69,6 +70,15 @@ export function serverSettings(values: CommandValues): ServerSettings {
 }
 
 /**
+ * The warning for a server with users that listens on `host`: it speaks plain
+ * ws://, so off loopback the Basic auth secrets cross the network readable.
+ */
+export function plainUsersWarning(host: string): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return `users: listening on ${host} without TLS: Basic auth secrets are readable on the network; put nginx with TLS in front and listen on loopback`;
+}
+
+/**
  * Runs the server until SIGTERM or SIGINT. `onListening` is told the address
  * once it listens (the demo starts its proxy then).
  */
@@ -88,12 +98,8 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
   watcher.on('error', (err) => logLine(`hosts: ${err.message}; keeping the last good policy`));
 
   const users = settings.users !== undefined ? watchUsers(settings.users) : undefined;
-  if (users && !isLoopbackHost(listen.host)) {
-    logLine(
-      `users: listening on ${listen.host} without TLS: Basic auth secrets are readable on the network; ` +
-        'put nginx with TLS in front and listen on loopback',
-    );
-  }
+  const plainWarning = users && plainUsersWarning(listen.host);
+  if (plainWarning) logLine(plainWarning);
 
   // systemd's ExecReload sends SIGHUP: reload now rather than at the next
   // poll. (Without a handler, SIGHUP would end the process.)
@@ -230,8 +236,4 @@ function countOption(values: CommandValues, name: string): number {
   const text = String(values[name]);
   if (!/^\d{1,9}$/.test(text)) throw new UsageError(`--${name} "${text}": expected a whole number`);
   return Number(text);
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

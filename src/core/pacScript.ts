@@ -27,11 +27,18 @@ export class PacError extends Error {
 }
 
 export interface PacOptions {
-  /** How long fetching the script may take, in ms. @default 10000 */
+  /**
+   * How long fetching the script may take in all, from the request to its
+   * last byte, in ms: a server that sends a byte now and then never trips the
+   * idle timeout, and would hold the start (or a dial) for ever.
+   * @default {@link DEFAULT_FETCH_TIMEOUT_MS} (15 s)
+   */
   fetchTimeoutMs?: number;
+  /** How long the server may send nothing while fetching, in ms. @default {@link DEFAULT_FETCH_IDLE_MS} (10 s) */
+  fetchIdleMs?: number;
   /** How long one FindProxyForURL call may run, in ms. @default 2000 */
   timeoutMs?: number;
-  /** Largest script accepted, in bytes. @default 1048576 */
+  /** Largest script accepted, in bytes; a larger one is refused without reading past the limit. @default {@link DEFAULT_MAX_BYTES} (1 MiB) */
   maxBytes?: number;
 }
 
@@ -42,9 +49,13 @@ export interface PacScript {
   find(url: string): Promise<string>;
 }
 
-const DEFAULT_FETCH_TIMEOUT_MS = 10_000;
+/** The whole fetch of a PAC URL: the idle timeout and a few seconds for a slow but steady server. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
+/** Silence while fetching a PAC URL: a server quiet this long is down or stuck. */
+export const DEFAULT_FETCH_IDLE_MS = 10_000;
 const DEFAULT_TIMEOUT_MS = 2000;
-const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** A real PAC file is a few kB to a few hundred kB; a megabyte is a wrong URL or path (a download, a log). */
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MEMORY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 let quickjs: Promise<QuickJSWASMModule> | undefined;
@@ -107,7 +118,9 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
 /** The text of the script, from its URL or file. */
 async function readPac(source: string, options: PacOptions): Promise<string> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (/^https?:\/\//i.test(source)) return fetchPac(source, options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, maxBytes);
+  if (/^https?:\/\//i.test(source)) {
+    return fetchPac(source, options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS, options.fetchIdleMs ?? DEFAULT_FETCH_IDLE_MS, maxBytes);
+  }
   let file = source;
   if (/^file:/i.test(source)) {
     try {
@@ -118,46 +131,91 @@ async function readPac(source: string, options: PacOptions): Promise<string> {
   } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(source)) {
     throw new PacError(`the PAC URL ${source}: only http://, https:// and file:// URLs or a file path`);
   }
-  let data: Buffer;
   try {
-    data = await fs.readFile(file);
+    return await readPacFile(file, source, maxBytes);
   } catch (err) {
+    if (err instanceof PacError) throw err;
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'it is a directory' : e.message;
     throw new PacError(`cannot read the PAC file ${source}: ${why}`);
   }
-  if (data.length > maxBytes) throw new PacError(`the PAC file ${source} is larger than ${maxBytes} bytes`);
-  return data.toString('utf8');
 }
 
-function fetchPac(url: string, timeoutMs: number, maxBytes: number): Promise<string> {
+/** What to do about a script over the limit, after the message that says so. */
+const TOO_LARGE_ADVICE = 'a PAC file is a few kB of JavaScript: check that this is the PAC file';
+
+/**
+ * Reads no more than `maxBytes` + 1 bytes of `file`: its size is checked
+ * first, and the read is bounded too, for what has no size to check (a pipe,
+ * a device) or grows meanwhile.
+ */
+async function readPacFile(file: string, source: string, maxBytes: number): Promise<string> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const tooLarge = (detail: string) => new PacError(`the PAC file ${source} is larger than ${maxBytes} bytes (${detail}): ${TOO_LARGE_ADVICE}`);
+    if (stat.size > maxBytes) throw tooLarge(`${stat.size} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // `end` is inclusive: one byte past the limit is enough to know. No
+    // `start`: a pipe cannot seek, and positioned reads fail on one.
+    for await (const chunk of handle.createReadStream({ end: maxBytes, autoClose: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge('it went on past the limit while read');
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Fetches a PAC URL within `timeoutMs` in all and `idleMs` of silence, and
+ * no more than `maxBytes` of body: a Content-Length over it is refused before
+ * the body is read, and a body without one is cut off as soon as it passes.
+ */
+function fetchPac(url: string, timeoutMs: number, idleMs: number, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const get = url.toLowerCase().startsWith('https:') ? https.get : http.get;
-    const fail = (why: string) => reject(new PacError(`cannot fetch the PAC file ${url}: ${why}`));
+    let settled = false;
+    let size = 0;
+    const settle = () => {
+      settled = true;
+      clearTimeout(deadline);
+    };
+    const fail = (why: string) => {
+      if (settled) return;
+      settle();
+      req.destroy();
+      reject(new PacError(`cannot fetch the PAC file ${url}: ${why}`));
+    };
+    const tooLarge = (detail: string) => fail(`it is larger than ${maxBytes} bytes (${detail}): ${TOO_LARGE_ADVICE}`);
     // No agent: a PAC file is fetched directly, whatever HTTPS_PROXY says.
-    const req = get(url, { timeout: timeoutMs, agent: false }, (res) => {
+    const req = get(url, { timeout: idleMs, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
-      if (status !== 200) {
-        res.resume();
-        return fail(`${status} ${res.statusMessage ?? ''}`.trim());
-      }
+      if (status !== 200) return fail(`${status} ${res.statusMessage ?? ''}`.trim());
+      const length = Number(res.headers['content-length']);
+      if (length > maxBytes) return tooLarge(`its Content-Length is ${length}`);
       const chunks: Buffer[] = [];
-      let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) {
-          req.destroy();
-          return fail(`it is larger than ${maxBytes} bytes`);
-        }
+        if (size > maxBytes) return tooLarge('it went on past the limit');
         chunks.push(chunk);
       });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('end', () => {
+        if (settled) return;
+        settle();
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
       res.on('error', (err) => fail(err.message));
     });
-    req.on('timeout', () => {
-      req.destroy();
-      fail(`no answer within ${timeoutMs / 1000} s`);
-    });
+    const deadline = setTimeout(
+      () => fail(`not all of it came within ${timeoutMs / 1000} s (${size} bytes did): the server is too slow; check it, or use a copy of the file`),
+      timeoutMs,
+    );
+    req.on('timeout', () => fail(size > 0 ? `it stopped sending for ${idleMs / 1000} s` : `no answer within ${idleMs / 1000} s`));
     req.on('error', (err: NodeJS.ErrnoException) => {
       fail(err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? `cannot resolve its host (${err.code})` : err.message);
     });

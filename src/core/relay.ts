@@ -18,7 +18,7 @@
  * the bytes before it are through; what the other side sends after that is
  * dropped. SSH never half-closes: each side closes when the session is over.
  */
-import { peerText } from './peerText';
+import { cutToBytes, peerText } from './peerText';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
@@ -79,8 +79,23 @@ interface RelayEvents {
   close: [result: RelayResult];
 }
 
-/** Maximum bytes of a WebSocket close reason (RFC 6455 §5.5: 125 minus the code). */
-const MAX_CLOSE_REASON = 123;
+/** Maximum bytes of a WebSocket close reason (RFC 6455 §5.5: a control frame's 125 minus the code). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** The bytes of the "…" that cutToBytes puts where it cut. */
+const ELLIPSIS_BYTES = Buffer.byteLength('…');
+
+/**
+ * `reason` fit to be a WebSocket close reason: at most MAX_CLOSE_REASON_BYTES
+ * of UTF-8, cut on a character boundary with "…". A longer one makes
+ * `ws.close` throw (inside whatever handler called it); one cut by bytes
+ * inside a character is invalid UTF-8, which the peer must fail the
+ * connection for (RFC 6455 §8.1). Every close with a reason goes through it.
+ */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  return cutToBytes(reason, MAX_CLOSE_REASON_BYTES - ELLIPSIS_BYTES, true);
+}
 
 const BINARY = { binary: true };
 
@@ -145,7 +160,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     const onEnd = () => {
       this.settle('stream ended');
       // Queued behind every data frame sent so far: nothing in flight is lost.
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'EOF');
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, closeReason('EOF'));
     };
     stream.on('end', onEnd);
     // A stream that ended before the relay (a client that sent its FIN while
@@ -187,8 +202,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       this.streamClosed = true;
       this.settle('stream closed');
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
-        const why = Buffer.from(this.reason ?? 'closed').subarray(0, MAX_CLOSE_REASON).toString();
-        ws.close(this.reason === 'stream ended' ? 1000 : 1011, why);
+        ws.close(this.reason === 'stream ended' ? 1000 : 1011, closeReason(this.reason ?? 'closed'));
       }
       // Nothing is left to deliver; a paused WebSocket would never read the
       // peer's close frame and hang on until ws's 30 s close timeout.

@@ -13,6 +13,7 @@
  * Pure string handling that runs in Node and in the page (the editor checks a
  * URI as it is typed with this same parser).
  */
+import { canonicalIPv6, isIPv4, isIPv6 } from './ipAddress';
 import { Target, TargetError, formatTarget, parseTarget } from './target';
 
 export interface Credentials {
@@ -151,10 +152,22 @@ export function parseTunnelUri(text: string): { endpoint: Endpoint; target: Targ
   return { endpoint: { ...endpoint, url: prefix, display: displayPrefix }, target };
 }
 
-/** Whether `host` (a name or an address, IPv6 without brackets) is this machine's loopback. */
+/**
+ * Whether `host` (a name or an address, IPv6 with or without brackets) is
+ * this machine's loopback: `localhost` and its subdomains (RFC 6761 §6.3),
+ * 127.0.0.0/8, and ::1 or an IPv4-mapped 127.x.y.z however the IPv6 is
+ * spelled. The one check for every warning and trust decision that hangs on
+ * "only this machine": a name that merely starts with "127." (a DNS name
+ * like `127.evil.example`) is not loopback.
+ */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  // A zone (`::1%lo`) names an interface: not an address to compare.
+  if (!isIPv6(h) || h.includes('%')) return false;
+  const canonical = canonicalIPv6(h);
+  return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
 }
 
 /**

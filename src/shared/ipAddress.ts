@@ -41,3 +41,12 @@ export function isIPv6(text: string): boolean {
 export function isIP(text: string): 0 | 4 | 6 {
   return isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0;
 }
+
+/**
+ * An IPv6 address (no brackets, no zone) in its RFC 5952 form: lower case, the
+ * longest run of zeros as "::", an IPv4 tail as hex (`::ffff:7f00:1`). The
+ * WHATWG URL parser writes IPv6 hosts that way, in Node and in the page.
+ */
+export function canonicalIPv6(addr: string): string {
+  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+}

@@ -19,7 +19,7 @@
  *
  * Pure string handling, no I/O: shared by the server and the clients.
  */
-import { isIPv4, isIPv6 } from './ipAddress';
+import { canonicalIPv6, isIPv4, isIPv6 } from './ipAddress';
 
 export interface Target {
   /** Host name, IPv4 address, or IPv6 address without brackets. */
@@ -161,9 +161,4 @@ function checkIPv6(addr: string, text: string): string {
     return checkIPv4(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
   }
   return canonical;
-}
-
-/** RFC 5952 form (lower case, longest zero run as "::"); WHATWG URL serializes IPv6 hosts that way. */
-function canonicalIPv6(addr: string): string {
-  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
 }

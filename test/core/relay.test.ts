@@ -7,8 +7,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Relay, RelayResult } from '../../src/core/relay';
+import { MAX_CLOSE_REASON_BYTES, Relay, RelayResult, closeReason } from '../../src/core/relay';
 import { digestOf, patternDigest, patternStream } from '../fixtures/byteStreams';
+import { within } from '../fixtures/tunnel';
 
 interface Pair {
   /** The far TCP end (what an sshd would be). */
@@ -17,6 +18,10 @@ interface Pair {
   near: net.Socket;
   nearRelay: Relay;
   farRelay: Relay;
+  /** The far relay's own TCP socket (the server's connection to sshd). */
+  farStream: net.Socket;
+  /** The near relay's WebSocket (the client's). */
+  ws: WebSocket;
   close(): void;
 }
 
@@ -33,9 +38,9 @@ async function relayPair(options: { keepaliveMs?: number; highWaterMark?: number
   const port = (s: net.Server | http.Server) => (s.address() as net.AddressInfo).port;
 
   const farAccepted = new Promise<net.Socket>((r) => farServer.once('connection', r));
-  const farRelay = new Promise<Relay>((resolve) => {
+  const farRelay = new Promise<{ relay: Relay; tcp: net.Socket }>((resolve) => {
     wss.once('connection', (ws) => {
-      const tcp = net.connect({ port: port(farServer), host: '127.0.0.1', allowHalfOpen: true }, () => resolve(new Relay(tcp, ws, opts)));
+      const tcp = net.connect({ port: port(farServer), host: '127.0.0.1', allowHalfOpen: true }, () => resolve({ relay: new Relay(tcp, ws, opts), tcp }));
     });
   });
   const ws = new WebSocket(`ws://127.0.0.1:${port(http1)}/`, { perMessageDeflate: false });
@@ -44,7 +49,8 @@ async function relayPair(options: { keepaliveMs?: number; highWaterMark?: number
   const near = net.connect({ port: port(nearServer), host: '127.0.0.1', allowHalfOpen: true });
   const nearSide = await nearAccepted;
   const nearRelay = new Relay(nearSide, ws, opts);
-  const pair = { far: await farAccepted, near, nearRelay, farRelay: await farRelay };
+  const far = await farRelay;
+  const pair = { far: await farAccepted, near, nearRelay, farRelay: far.relay, farStream: far.tcp, ws };
   // Like an SSH client and server: each is done when the other side is.
   pair.near.on('end', () => pair.near.end());
   pair.far.on('end', () => pair.far.end());
@@ -197,6 +203,35 @@ test('an error on the TCP side closes the WebSocket and ends the other side', as
   await nearEnded;
   const far = await pair.farRelay.done;
   assert.match(far.reason, /stream error: ECONNRESET|stream closed/);
+  pair.close();
+});
+
+test('a close reason is cut to 123 bytes on a character boundary', () => {
+  assert.equal(MAX_CLOSE_REASON_BYTES, 123);
+  const fits = 'é'.repeat(61) + 'x'; // 123 bytes: kept whole
+  assert.equal(closeReason(fits), fits);
+  assert.equal(closeReason(fits + 'x'), 'é'.repeat(60) + '…'); // 120 bytes and the 3 of "…"
+  assert.equal(closeReason('x' + '😀'.repeat(40)), 'x' + '😀'.repeat(29) + '…'); // never half a surrogate pair
+  assert.equal(closeReason('EOF'), 'EOF');
+});
+
+test('a reason of multibyte characters past 123 bytes: no throw, the peer gets a valid close with it cut on a character boundary', async () => {
+  const pair = await relayPair();
+  const peerClose = new Promise<{ code: number; reason: Buffer }>((resolve) => pair.ws.once('close', (code, reason) => resolve({ code, reason })));
+  const peerErrors: Error[] = [];
+  pair.ws.on('error', (err) => peerErrors.push(err));
+  // "stream error: " and 40 four-byte characters, 174 bytes: byte 123 falls inside one.
+  pair.farStream.destroy(new Error('😀'.repeat(40)));
+  const { code, reason } = await within(peerClose, 10_000, 'the close at the peer');
+  const text = reason.toString('utf8');
+  assert.deepEqual(Buffer.from(text), reason, 'the reason is valid UTF-8');
+  assert.ok(reason.length <= 123, `${reason.length} bytes`);
+  assert.equal(code, 1011);
+  assert.equal(text, `stream error: ${'😀'.repeat(26)}…`);
+  assert.deepEqual(peerErrors, []);
+  const [far, near] = await within(Promise.all([pair.farRelay.done, pair.nearRelay.done]), 10_000, 'both relays to end');
+  assert.equal(far.reason, `stream error: ${'😀'.repeat(40)}`);
+  assert.equal(near.reason, `peer closed the WebSocket (1011 stream error: ${'😀'.repeat(26)}…)`);
   pair.close();
 });
 

@@ -2,7 +2,7 @@
 // a users-file line that --users accepts; the users file reloads on change and
 // on SIGHUP (a broken edit keeps the last good users); the limit flags reach
 // the server; --stats-interval logs the counters; bad values are one-line
-// usage errors.
+// usage errors; the warning about Basic auth in clear text off loopback.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { attempt, basic, echoOnce, rawRequest } from '../fixtures/upgradeClient';
 import { waitForOutput } from '../../scripts/harness/processes';
+import { plainUsersWarning } from '../../src/cli/serverCommand';
 
 function wssh(args: string[], input?: string) {
   return runProgram(process.execPath, [WSSH_CLI, ...args], { input, timeoutMs: 15_000 });
@@ -158,4 +159,29 @@ test('bad limit values are one-line usage errors', async () => {
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, expected);
   }
+});
+
+test('--users off loopback warns that Basic auth crosses the network in clear text; loopback however spelled does not', async (t) => {
+  // `--listen` takes addresses only, so a DNS name that starts with "127." is
+  // judged where the command decides: it is another machine, warned about.
+  assert.match(plainUsersWarning('127.evil.example') ?? '', /^users: listening on 127\.evil\.example without TLS: Basic auth secrets are readable/);
+  const named = await wssh(['server', '--listen', '127.evil.example:0']);
+  assert.equal(named.code, 2);
+  assert.match(named.stderr, /"127\.evil\.example" is not an IP address \(or localhost\)/);
+
+  const dir = tempDir(t, 'wssh-users-plain-');
+  const hosts = writeHosts(dir, 'localhost: true\n');
+  const usersFile = path.join(dir, 'users.yml');
+  fs.writeFileSync(usersFile, await hashLine('alice', 'secret'));
+  const WARNING = /users: listening on .* without TLS/;
+  // The warning is logged before the line that says the server listens.
+  const started = await Promise.all(
+    ['0.0.0.0:0', '[::ffff:127.0.0.1]:0', '[0:0:0:0:0:0:0:1]:0'].map(async (listen) => {
+      const server = await spawnWsshServer(hosts, ['--users', usersFile, '--listen', listen, '--keepalive', '0']);
+      t.after(() => server.stop());
+      return { listen, output: server.output() };
+    }),
+  );
+  const warned = Object.fromEntries(started.map(({ listen, output }) => [listen, WARNING.test(output)]));
+  assert.deepEqual(warned, { '0.0.0.0:0': true, '[::ffff:127.0.0.1]:0': false, '[0:0:0:0:0:0:0:1]:0': false }, started.map((s) => s.output).join('\n'));
 });

@@ -3,7 +3,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EndpointError, authorizationHeader, parseEndpoint, parseTunnelUri, tunnelUrl } from '../../src/shared/endpoint';
+import {
+  EndpointError,
+  authorizationHeader,
+  isLoopbackHost,
+  parseEndpoint,
+  parseTunnelUri,
+  plainCredentialsWarning,
+  tunnelUrl,
+} from '../../src/shared/endpoint';
 
 test('a plain endpoint', () => {
   const e = parseEndpoint('wss://gw.example.com/ssh');
@@ -69,4 +77,15 @@ test('a full tunnel URI (wssh client) splits into endpoint and target', () => {
   assert.deepEqual(parseTunnelUri('ws://gw/db1.lan%3A2222').target, { host: 'db1.lan', port: 2222 });
   assert.throws(() => parseTunnelUri('wss://gw'), /names no target host/);
   assert.throws(() => parseTunnelUri('wss://gw/ssh/bad%20host'), /bad target in the URI/);
+});
+
+test('loopback: names and addresses of this machine however spelled; a name that only starts with "127." is not one', () => {
+  const loopback = ['localhost', 'LOCALHOST', 'a.localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:7f00:2'];
+  for (const host of loopback) assert.equal(isLoopbackHost(host), true, host);
+  const others = ['127.evil.example', '127.0.0.1.evil.example', '127.0.0.256', 'localhost.evil.example', '::ffff:127.evil', '::2', '::ffff:10.0.0.1', '::1%lo'];
+  for (const host of others) assert.equal(isLoopbackHost(host), false, host);
+  // The warning that hangs on it: a DNS name like 127.evil.example is another machine.
+  const warning = plainCredentialsWarning(parseEndpoint('ws://a:b@127.evil.example/ssh'));
+  assert.match(warning ?? '', /goes to 127\.evil\.example unencrypted/);
+  assert.equal(plainCredentialsWarning(parseEndpoint('ws://a:b@[::ffff:127.0.0.1]/ssh')), undefined);
 });

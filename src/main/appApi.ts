@@ -1,13 +1,15 @@
 /**
  * The WsshApi (src/shared/ipc.ts) as the main process implements it, over the
  * settings, the tunnel controller and the log. main.ts registers each method
- * as an IPC handler; the renderer tests call the same object from Chromium, so
- * the GUI is tested against the real thing, not a stand-in.
+ * as an IPC handler (ipcHandlers.ts), which checks the shape of what the page
+ * sent against ipcArguments.ts first: the arguments here have the contract's
+ * types. The renderer tests call the same object from Chromium through the
+ * same handlers, so the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TargetError, parseTarget } from '../shared/target';
-import type { EventName, EventPayloads, Outcome, PickFileRequest, SettingsView, WsshApi } from '../shared/ipc';
+import type { EventName, EventPayloads, InvokeApi, Outcome, PickFileRequest, SettingsView } from '../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from './endpointTest';
 import { advancedProblems, normalizeTrust } from './endpointOptions';
 import type { LogBook } from './logBook';
@@ -17,8 +19,6 @@ import type { LocalProxyAuth } from './proxyCredential';
 import type { Settings } from './settingsEditor';
 import type { SavedSessions } from './savedSessions';
 import type { TunnelController } from './tunnelController';
-
-export type InvokeApi = Omit<WsshApi, 'on'>;
 
 /** The answer to asking for the local proxy password while clients need none. */
 const PROXY_SIGN_IN_OFF = 'proxy sign-in is off: the proxy needs no password';
@@ -93,11 +93,7 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       return result;
     },
     checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
-    pickFile: async (request) => {
-      const kinds = ['certificate', 'key', 'pfx', 'ca'];
-      if (!request || typeof request.title !== 'string' || !kinds.includes(request.kind)) return null;
-      return (await deps.chooseOpenPath?.(request)) ?? null;
-    },
+    pickFile: async (request) => (await deps.chooseOpenPath?.(request)) ?? null,
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
@@ -142,18 +138,18 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     listSavedSessions: async () => deps.savedSessions?.list() ?? { clients: [], problem: 'reading saved sessions is not set up' },
     switchSession: async (ref) => {
       if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
-      const outcome = await deps.savedSessions.switchToApp(sessionRef(ref));
+      const outcome = await deps.savedSessions.switchToApp(ref);
       if (!outcome.ok) log.add('warn', outcome.error);
       return outcome;
     },
     switchSessionBack: async (ref) => {
       if (!deps.savedSessions) return { ok: false, error: 'reading saved sessions is not set up' };
-      const outcome = await deps.savedSessions.switchBack(sessionRef(ref));
+      const outcome = await deps.savedSessions.switchBack(ref);
       if (!outcome.ok) log.add('warn', outcome.error);
       return outcome;
     },
-    copyText: async (text) => deps.clipboard.writeText(String(text)),
-    previewProfile: async (text, source) => previewProfile(settings, text, String(source)),
+    copyText: async (text) => deps.clipboard.writeText(text),
+    previewProfile: async (text, source) => previewProfile(settings, text, source),
     importProfile: async (request) => {
       const caDir = deps.profileCaDir ?? path.join(path.dirname(settings.path), 'profiles');
       const outcome = importProfile({ settings, caDir }, request);
@@ -165,11 +161,6 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       return outcome;
     },
   };
-}
-
-/** Only the two fields, as strings: the rest of what the page sent is not passed on. */
-function sessionRef(ref: { client: unknown; key: unknown }): { client: 'putty' | 'kitty' | 'winscp'; key: string } {
-  return { client: String(ref?.client) as 'putty', key: String(ref?.key ?? '') };
 }
 
 /**

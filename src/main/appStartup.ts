@@ -13,11 +13,11 @@
  */
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import type { Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
+import type { InvokeApi, Notice, PickFileRequest, SettingsPatch, SettingsView, TunnelState, ViewName } from '../shared/ipc';
 import { RegRunner, windowsRegRunner } from '../core/windowsRegistry';
 import { SavedSessions } from './savedSessions';
 import { SESSION_BACKUPS_FILE, SessionBackups } from './sessionBackups';
-import { createAppApi, InvokeApi, wireAppEvents } from './appApi';
+import { createAppApi, wireAppEvents } from './appApi';
 import { resolveDataPaths } from './dataPaths';
 import { registerIpcHandlers } from './ipcHandlers';
 import { LogBook } from './logBook';

@@ -3,7 +3,7 @@
  * four views, and a notice area. Talks to the main process only through
  * `window.wssh` (src/shared/ipc.ts).
  */
-import type { Notice, ViewName, WsshApi } from '../shared/ipc';
+import type { Notice, SettingsView, ViewName, WsshApi } from '../shared/ipc';
 import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { statusHeadline } from '../shared/tunnelStatus';
 import { ConnectionsView } from './connectionsView';
@@ -93,10 +93,17 @@ async function main(): Promise<void> {
     headerToggle.textContent = state.running ? 'Stop' : 'Start';
     status.renderState(state);
   };
-  const renderSettings = async () => {
-    const settings = await api.getSettings();
+  // The push carries the settings, not the PuTTY settings or the sign-in view made from them, so a refresh
+  // still asks for those. Two refreshes can overlap (a second push while the first waits for its answers),
+  // and their answers need not come back in order: a refresh that a newer one has overtaken paints nothing,
+  // or it would put old settings over new ones.
+  let latestRefresh = 0;
+  const renderSettings = async (pushed?: SettingsView) => {
+    const refresh = ++latestRefresh;
+    const [settings, putty, auth] = await Promise.all([pushed ?? api.getSettings(), api.getPuttySettings(), api.getLocalProxyAuth()]);
+    if (refresh !== latestRefresh) return;
     endpoints.render(settings);
-    status.renderSettings(settings, await api.getPuttySettings(), await api.getLocalProxyAuth());
+    status.renderSettings(settings, putty, auth);
   };
 
   const notices = document.getElementById('notices')!;
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
   };
 
   api.on('tunnel:state', renderState);
-  api.on('settings:changed', () => void renderSettings());
+  api.on('settings:changed', (settings) => void renderSettings(settings));
   api.on('connections:changed', (rows) => connections.render(rows));
   api.on('traffic:changed', (snapshot) => connections.renderTraffic(snapshot));
   api.on('log:line', (line) => log.add(line));

@@ -290,7 +290,12 @@ export interface Notice {
 /** The result of an action that can be refused with a message. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** Request/response channels (ipcRenderer.invoke / ipcMain.handle). */
+/**
+ * Request/response channels (ipcRenderer.invoke / ipcMain.handle): one for each WsshApi method but `on`,
+ * and no other. `satisfies` makes a method without a channel (a missing key) or a channel without a method
+ * (an unknown key) a compile error; the preload's API object and main's argument checks are typed from the
+ * same methods, so neither can drift either.
+ */
 export const Invoke = {
   getSettings: 'settings:get',
   updateSettings: 'settings:update',
@@ -319,7 +324,7 @@ export const Invoke = {
   copyText: 'clipboard:write',
   previewProfile: 'profiles:preview',
   importProfile: 'profiles:import',
-} as const;
+} as const satisfies { readonly [M in InvokeMethod]: string };
 
 /** Events from main to the renderer (webContents.send / ipcRenderer.on). */
 export const Events = {
@@ -404,5 +409,7 @@ export interface PickFileRequest {
   kind: 'certificate' | 'key' | 'pfx' | 'ca';
 }
 
-/** The invoke channel of each WsshApi method (everything but `on`). */
-export type InvokeMethod = keyof typeof Invoke;
+/** The WsshApi methods that each go over an invoke channel of their own: all but `on`. Main implements them (src/main/appApi.ts). */
+export type InvokeApi = Omit<WsshApi, 'on'>;
+
+export type InvokeMethod = keyof InvokeApi;

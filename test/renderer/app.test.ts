@@ -19,7 +19,7 @@ import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { trayTooltip } from '../../src/main/trayMenu';
 import { startWine } from '../fixtures/wine';
 import { wineRegRunner } from '../fixtures/wineReg';
-import { openBridgedApp, rendererRig, screenshot } from '../fixtures/rendererBridge';
+import { openBridgedApp, rendererRig, screenshot, settled } from '../fixtures/rendererBridge';
 
 const rig = rendererRig();
 const open = rig.open;
@@ -414,6 +414,36 @@ test('a port already in use: the error state, its reason, and a notice', async (
   assert.equal(await page.locator('#status-reason').innerText(), reason);
   assert.match(await page.locator('.notice').innerText(), /Cannot start the tunnel/);
   await screenshot(page, 'status-error');
+});
+
+test('settings: two refreshes overlap and the older one is answered last; the view keeps the newer settings (issue 18)', async (t) => {
+  // While `holding`, each answer waits in `held` until the test lets it through: a main process that
+  // answers the first refresh late, after the second one was answered.
+  let holding = false;
+  const held: Array<() => void> = [];
+  const app = await open(t, { answer: () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : undefined) });
+  if (!app) return;
+  const { page, settings } = app;
+  await page.getByRole('tab', { name: 'Status' }).click();
+  // Never listened on: the tunnel stays stopped; the ports only have to differ from each other and from the default.
+  const [older, newer] = [3131, 3132];
+
+  holding = true;
+  assert.ok(settings.update({ listen: { host: '127.0.0.1', port: older } }).ok);
+  await waitFor('the first refresh waiting for an answer', () => held.length > 0);
+  holding = false;
+  assert.ok(settings.update({ listen: { host: '127.0.0.1', port: newer } }).ok);
+  const port = page.getByLabel('Port', { exact: true });
+  await waitFor('the second refresh shown', async () => (await port.inputValue()) === String(newer));
+
+  for (const release of held.splice(0)) release();
+  await settled(page);
+  assert.equal(held.length, 0, 'nothing held back any more');
+  assert.equal(await port.inputValue(), String(newer), 'the listen port of the newer settings');
+  const putty = await page.locator('#putty-settings').innerText();
+  assert.match(putty, new RegExp(`\\b${newer}\\b`));
+  assert.doesNotMatch(putty, new RegExp(`\\b${older}\\b`));
+  assert.deepEqual(app.problems, []);
 });
 
 test('keyboard: tabs by arrow keys; dark scheme and 200% scale render', async (t) => {

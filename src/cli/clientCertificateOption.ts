@@ -12,8 +12,7 @@ import type { Endpoint } from '../shared/endpoint';
 import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
 import { CommandValues, UsageError } from './options';
 import { promptHidden } from './terminalPrompt';
-
-export const PFX_PASSPHRASE_ENV = 'WSSH_PFX_PASSPHRASE';
+import { PFX_PASSPHRASE_ENV, describeConfigError } from './configRemedies';
 
 export interface PassphraseSource {
   env: NodeJS.ProcessEnv;
@@ -54,8 +53,10 @@ export async function clientCertificateOption(values: CommandValues, endpoint: E
     checkClientCertificate(certificate);
   } catch (err) {
     if (!(err instanceof ClientCertificateError)) throw err;
-    const hint = pfx !== undefined && source.env[PFX_PASSPHRASE_ENV] === undefined && !source.ask && /passphrase/.test(err.message) ? ` (set ${PFX_PASSPHRASE_ENV}: stdin is not a terminal)` : '';
-    throw new UsageError(`--${pfx !== undefined ? 'pfx' : 'cert'}: ${err.message}${hint}`);
+    // Nobody can be asked: the variable is the one way left.
+    const cannotAsk = pfx !== undefined && err.hint === 'give-passphrase' && source.env[PFX_PASSPHRASE_ENV] === undefined && !source.ask;
+    const said = describeConfigError(err, pfx !== undefined ? '--pfx' : '--cert');
+    throw new UsageError(cannotAsk ? `${said} (set ${PFX_PASSPHRASE_ENV}: stdin is not a terminal)` : said);
   }
   return certificate;
 }

@@ -12,6 +12,7 @@ import { BufferBudget } from '../core/bufferBudget';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 import { profileSettings } from './profileOption';
+import { describeRefusal } from './configRemedies';
 
 /** Runs the proxy until SIGTERM or SIGINT; `onListening` is told the address once it listens. */
 export async function runConnect(values: CommandValues, [uri]: string[], onListening?: (address: AddressInfo) => void): Promise<number> {
@@ -54,7 +55,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     const t = proxy.tracker;
     t.on('open', (x) => logLine(`tunnel ${x.id} open ${x.client} -> ${x.target}`));
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
-    t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${x.reason}`));
+    t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${describeRefusal(x.reason, x.setting)}`));
   }
   // Without a listener an 'error' (an accept failure) would end the process.
   proxy.on('error', (err) => logLine(`proxy: ${err.message}`));

@@ -5,6 +5,7 @@ import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
 import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
 import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
 import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
+import { describeConfigError } from './configRemedies';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -84,7 +85,7 @@ export function trustOptions(values: CommandValues, endpoint: Endpoint): TrustOp
     checkTrustOptions(trust);
   } catch (err) {
     if (!(err instanceof TrustError)) throw err;
-    throw new UsageError(`--${err.message.replace(/^pinOnly needs a pin/, 'pin-only needs --pin')}`);
+    throw new UsageError(describeConfigError(err));
   }
   return trust;
 }
@@ -101,7 +102,7 @@ export function proxyOption(values: CommandValues): string | false | undefined {
   try {
     parseProxyUrl(proxy);
   } catch (err) {
-    if (err instanceof ProxyConfigError) throw new UsageError(`--${err.message}`);
+    if (err instanceof ProxyConfigError) throw new UsageError(describeConfigError(err));
     throw err;
   }
   return proxy;
@@ -112,7 +113,7 @@ export function effectiveProxy(endpoint: Endpoint, setting: string | false | und
   try {
     return resolveProxy(endpoint, setting);
   } catch (err) {
-    if (err instanceof ProxyConfigError) throw new UsageError(`${err.message} (or use --proxy URL or --no-proxy)`);
+    if (err instanceof ProxyConfigError) throw new UsageError(describeConfigError(err));
     throw err;
   }
 }

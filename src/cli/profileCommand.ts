@@ -10,6 +10,7 @@ import { TrustError, formatPin, parsePin } from '../core/trust';
 import { CommandValues, UsageError, listOption, proxyOption } from './options';
 import { readProfileFile } from './profileOption';
 import { fetchServerCertificate } from './serverCertificate';
+import { describeConfigError } from './configRemedies';
 
 /** `wssh profile create ENDPOINT …`: the profile on stdout, or in the file of -o. */
 export async function runProfileCreate(values: CommandValues, [uri]: string[]): Promise<number> {
@@ -52,7 +53,7 @@ export async function runProfileCreate(values: CommandValues, [uri]: string[]): 
     try {
       return formatPin(parsePin(pin));
     } catch (err) {
-      if (err instanceof TrustError) throw new UsageError(`--${err.message}`);
+      if (err instanceof TrustError) throw new UsageError(describeConfigError(err));
       throw err;
     }
   });

@@ -11,6 +11,7 @@ import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } fro
 import { RegistryError } from '../core/windowsRegistry';
 import { TunnelError } from '../core/dialer';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
+import { describeRefusal } from './configRemedies';
 
 export interface ProxyChoice {
   /** The decision for a dial to `endpoint`. @throws {TunnelError} */
@@ -91,7 +92,7 @@ async function routesNow(decide: ProxyResolver, endpoint: Endpoint): Promise<str
   try {
     decision = await decide(endpoint);
   } catch (err) {
-    if (err instanceof TunnelError) return `nothing usable yet (${err.message})`;
+    if (err instanceof TunnelError) return `nothing usable yet (${describeRefusal(err.message, err.setting)})`;
     throw err;
   }
   if (decision === undefined) return 'the environment\'s proxy';

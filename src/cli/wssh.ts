@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './options';
+import { errorText } from './configRemedies';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/heapHeadroom';
 
@@ -72,7 +73,7 @@ if (require.main === module) {
       if (code !== 0) process.exitCode = code;
     },
     (err: Error) => {
-      process.stderr.write(`wssh: ${err.message}\n`);
+      process.stderr.write(`wssh: ${errorText(err)}\n`);
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );

@@ -15,8 +15,13 @@
  * - nginx finishes the handshake and answers the request with 400 and the
  *   page "No required SSL certificate was sent" or "The SSL certificate
  *   error".
+ *
+ * The messages say what is wrong; the remedy (which flag, which field of
+ * the endpoint editor) is the front end's, from the hint each error carries
+ * (configErrors.ts).
  */
 import tls from 'node:tls';
+import { ConfigError, type ConfigHint, type ConfigProblem } from './configErrors';
 
 export interface ClientCertificate {
   /** PEM certificate (chain), with `key`. */
@@ -32,9 +37,15 @@ export interface ClientCertificate {
 }
 
 /** A client certificate that cannot be used: the user's input is wrong. */
-export class ClientCertificateError extends Error {
+export class ClientCertificateError extends ConfigError {
   override name = 'ClientCertificateError';
+  constructor(hint: ConfigHint, detail: string) {
+    super('clientCertificate', hint, detail);
+  }
 }
+
+/** What a refusal of the client certificate by the gateway carries to the front ends (on its TunnelError). */
+export const REFUSED_CLIENT_CERTIFICATE: ConfigProblem = { field: 'clientCertificate', hint: 'present-accepted-certificate' };
 
 /** The TLS options that present it. */
 export function clientCertificateTls(certificate: ClientCertificate): Pick<tls.SecureContextOptions, 'cert' | 'key' | 'pfx' | 'passphrase'> {
@@ -51,35 +62,38 @@ export function clientCertificateTls(certificate: ClientCertificate): Pick<tls.S
 export function checkClientCertificate(certificate: ClientCertificate): void {
   const { source } = certificate;
   if (!certificate.pfx) {
-    if (!certificate.cert || !certificate.key) throw new ClientCertificateError(`the client certificate ${source} needs both a certificate and its key`);
-    if (!String(certificate.cert).includes('-----BEGIN CERTIFICATE-----')) throw new ClientCertificateError(`no PEM certificate in ${source} (-----BEGIN CERTIFICATE-----)`);
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(String(certificate.key))) throw new ClientCertificateError(`no PEM private key in ${source} (-----BEGIN PRIVATE KEY-----)`);
+    const wrong = (detail: string) => new ClientCertificateError('fix-value', detail);
+    if (!certificate.cert || !certificate.key) throw wrong(`the client certificate ${source} needs both a certificate and its key`);
+    if (!String(certificate.cert).includes('-----BEGIN CERTIFICATE-----')) throw wrong(`no PEM certificate in ${source} (-----BEGIN CERTIFICATE-----)`);
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(String(certificate.key))) throw wrong(`no PEM private key in ${source} (-----BEGIN PRIVATE KEY-----)`);
   }
   try {
     tls.createSecureContext(clientCertificateTls(certificate));
   } catch (err) {
     const message = (err as Error).message;
+    // OpenSSL's words are the only account of what failed: read here, once, into a hint.
     if (/mac verify failure|bad decrypt|wrong password|bad password/i.test(message)) {
-      throw new ClientCertificateError(
-        certificate.passphrase ? `the passphrase of ${source} is wrong` : `${source} is protected by a passphrase: give it (WSSH_PFX_PASSPHRASE, or type it when asked)`,
-      );
+      throw certificate.passphrase
+        ? new ClientCertificateError('fix-passphrase', `the passphrase of ${source} is wrong`)
+        : new ClientCertificateError('give-passphrase', `${source} is protected by a passphrase`);
     }
-    if (/key values mismatch/i.test(message)) throw new ClientCertificateError(`the key in ${source} does not belong to its certificate`);
-    if (/not enough data|asn1|header too long|unsupported/i.test(message)) throw new ClientCertificateError(`${source} is not a PKCS#12 (.pfx/.p12) file or is damaged (${message})`);
-    throw new ClientCertificateError(`cannot use the client certificate ${source}: ${message}`);
+    if (/key values mismatch/i.test(message)) throw new ClientCertificateError('fix-value', `the key in ${source} does not belong to its certificate`);
+    if (/not enough data|asn1|header too long|unsupported/i.test(message)) {
+      throw new ClientCertificateError('fix-value', `${source} is not a PKCS#12 (.pfx/.p12) file or is damaged (${message})`);
+    }
+    throw new ClientCertificateError('fix-value', `cannot use the client certificate ${source}: ${message}`);
   }
 }
-
-const FIX = 'give the endpoint a client certificate the gateway accepts (wssh: --cert FILE --key FILE, or --pfx FILE; the app: the endpoint\'s Advanced settings)';
 
 /**
  * What a TLS alert about the client's certificate means, in words, or
  * undefined when `err` is not one. `where` is the endpoint as shown;
  * `sent` the certificate's source, or undefined when none was presented.
+ * The remedy is REFUSED_CLIENT_CERTIFICATE's, worded by the front end.
  */
 export function clientCertificateAlert(err: Error & { code?: string }, where: string, sent: string | undefined): string | undefined {
   const refused = (why: string) =>
-    sent ? `TLS: ${where} refused the client certificate ${sent} (${why}): ${FIX}` : `TLS: ${where} requires a client certificate and none was given (${why}): ${FIX}`;
+    sent ? `TLS: ${where} refused the client certificate ${sent} (${why})` : `TLS: ${where} requires a client certificate and none was given (${why})`;
   switch (err.code) {
     case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
       return refused('certificate required');
@@ -98,7 +112,8 @@ export function clientCertificateAlert(err: Error & { code?: string }, where: st
       return refused('access denied');
     case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
       // TLS 1.2 servers send this for a missing certificate, among other things.
-      return sent ? undefined : `TLS: ${where} ended the handshake (handshake failure): it may require a client certificate (${FIX}), or share no TLS version or cipher with this client`;
+      if (sent) return undefined;
+      return `TLS: ${where} ended the handshake (handshake failure): it may require a client certificate, or share no TLS version or cipher with this client`;
   }
   return undefined;
 }
@@ -106,10 +121,11 @@ export function clientCertificateAlert(err: Error & { code?: string }, where: st
 /** nginx's answer to a missing or refused client certificate (a 400 page), in words; undefined for any other 400. */
 export function clientCertificatePage(body: string, where: string, sent: string | undefined): string | undefined {
   if (/No required SSL certificate was sent/i.test(body)) {
-    return `TLS: ${where} requires a client certificate and none was ${sent ? 'accepted' : 'given'} (400 No required SSL certificate was sent): ${FIX}`;
+    return `TLS: ${where} requires a client certificate and none was ${sent ? 'accepted' : 'given'} (400 No required SSL certificate was sent)`;
   }
   if (/The SSL certificate error/i.test(body)) {
-    return `TLS: ${where} refused the client certificate${sent ? ` ${sent}` : ''} (400 The SSL certificate error: not issued by a CA it trusts, expired or revoked): ${FIX}`;
+    const why = '400 The SSL certificate error: not issued by a CA it trusts, expired or revoked';
+    return `TLS: ${where} refused the client certificate${sent ? ` ${sent}` : ''} (${why})`;
   }
   return undefined;
 }

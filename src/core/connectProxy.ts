@@ -30,6 +30,7 @@ import { TunnelTracker } from './tunnels';
 import { TunnelHttpServer } from './httpServer';
 import { writeRefusal } from './httpRefusal';
 import { REFUSALS, type RefusalCode } from './refusals';
+import type { ConfigProblem } from './configErrors';
 import { SocksError, SocksVersion, credentialMatches, readSocksRequest, socksFailure, socksSuccess, type ProxyCredential } from './socksHandshake';
 import { DialQueue, QueueWaitError, admitConnections, type AdmissionOptions, type AdmissionRefusal } from './admission';
 import { DescriptorAlarm, outOfDescriptors } from './descriptors';
@@ -321,7 +322,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       if (outOfDescriptors(err)) this.descriptors.note(`a connection to ${endpoint.display}`, err as NodeJS.ErrnoException);
       const code =
         err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
-      this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target));
+      this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target), err instanceof TunnelError ? err.setting : undefined);
     } finally {
       this.pending.delete(abort);
     }
@@ -341,8 +342,8 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     this.tracker.refuse({ target: req.url ?? '', client: req.socket.remoteAddress ?? '', code: 'not-connect', reason });
   }
 
-  private refuse(socket: Duplex, code: RefusalCode, reason: string, client: string, answer: Answer, target = ''): void {
-    this.tracker.refuse({ target, client, code, reason });
+  private refuse(socket: Duplex, code: RefusalCode, reason: string, client: string, answer: Answer, target = '', setting?: ConfigProblem): void {
+    this.tracker.refuse({ target, client, code, reason, ...(setting && { setting }) });
     answer.refuse(socket, code, reason);
   }
 }

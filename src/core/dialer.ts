@@ -28,7 +28,8 @@ import {
 import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from './descriptors';
 import { REFUSALS, type RefusalCode } from './refusals';
-import { clientCertificateAlert, clientCertificatePage } from './clientCertificate';
+import { REFUSED_CLIENT_CERTIFICATE, clientCertificateAlert, clientCertificatePage } from './clientCertificate';
+import { ConfigError, type ConfigProblem } from './configErrors';
 import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
 
 export interface DialOptions extends TrustOptions {
@@ -80,8 +81,19 @@ export class TunnelError extends Error {
      * `LEGACY_REFUSAL` (an original server's text frame or close).
      */
     readonly code?: string,
+    /**
+     * The setting at fault and what to do, when a setting caused it (a bad
+     * trust or proxy setting, a client certificate the gateway wanted and did
+     * not get): the front ends word the remedy from it (configErrors.ts).
+     */
+    readonly setting?: ConfigProblem,
   ) {
     super(message);
+  }
+
+  /** The refusal of a dial whose settings cannot work: `trust-config` or `proxy-config`, with the error's problem. */
+  static fromConfig(refusal: 'trust-config' | 'proxy-config', err: ConfigError): TunnelError {
+    return new TunnelError(refusal, err.message, refusal === 'trust-config' ? 'TRUST_CONFIG' : 'PROXY_CONFIG', err.problem);
   }
 
   /** The HTTP status the local proxy answers with. */
@@ -108,8 +120,8 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
     proxy = resolveProxy(endpoint, options.proxy);
     if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
   } catch (err) {
-    if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
-    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw new TunnelError('trust-config', err.message, 'TRUST_CONFIG');
+    if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
+    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw TunnelError.fromConfig('trust-config', err);
     throw err;
   }
   if (options.signal?.aborted) throw new TunnelError('client-gone', REFUSALS['client-gone'].message);
@@ -193,12 +205,17 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     ws.once('unexpected-response', (_req, res) => {
       readReason(res).then(({ line, text }) => {
         const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
-        fail(certificate ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE') : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line));
+        fail(
+          certificate
+            ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE', REFUSED_CLIENT_CERTIFICATE)
+            : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line),
+        );
       });
     });
     ws.once('error', (err) => {
       const certificate = clientCertificateAlert(err, endpoint.display, options.clientCertificate?.source);
-      fail(certificate ? new TunnelError('client-certificate', certificate, (err as Error & { code?: string }).code) : dialFailure(endpoint, proxy, err));
+      const code = (err as Error & { code?: string }).code;
+      fail(certificate ? new TunnelError('client-certificate', certificate, code, REFUSED_CLIENT_CERTIFICATE) : dialFailure(endpoint, proxy, err));
     });
   });
 }

@@ -318,7 +318,8 @@ function checkProxy(proxy: unknown): ProfileProxy {
     try {
       parseProxyUrl(url);
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new ProfileError(err.message.replace(/^proxy /, ''), 'proxy.url');
+      // The profile names the field itself (proxy.url): what is wrong, without core's "proxy".
+      if (err instanceof ProxyConfigError) throw new ProfileError(err.detail, 'proxy.url');
       throw err;
     }
     if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(url)) {

@@ -17,7 +17,7 @@ import type WebSocket from 'ws';
 import type { Endpoint } from '../shared/endpoint';
 import { DialOptions, TunnelError, dial } from './dialer';
 import type { Target } from '../shared/target';
-import { ProxyConfigError, displayProxy } from './upstreamProxy';
+import { ProxyConfigError, UNUSABLE_PROXY_SETTING, displayProxy } from './upstreamProxy';
 
 /** One way to the endpoint: an HTTP proxy's URL, or `false` for a direct connection. */
 export type ProxyRoute = string | false;
@@ -63,7 +63,7 @@ export function parsePacAnswer(answer: string, source = 'the system proxy settin
   // Later DIRECTs and repeats add nothing: the same way fails the same way.
   const unique = routes.filter((r, i) => routes.indexOf(r) === i);
   if (unique.length === 0) {
-    throw new ProxyConfigError(`${source} "${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`);
+    throw new ProxyConfigError('choose-proxy', `"${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`, source);
   }
   return unique;
 }
@@ -104,7 +104,7 @@ export interface RoutedDialOptions extends DialOptions {
 export async function dialRoutes(endpoint: Endpoint, target: Target, decision: ProxyDecision, options: RoutedDialOptions = {}): Promise<WebSocket> {
   const { onFallback, ...dialOptions } = options;
   if (!Array.isArray(decision)) return dial(endpoint, target, { ...dialOptions, proxy: decision });
-  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', 'PROXY_CONFIG');
+  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
   const failures: string[] = [];
   for (let i = 0; ; i++) {
     const route = decision[i];
@@ -117,7 +117,7 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
       const unreachable = err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE' || err.code === 'PROXY_TIMEOUT');
       if (!unreachable || next === undefined || options.signal?.aborted) {
         if (failures.length === 0 || !(err instanceof TunnelError)) throw err;
-        throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, err.code);
+        throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, err.code, err.setting);
       }
       failures.push((err as TunnelError).message);
       onFallback?.(route, (err as TunnelError).message, next);

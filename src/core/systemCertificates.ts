@@ -9,14 +9,17 @@
  * `system-ca` library does it: on Linux it reads the usual bundle files and
  * directories (honouring SSL_CERT_FILE and SSL_CERT_DIR), on Windows and
  * macOS it needs its optional native helper. Where neither works, the
- * error says what to do instead: a newer Node, `--use-openssl-ca`, or the
- * CA in NODE_EXTRA_CA_CERTS.
+ * error says so and hints at the remedy (configErrors.ts): the CA given
+ * itself, or a Node that reads the store; the CLI and the tray app each say
+ * how with their own names.
  */
 import fs from 'node:fs';
 import tls from 'node:tls';
 import type * as SystemCa from 'system-ca';
+import { ConfigError } from './configErrors';
 
-export class SystemCertificatesError extends Error {
+/** The store asked for (`TrustOptions.systemCa`) cannot be used here. */
+export class SystemCertificatesError extends ConfigError {
   override name = 'SystemCertificatesError';
 }
 
@@ -45,15 +48,10 @@ async function readSystemCertificates(): Promise<string[]> {
     // system-ca only when asked: most processes never read the system store.
     certs = getCACertificates ? getCACertificates('system') : await (require('system-ca') as typeof SystemCa).systemCertsAsync();
   } catch (err) {
-    throw new SystemCertificatesError(
-      `cannot read the operating system's certificate store (${(err as Error).message}) on Node ${process.version}: ` +
-        'use Node 22.15 or newer, or give the CA with --ca FILE or in NODE_EXTRA_CA_CERTS ' +
-        '(or, without --ca, start Node with --use-openssl-ca)',
-    );
+    const why = `cannot read the operating system's certificate store (${(err as Error).message}) on Node ${process.version}`;
+    throw new SystemCertificatesError('systemCa', 'add-ca-or-newer-node', why);
   }
-  if (certs.length === 0) {
-    throw new SystemCertificatesError("the operating system's certificate store is empty: give the CA with --ca FILE");
-  }
+  if (certs.length === 0) throw new SystemCertificatesError('systemCa', 'add-ca', "the operating system's certificate store is empty");
   return certs;
 }
 

@@ -17,7 +17,7 @@ import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from './dialer';
 import { PacError, PacScript, loadPac, type PacOptions } from './pacScript';
 import { ProxyDecision, parsePacAnswer, proxyQueryUrl } from './proxyRoutes';
-import { ProxyConfigError } from './upstreamProxy';
+import { ProxyConfigError, UNUSABLE_PROXY_SETTING } from './upstreamProxy';
 import { INTERNET_SETTINGS_KEY, InternetSettings, internetSettingsFrom, manualProxyRoutes } from './windowsProxySettings';
 import { RegRunner, RegistryError, queryRegistryKey, windowsRegRunner } from './windowsRegistry';
 
@@ -29,7 +29,8 @@ export async function pacRoutes(pac: PacScript, endpoint: Endpoint): Promise<Pro
   try {
     return parsePacAnswer(await pac.find(proxyQueryUrl(endpoint)), `the PAC file ${pac.source}'s answer`);
   } catch (err) {
-    if (err instanceof PacError || err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
+    if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
+    if (err instanceof PacError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
     throw err;
   }
 }
@@ -98,7 +99,9 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
     try {
       current = await settings();
     } catch (err) {
-      if (err instanceof RegistryError) throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, 'PROXY_CONFIG');
+      if (err instanceof RegistryError) {
+        throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
+      }
       throw err;
     }
     if (!current) return undefined;
@@ -124,7 +127,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
       }
       return manualProxyRoutes(current, endpoint);
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
+      if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
       throw err;
     }
   };

@@ -28,6 +28,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { defaultCertificates, systemCertificates } from './systemCertificates';
 import { ClientCertificate, clientCertificateTls } from './clientCertificate';
+import { ConfigError } from './configErrors';
 
 export interface TrustOptions {
   /** Extra CA certificates (PEM) to trust for wss://, in addition to the default ones. */
@@ -56,7 +57,7 @@ export interface TrustOptions {
 }
 
 /** A trust setting that cannot work, e.g. a malformed pin: the user's input is wrong. */
-export class TrustError extends Error {
+export class TrustError extends ConfigError {
   override name = 'TrustError';
 }
 
@@ -95,16 +96,16 @@ export function parsePin(text: string): Buffer {
   const b64 = /^sha256\/(.*)$/i.exec(input);
   if (b64) {
     const value = b64[1];
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new TrustError(`pin "${text}": "${value}" is not base64`);
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new TrustError('pin', 'fix-value', `"${text}": "${value}" is not base64`, 'pin');
     const bytes = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
     if (bytes.length !== SHA256_BYTES) {
-      throw new TrustError(`pin "${text}": a sha256 fingerprint has 32 bytes, this one ${bytes.length}`);
+      throw new TrustError('pin', 'fix-value', `"${text}": a sha256 fingerprint has 32 bytes, this one ${bytes.length}`, 'pin');
     }
     return bytes;
   }
   const hex = input.replace(/[:\s]/g, '');
   if (/^[0-9a-f]{64}$/i.test(hex)) return Buffer.from(hex, 'hex');
-  throw new TrustError(`pin "${text}": expected ${EXAMPLE_PIN}`);
+  throw new TrustError('pin', 'fix-value', `"${text}": expected ${EXAMPLE_PIN}`, 'pin');
 }
 
 /** A fingerprint as this program writes it: `sha256/BASE64`. */
@@ -126,11 +127,11 @@ function certificateFingerprint(cert: { raw: Buffer }): Buffer {
 export function checkTrustOptions(trust: TrustOptions): void {
   const pins = pinList(trust.pin);
   for (const pin of pins) parsePin(pin);
-  if (trust.pinOnly && pins.length === 0) throw new TrustError('pinOnly needs a pin: the fingerprint the certificate must have');
+  if (trust.pinOnly && pins.length === 0) throw new TrustError('pinOnly', 'add-pin', 'needs a pin: the fingerprint the certificate must have', 'pinOnly');
   if (trust.servername !== undefined) {
     const name = trust.servername;
     if (name === '' || net.isIP(name) !== 0 || !/^[A-Za-z0-9_.-]+$/.test(name) || name.length > 253) {
-      throw new TrustError(`servername "${name}": expected a DNS name (TLS sends no address as the server name)`);
+      throw new TrustError('servername', 'fix-value', `"${name}": expected a DNS name (TLS sends no address as the server name)`, 'servername');
     }
   }
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { TunnelInfo } from '../shared/ipc';
 import type { Relay } from './relay';
 import { REFUSALS, type RefusalCode } from './refusals';
+import type { ConfigProblem } from './configErrors';
 
 export interface ClosedTunnel extends TunnelInfo {
   closedAt: number;
@@ -23,6 +24,8 @@ export interface RefusedTunnel {
   /** The HTTP status given to the client (the code's, from the table). */
   status: number;
   reason: string;
+  /** The setting at fault and what to do, when a setting caused it (the dial's TunnelError.setting): the front end words the remedy. */
+  setting?: ConfigProblem;
   at: number;
 }
 

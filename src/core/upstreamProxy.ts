@@ -27,6 +27,7 @@
 import { getProxyForUrl } from 'proxy-from-env';
 import { redactUserinfo, type Endpoint } from '../shared/endpoint';
 import type { RefusalCode } from './refusals';
+import { ConfigError, type ConfigHint, type ConfigProblem } from './configErrors';
 
 export interface UpstreamProxy {
   /** The proxy's URL, credentials included: for the connection only, never to be logged. */
@@ -37,10 +38,19 @@ export interface UpstreamProxy {
   readonly source: string;
 }
 
-/** A proxy setting that cannot work: the user's input is wrong. */
-export class ProxyConfigError extends Error {
+/**
+ * A proxy setting that cannot work: the user's input (hint `fix-value`), or
+ * the setting of the environment, the system or a PAC script (`choose-proxy`).
+ */
+export class ProxyConfigError extends ConfigError {
   override name = 'ProxyConfigError';
+  constructor(hint: ConfigHint, detail: string, subject?: string) {
+    super('proxy', hint, detail, subject);
+  }
 }
+
+/** What a proxy setting that could not be read or gave nothing carries to the front ends (on its TunnelError). */
+export const UNUSABLE_PROXY_SETTING: ConfigProblem = { field: 'proxy', hint: 'choose-proxy' };
 
 /** The schemes WSSH signs in to a proxy with, strongest first. */
 export type ProxyAuthScheme = 'Negotiate' | 'NTLM' | 'Basic';
@@ -86,28 +96,29 @@ export class ProxyRefusal extends Error {
 export function parseProxyUrl(text: string, source = 'option'): UpstreamProxy {
   const input = text.trim();
   const where = source === 'option' ? 'proxy' : source;
+  // The user's own value is to be corrected; one from elsewhere may be replaced by the user's.
+  const hint: ConfigHint = source === 'option' ? 'fix-value' : 'choose-proxy';
+  const refuse = (detail: string) => new ProxyConfigError(hint, detail, where);
   // A bare host:port means http:// (curl, wget and most tools read it so).
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `http://${input}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new ProxyConfigError(`${where} "${redact(input)}" is not a URL (e.g. http://proxy.example.com:3128)`);
+    throw refuse(`"${redact(input)}" is not a URL (e.g. http://proxy.example.com:3128)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ProxyConfigError(
-      `${where} "${redact(input)}": only HTTP proxies (http:// or https://) can reach the endpoint, not ${url.protocol}//`,
-    );
+    throw refuse(`"${redact(input)}": only HTTP proxies (http:// or https://) can reach the endpoint, not ${url.protocol}//`);
   }
-  if (url.hostname === '') throw new ProxyConfigError(`${where} "${redact(input)}" has no host`);
+  if (url.hostname === '') throw refuse(`"${redact(input)}" has no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new ProxyConfigError(`${where} "${redact(input)}": a proxy URL is scheme, host and port only`);
+    throw refuse(`"${redact(input)}": a proxy URL is scheme, host and port only`);
   }
   try {
     decodeURIComponent(url.username);
     decodeURIComponent(url.password);
   } catch {
-    throw new ProxyConfigError(`${where} "${redact(input)}": the user or password has a broken %-escape`);
+    throw refuse(`"${redact(input)}": the user or password has a broken %-escape`);
   }
   return { url, display: displayProxy(url), source };
 }

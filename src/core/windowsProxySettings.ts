@@ -111,7 +111,9 @@ export function manualProxyRoutes(settings: InternetSettings, endpoint: Endpoint
     hostPort = schemes.get(endpoint.secure ? 'https' : 'http');
     if (hostPort === undefined) {
       if (schemes.has('socks')) {
-        throw new ProxyConfigError(`${source} sends ${endpoint.secure ? 'https' : 'http'} through SOCKS only: WSSH reaches its endpoint through HTTP proxies (set an ${endpoint.secure ? 'https' : 'http'}= proxy, or use --proxy URL)`);
+        const scheme = endpoint.secure ? 'https' : 'http';
+        const why = `sends ${scheme} through SOCKS only: WSSH reaches its endpoint through HTTP proxies (it has no ${scheme}= entry)`;
+        throw new ProxyConfigError('choose-proxy', why, source);
       }
       return [false];
     }
@@ -123,7 +125,7 @@ export function manualProxyRoutes(settings: InternetSettings, endpoint: Endpoint
   try {
     return [parseProxyUrl(withScheme, source).url.href.replace(/\/$/, '')];
   } catch (err) {
-    if (err instanceof ProxyConfigError) throw new ProxyConfigError(`${source}: "${hostPort}" is not a proxy's host:port`);
+    if (err instanceof ProxyConfigError) throw new ProxyConfigError('choose-proxy', `"${hostPort}" is not a proxy's host:port`, `${source}:`);
     throw err;
   }
 }

@@ -12,9 +12,9 @@ import fs from 'node:fs/promises';
 import type { Endpoint } from '../shared/endpoint';
 import { TunnelError } from '../core/dialer';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../core/trust';
-import { ProxyConfigError, parseProxyUrl } from '../core/upstreamProxy';
+import { ProxyConfigError, UNUSABLE_PROXY_SETTING, parseProxyUrl } from '../core/upstreamProxy';
 import { ProxyDecision, ProxyRoute, parsePacAnswer, proxyQueryUrl } from '../core/proxyRoutes';
-import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
+import { ClientCertificate, checkClientCertificate } from '../core/clientCertificate';
 import type { AdvancedProblems, EndpointTrust, ProxyAuthSetting, ProxySetting } from '../shared/ipc';
 
 export { proxyQueryUrl };
@@ -34,12 +34,15 @@ export type SystemProxyResolver = (url: string) => Promise<string>;
 export function advancedProblems(proxy: ProxySetting, trust: EndpointTrust, proxyAuth?: ProxyAuthSetting): AdvancedProblems {
   const problems: AdvancedProblems = {};
   if (typeof proxy === 'object') {
-    try {
-      if (typeof proxy.url !== 'string' || proxy.url.trim() === '') throw new ProxyConfigError('give the proxy URL, e.g. http://proxy.example.com:3128');
-      parseProxyUrl(proxy.url);
-    } catch (err) {
-      if (!(err instanceof ProxyConfigError)) throw err;
-      problems.proxyUrl = err.message;
+    if (typeof proxy.url !== 'string' || proxy.url.trim() === '') {
+      problems.proxyUrl = 'give the proxy URL, e.g. http://proxy.example.com:3128';
+    } else {
+      try {
+        parseProxyUrl(proxy.url);
+      } catch (err) {
+        if (!(err instanceof ProxyConfigError)) throw err;
+        problems.proxyUrl = err.message;
+      }
     }
   }
   if (proxyAuth?.mode === 'password') {
@@ -139,6 +142,7 @@ async function readSetting(what: string, file: string): Promise<Buffer> {
  * The core's trust options for an endpoint, the CA file and the client
  * certificate read now (`clientPassphrase` opens a PKCS#12 file).
  * @throws {Error} saying which file could not be read and why.
+ * @throws {ClientCertificateError} for a certificate that cannot be used (its hint says what to do).
  */
 export async function loadTrust(trust: EndpointTrust, clientPassphrase?: string): Promise<TrustOptions> {
   const options: TrustOptions = {};
@@ -151,12 +155,7 @@ export async function loadTrust(trust: EndpointTrust, clientPassphrase?: string)
           passphrase: clientPassphrase || undefined,
           source: trust.clientCert!,
         };
-    try {
-      checkClientCertificate(certificate);
-    } catch (err) {
-      if (err instanceof ClientCertificateError) throw new Error(err.message.replace('(WSSH_PFX_PASSPHRASE, or type it when asked)', 'in the endpoint\'s Advanced settings'));
-      throw err;
-    }
+    checkClientCertificate(certificate);
     options.clientCertificate = certificate;
   }
   if (trust.caFile) {
@@ -188,12 +187,12 @@ export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver
     try {
       answer = await system(proxyQueryUrl(endpoint));
     } catch (err) {
-      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG');
+      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
     }
     try {
       return parsePacAnswer(answer).map((route) => withProxyCredentials(route, auth));
     } catch (err) {
-      if (err instanceof ProxyConfigError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG');
+      if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
       throw err;
     }
   };

@@ -6,11 +6,11 @@
  */
 import WebSocket from 'ws';
 import type { Endpoint } from '../shared/endpoint';
-import { TunnelError } from '../core/dialer';
 import { dialRoutes } from '../core/proxyRoutes';
 import { TargetError, parseTarget } from '../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../shared/ipc';
 import { ResolvedProxyAuth, SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
+import { errorText } from './configRemedies';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
 export const DEFAULT_TEST_TIMEOUT_MS = 10_000;
@@ -51,8 +51,7 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
     const proxy = await proxyChooser(options.proxy ?? 'system', options.resolveSystemProxy, options.proxyAuth)(endpoint);
     ws = await dialRoutes(endpoint, target, proxy, { ...trust, handshakeTimeoutMs: timeoutMs });
   } catch (err) {
-    const reason = err instanceof TunnelError ? err.message : (err as Error).message;
-    return { ok: false, reason, totalMs: elapsed() };
+    return { ok: false, reason: errorText(err as Error), totalMs: elapsed() };
   }
   const connectMs = elapsed();
   const remaining = Math.max(1, timeoutMs - connectMs);

@@ -16,6 +16,9 @@ import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from './settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from './endpointOptions';
 import { describeRoute } from '../core/proxyRoutes';
+import type { ConfigProblem } from '../core/configErrors';
+import { EDITOR_LABELS } from '../shared/editorLabels';
+import { editorPlace, errorText, fixPlace, settingOf, withRemedy } from './configRemedies';
 
 export interface TunnelControllerOptions {
   /** The endpoint to use, read at each start and on `endpointChanged()`. */
@@ -201,7 +204,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     try {
       trust = await loadTrust(resolved.value.trust, resolved.value.clientPassphrase);
     } catch (err) {
-      this.fail('Cannot start the tunnel', `${resolved.value.name}: ${(err as Error).message}`);
+      const setting = settingOf(err);
+      this.fail('Cannot start the tunnel', `${resolved.value.name}: ${errorText(err as Error)}`, setting && fixPlace(setting, resolved.value.name));
       return this.state();
     }
     const tracker = new TunnelTracker({ bytesIntervalMs: this.options.bytesIntervalMs });
@@ -315,7 +319,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       // request or a denied host is the SSH client's business.
       if (REFUSALS[r.code].alert && this.proxy === proxy) {
         this.options.log('error', `tunnel refused: ${what}`);
-        this.fail('Tunnel failed', `${r.target}: ${r.reason}`, whereToFix(r.reason, this.active?.name));
+        this.fail('Tunnel failed', `${r.target}: ${withRemedy(r.reason, r.setting)}`, whereToFix(r.reason, this.active?.name, r.setting));
       } else {
         this.options.log('warn', `tunnel refused: ${what}`);
       }
@@ -347,15 +351,18 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
 /**
  * Where in the app a tunnel's failure is fixed, when it is the endpoint's
- * setting: the proxy sign-in for a proxy that asked for or refused
- * credentials, the proxy choice for one that cannot be reached or refused the
- * tunnel, the client certificate for a gateway that wanted another.
+ * setting: the one the refusal names (`setting`: a trust or proxy setting
+ * that cannot work, a client certificate the gateway wanted); else, from
+ * what the HTTP proxy answered, the proxy sign-in for a proxy that asked for
+ * or refused credentials, the proxy choice for one that cannot be reached or
+ * refused the tunnel.
  */
-export function whereToFix(reason: string, endpointName: string | undefined): string | undefined {
-  const at = `Endpoints ▸ ${endpointName ?? 'the endpoint'} ▸ Advanced`;
-  if (/client certificate/.test(reason)) return `${at} ▸ Client certificate`;
-  if (/the HTTP proxy at .*(requires authentication|refused the credentials|credentials|sign-in|Negotiate|NTLM|Kerberos)/i.test(reason)) return `${at} ▸ Proxy sign-in`;
-  if (/HTTP proxy|PAC|proxy setting/i.test(reason)) return `${at} ▸ Proxy`;
+export function whereToFix(reason: string, endpointName: string | undefined, setting?: ConfigProblem): string | undefined {
+  if (setting) return fixPlace(setting, endpointName);
+  if (/the HTTP proxy at .*(requires authentication|refused the credentials|credentials|sign-in|Negotiate|NTLM|Kerberos)/i.test(reason)) {
+    return editorPlace(endpointName, EDITOR_LABELS.proxySignIn);
+  }
+  if (/HTTP proxy|PAC|proxy setting/i.test(reason)) return editorPlace(endpointName, EDITOR_LABELS.proxy);
   return undefined;
 }
 

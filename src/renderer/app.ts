@@ -6,6 +6,7 @@
 import type { Notice, SettingsView, ViewName, WsshApi } from '../shared/ipc';
 import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { statusHeadline } from '../shared/tunnelStatus';
+import { EDITOR_LABELS } from '../shared/editorLabels';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
 import { EndpointsView } from './endpointsView';
@@ -21,7 +22,7 @@ declare global {
 
 const VIEWS: Array<{ name: ViewName; label: string }> = [
   { name: 'status', label: 'Status' },
-  { name: 'endpoints', label: 'Endpoints' },
+  { name: 'endpoints', label: EDITOR_LABELS.endpoints },
   { name: 'connections', label: 'Connections' },
   { name: 'log', label: 'Log' },
 ];

@@ -7,6 +7,7 @@
 import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, PickFileRequest, ProxyAuthSetting, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
 import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
+import { EDITOR_LABELS as L } from '../shared/editorLabels';
 import { append, clear, field, h } from './dom';
 
 export class EndpointsView {
@@ -72,18 +73,19 @@ export class EndpointsView {
     const keepalive = field('ep-keepalive', 'Keepalive (seconds)', this.keepalive, 'A ping this often keeps idle sessions open through proxies; 0 turns it off.');
     this.messages = { name: name.message, uri: uri.message, user: user.message, keepalive: keepalive.message };
     this.secretMessage = secret.message;
-    const proxyUrl = field('ep-proxy-url', 'Proxy URL', this.proxyUrl, 'For Custom: http://[user:password@]host:port.');
-    const caFile = field('ep-ca-file', 'CA file (optional)', this.caFile, 'A PEM file of CA certificates to trust too, e.g. your company’s CA.');
-    const pins = field('ep-pins', 'Pinned fingerprints (one per line)', this.pins, 'sha256 fingerprints of the server’s certificate; one must match.');
-    const servername = field('ep-servername', 'Server name (SNI)', this.servername, 'Sent in TLS and checked in the certificate instead of the endpoint’s host.');
+    const proxyUrl = field('ep-proxy-url', L.proxyUrl, this.proxyUrl, 'For Custom: http://[user:password@]host:port.');
+    const caFile = field('ep-ca-file', `${L.caFile} (optional)`, this.caFile, 'A PEM file of CA certificates to trust too, e.g. your company’s CA.');
+    const pins = field('ep-pins', `${L.pins} (one per line)`, this.pins, 'sha256 fingerprints of the server’s certificate; one must match.');
+    const servername = field('ep-servername', L.servername, this.servername, 'Sent in TLS and checked in the certificate instead of the endpoint’s host.');
     const pinOnlyMessage = h('p', { class: 'field-message', id: 'ep-pin-only-message', 'aria-live': 'polite' });
     this.pinOnly.setAttribute('aria-describedby', 'ep-pin-only-message');
     const proxyUser = field('ep-proxy-user', 'Proxy user', this.proxyUser, 'DOMAIN\\user for NTLM, or the user the proxy knows.');
     const proxySecret = field('ep-proxy-secret', 'Proxy password', this.proxySecret, 'Stored encrypted with your Windows account; never shown again.');
-    const clientCert = field('ep-client-cert', 'Client certificate (PEM)', this.clientCert, 'For a gateway that asks for a certificate, with its key file.');
+    const clientCertHelp = 'For a gateway that asks for a certificate, with its key file.';
+    const clientCert = field('ep-client-cert', `${L.clientCertificate} (PEM)`, this.clientCert, clientCertHelp);
     const clientKey = field('ep-client-key', 'Its key (PEM)', this.clientKey);
     const clientPfx = field('ep-client-pfx', 'Or a PKCS#12 file (.pfx, .p12)', this.clientPfx);
-    const clientPassphrase = field('ep-client-passphrase', 'PKCS#12 passphrase', this.clientPassphrase, 'Stored encrypted with your Windows account.');
+    const clientPassphrase = field('ep-client-passphrase', L.clientPassphrase, this.clientPassphrase, 'Stored encrypted with your Windows account.');
     this.advancedMessages = {
       proxyUrl: proxyUrl.message,
       caFile: caFile.message,
@@ -112,31 +114,36 @@ export class EndpointsView {
       return row;
     };
     this.advanced.append(
-      h('summary', {}, 'Advanced: proxy, sign-in, TLS trust, client certificate'),
+      h('summary', {}, `${L.advanced}: proxy, sign-in, TLS trust, client certificate`),
       h(
         'fieldset',
         { class: 'proxy' },
-        h('legend', {}, 'Proxy'),
-        h('div', { class: 'radios' }, radio(this.proxySystem, 'System'), radio(this.proxyNone, 'None'), radio(this.proxyCustom, 'Custom URL')),
+        h('legend', {}, L.proxy),
+        h('div', { class: 'radios' }, radio(this.proxySystem, 'System'), radio(this.proxyNone, L.proxyNone), radio(this.proxyCustom, L.proxyCustom)),
       ),
       proxyUrl.row,
       h(
         'fieldset',
         { class: 'proxy-auth' },
-        h('legend', {}, 'Proxy sign-in'),
+        h('legend', {}, L.proxySignIn),
         h('div', { class: 'radios' }, radio(this.authWindows, 'Use my Windows sign-in'), radio(this.authPassword, 'User and password')),
         h('div', { class: 'field-pair' }, proxyUser.row, proxySecret.row),
       ),
       caFile.row,
-      h('div', { class: 'check' }, this.systemCa, h('label', { for: 'ep-system-ca' }, 'Use Windows certificate store')),
+      h('div', { class: 'check' }, this.systemCa, h('label', { for: 'ep-system-ca' }, L.systemCa)),
       pins.row,
-      h('div', { class: 'check' }, this.pinOnly, h('label', { for: 'ep-pin-only' }, 'Pin only (accept a self-signed certificate whose fingerprint is pinned)')),
+      h(
+        'div',
+        { class: 'check' },
+        this.pinOnly,
+        h('label', { for: 'ep-pin-only' }, `${L.pinOnly} (accept a self-signed certificate whose fingerprint is pinned)`),
+      ),
       pinOnlyMessage,
       servername.row,
       h(
         'fieldset',
         { class: 'client-cert' },
-        h('legend', {}, 'Client certificate'),
+        h('legend', {}, L.clientCertificate),
         withBrowse(clientCert.row, this.clientCert, { title: 'the client certificate', kind: 'certificate' }),
         withBrowse(clientKey.row, this.clientKey, { title: 'its key', kind: 'key' }),
         withBrowse(clientPfx.row, this.clientPfx, { title: 'the PKCS#12 file', kind: 'pfx' }),
@@ -160,7 +167,7 @@ export class EndpointsView {
     this.element = h(
       'div',
       { class: 'endpoints' },
-      h('div', { class: 'endpoint-side' }, h('h2', {}, 'Endpoints'), this.list, addButton, this.undoBar),
+      h('div', { class: 'endpoint-side' }, h('h2', {}, L.endpoints), this.list, addButton, this.undoBar),
       this.form,
     );
 

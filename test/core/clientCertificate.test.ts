@@ -17,7 +17,7 @@ import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServ
 import { dial, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { parseTarget } from '../../src/shared/target';
-import { checkClientCertificate, type ClientCertificate } from '../../src/core/clientCertificate';
+import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE, checkClientCertificate, type ClientCertificate } from '../../src/core/clientCertificate';
 import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
 import { tempDir } from '../fixtures/tmp';
 import { requirePrograms } from '../fixtures/programs';
@@ -56,21 +56,27 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
   const target = parseTarget('db1.lan');
   const attempt = (port: number, clientCertificate?: ClientCertificate) =>
     dial(parseEndpoint(`wss://localhost:${port}/ssh`), target, { ca, clientCertificate, handshakeTimeoutMs: 10_000 });
-  const fix = /: give the endpoint a client certificate the gateway accepts \(wssh: --cert FILE --key FILE, or --pfx FILE; the app: the endpoint's Advanced settings\)$/;
+  // What is wrong, and no front end's remedy: the CLI and the app word it from the setting the error carries.
+  const leftToFrontEnds = (err: TunnelError) => {
+    assert.deepEqual(err.setting, REFUSED_CLIENT_CERTIFICATE);
+    assert.doesNotMatch(err.message, /--cert|--pfx|wssh:|the app|Advanced/);
+  };
 
   await assert.rejects(attempt(tls13), (err: TunnelError) => {
     assert.equal(err.code, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
     assert.match(err.message, new RegExp(`^TLS: wss://localhost:${tls13}/ssh requires a client certificate and none was given \\(certificate required\\)`));
-    assert.match(err.message, fix);
+    leftToFrontEnds(err);
     return true;
   });
   await assert.rejects(attempt(strict, pem(other)), (err: TunnelError) => {
     assert.equal(err.code, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', `${err.message}\n${sServer.output()}`);
     assert.match(err.message, new RegExp(`^TLS: wss://localhost:${strict}/ssh refused the client certificate ${other.cert} \\(unknown CA: it does not trust the issuer of this certificate\\)`));
+    leftToFrontEnds(err);
     return true;
   });
   await assert.rejects(attempt(tls12), (err: TunnelError) => {
     assert.match(err.message, new RegExp(`^TLS: wss://localhost:${tls12}/ssh ended the handshake \\(handshake failure\\): it may require a client certificate`));
+    leftToFrontEnds(err);
     return true;
   });
   const ws = await attempt(tls13, pem(mine));
@@ -83,6 +89,19 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
 
   assert.throws(() => checkClientCertificate({ pfx: fs.readFileSync(mine.pfx), passphrase: 'wrong', source: 'c.pfx' }), /^ClientCertificateError: the passphrase of c\.pfx is wrong$/);
   assert.throws(() => checkClientCertificate({ pfx: fs.readFileSync(mine.pfx), source: 'c.pfx' }), /c\.pfx is protected by a passphrase/);
+  // The hint each carries for the front ends' remedy.
+  const hintOf = (certificate: ClientCertificate) => {
+    try {
+      checkClientCertificate(certificate);
+    } catch (err) {
+      assert.ok(err instanceof ClientCertificateError);
+      assert.equal(err.field, 'clientCertificate');
+      return err.hint;
+    }
+  };
+  assert.equal(hintOf({ pfx: fs.readFileSync(mine.pfx), source: 'c.pfx' }), 'give-passphrase');
+  assert.equal(hintOf({ pfx: fs.readFileSync(mine.pfx), passphrase: 'wrong', source: 'c.pfx' }), 'fix-passphrase');
+  assert.equal(hintOf({ ...pem(mine), key: fs.readFileSync(other.key, 'utf8') }), 'fix-value');
   assert.throws(() => checkClientCertificate({ pfx: Buffer.from('not a pfx'), source: 'x.pfx' }), /x\.pfx is not a PKCS#12 \(\.pfx\/\.p12\) file or is damaged|cannot use the client certificate x\.pfx/);
   assert.throws(() => checkClientCertificate({ ...pem(mine), key: fs.readFileSync(other.key, 'utf8') }), /the key in .*corp\.crt does not belong to its certificate/);
   assert.throws(() => checkClientCertificate({ cert: 'x', key: fs.readFileSync(mine.key, 'utf8'), source: 'c.pem' }), /no PEM certificate in c\.pem/);

@@ -103,7 +103,8 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
     assert.equal(r.code, 1);
     assert.equal(
       r.stderr,
-      `wssh: TLS: ${endpoint} requires a client certificate and none was given (400 No required SSL certificate was sent): give the endpoint a client certificate the gateway accepts (wssh: --cert FILE --key FILE, or --pfx FILE; the app: the endpoint's Advanced settings)\n`,
+      `wssh: TLS: ${endpoint} requires a client certificate and none was given (400 No required SSL certificate was sent): ` +
+        'give the endpoint a client certificate the gateway accepts (--cert FILE --key FILE, or --pfx FILE)\n',
     );
   });
 

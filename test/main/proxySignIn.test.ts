@@ -18,6 +18,7 @@ import { LogBook } from '../../src/main/logBook';
 import { TunnelController, whereToFix } from '../../src/main/tunnelController';
 import { settingsControllerOptions } from '../../src/main/appStartup';
 import { loadTrust, proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
+import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE } from '../../src/core/clientCertificate';
 import { migrateSettings } from '../../src/main/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
@@ -185,7 +186,13 @@ test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, rea
   const trust = await loadTrust(active.value.trust, active.value.clientPassphrase);
   assert.equal(trust.clientCertificate?.source, cert.pfx);
   await assert.rejects(loadTrust(active.value.trust, 'nope'), new RegExp(`the passphrase of ${cert.pfx.replace(/[.]/g, '\\.')} is wrong`));
-  await assert.rejects(loadTrust({ clientPfx: cert.pfx }), /is protected by a passphrase: give it in the endpoint's Advanced settings/);
+  // Core's error as it is, its hint for the app's words (test/main/configErrors.test.ts).
+  await assert.rejects(loadTrust({ clientPfx: cert.pfx }), (err: unknown) => {
+    assert.ok(err instanceof ClientCertificateError);
+    assert.match(err.message, /is protected by a passphrase$/);
+    assert.equal(err.hint, 'give-passphrase');
+    return true;
+  });
   const pem = await loadTrust({ clientCert: cert.cert, clientKey: cert.key });
   assert.equal(pem.clientCertificate?.source, cert.cert);
   await assert.rejects(loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }), /cannot read the client certificate file .*none\.crt: no such file/);
@@ -251,6 +258,9 @@ test('the app\'s client certificate against nginx with ssl_verify_client on: wit
 test('where to fix a failure', () => {
   assert.equal(whereToFix('the HTTP proxy at http://p:1 refused the credentials of "alice" (407)', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
   assert.equal(whereToFix('connection refused by the HTTP proxy at http://p:1: is it running, and is the port right?', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy');
-  assert.equal(whereToFix('TLS: wss://gw requires a client certificate and none was given', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Client certificate');
+  assert.equal(
+    whereToFix('TLS: wss://gw requires a client certificate and none was given', 'Corp', REFUSED_CLIENT_CERTIFICATE),
+    'Endpoints ▸ Corp ▸ Advanced ▸ Client certificate',
+  );
   assert.equal(whereToFix('refused by the WSSH server (403 Forbidden)', 'Corp'), undefined);
 });

@@ -1,0 +1,26 @@
+/**
+ * The endpoint editor's names for its settings, in one place: the renderer
+ * labels its fields with them, and the main process says them when it tells
+ * the user which setting to change (main/configRemedies.ts, "Fix it in
+ * Endpoints ▸ … ▸ Advanced ▸ CA file"). A renamed field renames the advice.
+ */
+export const EDITOR_LABELS = {
+  /** The window's tab with the list of endpoints and the editor. */
+  endpoints: 'Endpoints',
+  /** The section of the editor with the settings below. */
+  advanced: 'Advanced',
+  proxy: 'Proxy',
+  proxyNone: 'None',
+  proxyCustom: 'Custom URL',
+  proxyUrl: 'Proxy URL',
+  proxySignIn: 'Proxy sign-in',
+  caFile: 'CA file',
+  systemCa: 'Use Windows certificate store',
+  pins: 'Pinned fingerprints',
+  pinOnly: 'Pin only',
+  servername: 'Server name (SNI)',
+  clientCertificate: 'Client certificate',
+  clientPassphrase: 'PKCS#12 passphrase',
+} as const;
+
+export type EditorLabel = (typeof EDITOR_LABELS)[keyof typeof EDITOR_LABELS];

@@ -15,6 +15,8 @@ export class SavedSessionsPanel {
   private readonly lists = h('div', { class: 'session-lists', id: 'saved-sessions' });
   private readonly result = h('p', { class: 'session-result', id: 'session-result', 'aria-live': 'polite' });
   private busy = false;
+  /** The newest refresh asked for: reg.exe answers in its own time, so an older list must not paint over a newer one. */
+  private latestRefresh = 0;
 
   constructor(
     private readonly api: WsshApi,
@@ -37,7 +39,9 @@ export class SavedSessionsPanel {
   }
 
   async refresh(): Promise<void> {
-    this.render(await this.api.listSavedSessions());
+    const refresh = ++this.latestRefresh;
+    const view = await this.api.listSavedSessions();
+    if (refresh === this.latestRefresh) this.render(view);
   }
 
   private render(view: SavedSessionsView): void {

@@ -247,7 +247,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await delay(500);
     const before = { proxy: openFds(pids.proxy), server: openFds(pids.server) };
     const peak = { ...before };
-    const sampler = setInterval(() => {
+    const sample = () => {
       for (const side of ['proxy', 'server'] as const) {
         try {
           peak[side] = Math.max(peak[side], openFds(pids[side]));
@@ -255,7 +255,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           // exited: reported below
         }
       }
-    }, 100);
+    };
+    const sampler = setInterval(sample, 100);
 
     log(`${options.tunnels} tunnels x ${(options.size / MiB).toFixed(1)} MiB each way ...`);
     const t0 = Date.now();
@@ -270,7 +271,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let allAnswered!: () => void;
     const barrier = new Promise<void>((resolve) => (allAnswered = resolve));
     const opened = (): Promise<void> => {
-      if (++answered === options.tunnels) allAnswered();
+      if (++answered === options.tunnels) {
+        // Every tunnel is open now: the peak is read here, not left to the
+        // sampler, whose next tick may come after the transfers have ended.
+        sample();
+        allAnswered();
+      }
       return barrier;
     };
     await Promise.all(

@@ -13,6 +13,24 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/**
+ * Where the backoff reads the time and waits. The real one by default; a
+ * test hands in its own, so that "waited 300 ms" is a fact it set up rather
+ * than a race with a busy machine.
+ */
+export interface BackoffClock {
+  /** The current time, in ms. */
+  now(): number;
+  /** Resolves after `ms`; rejects with an AbortError when `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** Date.now() and a timer. */
+export const SYSTEM_CLOCK: BackoffClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
+
 export interface FailureBackoffOptions {
   /** The wait after the first failure, in ms; each further failure doubles it. @default 500 */
   baseDelayMs?: number;
@@ -22,6 +40,8 @@ export interface FailureBackoffOptions {
   forgetAfterMs?: number;
   /** The most addresses remembered. @default 10000 */
   maxEntries?: number;
+  /** The time and the waits. @default {@link SYSTEM_CLOCK} */
+  clock?: BackoffClock;
 }
 
 export const BACKOFF_DEFAULTS: Required<FailureBackoffOptions> = {
@@ -29,6 +49,7 @@ export const BACKOFF_DEFAULTS: Required<FailureBackoffOptions> = {
   maxDelayMs: 10_000,
   forgetAfterMs: 10 * 60_000,
   maxEntries: 10_000,
+  clock: SYSTEM_CLOCK,
 };
 
 interface Entry {
@@ -61,7 +82,7 @@ export class FailureBackoff {
   /** Whether an attempt from `address` would wait now (it failed recently and its next turn is ahead). */
   wouldWait(address: string): boolean {
     const entry = this.current(address);
-    return entry !== undefined && entry.nextAt > Date.now();
+    return entry !== undefined && entry.nextAt > this.options.clock.now();
   }
 
   /**
@@ -72,15 +93,15 @@ export class FailureBackoff {
   async wait(address: string, signal?: AbortSignal): Promise<void> {
     const entry = this.current(address);
     if (!entry) return;
-    const now = Date.now();
+    const now = this.options.clock.now();
     const slot = Math.max(now, entry.nextAt);
     entry.nextAt = slot + this.delayAfter(entry.failures);
-    if (slot > now) await sleep(slot - now, undefined, { signal });
+    if (slot > now) await this.options.clock.sleep(slot - now, signal);
   }
 
   /** Records a failed attempt from `address`. */
   failed(address: string): void {
-    const now = Date.now();
+    const now = this.options.clock.now();
     const entry = this.current(address) ?? { failures: 0, lastFailureAt: now, nextAt: now };
     entry.failures++;
     entry.lastFailureAt = now;
@@ -98,7 +119,7 @@ export class FailureBackoff {
   /** The address's entry, unless it is old enough to forget. */
   private current(address: string): Entry | undefined {
     const entry = this.entries.get(address);
-    if (entry && this.forgettable(entry, Date.now())) {
+    if (entry && this.forgettable(entry, this.options.clock.now())) {
       this.entries.delete(address);
       return undefined;
     }

@@ -13,12 +13,13 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
-import { dial, DialOptions, TunnelError } from '../../src/core/dialer';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial, DialOptions, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/trust';
 import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../fixtures/tls';
 import { makeTempDir, removeTempDir } from '../fixtures/tmp';
 import { which } from '../fixtures/programs';
+import { waitFor } from '../fixtures/tunnel';
 
 test('parsePin: sha256/BASE64, hex with or without colons, openssl\'s output line', () => {
   const bytes = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
@@ -234,9 +235,10 @@ test('a TLS server that never finishes its handshake: 504 after the handshake ti
   assert.equal((result as TunnelError).status, 504);
   assert.equal((result as TunnelError).code, 'TIMEOUT');
   assert.match((result as TunnelError).message, /^the WebSocket handshake with wss:\/\/localhost:\d+\/ssh timed out after 0\.4 s$/);
-  assert.ok(Date.now() - started < 2000);
+  // The deadline given, not the default one (how soon after it the dial gave up is the machine's business).
+  assert.ok(Date.now() - started < DEFAULT_HANDSHAKE_TIMEOUT_MS, `gave up after ${Date.now() - started} ms`);
   // The dial's half-made connection was closed, not left to the server.
-  assert.equal(closed.length, 1);
+  await waitFor('the server to have the connection', () => closed.length === 1);
   await closed[0];
   await new Promise<void>((resolve) => silent.close(() => resolve()));
 });

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
 import { ConnectProxy } from '../../src/core/connectProxy';
-import { dial, TunnelError } from '../../src/core/dialer';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   ProxyConfigError,
@@ -228,8 +228,9 @@ test('a proxy that does not answer CONNECT: 504 at the handshake timeout, named 
     assert.equal(err.status, 504);
     assert.equal(err.code, 'PROXY_TIMEOUT');
     assert.match(err.message, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ did not open the tunnel within 0\.4 s$/);
-    assert.ok(Date.now() - started < 2000);
-    const deadline = Date.now() + 2000;
+    // The deadline given, not the default one (how soon after it the dial gave up is the machine's business).
+    assert.ok(Date.now() - started < DEFAULT_HANDSHAKE_TIMEOUT_MS, `gave up after ${Date.now() - started} ms`);
+    const deadline = Date.now() + 10_000;
     while (proxy.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(proxy.open(), 0, 'the dial closed its half-made connection to the proxy');
   } finally {

@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from '../../src/core/connectProxy';
 import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
@@ -390,10 +391,11 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
       new Promise<{ text: string; closed: boolean }>((resolve) => {
         const socket = net.connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
         let text = '';
+        // A deadline for the test, not a measure: the bug held the tunnel open for ever.
         const timer = setTimeout(() => {
           socket.destroy();
           resolve({ text, closed: false });
-        }, 5000);
+        }, 30_000);
         socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
         socket.on('error', () => {});
         socket.once('end', () => {
@@ -410,7 +412,7 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
     assert.match(r.text, /^HTTP\/1\.1 200 /);
   }
   // The bytes sent with the request reached the target (the server counts them).
-  await waitFor(`${N} closed tunnels in the server log`, () => (server.output().match(/tunnel \d+ closed /g) ?? []).length >= N + 1, 5000, () => server.output());
+  await waitFor(`${N} closed tunnels in the server log`, () => (server.output().match(/tunnel \d+ closed /g) ?? []).length >= N + 1, 30_000, () => server.output());
   assert.equal((server.output().match(/tunnel \d+ closed .* up=5 /g) ?? []).length, N / 2, server.output());
   const after = { proxy: await fdsSettle(proxy.pid, base.proxy), server: await fdsSettle(server.pid, base.server) };
   assert.ok(after.proxy <= base.proxy, `proxy: ${after.proxy} descriptors, baseline ${base.proxy}\n${describeFds(proxy.pid)}`);
@@ -433,11 +435,12 @@ test('a client that connects and hangs up without a byte is let go at once, not 
         socket.once('connect', () => socket.end());
         socket.once('close', () => resolve(Date.now() - started));
         socket.once('end', () => socket.destroy());
-        setTimeout(() => socket.destroy(), 5000);
+        setTimeout(() => socket.destroy(), 2 * DEFAULT_HEADERS_TIMEOUT_MS);
       }),
     ),
   );
-  assert.ok(Math.max(...lived) < 2000, `closed after ${lived.join(', ')} ms`);
-  const after = await fdsSettle(proxy.pid, base, 2000);
+  // Let go by the FIN, not by the header timeout, which would have taken the whole of it.
+  assert.ok(Math.max(...lived) < DEFAULT_HEADERS_TIMEOUT_MS / 2, `closed after ${lived.join(', ')} ms (header timeout ${DEFAULT_HEADERS_TIMEOUT_MS} ms)`);
+  const after = await fdsSettle(proxy.pid, base);
   assert.ok(after <= base, `proxy: ${after} descriptors, baseline ${base}\n${describeFds(proxy.pid)}`);
 });

@@ -120,21 +120,22 @@ test('through nginx with TLS', async (t) => {
     assert.equal(quiet.statusLine, 'HTTP/1.1 200 Connection established');
     const hello = crypto.randomBytes(1000);
     assert.deepEqual(await roundTrip(alive.socket, hello), hello);
+    // nginx's read timer for the quiet tunnel starts at its last byte, which
+    // it relayed after this moment: timed from here, the close cannot come
+    // before proxy_read_timeout, however late this process sees it.
+    const quietLastSent = Date.now();
     assert.deepEqual(await roundTrip(quiet.socket, hello), hello);
 
-    // Both idle now. Over 8 s the one without pings is cut by nginx after ~3 s.
+    // Both idle now. The one without pings is cut by nginx after ~3 s; the
+    // one with pings must stay open for more than twice that.
     const idleStart = Date.now();
-    const quietEnded = endedWithin(quiet.socket, 8_000).then((ended) => {
+    const quietEnded = endedWithin(quiet.socket, 60_000).then((ended) => {
       quiet.socket.end(); // our side too, as a client would
-      return { ended, afterMs: Date.now() - idleStart };
+      return { ended, afterMs: Date.now() - quietLastSent };
     });
-    await new Promise((r) => setTimeout(r, 8_000));
-    const q = await quietEnded;
+    const [q] = await Promise.all([quietEnded, new Promise((r) => setTimeout(r, 8_000))]);
     assert.ok(q.ended, 'without keepalive, nginx should close the idle tunnel');
-    assert.ok(
-      q.afterMs >= (READ_TIMEOUT_S - 0.5) * 1000 && q.afterMs < (READ_TIMEOUT_S + 3) * 1000,
-      `closed after ${q.afterMs} ms; expected about ${READ_TIMEOUT_S} s`,
-    );
+    assert.ok(q.afterMs >= (READ_TIMEOUT_S - 0.5) * 1000, `closed after ${q.afterMs} ms; expected proxy_read_timeout (${READ_TIMEOUT_S} s) first`);
     st.diagnostic(`without pings the idle tunnel was closed after ${(q.afterMs / 1000).toFixed(1)} s (proxy_read_timeout ${READ_TIMEOUT_S}s)`);
 
     // With pings, after 8 s idle the same tunnel still carries bytes both ways.
@@ -144,7 +145,7 @@ test('through nginx with TLS', async (t) => {
     st.diagnostic(`with pings every 1 s the tunnel carried a round trip after ${((Date.now() - idleStart) / 1000).toFixed(1)} s idle`);
     await waitFor('the quiet proxy to log the closed tunnel', () =>
       /tunnel \d+ closed 127\.0\.0\.1:\d+ up=1000 down=1000 \(connection to the peer was lost\)/.test(quietProxy.output()),
-      5_000,
+      10_000,
       () => quietProxy.output(),
     );
     assert.doesNotMatch(proxy.output(), /tunnel \d+ closed/);

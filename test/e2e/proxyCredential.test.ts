@@ -15,14 +15,19 @@ import { puttyKey, startSshd } from '../fixtures/sshd';
 import { ProxyMethod, plinkAt, plinkSession } from '../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 
-/** Sends `bytes` (one write each) and resolves with all that came back before the close (or 5 s). */
-function exchange(port: number, writes: Buffer[], waitMs = 5000): Promise<Buffer> {
+/**
+ * Sends `writes` (each after the previous answer's bytes) and resolves with all
+ * that came back: at the close, or as soon as `enough` says so (the connection
+ * is then closed), or at the deadline.
+ */
+function exchange(port: number, writes: Buffer[], enough: (got: Buffer) => boolean = () => false, waitMs = 15_000): Promise<Buffer> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const got: Buffer[] = [];
     socket.on('error', () => {});
     socket.on('data', (c) => {
       got.push(c);
+      if (enough(Buffer.concat(got))) return socket.destroy();
       const next = writes.shift();
       if (next) socket.write(next);
     });
@@ -64,7 +69,9 @@ test('wssh connect --proxy-user: no credential, no tunnel; plink with ProxyUsern
   assert.doesNotMatch(proxy.output(), /tunnel \d+ open/);
 
   // The right credential with an HTTP client: 200 and the SSH banner.
-  const good = (await exchange(proxy.port, [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:pa55:word').toString('base64')}\r\n\r\n`)], 3000)).toString('latin1');
+  // The tunnel stays open: the exchange ends once sshd's banner line has come through it.
+  const banner = (got: Buffer) => /\r\n\r\nSSH-2\.0-[^\n]*\n/.test(got.toString('latin1'));
+  const good = (await exchange(proxy.port, [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:pa55:word').toString('base64')}\r\n\r\n`)], banner)).toString('latin1');
   assert.match(good, /^HTTP\/1\.1 200 Connection established\r\n\r\nSSH-2\.0-/);
 
   // plink, the user's client, with the credential in its saved session: HTTP and SOCKS5.

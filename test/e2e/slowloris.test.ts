@@ -6,8 +6,12 @@
 // are back at their baseline afterwards.
 //
 // `wssh connect` has no flag for its header timeout (10 s), so the big attack
-// runs against the in-process ConnectProxy with headersTimeoutMs 1000; a
+// runs against the in-process ConnectProxy with headersTimeoutMs 3000; a
 // smaller one runs against the real `wssh connect` process with its default.
+//
+// How soon after the timeout a connection is cut is not asserted (a busy
+// machine decides that): it is cut, not before the timeout, with the answer
+// that says why, and a dribbler never got its request in.
 // (The server side: test/server/slowloris.test.ts.)
 
 import { test } from 'node:test';
@@ -25,8 +29,11 @@ import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
 interface Victim {
   kind: string;
   startedAt: number;
+  connected: boolean;
   closedAt?: number;
+  /** Bytes sent a byte at a time, of `dribble` bytes in all. */
   sent: number;
+  dribble: number;
   answer: Buffer;
 }
 
@@ -45,11 +52,12 @@ async function fdsSettle(pid: number | 'self', limit: number, timeoutMs = 10_000
 
 /** Sends `prefix` at once, then `dribble` a byte every `everyMs`, until closed. */
 function slowClient(port: number, kind: string, prefix: Buffer, dribble: Buffer, everyMs: number): Victim {
-  const victim: Victim = { kind, startedAt: Date.now(), sent: 0, answer: Buffer.alloc(0) };
+  const victim: Victim = { kind, startedAt: Date.now(), connected: false, sent: 0, dribble: dribble.length, answer: Buffer.alloc(0) };
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   socket.on('data', (c: Buffer) => (victim.answer = Buffer.concat([victim.answer, c])));
   socket.once('connect', () => {
+    victim.connected = true;
     if (prefix.length > 0) socket.write(prefix);
   });
   const timer = setInterval(() => {
@@ -84,15 +92,20 @@ function attack(port: number, echoPort: number, n: { dribblers: number; silent: 
   return victims;
 }
 
-/** Every victim is closed, within [timeout - 100 ms, timeout + slack] of its start, with the expected answer. */
-function checkVictims(victims: Victim[], timeoutMs: number, slackMs: number): string {
-  const late: string[] = [];
+/**
+ * Every victim is closed, not before the timeout (its clock starts once the
+ * proxy has the connection, after the victim's start), with the expected
+ * answer; a dribbler got less than its whole request in.
+ */
+function checkVictims(victims: Victim[], timeoutMs: number): string {
+  const early: string[] = [];
   const times: number[] = [];
   for (const v of victims) {
     assert.ok(v.closedAt !== undefined, `${v.kind} still open after ${Date.now() - v.startedAt} ms (sent ${v.sent} bytes)`);
     const lived = v.closedAt - v.startedAt;
     times.push(lived);
-    if (lived < timeoutMs - 100 || lived > timeoutMs + slackMs) late.push(`${v.kind} closed after ${lived} ms`);
+    if (lived < timeoutMs - 100) early.push(`${v.kind} closed after ${lived} ms`);
+    if (v.dribble > 0) assert.ok(v.sent < v.dribble, `${v.kind} sent its whole request (${v.sent} bytes) before the cut`);
     if (v.kind.startsWith('connect') || v.kind === 'silent') {
       assert.match(v.answer.toString('latin1'), /^HTTP\/1\.1 408 Request Timeout\r\n/, `${v.kind}: ${JSON.stringify(v.answer.toString('latin1'))}`);
     } else if (v.kind.startsWith('socks5')) {
@@ -107,7 +120,7 @@ function checkVictims(victims: Victim[], timeoutMs: number, slackMs: number): st
       assert.deepEqual([...v.answer.subarray(0, 2)], [0, 0x5b], `${v.kind}: ${v.answer.toString('hex')}`);
     }
   }
-  assert.deepEqual(late, [], `cut outside [${timeoutMs - 100}, ${timeoutMs + slackMs}] ms`);
+  assert.deepEqual(early, [], `cut before ${timeoutMs - 100} ms`);
   times.sort((a, b) => a - b);
   return `${victims.length} slow connections cut after ${times[0]}-${times[times.length - 1]} ms (median ${times[times.length >> 1]})`;
 }
@@ -117,23 +130,28 @@ async function waitAllClosed(victims: Victim[], timeoutMs: number): Promise<void
   while (victims.some((v) => v.closedAt === undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** Opens a tunnel during the attack; it echoes now and after the header timeout has passed. */
-async function realTunnelDuringAttack(proxyPort: number, echoPort: number, timeoutMs: number): Promise<string> {
+/**
+ * Opens a tunnel while every victim is held (none cut yet: a blocked proxy
+ * would have answered only after the cuts); it echoes now and after the
+ * header timeout has passed.
+ */
+async function realTunnelDuringAttack(proxyPort: number, echoPort: number, victims: Victim[], timeoutMs: number): Promise<string> {
   const started = Date.now();
-  const tunnel = await connectThroughProxy(proxyPort, `127.0.0.1:${echoPort}`, { timeoutMs: 5000 });
+  const tunnel = await connectThroughProxy(proxyPort, `127.0.0.1:${echoPort}`);
   assert.equal(tunnel.status, 200, tunnel.body);
   const opened = Date.now() - started;
-  assert.ok(opened < timeoutMs / 2, `the tunnel took ${opened} ms to open during the attack`);
   const data = crypto.randomBytes(256 * 1024);
   assert.ok((await roundTrip(tunnel.socket, data)).equals(data));
+  const cut = victims.filter((v) => v.closedAt !== undefined).map((v) => `${v.kind} after ${v.closedAt! - v.startedAt} ms`);
+  assert.deepEqual(cut, [], 'the tunnel opened and echoed while the attack was still held');
   await new Promise((r) => setTimeout(r, timeoutMs + 300));
   assert.ok((await roundTrip(tunnel.socket, data)).equals(data), 'the tunnel did not outlive the header timeout');
   tunnel.socket.destroy();
   return `a real tunnel opened in ${opened} ms during the attack and echoed before and after the timeout`;
 }
 
-test('slowloris against the proxy (in-process ConnectProxy, header timeout 1 s)', async (t) => {
-  const TIMEOUT_MS = 1000;
+test('slowloris against the proxy (in-process ConnectProxy, header timeout 3 s)', async (t) => {
+  const TIMEOUT_MS = 3000;
   const dir = tempDir(t, 'wssh-slowloris-proxy-');
   const echo = await startEcho();
   t.after(() => echo.close());
@@ -155,11 +173,12 @@ test('slowloris against the proxy (in-process ConnectProxy, header timeout 1 s)'
   await new Promise((r) => setTimeout(r, 300));
   const base = { self: openFds('self'), server: openFds(server.pid) };
 
-  const victims = attack(port, echo.port, { dribblers: 50, silent: 20, socks: 5 }, 200);
-  await new Promise((r) => setTimeout(r, 200));
-  t.diagnostic(await realTunnelDuringAttack(port, echo.port, TIMEOUT_MS));
-  await waitAllClosed(victims, 5000);
-  t.diagnostic(checkVictims(victims, TIMEOUT_MS, 800));
+  // A byte every 400 ms: the shortest handshake (SOCKS5, 13 bytes) would take 5.2 s.
+  const victims = attack(port, echo.port, { dribblers: 50, silent: 20, socks: 5 }, 400);
+  await waitFor('the attack to be under way', () => victims.every((v) => v.connected), 10_000);
+  t.diagnostic(await realTunnelDuringAttack(port, echo.port, victims, TIMEOUT_MS));
+  await waitAllClosed(victims, TIMEOUT_MS + 30_000);
+  t.diagnostic(checkVictims(victims, TIMEOUT_MS));
   assert.equal(refusals.filter((s) => s === 408).length, victims.length, `refusals: ${refusals.join(' ')}`);
 
   const after = { self: await fdsSettle('self', base.self), server: await fdsSettle(server.pid, base.server) };
@@ -181,16 +200,16 @@ test('slowloris against the real wssh connect (its default 10 s header timeout)'
   await new Promise((r) => setTimeout(r, 300));
   const base = openFds(proxy.pid);
 
-  // A byte a second: the shortest handshake (SOCKS5, 13 bytes) would take 13 s.
-  const victims = attack(proxy.port, echo.port, { dribblers: 20, silent: 5, socks: 2 }, 1000);
-  await new Promise((r) => setTimeout(r, 300));
-  const during = openFds(proxy.pid);
-  assert.ok(during >= base + victims.length, `the attack is not under way: ${during} descriptors, baseline ${base}`);
-  t.diagnostic(await realTunnelDuringAttack(proxy.port, echo.port, 1000));
-  await waitAllClosed(victims, TIMEOUT_MS + 5000);
-  // Node starts the header clock at the first byte (a second in) and checks it once a second.
-  t.diagnostic(checkVictims(victims, TIMEOUT_MS, 2500));
-  await waitFor('a 408 logged for each slow client', () => (proxy.output().match(/: 408 /g) ?? []).length === victims.length, 5000, () => proxy.output());
+  // A byte every 2 s: the shortest handshake (SOCKS5, 13 bytes) would take 26 s.
+  const victims = attack(proxy.port, echo.port, { dribblers: 20, silent: 5, socks: 2 }, 2000);
+  const during = await waitFor('the attack to be under way', () => {
+    const n = openFds(proxy.pid);
+    return n >= base + victims.length ? n : undefined;
+  }, 10_000, () => `${openFds(proxy.pid)} descriptors, baseline ${base}`);
+  t.diagnostic(await realTunnelDuringAttack(proxy.port, echo.port, victims, 1000));
+  await waitAllClosed(victims, TIMEOUT_MS + 30_000);
+  t.diagnostic(checkVictims(victims, TIMEOUT_MS));
+  await waitFor('a 408 logged for each slow client', () => (proxy.output().match(/: 408 /g) ?? []).length === victims.length, 10_000, () => proxy.output());
   const after = await fdsSettle(proxy.pid, base);
   t.diagnostic(`proxy descriptors: ${base} before, ${during} during, ${after} after`);
   assert.ok(after <= base, `proxy: ${after} descriptors, baseline ${base}`);

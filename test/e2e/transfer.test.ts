@@ -188,7 +188,8 @@ test('backpressure: a client that stops reading; proxy and server memory stay fl
 
 test('backpressure: a sink that stops reading; proxy and server memory stay flat', async (t) => {
   const dir = tempDir(t, 'wssh-e2e-backpressure-up-');
-  const sink = await startSink({ pauseMs: STALL_MS });
+  let endStall!: () => void;
+  const sink = await startSink({ readAfter: new Promise<void>((resolve) => (endStall = resolve)) });
   t.after(() => sink.close());
   const chain = await freshChain(t, hostsFor(dir, sink));
   const expected = patternDigest(SIZE, 'slow-sink');
@@ -202,12 +203,14 @@ test('backpressure: a sink that stops reading; proxy and server memory stay flat
   source.on('data', (c: Buffer) => (written += c.length));
   const sent = pipeline(source, tunnel.socket);
 
-  await new Promise((r) => setTimeout(r, STALL_MS - 200));
+  // The sink reads nothing until told to: STALL_MS is the least the stall lasts.
+  await new Promise((r) => setTimeout(r, STALL_MS));
   // The client could hand over only what the buffers along the way hold.
   t.diagnostic(`while the sink stalled, the client got ${mib(written)} MiB into the tunnel`);
   assert.ok(written < SIZE / 2, `${mib(written)} MiB went in while nothing was read at the far end`);
   checkRss(t, `upload, sink stalled ${STALL_MS / 1000} s`, chain, STALLED_RSS_BUDGET);
 
+  endStall();
   await sent;
   const got = await received;
   assert.equal(got.bytes, SIZE);

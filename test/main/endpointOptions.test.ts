@@ -236,21 +236,20 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   const proxy = await startConnectProxy(t);
   const target = `127.0.0.1:${sshd.port}`;
 
-  const plain = await testEndpoint(endpoint, target, { proxy: 'none', timeoutMs: 3000 });
+  const plain = await testEndpoint(endpoint, target, { proxy: 'none' });
   assert.deepEqual(plain.ok ? '' : plain.reason, `TLS: the certificate of wss://localhost:${tlsPort}/ssh is from an unknown issuer (DEPTH_ZERO_SELF_SIGNED_CERT); trust its CA`);
 
   const pinned = await testEndpoint(endpoint, target, {
     trust: { pins: [fingerprintOf(self.cert).base64], pinOnly: true },
     proxy: 'system',
     resolveSystemProxy: async () => `PROXY 127.0.0.1:${proxy.port}`,
-    timeoutMs: 3000,
   });
   assert.ok(pinned.ok, JSON.stringify(pinned));
   assert.equal(pinned.banner, 'SSH-2.0-Pinned');
   assert.deepEqual(proxy.connects, [`localhost:${tlsPort}`]);
 
   const wrong = `sha256/${Buffer.alloc(32, 2).toString('base64')}`;
-  const mismatch = await testEndpoint(endpoint, target, { trust: { pins: [wrong], pinOnly: true }, proxy: 'none', timeoutMs: 3000 });
+  const mismatch = await testEndpoint(endpoint, target, { trust: { pins: [wrong], pinOnly: true }, proxy: 'none' });
   assert.equal(mismatch.ok, false);
   assert.match((mismatch as { reason: string }).reason, /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh does not match the pin: the certificate's fingerprint is sha256\//);
 });

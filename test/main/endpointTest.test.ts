@@ -21,11 +21,14 @@ after(async () => {
 });
 
 test('a banner that comes back is shown with the time it took', async () => {
+  const started = performance.now();
   const result = await testEndpoint(parseEndpoint(wssh.uri), `127.0.0.1:${sshd.port}`);
+  const took = performance.now() - started;
   assert.ok(result.ok, JSON.stringify(result));
   assert.equal(result.banner, 'SSH-2.0-OpenSSH_9.2p1 Debian-2');
   assert.ok(result.connectMs >= 0 && result.totalMs >= result.connectMs);
-  assert.ok(result.totalMs < 5000);
+  // The time shown is the time the test took (rounded to the ms), however long that was.
+  assert.ok(result.totalMs <= Math.round(took) + 1, `shown ${result.totalMs} ms, took ${took.toFixed(1)} ms`);
 });
 
 test('lines before the identification line are allowed (RFC 4253 §4.2)', async (t) => {
@@ -60,12 +63,13 @@ test('a target that is not SSH, a denied host, a dead endpoint: each says why', 
 });
 
 test('a silent target times out with a message', async (t) => {
+  // Long enough that the dial itself never runs into it on a busy machine: what times out is the wait for the banner.
   const silent = net.createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   t.after(() => {
     silent.close();
   });
-  const result = await testEndpoint(parseEndpoint(wssh.uri), `127.0.0.1:${(silent.address() as net.AddressInfo).port}`, { timeoutMs: 400 });
+  const result = await testEndpoint(parseEndpoint(wssh.uri), `127.0.0.1:${(silent.address() as net.AddressInfo).port}`, { timeoutMs: 3000 });
   assert.equal(result.ok, false);
-  assert.match((result as { reason: string }).reason, /no SSH banner came within 400 ms/);
+  assert.match((result as { reason: string }).reason, /^the tunnel opened in \d+ ms, but no SSH banner came within 3000 ms/);
 });

@@ -111,7 +111,7 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
   t.after(() => refused.socket.destroy());
   assert.equal(refused.status, 502);
   assert.equal(proxy.auth.at(-1), undefined);
-  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 3000);
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined));
   assert.match(state!.reason!, /the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication/);
   assert.equal(state!.fix, 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
 });

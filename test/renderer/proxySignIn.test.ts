@@ -37,19 +37,19 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   await page.getByLabel('Proxy URL').fill(proxy.bareUrl);
   await page.getByLabel('User and password').check();
   await page.getByLabel('Proxy user').fill('');
-  await waitFor('user message', async () => /Give the proxy user/.test(await page.locator('#ep-proxy-user-message').innerText()), 3000);
+  await waitFor('user message', async () => /Give the proxy user/.test(await page.locator('#ep-proxy-user-message').innerText()));
   await page.getByLabel('Proxy user').fill('alice');
   await page.getByLabel('Proxy password').fill('wrong-one');
   // The file picker, through the preload API.
   await page.getByRole('button', { name: 'Browse for the client certificate' }).click();
-  await waitFor('picked file', async () => (await page.getByLabel('Client certificate (PEM)').inputValue()) === 'C:\\certs\\alice.crt', 3000);
+  await waitFor('picked file', async () => (await page.getByLabel('Client certificate (PEM)').inputValue()) === 'C:\\certs\\alice.crt');
   assert.deepEqual(picked, [{ title: 'the client certificate', kind: 'certificate' }]);
-  await waitFor('key message', async () => /needs its key file/.test(await page.locator('#ep-client-cert-message').innerText()), 3000);
+  await waitFor('key message', async () => /needs its key file/.test(await page.locator('#ep-client-cert-message').innerText()));
   await page.getByLabel('Client certificate (PEM)').fill('');
-  await waitFor('no messages', async () => (await details.locator('.field-message').allInnerTexts()).every((m) => m === ''), 3000);
+  await waitFor('no messages', async () => (await details.locator('.field-message').allInnerTexts()).every((m) => m === ''));
   await screenshot(page, 'endpoints-proxy-sign-in');
   await page.getByRole('button', { name: 'Save' }).click();
-  await waitFor('saved', () => settings.view().endpoints[0].hasProxySecret, 3000);
+  await waitFor('saved', () => settings.view().endpoints[0].hasProxySecret);
   const view = settings.view().endpoints[0];
   assert.deepEqual([view.proxy, view.proxyAuth], [{ url: proxy.bareUrl }, { mode: 'password', user: 'alice' }]);
   const onDisk = fs.readFileSync(settings.path, 'utf8');

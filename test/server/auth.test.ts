@@ -23,15 +23,17 @@ import { tempDir } from '../fixtures/tmp';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
 import { attempt, basic, echoOnce } from '../fixtures/upgradeClient';
+import { ManualClock } from '../fixtures/manualClock';
 
 const SECRET = 'open sesame: 7 words & a colon';
-/**
- * The first wait after a failure; they double up to 8x. Timers never fire
- * early, so "waited at least" holds on a loaded machine; "was not slowed" is
- * checked against 4x, half of what a slowed attempt would wait.
- */
+/** The first wait after a failure; they double up to 8x. */
 const BACKOFF_MS = 150;
-const NOT_SLOWED_MS = 4 * BACKOFF_MS;
+/**
+ * The slow-down's clock: a wait is a sleep the server asks it for, over only
+ * when the test moves it. "Slowed by 300 ms" and "not slowed" are then what
+ * the server did, not how long a busy machine took to answer.
+ */
+const clock = new ManualClock();
 
 let echo: FarEnd;
 /** Sends SOURCE_BYTES and closes: a tunnel whose end the far side decides (stdin's end would close it first). */
@@ -51,7 +53,7 @@ before(async () => {
   server = new WsshServer({
     policy: () => policy,
     users: () => users,
-    authBackoff: { baseDelayMs: BACKOFF_MS, maxDelayMs: 8 * BACKOFF_MS },
+    authBackoff: { baseDelayMs: BACKOFF_MS, maxDelayMs: 8 * BACKOFF_MS, clock },
     // The parallel-guesses test below parks four at once; the default allows two (test/server/loginFlood.test.ts).
     authLimits: { maxWaitingPerClient: 4 },
     keepaliveMs: 0,
@@ -72,10 +74,9 @@ function clientAddress(): string {
   return `198.51.100.${nextClient++}`;
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  const value = await f();
-  return { value, ms: Date.now() - start };
+/** Makes the attempt, moving the clock past every wait the server asks for: its answer, and the waits (none: not slowed). */
+function waitedOut<T>(f: () => Promise<T>): Promise<{ value: T; waits: number[] }> {
+  return clock.runPastSleeps(f);
 }
 
 test('Basic credentials: user and secret split at the first colon, UTF-8', () => {
@@ -98,9 +99,9 @@ test('no credentials: 401 with the Basic challenge; not counted as a failure', a
   }
   assert.ok(log.some((l) => l === `tunnel refused client=${from} target=echo.lan status=401 reason="no credentials"`), log.join('\n'));
   // A first try without credentials is how clients start: five of them do not slow the address (five failures would: 8x).
-  const { value, ms } = await timed(() => attempt(tunnelUrl, { Authorization: basic('alice', SECRET), 'X-Forwarded-For': from }));
+  const { value, waits } = await waitedOut(() => attempt(tunnelUrl, { Authorization: basic('alice', SECRET), 'X-Forwarded-For': from }));
   assert.ok(value.ws);
-  assert.ok(ms < NOT_SLOWED_MS, `${ms} ms`);
+  assert.deepEqual(waits, [], 'not slowed');
   value.ws.close();
 });
 
@@ -138,60 +139,56 @@ test('the target is not checked before authentication: a bad or denied target is
 test('repeated failures from one address are slowed, doubling; another address is not; success clears it', async () => {
   const attacker = clientAddress();
   const other = clientAddress();
-  const guess = (secret: string, from = attacker) =>
-    timed(() => attempt(tunnelUrl, { Authorization: basic('alice', secret), 'X-Forwarded-For': from }));
+  const guess = (secret: string, from = attacker) => attempt(tunnelUrl, { Authorization: basic('alice', secret), 'X-Forwarded-For': from });
 
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const { value, ms } = await guess(`guess ${i}`);
-    assert.equal(value.status, 401);
-    times.push(ms);
+  // The first guess is checked at once; each next one waits the doubled delay: 150, 300, 600 ms.
+  assert.equal((await waitedOut(() => guess('guess 0'))).value.status, 401);
+  for (const [i, delay] of [[1, BACKOFF_MS], [2, 2 * BACKOFF_MS], [3, 4 * BACKOFF_MS]]) {
+    const asked = clock.requested.length;
+    const answer = guess(`guess ${i}`);
+    const first = await Promise.race([answer.then((r) => ({ unslowed: r.status })), clock.sleepRequest(asked).then((ms) => ({ ms }))]);
+    assert.deepEqual(first, { ms: delay }, `guess ${i}`);
+    // Unanswered until the clock has moved the whole delay.
+    clock.advance(delay - 1);
+    await waitFor('the guess to be waiting', () => server.loginsPending === 1 && clock.sleeping === 1);
+    clock.advance(1);
+    assert.equal((await answer).status, 401);
   }
-  // Each waits at least the doubled delay: about 0, 150, 300, 600 ms.
-  assert.ok(times[1] >= BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
-  assert.ok(times[2] >= 2 * BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
-  assert.ok(times[3] >= 4 * BACKOFF_MS * 0.9, `times: ${times.join(', ')}`);
 
   // Another client address is not held up by the attacker's failures.
-  const bystander = await guess(SECRET, other);
+  const bystander = await waitedOut(() => guess(SECRET, other));
   assert.ok(bystander.value.ws, 'the other client gets its tunnel');
-  assert.ok(bystander.ms < NOT_SLOWED_MS, `${bystander.ms} ms`);
+  assert.deepEqual(bystander.waits, [], 'the other client was not slowed');
   bystander.value.ws.close();
 
-  // The right secret from the slowed address still waits its turn, then clears the address.
-  const late = await guess(SECRET);
+  // The right secret from the slowed address still waits its turn (8x, the cap), then clears the address.
+  const late = await waitedOut(() => guess(SECRET));
   assert.ok(late.value.ws, 'the right secret opens a tunnel after the wait');
-  assert.ok(late.ms >= 8 * BACKOFF_MS * 0.9, `${late.ms} ms`);
+  assert.deepEqual(late.waits, [8 * BACKOFF_MS]);
   late.value.ws.close();
-  const after = await guess(SECRET);
+  const after = await waitedOut(() => guess(SECRET));
   assert.ok(after.value.ws);
-  assert.ok(after.ms < NOT_SLOWED_MS, `cleared: ${after.ms} ms`);
+  assert.deepEqual(after.waits, [], 'cleared');
   after.value.ws.close();
 });
 
 test('parallel guesses from one address get one check per delay', async () => {
   const attacker = clientAddress();
   await attempt(tunnelUrl, { Authorization: basic('alice', 'first'), 'X-Forwarded-For': attacker });
-  const start = Date.now();
-  const answers = await Promise.all(
-    Array.from({ length: 4 }, (_, i) =>
-      attempt(tunnelUrl, { Authorization: basic('alice', `parallel ${i}`), 'X-Forwarded-For': attacker }).then((r) => {
-        assert.equal(r.status, 401);
-        return Date.now() - start;
-      }),
-    ),
-  );
-  answers.sort((a, b) => a - b);
-  // Slots at >= 200 ms, then each after the doubled delay of the failures before it.
-  assert.ok(answers[0] >= BACKOFF_MS * 0.9, answers.join(', '));
-  assert.ok(answers[3] >= 4 * BACKOFF_MS, `four guesses took ${answers.join(', ')} ms, not all at once`);
+  const asked = clock.requested.length;
+  const answers = Array.from({ length: 4 }, (_, i) => attempt(tunnelUrl, { Authorization: basic('alice', `parallel ${i}`), 'X-Forwarded-For': attacker }));
+  await waitFor('the four guesses to wait', () => clock.sleeping === 4);
+  // Slots at 150, 300, 450 and 600 ms after the failure, not all four at 150.
+  assert.deepEqual(clock.requested.slice(asked).sort((a, b) => a - b), [1, 2, 3, 4].map((n) => n * BACKOFF_MS));
+  clock.advance(4 * BACKOFF_MS);
+  for (const r of await Promise.all(answers)) assert.equal(r.status, 401);
 });
 
 test('a client that gives up during the delay frees its place and is logged', async () => {
   const leaver = clientAddress();
-  await attempt(tunnelUrl, { Authorization: basic('alice', 'x'), 'X-Forwarded-For': leaver });
-  await attempt(tunnelUrl, { Authorization: basic('alice', 'y'), 'X-Forwarded-For': leaver });
-  // The next attempt waits about 400 ms; this one leaves after 50.
+  await waitedOut(() => attempt(tunnelUrl, { Authorization: basic('alice', 'x'), 'X-Forwarded-For': leaver }));
+  await waitedOut(() => attempt(tunnelUrl, { Authorization: basic('alice', 'y'), 'X-Forwarded-For': leaver }));
+  // The next attempt waits 300 ms of the test's clock, which does not move: it leaves during the wait.
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   socket.write(
@@ -200,11 +197,11 @@ test('a client that gives up during the delay frees its place and is logged', as
       `Authorization: ${basic('alice', 'z')}\r\nX-Forwarded-For: ${leaver}\r\n\r\n`,
   );
   // A login waiting out its slow-down is pending, and holds no tunnel slot.
-  await waitFor('the attempt to wait', () => server.loginsPending === 1);
+  await waitFor('the attempt to wait', () => server.loginsPending === 1 && clock.sleeping === 1);
   assert.equal(server.slotsInUse, 0);
   socket.destroy();
-  await waitFor('the wait to be given up', () => server.loginsPending === 0, 2000);
-  await waitFor('the log line', () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)), 2000, () => log.join('\n'));
+  await waitFor('the wait to be given up', () => server.loginsPending === 0 && clock.sleeping === 0);
+  await waitFor('the log line', () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)), 10_000, () => log.join('\n'));
 });
 
 test('no log line holds a secret', () => {

@@ -2,7 +2,7 @@
 // that name the line and never quote a hash, parameters bounded so that a
 // file cannot make every login cost a gigabyte.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -15,6 +15,7 @@ import {
   loadCredentialsFile,
   userNameProblem,
 } from '../../server/credentials';
+import { scryptQueue, type ScryptJob } from '../../server/scryptQueue';
 import { tempDir } from '../fixtures/tmp';
 
 test('a hash made by hashSecret verifies its secret and nothing else', async () => {
@@ -47,34 +48,34 @@ test('a hash from another scrypt implementation with other parameters verifies',
   assert.equal(await users.verify('bob@example.com', 'pa\u0308ssword'), 'ok');
 });
 
-test('an unknown user costs a scrypt run like a known one', async () => {
+/** Records the scrypt runs (they still run) that `work` makes: what a check costs, counted rather than timed. */
+async function scryptRuns(t: TestContext, work: () => Promise<unknown>): Promise<Array<Omit<ScryptJob, 'secret' | 'salt'>>> {
+  const hash = t.mock.method(scryptQueue, 'hash');
+  try {
+    await work();
+    return hash.mock.calls.map(({ arguments: [job] }) => ({ N: job.N, r: job.r, p: job.p, keyBytes: job.keyBytes }));
+  } finally {
+    hash.mock.restore();
+  }
+}
+
+test('an unknown user costs a scrypt run like a known one', async (t) => {
   const users = Credentials.parse(`alice: ${await hashSecret('x')}\n`);
-  await users.verify('nobody', 'warm-up'); // the decoy hash is made on first use
-  const time = async (user: string) => {
-    const start = process.hrtime.bigint();
-    await users.verify(user, `guess-${Math.random()}`);
-    return Number(process.hrtime.bigint() - start) / 1e6;
-  };
-  const known = await time('alice');
-  const unknown = await time('nobody');
-  assert.ok(known > 5, `a check takes scrypt time, got ${known} ms`);
-  assert.ok(unknown > known / 3, `unknown user ${unknown} ms vs known ${known} ms`);
+  const known = await scryptRuns(t, () => users.verify('alice', `guess-${Math.random()}`));
+  assert.deepEqual(known, [{ N: 16384, r: 8, p: 1, keyBytes: 32 }], 'a check is one scrypt run with the line\'s parameters');
+  const unknown = await scryptRuns(t, () => users.verify('nobody', `guess-${Math.random()}`));
+  assert.deepEqual(unknown, known, 'an unknown user: the same run');
 });
 
-test('a success is remembered; the remembered one does not outlive a changed hash', async () => {
+test('a success is remembered; the remembered one does not outlive a changed hash', async (t) => {
   const first = await hashSecret('one');
   const users = Credentials.parse(`alice: ${first}\n`);
-  const timed = async () => {
-    const start = process.hrtime.bigint();
-    assert.equal(await users.verify('alice', 'one'), 'ok');
-    return Number(process.hrtime.bigint() - start) / 1e6;
-  };
-  const hashed = await timed();
-  const remembered = await timed();
-  assert.ok(remembered < hashed / 4, `the second check is remembered (${remembered} ms), not hashed again (${hashed} ms)`);
+  const check = () => users.verify('alice', 'one').then((verdict) => assert.equal(verdict, 'ok'));
+  assert.equal((await scryptRuns(t, check)).length, 1, 'the first check is hashed');
+  assert.deepEqual(await scryptRuns(t, check), [], 'the second check is remembered, not hashed again');
   // A reloaded file is a new Credentials: nothing remembered carries over.
   const changed = Credentials.parse(`alice: ${await hashSecret('two')}\n`);
-  assert.equal(await changed.verify('alice', 'one'), 'wrong secret');
+  assert.equal((await scryptRuns(t, async () => assert.equal(await changed.verify('alice', 'one'), 'wrong secret'))).length, 1);
   assert.equal(await changed.verify('alice', 'two'), 'ok');
 });
 

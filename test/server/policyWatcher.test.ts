@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HostsPolicy, PolicyError } from '../../server/hostsPolicy';
 import { PolicyWatcher } from '../../server/policyWatcher';
 import { parseTarget } from '../../src/shared/target';
@@ -28,14 +27,33 @@ function policyFile(text: string): string {
 }
 
 /**
- * Starts a watcher and lets its poller take the first stat: a change made
- * before that would become the baseline and never be reported.
+ * Starts a watcher and waits until its poller reports a change. The poller's
+ * first stat is its baseline, and nothing tells when it is taken: a change
+ * made before it would never be reported. So the file is touched (its times
+ * only, the text stays) until a poll reports a touch. A report that comes
+ * late is harmless: a reload reads the file as it is by then.
  */
 async function watch(path: string): Promise<PolicyWatcher> {
   const w = new PolicyWatcher(path, { intervalMs: INTERVAL_MS });
   watchers.push(w);
-  await sleep(INTERVAL_MS * 3);
-  return w;
+  const deadline = Date.now() + EVENT_TIMEOUT_MS;
+  for (let touch = 1; ; touch++) {
+    const reported = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        w.off('reload', onReload);
+        resolve(false);
+      }, INTERVAL_MS * 4);
+      const onReload = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      w.once('reload', onReload);
+    });
+    const at = new Date(Date.UTC(2020, 0, 1, 0, 0, touch));
+    utimesSync(path, at, at);
+    if (await reported) return w;
+    if (Date.now() > deadline) throw new Error(`the watcher of ${path} reported none of ${touch} touches within ${EVENT_TIMEOUT_MS} ms`);
+  }
 }
 
 /**
@@ -217,9 +235,14 @@ describe('PolicyWatcher', () => {
     w.on('error', () => events.push('error'));
     w.close();
     writeFileSync(path, 'b: true\n');
-    // Nothing to wait for when nothing should happen: give the poller
-    // several intervals to (wrongly) notice.
-    await sleep(INTERVAL_MS * 6);
+    // Had w still watched, it would hear what a second watcher of the same
+    // path hears (Node polls a path once, for all its listeners): the edit
+    // above, the touches, and one more edit, which this waits for.
+    const second = await watch(path);
+    assert.ok(allows(second.policy, 'b'));
+    const reloaded = next(second, 'reload');
+    writeFileSync(path, 'c: true\n');
+    await reloaded;
     assert.deepEqual(events, []);
     assert.ok(allows(w.policy, 'a'));
     assert.equal(w.reload(), false, 'a closed watcher does not load');

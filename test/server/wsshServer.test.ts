@@ -32,7 +32,8 @@ before(async () => {
       `db9: false`,
     ].join('\n'),
   );
-  server = new WsshServer({ policy: () => policy, keepaliveMs: 0, connectTimeoutMs: 500, log: (l) => log.push(l) });
+  // The default connect timeout: a busy machine must not turn a good target into a 504.
+  server = new WsshServer({ policy: () => policy, keepaliveMs: 0, log: (l) => log.push(l) });
   const address = await server.listen(0);
   base = `ws://127.0.0.1:${address.port}/ssh`;
 });
@@ -122,9 +123,14 @@ test('a target that never answers the TCP connect gets 504 after the connect tim
   const fillers: net.Socket[] = [];
   for (let i = 0; i < 3; i++) fillers.push(net.connect(port, '127.0.0.1').on('error', () => {}));
   t.after(() => fillers.forEach((s) => s.destroy()));
-  await new Promise((r) => setTimeout(r, 200));
-  policy = HostsPolicy.parse(`stuck.lan: "127.0.0.1:${port}"`);
-  const { status, body } = await attempt(`${base}/stuck.lan`);
+  // Once one is in the queue (listen(0) holds one), every further SYN is dropped.
+  await Promise.any(fillers.map((s) => new Promise((resolve) => s.once('connect', resolve))));
+  // A server of its own with a short connect timeout: nothing else depends on it.
+  const stuck = HostsPolicy.parse(`stuck.lan: "127.0.0.1:${port}"`);
+  const short = new WsshServer({ policy: () => stuck, keepaliveMs: 0, connectTimeoutMs: 500 });
+  const address = await short.listen(0);
+  t.after(() => short.close());
+  const { status, body } = await attempt(`ws://127.0.0.1:${address.port}/ssh/stuck.lan`);
   assert.equal(status, 504);
   assert.match(body!, /timed out connecting/);
 });

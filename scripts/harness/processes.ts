@@ -1,7 +1,8 @@
 /**
- * Child processes for the scripts (bench, soak) and the test fixtures alike:
- * long-running daemons (wssh, relays, nginx, sshd) and what /proc says about
- * them (memory, CPU, descriptors).
+ * Child processes for the scripts (bench, soak) and the tests alike:
+ * long-running daemons (wssh, relays, nginx, sshd), one-shot programs
+ * (openssl, ssh, plink) run to completion, and what /proc says about them
+ * (memory, CPU, descriptors).
  *
  * Daemons are stopped by PID, never by name, and are also killed when this
  * process exits, so a failed or forgotten stop() cannot leave one running on
@@ -13,6 +14,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -151,6 +153,101 @@ export async function startListening(
   }
 }
 
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to stdin, which is then closed; a stream is piped. Default: /dev/null. */
+  input?: Buffer | string | Readable;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Kill the program (SIGKILL) and reject after this long. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Run a program to completion and collect its output. A non-zero exit is a
+ * result, not an error (tests check failures too); a timeout rejects, with
+ * what the program printed so far.
+ */
+export function runProgram(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    killOnExit(child);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const input = options.input;
+    if (input !== undefined && child.stdin) {
+      // The program may exit without reading all of its input (EPIPE): not our error.
+      child.stdin.on('error', () => {});
+      if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input);
+      else input.pipe(child.stdin);
+    }
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${command}: ${err.message}`));
+    });
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      const result: RunResult = {
+        code,
+        signal,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
+      if (timedOut) {
+        reject(
+          new Error(
+            `${command} ${args.join(' ')}: no exit within ${timeoutMs} ms\n` +
+              `stdout: ${result.stdout.toString('utf8').slice(-2000)}\nstderr: ${result.stderr.slice(-2000)}`,
+          ),
+        );
+      } else {
+        resolve(result);
+      }
+    };
+    // 'close' comes after 'exit' once all output has been read. A grandchild
+    // that inherited stderr (ssh's ProxyCommand, say) can hold the pipe open
+    // after the program itself is gone: then stop waiting after a grace period.
+    child.once('close', finish);
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(code, signal);
+      }, 2000).unref();
+    });
+  });
+}
+
+/** runProgram that insists on exit code 0 (for setup steps like ssh-keygen). */
+export async function runChecked(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await runProgram(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr}`);
+  }
+  return result;
+}
+
 /** A field of /proc/PID/status in bytes (VmHWM: peak resident set; VmRSS: current). */
 export function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -175,9 +272,23 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** How many descriptors the process has open. */
-export function openFds(pid: number): number {
+/** How many descriptors the process has open ('self': this one). */
+export function openFds(pid: number | 'self'): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * Waits until `pid` holds at most `limit` descriptors, as sockets a peer
+ * closed are released a moment later; returns the last count, which is over
+ * `limit` only when `timeoutMs` passed first (the caller says what that means).
+ */
+export async function fdsSettle(pid: number | 'self', limit: number, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = openFds(pid);
+    if (n <= limit || Date.now() > deadline) return n;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The soft and hard limits on open descriptors of a process, from /proc/PID/limits. */

@@ -9,13 +9,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { runProgram, type RunResult } from '../fixtures/child';
-import { canConnect } from '../fixtures/freePort';
+import { runProgram, type RunResult, waitForOutput } from '../../scripts/harness/processes';
+import { canConnect } from '../../scripts/harness/ports';
 import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { waitForOutput } from '../../scripts/harness/processes';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 

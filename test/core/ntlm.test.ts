@@ -20,7 +20,7 @@ import {
   parseChallengeMessage,
   splitDomainUser,
 } from '../../src/core/proxyAuth/ntlm';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 

@@ -16,9 +16,9 @@ import {
   profileTextFromLink,
   summarizeCertificate,
 } from '../../src/core/profile';
-import { makeCertificates, fingerprintOf } from '../fixtures/tls';
+import { makeCertificates, fingerprintOf } from '../../scripts/harness/tls';
 import { makeTempDir, removeOnExit } from '../fixtures/tmp';
-import { which } from '../fixtures/programs';
+import { which } from '../../scripts/harness/programs';
 
 let caPem = '';
 let serverPem = '';

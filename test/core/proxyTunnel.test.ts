@@ -16,8 +16,8 @@ import { openProxyTunnel } from '../../src/core/proxyTunnel';
 import { ProxyRefusal, parseProxyUrl, proxyRefusalMessage } from '../../src/core/upstreamProxy';
 import { ntowfv2 } from '../../src/core/proxyAuth/ntlm';
 import { readExactly } from '../fixtures/tunnel';
-import { runProgram } from '../fixtures/child';
-import { makeCertificates } from '../fixtures/tls';
+import { runProgram } from '../../scripts/harness/processes';
+import { makeCertificates } from '../../scripts/harness/tls';
 import { tempDir } from '../fixtures/tmp';
 
 interface Seen {

@@ -16,9 +16,9 @@ import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServ
 import { dial, DialOptions, TunnelError } from '../../src/core/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/trust';
-import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../fixtures/tls';
+import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../../scripts/harness/tls';
 import { makeTempDir, removeTempDir } from '../fixtures/tmp';
-import { which } from '../fixtures/programs';
+import { which } from '../../scripts/harness/programs';
 
 test('parsePin: sha256/BASE64, hex with or without colons, openssl\'s output line', () => {
   const bytes = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');

@@ -9,16 +9,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { fingerprintOf, makeCertificates } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
-import { runProgram, type RunResult } from '../fixtures/child';
-import { freePort } from '../fixtures/freePort';
+import { fingerprintOf, makeCertificates } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
+import { runProgram, type RunResult, waitForOutput } from '../../scripts/harness/processes';
+import { freePort } from '../../scripts/harness/ports';
 import { WSSH_CLI, spawnWsshConnectWith, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { waitForOutput } from '../../scripts/harness/processes';
 
 /** The environment without proxy variables: a profile's 'system' proxy mode reads them. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -12,10 +12,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 import { digestOf, patternDigest, startSource } from '../fixtures/byteStreams';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { KDC_PROGRAMS, startKdc } from '../fixtures/kdc';

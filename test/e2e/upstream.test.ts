@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startEcho } from '../fixtures/byteStreams';
-import { startNginx } from '../fixtures/nginx';
+import { startNginx } from '../../scripts/harness/nginx';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';

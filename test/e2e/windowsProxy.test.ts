@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquid } from '../fixtures/squid';

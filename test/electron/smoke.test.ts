@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 import { tempDir } from '../fixtures/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');

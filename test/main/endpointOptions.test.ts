@@ -21,10 +21,10 @@ import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/en
 import type { EndpointTrust, ProxySetting } from '../../src/shared/ipc';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
-import { freePort } from '../fixtures/freePort';
-import { fingerprintOf, makeCertificates, makeSelfSigned } from '../fixtures/tls';
+import { freePort } from '../../scripts/harness/ports';
+import { fingerprintOf, makeCertificates, makeSelfSigned } from '../../scripts/harness/tls';
 import { tempDir } from '../fixtures/tmp';
-import { requireProgram } from '../fixtures/programs';
+import { requireProgram } from '../../scripts/harness/programs';
 
 /** A minimal HTTP CONNECT proxy: records each CONNECT authority and pipes the bytes. */
 async function startConnectProxy(t: TestContext): Promise<{ port: number; connects: string[] }> {

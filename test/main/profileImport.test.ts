@@ -14,7 +14,7 @@ import { createAppApi } from '../../src/main/appApi';
 import { loadTrust } from '../../src/main/endpointOptions';
 import { offersFromArgv, profilesFromArgv } from '../../src/main/profileImport';
 import { openTestController } from '../fixtures/appHarness';
-import { fingerprintOf, makeCertificates } from '../fixtures/tls';
+import { fingerprintOf, makeCertificates } from '../../scripts/harness/tls';
 import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
 
 let caPem = '';

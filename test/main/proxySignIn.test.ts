@@ -22,12 +22,11 @@ import { migrateSettings } from '../../src/main/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
-import { freePort } from '../fixtures/freePort';
-import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
-import { requirePrograms } from '../fixtures/programs';
+import { freePort } from '../../scripts/harness/ports';
+import { makeCertificates, makeClientCertificate } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
+import { requirePrograms, requireProgram } from '../../scripts/harness/programs';
 import { tempDir } from '../fixtures/tmp';
-import { requireProgram } from '../fixtures/programs';
 
 /** A CONNECT proxy that wants Basic `alice:pw` and records the Proxy-Authorization it got. */
 async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Array<string | undefined> }> {

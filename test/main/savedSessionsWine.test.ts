@@ -18,7 +18,7 @@ import { SESSION_BACKUPS_FILE, SessionBackups } from '../../src/main/sessionBack
 import type { SavedSession } from '../../src/shared/sessions';
 import { startWine, winPath, type Wine } from '../fixtures/wine';
 import { wineReg, wineRegRunner } from '../fixtures/wineReg';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkAt } from '../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';

@@ -9,8 +9,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { requireProgram } from '../fixtures/programs';
-import { freePort } from '../fixtures/freePort';
+import { requireProgram } from '../../scripts/harness/programs';
+import { freePort } from '../../scripts/harness/ports';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { rendererRig, screenshot } from '../fixtures/rendererBridge';
 import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';

@@ -12,10 +12,10 @@ import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { startSshd, type Sshd } from '../fixtures/sshd';
 import { chromiumPath, launchChromium } from '../fixtures/rendererBridge';
-import { requireProgram } from '../fixtures/programs';
+import { requireProgram } from '../../scripts/harness/programs';
 import { tempDir } from '../fixtures/tmp';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 import { waitFor } from '../fixtures/tunnel';
 import { rawRequest } from '../fixtures/upgradeClient';
 

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 
 let echo: FarEnd;
 let closedPort: number;

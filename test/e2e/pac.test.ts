@@ -17,14 +17,8 @@ import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquid } from '../fixtures/squid';
 import { runProgram } from '../../scripts/harness/processes';
 import { waitFor } from '../fixtures/tunnel';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return env;
-}
 
 async function servePac(script: () => string): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
   let requests = 0;

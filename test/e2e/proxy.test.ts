@@ -16,16 +16,9 @@ import { startNginx } from '../../scripts/harness/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
 import { runProgram, waitForOutput } from '../../scripts/harness/processes';
 import { freePort } from '../../scripts/harness/ports';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-
-/** The environment without any proxy settings of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return { ...env, ...extra };
-}
 
 test('through an HTTP proxy (tinyproxy)', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'nginx', 'openssl', 'tinyproxy', 'nc');

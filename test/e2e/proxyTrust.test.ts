@@ -17,14 +17,8 @@ import { fingerprintOf, makeCertificates, makeSelfSigned, makeServerCertificate 
 import { startNginx } from '../../scripts/harness/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
 import { runProgram, waitForOutput } from '../../scripts/harness/processes';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return { ...env, ...extra };
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 

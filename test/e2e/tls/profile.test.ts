@@ -15,17 +15,15 @@ import {
   profileLink,
   profileTextFromLink,
   summarizeCertificate,
-} from '../../src/core/profile';
-import { makeCertificates, fingerprintOf } from '../../scripts/harness/tls';
-import { makeTempDir, removeOnExit } from '../fixtures/tmp';
-import { which } from '../../scripts/harness/programs';
+} from '../../../src/core/profile';
+import { makeCertificates, fingerprintOf } from '../../../scripts/harness/tls';
+import { makeTempDir, removeOnExit } from '../../fixtures/tmp';
 
 let caPem = '';
 let serverPem = '';
 let pin = { base64: '', hex: '' };
 
 before(async () => {
-  if (!which('openssl')) throw new Error('openssl not found: apt-get install openssl');
   const dir = makeTempDir('wssh-profile-');
   removeOnExit(dir);
   const certs = await makeCertificates(dir);

@@ -15,6 +15,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import { freePort, waitForPort } from './ports';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -124,6 +125,45 @@ export function waitForOutput(daemon: Daemon, pattern: RegExp, timeoutMs = 10_00
       else reject(new Error(`${daemon.name} exited (${describeExit(daemon)}) before it printed ${pattern}:\n${daemon.output()}`));
     }, 20);
   });
+}
+
+/**
+ * Resolves once `port` on 127.0.0.1 takes a connection; rejects when `daemon`
+ * exits first (saying so, with `detail()`: its output unless given) or after
+ * `timeoutMs`.
+ */
+export function daemonListening(daemon: Daemon, port: number, timeoutMs = 10_000, detail: () => string = () => daemon.output()): Promise<void> {
+  return waitForPort(port, '127.0.0.1', timeoutMs, () => {
+    const exit = describeExit(daemon);
+    return exit ? new Error(`${daemon.name} exited (${exit}) before listening:\n${detail()}`) : undefined;
+  });
+}
+
+/**
+ * Starts a daemon that listens on a port of its config (sshd, nginx, squid…)
+ * on a port that was free a moment ago. Another process may take it before
+ * the daemon binds it, and the daemon then fails: so up to three times, each
+ * on a new port. `start(port, attempt)` writes the config and spawns it;
+ * `ready` resolves once it serves (default: daemonListening). A daemon that
+ * did not get there is killed, and the last failure is thrown.
+ */
+export async function startOnFreePort(
+  start: (port: number, attempt: number) => Daemon | Promise<Daemon>,
+  ready: (daemon: Daemon, port: number) => Promise<unknown> = (daemon, port) => daemonListening(daemon, port),
+): Promise<{ daemon: Daemon; port: number }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const daemon = await start(port, attempt);
+    try {
+      await ready(daemon, port);
+      return { daemon, port };
+    } catch (err) {
+      lastError = err;
+      await daemon.stop('SIGKILL');
+    }
+  }
+  throw lastError;
 }
 
 export interface ListeningDaemon extends Daemon {

@@ -6,11 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import WebSocket from 'ws';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { freePort } from '../../scripts/harness/ports';
+import { attempt } from '../fixtures/upgradeClient';
 
 let echo: FarEnd;
 let closedPort: number;
@@ -40,20 +40,6 @@ after(async () => {
   await server.close();
   await echo.close();
 });
-
-/** Tries an upgrade; resolves with the open socket or the refusal's status and body. */
-function attempt(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number; body?: string }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    ws.once('error', (err) => resolve({ body: err.message }));
-  });
-}
 
 test('an allowed mapped target opens and relays bytes exactly', async () => {
   const { ws } = await attempt(`${base}/echo.lan`);

@@ -14,18 +14,16 @@ import { createAppApi } from '../../../src/main/appApi';
 import { loadTrust } from '../../../src/main/endpointOptions';
 import { offersFromArgv, profilesFromArgv } from '../../../src/main/profileImport';
 import { openTestController } from '../../fixtures/appHarness';
-import { fingerprintOf, makeCertificates } from '../../../scripts/harness/tls';
-import { makeTempDir, removeOnExit, tempDir } from '../../fixtures/tmp';
+import { certificateTexts } from '../../../scripts/harness/tls';
+import { tempDir } from '../../fixtures/tmp';
 
 let caPem = '';
 let pin = '';
 
 before(async () => {
-  const dir = makeTempDir('wssh-import-certs-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert).base64;
+  const texts = await certificateTexts('wssh-import-certs-');
+  caPem = texts.caPem;
+  pin = texts.pin.base64;
 });
 
 function profile(change: Partial<Profile> = {}): string {

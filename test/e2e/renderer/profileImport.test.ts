@@ -15,8 +15,8 @@ import { Profile, formatProfile, profileLink } from '../../../src/core/profile';
 import { offersFromArgv } from '../../../src/main/profileImport';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { waitFor } from '../../fixtures/tunnel';
-import { fingerprintOf, makeCertificates } from '../../../scripts/harness/tls';
-import { makeTempDir, removeOnExit, tempDir } from '../../fixtures/tmp';
+import { certificateTexts } from '../../../scripts/harness/tls';
+import { tempDir } from '../../fixtures/tmp';
 import { BridgedApp, SCREENSHOT_DIR, chromiumPath, launchChromium, openBridgedApp, serveRenderer } from '../../fixtures/rendererBridge';
 import type { Page } from 'playwright-core';
 
@@ -28,11 +28,9 @@ let pin = '';
 before(async () => {
   site = await serveRenderer();
   if (chromiumPath()) browser = await launchChromium();
-  const dir = makeTempDir('wssh-import-certs-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert).base64;
+  const texts = await certificateTexts('wssh-import-certs-');
+  caPem = texts.caPem;
+  pin = texts.pin.base64;
 });
 after(async () => {
   await browser?.close();

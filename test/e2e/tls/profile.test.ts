@@ -4,7 +4,6 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import {
   MAX_PROFILE_BYTES,
   MAX_PROFILE_LINK_CHARS,
@@ -16,20 +15,14 @@ import {
   profileTextFromLink,
   summarizeCertificate,
 } from '../../../src/core/profile';
-import { makeCertificates, fingerprintOf } from '../../../scripts/harness/tls';
-import { makeTempDir, removeOnExit } from '../../fixtures/tmp';
+import { certificateTexts } from '../../../scripts/harness/tls';
 
 let caPem = '';
 let serverPem = '';
 let pin = { base64: '', hex: '' };
 
 before(async () => {
-  const dir = makeTempDir('wssh-profile-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  serverPem = fs.readFileSync(certs.serverCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert);
+  ({ caPem, serverPem, pin } = await certificateTexts('wssh-profile-'));
 });
 
 function full(): Profile {

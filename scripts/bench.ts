@@ -40,7 +40,8 @@ import { WSSH_CLI } from './harness/wsshProcesses';
 import { HOST } from './bench/chains';
 import { FarEnd } from './bench/farEnd';
 import { Corruption, measureSingle, stopAtExit, type SingleOptions } from './bench/measurements';
-import { printBusy, printScale, printSingle, say } from './bench/report';
+import { say } from './bench/console';
+import { printBusy, printScale, printSingle } from './bench/report';
 import { measureBusy } from './bench/busy';
 import { measureScale, type ScaleOptions } from './bench/scale';
 

@@ -8,7 +8,7 @@
  * Further arguments narrow a part to the files whose path contains one of them
  * (`runTests.js unit relay` runs test/core/relay.test.js).
  *
- * The unit part sets WSSH_TEST_PART=unit, under which test/fixtures/programs.ts
+ * The unit part sets WSSH_TEST_PART=unit, under which scripts/harness/programs.ts
  * refuses to hand out a Debian program: a test that needs one fails there,
  * whatever the machine has installed, and belongs in test/e2e. That is what
  * lets `.ci/run` prove the unit part on a machine with only Node.
@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     const counts = await runPart(part, files);
     for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
   }
-  if (total.pass + total.fail === 0) {
+  if (total.pass + total.fail + total.skipped === 0) {
     process.stderr.write('runTests: no test ran\n');
     return 1;
   }

@@ -15,23 +15,24 @@
  * Options: --tunnels N (200), --size MiB (8). Exits 1 on any mismatch or leak.
  * Needs nginx and openssl (apt-get install nginx openssl).
  *
- * The process runner, CONNECT client and echo server are the harness the
- * bench and the test fixtures share (scripts/harness/).
+ * The processes, certificates, nginx, CONNECT client and echo server are the
+ * harness the bench and the tests share (scripts/harness/).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import type net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openTunnel } from './harness/connectClient';
 import { echoPattern, startEcho } from './harness/echoServer';
-import { openFds, procStatus, spawnDaemon, waitForOutput, type Daemon } from './harness/processes';
-import { WSSH_CLI } from './harness/wsshProcesses';
+import { startNginx } from './harness/nginx';
+import { fdsSettle, openFds, procStatus } from './harness/processes';
+import { median, percentile } from './harness/statistics';
+import { makeTempDir, removeTempDir } from './harness/tempDirs';
+import { makeCertificates } from './harness/tls';
+import { startConnectProcess, startServerProcess } from './harness/wsshProcesses';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
-const SHIPPED_LOCATION = path.join(__dirname, '..', '..', 'nginx', 'wssh-location.conf');
 const CHUNK = 64 * 1024;
 /** Descriptors a wssh process may hold over its baseline at the end. */
 const FD_SLACK = 2;
@@ -69,99 +70,7 @@ interface Stats {
 }
 
 function stats(values: number[]): Stats {
-  const v = [...values].sort((a, b) => a - b);
-  const at = (q: number) => v[Math.min(v.length - 1, Math.floor(q * v.length))] ?? NaN;
-  return { min: v[0] ?? NaN, median: at(0.5), p95: at(0.95), max: v[v.length - 1] ?? NaN };
-}
-
-// --- child processes (scripts/harness/processes.ts) ------------------------------
-
-type Child = Daemon;
-
-function startChild(name: string, command: string, args: string[]): Child {
-  return spawnDaemon(name, command, args);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: Child, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, HOST);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (child.exitStatus() || Date.now() > deadline) throw new Error(`${child.name} is not listening on ${port}:\n${child.output()}`);
-    await delay(50);
-  }
-}
-
-// --- TLS and nginx ---------------------------------------------------------------
-
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const f = (name: string) => path.join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=WSSH soak CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  openssl(['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost']);
-  fs.writeFileSync(f('server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
-    'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', String(Date.now()),
-    '-days', '2', '-extfile', f('server.ext'), '-out', f('server.crt')]);
-  return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
-}
-
-/** nginx with TLS in front of the server, with the location block the project ships. */
-async function startNginx(dir: string, upstreamPort: number, tls: { cert: string; key: string }): Promise<{ port: number; child: Child }> {
-  const f = (name: string) => path.join(dir, name);
-  const location = fs.readFileSync(SHIPPED_LOCATION, 'utf8').replace('proxy_pass http://127.0.0.1:4567;', `proxy_pass http://${HOST}:${upstreamPort};`);
-  if (!location.includes(`:${upstreamPort};`)) throw new Error(`${SHIPPED_LOCATION} changed: update scripts/soak.ts`);
-  const port = await freePort();
-  const conf = `daemon off;
-master_process on;
-worker_processes 1;
-worker_rlimit_nofile 16384;
-${os.userInfo().uid === 0 ? 'user root;' : ''}
-pid ${f('nginx.pid')};
-error_log ${f('error.log')} warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path ${f('client_body_temp')};
-  proxy_temp_path ${f('proxy_temp')};
-  fastcgi_temp_path ${f('fastcgi_temp')};
-  uwsgi_temp_path ${f('uwsgi_temp')};
-  scgi_temp_path ${f('scgi_temp')};
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-  server {
-    listen ${HOST}:${port} ssl;
-    server_name localhost;
-    ssl_certificate ${tls.cert};
-    ssl_certificate_key ${tls.key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-${location}
-  }
-}
-`;
-  fs.writeFileSync(f('nginx.conf'), conf);
-  const child = startChild('nginx', 'nginx', ['-p', dir, '-c', f('nginx.conf'), '-e', f('error.log')]);
-  await waitForPort(port, child);
-  return { port, child };
+  return { min: percentile(values, 0), median: median(values), p95: percentile(values, 95), max: percentile(values, 100) };
 }
 
 // --- the far end and the clients -----------------------------------------------------
@@ -204,15 +113,6 @@ function peakRss(pid: number): number {
   return procStatus(pid, 'VmHWM') / MiB;
 }
 
-async function fdsSettle(pid: number, limit: number, timeoutMs = 15_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = openFds(pid);
-    if (n <= limit || Date.now() > deadline) return n;
-    await delay(100);
-  }
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -221,25 +121,29 @@ function delay(ms: number): Promise<void> {
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wssh-soak-'));
-  const started: Child[] = [];
+  const dir = makeTempDir('wssh-soak-');
+  const stops: Array<() => Promise<void>> = [];
   const echo = await startEcho();
   try {
-    const tls = makeCertificates(dir);
+    const certs = await makeCertificates(dir);
     const hosts = path.join(dir, 'hosts.yml');
     fs.writeFileSync(hosts, `"${HOST}:${echo.port}": true\n`);
-    const server = startChild('wssh server', process.execPath, [WSSH_CLI, 'server', '--listen', `${HOST}:0`, '--hosts', hosts,
-      '--max-tunnels', '0', '--max-tunnels-per-client', '0']);
-    started.push(server);
-    const serverPort = Number((await waitForOutput(server, /listening on ws:\/\/[^\s]*:(\d+)\//))[1]);
-    const nginx = await startNginx(dir, serverPort, tls);
-    started.push(nginx.child);
-    const proxy = startChild('wssh connect', process.execPath, [WSSH_CLI, 'connect', `wss://localhost:${nginx.port}/ssh`, '--ca', tls.ca,
-      '--listen', `${HOST}:0`, '--no-proxy', '--quiet']);
-    started.push(proxy);
-    const proxyPort = Number((await waitForOutput(proxy, /CONNECT proxy on [^\s]*:(\d+) /))[1]);
+    const server = await startServerProcess(hosts, ['--max-tunnels', '0', '--max-tunnels-per-client', '0']);
+    stops.push(() => server.stop());
+    // As many tunnels as the soak opens, each a connection on both of nginx's sides.
+    const nginx = await startNginx({
+      upstreamPort: server.port,
+      tls: { cert: certs.serverCert, key: certs.serverKey },
+      dir: path.join(dir, 'nginx'),
+      workerConnections: 8192,
+      accessLog: false,
+    });
+    stops.push(() => nginx.stop());
+    const proxy = await startConnectProcess(nginx.url, ['--ca', certs.caCert, '--no-proxy', '--quiet']);
+    stops.push(() => proxy.stop());
+    const proxyPort = proxy.port;
     const pids = { proxy: proxy.pid, server: server.pid };
-    log(`chain: CONNECT :${proxyPort} -> wss://localhost:${nginx.port}/ssh (nginx, TLS) -> ws://${HOST}:${serverPort} -> echo :${echo.port}`);
+    log(`chain: CONNECT :${proxyPort} -> ${nginx.url} (nginx, TLS) -> ws://${HOST}:${server.port} -> echo :${echo.port}`);
 
     // A warm-up tunnel opens whatever is opened lazily; then the baseline.
     const warm = await echoTransfer(proxyPort, echo.port, 64 * 1024, 'warm-up');
@@ -318,9 +222,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       peakRssMiB: { proxy: peakRss(pids.proxy), server: peakRss(pids.server) },
     };
   } finally {
-    for (const child of started.reverse()) await child.stop();
+    for (const stop of stops.reverse()) await stop();
     await echo.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 

@@ -13,7 +13,7 @@ import type net from 'node:net';
 import { startPlain, startTunnel, type Chain } from './chains';
 import { FarEnd, MiB } from './farEnd';
 import { download, stopAtExit, timedTransfer, upload } from './measurements';
-import { progress } from './report';
+import { progress } from './console';
 import { openEcho } from './scale';
 
 export interface BusyRow {

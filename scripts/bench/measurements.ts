@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { startPlain, startTunnel, type Chain } from './chains';
-import { progress } from './report';
+import { progress } from './console';
 import { FarEnd, MiB, fixedChunker, patternChunker, writeAll } from './farEnd';
 
 let nextId = 0;

@@ -1,42 +1,22 @@
-/** Statistics and the printed report of the bench. */
+/**
+ * The bench's printed report: the figures of each part as tables, and the
+ * aims met or missed. The statistics are harness/statistics.ts's, the
+ * console output console.ts's; this file only decides what is shown.
+ */
+import { mean, median, percentile } from '../harness/statistics';
+import { V8_OWN_LIMIT, type BusyResults } from './busy';
+import { mb, mib, ms, say, signedMib, table, verdict } from './console';
 import { MiB } from './farEnd';
 import type { SingleOptions, SingleResults } from './measurements';
 import type { ScaleOptions, ScaleResults } from './scale';
-import { V8_OWN_LIMIT, type BusyResults } from './busy';
 
 /** The aim of issue #11: the tunnel at this fraction of the plain relay's throughput, each way, or better. */
 export const THROUGHPUT_AIM = 0.9;
 /** Memory counts as flat when a process's peak grows by less than this from the small to the large transfer. */
 const FLAT_TOLERANCE = 8 * MiB;
 
-export const verdict = (ok: boolean) => (ok ? 'MEETS the aim' : 'MISSES the aim');
-
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-export function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-
-export const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-export const mbps = (size: number, seconds: number) => size / seconds / 1e6;
-export const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
-export const signedMib = (bytes: number) => `${bytes >= 0 ? '+' : '-'}${(Math.abs(bytes) / MiB).toFixed(1)} MiB`;
-
-export function table(rows: string[][], align: Array<'l' | 'r'>): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows
-    .map((r) => '  ' + r.map((cell, c) => (align[c] === 'l' ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ').trimEnd())
-    .join('\n');
-}
-
-export const say = (line = '') => process.stdout.write(line + '\n');
-/** Progress goes to stderr, the report to stdout. */
-export const progress = (line: string) => process.stderr.write(`  … ${line}\n`);
+/** Megabytes (10^6 bytes) per second. */
+const mbps = (size: number, seconds: number) => size / seconds / 1e6;
 
 /** The single-tunnel figures, as tables and a summary with the aims met or missed. */
 export function printSingle(options: SingleOptions, r: SingleResults, elapsed: number): { upload: number; download: number } {
@@ -101,7 +81,6 @@ export function printSingle(options: SingleOptions, r: SingleResults, elapsed: n
   say();
 
   // Summary.
-  const verdict = (ok: boolean) => (ok ? 'MEETS the aim' : 'MISSES the aim');
   say(`Summary (bench took ${elapsed.toFixed(0)} s)`);
   for (const dir of ['upload', 'download']) {
     const r = ratios[dir];
@@ -167,9 +146,6 @@ export const SCALE_AIMS = {
   /** p99 open time for the burst of 1000. */
   burstP99Ms: 1000,
 };
-
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-');
 
 /** The scale figures, tunnel beside plain, and the aims met or missed. */
 export function printScale(options: ScaleOptions, r: ScaleResults, elapsed: number): void {

@@ -23,6 +23,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { echoPattern } from '../harness/echoServer';
 import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
+import { percentile } from '../harness/statistics';
 import type WebSocket from 'ws';
 import { HOST, startPlain, startServerAlone, startTunnel, type Chain, type Proc } from './chains';
 import { dial } from '../../src/core/dialer';
@@ -30,7 +31,7 @@ import { parseEndpoint } from '../../src/shared/endpoint';
 import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';
 import { sleep, stopAtExit, withTimeout } from './measurements';
-import { progress } from './report';
+import { progress } from './console';
 
 /** The warm-up burst before each measured one: enough opens for V8 to compile the paths they take. */
 const WARMUP = 300;
@@ -204,11 +205,6 @@ async function idle(kind: Kind, chain: Chain, counts: number[]): Promise<IdleRow
 function ownCpu(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /** One opened tunnel of a burst: how long it took, and how to close it. */

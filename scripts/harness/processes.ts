@@ -1,7 +1,8 @@
 /**
- * Child processes for the scripts (bench, soak) and the test fixtures alike:
- * long-running daemons (wssh, relays, nginx, sshd) and what /proc says about
- * them (memory, CPU, descriptors).
+ * Child processes for the scripts (bench, soak) and the tests alike:
+ * long-running daemons (wssh, relays, nginx, sshd), one-shot programs
+ * (openssl, ssh, plink) run to completion, and what /proc says about them
+ * (memory, CPU, descriptors).
  *
  * Daemons are stopped by PID, never by name, and are also killed when this
  * process exits, so a failed or forgotten stop() cannot leave one running on
@@ -13,6 +14,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { freePort, waitForPort } from './ports';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -124,6 +127,45 @@ export function waitForOutput(daemon: Daemon, pattern: RegExp, timeoutMs = 10_00
   });
 }
 
+/**
+ * Resolves once `port` on 127.0.0.1 takes a connection; rejects when `daemon`
+ * exits first (saying so, with `detail()`: its output unless given) or after
+ * `timeoutMs`.
+ */
+export function daemonListening(daemon: Daemon, port: number, timeoutMs = 10_000, detail: () => string = () => daemon.output()): Promise<void> {
+  return waitForPort(port, '127.0.0.1', timeoutMs, () => {
+    const exit = describeExit(daemon);
+    return exit ? new Error(`${daemon.name} exited (${exit}) before listening:\n${detail()}`) : undefined;
+  });
+}
+
+/**
+ * Starts a daemon that listens on a port of its config (sshd, nginx, squid…)
+ * on a port that was free a moment ago. Another process may take it before
+ * the daemon binds it, and the daemon then fails: so up to three times, each
+ * on a new port. `start(port, attempt)` writes the config and spawns it;
+ * `ready` resolves once it serves (default: daemonListening). A daemon that
+ * did not get there is killed, and the last failure is thrown.
+ */
+export async function startOnFreePort(
+  start: (port: number, attempt: number) => Daemon | Promise<Daemon>,
+  ready: (daemon: Daemon, port: number) => Promise<unknown> = (daemon, port) => daemonListening(daemon, port),
+): Promise<{ daemon: Daemon; port: number }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const daemon = await start(port, attempt);
+    try {
+      await ready(daemon, port);
+      return { daemon, port };
+    } catch (err) {
+      lastError = err;
+      await daemon.stop('SIGKILL');
+    }
+  }
+  throw lastError;
+}
+
 export interface ListeningDaemon extends Daemon {
   /** The port it said it listens on. */
   port: number;
@@ -151,6 +193,101 @@ export async function startListening(
   }
 }
 
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to stdin, which is then closed; a stream is piped. Default: /dev/null. */
+  input?: Buffer | string | Readable;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Kill the program (SIGKILL) and reject after this long. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Run a program to completion and collect its output. A non-zero exit is a
+ * result, not an error (tests check failures too); a timeout rejects, with
+ * what the program printed so far.
+ */
+export function runProgram(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    killOnExit(child);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const input = options.input;
+    if (input !== undefined && child.stdin) {
+      // The program may exit without reading all of its input (EPIPE): not our error.
+      child.stdin.on('error', () => {});
+      if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input);
+      else input.pipe(child.stdin);
+    }
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${command}: ${err.message}`));
+    });
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      const result: RunResult = {
+        code,
+        signal,
+        stdout: Buffer.concat(stdout),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
+      if (timedOut) {
+        reject(
+          new Error(
+            `${command} ${args.join(' ')}: no exit within ${timeoutMs} ms\n` +
+              `stdout: ${result.stdout.toString('utf8').slice(-2000)}\nstderr: ${result.stderr.slice(-2000)}`,
+          ),
+        );
+      } else {
+        resolve(result);
+      }
+    };
+    // 'close' comes after 'exit' once all output has been read. A grandchild
+    // that inherited stderr (ssh's ProxyCommand, say) can hold the pipe open
+    // after the program itself is gone: then stop waiting after a grace period.
+    child.once('close', finish);
+    child.once('exit', (code, signal) => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish(code, signal);
+      }, 2000).unref();
+    });
+  });
+}
+
+/** runProgram that insists on exit code 0 (for setup steps like ssh-keygen). */
+export async function runChecked(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await runProgram(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.code ?? result.signal}: ${result.stderr}`);
+  }
+  return result;
+}
+
 /** A field of /proc/PID/status in bytes (VmHWM: peak resident set; VmRSS: current). */
 export function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -175,9 +312,23 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** How many descriptors the process has open. */
-export function openFds(pid: number): number {
+/** How many descriptors the process has open ('self': this one). */
+export function openFds(pid: number | 'self'): number {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * Waits until `pid` holds at most `limit` descriptors, as sockets a peer
+ * closed are released a moment later; returns the last count, which is over
+ * `limit` only when `timeoutMs` passed first (the caller says what that means).
+ */
+export async function fdsSettle(pid: number | 'self', limit: number, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = openFds(pid);
+    if (n <= limit || Date.now() > deadline) return n;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The soft and hard limits on open descriptors of a process, from /proc/PID/limits. */

@@ -255,7 +255,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   settings.on('changed', refreshTray);
 
   if (deps.env.WSSH_TEST_HOOKS === '1') {
-    // For the Electron smoke test (test/electron/): the tray is main.ts's AppTray.
+    // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
 

@@ -7,7 +7,7 @@
  * login item passes it). The data folder is chosen by dataPaths.ts
  * (%APPDATA%\WSSH; beside the .exe for the portable build; WSSH_USER_DATA
  * overrides it), and WSSH_TEST_HOOKS=1 puts the tray and the controller on
- * `globalThis.wsshApp` for the Electron smoke test (test/electron/).
+ * `globalThis.wsshApp` for the Electron smoke test (test/e2e/electron/).
  */
 import path from 'node:path';
 import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';

@@ -9,28 +9,17 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { runProgram, type RunResult } from '../fixtures/child';
-import { canConnect } from '../fixtures/freePort';
+import { runProgram, type RunResult, waitForOutput } from '../../scripts/harness/processes';
+import { canConnect } from '../../scripts/harness/ports';
 import { startEcho } from '../fixtures/byteStreams';
-import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshServer, writeHosts, usageError } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { waitForOutput } from '../../scripts/harness/processes';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 function wssh(...args: string[]): Promise<RunResult> {
   return runProgram(process.execPath, [WSSH_CLI, ...args], { timeoutMs: 15_000 });
-}
-
-/** A usage error: exit code 2, nothing on stdout, exactly one line on stderr, which must match. */
-async function usageError(args: string[], expected: RegExp): Promise<void> {
-  const r = await wssh(...args);
-  const shown = `wssh ${args.join(' ')} -> ${r.code}: ${JSON.stringify(r.stderr)}`;
-  assert.equal(r.code, 2, shown);
-  assert.equal(r.stdout.length, 0, shown);
-  assert.match(r.stderr, /^wssh: [^\n]+\n$/, `exactly one line: ${shown}`);
-  assert.match(r.stderr, expected, shown);
 }
 
 test('--help and --version', async (t) => {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 import { WSSH_CLI, spawnWsshConnect } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
 import { LogBook } from '../../src/main/logBook';

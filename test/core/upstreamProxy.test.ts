@@ -19,6 +19,7 @@ import {
   parseProxyUrl,
   resolveProxy,
 } from '../../src/core/upstreamProxy';
+import { rejectionOf } from '../fixtures/outcomes';
 
 const wss = parseEndpoint('wss://gw.example.com/ssh');
 const ws = parseEndpoint('ws://gw.example.com:8080/ssh');
@@ -169,15 +170,7 @@ after(() => server.close());
 
 const target = { host: 'db1.lan', port: 22 };
 
-async function failure(promise: Promise<unknown>): Promise<TunnelError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TunnelError) return err;
-    throw err;
-  }
-  assert.fail('the dial should have failed');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, TunnelError, 'the dial');
 
 test('ws:// through a proxy: CONNECT (not a forwarded GET), with Proxy-Authorization; the tunnel carries bytes', async () => {
   const proxy = await startStubProxy(() => 'tunnel');

@@ -2,7 +2,7 @@
 // both the system proxy (Internet Settings) and the saved sessions use; the
 // missing-key rule; and reg.exe's full path, never its bare name. (Both
 // readers on the same output: test/main/savedSessions.test.ts. The registry
-// itself, under Wine: windowsRegistryWine.test.ts, savedSessionsWine.test.ts.)
+// itself, under Wine: test/e2e/wine/windowsRegistry.test.ts and savedSessions.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

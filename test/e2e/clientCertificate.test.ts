@@ -7,26 +7,16 @@
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms, which } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
-import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { makeCertificates, makeClientCertificate } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
+import { runProgram, killOnExit } from '../../scripts/harness/processes';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { spawn } from 'node:child_process';
-import { killOnExit } from '../fixtures/child';
-import { which } from '../fixtures/programs';
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name) || name === 'WSSH_PFX_PASSPHRASE') delete env[name];
-  return { ...env, ...extra };
-}
 
 test('client certificates against nginx with ssl_verify_client on', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'nginx', 'openssl', 'nc');

@@ -25,6 +25,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
+import { openFds, fdsSettle } from '../../scripts/harness/processes';
 
 const SEED = Number(process.env.WSSH_FUZZ_SEED ?? crypto.randomInt(2 ** 31));
 const COUNT = Number(process.env.WSSH_FUZZ_COUNT ?? 500);
@@ -106,20 +107,6 @@ function describeFds(pid: number): string {
     sockets = '(ss not available)';
   }
   return `${fds.join('\n')}\n${sockets}`;
-}
-
-function openFds(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Polls until `pid` holds at most `limit` descriptors; returns the last count. */
-async function fdsSettle(pid: number, limit: number, timeoutMs = 15_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = openFds(pid);
-    if (n <= limit || Date.now() > deadline) return n;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**

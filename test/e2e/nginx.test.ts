@@ -1,22 +1,26 @@
 // nginx in front of the WSSH server, as in production: TLS with a throwaway
 // CA that the client trusts through --ca (verification is never turned off),
 // the client address passed in X-Forwarded-For, and WebSocket pings that keep
-// an idle tunnel alive past nginx's proxy_read_timeout.
+// an idle tunnel alive past nginx's proxy_read_timeout. Also nginx's
+// auth_basic in front of a server without a users file.
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { WebSocket } from 'ws';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { makeCertificates } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
+import { makeCertificates } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
+import { runChecked } from '../../scripts/harness/processes';
 import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, endedWithin, roundTrip, waitFor } from '../fixtures/tunnel';
+import { attempt, basic, echoOnce } from '../fixtures/upgradeClient';
 
 /** nginx's proxy_read_timeout in this test: an idle WebSocket dies after this long without pings. */
 const READ_TIMEOUT_S = 3;
@@ -150,4 +154,37 @@ test('through nginx with TLS', async (t) => {
     );
     assert.doesNotMatch(proxy.output(), /tunnel \d+ closed/);
   });
+});
+
+test('nginx auth_basic instead (nginx/wssh-auth-basic.conf): nginx answers 401, the server needs no users file', async (t) => {
+  const programs = requirePrograms(t, 'nginx', 'openssl');
+  if (!programs) return;
+  const dir = tempDir(t, 'wssh-auth-basic-');
+  const echo = await startEcho();
+  t.after(() => echo.close());
+  // As the snippet says: printf 'alice:%s\n' "$(openssl passwd -6)".
+  const hash = (await runChecked(programs.openssl, ['passwd', '-6', '-stdin'], { input: 'nginx secret\n' })).stdout.toString().trim();
+  const htpasswd = path.join(dir, 'wssh.htpasswd');
+  fs.writeFileSync(htpasswd, `alice:${hash}\n`);
+  const wssh = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
+  t.after(() => wssh.stop());
+  const nginx = await startNginx({
+    upstreamPort: wssh.port,
+    // At server level it covers the location; the snippet puts it in the location itself.
+    extra: `auth_basic "wssh";\n    auth_basic_user_file ${htpasswd};`,
+  });
+  t.after(() => nginx.stop());
+  const url = `${nginx.url}/127.0.0.1%3A${echo.port}`;
+
+  const none = await attempt(url);
+  assert.equal(none.status, 401);
+  assert.equal(none.headers!['www-authenticate'], 'Basic realm="wssh"');
+  const wrong = await attempt(url, { Authorization: basic('alice', 'guess') });
+  assert.equal(wrong.status, 401);
+  const { ws } = await attempt(url, { Authorization: basic('alice', 'nginx secret') });
+  assert.ok(ws, `the tunnel should open:\n${nginx.log()}`);
+  assert.equal(await echoOnce(ws, 'via nginx auth'), 'via nginx auth');
+  ws.close();
+  // The refused ones never reached the WSSH server.
+  assert.doesNotMatch(wssh.output(), /refused/);
 });

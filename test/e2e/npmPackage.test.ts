@@ -12,14 +12,13 @@ import { test, TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProgram, spawnDaemon, type Daemon } from '../fixtures/child';
-import { requirePrograms } from '../fixtures/programs';
+import { runProgram, spawnDaemon, type Daemon, waitForOutput } from '../../scripts/harness/processes';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { waitForOutput } from '../../scripts/harness/processes';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };

@@ -11,20 +11,14 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquid } from '../fixtures/squid';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 import { waitFor } from '../fixtures/tunnel';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return env;
-}
 
 async function servePac(script: () => string): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
   let requests = 0;

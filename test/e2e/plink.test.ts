@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import type { Readable } from 'node:stream';
 import * as assert from 'node:assert/strict';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { plinkSession, plinkAt } from '../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';

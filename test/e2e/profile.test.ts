@@ -9,36 +9,18 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { fingerprintOf, makeCertificates } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
-import { runProgram, type RunResult } from '../fixtures/child';
-import { freePort } from '../fixtures/freePort';
-import { WSSH_CLI, spawnWsshConnectWith, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { fingerprintOf, makeCertificates } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
+import { runProgram, type RunResult, waitForOutput } from '../../scripts/harness/processes';
+import { freePort } from '../../scripts/harness/ports';
+import { WSSH_CLI, spawnWsshConnectWith, spawnWsshServer, writeHosts, cleanEnv, runWssh, usageError } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { waitForOutput } from '../../scripts/harness/processes';
-
-/** The environment without proxy variables: a profile's 'system' proxy mode reads them. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name) || name === 'WSSH_SECRET') delete env[name];
-  return { ...env, ...extra };
-}
 
 function wssh(args: string[], env = cleanEnv()): Promise<RunResult> {
-  return runProgram(process.execPath, [WSSH_CLI, ...args], { env, timeoutMs: 30_000 });
-}
-
-/** A usage error: exit code 2, nothing on stdout, one line on stderr matching `expected`. */
-async function usageError(args: string[], expected: RegExp): Promise<void> {
-  const r = await wssh(args);
-  const shown = `wssh ${args.join(' ')} -> ${r.code}: ${JSON.stringify(r.stderr)}`;
-  assert.equal(r.code, 2, shown);
-  assert.equal(r.stdout.length, 0, shown);
-  assert.match(r.stderr, /^wssh: [^\n]+\n$/, `exactly one line: ${shown}`);
-  assert.match(r.stderr, expected, shown);
+  return runWssh(args, { env });
 }
 
 test('profiles: create, show, connect and client with ssh through nginx with TLS', async (t) => {

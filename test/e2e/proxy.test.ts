@@ -8,25 +8,17 @@
 
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { makeCertificates } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
+import { makeCertificates } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
-import { runProgram } from '../fixtures/child';
-import { freePort } from '../fixtures/freePort';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { runProgram, waitForOutput } from '../../scripts/harness/processes';
+import { freePort } from '../../scripts/harness/ports';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
-import { waitForOutput } from '../../scripts/harness/processes';
-
-/** The environment without any proxy settings of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return { ...env, ...extra };
-}
 
 test('through an HTTP proxy (tinyproxy)', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'nginx', 'openssl', 'tinyproxy', 'nc');

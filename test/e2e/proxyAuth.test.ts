@@ -12,26 +12,19 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { runProgram } from '../fixtures/child';
+import { runProgram } from '../../scripts/harness/processes';
 import { digestOf, patternDigest, startSource } from '../fixtures/byteStreams';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { KDC_PROGRAMS, startKdc } from '../fixtures/kdc';
 import { startSquid, type Squid } from '../fixtures/squid';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 
 const NO_KERBEROS = path.join(__dirname, '..', 'fixtures', 'noKerberos.js');
 const SIZE = 8 * 1024 * 1024;
-
-/** This process's environment without proxy settings or Kerberos caches of the machine. */
-function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name) || /^KRB5/.test(name)) delete env[name];
-  return { ...env, ...extra };
-}
 
 test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all three', async (t) => {
   if (!requirePrograms(t, 'sshd', 'ssh', 'squid', 'openssl', ...KDC_PROGRAMS)) return;

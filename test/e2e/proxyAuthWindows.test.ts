@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { patternDigest, patternStream, startSink } from '../fixtures/byteStreams';
 import { startSquid } from '../fixtures/squid';
 import { spawnWsshServer, writeHosts } from '../fixtures/wssh';

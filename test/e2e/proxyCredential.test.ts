@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { tempDir } from '../fixtures/tmp';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { ProxyMethod, plinkAt, plinkSession } from '../fixtures/plink';

@@ -10,22 +10,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
-import { fingerprintOf, makeCertificates, makeSelfSigned, makeServerCertificate } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
+import { fingerprintOf, makeCertificates, makeSelfSigned, makeServerCertificate } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
 import { startTinyproxy } from '../fixtures/tinyproxy';
-import { runProgram } from '../fixtures/child';
-import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { runProgram, waitForOutput } from '../../scripts/harness/processes';
+import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
-import { waitForOutput } from '../../scripts/harness/processes';
-
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return { ...env, ...extra };
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 

@@ -16,8 +16,7 @@ import type net from 'node:net';
 import { digestOf, patternDigest, startEcho, startSource } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
-import { spawnDaemon } from '../fixtures/child';
-import { waitForOutput } from '../../scripts/harness/processes';
+import { spawnDaemon, waitForOutput } from '../../scripts/harness/processes';
 import { CONNECT_READY } from '../../scripts/harness/wsshProcesses';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 

@@ -17,7 +17,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { ConnectProxy } from '../../src/core/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
@@ -25,6 +24,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
+import { openFds, fdsSettle } from '../../scripts/harness/processes';
 
 interface Victim {
   kind: string;
@@ -35,19 +35,6 @@ interface Victim {
   sent: number;
   dribble: number;
   answer: Buffer;
-}
-
-function openFds(pid: number | 'self'): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
-
-async function fdsSettle(pid: number | 'self', limit: number, timeoutMs = 10_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = openFds(pid);
-    if (n <= limit || Date.now() > deadline) return n;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Sends `prefix` at once, then `dribble` a byte every `everyMs`, until closed. */

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatSoak, runSoak } from '../../scripts/soak';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 
 const TUNNELS = 40;
 const SIZE = 2 * 1024 * 1024;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as assert from 'node:assert/strict';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { ProxyMethod, plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';

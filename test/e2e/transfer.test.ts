@@ -12,9 +12,9 @@
 import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { pipeline } from 'node:stream/promises';
-import { requirePrograms } from '../fixtures/programs';
-import { makeCertificates } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
+import { requirePrograms } from '../../scripts/harness/programs';
+import { makeCertificates } from '../../scripts/harness/tls';
+import { startNginx } from '../../scripts/harness/nginx';
 import { digestOf, patternDigest, patternStream, startSink, startSource, type FarEnd } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';

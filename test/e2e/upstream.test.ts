@@ -8,11 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startEcho } from '../fixtures/byteStreams';
-import { startNginx } from '../fixtures/nginx';
+import { startNginx } from '../../scripts/harness/nginx';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { echoOnce } from '../fixtures/upgradeClient';
 import { spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { waitForOutput } from '../../scripts/harness/processes';
 
@@ -23,22 +24,6 @@ function open(url: string): Promise<WebSocket> {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
     ws.once('error', reject);
-  });
-}
-
-function echo(ws: WebSocket, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const onMessage = (data: Buffer) => {
-      got += data.toString();
-      if (got.length >= text.length) {
-        ws.off('message', onMessage);
-        resolve(got);
-      }
-    };
-    ws.on('message', onMessage);
-    ws.once('close', () => reject(new Error(`closed after ${JSON.stringify(got)}`)));
-    ws.send(Buffer.from(text));
   });
 }
 
@@ -73,7 +58,7 @@ test('two wssh servers behind one nginx upstream', async (t) => {
   await t.test('tunnels opened at once land on both servers, and each carries its own bytes', async () => {
     const tunnels = await Promise.all(Array.from({ length: 4 }, () => open(url)));
     all.push(...tunnels);
-    const answers = await Promise.all(tunnels.map((ws, i) => echo(ws, `tunnel ${i} `.repeat(100))));
+    const answers = await Promise.all(tunnels.map((ws, i) => echoOnce(ws, `tunnel ${i} `.repeat(100))));
     answers.forEach((answer, i) => assert.equal(answer, `tunnel ${i} `.repeat(100)));
     await waitFor('4 open lines', () => opened(a) + opened(b) === 4, 5000, logs);
     assert.ok(opened(a) >= 1 && opened(b) >= 1, `a opened ${opened(a)}, b opened ${opened(b)}\n${logs()}`);
@@ -87,7 +72,7 @@ test('two wssh servers behind one nginx upstream', async (t) => {
       const ws = await open(url);
       tunnels.push(ws);
       all.push(ws);
-      assert.equal(await echo(ws, `held ${i}`), `held ${i}`);
+      assert.equal(await echoOnce(ws, `held ${i}`), `held ${i}`);
     }
     // least_conn keeps choosing a, which has fewer: it refuses past 2 and b takes the rest.
     assert.equal(await openNow(a), 2, logs());
@@ -103,12 +88,12 @@ test('two wssh servers behind one nginx upstream', async (t) => {
     await waitFor('the tunnels on a to close', () => all.filter((ws) => ws.readyState === ws.OPEN).length === 4, 5000, logs);
     const survivors = onB.filter((ws) => ws.readyState === ws.OPEN);
     assert.equal(survivors.length, 4);
-    for (const ws of survivors) assert.equal(await echo(ws, 'still there'), 'still there');
+    for (const ws of survivors) assert.equal(await echoOnce(ws, 'still there'), 'still there');
     const before = opened(b);
     for (let i = 0; i < 3; i++) {
       const ws = await open(url);
       all.push(ws);
-      assert.equal(await echo(ws, `after a left ${i}`), `after a left ${i}`);
+      assert.equal(await echoOnce(ws, `after a left ${i}`), `after a left ${i}`);
     }
     await waitFor('3 more open lines on b', () => opened(b) === before + 3, 5000, logs);
   });
@@ -146,6 +131,6 @@ test('one server behind the shipped location: its 503 reaches the client with th
     await new Promise((r) => setTimeout(r, 50));
   }
   const again = await open(`${nginx.url}/echo.lan`);
-  assert.equal(await echo(again, 'room again'), 'room again');
+  assert.equal(await echoOnce(again, 'room again'), 'room again');
   again.close();
 });

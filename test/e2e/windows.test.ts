@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd, type Sshd } from '../fixtures/sshd';
 import { plinkSession, plinkAt } from '../fixtures/plink';
 import { runSsh, sshArgs } from '../fixtures/ssh';

@@ -13,11 +13,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requirePrograms } from '../fixtures/programs';
+import { requirePrograms } from '../../scripts/harness/programs';
 import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { startSquid } from '../fixtures/squid';
-import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { spawnWsshServer, writeHosts, cleanEnv } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { startWine } from '../fixtures/wine';
@@ -25,12 +25,6 @@ import { wineReg } from '../fixtures/wineReg';
 
 const KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
 const CONNECT_READY = /CONNECT proxy on [^\s]*:(\d+) /;
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
-  return env;
-}
 
 test('--proxy system on Windows Node reads the Internet Settings', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'squid', 'nc');

@@ -1,44 +1,17 @@
 // The WsshApi as main implements it, wired to its events, over real settings,
 // the real proxy and a real WSSH server: what the window and the tray see when
 // the user switches endpoints, moves the listen port, tests an unsaved
-// endpoint, exports a session, and when TLS to the endpoint fails.
+// endpoint, exports a session. (When TLS to the endpoint fails:
+// test/e2e/app/trust.test.ts.)
 
-import { test, TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { EventName, EventPayloads } from '../../src/shared/ipc';
-import { createAppApi, wireAppEvents } from '../../src/main/appApi';
-import { freePort } from '../fixtures/freePort';
-import { requireProgram } from '../fixtures/programs';
-import { makeCertificates } from '../fixtures/tls';
-import { tempDir } from '../fixtures/tmp';
-import { openTestController, startBannerServer, startInProcessServer } from '../fixtures/appHarness';
+import { freePort } from '../../scripts/harness/ports';
+import { openTestApi, startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 
-async function setup(t: TestContext, save?: string) {
-  const { dir, settings, log, controller } = await openTestController(t);
-  const copied: string[] = [];
-  const api = createAppApi({
-    settings,
-    controller,
-    log,
-    clipboard: { writeText: (text) => copied.push(text) },
-    chooseSavePath: async (name) => (save === 'cancel' ? undefined : `${dir}/${name}`),
-  });
-  const events: Array<[EventName, unknown]> = [];
-  const unwire = wireAppEvents({ settings, controller, log }, <E extends EventName>(event: E, payload: EventPayloads[E]) => events.push([event, payload]));
-  t.after(async () => {
-    unwire();
-    await controller.stop(0);
-  });
-  await api.updateSettings({ listen: { host: '127.0.0.1', port: await freePort() } });
-  return { api, settings, controller, log, copied, events };
-}
-
 test('switching the endpoint while running: new tunnels use it, the state says so', async (t) => {
-  const { api, events } = await setup(t);
+  const { api, events } = await openTestApi(t);
   const wssh = await startInProcessServer();
   const sshd = await startBannerServer();
   t.after(async () => {
@@ -65,7 +38,7 @@ test('switching the endpoint while running: new tunnels use it, the state says s
 });
 
 test('a new listen port restarts the running proxy there', async (t) => {
-  const { api } = await setup(t);
+  const { api } = await openTestApi(t);
   await api.startTunnel();
   const port = await freePort();
   const outcome = await api.updateSettings({ listen: { host: '127.0.0.1', port } });
@@ -75,7 +48,7 @@ test('a new listen port restarts the running proxy there', async (t) => {
 });
 
 test('Test uses the editor’s unsaved values, secret included, and never logs the secret', async (t) => {
-  const { api, log } = await setup(t);
+  const { api, log } = await openTestApi(t);
   const wssh = await startInProcessServer();
   const sshd = await startBannerServer('SSH-2.0-Banner_Test');
   t.after(async () => {
@@ -91,44 +64,19 @@ test('Test uses the editor’s unsaved values, secret included, and never logs t
 });
 
 test('export: saved, canceled, refused; copy', async (t) => {
-  const { api, copied } = await setup(t);
+  const { api, copied } = await openTestApi(t);
   const saved = await api.exportPuttySession({ sessionName: 'db1', target: 'db1.lan:2222' });
   assert.equal(saved.status, 'saved');
   assert.deepEqual(await api.exportPuttySession({ sessionName: ' ', target: 'db1' }), { status: 'failed', reason: 'the session needs a name' });
   assert.equal((await api.exportPuttySession({ sessionName: 'x', target: 'db1:99999' })).status, 'failed');
   await api.copyText('hello');
   assert.deepEqual(copied, ['hello']);
-  const { api: cancelling } = await setup(t, 'cancel');
+  const { api: cancelling } = await openTestApi(t, 'cancel');
   assert.deepEqual(await cancelling.exportPuttySession({ sessionName: 'db1', target: 'db1' }), { status: 'canceled' });
 });
 
-test('a TLS failure on the endpoint is the error state with the reason, and a notice', async (t) => {
-  if (!requireProgram(t, 'openssl')) return;
-  const certs = await makeCertificates(tempDir(t));
-  // A wss:// endpoint whose certificate comes from a CA the app does not trust.
-  // (makeCertificates returns the files' paths.)
-  const server = https.createServer({ key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
-  const port = (server.address() as AddressInfo).port;
-  const { api, events } = await setup(t);
-  const saved = await api.saveEndpoint({ name: 'Gateway', uri: `wss://127.0.0.1:${port}/ssh`, user: '', keepaliveSec: 0 });
-  assert.ok(saved.ok);
-  await api.selectEndpoint(saved.value.id);
-  const { listen } = await api.startTunnel();
-  const refused = await connectThroughProxy(listen.port, 'db1.lan:22', { allowHalfOpen: false });
-  refused.socket.destroy();
-  assert.equal(refused.status, 502);
-  const state = await waitFor('error state', async () => {
-    const s = await api.getTunnelState();
-    return s.status === 'error' ? s : undefined;
-  });
-  assert.equal(state!.reason, `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
-  assert.ok(events.some(([e, p]) => e === 'notice' && (p as { text: string }).text === state!.reason));
-});
-
 test('traffic: sampled while running and sent as traffic:changed; empty once stopped', async (t) => {
-  const { api, events, controller } = await setup(t);
+  const { api, events, controller } = await openTestApi(t);
   assert.deepEqual(await api.getTraffic(), { at: 0, tunnels: 0, up: 0, down: 0, perTunnel: [], history: [] });
   await api.startTunnel();
   await waitFor('a traffic sample', () => events.some(([e]) => e === 'traffic:changed'), 10_000);
@@ -142,7 +90,7 @@ test('traffic: sampled while running and sent as traffic:changed; empty once sto
 });
 
 test('saved sessions without a registry: listed as a problem, a switch refused with a message', async (t) => {
-  const { api } = await setup(t);
+  const { api } = await openTestApi(t);
   assert.deepEqual(await api.listSavedSessions(), { clients: [], problem: 'reading saved sessions is not set up' });
   assert.deepEqual(await api.switchSession({ client: 'putty', key: 'x' }), { ok: false, error: 'reading saved sessions is not set up' });
   assert.deepEqual(await api.switchSessionBack({ client: 'putty', key: 'x' }), { ok: false, error: 'reading saved sessions is not set up' });

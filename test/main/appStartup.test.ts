@@ -14,7 +14,7 @@ import { Invoke, type EventName, type Notice, type SettingsView, type TunnelStat
 import { RunningApp, STARTUP_FAILED_TITLE, StartupDeps, StartupTray, StartupWindow, runApp } from '../../src/main/appStartup';
 import type { TrayAction } from '../../src/main/trayMenu';
 import { TunnelController } from '../../src/main/tunnelController';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 import { makeTempDir, removeTempDir, tempDir } from '../fixtures/tmp';
 import { confBackend, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';

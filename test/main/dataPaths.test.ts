@@ -1,14 +1,12 @@
 // Where the tray app keeps settings, secrets and logs, decided from Windows-
 // style inputs (backslash paths, %APPDATA% set or not, the portable build's
-// PORTABLE_EXECUTABLE_DIR) with path.win32, on any machine.
+// PORTABLE_EXECUTABLE_DIR) with path.win32, on any machine. (On Windows Node
+// under wine: test/e2e/wine/dataPaths.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DataPathsError, isFullWindowsPath, resolveDataPaths } from '../../src/main/dataPaths';
-import { REPO_ROOT, startWine, winPath } from '../fixtures/wine';
 
 const win = path.win32;
 const PROFILE = 'C:\\Users\\Ana Müller';
@@ -133,32 +131,4 @@ test('Linux and macOS: Electron\'s appData, else the XDG or Library folder', () 
 test('isFullWindowsPath: drive and UNC paths only', () => {
   for (const p of ['C:\\', 'c:/x', 'D:\\a b\\c', '\\\\server\\share', '\\\\server\\share\\x', '//server/share']) assert.ok(isFullWindowsPath(p), p);
   for (const p of ['', 'C:', 'C:x', '\\x', '/x', 'x\\y', '\\\\server', '%APPDATA%']) assert.ok(!isFullWindowsPath(p), p);
-});
-
-test('on Windows Node (wine): the real %APPDATA% and a portable folder, written to', { timeout: 120_000 }, async (t) => {
-  const wine = await startWine(t);
-  if (!wine) return;
-  const script = [
-    `const { resolveDataPaths } = require(${JSON.stringify(winPath(path.join(REPO_ROOT, 'dist', 'src', 'main', 'dataPaths.js')))});`,
-    "const fs = require('node:fs');",
-    'const paths = resolveDataPaths({ platform: process.platform, env: process.env });',
-    'fs.mkdirSync(paths.logs, { recursive: true });',
-    "fs.writeFileSync(paths.settingsFile, '{}');",
-    'console.log(JSON.stringify(paths));',
-  ].join('\n');
-  const installed = await wine.runNode(['-e', script]);
-  assert.equal(installed.code, 0, installed.stderr);
-  const paths = JSON.parse(installed.stdout.toString());
-  const user = os.userInfo().username;
-  assert.equal(paths.userData, `C:\\users\\${user}\\AppData\\Roaming\\WSSH`);
-  assert.equal(paths.source, 'APPDATA');
-  assert.ok(fs.existsSync(path.join(wine.prefix, 'drive_c', 'users', user, 'AppData', 'Roaming', 'WSSH', 'settings.json')));
-
-  const stick = path.join(wine.dir, 'stick');
-  fs.mkdirSync(stick);
-  const portable = await wine.runNode(['-e', script], { env: { PORTABLE_EXECUTABLE_DIR: winPath(stick) } });
-  assert.equal(portable.code, 0, portable.stderr);
-  assert.equal(JSON.parse(portable.stdout.toString()).userData, `${winPath(stick)}\\WSSH Data`);
-  assert.ok(fs.existsSync(path.join(stick, 'WSSH Data', 'settings.json')), 'the settings file is beside the .exe');
-  assert.ok(fs.statSync(path.join(stick, 'WSSH Data', 'logs')).isDirectory());
 });

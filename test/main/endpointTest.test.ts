@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { testEndpoint } from '../../src/main/endpointTest';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 
 let wssh: Awaited<ReturnType<typeof startInProcessServer>>;

@@ -13,7 +13,7 @@ import { LogBook } from '../../src/main/logBook';
 import { decideProxyAuth, generateProxyCredential, localProxyAuth, sharedMachineReason } from '../../src/main/proxyCredential';
 import { TunnelController } from '../../src/main/tunnelController';
 import { settingsControllerOptions } from '../../src/main/appStartup';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';

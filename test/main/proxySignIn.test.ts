@@ -3,9 +3,9 @@
 // DIRECT`: the first proxy is not there, the second carries the tunnel), the
 // proxy sign-in stored sealed and put into each proxy's URL (or nothing for
 // the Windows sign-in), a user and password typed into a custom proxy URL
-// moved to the sealed sign-in, the migration of a version 3 file, the client
-// certificate of an endpoint with its sealed passphrase, and where to fix a
-// failure.
+// moved to the sealed sign-in, the migration of a version 3 file, and where
+// to fix a failure. (The client certificate of an endpoint, made by openssl:
+// test/e2e/app/clientCertificate.test.ts.)
 
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,18 +17,14 @@ import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController, whereToFix } from '../../src/main/tunnelController';
 import { settingsControllerOptions } from '../../src/main/appStartup';
-import { loadTrust, proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
-import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE } from '../../src/core/clientCertificate';
+import { proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/endpointOptions';
+import { REFUSED_CLIENT_CERTIFICATE } from '../../src/core/clientCertificate';
 import { migrateSettings } from '../../src/main/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
-import { freePort } from '../fixtures/freePort';
-import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
-import { startNginx } from '../fixtures/nginx';
-import { requirePrograms } from '../fixtures/programs';
+import { freePort } from '../../scripts/harness/ports';
 import { tempDir } from '../fixtures/tmp';
-import { requireProgram } from '../fixtures/programs';
 
 /** A CONNECT proxy that wants Basic `alice:pw` and records the Proxy-Authorization it got. */
 async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Array<string | undefined> }> {
@@ -169,90 +165,6 @@ test('version 3 migrates to 4: the Windows sign-in by default; a user in a custo
     ['c', { mode: 'windows' }, false],
   ]);
   assert.equal(migrateSettings(v3, { sealSecret: () => '' }).settings.version, 4);
-});
-
-test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, read at start; a wrong one says so', async (t) => {
-  if (!requireProgram(t, 'openssl')) return;
-  const dir = tempDir(t);
-  const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
-  const { settings } = await openTestSettings(tempDir(t), testCipher());
-  const saved = settings.saveEndpoint({ name: 'Y', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 0, trust: { clientPfx: cert.pfx }, clientPassphrase: 'pfx-pw' });
-  assert.ok(saved.ok, JSON.stringify(saved));
-  assert.equal(saved.value.hasClientPassphrase, true);
-  assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('pfx-pw'));
-  settings.selectEndpoint(saved.value.id);
-  const active = settings.activeEndpoint();
-  assert.ok(active.ok);
-  const trust = await loadTrust(active.value.trust, active.value.clientPassphrase);
-  assert.equal(trust.clientCertificate?.source, cert.pfx);
-  await assert.rejects(loadTrust(active.value.trust, 'nope'), new RegExp(`the passphrase of ${cert.pfx.replace(/[.]/g, '\\.')} is wrong`));
-  // Core's error as it is, its hint for the app's words (test/main/configErrors.test.ts).
-  await assert.rejects(loadTrust({ clientPfx: cert.pfx }), (err: unknown) => {
-    assert.ok(err instanceof ClientCertificateError);
-    assert.match(err.message, /is protected by a passphrase$/);
-    assert.equal(err.hint, 'give-passphrase');
-    return true;
-  });
-  const pem = await loadTrust({ clientCert: cert.cert, clientKey: cert.key });
-  assert.equal(pem.clientCertificate?.source, cert.cert);
-  await assert.rejects(loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }), /cannot read the client certificate file .*none\.crt: no such file/);
-  const both = settings.saveEndpoint({ ...saved.value, trust: { clientPfx: cert.pfx, clientCert: cert.cert } });
-  assert.deepEqual(both, { ok: false, error: 'give a PKCS#12 file or a certificate and key, not both' });
-});
-
-test('the app\'s client certificate against nginx with ssl_verify_client on: with it the tunnel opens, without it the error says where to fix it', async (t) => {
-  if (!requirePrograms(t, 'nginx', 'openssl')) return;
-  const dir = tempDir(t);
-  const certs = await makeCertificates(dir);
-  const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
-  const wssh = await startInProcessServer();
-  const target = await startBannerServer();
-  t.after(async () => {
-    await wssh.server.close();
-    await target.close();
-  });
-  const nginx = await startNginx({
-    upstreamPort: wssh.port,
-    tls: { cert: certs.serverCert, key: certs.serverKey },
-    extra: `ssl_verify_client on;\nssl_client_certificate ${cert.ca};`,
-  });
-  t.after(() => nginx.stop());
-  const { settings } = await openTestSettings(tempDir(t), testCipher());
-  const saved = settings.saveEndpoint({
-    name: 'Gateway',
-    uri: nginx.url,
-    user: '',
-    keepaliveSec: 0,
-    proxy: 'none',
-    trust: { caFile: certs.caCert, clientPfx: cert.pfx },
-    clientPassphrase: 'pfx-pw',
-  });
-  assert.ok(saved.ok, JSON.stringify(saved));
-  settings.selectEndpoint(saved.value.id);
-  settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });
-  const controller = new TunnelController({
-    resolveEndpoint: () => settings.activeEndpoint(),
-    listenAddress: () => settings.view().listen,
-    log: () => {},
-    drainMs: 0,
-  });
-  t.after(() => controller.stop(0));
-  const { listen } = await controller.start();
-  const ok = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`);
-  t.after(() => ok.socket.destroy());
-  assert.equal(ok.status, 200, ok.body);
-
-  // Without the certificate (a restart: the trust is the proxy's for its lifetime).
-  settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, trust: { caFile: certs.caCert }, clientPassphrase: '' });
-  controller.endpointChanged();
-  await waitFor('the restart without a certificate', async () => {
-    const r = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`).catch(() => undefined);
-    r?.socket.destroy();
-    return r?.status === 502;
-  }, 10_000);
-  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 5000);
-  assert.match(state.reason!, /requires a client certificate and none was given \(400 No required SSL certificate was sent\)/);
-  assert.equal(state.fix, 'Endpoints ▸ Gateway ▸ Advanced ▸ Client certificate');
 });
 
 test('where to fix a failure', () => {

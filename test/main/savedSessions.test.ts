@@ -1,6 +1,6 @@
 // The saved sessions and the system proxy reading the same reg.exe output
 // alike (one runner, one parser: src/core/windowsRegistry.ts), and PuTTY's
-// session name escaping both ways. (The registry itself: savedSessionsWine.test.ts.)
+// session name escaping both ways. (The registry itself: test/e2e/wine/savedSessions.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -9,7 +9,7 @@ import type { LogLine, TunnelState } from '../../src/shared/ipc';
 import { LogBook } from '../../src/main/logBook';
 import { TunnelController } from '../../src/main/tunnelController';
 import { settingsControllerOptions } from '../../src/main/appStartup';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, startBannerServer, startInProcessServer, testCipher } from '../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';

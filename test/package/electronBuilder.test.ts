@@ -146,6 +146,8 @@ async function runTimeFiles(): Promise<string[]> {
     external: ['electron'],
     write: false,
     metafile: true,
+    // Paths as the checkout has them, also where node_modules is a link (a git worktree's).
+    preserveSymlinks: true,
     outdir: path.join(root, 'dist', 'packcheck'),
     logLevel: 'silent',
   });

@@ -1,29 +1,21 @@
 // `npm run demo` as a process: a port in use is the one line `wssh server`
 // (or `wssh connect`) prints for it, no stack trace; once it runs, its check
-// reads a real sshd's banner through the demo's own proxy, or says that no
-// SSH server answers and how to start one. The demo's addresses, policy and
-// check target are injected (runDemo's options), so the tests need neither
-// port 22 nor the default ports.
+// says that no SSH server answers and how to start one. (Its check reading a
+// real sshd's banner: test/e2e/demo.test.ts.) The demo's addresses, policy and
+// check target are injected (test/fixtures/demo.ts), so the tests need
+// neither port 22 nor the default ports.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
-import { runProgram, spawnDaemon, type Daemon } from '../fixtures/child';
-import { freePort } from '../fixtures/freePort';
-import { requireProgram } from '../fixtures/programs';
-import { startSshd } from '../fixtures/sshd';
+import { runProgram } from '../../scripts/harness/processes';
+import { freePort } from '../../scripts/harness/ports';
+import { demoArgs, startDemo } from '../fixtures/demo';
 import { tempDir } from '../fixtures/tmp';
-import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI, writeHosts } from '../fixtures/wssh';
-import type { DemoOptions } from '../../scripts/demo';
 
-const DEMO = path.join(__dirname, '..', '..', 'scripts', 'demo.js');
 const DEMO_HOSTS = path.join(__dirname, '..', '..', '..', 'server', 'hosts.demo.yml');
-
-function demoArgs(options: DemoOptions): string[] {
-  return ['-e', `require(${JSON.stringify(DEMO)}).runDemo(${JSON.stringify(options)})`];
-}
 
 /** A port held by a plain listener, as another program would hold it. */
 async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
@@ -65,34 +57,6 @@ test('a proxy port in use: the line wssh connect prints, and the demo exits', as
     assert.doesNotMatch(demo.stderr, /^\s+at /m, 'no stack trace');
   } finally {
     await held.release();
-  }
-});
-
-/** Starts the demo; resolves with it once its check has printed its verdict. */
-async function startDemo(options: DemoOptions): Promise<{ demo: Daemon; verdict: string }> {
-  const demo = spawnDaemon('demo', process.execPath, demoArgs(options));
-  const verdict = await waitFor(
-    "the demo's check",
-    () => /^Checked: .*(\n.*){0,2}/m.exec(demo.output())?.[0] ?? (demo.exitStatus() ? `exited: ${demo.output()}` : undefined),
-    20_000,
-    demo.output,
-  );
-  return { demo, verdict };
-}
-
-test("the demo's check reads the SSH banner of a real sshd through its own proxy", async (t) => {
-  if (!requireProgram(t, 'sshd')) return;
-  const sshd = await startSshd();
-  const dir = tempDir(t);
-  const hosts = writeHosts(dir, `"127.0.0.1:${sshd.port}": true\n`);
-  const { demo, verdict } = await startDemo({ serverListen: '127.0.0.1:0', proxyListen: '127.0.0.1:0', hosts, check: { host: '127.0.0.1', port: sshd.port } });
-  try {
-    assert.match(verdict, new RegExp(`^Checked: 127\\.0\\.0\\.1:${sshd.port} answers through the demo's own proxy and server: SSH-2\\.0-OpenSSH`), demo.output());
-    await demo.stop('SIGTERM', 10_000);
-    assert.deepEqual(demo.exitStatus(), { code: 0, signal: null }, demo.output());
-  } finally {
-    await demo.stop('SIGKILL');
-    await sshd.stop();
   }
 });
 

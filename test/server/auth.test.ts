@@ -2,25 +2,21 @@
 // when credentials are missing or wrong, a tunnel with the right ones (from a
 // plain WebSocket and from `wssh client` with user:secret@ in the endpoint),
 // repeated failures from one address slowed and others not, and no secret in
-// any log line. Then nginx's auth_basic, the documented alternative.
+// any log line. (nginx's auth_basic, the documented alternative:
+// test/e2e/nginx.test.ts.)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { Credentials, hashSecret } from '../../server/credentials';
 import { parseBasicAuth } from '../../server/auth';
 import { patternDigest, startEcho, startSource, type FarEnd } from '../fixtures/byteStreams';
-import { runChecked, runProgram } from '../fixtures/child';
-import { startNginx } from '../fixtures/nginx';
-import { requirePrograms } from '../fixtures/programs';
-import { tempDir } from '../fixtures/tmp';
-import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
+import { runProgram } from '../../scripts/harness/processes';
+import { WSSH_CLI } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
 import { attempt, basic, echoOnce } from '../fixtures/upgradeClient';
 import { ManualClock } from '../fixtures/manualClock';
@@ -230,35 +226,4 @@ test('wssh client with user:secret@ in the endpoint gets through; with a wrong s
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /401/);
   assert.doesNotMatch(refused.stderr, /nope/);
-});
-
-test('nginx auth_basic instead (nginx/wssh-auth-basic.conf): nginx answers 401, the server needs no users file', async (t) => {
-  const programs = requirePrograms(t, 'nginx', 'openssl');
-  if (!programs) return;
-  const dir = tempDir(t, 'wssh-auth-basic-');
-  // As the snippet says: printf 'alice:%s\n' "$(openssl passwd -6)".
-  const hash = (await runChecked(programs.openssl, ['passwd', '-6', '-stdin'], { input: 'nginx secret\n' })).stdout.toString().trim();
-  const htpasswd = path.join(dir, 'wssh.htpasswd');
-  fs.writeFileSync(htpasswd, `alice:${hash}\n`);
-  const wssh = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`), ['--keepalive', '0']);
-  t.after(() => wssh.stop());
-  const nginx = await startNginx({
-    upstreamPort: wssh.port,
-    // At server level it covers the location; the snippet puts it in the location itself.
-    extra: `auth_basic "wssh";\n    auth_basic_user_file ${htpasswd};`,
-  });
-  t.after(() => nginx.stop());
-  const url = `${nginx.url}/127.0.0.1%3A${echo.port}`;
-
-  const none = await attempt(url);
-  assert.equal(none.status, 401);
-  assert.equal(none.headers!['www-authenticate'], 'Basic realm="wssh"');
-  const wrong = await attempt(url, { Authorization: basic('alice', 'guess') });
-  assert.equal(wrong.status, 401);
-  const { ws } = await attempt(url, { Authorization: basic('alice', 'nginx secret') });
-  assert.ok(ws, `the tunnel should open:\n${nginx.log()}`);
-  assert.equal(await echoOnce(ws, 'via nginx auth'), 'via nginx auth');
-  ws.close();
-  // The refused ones never reached the WSSH server.
-  assert.doesNotMatch(wssh.output(), /refused/);
 });

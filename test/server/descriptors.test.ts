@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnDaemon } from '../fixtures/child';
+import { spawnDaemon } from '../../scripts/harness/processes';
 import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { WSSH_CLI, writeHosts } from '../fixtures/wssh';

@@ -8,13 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runProgram } from '../fixtures/child';
+import { runProgram, waitForOutput } from '../../scripts/harness/processes';
 import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { WSSH_CLI, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { attempt, basic, echoOnce, rawRequest } from '../fixtures/upgradeClient';
-import { waitForOutput } from '../../scripts/harness/processes';
 import { plainUsersWarning } from '../../src/cli/serverCommand';
 
 function wssh(args: string[], input?: string) {

@@ -7,13 +7,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import net from 'node:net';
 import { startEcho } from '../fixtures/byteStreams';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
 import { spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { attempt, echoOnce } from '../fixtures/upgradeClient';
+import { openFds } from '../../scripts/harness/processes';
 
 const HANDSHAKE_S = 3;
 const DRIBBLERS = 60;
@@ -26,10 +26,6 @@ interface Victim {
   closedAt?: number;
   sent: number;
   answer: string;
-}
-
-function openFds(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
 }
 
 /** A connection that sends `request` in pieces of `step` bytes every `everyMs`, until closed. */

@@ -1,16 +1,15 @@
 // The WSSH server on real sockets: every refusal is an HTTP status on the
 // upgrade with a reason, decided before the upgrade is accepted; the log
 // line per tunnel names the client, the targets, the bytes and the reason.
+// (A target that never answers the TCP connect: test/e2e/connectTimeout.test.ts.)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { spawn } from 'node:child_process';
-import WebSocket from 'ws';
 import { WsshServer } from '../../server/wsshServer';
 import { HostsPolicy } from '../../server/hostsPolicy';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
-import { freePort } from '../fixtures/freePort';
+import { freePort } from '../../scripts/harness/ports';
+import { attempt } from '../fixtures/upgradeClient';
 
 let echo: FarEnd;
 let closedPort: number;
@@ -41,20 +40,6 @@ after(async () => {
   await server.close();
   await echo.close();
 });
-
-/** Tries an upgrade; resolves with the open socket or the refusal's status and body. */
-function attempt(url: string, headers: Record<string, string> = {}): Promise<{ ws?: WebSocket; status?: number; body?: string }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    ws.once('error', (err) => resolve({ body: err.message }));
-  });
-}
 
 test('an allowed mapped target opens and relays bytes exactly', async () => {
   const { ws } = await attempt(`${base}/echo.lan`);
@@ -108,31 +93,6 @@ test('a target that does not resolve gets 502 naming it', async () => {
   const { status, body } = await attempt(`${base}/nowhere.lan`);
   assert.equal(status, 502);
   assert.match(body!, /cannot resolve nonexistent-host\.invalid/);
-});
-
-test('a target that never answers the TCP connect gets 504 after the connect timeout', async (t) => {
-  // A listener whose accept queue is full drops further SYNs: the connect hangs.
-  const python = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.after(() => python.kill());
-  const port = await new Promise<number>((resolve, reject) => {
-    python.once('error', reject);
-    python.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-  });
-  const fillers: net.Socket[] = [];
-  for (let i = 0; i < 3; i++) fillers.push(net.connect(port, '127.0.0.1').on('error', () => {}));
-  t.after(() => fillers.forEach((s) => s.destroy()));
-  // Once one is in the queue (listen(0) holds one), every further SYN is dropped.
-  await Promise.any(fillers.map((s) => new Promise((resolve) => s.once('connect', resolve))));
-  // A server of its own with a short connect timeout: nothing else depends on it.
-  const stuck = HostsPolicy.parse(`stuck.lan: "127.0.0.1:${port}"`);
-  const short = new WsshServer({ policy: () => stuck, keepaliveMs: 0, connectTimeoutMs: 500 });
-  const address = await short.listen(0);
-  t.after(() => short.close());
-  const { status, body } = await attempt(`ws://127.0.0.1:${address.port}/ssh/stuck.lan`);
-  assert.equal(status, 504);
-  assert.match(body!, /timed out connecting/);
 });
 
 test('a plain HTTP request gets 426, not a tunnel', async () => {

@@ -9,12 +9,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { requireProgram } from '../fixtures/programs';
-import { freePort } from '../fixtures/freePort';
-import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
-import { rendererRig, screenshot } from '../fixtures/rendererBridge';
-import { startTinyproxy, type Tinyproxy } from '../fixtures/tinyproxy';
-import type { PickFileRequest } from '../../src/shared/ipc';
+import { requireProgram } from '../../../scripts/harness/programs';
+import { freePort } from '../../../scripts/harness/ports';
+import { connectThroughProxy, waitFor } from '../../fixtures/tunnel';
+import { rendererRig, screenshot } from '../../fixtures/rendererBridge';
+import { startTinyproxy, type Tinyproxy } from '../../fixtures/tinyproxy';
+import type { PickFileRequest } from '../../../src/shared/ipc';
 
 const rig = rendererRig();
 const open = (t: TestContext, pickFile?: (request: PickFileRequest) => string | undefined) => rig.open(t, { pickFile });

@@ -9,23 +9,21 @@ import { test, before, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Profile, formatProfile, parseProfile, profileLink } from '../../src/core/profile';
-import { createAppApi } from '../../src/main/appApi';
-import { loadTrust } from '../../src/main/endpointOptions';
-import { offersFromArgv, profilesFromArgv } from '../../src/main/profileImport';
-import { openTestController } from '../fixtures/appHarness';
-import { fingerprintOf, makeCertificates } from '../fixtures/tls';
-import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
+import { Profile, formatProfile, parseProfile, profileLink } from '../../../src/core/profile';
+import { createAppApi } from '../../../src/main/appApi';
+import { loadTrust } from '../../../src/main/endpointOptions';
+import { offersFromArgv, profilesFromArgv } from '../../../src/main/profileImport';
+import { openTestController } from '../../fixtures/appHarness';
+import { certificateTexts } from '../../../scripts/harness/tls';
+import { tempDir } from '../../fixtures/tmp';
 
 let caPem = '';
 let pin = '';
 
 before(async () => {
-  const dir = makeTempDir('wssh-import-certs-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert).base64;
+  const texts = await certificateTexts('wssh-import-certs-');
+  caPem = texts.caPem;
+  pin = texts.pin.base64;
 });
 
 function profile(change: Partial<Profile> = {}): string {

@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { Profile, formatProfile, profileLink } from '../../src/core/profile';
-import { offersFromArgv } from '../../src/main/profileImport';
-import { requireProgram } from '../fixtures/programs';
-import { waitFor } from '../fixtures/tunnel';
-import { fingerprintOf, makeCertificates } from '../fixtures/tls';
-import { makeTempDir, removeOnExit, tempDir } from '../fixtures/tmp';
-import { BridgedApp, SCREENSHOT_DIR, chromiumPath, launchChromium, openBridgedApp, serveRenderer } from '../fixtures/rendererBridge';
+import { Profile, formatProfile, profileLink } from '../../../src/core/profile';
+import { offersFromArgv } from '../../../src/main/profileImport';
+import { requireProgram } from '../../../scripts/harness/programs';
+import { waitFor } from '../../fixtures/tunnel';
+import { certificateTexts } from '../../../scripts/harness/tls';
+import { tempDir } from '../../fixtures/tmp';
+import { BridgedApp, SCREENSHOT_DIR, chromiumPath, launchChromium, openBridgedApp, serveRenderer } from '../../fixtures/rendererBridge';
 import type { Page } from 'playwright-core';
 
 let browser: Browser | undefined;
@@ -28,11 +28,9 @@ let pin = '';
 before(async () => {
   site = await serveRenderer();
   if (chromiumPath()) browser = await launchChromium();
-  const dir = makeTempDir('wssh-import-certs-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert).base64;
+  const texts = await certificateTexts('wssh-import-certs-');
+  caPem = texts.caPem;
+  pin = texts.pin.base64;
 });
 after(async () => {
   await browser?.close();

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { runProgram, type RunResult } from '../fixtures/child';
-import { WSSH_CLI } from '../fixtures/wssh';
-import { makeCertificates } from '../fixtures/tls';
-import { requireProgram } from '../fixtures/programs';
-import { tempDir } from '../fixtures/tmp';
+import { runProgram, type RunResult } from '../../../scripts/harness/processes';
+import { WSSH_CLI } from '../../fixtures/wssh';
+import { makeCertificates } from '../../../scripts/harness/tls';
+import { requireProgram } from '../../../scripts/harness/programs';
+import { tempDir } from '../../fixtures/tmp';
 
 /** The environment without proxies or a passphrase, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -4,7 +4,6 @@
 
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import {
   MAX_PROFILE_BYTES,
   MAX_PROFILE_LINK_CHARS,
@@ -15,23 +14,15 @@ import {
   profileLink,
   profileTextFromLink,
   summarizeCertificate,
-} from '../../src/core/profile';
-import { makeCertificates, fingerprintOf } from '../fixtures/tls';
-import { makeTempDir, removeOnExit } from '../fixtures/tmp';
-import { which } from '../fixtures/programs';
+} from '../../../src/core/profile';
+import { certificateTexts } from '../../../scripts/harness/tls';
 
 let caPem = '';
 let serverPem = '';
 let pin = { base64: '', hex: '' };
 
 before(async () => {
-  if (!which('openssl')) throw new Error('openssl not found: apt-get install openssl');
-  const dir = makeTempDir('wssh-profile-');
-  removeOnExit(dir);
-  const certs = await makeCertificates(dir);
-  caPem = fs.readFileSync(certs.caCert, 'utf8');
-  serverPem = fs.readFileSync(certs.serverCert, 'utf8');
-  pin = fingerprintOf(certs.serverCert);
+  ({ caPem, serverPem, pin } = await certificateTexts('wssh-profile-'));
 });
 
 function full(): Profile {

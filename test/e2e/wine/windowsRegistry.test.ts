@@ -14,9 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startWine, winPath, WSSH_CLI_LINUX } from '../fixtures/wine';
-import { wineReg } from '../fixtures/wineReg';
-import { waitFor } from '../fixtures/tunnel';
+import { startWine, winPath, WSSH_CLI_LINUX } from '../../fixtures/wine';
+import { wineReg } from '../../fixtures/wineReg';
+import { waitFor } from '../../fixtures/tunnel';
 
 const KEY = 'HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings';
 const MARKER = 'planted-reg-ran';

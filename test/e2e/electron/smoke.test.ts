@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../fixtures/freePort';
-import { tempDir } from '../fixtures/tmp';
+import { freePort } from '../../../scripts/harness/ports';
+import { tempDir } from '../../fixtures/tmp';
 
-const root = path.resolve(__dirname, '..', '..', '..');
+const root = path.resolve(__dirname, '..', '..', '..', '..');
 
 /** The Electron executable from node_modules/electron, if it was downloaded. */
 function electronBinary(): { path?: string; missing?: string } {

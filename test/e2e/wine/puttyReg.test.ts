@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Target } from '../../src/shared/target';
-import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../src/main/puttyReg';
-import { startWine, winPath } from '../fixtures/wine';
-import { wineReg } from '../fixtures/wineReg';
+import type { Target } from '../../../src/shared/target';
+import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../../src/main/puttyReg';
+import { startWine, winPath } from '../../fixtures/wine';
+import { wineReg } from '../../fixtures/wineReg';
 
 const SESSIONS = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
 

@@ -13,16 +13,16 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
-import { dial, TunnelError } from '../../src/core/dialer';
-import { parseEndpoint } from '../../src/shared/endpoint';
-import { parseTarget } from '../../src/shared/target';
-import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE, checkClientCertificate, type ClientCertificate } from '../../src/core/clientCertificate';
-import { makeCertificates, makeClientCertificate } from '../fixtures/tls';
-import { tempDir } from '../fixtures/tmp';
-import { requirePrograms } from '../fixtures/programs';
-import { spawnDaemon } from '../fixtures/child';
-import { freePort, waitForPort } from '../fixtures/freePort';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../../src/core/legacyServer';
+import { dial, TunnelError } from '../../../src/core/dialer';
+import { parseEndpoint } from '../../../src/shared/endpoint';
+import { parseTarget } from '../../../src/shared/target';
+import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE, checkClientCertificate, type ClientCertificate } from '../../../src/core/clientCertificate';
+import { makeCertificates, makeClientCertificate } from '../../../scripts/harness/tls';
+import { tempDir } from '../../fixtures/tmp';
+import { requirePrograms } from '../../../scripts/harness/programs';
+import { spawnDaemon } from '../../../scripts/harness/processes';
+import { freePort, waitForPort } from '../../../scripts/harness/ports';
 
 async function gateway(t: { after(fn: () => unknown): void }, options: https.ServerOptions): Promise<number> {
   const server = https.createServer({ ...options, requestCert: true, rejectUnauthorized: true });

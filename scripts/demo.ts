@@ -18,7 +18,7 @@ import { runConnect } from '../src/cli/connectCommand';
 import { parseCommand } from '../src/cli/commands';
 import { formatListen } from '../src/cli/listenAddress';
 import { DEFAULT_PORT, type Target } from '../src/shared/target';
-import { DEFAULT_PROXY_DRAIN_MS } from '../src/core/connectProxy';
+import { DEFAULT_PROXY_DRAIN_MS } from '../src/core/localProxy/connectProxy';
 import { describeBanner, readBannerThrough } from './bannerCheck';
 
 export interface DemoOptions {

@@ -14,7 +14,7 @@
  * Limits are per server process: several servers behind one nginx upstream
  * share nothing, so a client may hold up to the per-client limit on each.
  */
-import { REFUSALS, type RefusalCode } from '../src/core/refusals';
+import { REFUSALS, type RefusalCode } from '../src/core/tunnel/refusals';
 
 export interface ServerLimits {
   /** Tunnels open (or being opened) at once; 0 for no limit. */

@@ -3,13 +3,13 @@
  * format, readable with curl) and for a periodic log line: tunnels open and
  * opened, bytes each way, and refusals by HTTP status and reason.
  *
- * Reasons are the refusal table's metric labels (core/refusals.ts: `denied`,
+ * Reasons are the refusal table's metric labels (core/tunnel/refusals.ts: `denied`,
  * `unauthorized`, `capacity`, …), never the free text of a refusal, so the
  * number of series stays bounded whatever clients ask for.
  */
-import type { BufferBudget } from '../src/core/bufferBudget';
-import type { TunnelTracker } from '../src/core/tunnels';
-import { REFUSALS, type RefusalCode } from '../src/core/refusals';
+import type { BufferBudget } from '../src/core/tunnel/bufferBudget';
+import type { TunnelTracker } from '../src/core/tunnel/tunnels';
+import { REFUSALS, type RefusalCode } from '../src/core/tunnel/refusals';
 
 /** How often `wssh server` logs the counters by default (`--stats-interval`), in ms: never. */
 export const DEFAULT_STATS_INTERVAL_MS = 0;
@@ -36,7 +36,7 @@ export class ServerMetrics {
 
   constructor(
     private readonly tracker: TunnelTracker,
-    /** Times the process ran out of file descriptors (see core/descriptors.ts). */
+    /** Times the process ran out of file descriptors (see core/inbound/descriptors.ts). */
     private readonly descriptorExhaustions: () => number = () => 0,
     /** The relays' buffer budget, for its gauges; none: not reported. */
     private readonly budget?: BufferBudget,

@@ -12,10 +12,10 @@
  * unless the origin is on `--allow-origin`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { peerText } from '../src/core/peerText';
+import { peerText } from '../src/core/tunnel/peerText';
 
 export interface HandshakeProblem {
-  /** Its row in core/refusals.ts (the status comes from there). */
+  /** Its row in core/tunnel/refusals.ts (the status comes from there). */
   code: 'not-websocket' | 'upgrade-method' | 'origin';
   reason: string;
   headers?: Record<string, string>;

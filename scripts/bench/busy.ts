@@ -4,7 +4,7 @@
  * processes' live heap at 8-15 MB, where V8's default old-generation limit
  * leaves less room than the buffers a tunnel allocates between two young
  * collections, and it runs a full collection every few MB relayed. wssh
- * keeps room under that limit (src/core/heapHeadroom.ts); this part runs the
+ * keeps room under that limit (src/core/inbound/heapHeadroom.ts); this part runs the
  * tunnel both ways, as the CLI starts it and with V8's own limit (the
  * `--heap-growing-percent=0` that turns the headroom off), beside the plain
  * relay with the same idle connections.

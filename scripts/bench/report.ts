@@ -134,7 +134,7 @@ export function printBusy(r: BusyResults, elapsed: number): void {
     rows.push([row.label, up.toFixed(0), down.toFixed(0), ratio, cpu(row.cpu.upload), cpu(row.cpu.download)]);
   }
   say(table(rows, ['l', 'r', 'r', 'r', 'r', 'r']));
-  say(`  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, which turns off the headroom wssh keeps (src/core/heapHeadroom.ts); CPU: the client's side process first`);
+  say(`  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, which turns off the headroom wssh keeps (src/core/inbound/heapHeadroom.ts); CPU: the client's side process first`);
 }
 
 /** Aims of issue #11 for the scale part. */

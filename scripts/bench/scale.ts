@@ -26,7 +26,7 @@ import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
 import { percentile } from '../harness/statistics';
 import type WebSocket from 'ws';
 import { HOST, startPlain, startServerAlone, startTunnel, type Chain, type Proc } from './chains';
-import { dial } from '../../src/core/dialer';
+import { dial } from '../../src/core/dial/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';

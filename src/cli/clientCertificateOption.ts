@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import type { Endpoint } from '../shared/endpoint';
-import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/clientCertificate';
+import { ClientCertificate, ClientCertificateError, checkClientCertificate } from '../core/dial/trust/clientCertificate';
 import { CommandValues, UsageError } from './options';
 import { promptHidden } from './terminalPrompt';
 import { PFX_PASSPHRASE_ENV, describeConfigError } from './configRemedies';

@@ -12,13 +12,13 @@ import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } f
 import { formatListen } from './listenAddress';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
-import { DEFAULT_HOSTS_FILE } from '../../server/policyWatcher';
+import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
-import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/connectProxy';
-import { DEFAULT_KEEPALIVE_MS } from '../core/keepalive';
-import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
-import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../core/localProxy/connectProxy';
+import { DEFAULT_KEEPALIVE_MS } from '../core/tunnel/keepalive';
+import { DEFAULT_MAX_BUFFERED } from '../core/tunnel/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/tunnel/relay';
 
 /** Milliseconds as the seconds an option takes: `30000` → `'30'`. */
 function seconds(ms: number): string {

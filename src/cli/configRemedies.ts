@@ -1,10 +1,10 @@
 /**
- * Core's configuration errors (core/configErrors.ts) in the CLI's words: the
+ * Core's configuration errors (core/tunnel/configErrors.ts) in the CLI's words: the
  * flag at fault, what is wrong, and what to type instead. Core says nothing
  * about flags, so that the tray app can say the same thing with its fields.
  */
-import { ConfigError, type ConfigField, type ConfigProblem } from '../core/configErrors';
-import { TunnelError } from '../core/dialer';
+import { ConfigError, type ConfigField, type ConfigProblem } from '../core/tunnel/configErrors';
+import { TunnelError } from '../core/dial/dialer';
 
 /** The environment variable a PKCS#12 file's passphrase comes from (clientCertificateOption.ts reads it). */
 export const PFX_PASSPHRASE_ENV = 'WSSH_PFX_PASSPHRASE';

@@ -2,13 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo } from '../shared/endpoint';
-import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/connectProxy';
-import { prepareTrust } from '../core/trust';
+import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/localProxy/connectProxy';
+import { prepareTrust } from '../core/dial/trust/trust';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
 import { fallbackLine, proxyChoice } from './proxyChoice';
 import { clientCertificateOption } from './clientCertificateOption';
 import { maxBufferedOption, tunnelBufferOption } from './options';
-import { BufferBudget } from '../core/bufferBudget';
+import { BufferBudget } from '../core/tunnel/bufferBudget';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
 import { profileSettings } from './profileOption';

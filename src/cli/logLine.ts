@@ -1,4 +1,4 @@
-import { logLineText } from '../core/peerText';
+import { logLineText } from '../core/tunnel/peerText';
 
 // Lines logged in one turn of the event loop leave in one write: stderr is
 // corked at the first and uncorked once the turn's I/O callbacks have run.

@@ -1,10 +1,10 @@
 /** What the commands share: parsed option values and their checks. */
 import fs from 'node:fs';
 import type { Endpoint } from '../shared/endpoint';
-import { TrustError, TrustOptions, checkTrustOptions } from '../core/trust';
-import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstreamProxy';
-import { DEFAULT_MAX_BUFFERED } from '../core/bufferBudget';
-import { DEFAULT_HIGH_WATER_MARK } from '../core/relay';
+import { TrustError, TrustOptions, checkTrustOptions } from '../core/dial/trust/trust';
+import { ProxyConfigError, UpstreamProxy, parseProxyUrl, resolveProxy } from '../core/upstream/upstreamProxy';
+import { DEFAULT_MAX_BUFFERED } from '../core/tunnel/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../core/tunnel/relay';
 import { describeConfigError } from './configRemedies';
 
 export type CommandValues = Record<string, string | boolean | string[] | undefined>;

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { EndpointError, parseEndpoint } from '../shared/endpoint';
-import { Profile, ProfileError, ProfileProxy, checkProfile, formatProfile, pemCertificates, profileLink, summarizeCertificate } from '../core/profile';
-import { TrustError, formatPin, parsePin } from '../core/trust';
+import { Profile, ProfileError, ProfileProxy, checkProfile, formatProfile, pemCertificates, profileLink, summarizeCertificate } from '../core/dial/profile';
+import { TrustError, formatPin, parsePin } from '../core/dial/trust/trust';
 import { CommandValues, UsageError, listOption, proxyOption } from './options';
 import { readProfileFile } from './profileOption';
 import { fetchServerCertificate } from './serverCertificate';

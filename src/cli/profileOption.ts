@@ -1,6 +1,6 @@
 /**
  * `--profile FILE` for `wssh connect` and `wssh client`: the endpoint, its TLS
- * trust and its proxy mode from a profile (src/core/profile.ts) instead of
+ * trust and its proxy mode from a profile (src/core/dial/profile.ts) instead of
  * the flags.
  *
  * A profile holds no secret. When it names a user, the secret comes from the
@@ -9,8 +9,8 @@
  */
 import fs from 'node:fs';
 import { Endpoint, parseEndpoint } from '../shared/endpoint';
-import { MAX_PROFILE_BYTES, Profile, ProfileError, parseProfile } from '../core/profile';
-import type { TrustOptions } from '../core/trust';
+import { MAX_PROFILE_BYTES, Profile, ProfileError, parseProfile } from '../core/dial/profile';
+import type { TrustOptions } from '../core/dial/trust/trust';
 import { CommandValues, UsageError } from './options';
 
 /** The environment variable that holds the secret for a profile's user. */

@@ -5,11 +5,11 @@
  * network is used for a tunnel.
  */
 import type { Endpoint } from '../shared/endpoint';
-import { PacError, loadPac } from '../core/pacScript';
-import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/proxyRoutes';
-import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/systemProxy';
+import { PacError, loadPac } from '../core/upstream/pacScript';
+import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/dial/proxyRoutes';
+import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/upstream/systemProxy';
 import { RegistryError } from '../core/windowsRegistry';
-import { TunnelError } from '../core/dialer';
+import { TunnelError } from '../core/dial/dialer';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
 import { describeRefusal } from './configRemedies';
 

@@ -8,7 +8,7 @@
 import tls from 'node:tls';
 import net from 'node:net';
 import crypto from 'node:crypto';
-import { CertificateSummary, summarizeX509 } from '../core/profile';
+import { CertificateSummary, summarizeX509 } from '../core/dial/profile';
 
 export interface PresentedCertificate {
   summary: CertificateSummary;

@@ -5,13 +5,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_SERVER_HOST, WsshServer, type WsshServerOptions } from '../../server/wsshServer';
-import { PolicyWatcher } from '../../server/policyWatcher';
-import { WatchedFile } from '../../server/watchedFile';
-import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/credentials';
+import { PolicyWatcher } from '../../server/policy/policyWatcher';
+import { WatchedFile } from '../../server/configFiles/watchedFile';
+import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/auth/credentials';
 import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
-import { BufferBudget } from '../core/bufferBudget';
+import { BufferBudget } from '../core/tunnel/bufferBudget';
 import { normalizeOrigin } from '../../server/upgradeRequest';
 import type { ListenAddress } from '../shared/ipc';
 import { isLoopbackHost } from '../shared/endpoint';

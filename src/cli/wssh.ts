@@ -10,7 +10,7 @@ import path from 'node:path';
 import { UsageError } from './options';
 import { errorText } from './configRemedies';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
-import { keepHeapHeadroom } from '../core/heapHeadroom';
+import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));

@@ -3,7 +3,7 @@
  * that no native module is needed: `reg query KEY [/s]` to read, `reg add`
  * and `reg delete` to write one value. The one place that runs reg.exe and
  * reads its output, for the system proxy (systemProxy.ts) and the saved
- * PuTTY/KiTTY/WinSCP sessions (main/savedSessions.ts) alike.
+ * PuTTY/KiTTY/WinSCP sessions (main/savedSessions/savedSessions.ts) alike.
  *
  * Callers get a RegRunner, so that tests run the same logic against Wine's
  * reg (a real registry) or a runner of their own.

@@ -12,11 +12,11 @@
 import path from 'node:path';
 import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
 import { runApp } from './appStartup';
-import { keepHeapHeadroom } from '../core/heapHeadroom';
-import type { SettingsBackend } from './settingsEditor';
-import type { BackendOptions } from './settingsFile';
-import { createAppTray } from './tray';
-import { createAppWindow } from './windows';
+import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
+import type { SettingsBackend } from './settings/settingsEditor';
+import type { BackendOptions } from './settings/settingsFile';
+import { createAppTray } from './tray/tray';
+import { createAppWindow } from './window/windows';
 
 // The local proxy relays every byte through this process's heap (heapHeadroom.ts).
 keepHeapHeadroom();

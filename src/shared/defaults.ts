@@ -4,7 +4,7 @@
  * the demo all read these, so changing one here changes every place.
  *
  * Browser-safe on purpose: no Node imports, so the renderer may import it.
- * Core re-exports what it applies (core/keepalive.ts, core/connectProxy.ts,
+ * Core re-exports what it applies (core/tunnel/keepalive.ts, core/localProxy/connectProxy.ts,
  * server/wsshServer.ts); defaults that only one module uses live beside
  * their option there.
  */
@@ -32,7 +32,7 @@ export const LOCAL_ENDPOINT_URI = `ws://localhost:${DEFAULT_SERVER_PORT}/ssh`;
 
 /**
  * The largest endpoint profile (NAME.wssh) read, in bytes: a CA chain or two
- * fit many times over. core/profile.ts applies it; the window checks a
+ * fit many times over. core/dial/profile.ts applies it; the window checks a
  * dropped file's size with it before reading the file.
  */
 export const MAX_PROFILE_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 /**
  * The endpoint editor's names for its settings, in one place: the renderer
  * labels its fields with them, and the main process says them when it tells
- * the user which setting to change (main/configRemedies.ts, "Fix it in
+ * the user which setting to change (main/settings/configRemedies.ts, "Fix it in
  * Endpoints ▸ … ▸ Advanced ▸ CA file"). A renamed field renames the advice.
  */
 export const EDITOR_LABELS = {

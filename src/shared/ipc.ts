@@ -23,7 +23,7 @@ export type ProxySetting = 'system' | 'none' | { url: string };
  */
 export type ProxyAuthSetting = { mode: 'windows' } | { mode: 'password'; user: string };
 
-/** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/trust.ts). */
+/** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/dial/trust/trust.ts). */
 export interface EndpointTrust {
   /** A PEM file of CA certificates to trust too (a company CA). */
   caFile?: string;
@@ -177,7 +177,7 @@ export interface TunnelState {
 }
 
 /**
- * One open tunnel: what the core's TunnelTracker reports (src/core/tunnels.ts)
+ * One open tunnel: what the core's TunnelTracker reports (src/core/tunnel/tunnels.ts)
  * and, as is, a row of the window's connections table.
  */
 export interface TunnelInfo {
@@ -239,7 +239,7 @@ export interface PuttyExportRequest {
 
 export type PuttyExportResult = { status: 'saved'; path: string } | { status: 'canceled' } | { status: 'failed'; reason: string };
 
-/** A certificate as the import confirmation shows it (src/core/profile.ts summarizes it). */
+/** A certificate as the import confirmation shows it (src/core/dial/profile.ts summarizes it). */
 export interface CertificateView {
   subject: string;
   issuer: string;
@@ -409,7 +409,7 @@ export interface PickFileRequest {
   kind: 'certificate' | 'key' | 'pfx' | 'ca';
 }
 
-/** The WsshApi methods that each go over an invoke channel of their own: all but `on`. Main implements them (src/main/appApi.ts). */
+/** The WsshApi methods that each go over an invoke channel of their own: all but `on`. Main implements them (src/main/window/appApi.ts). */
 export type InvokeApi = Omit<WsshApi, 'on'>;
 
 export type InvokeMethod = keyof InvokeApi;

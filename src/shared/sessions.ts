@@ -1,7 +1,7 @@
 /**
  * The saved sessions of PuTTY, KiTTY and WinSCP as the Status view shows
  * them, and the requests to switch one to this app's proxy and back
- * (src/main/savedSessions.ts does the work).
+ * (src/main/savedSessions/savedSessions.ts does the work).
  *
  * Runs anywhere (types only).
  */

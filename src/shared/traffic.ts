@@ -1,7 +1,7 @@
 /**
  * Live traffic, as the Connections view and the tray tooltip show it: rates
  * in bytes per second over the last second, per tunnel and in total, and the
- * total of the last minute for the chart. Computed by src/main/trafficMeter.ts
+ * total of the last minute for the chart. Computed by src/main/tunnel/trafficMeter.ts
  * from the relays' byte counters once a second.
  *
  * Runs anywhere (types and pure functions only).

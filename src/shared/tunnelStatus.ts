@@ -1,6 +1,6 @@
 /**
  * Every word the app shows for the tunnel's state, in one place: the tray's
- * menu line and tooltip (src/main/trayMenu.ts), the window's header pill and
+ * menu line and tooltip (src/main/tray/trayMenu.ts), the window's header pill and
  * its Status view (src/renderer). Each place has room for a different amount
  * of text, so each has its own form, built from the same pieces.
  *

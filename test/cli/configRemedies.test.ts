@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConfigHint } from '../../src/core/configErrors';
+import type { ConfigHint } from '../../src/core/tunnel/configErrors';
 import { describeConfigError, flagOf } from '../../src/cli/configRemedies';
 import { ALL_FIELDS, ALL_HINTS } from '../fixtures/configProblems';
 

@@ -8,8 +8,8 @@ import { COMMANDS, parseCommand, type CommandName } from '../../src/cli/commands
 import { serverSettings } from '../../src/cli/serverCommand';
 import { secondsOption } from '../../src/cli/options';
 import { parseListen } from '../../src/cli/listenAddress';
-import { DEFAULT_KEEPALIVE_MS } from '../../src/core/keepalive';
-import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../../src/core/connectProxy';
+import { DEFAULT_KEEPALIVE_MS } from '../../src/core/tunnel/keepalive';
+import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../../src/core/localProxy/connectProxy';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_SERVER_DRAIN_MS,
@@ -17,14 +17,14 @@ import {
   DEFAULT_SERVER_PORT,
 } from '../../server/wsshServer';
 import { DEFAULT_LIMITS } from '../../server/limits';
-import { DEFAULT_HOSTS_FILE } from '../../server/policyWatcher';
+import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
-import { DEFAULT_MAX_BUFFERED } from '../../src/core/bufferBudget';
-import { DEFAULT_HIGH_WATER_MARK } from '../../src/core/relay';
+import { DEFAULT_MAX_BUFFERED } from '../../src/core/tunnel/bufferBudget';
+import { DEFAULT_HIGH_WATER_MARK } from '../../src/core/tunnel/relay';
 import { DEFAULT_KEEPALIVE_SEC, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../../src/shared/defaults';
-import { SETTINGS_SCHEMA, defaultSettings } from '../../src/main/settingsSchema';
-import { migrateSettings } from '../../src/main/settingsMigrations';
+import { SETTINGS_SCHEMA, defaultSettings } from '../../src/main/settings/settingsSchema';
+import { migrateSettings } from '../../src/main/settings/settingsMigrations';
 
 test('wssh server: the parsed defaults are the constants', () => {
   assert.deepEqual(serverSettings(parseCommand('server', []).values), {

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/dial/legacyServer';
 import { runProgram } from '../../scripts/harness/processes';
 import { WSSH_CLI, spawnWsshConnect } from '../fixtures/wssh';
 import { waitFor } from '../fixtures/tunnel';
-import { LogBook } from '../../src/main/logBook';
-import { LOG_LINE_MAX_BYTES, PEER_TEXT_MAX_BYTES, peerText } from '../../src/core/peerText';
+import { LogBook } from '../../src/main/window/logBook';
+import { LOG_LINE_MAX_BYTES, PEER_TEXT_MAX_BYTES, peerText } from '../../src/core/tunnel/peerText';
 
 const OSC52 = '\u001b]52;c;ZWNobyBwd25lZA==\u0007';
 const FORGED = '\r\n2026-01-01T00:00:00.000Z tunnel 1 open 127.0.0.1 -> trusted.lan\n';

@@ -27,7 +27,7 @@ test('the CLI, the proxy and the server start without the libraries only some ru
   const dist = path.join(__dirname, '..', '..');
   const loaded = packagesLoadedBy([
     path.join(dist, 'src', 'cli', 'commands.js'),
-    path.join(dist, 'src', 'core', 'connectProxy.js'),
+    path.join(dist, 'src', 'core', 'localProxy', 'connectProxy.js'),
     path.join(dist, 'server', 'wsshServer.js'),
   ]);
   assert.ok(loaded.includes('ws'), `the check sees packages: ${loaded.join(' ')}`);

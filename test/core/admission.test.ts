@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { DialQueue, QueueWaitError, admitConnections, type AdmissionRefusal } from '../../src/core/admission';
+import { DialQueue, QueueWaitError, admitConnections, type AdmissionRefusal } from '../../src/core/inbound/admission';
 
 interface Served {
   server: net.Server;

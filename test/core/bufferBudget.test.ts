@@ -8,8 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BufferBudget } from '../../src/core/bufferBudget';
-import { Relay } from '../../src/core/relay';
+import { BufferBudget } from '../../src/core/tunnel/bufferBudget';
+import { Relay } from '../../src/core/tunnel/relay';
 import { patternDigest, startSource, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
 

@@ -1,12 +1,12 @@
-// Proxy-Authenticate as RFC 7235 has it (src/core/proxyAuth/challenges.ts):
+// Proxy-Authenticate as RFC 7235 has it (src/core/upstream/auth/challenges.ts):
 // several headers, several challenges in one header, parameters with quoted
 // commas, token68 values. And the Kerberos service name a proxy is asked
 // for (negotiate.ts).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findChallenge, parseChallenges } from '../../src/core/proxyAuth/challenges';
-import { proxyService } from '../../src/core/proxyAuth/negotiate';
+import { findChallenge, parseChallenges } from '../../src/core/upstream/auth/challenges';
+import { proxyService } from '../../src/core/upstream/auth/negotiate';
 
 const schemes = (headers: string[]) => parseChallenges(headers).map((c) => c.scheme);
 

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ConnectProxy } from '../../src/core/connectProxy';
+import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 

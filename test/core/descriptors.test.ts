@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescriptorAlarm, descriptorsMessage, outOfDescriptors } from '../../src/core/descriptors';
+import { DescriptorAlarm, descriptorsMessage, outOfDescriptors } from '../../src/core/inbound/descriptors';
 
 const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
 

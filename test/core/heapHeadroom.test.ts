@@ -1,4 +1,4 @@
-// The room wssh keeps under V8's old-generation limit (src/core/heapHeadroom.ts),
+// The room wssh keeps under V8's old-generation limit (src/core/inbound/heapHeadroom.ts),
 // read from V8's own trace of the limits it sets at each full collection
 // (--trace-gc-verbose: "[HeapController] Limit: old size: N KB, new limit: M KB"),
 // in a child that forces those collections with gc().
@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { DEFAULT_HEAP_HEADROOM, growingPercent } from '../../src/core/heapHeadroom';
+import { DEFAULT_HEAP_HEADROOM, growingPercent } from '../../src/core/inbound/heapHeadroom';
 
 const MiB = 1024 * 1024;
-const MODULE = path.join(__dirname, '..', '..', 'src', 'core', 'heapHeadroom.js');
+const MODULE = path.join(__dirname, '..', '..', 'src', 'core', 'inbound', 'heapHeadroom.js');
 // Bigger than the default, so that it stands well clear of what V8 leaves on its own (4 x live at most).
 const HEADROOM = 128 * MiB;
 

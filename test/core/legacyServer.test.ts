@@ -10,10 +10,10 @@ import http from 'node:http';
 import type net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { dial, TunnelError } from '../../src/core/dialer';
+import { dial, TunnelError } from '../../src/core/dial/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { Relay } from '../../src/core/relay';
-import { SERVER_MARK_HEADER, SERVER_MARK_VALUE, textRefusal } from '../../src/core/legacyServer';
+import { Relay } from '../../src/core/tunnel/relay';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE, textRefusal } from '../../src/core/dial/legacyServer';
 
 const FRAMES = Array.from({ length: 40 }, () => crypto.randomBytes(8 * 1024));
 let server: http.Server;

@@ -1,4 +1,4 @@
-// NTLMv2 for proxy sign-in (src/core/proxyAuth/ntlm.ts), checked against the
+// NTLMv2 for proxy sign-in (src/core/upstream/auth/ntlm.ts), checked against the
 // test vectors of [MS-NLMP] §4.2.4 (NTLMv2 authentication: user "User",
 // domain "Domain", password "Password", server challenge 0123456789abcdef,
 // client challenge aaaaaaaaaaaaaaaa, time 0), and its refusals. (Against an
@@ -14,7 +14,7 @@ import {
   ntowfv2,
   parseChallengeMessage,
   splitDomainUser,
-} from '../../src/core/proxyAuth/ntlm';
+} from '../../src/core/upstream/auth/ntlm';
 import { SERVER_FLAGS, SPEC_TARGET_INFO, challengeMessage, hex } from '../fixtures/ntlmMessages';
 
 test('MS-NLMP 4.2.4: NTOWFv2, NTProofStr, LMv2 response and session base key', () => {

@@ -17,9 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { loadPac } from '../../src/core/pacScript';
-import { systemProxy } from '../../src/core/systemProxy';
-import { INTERNET_SETTINGS_KEY } from '../../src/core/windowsProxySettings';
+import { loadPac } from '../../src/core/upstream/pacScript';
+import { systemProxy } from '../../src/core/upstream/systemProxy';
+import { INTERNET_SETTINGS_KEY } from '../../src/core/upstream/windowsProxySettings';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { within } from '../fixtures/tunnel';
 

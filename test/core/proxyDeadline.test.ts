@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ConnectProxy } from '../../src/core/connectProxy';
+import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
 
 test('a slow client is cut at its one deadline, with 408', async (t) => {

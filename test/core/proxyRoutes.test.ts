@@ -9,8 +9,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { TunnelError } from '../../src/core/dialer';
-import { describeRoutes, dialRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/proxyRoutes';
+import { TunnelError } from '../../src/core/dial/dialer';
+import { describeRoutes, dialRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/dial/proxyRoutes';
 import { parseTarget } from '../../src/shared/target';
 
 test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, empty is DIRECT', () => {

@@ -1,5 +1,5 @@
 // The CONNECT handshake with a proxy that wants a sign-in
-// (src/core/proxyTunnel.ts), against a small proxy on a real socket that
+// (src/core/upstream/proxyTunnel.ts), against a small proxy on a real socket that
 // checks NTLMv2 for real (the NTProofStr recomputed from the password) and
 // can misbehave in the ways squid does not: refuse the credentials, close
 // the connection in the middle of NTLM, answer with chunked or unbounded
@@ -9,8 +9,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openProxyTunnel } from '../../src/core/proxyTunnel';
-import { ProxyRefusal, parseProxyUrl, proxyRefusalMessage } from '../../src/core/upstreamProxy';
+import { openProxyTunnel } from '../../src/core/upstream/proxyTunnel';
+import { ProxyRefusal, parseProxyUrl, proxyRefusalMessage } from '../../src/core/upstream/upstreamProxy';
 import { readExactly } from '../fixtures/tunnel';
 import { startNtlmProxy, type StubOptions } from '../fixtures/ntlmProxy';
 import { rejectionOf } from '../fixtures/outcomes';

@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
-import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/refusals';
-import { TunnelError } from '../../src/core/dialer';
-import { TunnelTracker, type RefusedTunnel } from '../../src/core/tunnels';
-import { Socks5Reply } from '../../src/core/socksReplies';
+import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/tunnel/refusals';
+import { TunnelError } from '../../src/core/dial/dialer';
+import { TunnelTracker, type RefusedTunnel } from '../../src/core/tunnel/tunnels';
+import { Socks5Reply } from '../../src/core/tunnel/socksReplies';
 
 const rows = Object.entries(REFUSALS) as Array<[RefusalCode, RefusalKind]>;
 

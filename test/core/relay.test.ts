@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MAX_CLOSE_REASON_BYTES, Relay, RelayResult, closeReason } from '../../src/core/relay';
+import { MAX_CLOSE_REASON_BYTES, Relay, RelayResult, closeReason } from '../../src/core/tunnel/relay';
 import { digestOf, patternDigest, patternStream } from '../fixtures/byteStreams';
 import { within } from '../fixtures/tunnel';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { ConnectProxy } from '../../src/core/connectProxy';
+import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   SocksError,
@@ -16,8 +16,8 @@ import {
   parseSocks5Greeting,
   parseSocks5Request,
   socksFailure,
-} from '../../src/core/socksHandshake';
-import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/refusals';
+} from '../../src/core/localProxy/socksHandshake';
+import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/tunnel/refusals';
 import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 import { fdsSettle, openFds } from '../../scripts/harness/processes';
 

@@ -9,16 +9,16 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
-import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/legacyServer';
-import { ConnectProxy } from '../../src/core/connectProxy';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial, TunnelError } from '../../src/core/dialer';
+import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/dial/legacyServer';
+import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial, TunnelError } from '../../src/core/dial/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   ProxyConfigError,
   displayProxy,
   parseProxyUrl,
   resolveProxy,
-} from '../../src/core/upstreamProxy';
+} from '../../src/core/upstream/upstreamProxy';
 import { rejectionOf } from '../fixtures/outcomes';
 
 const wss = parseEndpoint('wss://gw.example.com/ssh');

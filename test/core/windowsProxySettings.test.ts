@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { INTERNET_SETTINGS_KEY, bypassesProxy, internetSettingsFrom, manualProxyRoutes } from '../../src/core/windowsProxySettings';
+import { INTERNET_SETTINGS_KEY, bypassesProxy, internetSettingsFrom, manualProxyRoutes } from '../../src/core/upstream/windowsProxySettings';
 import { keyValues } from '../../src/core/windowsRegistry';
 
 const REG_OUTPUT = [

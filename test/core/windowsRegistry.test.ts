@@ -17,7 +17,7 @@ import {
   regAddData,
   regExePath,
 } from '../../src/core/windowsRegistry';
-import { INTERNET_SETTINGS_KEY } from '../../src/core/windowsProxySettings';
+import { INTERNET_SETTINGS_KEY } from '../../src/core/upstream/windowsProxySettings';
 
 const SETTINGS = fullKeyName(INTERNET_SETTINGS_KEY);
 

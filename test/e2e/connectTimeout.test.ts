@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
 import { requireProgram } from '../../scripts/harness/programs';
 import { attempt } from '../fixtures/upgradeClient';
 

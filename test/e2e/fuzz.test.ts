@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { DEFAULT_HEADERS_TIMEOUT_MS } from '../../src/core/connectProxy';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from '../../src/core/localProxy/connectProxy';
 import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts, type WsshProcess } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';

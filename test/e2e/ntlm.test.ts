@@ -1,4 +1,4 @@
-// NTLMv2 for proxy sign-in (src/core/proxyAuth/ntlm.ts) against an
+// NTLMv2 for proxy sign-in (src/core/upstream/auth/ntlm.ts) against an
 // independent implementation, python3-impacket (Debian's, for
 // /usr/bin/python3), reading the AUTHENTICATE_MESSAGE this code builds for
 // a challenge with MsvAvTimestamp and recomputing its NTProofStr and MIC with
@@ -7,7 +7,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { NTLMSSP, authenticateMessage, negotiateMessage } from '../../src/core/proxyAuth/ntlm';
+import { NTLMSSP, authenticateMessage, negotiateMessage } from '../../src/core/upstream/auth/ntlm';
 import { runProgram } from '../../scripts/harness/processes';
 import { requireProgram } from '../../scripts/harness/programs';
 import { SERVER_FLAGS, SPEC_TARGET_INFO, challengeMessage, hex, withTimestamp } from '../fixtures/ntlmMessages';

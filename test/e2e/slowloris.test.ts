@@ -18,7 +18,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
-import { ConnectProxy } from '../../src/core/connectProxy';
+import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { APP_INDEX_URL, appContentType, isDocumentationUrl, resolveAppPath } from '../../src/main/appScheme';
+import { APP_INDEX_URL, appContentType, isDocumentationUrl, resolveAppPath } from '../../src/main/window/appScheme';
 
 const root = path.resolve('/opt/WSSH/resources/app.asar/dist/app');
 

@@ -1,13 +1,13 @@
-// Core's configuration errors in the tray app's words (src/main/configRemedies.ts):
+// Core's configuration errors in the tray app's words (src/main/settings/configRemedies.ts):
 // every hint, for every field, sends the user to a field of the endpoint
 // editor by the label the editor shows, and names no flag of the CLI. How
 // the app says them as users meet them: test/main/configErrors.test.ts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixPlace, remedyOf, withRemedy } from '../../src/main/configRemedies';
+import { fixPlace, remedyOf, withRemedy } from '../../src/main/settings/configRemedies';
 import { EDITOR_LABELS } from '../../src/shared/editorLabels';
-import { whereToFix } from '../../src/main/tunnelController';
+import { whereToFix } from '../../src/main/tunnel/tunnelController';
 import { ALL_FIELDS, ALL_HINTS } from '../fixtures/configProblems';
 
 /** The CLI's words: flags and the variables it reads. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { DataPathsError, isFullWindowsPath, resolveDataPaths } from '../../src/main/dataPaths';
+import { DataPathsError, isFullWindowsPath, resolveDataPaths } from '../../src/main/settings/dataPaths';
 
 const win = path.win32;
 const PROFILE = 'C:\\Users\\Ana Müller';

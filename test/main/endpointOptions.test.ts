@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/endpointOptions';
+import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/settings/endpointOptions';
 import type { ProxySetting } from '../../src/shared/ipc';
 import { bannerThrough, startConnectProxy, startEndpointApp } from '../fixtures/appHarness';
 import { waitFor } from '../fixtures/tunnel';

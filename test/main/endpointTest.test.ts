@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { testEndpoint } from '../../src/main/endpointTest';
+import { testEndpoint } from '../../src/main/tunnel/endpointCheck';
 import { freePort } from '../../scripts/harness/ports';
 import { startBannerServer, startInProcessServer } from '../fixtures/appHarness';
 

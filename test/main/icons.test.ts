@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { readIcoDirectory } from '../../scripts/icoFile';
-import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/trayIcon';
+import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/tray/trayIcon';
 
 const assets = path.resolve(__dirname, '..', '..', '..', 'assets');
 

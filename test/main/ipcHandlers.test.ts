@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { Invoke, type EndpointInput, type InvokeApi, type InvokeMethod } from '../../src/shared/ipc';
-import { isTrustedSender, registerIpcHandlers } from '../../src/main/ipcHandlers';
+import { isTrustedSender, registerIpcHandlers } from '../../src/main/window/ipcHandlers';
 
-// The page is served on app:// (src/main/appScheme.ts); its file:// URL is not it.
+// The page is served on app:// (src/main/window/appScheme.ts); its file:// URL is not it.
 const index = 'app://wssh/renderer/index.html';
 const mainFrame = { url: index };
 const window = { id: 7, mainFrame } as never;

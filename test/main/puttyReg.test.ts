@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeRegFile, escapePuttySessionName, puttyProxySettings, puttySessionRegText, regFileName } from '../../src/main/puttyReg';
+import { encodeRegFile, escapePuttySessionName, puttyProxySettings, puttySessionRegText, regFileName } from '../../src/main/savedSessions/puttyReg';
 
 test('session names are escaped as PuTTY escapes registry keys', () => {
   assert.equal(escapePuttySessionName('db1 via WSSH'), 'db1%20via%20WSSH');

@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { RegRunner, fullKeyName, parseRegQuery, queryRegistryKey } from '../../src/core/windowsRegistry';
-import { systemProxy } from '../../src/core/systemProxy';
-import { INTERNET_SETTINGS_KEY } from '../../src/core/windowsProxySettings';
-import { SESSION_CLIENTS, SavedSessions, unescapeSessionName } from '../../src/main/savedSessions';
-import { SessionBackups } from '../../src/main/sessionBackups';
-import { escapePuttySessionName } from '../../src/main/puttyReg';
+import { systemProxy } from '../../src/core/upstream/systemProxy';
+import { INTERNET_SETTINGS_KEY } from '../../src/core/upstream/windowsProxySettings';
+import { SESSION_CLIENTS, SavedSessions, unescapeSessionName } from '../../src/main/savedSessions/savedSessions';
+import { SessionBackups } from '../../src/main/savedSessions/sessionBackups';
+import { escapePuttySessionName } from '../../src/main/savedSessions/puttyReg';
 import { tempDir } from '../fixtures/tmp';
 
 const SETTINGS = fullKeyName(INTERNET_SETTINGS_KEY);

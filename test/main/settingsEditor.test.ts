@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { checkTrustOptions, parsePin } from '../../src/core/trust';
-import { parseProxyUrl } from '../../src/core/upstreamProxy';
+import { checkTrustOptions, parsePin } from '../../src/core/dial/trust/trust';
+import { parseProxyUrl } from '../../src/core/upstream/upstreamProxy';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, testCipher } from '../fixtures/appHarness';
 

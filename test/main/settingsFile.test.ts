@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SETTINGS_VERSION } from '../../src/main/settingsSchema';
-import { migrateSettings, MigrationError } from '../../src/main/settingsMigrations';
+import { SETTINGS_VERSION } from '../../src/main/settings/settingsSchema';
+import { migrateSettings, MigrationError } from '../../src/main/settings/settingsMigrations';
 import { tempDir } from '../fixtures/tmp';
 import { openTestSettings, testCipher } from '../fixtures/appHarness';
 

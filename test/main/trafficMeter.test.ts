@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrafficMeter } from '../../src/main/trafficMeter';
+import { TrafficMeter } from '../../src/main/tunnel/trafficMeter';
 import { formatRate } from '../../src/shared/traffic';
 
 test('rates are the counters\' growth per second since the last sample', () => {

@@ -1,6 +1,6 @@
 // Each tray action does what its menu item says, and the handler's switch is
 // exhaustive: with one more kind of action in TrayAction and no case for it,
-// src/main/trayActions.ts does not compile (checked with the TypeScript
+// src/main/tray/trayActions.ts does not compile (checked with the TypeScript
 // compiler on the real sources, the union extended in memory).
 
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import type { SettingsPatch, TunnelState, ViewName } from '../../src/shared/ipc';
-import { trayActionHandler } from '../../src/main/trayActions';
+import { trayActionHandler } from '../../src/main/tray/trayActions';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -57,8 +57,8 @@ test('Copy PuTTY proxy settings from the tray includes the local proxy credentia
 });
 
 test('a new kind of tray action without a case does not compile', () => {
-  const menuFile = path.join(root, 'src', 'main', 'trayMenu.ts');
-  const actionsFile = path.join(root, 'src', 'main', 'trayActions.ts');
+  const menuFile = path.join(root, 'src', 'main', 'tray', 'trayMenu.ts');
+  const actionsFile = path.join(root, 'src', 'main', 'tray', 'trayActions.ts');
   const menu = fs.readFileSync(menuFile, 'utf8');
   const marker = "  | { kind: 'quit' };";
   assert.ok(menu.includes(marker), 'the TrayAction union ends with quit');

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SettingsView, TunnelState } from '../../src/shared/ipc';
-import { TOOLTIP_MAX, trayMenuModel, trayTooltip, TrayMenuItem } from '../../src/main/trayMenu';
+import { TOOLTIP_MAX, trayMenuModel, trayTooltip, TrayMenuItem } from '../../src/main/tray/trayMenu';
 import { statusLine } from '../../src/shared/tunnelStatus';
-import { trayIconFileName } from '../../src/main/trayIcon';
+import { trayIconFileName } from '../../src/main/tray/trayIcon';
 
 const settings: SettingsView = {
   endpoints: [

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { APP_USER_MODEL_ID } from '../../src/main/appStartup';
-import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/trayIcon';
+import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/tray/trayIcon';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const requireHere = createRequire(path.join(root, 'package.json'));
@@ -192,7 +192,7 @@ test('everything the main process and the preload load at run time is packed; na
   const packed = await packedApp(structuredClone(pkg.build), productionPackage);
   t.diagnostic(`${needed.length} files loaded at run time, ${packed.files.size} packed`);
   // The graph reaches what it must: the main process's own code, the contract, a production dependency, a native one.
-  for (const file of ['dist/src/main/main.js', 'dist/src/shared/ipc.js', 'dist/src/core/connectProxy.js', 'node_modules/ws/index.js', 'node_modules/electron-store/index.js', 'node_modules/bufferutil/index.js']) {
+  for (const file of ['dist/src/main/main.js', 'dist/src/shared/ipc.js', 'dist/src/core/localProxy/connectProxy.js', 'node_modules/ws/index.js', 'node_modules/electron-store/index.js', 'node_modules/bufferutil/index.js']) {
     assert.ok(needed.includes(file), `${file} is among the run-time files`);
   }
   assert.deepEqual(problems(packed, needed), []);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROFILE_EXTENSION } from '../../src/core/profile';
+import { PROFILE_EXTENSION } from '../../src/core/dial/profile';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { ClientAddresses, parseTrustProxy } from '../../server/clientAddress';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
 import { startEcho } from '../fixtures/byteStreams';
 import { attempt } from '../fixtures/upgradeClient';
 

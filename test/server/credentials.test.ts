@@ -14,8 +14,8 @@ import {
   hashSecret,
   loadCredentialsFile,
   userNameProblem,
-} from '../../server/credentials';
-import { scryptQueue, type ScryptJob } from '../../server/scryptQueue';
+} from '../../server/auth/credentials';
+import { scryptQueue, type ScryptJob } from '../../server/auth/scryptQueue';
 import { tempDir } from '../fixtures/tmp';
 
 test('a hash made by hashSecret verifies its secret and nothing else', async () => {

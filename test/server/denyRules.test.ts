@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy, MAX_LOOKUP_LENGTH } from '../../server/hostsPolicy';
+import { HostsPolicy, MAX_LOOKUP_LENGTH } from '../../server/policy/hostsPolicy';
 import { parseTarget } from '../../src/shared/target';
 
 import { tempDir } from '../fixtures/tmp';

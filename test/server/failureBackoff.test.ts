@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FailureBackoff } from '../../server/failureBackoff';
+import { FailureBackoff } from '../../server/auth/failureBackoff';
 import { ManualClock } from '../fixtures/manualClock';
 
 // The backoff runs on a clock of the test's: a wait is the sleep it asks for,

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
 import { rawRequest } from '../fixtures/upgradeClient';
 import { waitFor } from '../fixtures/tunnel';
 

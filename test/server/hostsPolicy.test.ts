@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { HostsPolicy, loadPolicyFile, PolicyError, type Decision } from '../../server/hostsPolicy';
+import { HostsPolicy, loadPolicyFile, PolicyError, type Decision } from '../../server/policy/hostsPolicy';
 import { parseTarget, type Target } from '../../src/shared/target';
 
 /** The decision for a target written as a client would send it. */

@@ -6,7 +6,7 @@
 import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { WsshServer, type WsshServerOptions } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
 import { TunnelSlots, isSlot } from '../../server/limits';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';

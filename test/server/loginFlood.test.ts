@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 
 import WebSocket from 'ws';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
-import { Credentials, hashSecret } from '../../server/credentials';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
+import { Credentials, hashSecret } from '../../server/auth/credentials';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { waitFor } from '../fixtures/tunnel';
 import { basic, echoOnce, type Attempt } from '../fixtures/upgradeClient';

@@ -3,8 +3,8 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
-import { HostsPolicy, PolicyError } from '../../server/hostsPolicy';
-import { PolicyWatcher } from '../../server/policyWatcher';
+import { HostsPolicy, PolicyError } from '../../server/policy/hostsPolicy';
+import { PolicyWatcher } from '../../server/policy/policyWatcher';
 import { parseTarget } from '../../src/shared/target';
 
 const INTERVAL_MS = 50;

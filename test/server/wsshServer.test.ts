@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WsshServer } from '../../server/wsshServer';
-import { HostsPolicy } from '../../server/hostsPolicy';
+import { HostsPolicy } from '../../server/policy/hostsPolicy';
 import { startEcho, type FarEnd } from '../fixtures/byteStreams';
 import { freePort } from '../../scripts/harness/ports';
 import { attempt } from '../fixtures/upgradeClient';

@@ -13,7 +13,7 @@ import ts from 'typescript';
 const root = path.resolve(__dirname, '..', '..', '..');
 const source = (relative: string) => path.join(root, ...relative.split('/'));
 const IPC = 'src/shared/ipc.ts';
-const APP_API = 'src/main/appApi.ts';
+const APP_API = 'src/main/window/appApi.ts';
 
 const options: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -26,7 +26,7 @@ const options: ts.CompilerOptions = {
   typeRoots: [path.join(root, 'node_modules', '@types')],
 };
 /** The files that hold the contract together; only they are type-checked (the rest of src/ only parsed), to save time. */
-const CHECKED = [IPC, 'src/preload/preload.ts', 'src/main/ipcArguments.ts', 'src/main/ipcHandlers.ts', APP_API];
+const CHECKED = [IPC, 'src/preload/preload.ts', 'src/main/window/ipcArguments.ts', 'src/main/window/ipcHandlers.ts', APP_API];
 
 /** The compile errors in CHECKED, as `file: message`, with the `changed` files' texts instead of theirs. */
 function errors(changed: Record<string, string> = {}): string[] {
@@ -38,7 +38,7 @@ function errors(changed: Record<string, string> = {}): string[] {
     const text = overrides.get(path.resolve(file));
     return text === undefined ? read(file, version, onError) : ts.createSourceFile(file, text, version);
   };
-  const program = ts.createProgram([APP_API, 'src/preload/preload.ts', 'src/main/ipcHandlers.ts'].map(source), options, host);
+  const program = ts.createProgram([APP_API, 'src/preload/preload.ts', 'src/main/window/ipcHandlers.ts'].map(source), options, host);
   return CHECKED.flatMap((file) => {
     const sourceFile = program.getSourceFile(source(file));
     if (!sourceFile) return [`${file}: not in the program`];
@@ -67,7 +67,7 @@ test('a WsshApi method without a channel does not compile, even when main implem
   });
   // Invoke lacks its channel, the preload's API object the method, main's table its argument check (and
   // the handlers look both up by method).
-  assert.deepEqual(filesOf(found), ['src/main/ipcArguments.ts', 'src/main/ipcHandlers.ts', 'src/preload/preload.ts', 'src/shared/ipc.ts'], found.join('\n'));
+  assert.deepEqual(filesOf(found), ['src/main/window/ipcArguments.ts', 'src/main/window/ipcHandlers.ts', 'src/preload/preload.ts', 'src/shared/ipc.ts'], found.join('\n'));
   assert.match(found.find((e) => e.startsWith('src/preload/'))!, /Property 'frobnicate' is missing in type .* but required in type 'WsshApi'/);
   assert.match(found.find((e) => e.startsWith('src/shared/'))!, /Property 'frobnicate' is missing/);
 });
@@ -83,7 +83,7 @@ test('a parameter field that main does not check does not compile', () => {
   const ipc = fs.readFileSync(source(IPC), 'utf8');
   // Optional: the table without it would still be assignable to the contract, but not the same type.
   const found = errors({ [IPC]: after(ipc, 'export interface EndpointInput {\n', '  comment?: string;\n') });
-  assert.deepEqual(filesOf(found), ['src/main/ipcArguments.ts'], found.join('\n'));
+  assert.deepEqual(filesOf(found), ['src/main/window/ipcArguments.ts'], found.join('\n'));
   // The compiler names the first method of the two (saveEndpoint, testEndpoint) whose check differs.
   assert.match(found.join('\n'), /Type '"saveEndpoint"' is not assignable to type 'never'/);
 });

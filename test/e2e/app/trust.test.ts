@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseEndpoint } from '../../../src/shared/endpoint';
-import { testEndpoint } from '../../../src/main/endpointTest';
+import { testEndpoint } from '../../../src/main/tunnel/endpointCheck';
 import type { EndpointTrust } from '../../../src/shared/ipc';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { fingerprintOf, makeCertificates, makeSelfSigned } from '../../../scripts/harness/tls';

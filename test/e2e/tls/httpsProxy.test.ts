@@ -1,4 +1,4 @@
-// An https:// proxy (src/core/proxyTunnel.ts): TLS to the proxy with a
+// An https:// proxy (src/core/upstream/proxyTunnel.ts): TLS to the proxy with a
 // certificate from a CA openssl makes for this run, checked against the
 // trusted CAs, then the NTLM sign-in inside it, against the NTLM proxy of
 // test/core/proxyTunnel.test.ts (test/fixtures/ntlmProxy.ts) speaking TLS.
@@ -21,8 +21,8 @@ test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE
   try {
     // The trusted CAs are read at start-up: a process of its own, trusting the test CA.
     const script = `
-      const { openProxyTunnel } = require(${JSON.stringify(require.resolve('../../../src/core/proxyTunnel'))});
-      const { parseProxyUrl } = require(${JSON.stringify(require.resolve('../../../src/core/upstreamProxy'))});
+      const { openProxyTunnel } = require(${JSON.stringify(require.resolve('../../../src/core/upstream/proxyTunnel'))});
+      const { parseProxyUrl } = require(${JSON.stringify(require.resolve('../../../src/core/upstream/upstreamProxy'))});
       openProxyTunnel(parseProxyUrl(process.argv[1]), { host: 'gw.example.com', port: 443 }).then(
         (socket) => socket.once('data', (d) => { console.log(String(d)); socket.destroy(); }).resume(),
         (err) => { console.log(err.name + ': ' + err.message); });`;

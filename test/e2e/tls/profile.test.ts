@@ -1,4 +1,4 @@
-// The endpoint profile format (src/core/profile.ts): a round trip through
+// The endpoint profile format (src/core/dial/profile.ts): a round trip through
 // text and link, the normal form, and every bad input refused with a message
 // that says what and where. Certificates are real ones made by openssl.
 
@@ -14,7 +14,7 @@ import {
   profileLink,
   profileTextFromLink,
   summarizeCertificate,
-} from '../../../src/core/profile';
+} from '../../../src/core/dial/profile';
 import { certificateTexts } from '../../../scripts/harness/tls';
 
 let caPem = '';

@@ -1,5 +1,5 @@
 // Where the app keeps its data on Windows, on Windows Node under wine
-// (src/main/dataPaths.ts): the real %APPDATA% of the prefix's user, and a
+// (src/main/settings/dataPaths.ts): the real %APPDATA% of the prefix's user, and a
 // portable folder beside the .exe, both written to. The rules themselves:
 // test/main/dataPaths.test.ts.
 
@@ -14,7 +14,7 @@ test('on Windows Node (wine): the real %APPDATA% and a portable folder, written 
   const wine = await startWine(t);
   if (!wine) return;
   const script = [
-    `const { resolveDataPaths } = require(${JSON.stringify(winPath(path.join(REPO_ROOT, 'dist', 'src', 'main', 'dataPaths.js')))});`,
+    `const { resolveDataPaths } = require(${JSON.stringify(winPath(path.join(REPO_ROOT, 'dist', 'src', 'main', 'settings', 'dataPaths.js')))});`,
     "const fs = require('node:fs');",
     'const paths = resolveDataPaths({ platform: process.platform, env: process.env });',
     'fs.mkdirSync(paths.logs, { recursive: true });',

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Target } from '../../../src/shared/target';
-import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../../src/main/puttyReg';
+import { encodeRegFile, escapePuttySessionName, puttySessionRegText, regFileName } from '../../../src/main/savedSessions/puttyReg';
 import { startWine, winPath } from '../../fixtures/wine';
 import { wineReg } from '../../fixtures/wineReg';
 

@@ -1,0 +1,295 @@
+/**
+ * Opens the WebSocket of one tunnel: `<endpoint>/<target>`, with Basic auth
+ * from the endpoint's credentials, through the HTTP proxy and with the TLS
+ * trust the caller chose (upstreamProxy.ts, trust.ts, transport.ts).
+ *
+ * Every way this can fail becomes a TunnelError that carries its refusal code
+ * (refusals.ts), hence the HTTP status the local proxy answers with (403
+ * refused by the server, 502 unreachable or broken, 504 timed out), and a
+ * one-line reason a person can act on: a
+ * certificate problem says which one (expired, unknown issuer, name mismatch,
+ * pin mismatch), a proxy's refusal says it was the proxy.
+ */
+import { peerText } from '../tunnel/peerText';
+import WebSocket from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint';
+import type { Target } from '../../shared/target';
+import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust/trust';
+import { SystemCertificatesError } from './trust/systemCertificates';
+import {
+  ProxyConfigError,
+  ProxyRefusal,
+  UpstreamProxy,
+  proxyConnectFailure,
+  proxyRefusalMessage,
+  resolveProxy,
+} from '../upstream/upstreamProxy';
+import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
+import { descriptorsMessage, outOfDescriptors } from '../inbound/descriptors';
+import { REFUSALS, type RefusalCode } from '../tunnel/refusals';
+import { REFUSED_CLIENT_CERTIFICATE, clientCertificateAlert, clientCertificatePage } from './trust/clientCertificate';
+import { ConfigError, type ConfigProblem } from '../tunnel/configErrors';
+import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
+
+export interface DialOptions extends TrustOptions {
+  /**
+   * The HTTP proxy to reach the endpoint through, `http://[user:password@]host:port`;
+   * `false` for none. Undefined: from the environment (HTTPS_PROXY for wss://,
+   * HTTP_PROXY for ws://, unless NO_PROXY names the host). A caller that
+   * resolves the proxy itself (the tray app, from the system settings) passes
+   * its answer here, per dial.
+   */
+  proxy?: string | false;
+  /** How long the proxy, TCP connect, TLS and upgrade together may take. @default 15000 */
+  handshakeTimeoutMs?: number;
+  /** Largest incoming WebSocket message accepted. @default 1048576 (1 MiB; our peers send frames of at most 64 KiB) */
+  maxPayload?: number;
+  /** Abandons the dial, e.g. when the client that asked for the tunnel went away. */
+  signal?: AbortSignal;
+  /**
+   * Hears what a person should know once about signing in to the proxy: that
+   * Negotiate (Kerberos) is off because the `kerberos` module did not load,
+   * and why. Never a secret. @default a `wssh: …` line on stderr
+   */
+  log?: (line: string) => void;
+  /**
+   * For a server whose upgrade response lacks the `WSSH-Server` mark (an
+   * original wssh server, which reports a refusal only after the upgrade):
+   * how long to wait for the first frame before the tunnel counts as open
+   * (legacyServer.ts). @default LEGACY_HOLD_MS (4000)
+   */
+  legacyHoldMs?: number;
+}
+
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
+
+export class TunnelError extends Error {
+  override name = 'TunnelError';
+  constructor(
+    /** Why, as a stable code: its row in refusals.ts gives the status and the SOCKS reply. */
+    readonly refusal: RefusalCode,
+    message: string,
+    /**
+     * What failed, for programs: the TLS error code for a certificate
+     * (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+     * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_TLS_PIN_MISMATCH`, …),
+     * `PROXY_<status>` for a refusal by the HTTP proxy (`PROXY_407`),
+     * `PROXY_UNREACHABLE`, `PROXY_TIMEOUT` (no tunnel from the proxy in the
+     * handshake time), `PROXY_SIGN_IN_TIMEOUT` (it asked for sign-in, which
+     * did not finish in time), `PROXY_CONFIG`, `TRUST_CONFIG`, `TIMEOUT`,
+     * `LEGACY_REFUSAL` (an original server's text frame or close).
+     */
+    readonly code?: string,
+    /**
+     * The setting at fault and what to do, when a setting caused it (a bad
+     * trust or proxy setting, a client certificate the gateway wanted and did
+     * not get): the front ends word the remedy from it (configErrors.ts).
+     */
+    readonly setting?: ConfigProblem,
+  ) {
+    super(message);
+  }
+
+  /** The refusal of a dial whose settings cannot work: `trust-config` or `proxy-config`, with the error's problem. */
+  static fromConfig(refusal: 'trust-config' | 'proxy-config', err: ConfigError): TunnelError {
+    return new TunnelError(refusal, err.message, refusal === 'trust-config' ? 'TRUST_CONFIG' : 'PROXY_CONFIG', err.problem);
+  }
+
+  /** The HTTP status the local proxy answers with. */
+  get status(): number {
+    return REFUSALS[this.refusal].status;
+  }
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/**
+ * Opens the tunnel's WebSocket; resolves once it is open, *paused*: frames
+ * that came with the upgrade response (an old server's error text, the SSH
+ * banner) would otherwise be emitted before the caller's listeners are on.
+ * The Relay resumes it. From a server without the `WSSH-Server` mark it
+ * resolves only at the first binary frame (or after the hold), and a text
+ * frame or a close before that is a TunnelError with the server's text.
+ */
+export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
+  let proxy: UpstreamProxy | undefined;
+  let trust: PreparedTrust | undefined;
+  try {
+    proxy = resolveProxy(endpoint, options.proxy);
+    if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
+    if (err instanceof TrustError || err instanceof SystemCertificatesError) throw TunnelError.fromConfig('trust-config', err);
+    throw err;
+  }
+  if (options.signal?.aborted) throw new TunnelError('client-gone', REFUSALS['client-gone'].message);
+  return open(endpoint, target, options, proxy, trust);
+}
+
+function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: UpstreamProxy | undefined, trust: PreparedTrust | undefined): Promise<WebSocket> {
+  const url = tunnelUrl(endpoint, target);
+  const auth = authorizationHeader(endpoint.credentials);
+  const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  // Aborts whatever is half made (the connection to the proxy, a TLS
+  // handshake) when the dial fails; never after it succeeded.
+  const connecting = new AbortController();
+  let proxyStage: ProxyStage | 'connecting' = 'connecting';
+  const ws = new WebSocket(url, {
+    // SSH is encrypted, so compression would cost CPU for nothing.
+    perMessageDeflate: false,
+    handshakeTimeout: timeoutMs,
+    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    headers: auth ? { Authorization: auth } : undefined,
+    followRedirects: false,
+    ...(trust?.tls as object),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
+  });
+  const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (err: TunnelError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', onAbort);
+      ws.removeAllListeners('open');
+      ws.on('error', () => {}); // errors after the verdict are consequences
+      ws.terminate();
+      connecting.abort();
+      reject(err);
+    };
+    const onAbort = () => fail(new TunnelError('client-gone', REFUSALS['client-gone'].message));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // ws's handshakeTimeout starts only once it has a socket; this one covers
+    // the proxy and the TLS handshake too, and says which part it was. A
+    // proxy that could not be connected to, or took the connection and never
+    // answered, is the proxy's silence (PROXY_TIMEOUT): a PAC answer's next
+    // proxy is tried (proxyRoutes.ts). One that asked who we are has
+    // answered: its sign-in is what did not finish, and no other route is tried.
+    const deadline = setTimeout(() => {
+      const seconds = timeoutMs / 1000;
+      if (proxy && proxyStage === 'connecting') {
+        fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, 'PROXY_TIMEOUT'));
+      } else if (proxy && proxyStage === 'signing in') {
+        fail(new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, 'PROXY_SIGN_IN_TIMEOUT'));
+      } else {
+        fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, 'TIMEOUT'));
+      }
+    }, timeoutMs);
+
+    let marked = false;
+    ws.once('upgrade', (res: IncomingMessage) => {
+      marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
+    });
+    const opened = () => {
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(ws);
+    };
+    ws.once('open', () => {
+      if (settled) return;
+      clearTimeout(deadline);
+      ws.pause();
+      ws.removeAllListeners('unexpected-response');
+      if (marked) return opened();
+      // The client's abort still ends the wait; the handshake deadline is over.
+      awaitLegacyVerdict(ws, options.legacyHoldMs ?? LEGACY_HOLD_MS).then((verdict) => {
+        if (settled) return;
+        if (verdict.kind === 'open') opened();
+        else fail(new TunnelError(verdict.refusal, verdict.reason, 'LEGACY_REFUSAL'));
+      });
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      readReason(res).then(({ line, text }) => {
+        const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
+        fail(
+          certificate
+            ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE', REFUSED_CLIENT_CERTIFICATE)
+            : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line),
+        );
+      });
+    });
+    ws.once('error', (err) => {
+      const certificate = clientCertificateAlert(err, endpoint.display, options.clientCertificate?.source);
+      const code = (err as Error & { code?: string }).code;
+      fail(certificate ? new TunnelError('client-certificate', certificate, code, REFUSED_CLIENT_CERTIFICATE) : dialFailure(endpoint, proxy, err));
+    });
+  });
+}
+
+/** The endpoint's host as TLS checks it: an IPv6 address without brackets. */
+function endpointHost(endpoint: Endpoint): string {
+  return new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
+}
+
+/** The server's reply to a refused upgrade becomes the proxy's status and reason. */
+function refusal(endpoint: Endpoint, status: number, statusText = '', body: string): TunnelError {
+  const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
+  switch (status) {
+    case 401:
+      return new TunnelError('auth-required', `the WSSH server at ${endpoint.display} requires authentication (${said})`);
+    case 403:
+      return new TunnelError('denied', `refused by the WSSH server (${said})`);
+    case 504:
+      return new TunnelError('connect-timeout', `the WSSH server timed out reaching the target (${said})`);
+    case 404:
+      return new TunnelError('no-server', `no WSSH server at ${endpoint.display} (${said}): check the endpoint's path`);
+    default:
+      return new TunnelError('server-failed', `the WSSH server failed (${said})`);
+  }
+}
+
+/** Network, proxy and TLS errors, named for what they are. */
+function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
+  const where = endpoint.display;
+  // This process is out of resources: neither the server nor the target is at fault.
+  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
+  if (err instanceof ProxyRefusal && proxy) {
+    const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
+    return new TunnelError(refusal, message, `PROXY_${err.status}`);
+  }
+  if (err instanceof ProxyUnreachable && proxy) {
+    const { refusal, message } = proxyConnectFailure(err.error, proxy);
+    return new TunnelError(refusal, message, 'PROXY_UNREACHABLE');
+  }
+  const certificate = certificateFailure(err, where);
+  if (certificate) return new TunnelError('certificate', certificate, err.code);
+  const via = proxy ? ` (through the HTTP proxy at ${proxy.display})` : '';
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new TunnelError('unreachable', `cannot resolve the host of ${where} (${err.code})`);
+    case 'ECONNREFUSED':
+      return new TunnelError('unreachable', `connection refused by ${where}: is the WSSH server running?`);
+    case 'ECONNRESET':
+      return new TunnelError('unreachable', `connection to ${where} was reset${via}`);
+    case 'ETIMEDOUT':
+      return new TunnelError('timeout', `connection to ${where} timed out${via}`, 'TIMEOUT');
+  }
+  if (/handshake has timed out/i.test(err.message)) {
+    return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, 'TIMEOUT');
+  }
+  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`);
+}
+
+/** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */
+function readReason(res: IncomingMessage): Promise<{ line: string; text: string }> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      if (body.length < 512) body += chunk;
+    });
+    const done = () => resolve({ line: firstLine(body), text: body });
+    res.on('end', done);
+    res.on('error', done);
+    res.on('close', done);
+  });
+}
+
+function firstLine(text: string): string {
+  return peerText(text.trim().split(/\r?\n/, 1)[0] ?? '', 200);
+}

@@ -1,0 +1,159 @@
+/**
+ * The open tunnels of a proxy or a server, and the events a GUI or a log
+ * consumes: `open`, `bytes` (at most once per interval, the tunnels whose
+ * counters moved), `close` (with the reason) and `refused`.
+ */
+import { peerText } from './peerText';
+import { EventEmitter } from 'node:events';
+import type { TunnelInfo } from '../../shared/ipc';
+import type { Relay } from './relay';
+import { REFUSALS, type RefusalCode } from './refusals';
+import type { ConfigProblem } from './configErrors';
+
+export interface ClosedTunnel extends TunnelInfo {
+  closedAt: number;
+  durationMs: number;
+  reason: string;
+}
+
+export interface RefusedTunnel {
+  target: string;
+  client: string;
+  /** Why, as a stable code (refusals.ts): what programs decide by, never the reason's text. */
+  code: RefusalCode;
+  /** The HTTP status given to the client (the code's, from the table). */
+  status: number;
+  reason: string;
+  /** The setting at fault and what to do, when a setting caused it (the dial's TunnelError.setting): the front end words the remedy. */
+  setting?: ConfigProblem;
+  at: number;
+}
+
+export interface TunnelEvents {
+  open: [tunnel: TunnelInfo];
+  bytes: [tunnels: TunnelInfo[]];
+  close: [tunnel: ClosedTunnel];
+  refused: [refusal: RefusedTunnel];
+}
+
+/** Which end of the relay's stream faces the SSH client. */
+export type StreamSide = 'client' | 'server';
+
+/** The default of `bytesIntervalMs`: a GUI's counters move once a second. */
+export const DEFAULT_BYTES_INTERVAL_MS = 1000;
+
+export interface TunnelTrackerOptions {
+  /** How often `bytes` may be emitted, in ms. @default {@link DEFAULT_BYTES_INTERVAL_MS} */
+  bytesIntervalMs?: number;
+}
+
+/** A reason may quote peer text (already cut) inside a sentence of ours: a little more room. */
+const REASON_MAX_BYTES = 600;
+
+export class TunnelTracker extends EventEmitter<TunnelEvents> {
+  private nextId = 1;
+  private readonly open = new Map<number, { info: TunnelInfo; relay: Relay; side: StreamSide; reported: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly bytesIntervalMs: number;
+
+  constructor(options: TunnelTrackerOptions = {}) {
+    super();
+    this.bytesIntervalMs = options.bytesIntervalMs ?? DEFAULT_BYTES_INTERVAL_MS;
+  }
+
+  /** A fresh tunnel id, for log lines written before the tunnel opens. */
+  allocateId(): number {
+    return this.nextId++;
+  }
+
+  /** Starts tracking a relay; emits `open` now and `close` when it ends. */
+  track(id: number, relay: Relay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
+    const info: TunnelInfo = { id, ...meta, openedAt: Date.now(), up: 0, down: 0 };
+    const entry = { info, relay, side, reported: 0 };
+    this.open.set(id, entry);
+    this.emit('open', { ...info });
+    this.startTimer();
+    relay.once('close', (result) => {
+      this.open.delete(id);
+      this.count(entry);
+      const closedAt = Date.now();
+      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: peerText(result.reason, REASON_MAX_BYTES) });
+      if (this.open.size === 0) this.stopTimer();
+    });
+    return info;
+  }
+
+  /** Reports a refusal; its status is its code's. */
+  refuse(refusal: Omit<RefusedTunnel, 'at' | 'status'>): void {
+    // A refused target may be anything a peer sent (a SOCKS host, a request line): made safe for every log here.
+    const { target, reason } = refusal;
+    this.emit('refused', {
+      ...refusal,
+      target: peerText(target),
+      reason: peerText(reason, REASON_MAX_BYTES),
+      status: REFUSALS[refusal.code].status,
+      at: Date.now(),
+    });
+  }
+
+  /** Snapshots of the open tunnels with their current counters. */
+  list(): TunnelInfo[] {
+    return [...this.open.values()].map((entry) => ({ ...this.count(entry) }));
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Resolves once no tunnel is open, or after `timeoutMs`, whichever comes first. */
+  drain(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.off('close', check);
+        resolve();
+      };
+      const check = () => {
+        if (this.open.size === 0) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      timer.unref();
+      this.on('close', check);
+      check();
+    });
+  }
+
+  /** Aborts every open tunnel. */
+  abortAll(reason: string): void {
+    for (const { relay } of this.open.values()) relay.abort(reason);
+  }
+
+  private count(entry: { info: TunnelInfo; relay: Relay; side: StreamSide }): TunnelInfo {
+    const { relay, info } = entry;
+    info.up = entry.side === 'client' ? relay.toWebSocket : relay.toStream;
+    info.down = entry.side === 'client' ? relay.toStream : relay.toWebSocket;
+    return info;
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.bytesIntervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      const moved: TunnelInfo[] = [];
+      for (const entry of this.open.values()) {
+        const info = this.count(entry);
+        const total = info.up + info.down;
+        if (total !== entry.reported) {
+          entry.reported = total;
+          moved.push({ ...info });
+        }
+      }
+      if (moved.length > 0) this.emit('bytes', moved);
+    }, this.bytesIntervalMs);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -4,7 +4,7 @@
  * about flags, so that the tray app can say the same thing with its fields.
  */
 import { ConfigError, type ConfigField, type ConfigProblem } from '../core/tunnel/configErrors';
-import { TunnelError } from '../core/dial/dialer';
+import { TunnelError } from '../core/tunnel/tunnelError';
 
 /** The environment variable a PKCS#12 file's passphrase comes from (clientCertificateOption.ts reads it). */
 export const PFX_PASSPHRASE_ENV = 'WSSH_PFX_PASSPHRASE';

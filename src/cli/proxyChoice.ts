@@ -6,10 +6,10 @@
  */
 import type { Endpoint } from '../shared/endpoint';
 import { PacError, loadPac } from '../core/upstream/pacScript';
-import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/dial/proxyRoutes';
+import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/upstream/routes';
 import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/upstream/systemProxy';
 import { RegistryError } from '../core/windowsRegistry';
-import { TunnelError } from '../core/dial/dialer';
+import { TunnelError } from '../core/tunnel/tunnelError';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
 import { describeRefusal } from './configRemedies';
 

@@ -9,8 +9,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { TunnelError } from '../../src/core/dial/dialer';
-import { describeRoutes, dialRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/dial/proxyRoutes';
+import { TunnelError } from '../../src/core/tunnel/tunnelError';
+import { dialRoutes } from '../../src/core/dial/proxyRoutes';
+import { describeRoutes, parsePacAnswer, type ProxyRoute } from '../../src/core/upstream/routes';
 import { parseTarget } from '../../src/shared/target';
 
 test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, empty is DIRECT', () => {

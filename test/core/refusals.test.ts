@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STATUS_CODES } from 'node:http';
 import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/tunnel/refusals';
-import { TunnelError } from '../../src/core/dial/dialer';
+import { TunnelError } from '../../src/core/tunnel/tunnelError';
 import { TunnelTracker, type RefusedTunnel } from '../../src/core/tunnel/tunnels';
 import { Socks5Reply } from '../../src/core/tunnel/socksReplies';
 

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type TunnelError } from '../../src/core/dial/dialer';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../../src/core/dial/dialer';
+import { type TunnelError } from '../../src/core/tunnel/tunnelError';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/core/dial/trust/trust';
 import { dialOutcome as attempt } from '../fixtures/outcomes';
 import { waitFor } from '../fixtures/tunnel';

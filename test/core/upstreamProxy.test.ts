@@ -11,7 +11,8 @@ import net from 'node:net';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../src/core/dial/legacyServer';
 import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial, TunnelError } from '../../src/core/dial/dialer';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial } from '../../src/core/dial/dialer';
+import { TunnelError } from '../../src/core/tunnel/tunnelError';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import {
   ProxyConfigError,

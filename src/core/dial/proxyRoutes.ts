@@ -1,6 +1,6 @@
 /**
- * The ways to the endpoint a PAC script or the system settings give, in
- * order, and a dial that takes them one after the other.
+ * A dial that takes the ways to the endpoint (upstream/routes.ts: what a PAC
+ * script or the system settings give) one after the other, in order.
  *
  * A PAC answer is a list (`PROXY a:3128; PROXY b:3128; DIRECT`): browsers try
  * the next entry when a proxy cannot be reached at all (connection refused,
@@ -15,80 +15,11 @@
  */
 import type WebSocket from 'ws';
 import type { Endpoint } from '../../shared/endpoint';
-import { DialOptions, TunnelError, dial } from './dialer';
+import { DialOptions, dial } from './dialer';
+import { TunnelError } from '../tunnel/tunnelError';
 import type { Target } from '../../shared/target';
-import { ProxyConfigError, UNUSABLE_PROXY_SETTING, displayProxy } from '../upstream/upstreamProxy';
-
-/** One way to the endpoint: an HTTP proxy's URL, or `false` for a direct connection. */
-export type ProxyRoute = string | false;
-
-/**
- * What a caller decides per dial: a list of routes to try in order, one
- * route, or undefined for the environment's proxy (HTTPS_PROXY and NO_PROXY).
- */
-export type ProxyDecision = ProxyRoute[] | ProxyRoute | undefined;
-
-/**
- * The routes in a PAC-style answer (a PAC script's, or Electron's
- * `session.resolveProxy()`'s), in order: `PROXY`/`HTTP` host:port (http://),
- * `HTTPS` host:port (a proxy spoken to over TLS), `DIRECT`. SOCKS entries are
- * skipped: the endpoint is reached through HTTP proxies only. An empty answer
- * means DIRECT, as in browsers. `source` names the answer's origin for the
- * message.
- *
- * @throws {ProxyConfigError} when no entry is usable.
- */
-export function parsePacAnswer(answer: string, source = 'the system proxy setting'): ProxyRoute[] {
-  const entries = answer
-    .split(';')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  if (entries.length === 0) return [false];
-  const routes: ProxyRoute[] = [];
-  for (const entry of entries) {
-    const [kind, hostPort] = entry.split(/\s+/, 2);
-    switch (kind.toUpperCase()) {
-      case 'DIRECT':
-        routes.push(false);
-        break;
-      case 'PROXY':
-      case 'HTTP':
-        if (hostPort) routes.push(`http://${hostPort}`);
-        break;
-      case 'HTTPS':
-        if (hostPort) routes.push(`https://${hostPort}`);
-        break;
-    }
-  }
-  // Later DIRECTs and repeats add nothing: the same way fails the same way.
-  const unique = routes.filter((r, i) => routes.indexOf(r) === i);
-  if (unique.length === 0) {
-    throw new ProxyConfigError('choose-proxy', `"${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`, source);
-  }
-  return unique;
-}
-
-/** The URL a proxy setting (a PAC script, the system) is asked about: the endpoint as the http(s) URL it is to a proxy, without credentials. */
-export function proxyQueryUrl(endpoint: Endpoint): string {
-  const url = new URL(endpoint.url.replace(/^ws/, 'http'));
-  url.username = '';
-  url.password = '';
-  return url.toString();
-}
-
-/** Routes as a person reads them: `http://a:3128, then http://b:3128, then DIRECT`; credentials as `***`. */
-export function describeRoutes(routes: ProxyRoute[]): string {
-  return routes.map(describeRoute).join(', then ');
-}
-
-export function describeRoute(route: ProxyRoute): string {
-  if (route === false) return 'DIRECT';
-  try {
-    return displayProxy(new URL(route));
-  } catch {
-    return route.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
+import { UNUSABLE_PROXY_SETTING } from '../upstream/upstreamProxy';
+import type { ProxyRoute, ProxyDecision } from '../upstream/routes';
 
 export interface RoutedDialOptions extends DialOptions {
   /** Told each time a route cannot be reached (or did not answer in time) and the next one is tried. */

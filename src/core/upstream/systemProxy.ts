@@ -14,9 +14,9 @@
  * in the settings dialog applies to new tunnels without a restart.
  */
 import type { Endpoint } from '../../shared/endpoint';
-import { TunnelError } from '../dial/dialer';
+import { TunnelError } from '../tunnel/tunnelError';
 import { PacError, PacScript, loadPac, type PacOptions } from './pacScript';
-import { ProxyDecision, parsePacAnswer, proxyQueryUrl } from '../dial/proxyRoutes';
+import { ProxyDecision, parsePacAnswer, proxyQueryUrl } from './routes';
 import { ProxyConfigError, UNUSABLE_PROXY_SETTING } from './upstreamProxy';
 import { INTERNET_SETTINGS_KEY, InternetSettings, internetSettingsFrom, manualProxyRoutes } from './windowsProxySettings';
 import { RegRunner, RegistryError, queryRegistryKey, windowsRegRunner } from '../windowsRegistry';

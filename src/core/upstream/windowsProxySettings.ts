@@ -19,7 +19,7 @@
  *   proxy (systemProxy.ts evaluates it).
  */
 import type { Endpoint } from '../../shared/endpoint';
-import type { ProxyRoute } from '../dial/proxyRoutes';
+import type { ProxyRoute } from './routes';
 import { ProxyConfigError, parseProxyUrl } from './upstreamProxy';
 import { type RegValues, valueNamed } from '../windowsRegistry';
 

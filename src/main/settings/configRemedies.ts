@@ -5,7 +5,7 @@
  * flag and no field, so that the CLI can say the same with its flags.
  */
 import { ConfigError, type ConfigField, type ConfigProblem } from '../../core/tunnel/configErrors';
-import { TunnelError } from '../../core/dial/dialer';
+import { TunnelError } from '../../core/tunnel/tunnelError';
 import { EDITOR_LABELS as L, type EditorLabel } from '../../shared/editorLabels';
 
 /** The editor's field (or group of fields) for each setting. */

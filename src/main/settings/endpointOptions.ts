@@ -10,10 +10,10 @@
  */
 import fs from 'node:fs/promises';
 import type { Endpoint } from '../../shared/endpoint';
-import { TunnelError } from '../../core/dial/dialer';
+import { TunnelError } from '../../core/tunnel/tunnelError';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../../core/dial/trust/trust';
 import { ProxyConfigError, UNUSABLE_PROXY_SETTING, parseProxyUrl } from '../../core/upstream/upstreamProxy';
-import { ProxyDecision, ProxyRoute, parsePacAnswer, proxyQueryUrl } from '../../core/dial/proxyRoutes';
+import { ProxyDecision, ProxyRoute, parsePacAnswer, proxyQueryUrl } from '../../core/upstream/routes';
 import { ClientCertificate, checkClientCertificate } from '../../core/dial/trust/clientCertificate';
 import type { AdvancedProblems, EndpointTrust, ProxyAuthSetting, ProxySetting } from '../../shared/ipc';
 

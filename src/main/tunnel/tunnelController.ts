@@ -15,7 +15,7 @@ import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../../sh
 import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from '../settings/settingsEditor';
 import { SystemProxyResolver, loadTrust, proxyChooser } from '../settings/endpointOptions';
-import { describeRoute } from '../../core/dial/proxyRoutes';
+import { describeRoute } from '../../core/upstream/routes';
 import type { ConfigProblem } from '../../core/tunnel/configErrors';
 import { EDITOR_LABELS } from '../../shared/editorLabels';
 import { editorPlace, errorText, fixPlace, settingOf, withRemedy } from '../settings/configRemedies';

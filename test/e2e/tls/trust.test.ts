@@ -14,7 +14,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../../../src/core/dial/legacyServer';
-import type { TunnelError } from '../../../src/core/dial/dialer';
+import type { TunnelError } from '../../../src/core/tunnel/tunnelError';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { makeCertificates, makeSelfSigned, makeServerCertificate, fingerprintOf, type Certificates } from '../../../scripts/harness/tls';
 import { makeTempDir, removeTempDir } from '../../fixtures/tmp';

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { APP_USER_MODEL_ID } from '../../src/main/appStartup';
 import { TRAY_STATES, TRAY_THEMES, trayIconFileName } from '../../src/main/tray/trayIcon';
+import { requireOptionalModules } from '../fixtures/optionalModules';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const requireHere = createRequire(path.join(root, 'package.json'));
@@ -188,6 +189,7 @@ test("the build section passes electron-builder's schema check, and a misspelt k
 });
 
 test('everything the main process and the preload load at run time is packed; native modules are unpacked', async (t) => {
+  if (!requireOptionalModules(t, 'electron-store', 'bufferutil')) return;
   const needed = await runTimeFiles();
   const packed = await packedApp(structuredClone(pkg.build), productionPackage);
   t.diagnostic(`${needed.length} files loaded at run time, ${packed.files.size} packed`);
@@ -202,7 +204,8 @@ test('everything the main process and the preload load at run time is packed; na
   assert.ok(!packed.files.has('dist/app/renderer/app.js.map'), 'source maps stay out');
 });
 
-test('a missing file fails the check: a folder left out of files, a dependency moved to dev, a native module kept in the asar', async () => {
+test('a missing file fails the check: a folder left out of files, a dependency moved to dev, a native module kept in the asar', async (t) => {
+  if (!requireOptionalModules(t, 'electron-store', 'bufferutil')) return;
   const needed = await runTimeFiles();
   const withoutShared = structuredClone(pkg.build);
   withoutShared.files = (withoutShared.files as string[]).filter((glob) => glob !== 'dist/src/shared/**/*.js');

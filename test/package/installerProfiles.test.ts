@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROFILE_EXTENSION } from '../../src/core/dial/profile';
+import { requireOptionalModules } from '../fixtures/optionalModules';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
@@ -18,7 +19,8 @@ test('.wssh files and wssh:// links open the app (the profile import)', () => {
   assert.deepEqual(pkg.build.protocols.flatMap((p: { schemes: string[] }) => p.schemes), ['wssh']);
 });
 
-test('the installer still packs the settings store: electron-builder\'s own npm collector lists it, and no dev tool', async () => {
+test('the installer still packs the settings store: electron-builder\'s own npm collector lists it, and no dev tool', async (t) => {
+  if (!requireOptionalModules(t, 'electron-store', 'bufferutil')) return;
   const { getCollectorByPackageManager, PM } = require('app-builder-lib/out/node-module-collector');
   const { TmpDir } = require('temp-file');
   const tmp = new TmpDir('wssh-collector');

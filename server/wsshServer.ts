@@ -9,8 +9,12 @@
  *   403 denied by hosts.yml     408 headers not in within the handshake timeout
  *   414 path too long           429 too many tunnels from this client address
  *   502 target unreachable      503 server at capacity, busy (admission
- *   504 TCP connect timed out       queue full or waited too long), or out
- *                                   of file descriptors
+ *   504 TCP connect timed out       queue full or waited too long), shutting
+ *                                   down, or out of file descriptors
+ *
+ * Every refusal also names its code (refusals.ts) in an `X-WSSH-Refusal`
+ * header, so that our clients tell apart what one status covers; the
+ * original clients read the status and ignore it.
  *
  * The checks run cheapest first, and nothing about the policy is revealed to
  * a client that has not authenticated: path length, the handshake itself
@@ -39,7 +43,7 @@ import { writeRefusal } from '../src/core/inbound/httpRefusal';
 import { admitConnections, type AdmissionOptions } from '../src/core/inbound/admission';
 import { DescriptorAlarm, descriptorsMessage, outOfDescriptors } from '../src/core/inbound/descriptors';
 import { SERVER_MARK_HEADER, SERVER_MARK_VALUE } from '../src/core/dial/legacyServer';
-import { REFUSALS, type RefusalCode } from '../src/core/tunnel/refusals';
+import { REFUSALS, REFUSAL_HEADER, RefusalError, type RefusalCode, type RefusalErrorOptions } from '../src/core/tunnel/refusals';
 import { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../src/shared/defaults';
 import type { HostsPolicy } from './policy/hostsPolicy';
 import type { Credentials } from './auth/credentials';
@@ -102,16 +106,21 @@ export const DEFAULT_SERVER_DRAIN_MS = 30_000;
  */
 export const SERVER_MAX_PAYLOAD = 1024 * 1024;
 
-/** A refusal to open a tunnel: its code (hence the HTTP status), why (told to the client), and what the log says. */
-class Refusal extends Error {
-  constructor(
-    readonly code: RefusalCode,
-    message: string,
-    /** For the log when it says more than the client may hear; the message otherwise. */
-    readonly detail: string = message,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+/** What a client whose upgrade comes while the server drains is told (503, `draining`). */
+const DRAINING_MESSAGE = 'server shutting down: try again';
+
+/**
+ * A refusal of an upgrade: its code (hence the HTTP status, and the
+ * REFUSAL_HEADER value), why (told to the client), what the log says
+ * (`detail`), and headers the answer needs (a Basic challenge).
+ */
+export class Refusal extends RefusalError {
+  override name = 'Refusal';
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(refusal: RefusalCode, message: string, options: RefusalErrorOptions & { headers?: Record<string, string> } = {}) {
+    super(refusal, message, options);
+    this.headers = options.headers ?? {};
   }
 }
 
@@ -130,6 +139,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly auth: BasicAuth | undefined;
   private readonly allowOrigins: ReadonlySet<string>;
   private readonly descriptors: DescriptorAlarm;
+  /** Sockets already answered with a refusal: one answer, one count, one log line each. */
+  private readonly answered = new WeakSet<Duplex>();
+  /** The client address of each pending upgrade, for the log line of a refusal at close. */
+  private readonly pendingClients = new WeakMap<Duplex, string>();
+  /** close() was called: upgrades get `draining`. */
+  private closing = false;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
 
@@ -215,9 +230,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
    * aborted. Resolves when every tunnel is closed.
    */
   close(drainMs = 0): Promise<void> {
+    this.closing = true;
     return this.web.close(drainMs, 'server shutting down', () => {
       for (const socket of this.connecting) socket.destroy();
-      for (const socket of this.upgrading) socket.destroy();
+      // Told, rather than cut: a client can try another server at once.
+      for (const socket of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), this.pendingClients.get(socket) ?? '', '');
     });
   }
 
@@ -244,6 +261,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.upgrading.add(socket);
     socket.once('close', () => this.upgrading.delete(socket));
     const client = this.clients.of(req);
+    this.pendingClients.set(socket, client);
     const url = req.url ?? '/';
     let requested = '';
     let slot: Slot | undefined;
@@ -263,7 +281,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         target = err;
       }
       const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
-      if (bad) throw new Refusal(bad.code, bad.reason, bad.reason, bad.headers);
+      if (bad) throw new Refusal(bad.code, bad.reason, { headers: bad.headers });
 
       // Before a slot is taken: a login waiting out its slow-down must not hold one.
       let user: string | undefined;
@@ -275,14 +293,16 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
           if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
           throw err;
         }
-        if (!result.ok && result.busy) throw new Refusal('login-backlog', result.reason, result.detail);
+        if (!result.ok && result.busy) throw new Refusal('login-backlog', result.reason, { detail: result.detail });
         if (!result.ok) {
-          throw new Refusal('unauthorized', result.reason, result.detail, { 'WWW-Authenticate': BASIC_CHALLENGE });
+          throw new Refusal('unauthorized', result.reason, { detail: result.detail, headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
         }
         if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
         user = result.user;
       }
 
+      // An upgrade that arrived (or finished its login) while the server drains gets no new tunnel.
+      if (this.closing) throw new Refusal('draining', DRAINING_MESSAGE);
       const taken = this.slots.take(client);
       if (!isSlot(taken)) throw new Refusal(taken.code, taken.reason);
       slot = taken;
@@ -320,17 +340,21 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         err instanceof Refusal
           ? err
           : outOfDescriptors(err)
-            ? new Refusal('descriptors', 'server out of resources', descriptorsMessage(err as NodeJS.ErrnoException))
-            : new Refusal('unreachable', (err as Error).message);
+            ? new Refusal('descriptors', 'server out of resources', { detail: descriptorsMessage(err as NodeJS.ErrnoException), cause: err })
+            : new Refusal('unreachable', (err as Error).message, { cause: err });
       this.refuse(socket, refusal, client, requested);
     }
   }
 
   /** Answers `refusal` on a socket that is not a tunnel, logs it and counts it. */
   private refuse(socket: Duplex, refusal: Refusal, client: string, target: string): void {
-    this.metrics.countRefusal(refusal.code);
-    this.tracker.refuse({ target, client, code: refusal.code, reason: refusal.detail });
-    writeRefusal(socket, REFUSALS[refusal.code].status, refusal.message, refusal.headers);
+    // Answered already: at close, a pending upgrade is told the server is draining (close()).
+    if (this.answered.has(socket)) return;
+    this.answered.add(socket);
+    this.metrics.countRefusal(refusal.refusal);
+    this.tracker.refuse({ target, client, code: refusal.refusal, reason: refusal.detail });
+    // The code in a header of its own: a new client tells apart what one status covers; an old one ignores it.
+    writeRefusal(socket, refusal.status, refusal.message, { ...refusal.headers, [REFUSAL_HEADER]: refusal.refusal });
   }
 
   /**
@@ -364,7 +388,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       try {
         addresses = (await dns.lookup(target.host, { all: true })).map((a) => a.address);
       } catch (err) {
-        throw new Refusal('unreachable', connectFailure(formatTarget(target), err as NodeJS.ErrnoException));
+        throw new Refusal('unreachable', connectFailure(formatTarget(target), err as NodeJS.ErrnoException), { cause: err });
       }
     }
     const denied = policy.deniedAddress(formatTarget(target), addresses);
@@ -408,11 +432,16 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         done();
         if (outOfDescriptors(err)) {
           this.descriptors.note(`a connect to ${where}`, err);
-          reject(new Refusal('descriptors', 'server out of file descriptors: try again later', `out of file descriptors (${err.code}) connecting to ${where}`));
+          reject(
+            new Refusal('descriptors', 'server out of file descriptors: try again later', {
+              detail: `out of file descriptors (${err.code}) connecting to ${where}`,
+              cause: err,
+            }),
+          );
           return;
         }
         const timedOut = err.code === 'ETIMEDOUT';
-        reject(new Refusal(timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err)));
+        reject(new Refusal(timedOut ? 'connect-timeout' : 'unreachable', connectFailure(where, err), { cause: err }));
       });
     });
   }

@@ -121,7 +121,7 @@ test('sshd down: the CONNECT gets 502 with the reason', async (t) => {
   const down = await connectThroughProxy(proxy.port, 'localhost:22', REFUSAL);
   assert.equal(down.status, 502, down.head);
   assert.match(down.body, new RegExp(`connection refused by .*127\\.0\\.0\\.1:${sshd.port}`));
-  await waitForOutput(proxy, /refused localhost from 127\.0\.0\.1:\d+: 502 the WSSH server failed \(502 Bad Gateway: connection refused by /);
+  await waitForOutput(proxy, /refused localhost from 127\.0\.0\.1:\d+: 502 the WSSH server cannot reach the target \(502 Bad Gateway: connection refused by /);
   await waitForOutput(server, /tunnel refused client=127\.0\.0\.1 target=localhost status=502 /);
 });
 

@@ -27,10 +27,10 @@ import {
 } from '../upstream/upstreamProxy';
 import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from '../inbound/descriptors';
-import { REFUSALS } from '../tunnel/refusals';
+import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tunnel/refusals';
 import { REFUSED_CLIENT_CERTIFICATE, clientCertificateAlert, clientCertificatePage } from './trust/clientCertificate';
 import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
-import { TunnelError } from '../tunnel/tunnelError';
+import { TunnelError, type CertificateErrorCode, type ClientCertificateAlertCode } from '../tunnel/tunnelError';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -134,11 +134,11 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
     const deadline = setTimeout(() => {
       const seconds = timeoutMs / 1000;
       if (proxy && proxyStage === 'connecting') {
-        fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, 'PROXY_TIMEOUT'));
+        fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, { code: 'PROXY_TIMEOUT' }));
       } else if (proxy && proxyStage === 'signing in') {
-        fail(new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, 'PROXY_SIGN_IN_TIMEOUT'));
+        fail(new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, { code: 'PROXY_SIGN_IN_TIMEOUT' }));
       } else {
-        fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, 'TIMEOUT'));
+        fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, { code: 'TIMEOUT' }));
       }
     }, timeoutMs);
 
@@ -161,7 +161,7 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       awaitLegacyVerdict(ws, options.legacyHoldMs ?? LEGACY_HOLD_MS).then((verdict) => {
         if (settled) return;
         if (verdict.kind === 'open') opened();
-        else fail(new TunnelError(verdict.refusal, verdict.reason, 'LEGACY_REFUSAL'));
+        else fail(new TunnelError(verdict.refusal, verdict.reason, { code: 'LEGACY_REFUSAL' }));
       });
     });
     ws.once('unexpected-response', (_req, res) => {
@@ -169,15 +169,20 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
         const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
         fail(
           certificate
-            ? new TunnelError('client-certificate', certificate, 'CLIENT_CERTIFICATE', REFUSED_CLIENT_CERTIFICATE)
-            : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line),
+            ? new TunnelError('client-certificate', certificate, { code: 'CLIENT_CERTIFICATE', setting: REFUSED_CLIENT_CERTIFICATE })
+            : refusal(endpoint, res.statusCode ?? 0, res.statusMessage, line, res.headers[REFUSAL_HEADER.toLowerCase()]),
         );
       });
     });
     ws.once('error', (err) => {
       const certificate = clientCertificateAlert(err, endpoint.display, options.clientCertificate?.source);
-      const code = (err as Error & { code?: string }).code;
-      fail(certificate ? new TunnelError('client-certificate', certificate, code, REFUSED_CLIENT_CERTIFICATE) : dialFailure(endpoint, proxy, err));
+      // clientCertificateAlert names only the alerts of ClientCertificateAlertCode.
+      const code = (err as Error & { code?: ClientCertificateAlertCode }).code;
+      fail(
+        certificate
+          ? new TunnelError('client-certificate', certificate, { code, setting: REFUSED_CLIENT_CERTIFICATE, cause: err })
+          : dialFailure(endpoint, proxy, err),
+      );
     });
   });
 }
@@ -187,9 +192,21 @@ function endpointHost(endpoint: Endpoint): string {
   return new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
 }
 
-/** The server's reply to a refused upgrade becomes the proxy's status and reason. */
-function refusal(endpoint: Endpoint, status: number, statusText = '', body: string): TunnelError {
+/**
+ * The server's reply to a refused upgrade becomes the proxy's status and
+ * reason. A WSSH server names its refusal's code in REFUSAL_HEADER, which
+ * tells apart what one status covers (429: this client's limit or a login
+ * backlog; 503: the server's limit, a burst, a drain, no descriptors); a
+ * server without it (an original one, a newer one's code this client does
+ * not know, or nginx answering for it) is read by its status alone.
+ */
+function refusal(endpoint: Endpoint, status: number, statusText = '', body: string, named?: string | string[]): TunnelError {
   const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
+  const code = typeof named === 'string' ? named.trim() : undefined;
+  if (isRefusalCode(code)) {
+    const told = serverRefusal(endpoint, code, said);
+    if (told) return told;
+  }
   switch (status) {
     case 401:
       return new TunnelError('auth-required', `the WSSH server at ${endpoint.display} requires authentication (${said})`);
@@ -204,37 +221,78 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
   }
 }
 
+/**
+ * A refusal the server named: the same refusal on this side, with words for
+ * it. Codes about the upgrade request itself (malformed, too long, too slow)
+ * are this client's or a proxy's doing, not the SSH client's: they stay
+ * `server-failed`, with the code said.
+ */
+function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): TunnelError | undefined {
+  const at = endpoint.display;
+  switch (code) {
+    case 'unauthorized':
+      return new TunnelError('auth-required', `the WSSH server at ${at} requires authentication (${said})`);
+    case 'denied':
+    case 'origin':
+      return new TunnelError('denied', `refused by the WSSH server (${said})`);
+    case 'connect-timeout':
+      return new TunnelError('connect-timeout', `the WSSH server timed out reaching the target (${said})`);
+    case 'unreachable':
+      return new TunnelError('unreachable', `the WSSH server cannot reach the target (${said})`);
+    case 'bad-target':
+      return new TunnelError('bad-target', `the WSSH server does not take this target (${said})`);
+    case 'client-limit':
+      return new TunnelError('client-limit', `the WSSH server at ${at} allows no more tunnels from this client now (${said})`);
+    case 'login-backlog':
+      return new TunnelError('login-backlog', `the WSSH server at ${at} has too many logins from this client waiting (${said})`);
+    case 'capacity':
+      return new TunnelError('capacity', `the WSSH server at ${at} is at its tunnel limit: try again later (${said})`);
+    case 'busy':
+      return new TunnelError('busy', `the WSSH server at ${at} is too busy to take the tunnel now (${said})`);
+    case 'draining':
+      return new TunnelError('draining', `the WSSH server at ${at} is shutting down: try again (${said})`);
+    case 'descriptors':
+      return new TunnelError('descriptors', `the WSSH server at ${at} is out of file descriptors (${said})`);
+    default:
+      return new TunnelError('server-failed', `the WSSH server failed (${said}; refusal ${code})`);
+  }
+}
+
 /** Network, proxy and TLS errors, named for what they are. */
 function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
   // This process is out of resources: neither the server nor the target is at fault.
-  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, err.code);
+  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, {
+      code: err.code as 'EMFILE' | 'ENFILE',
+      cause: err,
+    });
   if (err instanceof ProxyRefusal && proxy) {
     const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
-    return new TunnelError(refusal, message, `PROXY_${err.status}`);
+    return new TunnelError(refusal, message, { code: `PROXY_${err.status}`, cause: err });
   }
   if (err instanceof ProxyUnreachable && proxy) {
     const { refusal, message } = proxyConnectFailure(err.error, proxy);
-    return new TunnelError(refusal, message, 'PROXY_UNREACHABLE');
+    return new TunnelError(refusal, message, { code: 'PROXY_UNREACHABLE', cause: err });
   }
   const certificate = certificateFailure(err, where);
-  if (certificate) return new TunnelError('certificate', certificate, err.code);
+  // certificateFailure has words only for the codes of CertificateErrorCode.
+  if (certificate) return new TunnelError('certificate', certificate, { code: err.code as CertificateErrorCode, cause: err });
   const via = proxy ? ` (through the HTTP proxy at ${proxy.display})` : '';
   switch (err.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TunnelError('unreachable', `cannot resolve the host of ${where} (${err.code})`);
+      return new TunnelError('unreachable', `cannot resolve the host of ${where} (${err.code})`, { cause: err });
     case 'ECONNREFUSED':
-      return new TunnelError('unreachable', `connection refused by ${where}: is the WSSH server running?`);
+      return new TunnelError('unreachable', `connection refused by ${where}: is the WSSH server running?`, { cause: err });
     case 'ECONNRESET':
-      return new TunnelError('unreachable', `connection to ${where} was reset${via}`);
+      return new TunnelError('unreachable', `connection to ${where} was reset${via}`, { cause: err });
     case 'ETIMEDOUT':
-      return new TunnelError('timeout', `connection to ${where} timed out${via}`, 'TIMEOUT');
+      return new TunnelError('timeout', `connection to ${where} timed out${via}`, { code: 'TIMEOUT', cause: err });
   }
   if (/handshake has timed out/i.test(err.message)) {
-    return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, 'TIMEOUT');
+    return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, { code: 'TIMEOUT', cause: err });
   }
-  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`);
+  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`, { cause: err });
 }
 
 /** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */

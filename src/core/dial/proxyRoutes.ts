@@ -35,7 +35,7 @@ export interface RoutedDialOptions extends DialOptions {
 export async function dialRoutes(endpoint: Endpoint, target: Target, decision: ProxyDecision, options: RoutedDialOptions = {}): Promise<WebSocket> {
   const { onFallback, ...dialOptions } = options;
   if (!Array.isArray(decision)) return dial(endpoint, target, { ...dialOptions, proxy: decision });
-  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
+  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING });
   const failures: string[] = [];
   for (let i = 0; ; i++) {
     const route = decision[i];
@@ -48,7 +48,7 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
       const unreachable = err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE' || err.code === 'PROXY_TIMEOUT');
       if (!unreachable || next === undefined || options.signal?.aborted) {
         if (failures.length === 0 || !(err instanceof TunnelError)) throw err;
-        throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, err.code, err.setting);
+        throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, { code: err.code, setting: err.setting, cause: err });
       }
       failures.push((err as TunnelError).message);
       onFallback?.(route, (err as TunnelError).message, next);

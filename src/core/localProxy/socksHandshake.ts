@@ -18,7 +18,7 @@ import net from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Target, TargetError, parseTarget } from '../../shared/target';
-import { REFUSALS, type RefusalCode } from '../tunnel/refusals';
+import { REFUSALS, RefusalError, type RefusalCode, type RefusalErrorOptions } from '../tunnel/refusals';
 import { Socks4Reply, Socks5Reply, socks4Reply, socks5Reply } from '../tunnel/socksReplies';
 
 export { Socks4Reply, Socks5Reply, socks4Reply, socks5Reply };
@@ -36,23 +36,18 @@ export interface SocksRequest {
 }
 
 /**
- * A handshake that cannot go on. `reply` is what the client is told before the
- * socket is closed (none when it would not understand one); `refusal` the
- * code of the refusal (refusals.ts), whose HTTP status the tunnel log shows.
+ * A handshake that cannot go on: a refusal (refusals.ts), whose HTTP status
+ * the tunnel log shows, and `reply`, what the client is told before the
+ * socket is closed (none when it would not understand one).
  */
-export class SocksError extends Error {
+export class SocksError extends RefusalError {
   override name = 'SocksError';
-  constructor(
-    message: string,
-    readonly refusal: RefusalCode,
-    readonly reply?: Buffer,
-  ) {
-    super(message);
-  }
+  /** The bytes answered to the client before the socket is closed; none when it would not understand one. */
+  readonly reply?: Buffer;
 
-  /** The HTTP status the same refusal gets on the HTTP side. */
-  get status(): number {
-    return REFUSALS[this.refusal].status;
+  constructor(refusal: RefusalCode, message: string, options: RefusalErrorOptions & { reply?: Buffer } = {}) {
+    super(refusal, message, options);
+    this.reply = options.reply;
   }
 }
 
@@ -89,9 +84,9 @@ function socks5Refusal(code: RefusalCode): Buffer {
 /** `buf` holds a whole SOCKS5 greeting: the methods offered and its length; undefined: more bytes needed. */
 export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: number } | undefined {
   if (buf.length < 2) return undefined;
-  if (buf[0] !== 0x05) throw new SocksError(`not a SOCKS5 greeting (version ${buf[0]})`, 'malformed');
+  if (buf[0] !== 0x05) throw new SocksError('malformed', `not a SOCKS5 greeting (version ${buf[0]})`);
   const count = buf[1];
-  if (count === 0) throw new SocksError('SOCKS5 greeting offers no authentication method', 'socks-method', Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
+  if (count === 0) throw new SocksError('socks-method', 'SOCKS5 greeting offers no authentication method', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
   if (buf.length < 2 + count) return undefined;
   return { methods: [...buf.subarray(2, 2 + count)], length: 2 + count };
 }
@@ -106,7 +101,7 @@ export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: n
 export function parseSocks5Request(buf: Buffer): { target: Target; length: number } | undefined {
   if (buf.length < 5) return undefined;
   if (buf[0] !== 0x05) {
-    throw new SocksError(`malformed SOCKS5 request (version ${buf[0]})`, 'malformed', socks5Refusal('malformed'));
+    throw new SocksError('malformed', `malformed SOCKS5 request (version ${buf[0]})`, { reply: socks5Refusal('malformed') });
   }
   const command = buf[1];
   const atyp = buf[3];
@@ -119,17 +114,17 @@ export function parseSocks5Request(buf: Buffer): { target: Target; length: numbe
       hostEnd = 4 + 16;
       break;
     case ATYP_DOMAIN:
-      if (buf[4] === 0) throw new SocksError('SOCKS5 request with an empty host name', 'bad-target', socks5Refusal('bad-target'));
+      if (buf[4] === 0) throw new SocksError('bad-target', 'SOCKS5 request with an empty host name', { reply: socks5Refusal('bad-target') });
       hostEnd = 5 + buf[4];
       break;
     default:
-      throw new SocksError(`SOCKS5 address type ${atyp} is not supported`, 'address-type', socks5Refusal('address-type'));
+      throw new SocksError('address-type', `SOCKS5 address type ${atyp} is not supported`, { reply: socks5Refusal('address-type') });
   }
   // The command is judged after the address type, which says how long the
   // request is, but before waiting for the rest: the answer is no either way.
   if (command !== CONNECT) {
     const name = command === 0x02 ? 'BIND' : command === 0x03 ? 'UDP ASSOCIATE' : `command ${command}`;
-    throw new SocksError(`SOCKS5 ${name} is not supported: this proxy only tunnels CONNECT`, 'not-connect', socks5Refusal('not-connect'));
+    throw new SocksError('not-connect', `SOCKS5 ${name} is not supported: this proxy only tunnels CONNECT`, { reply: socks5Refusal('not-connect') });
   }
   if (buf.length < hostEnd + 2) return undefined;
   const port = buf.readUInt16BE(hostEnd);
@@ -148,10 +143,10 @@ export function parseSocks5Request(buf: Buffer): { target: Target; length: numbe
 export function parseSocks4Request(buf: Buffer): { target: Target; userId: string; length: number } | undefined {
   const rejected = socks4Reply(Socks4Reply.rejected);
   if (buf.length < 2) return undefined;
-  if (buf[0] !== 0x04) throw new SocksError(`not a SOCKS4 request (version ${buf[0]})`, 'malformed');
+  if (buf[0] !== 0x04) throw new SocksError('malformed', `not a SOCKS4 request (version ${buf[0]})`);
   if (buf[1] !== CONNECT) {
     const name = buf[1] === 0x02 ? 'BIND' : `command ${buf[1]}`;
-    throw new SocksError(`SOCKS4 ${name} is not supported: this proxy only tunnels CONNECT`, 'not-connect', rejected);
+    throw new SocksError('not-connect', `SOCKS4 ${name} is not supported: this proxy only tunnels CONNECT`, { reply: rejected });
   }
   if (buf.length < 9) return undefined;
   const port = buf.readUInt16BE(2);
@@ -164,7 +159,7 @@ export function parseSocks4Request(buf: Buffer): { target: Target; userId: strin
     const hostEnd = nulAt(buf, userEnd + 1, 'host name');
     if (hostEnd < 0) return undefined;
     const host = buf.toString('latin1', userEnd + 1, hostEnd);
-    if (host === '') throw new SocksError('SOCKS4a request with an empty host name', 'bad-target', rejected);
+    if (host === '') throw new SocksError('bad-target', 'SOCKS4a request with an empty host name', { reply: rejected });
     return { target: socksTarget(host, port, 4), userId, length: hostEnd + 1 };
   }
   return { target: socksTarget([...ip].join('.'), port, 4), userId, length: userEnd + 1 };
@@ -242,10 +237,10 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
     };
     const step = () => {
       version ??= buf[0] === 0x05 ? 5 : buf[0] === 0x04 ? 4 : undefined;
-      if (version === undefined) throw new SocksError(`not a SOCKS request (first byte ${buf[0]})`, 'malformed');
+      if (version === undefined) throw new SocksError('malformed', `not a SOCKS request (first byte ${buf[0]})`);
       if (version === 4) {
         if (options.credential) {
-          throw new SocksError('SOCKS4 has no password and this proxy needs one: use SOCKS5 or HTTP with the proxy user name and password', 'proxy-auth', socks4Reply(Socks4Reply.rejected));
+          throw new SocksError('proxy-auth', 'SOCKS4 has no password and this proxy needs one: use SOCKS5 or HTTP with the proxy user name and password', { reply: socks4Reply(Socks4Reply.rejected) });
         }
         const request = parseSocks4Request(buf);
         if (request) finish(undefined, { version, target: request.target, userId: request.userId, rest: buf.subarray(request.length) });
@@ -256,17 +251,13 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
         if (!greeting) return;
         if (options.credential) {
           if (!greeting.methods.includes(USER_PASSWORD)) {
-            throw new SocksError('this proxy needs a user name and password: set them in the SOCKS client', 'proxy-auth', Buffer.from([0x05, NO_ACCEPTABLE_METHOD]));
+            throw new SocksError('proxy-auth', 'this proxy needs a user name and password: set them in the SOCKS client', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
           }
           greeted = true;
           socket.write(Buffer.from([0x05, USER_PASSWORD]));
           buf = buf.subarray(greeting.length);
         } else if (!greeting.methods.includes(NO_AUTHENTICATION)) {
-          throw new SocksError(
-            'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty',
-            'socks-method',
-            Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
-          );
+          throw new SocksError('socks-method', 'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
         } else {
           greeted = true;
           socket.write(Buffer.from([0x05, NO_AUTHENTICATION]));
@@ -281,7 +272,7 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
         const passEnd = userEnd + 1 + buf[userEnd];
         if (buf.length < passEnd) return;
         const ok = buf[0] === 0x01 && credentialMatches(options.credential!, buf.toString('utf8', 2, userEnd), buf.toString('utf8', userEnd + 1, passEnd));
-        if (!ok) throw new SocksError('wrong SOCKS5 user name or password for this proxy', 'proxy-auth', Buffer.from([0x01, 0x01]));
+        if (!ok) throw new SocksError('proxy-auth', 'wrong SOCKS5 user name or password for this proxy', { reply: Buffer.from([0x01, 0x01]) });
         authenticated = true;
         socket.write(Buffer.from([0x01, 0x00]));
         buf = buf.subarray(passEnd);
@@ -289,10 +280,10 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
       const request = parseSocks5Request(buf);
       if (request) finish(undefined, { version, target: request.target, rest: buf.subarray(request.length) });
     };
-    const onEnd = () => finish(new SocksError('the client closed the connection during the SOCKS handshake', 'malformed'));
+    const onEnd = () => finish(new SocksError('malformed', 'the client closed the connection during the SOCKS handshake'));
     const timer = setTimeout(() => {
       const reply = version === 4 ? socks4Reply(Socks4Reply.rejected) : greeted ? socks5Refusal('handshake-timeout') : undefined;
-      finish(new SocksError('the SOCKS request did not arrive in time', 'handshake-timeout', reply));
+      finish(new SocksError('handshake-timeout', 'the SOCKS request did not arrive in time', { reply }));
     }, options.timeoutMs);
     socket.on('data', onData);
     socket.once('end', onEnd);
@@ -307,7 +298,7 @@ function nulAt(buf: Buffer, from: number, what: string): number {
   const end = buf.indexOf(0, from);
   const limit = from + MAX_SOCKS4_FIELD;
   if (end >= 0 && end <= limit) return end;
-  if (buf.length > limit) throw new SocksError(`SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, 'malformed', socks4Reply(Socks4Reply.rejected));
+  if (buf.length > limit) throw new SocksError('malformed', `SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, { reply: socks4Reply(Socks4Reply.rejected) });
   return -1;
 }
 
@@ -326,6 +317,6 @@ function socksTarget(host: string, port: number, version: SocksVersion): Target 
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     const reply = version === 5 ? socks5Refusal('bad-target') : socks4Reply(Socks4Reply.rejected);
-    throw new SocksError(`bad SOCKS${version} target: ${err.message}`, 'bad-target', reply);
+    throw new SocksError('bad-target', `bad SOCKS${version} target: ${err.message}`, { reply });
   }
 }

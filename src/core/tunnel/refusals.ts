@@ -12,8 +12,19 @@
  *   SOCKS reply, and reports the code in its tracker's `refused` event;
  * - the tray app (main/tunnel/tunnelController.ts) decides by `alert` alone.
  *
+ * Every refusal thrown is a RefusalError (below) or a subclass of it, all
+ * built alike: `new X(refusal, message, { ...extras })`. The dialer's
+ * TunnelError (tunnelError.ts), the SOCKS handshake's SocksError
+ * (socksHandshake.ts) and the server's upgrade refusal (server/wsshServer.ts)
+ * add only what their side needs.
+ *
+ * The server names the code of every refused upgrade in the
+ * `X-WSSH-Refusal` header (REFUSAL_HEADER), so that a new client tells a 429
+ * or a 503 apart (this client's limit, the server's, a drain, descriptors)
+ * where the status alone cannot; an old client ignores the header.
+ *
  * Adding a refusal: one row here, and a `throw` where it happens. The codes
- * are metric labels and are read by programs: rename none.
+ * are metric labels, header values and are read by programs: rename none.
  */
 import { Socks5Reply } from './socksReplies';
 
@@ -66,6 +77,8 @@ export const REFUSALS = {
 
   // ---- The WSSH server's limits, authentication and policy ----
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
+  /** The server is shutting down (SIGTERM, `close()`): an upgrade it got meanwhile, or was still opening. */
+  draining: row(503, R.generalFailure, 'draining', 'server shutting down', true),
   'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client'),
   unauthorized: row(401, R.notAllowed, 'unauthorized', 'credentials missing or wrong'),
   denied: row(403, R.notAllowed, 'denied', 'denied by the WSSH server'),
@@ -103,3 +116,55 @@ export const REFUSALS = {
 } as const satisfies Record<string, RefusalKind>;
 
 export type RefusalCode = keyof typeof REFUSALS;
+
+/**
+ * The response header in which the WSSH server names the code of a refused
+ * upgrade (`X-WSSH-Refusal: client-limit`). Its values are this table's
+ * codes, which are also the metric labels; the status stays what it always
+ * was, so a client that ignores the header (an original one) loses nothing.
+ */
+export const REFUSAL_HEADER = 'X-WSSH-Refusal';
+
+/** `value` is a code of this table (a header from a newer server may name one this client does not know). */
+export function isRefusalCode(value: unknown): value is RefusalCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REFUSALS, value);
+}
+
+/** What every refusal error may carry besides its code and message. */
+export interface RefusalErrorOptions {
+  /** The error that led to the refusal, for a program or a stack trace; never shown to the peer. */
+  cause?: unknown;
+  /** For the log, when it may say more than the peer may hear. @default the message */
+  detail?: string;
+}
+
+/**
+ * A tunnel refused, wherever: a refusal code from the table (hence its HTTP
+ * status and SOCKS5 reply), a one-line reason for the peer, and the extras of
+ * its side in an options object. Subclasses keep this argument order.
+ */
+export class RefusalError extends Error {
+  override name = 'RefusalError';
+  /** For the log: the message, or more than the peer may hear. */
+  readonly detail: string;
+
+  constructor(
+    /** Why, as a stable code: its row in REFUSALS gives the status and the SOCKS reply. */
+    readonly refusal: RefusalCode,
+    message: string,
+    options: RefusalErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.detail = options.detail ?? message;
+  }
+
+  /** The HTTP status of the refusal (the server's on the upgrade, the local proxy's to a CONNECT). */
+  get status(): number {
+    return REFUSALS[this.refusal].status;
+  }
+
+  /** The SOCKS5 reply code of the same refusal. */
+  get socks5(): number {
+    return REFUSALS[this.refusal].socks5;
+  }
+}

@@ -30,7 +30,7 @@ export async function pacRoutes(pac: PacScript, endpoint: Endpoint): Promise<Pro
     return parsePacAnswer(await pac.find(proxyQueryUrl(endpoint)), `the PAC file ${pac.source}'s answer`);
   } catch (err) {
     if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
-    if (err instanceof PacError) throw new TunnelError('proxy-config', err.message, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
+    if (err instanceof PacError) throw new TunnelError('proxy-config', err.message, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
     throw err;
   }
 }
@@ -100,7 +100,7 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
       current = await settings();
     } catch (err) {
       if (err instanceof RegistryError) {
-        throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
+        throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
       }
       throw err;
     }

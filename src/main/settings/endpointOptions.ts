@@ -187,7 +187,7 @@ export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver
     try {
       answer = await system(proxyQueryUrl(endpoint));
     } catch (err) {
-      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, 'PROXY_CONFIG', UNUSABLE_PROXY_SETTING);
+      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
     }
     try {
       return parsePacAnswer(answer).map((route) => withProxyCredentials(route, auth));

@@ -116,3 +116,13 @@ test('folders import only downwards', () => {
   }
   assert.deepEqual(wrong, []);
 });
+
+// The IPC contract is between main, the preload and the window. A type the core
+// shares with them (an endpoint's settings, a tunnel's row) lives in a file of
+// its own in src/shared, which the contract names too.
+test('the core and the server do not import the IPC contract', () => {
+  const wrong = files
+    .filter((file) => file.startsWith('src/core/') || file.startsWith('server/'))
+    .flatMap((file) => imports(file).filter(({ reaches }) => reaches === 'src/shared/ipc').map(({ specifier }) => `${file} imports ${specifier}`));
+  assert.deepEqual(wrong, []);
+});

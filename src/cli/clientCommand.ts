@@ -10,7 +10,8 @@ import { profileSettings } from './profileOption';
 import { dialRoutes } from '../core/dial/proxyRoutes';
 import { Relay } from '../core/tunnel/relay';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
-import { fallbackLine, proxyChoice } from './proxyChoice';
+import { proxyChoice } from './proxyChoice';
+import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
@@ -43,17 +44,14 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
   const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
   const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
-  const keepaliveMs = secondsOption(values, 'keepalive');
+  const plan = planDial({ proxy: proxy.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
   const io = openStdio();
-  const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await proxy.decide(tunnel.endpoint), {
-    ...trust,
-    onFallback: (failed, reason, next) => note(fallbackLine(failed, reason, next)),
-  });
+  const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await plan.resolveProxy(tunnel.endpoint), plan.dial);
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
-  const relay = new Relay(stdio, ws, { keepaliveMs });
+  const relay = new Relay(stdio, ws, { keepaliveMs: plan.keepaliveMs });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
   // The relay ends stdout once the WebSocket has closed; when that is flushed
   // the tunnel is over. Do not linger for ssh to close stdin first (the

@@ -5,7 +5,8 @@ import { isLoopbackHost, parseEndpoint, plainCredentialsWarning, redactUserinfo 
 import { ConnectProxy, DEFAULT_PROXY_DRAIN_MS, DEFAULT_PROXY_HOST } from '../core/localProxy/connectProxy';
 import { prepareTrust } from '../core/dial/trust/trust';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
-import { fallbackLine, proxyChoice } from './proxyChoice';
+import { proxyChoice } from './proxyChoice';
+import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
 import { maxBufferedOption, tunnelBufferOption } from './options';
 import { BufferBudget } from '../core/tunnel/bufferBudget';
@@ -37,17 +38,17 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
   const credential = proxyUserOption(values['proxy-user']);
+  // Its log's format (time-stamped), even with --quiet: a route skipped for the
+  // next, and Negotiate being off (said once: it is why a sign-in fails).
+  const plan = planDial({ proxy: upstream.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: logLine });
   const proxy = new ConnectProxy({
     endpoint,
     credential,
-    ...trust,
-    resolveProxy: upstream.decide,
-    onFallback: (failed, reason, next) => logLine(fallbackLine(failed, reason, next)),
-    keepaliveMs: secondsOption(values, 'keepalive'),
+    ...plan.dial,
+    resolveProxy: plan.resolveProxy,
+    keepaliveMs: plan.keepaliveMs,
     budget: new BufferBudget(maxBufferedOption(values)),
     highWaterMark: tunnelBufferOption(values),
-    // Its log's format (time-stamped), even with --quiet: it is said once, and it is why a sign-in fails.
-    log: logLine,
   });
   // Also with --quiet: the process itself is in trouble (out of descriptors).
   proxy.on('warning', (line) => logLine(line));

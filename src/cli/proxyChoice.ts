@@ -1,28 +1,25 @@
 /**
  * How `connect` and `client` choose the proxy for each dial: `--proxy URL`,
  * `--no-proxy`, `--proxy system`, `--pac URL|FILE`, or by default the
- * environment. Everything is checked, and a PAC script loaded, before the
- * network is used for a tunnel.
+ * environment, as the source the plan (src/core/dial/endpointPlan.ts) takes.
+ * Everything is checked, and a PAC script loaded, before the network is used
+ * for a tunnel.
  */
 import type { Endpoint } from '../shared/endpoint';
 import { PacError, loadPac } from '../core/upstream/pacScript';
-import { ProxyDecision, ProxyRoute, describeRoute, describeRoutes } from '../core/upstream/routes';
-import { ProxyResolver, describeInternetSettings, pacResolver, systemProxy } from '../core/upstream/systemProxy';
+import { ProxyDecision, describeRoutes } from '../core/upstream/routes';
+import { ProxyResolver, describeInternetSettings, systemProxy } from '../core/upstream/systemProxy';
+import { ProxySource, proxyResolver } from '../core/dial/endpointPlan';
 import { RegistryError } from '../core/windowsRegistry';
 import { TunnelError } from '../core/tunnel/tunnelError';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
 import { describeRefusal } from './configRemedies';
 
 export interface ProxyChoice {
-  /** The decision for a dial to `endpoint`. @throws {TunnelError} */
-  decide: ProxyResolver;
+  /** Where each dial's proxy comes from, for the plan. */
+  source: ProxySource;
   /** Says, for the start-up log, how `endpoint` is reached. */
   describe(endpoint: Endpoint): Promise<string>;
-}
-
-/** A line for a route that could not be reached, when the next one is tried. */
-export function fallbackLine(failed: ProxyRoute, reason: string, next: ProxyRoute): string {
-  return `${reason}; trying ${next === false ? 'DIRECT' : `the next proxy, ${describeRoute(next)}`} (${describeRoute(failed)} skipped)`;
 }
 
 /**
@@ -47,15 +44,16 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
       if (err instanceof PacError) throw new Error(`--pac: ${err.message}`);
       throw err;
     }
-    const decide = pacResolver(script);
+    const source: ProxySource = { kind: 'pac', script };
     return {
-      decide,
-      describe: async (e) => `reaching ${e.display} as the PAC file ${script.source} says: ${await routesNow(decide, e)}`,
+      source,
+      describe: async (e) => `reaching ${e.display} as the PAC file ${script.source} says: ${await routesNow(proxyResolver(source), e)}`,
     };
   }
 
   if (system) {
     const sys = systemProxy({ log });
+    const source: ProxySource = { kind: 'system', registry: sys };
     let settings;
     try {
       settings = await sys.settings();
@@ -67,21 +65,21 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
       // Not Windows: the environment is the system's setting.
       const via = effectiveProxy(endpoint, undefined);
       return {
-        decide: sys.resolve,
+        source,
         describe: async (e) =>
           `--proxy system: the environment's proxy setting on this system: ${via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source})` : `reaching ${e.display} directly`}`,
       };
     }
     return {
-      decide: sys.resolve,
-      describe: async (e) => `the Windows proxy settings say ${describeInternetSettings(settings)}: reaching ${e.display} by ${await routesNow(sys.resolve, e)}`,
+      source,
+      describe: async (e) => `the Windows proxy settings say ${describeInternetSettings(settings)}: reaching ${e.display} by ${await routesNow(proxyResolver(source), e)}`,
     };
   }
 
   const setting = proxyOption(values);
   const via = effectiveProxy(endpoint, setting);
   return {
-    decide: async () => setting,
+    source: setting === false ? { kind: 'none' } : setting === undefined ? { kind: 'environment' } : { kind: 'url', url: setting },
     describe: async (e) =>
       via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${e.display} directly`,
   };

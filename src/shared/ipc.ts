@@ -7,41 +7,11 @@
  */
 import type { TrafficSnapshot } from './traffic';
 import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
+import type { EndpointTrust, ProxyAuthSetting, ProxySetting } from './endpointSettings';
+import type { TunnelInfo } from './tunnelInfo';
 
-/**
- * How an endpoint is reached: through the system's proxy settings (Windows'
- * settings, PAC included, as Electron resolves them for the endpoint's URL),
- * directly, or through the HTTP proxy at `url` (`http://[user:password@]host:port`).
- */
-export type ProxySetting = 'system' | 'none' | { url: string };
-
-/**
- * How the app signs in to an HTTP proxy that asks (407): with the Windows
- * sign-in of the user (SSPI's Negotiate, NTLM inside it: nothing stored, the
- * default), or with a user (`DOMAIN\\user` for NTLM) and a password stored
- * encrypted like the endpoint's secret.
- */
-export type ProxyAuthSetting = { mode: 'windows' } | { mode: 'password'; user: string };
-
-/** The TLS trust of a wss:// endpoint, beyond the default CAs (see src/core/dial/trust/trust.ts). */
-export interface EndpointTrust {
-  /** A PEM file of CA certificates to trust too (a company CA). */
-  caFile?: string;
-  /** Also trust the operating system's certificate store. */
-  systemCa?: boolean;
-  /** sha256 fingerprints of the endpoint's certificate (`sha256/BASE64` or hex); one must match. */
-  pins?: string[];
-  /** The pin replaces the issuer and name checks (a self-signed server); dates are still checked. */
-  pinOnly?: boolean;
-  /** The TLS server name (SNI) to send and check instead of the endpoint's host. */
-  servername?: string;
-  /** A client certificate (PEM file) to present when the gateway asks, with `clientKey`. */
-  clientCert?: string;
-  /** The private key (PEM file) of `clientCert`. */
-  clientKey?: string;
-  /** A client certificate and key as one PKCS#12 file (.pfx/.p12), instead of `clientCert`/`clientKey`; its passphrase is stored encrypted. */
-  clientPfx?: string;
-}
+// Types of their own files, which the core uses too (it does not import this contract); named here for main and the window.
+export type { EndpointTrust, ProxyAuthSetting, ProxySetting, TunnelInfo };
 
 /** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
 export interface AdvancedProblems {
@@ -174,26 +144,6 @@ export interface TunnelState {
   endpointName: string | null;
   endpointDisplay: string | null;
   openTunnels: number;
-}
-
-/**
- * One open tunnel: what the core's TunnelTracker reports (src/core/tunnel/tunnels.ts)
- * and, as is, a row of the window's connections table.
- */
-export interface TunnelInfo {
-  id: number;
-  /** The target as the client asked for it: `db1.lan`, or `db1.lan:2222` for other ports. */
-  target: string;
-  /** The next hop: the endpoint's display URI (local proxy) or the resolved `host:port` (server). */
-  via: string;
-  /** The client's address. */
-  client: string;
-  /** When the tunnel opened, ms since the epoch. */
-  openedAt: number;
-  /** Bytes from the SSH client toward the SSH server. */
-  up: number;
-  /** Bytes from the SSH server toward the SSH client. */
-  down: number;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';

@@ -27,6 +27,7 @@ import { MAX_PROFILE_BYTES } from '../../shared/defaults';
 import { EndpointError, parseEndpoint } from '../../shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from './trust/trust';
 import { ProxyConfigError, parseProxyUrl } from '../upstream/upstreamProxy';
+import type { ProxySetting } from '../../shared/endpointSettings';
 
 /** The format version this build writes and the newest it reads. */
 export const PROFILE_VERSION = 1;
@@ -45,7 +46,8 @@ export const MAX_PROFILE_PINS = 16;
 const MAX_NAME_CHARS = 200;
 const MAX_USER_CHARS = 256;
 
-export type ProfileProxy = 'system' | 'none' | { url: string };
+/** The proxy mode a profile carries: the tray app's own setting (src/shared/endpointSettings.ts), which the plan (endpointPlan.ts) reads. */
+export type ProfileProxy = ProxySetting;
 
 export interface ProfileTrust {
   /** CA certificates to trust too, one PEM block each. */

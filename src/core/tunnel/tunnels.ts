@@ -5,7 +5,7 @@
  */
 import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
-import type { TunnelInfo } from '../../shared/ipc';
+import type { TunnelInfo } from '../../shared/tunnelInfo';
 import type { Relay } from './relay';
 import { REFUSALS, type RefusalCode } from './refusals';
 import type { ConfigProblem } from './configErrors';

@@ -1,7 +1,8 @@
 /**
- * An endpoint's advanced settings (proxy and TLS trust) turned into what the
- * core takes: checked with the core's own parsers (so the editor shows the
- * message a tunnel would give), the CA file read at start, and the system
+ * An endpoint's advanced settings (proxy and TLS trust) as the tray app keeps
+ * them, mapped into the core's plan (src/core/dial/endpointPlan.ts): checked
+ * with the core's own parsers (so the editor shows the message a tunnel would
+ * give), the CA file and client certificate read at start, and the system
  * proxy asked for per tunnel.
  *
  * The system proxy comes from a function of Electron's
@@ -10,20 +11,23 @@
  */
 import fs from 'node:fs/promises';
 import type { Endpoint } from '../../shared/endpoint';
-import { TunnelError } from '../../core/tunnel/tunnelError';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../../core/dial/trust/trust';
-import { ProxyConfigError, UNUSABLE_PROXY_SETTING, parseProxyUrl } from '../../core/upstream/upstreamProxy';
-import { ProxyDecision, ProxyRoute, parsePacAnswer, proxyQueryUrl } from '../../core/upstream/routes';
+import { ProxyConfigError, parseProxyUrl } from '../../core/upstream/upstreamProxy';
+import { ProxyDecision, proxyQueryUrl } from '../../core/upstream/routes';
 import { ClientCertificate, checkClientCertificate } from '../../core/dial/trust/clientCertificate';
+import { EndpointSettings, ProxySignIn, SystemProxyAnswer, proxyResolver, proxySourceOf, withProxyCredentials } from '../../core/dial/endpointPlan';
 import type { AdvancedProblems, EndpointTrust, ProxyAuthSetting, ProxySetting } from '../../shared/ipc';
 
-export { proxyQueryUrl };
+export { proxyQueryUrl, withProxyCredentials };
 
 /** The proxy sign-in with its password decrypted, for the dials; never logged. */
-export type ResolvedProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
+export type ResolvedProxyAuth = ProxySignIn;
 
 /** Electron's `session.resolveProxy(url)`: the PAC-style answer for a URL. */
-export type SystemProxyResolver = (url: string) => Promise<string>;
+export type SystemProxyResolver = SystemProxyAnswer;
+
+/** What a direct connection is called in the app's log when it is tried after a proxy that cannot be reached. */
+export const DIRECT_IN_THE_LOG = 'a direct connection';
 
 /**
  * The per-field problems of the advanced settings; an empty object when all
@@ -114,16 +118,6 @@ export function splitProxyCredentials(url: string): { url: string; user?: string
   return { url: match[1] + match[3], user: decode(userPart), password: rest.length > 0 ? decode(rest.join(':')) : undefined };
 }
 
-/** A proxy URL with the sign-in's user and password in it, as the core takes them (`DOMAIN%5Cuser`); a URL that has its own is left as it is. */
-export function withProxyCredentials(route: ProxyRoute, auth: ResolvedProxyAuth | undefined): ProxyRoute {
-  if (route === false || !auth || auth.mode !== 'password') return route;
-  const url = new URL(route);
-  if (url.username || url.password) return route;
-  url.username = encodeURIComponent(auth.user);
-  url.password = encodeURIComponent(auth.secret);
-  return url.href.replace(/\/$/, '');
-}
-
 export function normalizeProxy(proxy: ProxySetting): ProxySetting {
   return typeof proxy === 'object' ? { url: proxy.url.trim() } : proxy;
 }
@@ -171,29 +165,41 @@ export async function loadTrust(trust: EndpointTrust, clientPassphrase?: string)
 }
 
 /**
- * The core's per-dial proxy choice for a setting: 'system' asks `system`
- * (when there is none, e.g. outside Electron, the environment's HTTPS_PROXY
- * applies) and takes every entry of its answer in order (`PROXY a; PROXY b;
- * DIRECT`: the next when one cannot be reached), 'none' is a direct
- * connection, a URL is that proxy. A password sign-in goes into each proxy's
- * URL; the Windows sign-in adds nothing (the core signs in as the user).
+ * The core's per-dial proxy choice for a setting (the plan's proxySourceOf and
+ * proxyResolver): 'system' asks `system` (when there is none, e.g. outside
+ * Electron, the environment's HTTPS_PROXY applies) and takes every entry of
+ * its answer in order (`PROXY a; PROXY b; DIRECT`: the next when one cannot be
+ * reached), 'none' is a direct connection, a URL is that proxy. A password
+ * sign-in goes into each proxy's URL; the Windows sign-in adds nothing (the
+ * core signs in as the user).
  */
 export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver, auth?: ResolvedProxyAuth): (endpoint: Endpoint) => Promise<ProxyDecision> {
-  return async (endpoint) => {
-    if (setting === 'none') return false;
-    if (typeof setting === 'object') return withProxyCredentials(setting.url, auth);
-    if (!system) return undefined;
-    let answer: string;
-    try {
-      answer = await system(proxyQueryUrl(endpoint));
-    } catch (err) {
-      throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
-    }
-    try {
-      return parsePacAnswer(answer).map((route) => withProxyCredentials(route, auth));
-    } catch (err) {
-      if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
-      throw err;
-    }
+  return proxyResolver(proxySourceOf(setting, system), auth);
+}
+
+/** The proxy setting and sign-in of an endpoint, as the app holds them now. */
+export interface EndpointProxy {
+  proxy: ProxySetting;
+  proxyAuth?: ResolvedProxyAuth;
+}
+
+/**
+ * An endpoint of the app as the plan's settings. `current` is asked at each
+ * dial (the active endpoint may be switched while the tunnel runs); the trust
+ * is what loadTrust read at start.
+ */
+export function appEndpointSettings(
+  current: () => EndpointProxy | undefined,
+  trust: TrustOptions,
+  options: { resolveSystemProxy?: SystemProxyResolver; log?: (line: string) => void; handshakeTimeoutMs?: number; keepaliveMs?: number } = {},
+): EndpointSettings {
+  return {
+    proxy: () => proxySourceOf(current()?.proxy ?? 'system', options.resolveSystemProxy),
+    proxySignIn: () => current()?.proxyAuth,
+    trust,
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+    keepaliveMs: options.keepaliveMs,
+    log: options.log,
+    direct: DIRECT_IN_THE_LOG,
   };
 }

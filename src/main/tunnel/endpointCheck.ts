@@ -9,7 +9,8 @@ import type { Endpoint } from '../../shared/endpoint';
 import { dialRoutes } from '../../core/dial/proxyRoutes';
 import { TargetError, parseTarget } from '../../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../../shared/ipc';
-import { ResolvedProxyAuth, SystemProxyResolver, loadTrust, proxyChooser } from '../settings/endpointOptions';
+import { ResolvedProxyAuth, SystemProxyResolver, appEndpointSettings, loadTrust } from '../settings/endpointOptions';
+import { planDial } from '../../core/dial/endpointPlan';
 import { errorText } from '../settings/configRemedies';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
@@ -48,8 +49,13 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   let ws: WebSocket;
   try {
     const trust = await loadTrust(options.trust ?? {}, options.clientPassphrase);
-    const proxy = await proxyChooser(options.proxy ?? 'system', options.resolveSystemProxy, options.proxyAuth)(endpoint);
-    ws = await dialRoutes(endpoint, target, proxy, { ...trust, handshakeTimeoutMs: timeoutMs });
+    const plan = planDial(
+      appEndpointSettings(() => ({ proxy: options.proxy ?? 'system', proxyAuth: options.proxyAuth }), trust, {
+        resolveSystemProxy: options.resolveSystemProxy,
+        handshakeTimeoutMs: timeoutMs,
+      }),
+    );
+    ws = await dialRoutes(endpoint, target, await plan.resolveProxy(endpoint), plan.dial);
   } catch (err) {
     return { ok: false, reason: errorText(err as Error), totalMs: elapsed() };
   }

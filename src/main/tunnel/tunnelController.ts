@@ -14,8 +14,8 @@ import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '
 import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../../shared/traffic';
 import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from '../settings/settingsEditor';
-import { SystemProxyResolver, loadTrust, proxyChooser } from '../settings/endpointOptions';
-import { describeRoute } from '../../core/upstream/routes';
+import { SystemProxyResolver, appEndpointSettings, loadTrust } from '../settings/endpointOptions';
+import { planDial } from '../../core/dial/endpointPlan';
 import type { ConfigProblem } from '../../core/tunnel/configErrors';
 import { EDITOR_LABELS } from '../../shared/editorLabels';
 import { editorPlace, errorText, fixPlace, settingOf, withRemedy } from '../settings/configRemedies';
@@ -216,19 +216,23 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       this.fail('Cannot start the tunnel', `the local proxy credential: ${(err as Error).message}`);
       return this.state();
     }
+    const plan = planDial(
+      // Per tunnel, with the endpoint's proxy setting as it is now.
+      appEndpointSettings(() => this.active, trust, {
+        resolveSystemProxy: this.options.resolveSystemProxy,
+        handshakeTimeoutMs: this.options.dial?.handshakeTimeoutMs,
+        keepaliveMs: resolved.value.keepaliveMs,
+        // A route skipped for the next; said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
+        log: (line) => this.options.log('warn', line),
+      }),
+    );
     const proxy = new ConnectProxy({
       credential,
       endpoint: resolved.value.endpoint,
-      keepaliveMs: resolved.value.keepaliveMs,
       tracker,
-      ...this.options.dial,
-      ...trust,
-      // Said once: Negotiate to the HTTP proxy is off (the kerberos module did not load), and why.
-      log: (line) => this.options.log('warn', line),
-      // Per tunnel, with the endpoint's proxy setting as it is now.
-      resolveProxy: (endpoint) => proxyChooser(this.active?.proxy ?? 'system', this.options.resolveSystemProxy, this.active?.proxyAuth)(endpoint),
-      onFallback: (failed, reason, next) =>
-        this.options.log('warn', `${reason}; trying ${next === false ? 'a direct connection' : `the next proxy, ${describeRoute(next)}`} (${describeRoute(failed)} skipped)`),
+      ...plan.dial,
+      resolveProxy: plan.resolveProxy,
+      keepaliveMs: plan.keepaliveMs,
     });
     this.watch(proxy);
     // The proxy re-emits its server's errors, a failed listen() included: that

@@ -8,6 +8,7 @@ import { EndpointError, parseEndpoint } from '../shared/endpoint';
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, PickFileRequest, ProxyAuthSetting, ProxySetting, SettingsView, WsshApi } from '../shared/ipc';
 import { DEFAULT_KEEPALIVE_SEC, MAX_KEEPALIVE_SEC } from '../shared/defaults';
 import { EDITOR_LABELS as L } from '../shared/editorLabels';
+import { capitalize } from '../shared/sentence';
 import { append, clear, field, h } from './dom';
 
 export class EndpointsView {
@@ -525,10 +526,6 @@ function keepaliveProblem(text: string): string {
     return `Enter whole seconds from 0 (off) to ${MAX_KEEPALIVE_SEC}.`;
   }
   return '';
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** scheme://host:port of a URI as typed, or '' when it is not one yet. */

@@ -6,6 +6,7 @@
  * selects the endpoint or starts a tunnel (main enforces it too).
  */
 import type { EndpointView, ProfileOffer, ProfilePreview, ProxySetting, WsshApi } from '../shared/ipc';
+import { capitalize } from '../shared/sentence';
 import { append, clear, h } from './dom';
 
 export class ProfileImportDialog {
@@ -131,10 +132,6 @@ function proxyText(proxy: ProxySetting): string {
   if (proxy === 'system') return 'System (Windows’ proxy settings)';
   if (proxy === 'none') return 'None (always direct)';
   return proxy.url;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Main's message starts with the source already; the dialog names it once. */

@@ -177,7 +177,12 @@ export async function runProfileLink(_values: CommandValues, [file]: string[]): 
 
 /** The lines of `wssh profile show`. */
 export function describeProfile(profile: Profile): string {
-  const proxy = profile.proxy === 'system' ? 'system (HTTPS_PROXY / the system settings)' : profile.proxy === 'none' ? 'none (always direct)' : profile.proxy.url;
+  const proxy =
+    profile.proxy === 'system'
+      ? 'system (HTTPS_PROXY / the system settings)'
+      : profile.proxy === 'none'
+        ? 'none (always direct)'
+        : profile.proxy.url;
   const lines = [
     `Name:        ${profile.name}`,
     `Endpoint:    ${profile.uri}`,
@@ -190,10 +195,20 @@ export function describeProfile(profile: Profile): string {
   }
   t.ca.forEach((pem, i) => {
     const c = summarizeCertificate(pem);
-    lines.push(`CA ${i + 1}:        ${c.subject}`, `             issued by ${c.issuer}`, `             valid ${c.validFrom} to ${c.validTo}`, `             ${c.fingerprint}`);
+    lines.push(
+      `CA ${i + 1}:        ${c.subject}`,
+      `             issued by ${c.issuer}`,
+      `             valid ${c.validFrom} to ${c.validTo}`,
+      `             ${c.fingerprint}`,
+    );
   });
   for (const pin of t.pins) lines.push(`Pin:         ${pin}`);
-  if (t.pins.length > 0) lines.push(`Pin only:    ${t.pinOnly ? 'yes (the pin replaces the issuer and name checks; dates are checked)' : 'no (the pin is checked on top of the usual checks)'}`);
+  if (t.pins.length > 0) {
+    const pinOnly = t.pinOnly
+      ? 'yes (the pin replaces the issuer and name checks; dates are checked)'
+      : 'no (the pin is checked on top of the usual checks)';
+    lines.push(`Pin only:    ${pinOnly}`);
+  }
   if (t.servername !== undefined) lines.push(`Server name: ${t.servername} (sent in SNI and checked in the certificate)`);
   return lines.join('\n') + '\n';
 }

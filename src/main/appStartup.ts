@@ -28,7 +28,7 @@ import { BackendFactory, openSettings } from './settings/settingsFile';
 import { trayActionHandler } from './tray/trayActions';
 import type { TrayAction } from './tray/trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelController';
-import { localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
+import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
 import type { AppWindow } from './window/windows';
 
@@ -162,21 +162,11 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
 async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const { app } = deps;
   const session = deps.session.defaultSession;
-  // No permission (camera, notifications from the page, …) is ever granted to web content.
-  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-  });
+  denyWebContentPowers(deps);
 
   const log = new LogBook();
   const dir = app.getPath('userData');
-  let opened;
-  try {
-    opened = await openSettings({ dir, cipher: deps.cipher, createBackend: deps.createBackend });
-  } catch (err) {
-    throw new StartupError(`The settings in ${dir} cannot be opened: ${(err as Error).message}`);
-  }
-  const { settings, notices } = opened;
+  const { settings, notices } = await openAppSettings(deps, dir);
   const proxyAuth = localProxyAuth(settings, sharedMachineReason(deps.env, deps.platform));
   const controllerOptions: TunnelControllerOptions = {
     ...settingsControllerOptions(settings, log),
@@ -185,16 +175,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     resolveSystemProxy: (url) => session.resolveProxy(url),
   };
   const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
-
-  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
-  if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
-  const savedSessions = new SavedSessions({
-    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner({ systemRoot: deps.env.SystemRoot }) : undefined),
-    backups: sessionBackups,
-    listen: () => controller.state().listen,
-    credential: () => proxyAuth.credential(),
-    log: (level, text) => log.add(level, text),
-  });
+  const savedSessions = createSavedSessions(deps, dir, { controller, proxyAuth, log });
 
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // A profile the app was started with (a .wssh file opened, a wssh:// link):
@@ -209,10 +190,82 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   // association; wssh:// links through this registration (per user, so the
   // portable build has it too).
   deps.registerProfileLinks?.();
-  const api = createAppApi({
-    settings,
-    controller,
-    log,
+  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth });
+  registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
+
+  const notify = (notice: Notice) => {
+    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
+  };
+  wireAppEvents({ settings, controller, log }, (event, payload) => {
+    window.send(event, payload);
+    if (event === 'notice') notify(payload as Notice);
+  });
+
+  const tray = (made.tray = createAppTray(deps, { settings, controller, window, api }));
+  if (deps.env.WSSH_TEST_HOOKS === '1') {
+    // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
+    (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
+  }
+  handleAppLifecycle(app, { settings, controller, window, tray });
+
+  for (const notice of notices) {
+    log.add(notice.level, `${notice.title}: ${notice.text}`);
+    notify(notice);
+  }
+  const view = settings.view();
+  if (app.getLoginItemSettings().openAtLogin !== view.startAtLogin) {
+    app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
+  }
+  if (view.startTunnelAtLaunch) await controller.start();
+  if (!deps.argv.includes('--hidden') || launchOffers.length > 0) window.show('status');
+  return { settings, controller, window, tray, api, log };
+}
+
+/** No permission (camera, notifications from the page, …) is ever granted to web content, nor a webview attached. */
+function denyWebContentPowers(deps: StartupDeps): void {
+  deps.session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  deps.app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+}
+
+async function openAppSettings(deps: StartupDeps, dir: string): Promise<Awaited<ReturnType<typeof openSettings>>> {
+  try {
+    return await openSettings({ dir, cipher: deps.cipher, createBackend: deps.createBackend });
+  } catch (err) {
+    throw new StartupError(`The settings in ${dir} cannot be opened: ${(err as Error).message}`);
+  }
+}
+
+/** The saved PuTTY/KiTTY/WinSCP sessions, through reg.exe on Windows, with their backups in the data folder. */
+function createSavedSessions(
+  deps: StartupDeps,
+  dir: string,
+  { controller, proxyAuth, log }: { controller: TunnelController; proxyAuth: LocalProxyAuth; log: LogBook },
+): SavedSessions {
+  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
+  if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
+  return new SavedSessions({
+    reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner({ systemRoot: deps.env.SystemRoot }) : undefined),
+    backups: sessionBackups,
+    listen: () => controller.state().listen,
+    credential: () => proxyAuth.credential(),
+    log: (level, text) => log.add(level, text),
+  });
+}
+
+/** The API the window calls: the app's, with the file dialogs, the login item and Chromium's proxy resolution. */
+function createWindowApi(
+  deps: StartupDeps,
+  window: StartupWindow,
+  parts: { settings: Settings; controller: TunnelController; log: LogBook; savedSessions: SavedSessions; proxyAuth: LocalProxyAuth },
+): InvokeApi {
+  const { app } = deps;
+  const session = deps.session.defaultSession;
+  return createAppApi({
+    settings: parts.settings,
+    controller: parts.controller,
+    log: parts.log,
     clipboard: deps.clipboard,
     chooseSavePath: (defaultName) =>
       window.askSavePath({
@@ -225,40 +278,39 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
         title: request.title.slice(0, 200),
         filters: [...FILE_FILTERS[request.kind], { name: 'All files', extensions: ['*'] }],
       }),
-    savedSessions,
+    savedSessions: parts.savedSessions,
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
-    localProxyAuth: proxyAuth,
+    localProxyAuth: parts.proxyAuth,
   });
-  registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
+}
 
-  const notify = (notice: Notice) => {
-    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
-  };
-  wireAppEvents({ settings, controller, log }, (event, payload) => {
-    window.send(event, payload);
-    if (event === 'notice') notify(payload as Notice);
-  });
-
+/** The tray, its menu's actions, and kept up to date with the tunnel's state, its traffic and the settings. */
+function createAppTray(
+  deps: StartupDeps,
+  { settings, controller, window, api }: { settings: Settings; controller: TunnelController; window: StartupWindow; api: InvokeApi },
+): StartupTray {
   const act = trayActionHandler({
     controller,
     settings,
     show: (view: ViewName) => window.show(view),
     clipboard: deps.clipboard,
     updateSettings: (patch: SettingsPatch) => api.updateSettings(patch),
-    quit: () => app.quit(),
+    quit: () => deps.app.quit(),
   });
-  const tray = (made.tray = deps.createTray(deps.assetsDir, controller.state(), settings.view(), act));
+  const tray = deps.createTray(deps.assetsDir, controller.state(), settings.view(), act);
   const refreshTray = () => tray.update(controller.state(), settings.view());
   controller.on('state', refreshTray);
   controller.on('traffic', (traffic) => tray.setTraffic?.(traffic));
   settings.on('changed', refreshTray);
+  return tray;
+}
 
-  if (deps.env.WSSH_TEST_HOOKS === '1') {
-    // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
-    (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
-  }
-
+/** A second start, the last window closed, a quit: what the app does at each. */
+function handleAppLifecycle(
+  app: StartupApp,
+  { settings, controller, window, tray }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray },
+): void {
   // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
   app.on('second-instance', (_event, argv, workingDirectory) => {
     window.show();
@@ -279,18 +331,6 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
       app.quit();
     });
   });
-
-  for (const notice of notices) {
-    log.add(notice.level, `${notice.title}: ${notice.text}`);
-    notify(notice);
-  }
-  const view = settings.view();
-  if (app.getLoginItemSettings().openAtLogin !== view.startAtLogin) {
-    app.setLoginItemSettings({ openAtLogin: view.startAtLogin, args: ['--hidden'] });
-  }
-  if (view.startTunnelAtLaunch) await controller.start();
-  if (!deps.argv.includes('--hidden') || launchOffers.length > 0) window.show('status');
-  return { settings, controller, window, tray, api, log };
 }
 
 /** One error box, then exit: the tray and the window go with the process. */

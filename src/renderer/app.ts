@@ -3,7 +3,7 @@
  * four views, and a notice area. Talks to the main process only through
  * `window.wssh` (src/shared/ipc.ts).
  */
-import type { Notice, SettingsView, ViewName, WsshApi } from '../shared/ipc';
+import type { Notice, SettingsView, TunnelState, ViewName, WsshApi } from '../shared/ipc';
 import { MAX_PROFILE_BYTES } from '../shared/defaults';
 import { statusHeadline } from '../shared/tunnelStatus';
 import { EDITOR_LABELS } from '../shared/editorLabels';
@@ -39,22 +39,51 @@ async function main(): Promise<void> {
   const status = new StatusView(api, announce);
   const connections = new ConnectionsView();
   const log = new LogView();
-  const panels: Record<ViewName, HTMLElement> = {
+  const show = tabbedPanels({
     status: status.element,
     endpoints: endpoints.element,
     connections: connections.element,
     log: log.element,
-  };
+  });
+  const renderState = headerState(api, status);
+  const renderSettings = settingsPainter(api, endpoints, status);
+  const addNotice = noticeArea();
 
+  api.on('tunnel:state', renderState);
+  api.on('settings:changed', (settings) => void renderSettings(settings));
+  api.on('connections:changed', (rows) => connections.render(rows));
+  api.on('traffic:changed', (snapshot) => connections.renderTraffic(snapshot));
+  api.on('log:line', (line) => log.add(line));
+  api.on('notice', addNotice);
+  api.on('view:show', show);
+  acceptProfiles(api, announce, () => show('endpoints'));
+
+  renderState(await api.getTunnelState());
+  await renderSettings();
+  connections.render(await api.getConnections());
+  connections.renderTraffic(await api.getTraffic());
+  log.setLines(await api.getLog());
+  show('status');
+  document.body.dataset.ready = 'true';
+}
+
+/** The tabs and their panels, one shown at a time; returns what shows one. */
+function tabbedPanels(panels: Record<ViewName, HTMLElement>): (name: ViewName) => void {
   const tabs = document.getElementById('tabs')!;
   const main = document.getElementById('main')!;
   const tabButtons = new Map<ViewName, HTMLButtonElement>();
   for (const view of VIEWS) {
-    const button = h('button', { type: 'button', role: 'tab', id: `tab-${view.name}`, 'aria-controls': `panel-${view.name}`, 'aria-selected': 'false', tabindex: -1 }, view.label);
+    const button = h(
+      'button',
+      { type: 'button', role: 'tab', id: `tab-${view.name}`, 'aria-controls': `panel-${view.name}`, 'aria-selected': 'false', tabindex: -1 },
+      view.label,
+    );
     button.addEventListener('click', () => show(view.name));
     tabButtons.set(view.name, button);
     tabs.append(button);
-    main.append(h('section', { role: 'tabpanel', id: `panel-${view.name}`, 'aria-labelledby': `tab-${view.name}`, hidden: true, tabindex: -1 }, panels[view.name]));
+    main.append(
+      h('section', { role: 'tabpanel', id: `panel-${view.name}`, 'aria-labelledby': `tab-${view.name}`, hidden: true, tabindex: -1 }, panels[view.name]),
+    );
   }
   // Arrow keys move between tabs (WAI-ARIA tabs pattern); Tab goes into the panel.
   tabs.addEventListener('keydown', (event) => {
@@ -81,12 +110,16 @@ async function main(): Promise<void> {
     }
     document.body.dataset.view = name;
   }
+  return show;
+}
 
+/** The header's state pill and Start/Stop; returns what paints a tunnel state there and in the Status view. */
+function headerState(api: WsshApi, status: StatusView): (state: TunnelState) => void {
   const pill = document.getElementById('state-pill')!;
   const headerToggle = document.getElementById('header-toggle') as HTMLButtonElement;
   let running = false;
   headerToggle.addEventListener('click', () => void (running ? api.stopTunnel() : api.startTunnel()));
-  const renderState = (state: Awaited<ReturnType<WsshApi['getTunnelState']>>) => {
+  return (state) => {
     running = state.running;
     pill.dataset.status = state.status;
     pill.textContent = statusHeadline(state);
@@ -94,39 +127,51 @@ async function main(): Promise<void> {
     headerToggle.textContent = state.running ? 'Stop' : 'Start';
     status.renderState(state);
   };
-  // The push carries the settings, not the PuTTY settings or the sign-in view made from them, so a refresh
-  // still asks for those. Two refreshes can overlap (a second push while the first waits for its answers),
-  // and their answers need not come back in order: a refresh that a newer one has overtaken paints nothing,
-  // or it would put old settings over new ones.
+}
+
+/**
+ * What paints the settings (pushed, or asked for) in the Endpoints and Status views.
+ *
+ * The push carries the settings, not the PuTTY settings or the sign-in view made from them, so a refresh
+ * still asks for those. Two refreshes can overlap (a second push while the first waits for its answers),
+ * and their answers need not come back in order: a refresh that a newer one has overtaken paints nothing,
+ * or it would put old settings over new ones.
+ */
+function settingsPainter(api: WsshApi, endpoints: EndpointsView, status: StatusView): (pushed?: SettingsView) => Promise<void> {
   let latestRefresh = 0;
-  const renderSettings = async (pushed?: SettingsView) => {
+  return async (pushed) => {
     const refresh = ++latestRefresh;
     const [settings, putty, auth] = await Promise.all([pushed ?? api.getSettings(), api.getPuttySettings(), api.getLocalProxyAuth()]);
     if (refresh !== latestRefresh) return;
     endpoints.render(settings);
     status.renderSettings(settings, putty, auth);
   };
+}
 
+/** The notice area: the last three notices, each dismissable; returns what adds one. */
+function noticeArea(): (notice: Notice) => void {
   const notices = document.getElementById('notices')!;
-  const addNotice = (notice: Notice) => {
+  return (notice) => {
     const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss' }, '×');
-    const item = h('div', { class: `notice notice-${notice.level}`, role: 'alert' }, h('strong', {}, notice.title), h('span', {}, ` ${notice.text}`), close);
+    const item = h(
+      'div',
+      { class: `notice notice-${notice.level}`, role: 'alert' },
+      h('strong', {}, notice.title),
+      h('span', {}, ` ${notice.text}`),
+      close,
+    );
     close.addEventListener('click', () => item.remove());
     notices.append(item);
     while (notices.children.length > 3) notices.firstElementChild!.remove();
   };
+}
 
-  api.on('tunnel:state', renderState);
-  api.on('settings:changed', (settings) => void renderSettings(settings));
-  api.on('connections:changed', (rows) => connections.render(rows));
-  api.on('traffic:changed', (snapshot) => connections.renderTraffic(snapshot));
-  api.on('log:line', (line) => log.add(line));
-  api.on('notice', addNotice);
-  api.on('view:show', show);
-
-  // Endpoint profiles: offered by main (a .wssh file opened, a wssh:// link)
-  // or dropped on the window; the dialog asks before anything is saved.
-  const importDialog = new ProfileImportDialog(api, announce, () => show('endpoints'));
+/**
+ * Endpoint profiles: offered by main (a .wssh file opened, a wssh:// link)
+ * or dropped on the window; the dialog asks before anything is saved.
+ */
+function acceptProfiles(api: WsshApi, announce: (text: string) => void, imported: () => void): void {
+  const importDialog = new ProfileImportDialog(api, announce, imported);
   document.body.append(importDialog.element);
   api.on('profile:offered', (offer) => importDialog.offer(offer));
   // Without preventDefault on dragover the drop would not be delivered (and
@@ -149,14 +194,6 @@ async function main(): Promise<void> {
       importDialog.offer(preview.ok ? { ok: true, preview: preview.value } : { ok: false, source, error: preview.error });
     });
   });
-
-  renderState(await api.getTunnelState());
-  await renderSettings();
-  connections.render(await api.getConnections());
-  connections.renderTraffic(await api.getTraffic());
-  log.setLines(await api.getLog());
-  show('status');
-  document.body.dataset.ready = 'true';
 }
 
 void main();

@@ -6,6 +6,7 @@
  * selects the endpoint or starts a tunnel (main enforces it too).
  */
 import type { EndpointView, ProfileOffer, ProfilePreview, ProxySetting, WsshApi } from '../shared/ipc';
+import { capitalize } from '../shared/sentence';
 import { append, clear, h } from './dom';
 
 export class ProfileImportDialog {
@@ -55,13 +56,27 @@ export class ProfileImportDialog {
               'ul',
               { class: 'certificates' },
               ...preview.ca.map((c) =>
-                h('li', {}, h('strong', {}, c.subject), h('br'), `issued by ${c.issuer}`, h('br'), `valid ${c.validFrom} to ${c.validTo}`, h('br'), h('code', {}, c.fingerprint)),
+                h(
+                  'li',
+                  {},
+                  h('strong', {}, c.subject),
+                  h('br'),
+                  `issued by ${c.issuer}`,
+                  h('br'),
+                  `valid ${c.validFrom} to ${c.validTo}`,
+                  h('br'),
+                  h('code', {}, c.fingerprint),
+                ),
               ),
             ),
       ]);
-      rows.push(['Pinned fingerprints', preview.pins.length === 0 ? 'none' : h('ul', { class: 'pins' }, ...preview.pins.map((p) => h('li', {}, h('code', {}, p))))]);
+      const pins = preview.pins.length === 0 ? 'none' : h('ul', { class: 'pins' }, ...preview.pins.map((p) => h('li', {}, h('code', {}, p))));
+      rows.push(['Pinned fingerprints', pins]);
       if (preview.pins.length > 0) {
-        rows.push(['Pin only', preview.pinOnly ? 'yes: the pin replaces the issuer and name checks (dates are still checked)' : 'no: the pin is checked on top of the usual checks']);
+        const pinOnly = preview.pinOnly
+          ? 'yes: the pin replaces the issuer and name checks (dates are still checked)'
+          : 'no: the pin is checked on top of the usual checks';
+        rows.push(['Pin only', pinOnly]);
       }
       rows.push(['Server name (SNI)', preview.servername === '' ? 'the URI’s host' : preview.servername]);
     }
@@ -131,10 +146,6 @@ function proxyText(proxy: ProxySetting): string {
   if (proxy === 'system') return 'System (Windows’ proxy settings)';
   if (proxy === 'none') return 'None (always direct)';
   return proxy.url;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Main's message starts with the source already; the dialog names it once. */

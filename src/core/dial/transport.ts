@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { PreparedTrust } from './trust/trust';
 import type { UpstreamProxy } from '../upstream/upstreamProxy';
 import { openProxyTunnel } from '../upstream/proxyTunnel';
+import { abortError } from '../tunnel/abortError';
 
 export { ProxyUnreachable } from '../upstream/proxyTunnel';
 
@@ -132,8 +133,4 @@ function verified(socket: tls.TLSSocket, trust: PreparedTrust): Promise<void> {
     socket.once('error', onError);
     socket.once('close', onClose);
   });
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('the dial was abandoned'), { name: 'AbortError', code: 'ABORT_ERR' });
 }

@@ -112,6 +112,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   private peerMessage: string | undefined;
   private streamClosed = false;
   private wsClosed = false;
+  /** Reading the WebSocket is paused until the stream has flushed what it was given. */
+  private wsPaused = false;
   /** This tunnel's two directions in the buffer budget, given back when it closes. */
   private readonly accounts: BudgetAccount[];
   /** Resolves with the result once both sides are closed. */
@@ -138,10 +140,30 @@ export class Relay extends EventEmitter<RelayEvents> {
     const down: BudgetAccount = budget.open();
     this.accounts = [up, down];
 
-    // Stream -> WebSocket. Every send's callback runs once its frame (and so
-    // everything queued before it) has reached the kernel. When a send makes
-    // this direction full (its high-water mark, or its share of a spent
-    // budget), the stream pauses and that send's callback resumes it.
+    this.relayStreamToWebSocket(up, highWaterMark);
+    this.relayWebSocketToStream(down, highWaterMark);
+    this.closeWithEitherSide(lingerMs);
+    startKeepalive(ws, keepaliveMs, () => this.settle('ping timeout: the peer stopped answering'));
+    // dial() hands over a paused WebSocket so that no frame is emitted before
+    // the listeners above exist.
+    if (ws.isPaused) ws.resume();
+  }
+
+  /** Ends the relay now: the WebSocket closes with `reason`, the stream is destroyed. */
+  abort(reason: string): void {
+    this.settle(reason);
+    this.ws.terminate();
+    this.stream.destroy();
+  }
+
+  /**
+   * Stream -> WebSocket. Every send's callback runs once its frame (and so
+   * everything queued before it) has reached the kernel. When a send makes
+   * this direction full (its high-water mark, or its share of a spent
+   * budget), the stream pauses and that send's callback resumes it.
+   */
+  private relayStreamToWebSocket(up: BudgetAccount, highWaterMark: number): void {
+    const { stream, ws } = this;
     stream.on('data', (chunk: Buffer) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const n = chunk.length;
@@ -170,14 +192,14 @@ export class Relay extends EventEmitter<RelayEvents> {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       this.settle(`stream error: ${err.code ?? err.message}`);
     });
+  }
 
-    // WebSocket -> stream. A full write buffer (or a spent budget) pauses
-    // the WebSocket's socket until every byte written has been flushed.
-    let wsPaused = false;
-    const unpause = () => {
-      wsPaused = false;
-      ws.resume();
-    };
+  /**
+   * WebSocket -> stream. A full write buffer (or a spent budget) pauses
+   * the WebSocket's socket until every byte written has been flushed.
+   */
+  private relayWebSocketToStream(down: BudgetAccount, highWaterMark: number): void {
+    const { stream, ws } = this;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         // Shown to the user and logged: cut and made safe (a hostile server's 1 MiB frame, terminal escapes).
@@ -191,13 +213,23 @@ export class Relay extends EventEmitter<RelayEvents> {
       down.add(n);
       const room = stream.write(data, () => {
         down.remove(n);
-        if (wsPaused && down.buffered === 0) unpause();
+        if (this.wsPaused && down.buffered === 0) this.unpauseWebSocket();
       });
-      if ((!room || down.full(highWaterMark)) && !wsPaused && down.buffered > 0) {
-        wsPaused = true;
+      if ((!room || down.full(highWaterMark)) && !this.wsPaused && down.buffered > 0) {
+        this.wsPaused = true;
         ws.pause();
       }
     });
+  }
+
+  private unpauseWebSocket(): void {
+    this.wsPaused = false;
+    this.ws.resume();
+  }
+
+  /** Either side's close closes the other, once what it was given is through; the relay ends when both are closed. */
+  private closeWithEitherSide(lingerMs: number): void {
+    const { stream, ws } = this;
     stream.on('close', () => {
       this.streamClosed = true;
       this.settle('stream closed');
@@ -206,7 +238,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       }
       // Nothing is left to deliver; a paused WebSocket would never read the
       // peer's close frame and hang on until ws's 30 s close timeout.
-      if (wsPaused) unpause();
+      if (this.wsPaused) this.unpauseWebSocket();
       this.finish();
     });
     ws.on('error', (err) => {
@@ -227,18 +259,6 @@ export class Relay extends EventEmitter<RelayEvents> {
       }
       this.finish();
     });
-
-    startKeepalive(ws, keepaliveMs, () => this.settle('ping timeout: the peer stopped answering'));
-    // dial() hands over a paused WebSocket so that no frame is emitted before
-    // the listeners above exist.
-    if (ws.isPaused) ws.resume();
-  }
-
-  /** Ends the relay now: the WebSocket closes with `reason`, the stream is destroyed. */
-  abort(reason: string): void {
-    this.settle(reason);
-    this.ws.terminate();
-    this.stream.destroy();
   }
 
   /** Records the first cause of the end; later ones are consequences. */

@@ -26,6 +26,7 @@ import { ProxyAuthAttempt, ProxyAuthScheme, ProxyRefusal, type UpstreamProxy } f
 import { type Challenge, findChallenge, parseChallenges } from './auth/challenges';
 import { NegotiateUnavailable, NoKerberosTicket, type NegotiateContext, negotiateContext } from './auth/negotiate';
 import { authenticateMessage, negotiateMessage, splitDomainUser } from './auth/ntlm';
+import { abortError } from '../tunnel/abortError';
 
 /** A network error on the way to the HTTP proxy itself (not to the endpoint). */
 export class ProxyUnreachable extends Error {
@@ -64,146 +65,200 @@ const MAX_NEGOTIATE_LEGS = 4;
  * @throws {ProxyUnreachable} the proxy cannot be reached, or closed the connection unasked.
  * @throws {ProxyRefusal} the proxy answered something other than 200; for a 407, with what was offered and tried.
  */
-export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: string; port: number }, options: ProxyTunnelOptions = {}): Promise<net.Socket> {
-  const credentials = proxyCredentials(proxy.url);
-  const authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
-  const request = (authorization?: string) =>
-    `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\nProxy-Connection: Keep-Alive\r\n` +
-    (authorization ? `Proxy-Authorization: ${authorization}\r\n` : '') +
-    '\r\n';
-
-  let connection = await ProxyConnection.open(proxy, options.signal);
-  // The first request of a scheme needs nothing of the connection's past: on
-  // a stale connection it goes again once on a new one, as HTTP clients
-  // retry on a stale keep-alive connection.
-  const start = async (head: string): Promise<ProxyResponse> => {
-    try {
-      return await connection.exchange(head);
-    } catch (err) {
-      if (!(err instanceof StaleConnection)) throw err;
-      connection.destroy();
-      connection = await ProxyConnection.open(proxy, options.signal);
-      return connection.exchange(head);
-    }
-  };
-  // A later leg of a handshake needs its connection: closed under it, the
-  // scheme has failed (said as such), the proxy is not unreachable.
-  const closedMidway = (scheme: ProxyAuthScheme) =>
-    `the proxy closed the connection in the middle of the ${scheme} handshake (${scheme} needs one kept-alive connection)`;
-  const next = async (head: string): Promise<ProxyResponse | undefined> => {
-    try {
-      return await connection.exchange(head);
-    } catch (err) {
-      if (err instanceof StaleConnection) return undefined;
-      throw err;
-    }
-  };
+export async function openProxyTunnel(
+  proxy: UpstreamProxy,
+  target: { host: string; port: number },
+  options: ProxyTunnelOptions = {},
+): Promise<net.Socket> {
+  const handshake = new ProxyHandshake(proxy, target, options, await ProxyConnection.open(proxy, options.signal));
   try {
+    return await handshake.run();
+  } catch (err) {
+    handshake.connection.destroy();
+    throw err;
+  }
+}
+
+/** A response, and when the scheme failed before the proxy could judge its credentials, why. */
+interface SchemeOutcome {
+  response: ProxyResponse;
+  failed?: ProxyAuthAttempt;
+}
+
+/** One CONNECT handshake: the connection it is on now, and the schemes tried so far. */
+class ProxyHandshake {
+  private readonly credentials: { user: string; password: string } | undefined;
+  private readonly authority: string;
+  private readonly attempts: ProxyAuthAttempt[] = [];
+
+  constructor(
+    private readonly proxy: UpstreamProxy,
+    target: { host: string; port: number },
+    private readonly options: ProxyTunnelOptions,
+    public connection: ProxyConnection,
+  ) {
+    this.credentials = proxyCredentials(proxy.url);
+    this.authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
+  }
+
+  /** The tunnel, once a request is answered 200; the first request carries the URL's Basic, the 407 the schemes. */
+  async run(): Promise<net.Socket> {
+    const { credentials, attempts } = this;
     const preemptive = credentials && !credentials.user.includes('\\') ? basic(credentials) : undefined;
-    let response = await connection.exchange(request(preemptive));
-    if (response.status === 200) return connection.tunnel();
+    let response = await this.connection.exchange(this.request(preemptive));
+    if (response.status === 200) return this.connection.tunnel();
     if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText);
-    options.onSignIn?.();
+    this.options.onSignIn?.();
 
     const challenges = parseChallenges(response.headers.get('proxy-authenticate') ?? []);
     const offered = [...new Set(challenges.map((c) => schemeName(c.scheme)))];
     // The Basic sent before the 407 counts as refused where the proxy takes Basic (or did not say what it takes).
-    const basicRefused = preemptive && (offered.length === 0 || offered.includes('Basic'));
-    const attempts: ProxyAuthAttempt[] = basicRefused ? [{ scheme: 'Basic', refused: true, user: credentials!.user }] : [];
-    const refusal = () => new ProxyRefusal(response.status, response.statusText, { offered, attempts });
+    if (preemptive && (offered.length === 0 || offered.includes('Basic'))) {
+      attempts.push({ scheme: 'Basic', refused: true, user: credentials!.user });
+    }
 
     // A 407 must say what it takes (RFC 9110 §11.7.1); one that does not can only mean Basic.
-    const offers = (scheme: ProxyAuthScheme) => (challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined);
+    const offers = (scheme: ProxyAuthScheme) =>
+      challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined;
     for (const scheme of ['Negotiate', 'NTLM', 'Basic'] as const) {
       if (!offers(scheme) || (scheme === 'Basic' && preemptive)) continue;
-      // What a scheme needs before it talks to the proxy: a ticket, credentials.
-      let negotiate: { context: NegotiateContext; token: string } | undefined;
-      if (scheme === 'Negotiate') {
-        try {
-          const context = negotiateContext(proxy.url.hostname, (reason) => options.log?.(`Negotiate (Kerberos) for HTTP proxies is off: ${reason}; NTLM and Basic still work`));
-          negotiate = { context, token: await context.initial() };
-        } catch (err) {
-          if (err instanceof NegotiateUnavailable) attempts.push({ scheme, refused: false, reason: `Negotiate is off here (${err.message})` });
-          else if (err instanceof NoKerberosTicket) attempts.push({ scheme, refused: false, reason: err.message, detail: err.detail });
-          else throw err;
-          continue;
-        }
-      } else if (!credentials) {
-        attempts.push({ scheme, refused: false, reason: 'no credentials' });
+      const negotiate = scheme === 'Negotiate' ? await this.negotiateStart() : undefined;
+      if (scheme === 'Negotiate' ? !negotiate : !credentials) {
+        if (scheme !== 'Negotiate') attempts.push({ scheme, refused: false, reason: 'no credentials' });
         continue;
       }
       // After a refused scheme, a connection of its own: a proxy ties the
       // connection to the scheme it was signing in with (squid answers NTLM on
       // the connection of a refused Negotiate with no challenge).
-      if (!connection.reusable || attempts.some((a) => a.refused)) {
-        connection.destroy();
-        connection = await ProxyConnection.open(proxy, options.signal);
+      if (!this.connection.reusable || attempts.some((a) => a.refused)) {
+        this.connection.destroy();
+        this.connection = await ProxyConnection.open(this.proxy, this.options.signal);
       }
-      const user = credentials?.user;
-      if (scheme === 'Negotiate') {
-        response = await start(request(`Negotiate ${negotiate!.token}`));
-        let midway = false;
-        for (let leg = 1; leg < MAX_NEGOTIATE_LEGS && response.status === 407 && connection.reusable; leg++) {
-          const more = findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'Negotiate')?.token;
-          if (!more) break;
-          let token: string;
-          try {
-            token = await negotiate!.context.next(more);
-          } catch {
-            break; // the proxy's token made no sense to GSSAPI: a refusal all the same
-          }
-          const answer = await next(request(`Negotiate ${token}`));
-          if (!answer) {
-            midway = true;
-            break;
-          }
-          response = answer;
-        }
-        if (midway) {
-          attempts.push({ scheme, refused: true, reason: closedMidway(scheme) });
-          continue;
-        }
-      } else if (scheme === 'NTLM') {
-        const { domain, user: name } = splitDomainUser(credentials!.user);
-        const first = negotiateMessage();
-        response = await start(request(`NTLM ${first.toString('base64')}`));
-        const challenge = response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
-        if (response.status === 407 && !challenge) {
-          // The password never left: the proxy would not even start NTLM.
-          attempts.push({ scheme, refused: true, user, reason: 'the proxy answered its first message with no NTLM challenge' });
-          continue;
-        }
-        if (challenge) {
-          if (!connection.reusable) {
-            attempts.push({ scheme, refused: true, user, reason: closedMidway(scheme) });
-            continue;
-          }
-          let answer: Buffer;
-          try {
-            answer = authenticateMessage({ negotiate: first, challengeMessage: Buffer.from(challenge, 'base64'), credentials: { domain, user: name, password: credentials!.password } });
-          } catch (err) {
-            attempts.push({ scheme, refused: true, user, reason: `the proxy's NTLM challenge is malformed (${(err as Error).message})` });
-            continue;
-          }
-          const answered = await next(request(`NTLM ${answer.toString('base64')}`));
-          if (!answered) {
-            attempts.push({ scheme, refused: true, user, reason: closedMidway(scheme) });
-            continue;
-          }
-          response = answered;
-        }
-      } else {
-        response = await start(request(basic(credentials!)));
+      const outcome =
+        scheme === 'Negotiate'
+          ? await this.signInNegotiate(negotiate!)
+          : scheme === 'NTLM'
+            ? await this.signInNtlm(credentials!)
+            : { response: await this.start(this.request(basic(credentials!))) };
+      response = outcome.response;
+      if (outcome.failed) {
+        attempts.push(outcome.failed);
+        continue;
       }
-      if (response.status === 200) return connection.tunnel();
+      if (response.status === 200) return this.connection.tunnel();
       if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText, { offered, attempts });
-      attempts.push({ scheme, refused: true, user: scheme === 'Negotiate' ? undefined : user });
+      attempts.push({ scheme, refused: true, user: scheme === 'Negotiate' ? undefined : credentials?.user });
     }
-    throw refusal();
-  } catch (err) {
-    connection.destroy();
-    throw err;
+    throw new ProxyRefusal(response.status, response.statusText, { offered, attempts });
   }
+
+  private request(authorization?: string): string {
+    const { authority } = this;
+    return (
+      `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\nProxy-Connection: Keep-Alive\r\n` +
+      (authorization ? `Proxy-Authorization: ${authorization}\r\n` : '') +
+      '\r\n'
+    );
+  }
+
+  /**
+   * The first request of a scheme needs nothing of the connection's past: on
+   * a stale connection it goes again once on a new one, as HTTP clients
+   * retry on a stale keep-alive connection.
+   */
+  private async start(head: string): Promise<ProxyResponse> {
+    try {
+      return await this.connection.exchange(head);
+    } catch (err) {
+      if (!(err instanceof StaleConnection)) throw err;
+      this.connection.destroy();
+      this.connection = await ProxyConnection.open(this.proxy, this.options.signal);
+      return this.connection.exchange(head);
+    }
+  }
+
+  /**
+   * A later leg of a handshake needs its connection: closed under it
+   * (undefined here), the scheme has failed (said as such, `closedMidway`),
+   * the proxy is not unreachable.
+   */
+  private async next(head: string): Promise<ProxyResponse | undefined> {
+    try {
+      return await this.connection.exchange(head);
+    } catch (err) {
+      if (err instanceof StaleConnection) return undefined;
+      throw err;
+    }
+  }
+
+  /** What Negotiate needs before it talks to the proxy: a ticket; without one, undefined and the reason noted. */
+  private async negotiateStart(): Promise<{ context: NegotiateContext; token: string } | undefined> {
+    const scheme = 'Negotiate';
+    try {
+      const context = negotiateContext(this.proxy.url.hostname, (reason) =>
+        this.options.log?.(`Negotiate (Kerberos) for HTTP proxies is off: ${reason}; NTLM and Basic still work`),
+      );
+      return { context, token: await context.initial() };
+    } catch (err) {
+      if (err instanceof NegotiateUnavailable) this.attempts.push({ scheme, refused: false, reason: `Negotiate is off here (${err.message})` });
+      else if (err instanceof NoKerberosTicket) this.attempts.push({ scheme, refused: false, reason: err.message, detail: err.detail });
+      else throw err;
+      return undefined;
+    }
+  }
+
+  /** Negotiate's legs, as many as GSSAPI and the proxy want (up to MAX_NEGOTIATE_LEGS), on one connection. */
+  private async signInNegotiate(negotiate: { context: NegotiateContext; token: string }): Promise<SchemeOutcome> {
+    const scheme = 'Negotiate';
+    let response = await this.start(this.request(`Negotiate ${negotiate.token}`));
+    for (let leg = 1; leg < MAX_NEGOTIATE_LEGS && response.status === 407 && this.connection.reusable; leg++) {
+      const more = findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'Negotiate')?.token;
+      if (!more) break;
+      let token: string;
+      try {
+        token = await negotiate.context.next(more);
+      } catch {
+        break; // the proxy's token made no sense to GSSAPI: a refusal all the same
+      }
+      const answer = await this.next(this.request(`Negotiate ${token}`));
+      if (!answer) return { response, failed: { scheme, refused: true, reason: closedMidway(scheme) } };
+      response = answer;
+    }
+    return { response };
+  }
+
+  /** NTLM's three messages: negotiate, the proxy's challenge, authenticate, on one connection. */
+  private async signInNtlm(credentials: { user: string; password: string }): Promise<SchemeOutcome> {
+    const scheme = 'NTLM';
+    const user = credentials.user;
+    const { domain, user: name } = splitDomainUser(user);
+    const first = negotiateMessage();
+    const response = await this.start(this.request(`NTLM ${first.toString('base64')}`));
+    const challenge =
+      response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
+    if (response.status === 407 && !challenge) {
+      // The password never left: the proxy would not even start NTLM.
+      return { response, failed: { scheme, refused: true, user, reason: 'the proxy answered its first message with no NTLM challenge' } };
+    }
+    if (!challenge) return { response };
+    if (!this.connection.reusable) return { response, failed: { scheme, refused: true, user, reason: closedMidway(scheme) } };
+    let answer: Buffer;
+    try {
+      const challengeMessage = Buffer.from(challenge, 'base64');
+      answer = authenticateMessage({ negotiate: first, challengeMessage, credentials: { domain, user: name, password: credentials.password } });
+    } catch (err) {
+      const reason = `the proxy's NTLM challenge is malformed (${(err as Error).message})`;
+      return { response, failed: { scheme, refused: true, user, reason } };
+    }
+    const answered = await this.next(this.request(`NTLM ${answer.toString('base64')}`));
+    if (!answered) return { response, failed: { scheme, refused: true, user, reason: closedMidway(scheme) } };
+    return { response: answered };
+  }
+}
+
+/** Why a scheme failed when the proxy closed the connection between its legs. */
+function closedMidway(scheme: ProxyAuthScheme): string {
+  return `the proxy closed the connection in the middle of the ${scheme} handshake (${scheme} needs one kept-alive connection)`;
 }
 
 /** The proxy URL's user and password, %-decoded; undefined without a user. */
@@ -436,8 +491,4 @@ function parseHead(head: string): ProxyResponse {
     headers.set(name, [...(headers.get(name) ?? []), value]);
   }
   return { version: match[1], status: Number(match[2]), statusText: (match[3] ?? '').trim(), headers };
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('the dial was abandoned'), { name: 'AbortError', code: 'ABORT_ERR' });
 }

@@ -44,12 +44,32 @@ export interface AppApiDeps {
   profileCaDir?: string;
 }
 
+/**
+ * The API, from its parts by what they serve. Each part is typed by what it
+ * holds (`satisfies Partial<InvokeApi>` gives its methods their parameters'
+ * types); that every method of the contract is there is checked here, on
+ * the whole.
+ */
 export function createAppApi(deps: AppApiDeps): InvokeApi {
-  const { settings, controller, log } = deps;
   const logged = <T>(what: string, outcome: Outcome<T>): Outcome<T> => {
-    if (outcome.ok) log.add('info', what);
+    if (outcome.ok) deps.log.add('info', what);
     return outcome;
   };
+  return {
+    ...endpointMethods(deps, logged),
+    ...tunnelMethods(deps),
+    ...localProxySignInMethods(deps),
+    ...sessionMethods(deps),
+    copyText: async (text) => deps.clipboard.writeText(text),
+    ...profileMethods(deps),
+  };
+}
+
+type Logged = <T>(what: string, outcome: Outcome<T>) => Outcome<T>;
+
+/** The settings and the endpoint editor: saving, copying, deleting, selecting, "Test", the Advanced checks. */
+function endpointMethods(deps: AppApiDeps, logged: Logged) {
+  const { settings, log } = deps;
   return {
     getSettings: async () => settings.view(),
     updateSettings: async (patch) => {
@@ -94,6 +114,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     },
     checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
     pickFile: async (request) => (await deps.chooseOpenPath?.(request)) ?? null,
+  } satisfies Partial<InvokeApi>;
+}
+
+/** The tunnel, its connections and traffic, the log, and what PuTTY needs to use it. */
+function tunnelMethods(deps: AppApiDeps) {
+  const { controller, log } = deps;
+  return {
     getTunnelState: async () => controller.state(),
     startTunnel: () => controller.start(),
     stopTunnel: () => controller.stop(),
@@ -101,6 +128,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
     getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
     getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
+  } satisfies Partial<InvokeApi>;
+}
+
+/** The local proxy sign-in of the Status view: whether it is on, its password, a new one. */
+function localProxySignInMethods(deps: AppApiDeps) {
+  const { settings, log } = deps;
+  return {
     getLocalProxyAuth: async () =>
       deps.localProxyAuth?.view() ?? { mode: settings.view().localProxyAuth, on: false, why: 'this build has no proxy sign-in', user: null },
     revealLocalProxyPassword: async () => {
@@ -114,6 +148,13 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       log.add('info', `a new proxy sign-in password was made for ${after.user}: clients still using the old one get 407`);
       return { ok: true, value: (await deps.savedSessions?.renewPassword(before, after)) ?? { updated: [] } };
     },
+  } satisfies Partial<InvokeApi>;
+}
+
+/** PuTTY's sessions: one exported as a .reg file, the saved ones listed and switched to the app and back. */
+function sessionMethods(deps: AppApiDeps) {
+  const { settings, controller, log } = deps;
+  return {
     exportPuttySession: async (request) => {
       const sessionName = request.sessionName.trim();
       if (sessionName === '') return { status: 'failed', reason: 'the session needs a name' };
@@ -148,19 +189,26 @@ export function createAppApi(deps: AppApiDeps): InvokeApi {
       if (!outcome.ok) log.add('warn', outcome.error);
       return outcome;
     },
-    copyText: async (text) => deps.clipboard.writeText(text),
+  } satisfies Partial<InvokeApi>;
+}
+
+/** Endpoint profiles (.wssh): what one would add, and adding it. */
+function profileMethods(deps: AppApiDeps) {
+  const { settings, log } = deps;
+  return {
     previewProfile: async (text, source) => previewProfile(settings, text, source),
     importProfile: async (request) => {
       const caDir = deps.profileCaDir ?? path.join(path.dirname(settings.path), 'profiles');
       const outcome = importProfile({ settings, caDir }, request);
       if (outcome.ok) {
-        log.add('info', `endpoint "${outcome.value.name}" ${request.mode === 'update' ? 'updated' : 'added'} from the profile in ${request.source} (${outcome.value.uri}); it is not selected`);
+        const done = request.mode === 'update' ? 'updated' : 'added';
+        log.add('info', `endpoint "${outcome.value.name}" ${done} from the profile in ${request.source} (${outcome.value.uri}); it is not selected`);
       } else {
         log.add('warn', `profile not imported: ${outcome.error}`);
       }
       return outcome;
     },
-  };
+  } satisfies Partial<InvokeApi>;
 }
 
 /**

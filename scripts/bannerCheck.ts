@@ -47,7 +47,10 @@ export function readBannerThrough(proxy: { host: string; port: number }, target:
         // e.g. "502 connection refused by localhost:22"
         const text = received.toString('utf8');
         const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? '';
-        const body = text.slice(text.indexOf('\r\n\r\n') + 4).trim().split('\n', 1)[0];
+        const body = text
+          .slice(text.indexOf('\r\n\r\n') + 4)
+          .trim()
+          .split('\n', 1)[0];
         finish({ ok: false, reason: `${status} ${body}`.trim() });
       } else {
         finish({ ok: false, reason: tunnelOpen ? `${authority} closed the connection without an SSH banner` : 'the proxy closed the connection' });

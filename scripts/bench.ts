@@ -156,7 +156,12 @@ async function main(): Promise<void> {
   say(`  tunnel: client -> wssh connect -> wssh server -> TCP far end`);
   say(`  plain:  client -> plainRelay   -> plainRelay  -> TCP far end`);
   say(`  all on ${HOST}; client and far end (sink, source, echo) run in the bench process`);
-  say(`  load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine makes the figures noisy)`);
+  say(
+    `  load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other work on the machine makes the figures noisy)`,
+  );
   say();
 
   far = new FarEnd();

@@ -22,27 +22,42 @@ interface Layer {
   color: RGB;
 }
 
-const disc = (cx: number, cy: number, r: number): Shape => (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-const ring = (cx: number, cy: number, r: number, inner: number): Shape => (x, y) => {
-  const d = (x - cx) ** 2 + (y - cy) ** 2;
-  return d <= r * r && d >= inner * inner;
-};
-const rect = (x0: number, y0: number, x1: number, y1: number): Shape => (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
-const triangle = (a: [number, number], b: [number, number], c: [number, number]): Shape => (x, y) => {
-  const side = (p: [number, number], q: [number, number]) => (q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0]);
-  const s1 = side(a, b);
-  const s2 = side(b, c);
-  const s3 = side(c, a);
-  return (s1 >= 0 && s2 >= 0 && s3 >= 0) || (s1 <= 0 && s2 <= 0 && s3 <= 0);
-};
-const union = (...shapes: Shape[]): Shape => (x, y) => shapes.some((s) => s(x, y));
-const roundedSquare = (inset: number, radius: number): Shape => (x, y) => {
-  const lo = inset + radius;
-  const hi = 1 - inset - radius;
-  const cx = Math.min(Math.max(x, lo), hi);
-  const cy = Math.min(Math.max(y, lo), hi);
-  return (x - cx) ** 2 + (y - cy) ** 2 <= radius * radius;
-};
+const disc =
+  (cx: number, cy: number, r: number): Shape =>
+  (x, y) =>
+    (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+const ring =
+  (cx: number, cy: number, r: number, inner: number): Shape =>
+  (x, y) => {
+    const d = (x - cx) ** 2 + (y - cy) ** 2;
+    return d <= r * r && d >= inner * inner;
+  };
+const rect =
+  (x0: number, y0: number, x1: number, y1: number): Shape =>
+  (x, y) =>
+    x >= x0 && x <= x1 && y >= y0 && y <= y1;
+const triangle =
+  (a: [number, number], b: [number, number], c: [number, number]): Shape =>
+  (x, y) => {
+    const side = (p: [number, number], q: [number, number]) => (q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0]);
+    const s1 = side(a, b);
+    const s2 = side(b, c);
+    const s3 = side(c, a);
+    return (s1 >= 0 && s2 >= 0 && s3 >= 0) || (s1 <= 0 && s2 <= 0 && s3 <= 0);
+  };
+const union =
+  (...shapes: Shape[]): Shape =>
+  (x, y) =>
+    shapes.some((s) => s(x, y));
+const roundedSquare =
+  (inset: number, radius: number): Shape =>
+  (x, y) => {
+    const lo = inset + radius;
+    const hi = 1 - inset - radius;
+    const cx = Math.min(Math.max(x, lo), hi);
+    const cy = Math.min(Math.max(y, lo), hi);
+    return (x - cx) ** 2 + (y - cy) ** 2 <= radius * radius;
+  };
 
 /** Renders layers (later ones on top) with 4x4 supersampling for smooth edges. */
 function render(size: number, layers: Layer[]): Buffer {

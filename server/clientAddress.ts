@@ -26,7 +26,10 @@ export const DEFAULT_TRUST_PROXY = 'loopback' satisfies TrustProxy;
  */
 export function parseTrustProxy(text: string): TrustProxy {
   if (text === 'loopback' || text === 'always' || text === 'never') return text;
-  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   // A word with no digit in it was meant as one of the keywords.
   if (entries.length === 0 || !/[\d:]/.test(text)) throw new Error('expected loopback, always, never');
   for (const entry of entries) blockEntry(entry);

@@ -124,8 +124,7 @@ export class ServerMetrics {
     const refusedTotal = s.refusals.reduce((sum, r) => sum + r.count, 0);
     const byReason = s.refusals.map((r) => `${r.status} ${r.code}=${r.count}`).join(', ');
     return (
-      `stats open=${s.tunnelsOpen} total=${s.tunnelsTotal} up=${s.bytesUp} down=${s.bytesDown} ` +
-      `refused=${refusedTotal}${byReason ? ` (${byReason})` : ''}`
+      `stats open=${s.tunnelsOpen} total=${s.tunnelsTotal} up=${s.bytesUp} down=${s.bytesDown} ` + `refused=${refusedTotal}${byReason ? ` (${byReason})` : ''}`
     );
   }
 }

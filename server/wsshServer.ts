@@ -160,9 +160,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     }
     this.slots = new TunnelSlots(this.limits);
     this.clients = new ClientAddresses(options.trustProxy);
-    this.auth = options.users
-      ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff), options.authLimits)
-      : undefined;
+    this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff), options.authLimits) : undefined;
     this.allowOrigins = new Set((options.allowOrigins ?? []).map(normalizeOrigin));
 
     // The upgrade request's headers must be in within the handshake timeout (then 408).
@@ -202,9 +200,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       );
       this.users.delete(t.id);
     });
-    this.tracker.on('refused', (r) =>
-      this.log(`tunnel refused client=${r.client} target=${r.target} status=${r.status} reason=${JSON.stringify(r.reason)}`),
-    );
+    this.tracker.on('refused', (r) => this.log(`tunnel refused client=${r.client} target=${r.target} status=${r.status} reason=${JSON.stringify(r.reason)}`));
   }
 
   listen(port = DEFAULT_SERVER_PORT, host = DEFAULT_SERVER_HOST): Promise<AddressInfo> {

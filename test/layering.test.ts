@@ -80,8 +80,16 @@ const files = Object.keys(ROOMS).flatMap((room) => sources(room));
 test('every folder of core, main, server and cli has its place in the table', () => {
   for (const [room, layers] of Object.entries(LAYERS)) {
     const found = folders(room).map((f) => f.slice(room.length + 1));
-    assert.deepEqual(found.filter((f) => !layers.includes(f)), [], `${room}: folders missing from LAYERS`);
-    assert.deepEqual(layers.filter((f) => f !== '.' && !found.includes(f)), [], `${room}: LAYERS names folders that are gone`);
+    assert.deepEqual(
+      found.filter((f) => !layers.includes(f)),
+      [],
+      `${room}: folders missing from LAYERS`,
+    );
+    assert.deepEqual(
+      layers.filter((f) => f !== '.' && !found.includes(f)),
+      [],
+      `${room}: LAYERS names folders that are gone`,
+    );
   }
 });
 
@@ -96,7 +104,8 @@ test('each room imports only the rooms below it, and only main and the preload l
       }
       const there = place(reaches);
       if (!there) wrong.push(`${file} imports ${specifier}, outside src and server`);
-      else if (there.room !== here.room && !ROOMS[here.room].includes(there.room)) wrong.push(`${file} imports ${specifier} (${here.room} may not use ${there.room})`);
+      else if (there.room !== here.room && !ROOMS[here.room].includes(there.room))
+        wrong.push(`${file} imports ${specifier} (${here.room} may not use ${there.room})`);
     }
   }
   assert.deepEqual(wrong, []);
@@ -123,6 +132,10 @@ test('folders import only downwards', () => {
 test('the core and the server do not import the IPC contract', () => {
   const wrong = files
     .filter((file) => file.startsWith('src/core/') || file.startsWith('server/'))
-    .flatMap((file) => imports(file).filter(({ reaches }) => reaches === 'src/shared/ipc').map(({ specifier }) => `${file} imports ${specifier}`));
+    .flatMap((file) =>
+      imports(file)
+        .filter(({ reaches }) => reaches === 'src/shared/ipc')
+        .map(({ specifier }) => `${file} imports ${specifier}`),
+    );
   assert.deepEqual(wrong, []);
 });

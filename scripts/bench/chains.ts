@@ -78,9 +78,7 @@ export async function startTunnel(farPort: number, dir: string, options: TunnelC
   const { proc: server, url } = await startServerAlone(farPort, dir, options);
   let proxy: Proc;
   try {
-    proxy = proc(
-      await startConnectProcess(url, ['--quiet', ...(options.connectArgs ?? [])], 'wssh connect', undefined, options.nodeFlags),
-    );
+    proxy = proc(await startConnectProcess(url, ['--quiet', ...(options.connectArgs ?? [])], 'wssh connect', undefined, options.nodeFlags));
   } catch (err) {
     await server.stop();
     throw err;

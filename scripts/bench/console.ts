@@ -20,6 +20,13 @@ export const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-
 export function table(rows: string[][], align: Array<'l' | 'r'>): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
-    .map((r) => '  ' + r.map((cell, c) => (align[c] === 'l' ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ').trimEnd())
+    .map(
+      (r) =>
+        '  ' +
+        r
+          .map((cell, c) => (align[c] === 'l' ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+          .join('   ')
+          .trimEnd(),
+    )
     .join('\n');
 }

@@ -57,7 +57,6 @@ export function writeAll(socket: net.Socket, size: number, next: Chunker, hash?:
   });
 }
 
-
 export interface FarResult {
   /** Bytes received (UP) or sent (DOWN). */
   bytes: number;
@@ -146,14 +145,7 @@ export class FarEnd {
     });
   }
 
-  private source(
-    socket: net.Socket,
-    size: number,
-    seed: string,
-    hash: crypto.Hash | undefined,
-    done: (r: FarResult) => void,
-    fail: (e: Error) => void,
-  ): void {
+  private source(socket: net.Socket, size: number, seed: string, hash: crypto.Hash | undefined, done: (r: FarResult) => void, fail: (e: Error) => void): void {
     socket.resume(); // the client sends nothing more but its FIN
     writeAll(socket, size, hash ? patternChunker(seed) : fixedChunker(), hash).then(
       () => {

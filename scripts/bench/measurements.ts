@@ -69,13 +69,7 @@ export async function upload(chain: Chain, far: FarEnd, size: number, verify: bo
  * Receives `size` bytes from the source; timed from the request to the last
  * byte. With `rateMiB`, the client reads no faster than that (pause/resume).
  */
-export async function download(
-  chain: Chain,
-  far: FarEnd,
-  size: number,
-  verify: boolean,
-  rateMiB?: number,
-): Promise<Transfer> {
+export async function download(chain: Chain, far: FarEnd, size: number, verify: boolean, rateMiB?: number): Promise<Transfer> {
   const what = `${chain.kind} ${rateMiB ? 'slow ' : ''}download of ${size} bytes`;
   const id = newId();
   const result = far.expect(id);
@@ -160,13 +154,7 @@ export interface MemoryRow {
 }
 
 /** Fresh processes, a slow download of `sizeMiB`, the peak RSS of each relaying process. */
-export async function memoryRun(
-  kind: 'tunnel' | 'plain',
-  far: FarEnd,
-  dir: string,
-  sizeMiB: number,
-  rateMiB: number,
-): Promise<MemoryRow[]> {
+export async function memoryRun(kind: 'tunnel' | 'plain', far: FarEnd, dir: string, sizeMiB: number, rateMiB: number): Promise<MemoryRow[]> {
   const chain = kind === 'tunnel' ? await startTunnel(far.port, dir) : await startPlain(far.port);
   stopAtExit.add(chain);
   try {
@@ -183,14 +171,8 @@ export async function memoryRun(
   }
 }
 
-
 /** One unverified transfer: its seconds, and the CPU seconds each of the chain's processes spent on it. */
-export async function timedTransfer(
-  chain: Chain,
-  far: FarEnd,
-  size: number,
-  direction: 'upload' | 'download',
-): Promise<{ seconds: number; cpu: number[] }> {
+export async function timedTransfer(chain: Chain, far: FarEnd, size: number, direction: 'upload' | 'download'): Promise<{ seconds: number; cpu: number[] }> {
   const before = chain.procs.map((p) => p.cpu());
   const t = direction === 'upload' ? await upload(chain, far, size, false) : await download(chain, far, size, false);
   return { seconds: t.seconds, cpu: chain.procs.map((p, i) => p.cpu() - before[i]) };

@@ -62,20 +62,10 @@ export function printSingle(options: SingleOptions, r: SingleResults, elapsed: n
   say(table(rttRows, ['l', 'r', 'r', 'r']));
   say();
 
-  say(
-    `Memory: peak RSS (VmHWM) during a download read at ${options.memRateMiB} MiB/s by the client, fresh processes per size`,
-  );
+  say(`Memory: peak RSS (VmHWM) during a download read at ${options.memRateMiB} MiB/s by the client, fresh processes per size`);
   const memRows: string[][] = [['path', 'process', 'transfer', 'read at', 'idle RSS', 'peak RSS', 'peak - idle']];
   for (const r of memory) {
-    memRows.push([
-      r.kind,
-      r.proc,
-      `${r.sizeMiB} MiB`,
-      `${r.readMiBs.toFixed(1)} MiB/s`,
-      mib(r.idle),
-      mib(r.peak),
-      signedMib(r.peak - r.idle),
-    ]);
+    memRows.push([r.kind, r.proc, `${r.sizeMiB} MiB`, `${r.readMiBs.toFixed(1)} MiB/s`, mib(r.idle), mib(r.peak), signedMib(r.peak - r.idle)]);
   }
   say(table(memRows, ['l', 'l', 'r', 'r', 'r', 'r', 'r']));
   say();
@@ -134,7 +124,9 @@ export function printBusy(r: BusyResults, elapsed: number): void {
     rows.push([row.label, up.toFixed(0), down.toFixed(0), ratio, cpu(row.cpu.upload), cpu(row.cpu.download)]);
   }
   say(table(rows, ['l', 'r', 'r', 'r', 'r', 'r']));
-  say(`  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, which turns off the headroom wssh keeps (src/core/inbound/heapHeadroom.ts); CPU: the client's side process first`);
+  say(
+    `  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, which turns off the headroom wssh keeps (src/core/inbound/heapHeadroom.ts); CPU: the client's side process first`,
+  );
 }
 
 /** Aims of issue #11 for the scale part. */

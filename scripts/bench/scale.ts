@@ -106,9 +106,7 @@ export interface ScaleResults {
 const NO_LIMITS = ['--max-tunnels', '0', '--max-tunnels-per-client', '0'];
 
 function startChain(kind: Kind, far: FarEnd, dir: string): Promise<Chain> {
-  return kind === 'tunnel'
-    ? startTunnel(far.port, dir, { serverArgs: NO_LIMITS })
-    : startPlain(far.port);
+  return kind === 'tunnel' ? startTunnel(far.port, dir, { serverArgs: NO_LIMITS }) : startPlain(far.port);
 }
 
 async function withChain<T>(kind: Kind, far: FarEnd, dir: string, run: (chain: Chain) => Promise<T>): Promise<T> {

@@ -83,7 +83,9 @@ export function connectThroughProxy(proxyPort: number, target: string, opts: Con
       socket.resume();
     };
     socket.on('data', onData);
-    const extra = Object.entries(opts.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    const extra = Object.entries(opts.headers ?? {})
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
     socket.once('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${extra}\r\n`));
   });
 }

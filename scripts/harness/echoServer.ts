@@ -85,7 +85,7 @@ export async function echoPattern(socket: net.Socket, size: number, seed: string
   const key = crypto.createHash('sha256').update(seed).digest().subarray(0, 16);
   const cipher = crypto.createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(chunk);
-  for (let left = size; left > 0 && !socket.destroyed; ) {
+  for (let left = size; left > 0 && !socket.destroyed;) {
     const n = Math.min(chunk, left);
     left -= n;
     const data = cipher.update(zeros.subarray(0, n));

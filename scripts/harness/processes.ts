@@ -47,12 +47,7 @@ export interface Daemon {
 
 const MAX_OUTPUT = 64 * 1024;
 
-export function spawnDaemon(
-  name: string,
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Daemon {
+export function spawnDaemon(name: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Daemon {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,

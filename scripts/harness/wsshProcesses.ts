@@ -27,7 +27,12 @@ export function nodeArgs(): string[] {
  * listens. `nodeFlags`: node's own, before the script (the systemd unit's, the bench's).
  */
 export function startServerProcess(hostsFile: string, extra: string[] = [], name = 'wssh server', nodeFlags: string[] = []): Promise<ListeningDaemon> {
-  return startListening(name, process.execPath, [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra], SERVER_READY);
+  return startListening(
+    name,
+    process.execPath,
+    [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'server', '--listen', '127.0.0.1:0', '--hosts', hostsFile, ...extra],
+    SERVER_READY,
+  );
 }
 
 /** Starts `wssh connect ENDPOINT --listen 127.0.0.1:0 …`; resolves once it listens. `env`: its environment (default: this process's). */
@@ -38,5 +43,11 @@ export function startConnectProcess(
   env?: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
 ): Promise<ListeningDaemon> {
-  return startListening(name, process.execPath, [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra], CONNECT_READY, { env });
+  return startListening(
+    name,
+    process.execPath,
+    [...nodeArgs(), ...nodeFlags, WSSH_CLI, 'connect', endpoint, '--listen', '127.0.0.1:0', ...extra],
+    CONNECT_READY,
+    { env },
+  );
 }

@@ -201,7 +201,10 @@ export class Credentials {
  * @throws {CredentialsError} naming `path`.
  */
 export function loadCredentialsFile(path: string): Credentials {
-  return Credentials.parse(readTextFile(path, (reason) => new CredentialsError(reason, path)), path);
+  return Credentials.parse(
+    readTextFile(path, (reason) => new CredentialsError(reason, path)),
+    path,
+  );
 }
 
 /** A hash line's parts, or what is wrong with it (as the end of a sentence). */
@@ -215,7 +218,10 @@ function parseHash(text: string): ScryptHash | string {
   if (r < 1 || r > LIMITS.maxR) return `has r=${r}: it must be 1 to ${LIMITS.maxR}`;
   if (p < 1 || p > LIMITS.maxP) return `has p=${p}: it must be 1 to ${LIMITS.maxP}`;
   if (128 * N * r > LIMITS.maxMemory) return `needs ${(128 * N * r) / 2 ** 20} MiB per check (N*r too large; at most ${LIMITS.maxMemory / 2 ** 20} MiB)`;
-  for (const [what, bytes] of [['salt', salt], ['key', key]] as const) {
+  for (const [what, bytes] of [
+    ['salt', salt],
+    ['key', key],
+  ] as const) {
     if (bytes.length < LIMITS.minBytes || bytes.length > LIMITS.maxBytes) {
       return `has a ${what} of ${bytes.length} bytes: it must be ${LIMITS.minBytes} to ${LIMITS.maxBytes}`;
     }

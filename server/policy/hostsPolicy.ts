@@ -62,9 +62,7 @@ import { isAlias, isMap, isScalar, isSeq, type Document } from 'yaml';
 import { FileProblem, offsetOf, parseYaml, readTextFile } from '../configFiles/yamlFile';
 import { DEFAULT_PORT, formatTarget, parseHostPort, type Target } from '../../src/shared/target';
 
-export type Decision =
-  | { allow: true; rule: string; target: Target }
-  | { allow: false; rule: string | null; reason: string };
+export type Decision = { allow: true; rule: string; target: Target } | { allow: false; rule: string | null; reason: string };
 
 /**
  * A hosts.yml that cannot be used, with where the problem is: `file:line:column:
@@ -276,7 +274,10 @@ export class HostsPolicy {
  * @throws {PolicyError} naming `path`.
  */
 export function loadPolicyFile(path: string): HostsPolicy {
-  return HostsPolicy.parse(readTextFile(path, (reason) => new PolicyError(reason, path)), path);
+  return HostsPolicy.parse(
+    readTextFile(path, (reason) => new PolicyError(reason, path)),
+    path,
+  );
 }
 
 function apply(rule: Rule, requested: Target, lookup: string, match: ArrayLike<string | undefined>): Decision {
@@ -371,11 +372,7 @@ function compileRegex(key: string, fail: (reason: string) => never): RegExp {
   const body = key.slice(1, close);
   const flags = key.slice(close + 1);
   if (flags !== '' && flags !== 'i') {
-    return fail(
-      /^[a-z]+$/.test(flags)
-        ? `regex key "${key}": only the "i" flag is allowed, got "${flags}"`
-        : `regex key "${key}" must end with "/" or "/i"`,
-    );
+    return fail(/^[a-z]+$/.test(flags) ? `regex key "${key}": only the "i" flag is allowed, got "${flags}"` : `regex key "${key}" must end with "/" or "/i"`);
   }
   try {
     return new RegExp(body, flags);

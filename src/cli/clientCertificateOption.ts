@@ -31,7 +31,11 @@ const defaultSource = (): PassphraseSource => ({
 });
 
 /** The client certificate the options give, checked; undefined when none is given. @throws {UsageError} */
-export async function clientCertificateOption(values: CommandValues, endpoint: Endpoint, source: PassphraseSource = defaultSource()): Promise<ClientCertificate | undefined> {
+export async function clientCertificateOption(
+  values: CommandValues,
+  endpoint: Endpoint,
+  source: PassphraseSource = defaultSource(),
+): Promise<ClientCertificate | undefined> {
   const cert = stringOption(values.cert);
   const key = stringOption(values.key);
   const pfx = stringOption(values.pfx);

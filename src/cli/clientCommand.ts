@@ -87,9 +87,15 @@ function openStdio(): { input: Readable; output: Writable } {
     }
   };
   return {
-    input: open<Readable>(() => process.stdin, () => fdReadable(0)),
+    input: open<Readable>(
+      () => process.stdin,
+      () => fdReadable(0),
+    ),
     // Closes fd 1 when the tunnel ends, so the parent sees the end.
-    output: open<Writable>(() => process.stdout, () => fs.createWriteStream('', { fd: 1 })),
+    output: open<Writable>(
+      () => process.stdout,
+      () => fs.createWriteStream('', { fd: 1 }),
+    ),
   };
 }
 

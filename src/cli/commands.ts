@@ -66,7 +66,6 @@ const PROFILE_OPTION_USAGE = `  --profile FILE           the endpoint, its TLS t
                            user sends the secret in the WSSH_SECRET variable
 `;
 
-
 export const COMMANDS = {
   server: {
     usage: `Usage: wssh server [--listen ${SERVER_LISTEN}] [--hosts ${DEFAULT_HOSTS_FILE}] [options]
@@ -260,7 +259,6 @@ export const PROFILE_USAGE = `Usage: wssh profile create <endpoint> [options] [-
 Endpoint profiles (NAME.wssh): what users need to reach an endpoint, with no secret.
 Run 'wssh profile create --help' for its options.
 `;
-
 
 export type CommandName = keyof typeof COMMANDS;
 

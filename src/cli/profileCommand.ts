@@ -18,7 +18,7 @@ export async function runProfileCreate(values: CommandValues, [uri]: string[]): 
   const host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, '');
   const servername = typeof values.servername === 'string' ? values.servername : undefined;
   // The name users see: the server's own name when it is reached by address.
-  const name = typeof values.name === 'string' ? values.name : servername ?? host;
+  const name = typeof values.name === 'string' ? values.name : (servername ?? host);
 
   const ca = listOption(values.ca).flatMap(caCertificates);
   const pins = listOption(values.pin).map(pinOption);
@@ -178,11 +178,7 @@ export async function runProfileLink(_values: CommandValues, [file]: string[]): 
 /** The lines of `wssh profile show`. */
 export function describeProfile(profile: Profile): string {
   const proxy =
-    profile.proxy === 'system'
-      ? 'system (HTTPS_PROXY / the system settings)'
-      : profile.proxy === 'none'
-        ? 'none (always direct)'
-        : profile.proxy.url;
+    profile.proxy === 'system' ? 'system (HTTPS_PROXY / the system settings)' : profile.proxy === 'none' ? 'none (always direct)' : profile.proxy.url;
   const lines = [
     `Name:        ${profile.name}`,
     `Endpoint:    ${profile.uri}`,
@@ -204,9 +200,7 @@ export function describeProfile(profile: Profile): string {
   });
   for (const pin of t.pins) lines.push(`Pin:         ${pin}`);
   if (t.pins.length > 0) {
-    const pinOnly = t.pinOnly
-      ? 'yes (the pin replaces the issuer and name checks; dates are checked)'
-      : 'no (the pin is checked on top of the usual checks)';
+    const pinOnly = t.pinOnly ? 'yes (the pin replaces the issuer and name checks; dates are checked)' : 'no (the pin is checked on top of the usual checks)';
     lines.push(`Pin only:    ${pinOnly}`);
   }
   if (t.servername !== undefined) lines.push(`Server name: ${t.servername} (sent in SNI and checked in the certificate)`);

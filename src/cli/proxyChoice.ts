@@ -36,7 +36,7 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
   if (system && values['no-proxy']) throw new UsageError('--proxy and --no-proxy: give one of them');
 
   if (pac !== undefined) {
-    if (pac.trim() === '') throw new UsageError('--pac: give the PAC file\'s URL or path');
+    if (pac.trim() === '') throw new UsageError("--pac: give the PAC file's URL or path");
     let script;
     try {
       script = await loadPac(pac.trim());
@@ -72,7 +72,8 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
     }
     return {
       source,
-      describe: async (e) => `the Windows proxy settings say ${describeInternetSettings(settings)}: reaching ${e.display} by ${await routesNow(proxyResolver(source), e)}`,
+      describe: async (e) =>
+        `the Windows proxy settings say ${describeInternetSettings(settings)}: reaching ${e.display} by ${await routesNow(proxyResolver(source), e)}`,
     };
   }
 
@@ -81,7 +82,9 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
   return {
     source: setting === false ? { kind: 'none' } : setting === undefined ? { kind: 'environment' } : { kind: 'url', url: setting },
     describe: async (e) =>
-      via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})` : `reaching ${e.display} directly`,
+      via
+        ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})`
+        : `reaching ${e.display} directly`,
   };
 }
 
@@ -93,6 +96,6 @@ async function routesNow(decide: ProxyResolver, endpoint: Endpoint): Promise<str
     if (err instanceof TunnelError) return `nothing usable yet (${describeRefusal(err.message, err.setting)})`;
     throw err;
   }
-  if (decision === undefined) return 'the environment\'s proxy';
+  if (decision === undefined) return "the environment's proxy";
   return describeRoutes(Array.isArray(decision) ? decision : [decision]);
 }

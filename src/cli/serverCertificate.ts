@@ -19,7 +19,11 @@ export interface PresentedCertificate {
 }
 
 /** Connects to host:port, completes the TLS handshake and reads the leaf certificate; sends nothing else. */
-export function fetchServerCertificate(host: string, port: number, options: { servername?: string; ca?: string[]; timeoutMs?: number } = {}): Promise<PresentedCertificate> {
+export function fetchServerCertificate(
+  host: string,
+  port: number,
+  options: { servername?: string; ca?: string[]; timeoutMs?: number } = {},
+): Promise<PresentedCertificate> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
   const expectedName = options.servername ?? host;

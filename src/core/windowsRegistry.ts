@@ -128,7 +128,11 @@ export function valueNamed(values: RegValues, name: string): RegValue | undefine
 
 /** reg's message without its "ERROR: " prefix, on one line. */
 export function regComplaint(result: RegResult): string {
-  const line = `${result.stderr}\n${result.stdout}`.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '') ?? 'reg.exe failed';
+  const line =
+    `${result.stderr}\n${result.stdout}`
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? 'reg.exe failed';
   return line.replace(/^ERROR:\s*/i, '').slice(0, 200);
 }
 

@@ -44,7 +44,9 @@ void runApp({
   cwd: process.cwd(),
   // A development run (`electron .`) registers electron with the app's folder as its argument.
   registerProfileLinks: () =>
-    process.defaultApp ? app.setAsDefaultProtocolClient('wssh', process.execPath, [path.resolve(process.argv[1] ?? '.')]) : app.setAsDefaultProtocolClient('wssh'),
+    process.defaultApp
+      ? app.setAsDefaultProtocolClient('wssh', process.execPath, [path.resolve(process.argv[1] ?? '.')])
+      : app.setAsDefaultProtocolClient('wssh'),
   env: process.env,
   platform: process.platform,
 });

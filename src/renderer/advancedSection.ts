@@ -236,7 +236,10 @@ export class AdvancedSection {
     return {
       caFile: this.caFile.value,
       systemCa: this.systemCa.checked,
-      pins: this.pins.value.split(/\r?\n/).map((p) => p.trim()).filter(Boolean),
+      pins: this.pins.value
+        .split(/\r?\n/)
+        .map((p) => p.trim())
+        .filter(Boolean),
       pinOnly: this.pinOnly.checked,
       servername: this.servername.value,
       clientCert: this.clientCert.value,

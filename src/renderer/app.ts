@@ -153,13 +153,7 @@ function noticeArea(): (notice: Notice) => void {
   const notices = document.getElementById('notices')!;
   return (notice) => {
     const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss' }, '×');
-    const item = h(
-      'div',
-      { class: `notice notice-${notice.level}`, role: 'alert' },
-      h('strong', {}, notice.title),
-      h('span', {}, ` ${notice.text}`),
-      close,
-    );
+    const item = h('div', { class: `notice notice-${notice.level}`, role: 'alert' }, h('strong', {}, notice.title), h('span', {}, ` ${notice.text}`), close);
     close.addEventListener('click', () => item.remove());
     notices.append(item);
     while (notices.children.length > 3) notices.firstElementChild!.remove();

@@ -42,7 +42,15 @@ export class ConnectionsView {
       ),
       this.body,
     );
-    const legend = h('p', { class: 'chart-legend quiet' }, h('span', { class: 'key key-up' }, 'up'), ' ', h('span', { class: 'key key-down' }, 'down'), ' — total rate, last minute; top of the chart: ', this.scale);
+    const legend = h(
+      'p',
+      { class: 'chart-legend quiet' },
+      h('span', { class: 'key key-up' }, 'up'),
+      ' ',
+      h('span', { class: 'key key-down' }, 'down'),
+      ' — total rate, last minute; top of the chart: ',
+      this.scale,
+    );
     this.element = h('div', { class: 'connections-wrap' }, this.summary, h('figure', { class: 'traffic' }, this.chart.element, legend), table);
     this.render([]);
     this.renderTraffic(EMPTY_TRAFFIC);

@@ -28,7 +28,12 @@ export function clear(el: Element): void {
 }
 
 /** A label + control + message, wired with for/aria-describedby. */
-export function field(id: string, label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, help?: string): { row: HTMLElement; message: HTMLElement } {
+export function field(
+  id: string,
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  help?: string,
+): { row: HTMLElement; message: HTMLElement } {
   control.id = id;
   const message = h('p', { class: 'field-message', id: `${id}-message`, 'aria-live': 'polite' });
   const helpText = help ? h('p', { class: 'field-help', id: `${id}-help` }, help) : null;

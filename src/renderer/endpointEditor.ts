@@ -120,8 +120,7 @@ export class EndpointEditor {
     this.secret.placeholder = e?.hasSecret && !moved ? 'stored (type to replace)' : '';
     this.removeSecretRow.hidden = !e?.hasSecret || moved;
     this.secretMessage.textContent = moved
-      ? 'The URI now points at another server: the stored secret will not be sent there, and is dropped on Save. ' +
-        'Enter the secret for this server.'
+      ? 'The URI now points at another server: the stored secret will not be sent there, and is dropped on Save. ' + 'Enter the secret for this server.'
       : '';
   }
 

@@ -10,7 +10,13 @@ export class LogView {
   readonly element: HTMLElement;
   private readonly list = h('ol', { class: 'log', id: 'log-lines', 'aria-label': 'Log lines', tabindex: 0 });
   private readonly filter = h('input', { type: 'search', autocomplete: 'off', spellcheck: 'false', placeholder: 'text to find' });
-  private readonly level = h('select', {}, h('option', { value: 'info' }, 'All'), h('option', { value: 'warn' }, 'Warnings and errors'), h('option', { value: 'error' }, 'Errors'));
+  private readonly level = h(
+    'select',
+    {},
+    h('option', { value: 'info' }, 'All'),
+    h('option', { value: 'warn' }, 'Warnings and errors'),
+    h('option', { value: 'error' }, 'Errors'),
+  );
   private readonly count = h('p', { class: 'quiet', 'aria-live': 'polite' });
   private lines: LogLine[] = [];
 
@@ -41,7 +47,13 @@ export class LogView {
     const stick = this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 4;
     this.list.replaceChildren(
       ...shown.map((l) =>
-        h('li', { class: `level-${l.level}` }, h('time', { datetime: new Date(l.at).toISOString() }, formatTime(l.at)), h('span', { class: 'level' }, l.level), h('span', { class: 'text' }, l.text)),
+        h(
+          'li',
+          { class: `level-${l.level}` },
+          h('time', { datetime: new Date(l.at).toISOString() }, formatTime(l.at)),
+          h('span', { class: 'level' }, l.level),
+          h('span', { class: 'text' }, l.text),
+        ),
       ),
     );
     this.count.textContent = shown.length === this.lines.length ? `${shown.length} lines` : `${shown.length} of ${this.lines.length} lines`;

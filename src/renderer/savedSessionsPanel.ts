@@ -45,7 +45,9 @@ export class SavedSessionsPanel {
   }
 
   private render(view: SavedSessionsView): void {
-    const problem = view.problem ? h('p', { class: 'quiet', id: 'sessions-problem' }, `${view.clients.length === 0 ? 'No saved sessions: ' : ''}${view.problem}.`) : null;
+    const problem = view.problem
+      ? h('p', { class: 'quiet', id: 'sessions-problem' }, `${view.clients.length === 0 ? 'No saved sessions: ' : ''}${view.problem}.`)
+      : null;
     if (view.clients.length === 0 && problem) {
       this.lists.replaceChildren(problem);
       return;
@@ -60,7 +62,18 @@ export class SavedSessionsPanel {
           'table',
           { class: 'sessions', 'data-client': client.client },
           h('caption', {}, client.label),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Session'), h('th', { scope: 'col' }, 'Host'), h('th', { scope: 'col' }, 'Goes through'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Session'),
+              h('th', { scope: 'col' }, 'Host'),
+              h('th', { scope: 'col' }, 'Goes through'),
+              h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')),
+            ),
+          ),
           h(
             'tbody',
             {},

@@ -79,14 +79,22 @@ export class StatusView {
     };
     this.renewButton.addEventListener('click', () => showRenew(true));
     this.renewConfirm.append(
-      h('p', {}, 'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.'),
+      h(
+        'p',
+        {},
+        'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.',
+      ),
       h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => showRenew(false) }, 'Cancel')),
     );
     this.authOn.append(
       this.authFacts,
       h('div', { class: 'buttons' }, reveal, copyPassword, this.renewButton, this.authMessage),
       this.renewConfirm,
-      h('p', { class: 'quiet' }, 'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.'),
+      h(
+        'p',
+        { class: 'quiet' },
+        'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.',
+      ),
     );
     this.element = h(
       'div',

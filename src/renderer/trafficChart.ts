@@ -24,7 +24,14 @@ export class TrafficChart {
   private readonly title = svg('title');
 
   constructor() {
-    this.element = svg('svg', { class: 'traffic-chart', id: 'traffic-chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Total rate over the last minute' });
+    this.element = svg('svg', {
+      class: 'traffic-chart',
+      id: 'traffic-chart',
+      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      preserveAspectRatio: 'none',
+      role: 'img',
+      'aria-label': 'Total rate over the last minute',
+    });
     const frame = svg('rect', { class: 'chart-frame', x: 0.5, y: 0.5, width: WIDTH - 1, height: HEIGHT - 1, fill: 'none' });
     const mid = svg('line', { class: 'chart-grid', x1: 0, x2: WIDTH, y1: PAD_TOP + (HEIGHT - PAD_TOP) / 2, y2: PAD_TOP + (HEIGHT - PAD_TOP) / 2 });
     this.element.append(this.title, frame, mid, this.downLine, this.upLine);
@@ -38,8 +45,14 @@ export class TrafficChart {
     const x = (at: number) => WIDTH - ((now - at) / 1000 / TRAFFIC_HISTORY_SECONDS) * WIDTH;
     const y = (rate: number) => HEIGHT - 1 - (rate / max) * (HEIGHT - PAD_TOP - 2);
     const points = (pick: (s: TrafficSample) => number) => history.map((s) => `${x(s.at).toFixed(1)},${y(pick(s)).toFixed(1)}`).join(' ');
-    this.upLine.setAttribute('points', points((s) => s.up));
-    this.downLine.setAttribute('points', points((s) => s.down));
+    this.upLine.setAttribute(
+      'points',
+      points((s) => s.up),
+    );
+    this.downLine.setAttribute(
+      'points',
+      points((s) => s.down),
+    );
     this.element.dataset.samples = String(history.length);
     this.title.textContent = `Total rate over the last minute (${history.length} samples, up to ${formatRate(max)})`;
     return max;

@@ -156,9 +156,7 @@ export interface LogLine {
 }
 
 /** What "Test" found: an SSH banner and how long it took, or why it failed. */
-export type TestResult =
-  | { ok: true; banner: string; connectMs: number; totalMs: number }
-  | { ok: false; reason: string; totalMs: number };
+export type TestResult = { ok: true; banner: string; connectMs: number; totalMs: number } | { ok: false; reason: string; totalMs: number };
 
 export interface TestRequest {
   /** The endpoint as currently edited (it may not be saved yet). */

@@ -124,9 +124,7 @@ function checkHostName(name: string): string {
   if (name.startsWith('-')) throw new TargetError(`invalid host name "${name}": starts with "-"`);
   const labels = name.split('.');
   if (labels.every((l) => NUMERIC_LABEL.test(l))) {
-    throw new TargetError(
-      `invalid host name "${name}": looks like an IPv4 address; write it as four decimal numbers (a.b.c.d)`,
-    );
+    throw new TargetError(`invalid host name "${name}": looks like an IPv4 address; write it as four decimal numbers (a.b.c.d)`);
   }
   if (name.length > MAX_NAME) throw new TargetError(`host name is longer than ${MAX_NAME} characters`);
   if (labels.some((l) => l.length > MAX_LABEL)) {

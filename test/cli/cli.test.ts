@@ -68,15 +68,23 @@ test('--help and --version', async (t) => {
 });
 
 test('a wrong command line: one line on stderr, exit code 2', async (t) => {
-  await t.test('an unknown command', () => usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect, client or profile; see wssh --help\)$/m));
+  await t.test('an unknown command', () =>
+    usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect, client or profile; see wssh --help\)$/m),
+  );
   await t.test('an unknown option', () => usageError(['connect', 'ws://gw/ssh', '--bogus'], /Unknown option '--bogus'.*\(see wssh connect --help\)$/m));
-  await t.test('an option without its value', () => usageError(['server', '--hosts'], /Option '--hosts <value>' argument missing \(see wssh server --help\)$/m));
+  await t.test('an option without its value', () =>
+    usageError(['server', '--hosts'], /Option '--hosts <value>' argument missing \(see wssh server --help\)$/m),
+  );
   await t.test('a missing argument', () => usageError(['client'], /^wssh: wssh client takes one argument, got 0 \(see wssh client --help\)$/m));
   await t.test('an extra argument', () => usageError(['connect', 'ws://gw/ssh', 'more'], /^wssh: wssh connect takes one argument, got 2 /m));
   await t.test('an argument to server', () => usageError(['server', 'now'], /^wssh: wssh server takes no arguments, got 1 /m));
-  await t.test('http:// instead of ws://', () => usageError(['client', 'http://x'], /^wssh: "http:\/\/x": use ws:\/\/ instead of http:\/\/ \(WSSH speaks WebSocket\)$/m));
+  await t.test('http:// instead of ws://', () =>
+    usageError(['client', 'http://x'], /^wssh: "http:\/\/x": use ws:\/\/ instead of http:\/\/ \(WSSH speaks WebSocket\)$/m),
+  );
   await t.test('https:// instead of wss://', () => usageError(['connect', 'https://gw/ssh'], /use wss:\/\/ instead of https:\/\//));
-  await t.test('an endpoint without a host', () => usageError(['connect', 'wss://'], /^wssh: endpoint "wss:\/\/": the endpoint has no host \(e\.g\. wss:\/\/gw\.example\.com\/ssh\)$/m));
+  await t.test('an endpoint without a host', () =>
+    usageError(['connect', 'wss://'], /^wssh: endpoint "wss:\/\/": the endpoint has no host \(e\.g\. wss:\/\/gw\.example\.com\/ssh\)$/m),
+  );
   await t.test('a client URI without a host', () => usageError(['client', 'wss://'], /^wssh: "wss:\/\/": the endpoint has no host/m));
   await t.test('a client URI without a target', () => usageError(['client', 'wss://gw'], /names no target host/));
   await t.test('a bad port in the endpoint', () => usageError(['connect', 'ws://gw:99999/ssh'], /port "99999" is not a number from 1 to 65535/));
@@ -85,15 +93,29 @@ test('a wrong command line: one line on stderr, exit code 2', async (t) => {
     assert.equal(r.code, 2);
     assert.doesNotMatch(r.stderr, /hunter2/);
   });
-  await t.test('a bad --listen (server)', () => usageError(['server', '--listen', 'nope'], /^wssh: --listen "nope": expected PORT, HOST:PORT or \[IPv6\]:PORT$/m));
-  await t.test('a bad --listen port (connect)', () => usageError(['connect', 'ws://gw/ssh', '--listen', '127.0.0.1:70000'], /^wssh: --listen "127\.0\.0\.1:70000": expected PORT/m));
-  await t.test('a --listen host that is not an address', () => usageError(['connect', 'ws://gw/ssh', '--listen', 'gw.example.com:3122'], /"gw\.example\.com" is not an IP address/));
+  await t.test('a bad --listen (server)', () =>
+    usageError(['server', '--listen', 'nope'], /^wssh: --listen "nope": expected PORT, HOST:PORT or \[IPv6\]:PORT$/m),
+  );
+  await t.test('a bad --listen port (connect)', () =>
+    usageError(['connect', 'ws://gw/ssh', '--listen', '127.0.0.1:70000'], /^wssh: --listen "127\.0\.0\.1:70000": expected PORT/m),
+  );
+  await t.test('a --listen host that is not an address', () =>
+    usageError(['connect', 'ws://gw/ssh', '--listen', 'gw.example.com:3122'], /"gw\.example\.com" is not an IP address/),
+  );
   // Checked before anything is dialled: gw does not resolve, and that must not be the error.
-  await t.test('a bad --keepalive (client)', () => usageError(['client', 'ws://gw/ssh/h', '--keepalive', 'soon'], /^wssh: --keepalive "soon": expected a number of seconds$/m));
-  await t.test('a bad --keepalive (connect)', () => usageError(['connect', 'ws://gw/ssh', '--keepalive', '1s'], /^wssh: --keepalive "1s": expected a number of seconds$/m));
+  await t.test('a bad --keepalive (client)', () =>
+    usageError(['client', 'ws://gw/ssh/h', '--keepalive', 'soon'], /^wssh: --keepalive "soon": expected a number of seconds$/m),
+  );
+  await t.test('a bad --keepalive (connect)', () =>
+    usageError(['connect', 'ws://gw/ssh', '--keepalive', '1s'], /^wssh: --keepalive "1s": expected a number of seconds$/m),
+  );
   await t.test('a bad --drain', () => usageError(['server', '--drain=-1'], /^wssh: --drain "-1": expected a number of seconds$/m));
-  await t.test('a bad --trust-proxy', () => usageError(['server', '--trust-proxy', 'maybe'], /^wssh: --trust-proxy "maybe": expected loopback, always, never$/m));
-  await t.test('a --ca file that does not exist', () => usageError(['client', 'wss://gw/ssh/h', '--ca', '/nonexistent/ca.pem'], /^wssh: --ca "\/nonexistent\/ca\.pem": ENOENT$/m));
+  await t.test('a bad --trust-proxy', () =>
+    usageError(['server', '--trust-proxy', 'maybe'], /^wssh: --trust-proxy "maybe": expected loopback, always, never$/m),
+  );
+  await t.test('a --ca file that does not exist', () =>
+    usageError(['client', 'wss://gw/ssh/h', '--ca', '/nonexistent/ca.pem'], /^wssh: --ca "\/nonexistent\/ca\.pem": ENOENT$/m),
+  );
 });
 
 test('wssh server refuses to start without a usable hosts.yml', async (t) => {
@@ -179,7 +201,12 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     assert.deepEqual(await tunnel.echoOnce(hello), hello);
 
     server.child.kill('SIGTERM');
-    await waitFor('the drain message', () => new RegExp(`SIGTERM: not accepting new tunnels; 1 open, waiting up to ${DRAIN_S}s`).test(server.output()), 10_000, () => server.output());
+    await waitFor(
+      'the drain message',
+      () => new RegExp(`SIGTERM: not accepting new tunnels; 1 open, waiting up to ${DRAIN_S}s`).test(server.output()),
+      10_000,
+      () => server.output(),
+    );
     // No new tunnels: the listening socket is closed.
     assert.equal(await canConnect(server.port), false, 'the server should stop accepting');
     // The open tunnel still carries bytes.
@@ -191,7 +218,12 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     tunnel.ws.close();
     await tunnel.closed;
     // Well before the drain ran out: the exit came from the tunnel's close.
-    await waitFor('the server to exit', () => server.exitStatus(), 30_000, () => server.output());
+    await waitFor(
+      'the server to exit',
+      () => server.exitStatus(),
+      30_000,
+      () => server.output(),
+    );
     const exitMs = Date.now() - closedAt;
     assert.deepEqual(server.exitStatus(), { code: 0, signal: null });
     assert.ok(exitMs < DRAIN_S * 1000, `exited ${exitMs} ms after the last tunnel closed`);
@@ -208,7 +240,12 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     server.child.kill('SIGTERM');
     const code = await tunnel.closed;
     const cutMs = Date.now() - started;
-    await waitFor('the server to exit', () => server.exitStatus(), 30_000, () => server.output());
+    await waitFor(
+      'the server to exit',
+      () => server.exitStatus(),
+      30_000,
+      () => server.output(),
+    );
     assert.deepEqual(server.exitStatus(), { code: 0, signal: null });
     // Not before the drain ran out (its clock starts at the signal, after `started`), and cut for the shutdown.
     assert.ok(cutMs >= 900, `the tunnel was cut after ${cutMs} ms; --drain 1`);

@@ -13,7 +13,7 @@ import { ALL_FIELDS, ALL_HINTS } from '../fixtures/configProblems';
 /** The tray app's words for its settings: never in what the CLI prints. */
 const APP_WORDS = /the app|Advanced|"CA file"|Use Windows certificate store|PKCS#12 passphrase|Custom URL|Pinned fingerprints/;
 
-test('every hint, in the CLI\'s words: a flag, and none of the app\'s fields', () => {
+test("every hint, in the CLI's words: a flag, and none of the app's fields", () => {
   for (const field of ALL_FIELDS) {
     for (const hint of ALL_HINTS) {
       const said = describeConfigError({ field, hint, message: 'what is wrong', detail: 'what is wrong' });

@@ -50,7 +50,7 @@ test('peerText: escapes controls, C1, bidi; cuts to a few hundred bytes', () => 
   assert.equal(peerText('db1.lan'), 'db1.lan');
 });
 
-test('wssh client: a hostile server\'s text frame and close reason reach stderr escaped and cut', async () => {
+test("wssh client: a hostile server's text frame and close reason reach stderr escaped and cut", async () => {
   // stdin stays open: the server's close ends the tunnel.
   const stdin = new PassThrough();
   const r = await runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/db1.lan`, '--keepalive', '0'], { input: stdin, timeoutMs: 20_000 });
@@ -83,7 +83,7 @@ test('wssh connect: the log stays one bounded line per event (text frames, close
   for (const line of log.split('\n')) assert.ok(Buffer.byteLength(line) <= LOG_LINE_MAX_BYTES + 40, `a line of ${line.length} bytes`);
 });
 
-test('the tray\'s log book caps every line and keeps it one line', () => {
+test("the tray's log book caps every line and keeps it one line", () => {
   const book = new LogBook();
   const line = book.add('warn', HUGE);
   assert.ok(Buffer.byteLength(line.text) <= LOG_LINE_MAX_BYTES + 3, `${line.text.length}`);

@@ -16,7 +16,11 @@ function child(body: string): { stderr: string; status: number | null } {
   return { stderr: r.stderr, status: r.status };
 }
 
-const lines = (stderr: string) => stderr.split('\n').filter(Boolean).map((l) => l.replace(/^\S+ /, ''));
+const lines = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.replace(/^\S+ /, ''));
 
 test('lines logged across turns of the event loop come out whole and in order, each with its timestamp', () => {
   const r = child(`
@@ -35,5 +39,11 @@ test('lines logged just before process.exit are written', () => {
 
 test('a message written straight to stderr comes after the lines logged before it', () => {
   const r = child(`logLine('hosts: 3 rules'); process.stderr.write('wssh: listen EADDRINUSE\\n'); process.exit(1);`);
-  assert.deepEqual(r.stderr.split('\n').filter(Boolean).map((l) => l.replace(/^\S+Z /, '')), ['hosts: 3 rules', 'wssh: listen EADDRINUSE']);
+  assert.deepEqual(
+    r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\S+Z /, '')),
+    ['hosts: 3 rules', 'wssh: listen EADDRINUSE'],
+  );
 });

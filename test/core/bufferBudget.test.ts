@@ -78,9 +78,7 @@ test('many tunnels with stalled readers: the bytes buffered across them stay nea
         bytes += data.length;
         hash.update(data);
       });
-      const closed = new Promise<{ bytes: number; sha256: string }>((resolve) =>
-        ws.once('close', () => resolve({ bytes, sha256: hash.digest('hex') })),
-      );
+      const closed = new Promise<{ bytes: number; sha256: string }>((resolve) => ws.once('close', () => resolve({ bytes, sha256: hash.digest('hex') })));
       return { ws, closed };
     }),
   );
@@ -88,18 +86,30 @@ test('many tunnels with stalled readers: the bytes buffered across them stay nea
     let most = 0;
     const sampler = setInterval(() => (most = Math.max(most, budget.buffered)), 5);
     // The kernel's socket buffers fill first; then the budget must act.
-    await waitFor('the budget to pause a reader', () => budget.pausedByBudget > 0, 30_000, () => `buffered ${budget.buffered}`);
+    await waitFor(
+      'the budget to pause a reader',
+      () => budget.pausedByBudget > 0,
+      30_000,
+      () => `buffered ${budget.buffered}`,
+    );
     await new Promise((r) => setTimeout(r, 500));
     clearInterval(sampler);
     most = Math.max(most, budget.buffered);
-    t.diagnostic(`most buffered across ${TUNNELS} stalled tunnels: ${(most / KiB).toFixed(0)} KiB (limit ${LIMIT / KiB} KiB, bound ${bound / KiB} KiB; without the budget up to ${TUNNELS} x the tunnel buffer)`);
+    t.diagnostic(
+      `most buffered across ${TUNNELS} stalled tunnels: ${(most / KiB).toFixed(0)} KiB (limit ${LIMIT / KiB} KiB, bound ${bound / KiB} KiB; without the budget up to ${TUNNELS} x the tunnel buffer)`,
+    );
     assert.ok(most <= bound, `buffered ${most} bytes, over ${bound}`);
 
     for (const c of clients) c.ws.resume();
     const expected = await patternDigest(SIZE, 'budget');
     const results = await Promise.all(clients.map((c) => c.closed));
     for (const r of results) assert.deepEqual(r, { bytes: SIZE, sha256: expected });
-    await waitFor('every relay to close', () => relays.length === TUNNELS && budget.size === 0, 10_000, () => `${budget.size} accounts open`);
+    await waitFor(
+      'every relay to close',
+      () => relays.length === TUNNELS && budget.size === 0,
+      10_000,
+      () => `${budget.size} accounts open`,
+    );
     assert.equal(budget.buffered, 0);
   } finally {
     for (const c of clients) c.ws.terminate();

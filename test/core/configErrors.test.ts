@@ -40,7 +40,10 @@ test("the system store: unreadable, then empty; said without a flag, the remedy 
   fs.mkdirSync(emptyDir);
   const saved = { file: process.env.SSL_CERT_FILE, dir: process.env.SSL_CERT_DIR };
   t.after(() => {
-    for (const [name, value] of [['SSL_CERT_FILE', saved.file], ['SSL_CERT_DIR', saved.dir]] as const) {
+    for (const [name, value] of [
+      ['SSL_CERT_FILE', saved.file],
+      ['SSL_CERT_DIR', saved.dir],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -53,7 +56,10 @@ test("the system store: unreadable, then empty; said without a flag, the remedy 
   process.env.SSL_CERT_DIR = emptyDir;
 
   process.env.SSL_CERT_FILE = path.join(dir, 'none.pem');
-  const unreadable = await systemCertificates().then(() => assert.fail('read'), (err: unknown) => err);
+  const unreadable = await systemCertificates().then(
+    () => assert.fail('read'),
+    (err: unknown) => err,
+  );
   assert.ok(unreadable instanceof SystemCertificatesError);
   assert.deepEqual(unreadable.problem, { field: 'systemCa', hint: 'add-ca-or-newer-node' });
   assert.match(unreadable.message, /^cannot read the operating system's certificate store \(.*ENOENT.*\) on Node v20\.\d+\.\d+$/);
@@ -61,7 +67,10 @@ test("the system store: unreadable, then empty; said without a flag, the remedy 
   const emptyFile = path.join(dir, 'empty.pem');
   fs.writeFileSync(emptyFile, '');
   process.env.SSL_CERT_FILE = emptyFile;
-  const empty = await systemCertificates().then(() => assert.fail('read'), (err: unknown) => err);
+  const empty = await systemCertificates().then(
+    () => assert.fail('read'),
+    (err: unknown) => err,
+  );
   assert.ok(empty instanceof SystemCertificatesError);
   assert.deepEqual(empty.problem, { field: 'systemCa', hint: 'add-ca' });
   assert.equal(empty.message, "the operating system's certificate store is empty");
@@ -78,7 +87,7 @@ test("the system store: unreadable, then empty; said without a flag, the remedy 
   assert.equal(refused.message, "the operating system's certificate store is empty");
 });
 
-test('trust settings: the field, the hint, and what is wrong without the setting\'s name', () => {
+test("trust settings: the field, the hint, and what is wrong without the setting's name", () => {
   const pin = caught(() => parsePin('AB:CD'));
   assert.ok(pin instanceof TrustError);
   assert.deepEqual([pin.field, pin.hint, pin.subject], ['pin', 'fix-value', 'pin']);
@@ -94,7 +103,7 @@ test('trust settings: the field, the hint, and what is wrong without the setting
   for (const err of [pin, servername, pinOnly]) assert.doesNotMatch(err.message, FRONT_END_WORDS);
 });
 
-test('proxy settings: the user\'s own value is to be fixed; one from the environment, Windows or a PAC answer may be replaced', () => {
+test("proxy settings: the user's own value is to be fixed; one from the environment, Windows or a PAC answer may be replaced", () => {
   const wss = parseEndpoint('wss://gw.example.com/ssh');
   const typed = caught(() => parseProxyUrl('socks5://p:1080'));
   assert.ok(typed instanceof ProxyConfigError);

@@ -156,7 +156,7 @@ test('a client that never finishes its headers is cut at the timeout with 408, a
   await assertStillServes(strictPort);
 });
 
-test('an old server\'s text frame before any byte is the refusal: 502 with its text, nothing opened', async () => {
+test("an old server's text frame before any byte is the refusal: 502 with its text, nothing opened", async () => {
   const refused = new Promise<{ status: number; reason: string }>((resolve) => proxy.tracker.once('refused', resolve));
   const { head, body } = await rawRequest(port, 'CONNECT old-server-error:22 HTTP/1.1\r\n\r\n');
   assert.match(head, /^HTTP\/1\.1 502 /);

@@ -13,7 +13,10 @@ test('EMFILE and ENFILE are running out; the message names the limit and the fix
   assert.ok(outOfDescriptors({ code: 'ENFILE' }));
   assert.ok(!outOfDescriptors(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })));
   assert.ok(!outOfDescriptors(undefined));
-  assert.match(descriptorsMessage(emfile), /^out of file descriptors \(EMFILE: the limit is \d+ \(about \d+ tunnels\), 2 per tunnel\): raise it \(ulimit -n, LimitNOFILE=/);
+  assert.match(
+    descriptorsMessage(emfile),
+    /^out of file descriptors \(EMFILE: the limit is \d+ \(about \d+ tunnels\), 2 per tunnel\): raise it \(ulimit -n, LimitNOFILE=/,
+  );
   assert.match(descriptorsMessage({ code: 'ENFILE' } as NodeJS.ErrnoException), /ENFILE.*fs\.file-max/);
 });
 

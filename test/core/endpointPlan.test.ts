@@ -49,7 +49,10 @@ test('each proxy source gives its decision; a password sign-in goes into every p
     assert.equal(err.message, 'cannot read the system proxy settings: boom');
     return true;
   });
-  await assert.rejects(decide({ kind: 'system', ask: async () => 'SOCKS5 s:1080' }), /the system proxy setting "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/);
+  await assert.rejects(
+    decide({ kind: 'system', ask: async () => 'SOCKS5 s:1080' }),
+    /the system proxy setting "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/,
+  );
 
   assert.equal(withProxyCredentials('http://bob:x@p:1', alice), 'http://bob:x@p:1', 'a URL with its own credentials is left as it is');
   assert.equal(withProxyCredentials(false, alice), false);
@@ -70,8 +73,20 @@ test("the trust, the client certificate and the timeouts become the dialer's opt
     trust: { ca: ['PEM'], systemCa: true, pin: ['sha256/x'], pinOnly: true, servername: 'gw.internal', clientCertificate: certificate },
     handshakeTimeoutMs: 5000,
   });
-  assert.deepEqual(plan.dial, { ca: ['PEM'], systemCa: true, pin: ['sha256/x'], pinOnly: true, servername: 'gw.internal', clientCertificate: certificate, handshakeTimeoutMs: 5000 });
-  assert.deepEqual(planDial({ proxy: { kind: 'none' }, trust: { ca: undefined, servername: undefined } }).dial, {}, 'nothing set, nothing passed (the dialer keeps its defaults)');
+  assert.deepEqual(plan.dial, {
+    ca: ['PEM'],
+    systemCa: true,
+    pin: ['sha256/x'],
+    pinOnly: true,
+    servername: 'gw.internal',
+    clientCertificate: certificate,
+    handshakeTimeoutMs: 5000,
+  });
+  assert.deepEqual(
+    planDial({ proxy: { kind: 'none' }, trust: { ca: undefined, servername: undefined } }).dial,
+    {},
+    'nothing set, nothing passed (the dialer keeps its defaults)',
+  );
   assert.equal(planDial({ proxy: { kind: 'none' }, keepaliveMs: 0 }).keepaliveMs, 0, "the keepalive for the tunnel's relay: 0 (off) kept");
   assert.equal(planDial({ proxy: { kind: 'none' } }).keepaliveMs, undefined, "none given: the relay's default");
   const log = () => {};
@@ -97,7 +112,11 @@ test('the fallback sentence: the reason, the next route, the one skipped; creden
     'connection refused by the HTTP proxy at http://u:***@a:1; trying the next proxy, http://b:2 (http://u:***@a:1 skipped)',
   );
   assert.equal(fallbackLine('http://a:1', 'why', false), 'why; trying DIRECT (http://a:1 skipped)');
-  assert.equal(fallbackLine('http://a:1', 'why', false, 'a direct connection'), 'why; trying a direct connection (http://a:1 skipped)', "the app's word for it");
+  assert.equal(
+    fallbackLine('http://a:1', 'why', false, 'a direct connection'),
+    'why; trying a direct connection (http://a:1 skipped)',
+    "the app's word for it",
+  );
 });
 
 async function closedPort(): Promise<number> {
@@ -115,9 +134,15 @@ test('a route that cannot be reached is said once, in that sentence, and the nex
   const local = parseEndpoint(`ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/ssh`);
   const down = await closedPort();
   const lines: string[] = [];
-  const plan = planDial({ proxy: { kind: 'pac', script: { source: 'x.pac', find: async () => `PROXY 127.0.0.1:${down}; DIRECT` } }, log: (line) => lines.push(line) });
+  const plan = planDial({
+    proxy: { kind: 'pac', script: { source: 'x.pac', find: async () => `PROXY 127.0.0.1:${down}; DIRECT` } },
+    log: (line) => lines.push(line),
+  });
   const ws = await dialRoutes(local, parseTarget('db1.lan'), await plan.resolveProxy(local), plan.dial);
   ws.terminate();
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0], new RegExp(`^connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${down}.*; trying DIRECT \\(http://127\\.0\\.0\\.1:${down} skipped\\)$`));
+  assert.match(
+    lines[0],
+    new RegExp(`^connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${down}.*; trying DIRECT \\(http://127\\.0\\.0\\.1:${down} skipped\\)$`),
+  );
 });

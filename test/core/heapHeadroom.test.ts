@@ -87,5 +87,8 @@ test('a heap flag on the command line is left as given', () => {
   // V8's own factor (at most 4 x live): what the child would get without the module.
   const found = limits(['--heap-growing-percent=0']);
   const steady = found.filter((x) => x.phase === 'steady');
-  assert.ok(steady.every((l) => l.limit - l.old < 0.75 * HEADROOM), `V8's own limits: ${show(found)}`);
+  assert.ok(
+    steady.every((l) => l.limit - l.old < 0.75 * HEADROOM),
+    `V8's own limits: ${show(found)}`,
+  );
 });

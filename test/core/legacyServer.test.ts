@@ -28,7 +28,10 @@ before(async () => {
   });
   server.on('upgrade', (req, socket, head) =>
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const what = (req.url ?? '').split('/').pop()!.replace(/^marked-/, '');
+      const what = (req.url ?? '')
+        .split('/')
+        .pop()!
+        .replace(/^marked-/, '');
       if (what === 'burst') {
         // Many frames, a text frame and a close, all at once: they may arrive in one chunk.
         for (const f of FRAMES) ws.send(f, { binary: true });
@@ -87,7 +90,11 @@ test('a text frame before any byte: 403 for "Invalid host", 502 otherwise, the t
   const noisy = await refusal(dial(endpoint(), target('noisy')));
   assert.equal(noisy.status, 502);
   assert.equal(noisy.message, `the server says: Oops: ${'x'.repeat(194)}…`);
-  assert.deepEqual(textRefusal('Oops:Error: connect ECONNREFUSED 127.0.0.1:22'), { kind: 'refused', refusal: 'unreachable', reason: 'the server says: Oops:Error: connect ECONNREFUSED 127.0.0.1:22' });
+  assert.deepEqual(textRefusal('Oops:Error: connect ECONNREFUSED 127.0.0.1:22'), {
+    kind: 'refused',
+    refusal: 'unreachable',
+    reason: 'the server says: Oops:Error: connect ECONNREFUSED 127.0.0.1:22',
+  });
 });
 
 test('a close before any byte is a 502 that says what an old server means by it', async () => {

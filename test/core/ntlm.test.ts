@@ -6,15 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  NTLMSSP,
-  NtlmError,
-  negotiateMessage,
-  ntlmv2Response,
-  ntowfv2,
-  parseChallengeMessage,
-  splitDomainUser,
-} from '../../src/core/upstream/auth/ntlm';
+import { NTLMSSP, NtlmError, negotiateMessage, ntlmv2Response, ntowfv2, parseChallengeMessage, splitDomainUser } from '../../src/core/upstream/auth/ntlm';
 import { SERVER_FLAGS, SPEC_TARGET_INFO, challengeMessage, hex } from '../fixtures/ntlmMessages';
 
 test('MS-NLMP 4.2.4: NTOWFv2, NTProofStr, LMv2 response and session base key', () => {

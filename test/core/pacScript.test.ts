@@ -46,10 +46,17 @@ test('a PAC file: its answers per URL, and a script that throws or loops is said
   assert.equal(await pac.find('https://gw.corp.test/ssh'), 'PROXY a.corp.test:3128; PROXY b.corp.test:3128; DIRECT');
   assert.equal(await pac.find('https://intranet/'), 'DIRECT');
   assert.equal(await pac.find('http://x.example/'), 'PROXY x.example:1; DIRECT');
-  await assert.rejects(pac.find('https://bad/'), /^PacError: the PAC file .*corp\.pac failed for https:\/\/bad\/: ReferenceError: 'notDefined' is not defined$/);
+  await assert.rejects(
+    pac.find('https://bad/'),
+    /^PacError: the PAC file .*corp\.pac failed for https:\/\/bad\/: ReferenceError: 'notDefined' is not defined$/,
+  );
   await assert.rejects(pac.find('https://number/'), /failed for https:\/\/number\/: it returned number, not a string/);
   await assert.rejects(pac.find('https://loop/'), /failed for https:\/\/loop\/: it ran longer than 2 s$/);
-  assert.equal(await pac.find('https://gw.corp.test/'), 'PROXY a.corp.test:3128; PROXY b.corp.test:3128; DIRECT', 'the script still answers after an interrupt');
+  assert.equal(
+    await pac.find('https://gw.corp.test/'),
+    'PROXY a.corp.test:3128; PROXY b.corp.test:3128; DIRECT',
+    'the script still answers after an interrupt',
+  );
   const byUrl = await loadPac(pathToFileURL(file).href);
   assert.equal(await byUrl.find('https://intranet/'), 'DIRECT');
 });
@@ -111,7 +118,14 @@ test('a PAC server that sends a byte now and then is given up at the total deadl
     res.on('close', () => clearInterval(timer));
   });
   const started = Date.now();
-  const err = await within(loadPac(`${base}/slow.pac`, { fetchTimeoutMs: 500 }).then(() => undefined, (e: Error) => e), 10_000, 'the slow fetch');
+  const err = await within(
+    loadPac(`${base}/slow.pac`, { fetchTimeoutMs: 500 }).then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+    10_000,
+    'the slow fetch',
+  );
   assert.match(
     String(err),
     exactly(
@@ -181,7 +195,12 @@ test('a PAC file over the size limit is refused by its size, unread; one with no
 });
 
 const reg = (values: Record<string, string>) =>
-  ['', 'HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings', ...Object.entries(values).map(([k, v]) => `    ${k}    ${v}`), ''].join('\r\n');
+  [
+    '',
+    'HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings',
+    ...Object.entries(values).map(([k, v]) => `    ${k}    ${v}`),
+    '',
+  ].join('\r\n');
 
 test('--proxy system: the Windows settings, their PAC script first, the manual proxy when it cannot load; the environment elsewhere', async (t) => {
   const dir = tmp(t);
@@ -212,7 +231,10 @@ test('--proxy system: the Windows settings, their PAC script first, the manual p
   assert.deepEqual(await sys.resolve(endpoint), [false]);
   assert.ok(reads >= 3, 'read again when the cache is over');
   text = reg({ ProxyEnable: 'REG_DWORD    0x1', ProxyServer: 'REG_SZ    socks=s:1080' });
-  await assert.rejects(sys.resolve(endpoint), (err: Error & { code?: string; status?: number }) => err.code === 'PROXY_CONFIG' && err.status === 502 && /SOCKS only/.test(err.message));
+  await assert.rejects(
+    sys.resolve(endpoint),
+    (err: Error & { code?: string; status?: number }) => err.code === 'PROXY_CONFIG' && err.status === 502 && /SOCKS only/.test(err.message),
+  );
 
   const linux = systemProxy({ platform: 'linux', reg: { run: async () => assert.fail('no registry off Windows') } });
   assert.equal(await linux.resolve(endpoint), undefined);

@@ -27,7 +27,10 @@ test('PAC answers: every usable entry in order, SOCKS skipped, repeats dropped, 
   assert.deepEqual(parsePacAnswer('SOCKS5 s:1080; PROXY p:3128'), ['http://p:3128']);
   assert.deepEqual(parsePacAnswer('SOCKS s:1080; DIRECT'), [false]);
   assert.throws(() => parsePacAnswer('SOCKS5 s:1080'), /has no HTTP proxy and no DIRECT/);
-  assert.throws(() => parsePacAnswer('SOCKS5 s:1080', 'the PAC file x.pac\'s answer'), /^ProxyConfigError: the PAC file x\.pac's answer "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/);
+  assert.throws(
+    () => parsePacAnswer('SOCKS5 s:1080', "the PAC file x.pac's answer"),
+    /^ProxyConfigError: the PAC file x\.pac's answer "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/,
+  );
   assert.equal(describeRoutes(['http://alice:pw@a:1', false]), 'http://alice:***@a:1, then DIRECT');
 });
 
@@ -71,7 +74,12 @@ test('dialRoutes: an unreachable proxy is skipped, a refusing one is not', async
 
   await assert.rejects(dialRoutes(endpoint, target, [`http://127.0.0.1:${down}`, `http://localhost:${down}`]), (err: TunnelError) => {
     assert.equal(err.code, 'PROXY_UNREACHABLE');
-    assert.match(err.message, new RegExp(`^connection refused by the HTTP proxy at http://localhost:${down}: .* \\(tried before: connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${down}`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^connection refused by the HTTP proxy at http://localhost:${down}: .* \\(tried before: connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${down}`,
+      ),
+    );
     return true;
   });
   const single = await dialRoutes(endpoint, target, false);
@@ -146,17 +154,28 @@ test('dialRoutes: a proxy that answered is not left for the next route when what
   const { hostPort: opened } = await scriptedProxy(t, ['HTTP/1.1 200 Connection established\r\n\r\n', null]);
   await assert.rejects(dialRoutes(endpoint, target, [`http://${opened}`, false], { handshakeTimeoutMs: HANDSHAKE_MS, onFallback }), (err: TunnelError) => {
     assert.equal(err.code, 'TIMEOUT');
-    assert.match(err.message, new RegExp(`^the WebSocket handshake with ws://127\\.0\\.0\\.1:\\d+/ssh through the HTTP proxy at http://${opened.replace(/\./g, '\\.')} timed out after 2 s$`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^the WebSocket handshake with ws://127\\.0\\.0\\.1:\\d+/ssh through the HTTP proxy at http://${opened.replace(/\./g, '\\.')} timed out after 2 s$`,
+      ),
+    );
     return true;
   });
 
   // It asked who we are (407, NTLM) and did not answer the sign-in: its sign-in did not finish.
-  const { hostPort: asking } = await scriptedProxy(t, ['HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n', null]);
-  await assert.rejects(dialRoutes(endpoint, target, [`http://alice:pw@${asking}`, false], { handshakeTimeoutMs: HANDSHAKE_MS, onFallback }), (err: TunnelError) => {
-    assert.equal(err.code, 'PROXY_SIGN_IN_TIMEOUT');
-    assert.equal(err.status, 504);
-    assert.equal(err.message, `signing in to the HTTP proxy at http://alice:***@${asking} (it asked, with a 407) did not finish within 2 s`);
-    return true;
-  });
+  const { hostPort: asking } = await scriptedProxy(t, [
+    'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n',
+    null,
+  ]);
+  await assert.rejects(
+    dialRoutes(endpoint, target, [`http://alice:pw@${asking}`, false], { handshakeTimeoutMs: HANDSHAKE_MS, onFallback }),
+    (err: TunnelError) => {
+      assert.equal(err.code, 'PROXY_SIGN_IN_TIMEOUT');
+      assert.equal(err.status, 504);
+      assert.equal(err.message, `signing in to the HTTP proxy at http://alice:***@${asking} (it asked, with a 407) did not finish within 2 s`);
+      return true;
+    },
+  );
   assert.deepEqual(fallbacks, [], 'neither was skipped for DIRECT');
 });

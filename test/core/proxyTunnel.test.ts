@@ -86,14 +86,19 @@ test('a proxy that closes the kept-alive connection after its 407 without saying
     // The plain CONNECT and the dropped NTLM start on the first connection; NTLM again, whole, on the second.
     assert.deepEqual(
       stub.seen.map((s) => [s.connection, s.authorization?.slice(0, 4)]),
-      [[1, undefined], [1, 'NTLM'], [2, 'NTLM'], [2, 'NTLM']],
+      [
+        [1, undefined],
+        [1, 'NTLM'],
+        [2, 'NTLM'],
+        [2, 'NTLM'],
+      ],
     );
   } finally {
     await stub.close();
   }
 });
 
-test('a proxy that drops NTLM\'s answer unannounced: said as a failed NTLM handshake, not an unreachable proxy', async () => {
+test("a proxy that drops NTLM's answer unannounced: said as a failed NTLM handshake, not an unreachable proxy", async () => {
   const { message } = await refusedThrough({ offer: ['NTLM'], password: 'pw', dropAuthenticate: true }, 'CORP%5Calice:pw');
   assert.match(message, /NTLM for CORP\\alice failed: the proxy closed the connection in the middle of the NTLM handshake/);
 });
@@ -121,7 +126,7 @@ test('wrong NTLM credentials: "refused CORP\\alice\'s NTLM credentials", what wa
   assert.doesNotMatch(message, /hunter2/);
 });
 
-test('a proxy that closes the connection between NTLM\'s challenge and answer: said so (NTLM needs one connection)', async () => {
+test("a proxy that closes the connection between NTLM's challenge and answer: said so (NTLM needs one connection)", async () => {
   const { message, port } = await refusedThrough({ offer: ['NTLM'], password: 'pw', closeAfterChallenge: true }, 'CORP%5Calice:pw');
   assert.equal(
     message,
@@ -135,7 +140,10 @@ test('a proxy that offers only what WSSH does not speak (Digest): said so, nothi
     message,
     `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} wants Digest (407 Proxy Authentication Required), and WSSH speaks only Negotiate, NTLM and Basic: ask for one of those, or use another proxy`,
   );
-  assert.deepEqual(seen.map((s) => s.authorization), [undefined]);
+  assert.deepEqual(
+    seen.map((s) => s.authorization),
+    [undefined],
+  );
 });
 
 test('a plain user (no domain) is sent as Basic before any 407, as before; with NTLM offered, NTLM follows', async () => {
@@ -165,6 +173,9 @@ test('a 407 that names no scheme: DOMAIN\\user goes as Basic only after it, and 
 });
 test('a proxy that answers NTLM\'s first message without a challenge: said so, and no "check the password" (it was never sent)', async () => {
   const { message, port } = await refusedThrough({ offer: ['NTLM'], password: 'pw', noChallenge: true }, 'CORP%5Calice:pw');
-  assert.equal(message, `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port}: NTLM for CORP\\alice failed: the proxy answered its first message with no NTLM challenge (it offered NTLM)`);
+  assert.equal(
+    message,
+    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port}: NTLM for CORP\\alice failed: the proxy answered its first message with no NTLM challenge (it offered NTLM)`,
+  );
   assert.doesNotMatch(message, /check the/);
 });

@@ -10,13 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import {
-  SocksError,
-  parseSocks4Request,
-  parseSocks5Greeting,
-  parseSocks5Request,
-  socksFailure,
-} from '../../src/core/localProxy/socksHandshake';
+import { SocksError, parseSocks4Request, parseSocks5Greeting, parseSocks5Request, socksFailure } from '../../src/core/localProxy/socksHandshake';
 import { REFUSALS, type RefusalCode, type RefusalKind } from '../../src/core/tunnel/refusals';
 import { startStandInServer, type StandInServer } from '../fixtures/standInServer';
 import { fdsSettle, openFds } from '../../scripts/harness/processes';
@@ -98,7 +92,11 @@ test('parsers: what is refused, with which reply', () => {
   refusal(() => parseSocks5Request(socks5Domain('db1.lan:22', 22)), socks5Refusal(0x01), /bad SOCKS5 target/);
   refusal(() => parseSocks5Request(socks5Domain('db1.lan', 0)), socks5Refusal(0x01), /port 0/);
   refusal(() => parseSocks4Request(socks4('10.0.0.1', 22, '', 0x02)), SOCKS4_REJECTED, /SOCKS4 BIND is not supported/);
-  refusal(() => parseSocks4Request(Buffer.concat([socks4('10.0.0.1', 22).subarray(0, 8), Buffer.alloc(300, 0x41)])), SOCKS4_REJECTED, /user id longer than 255/);
+  refusal(
+    () => parseSocks4Request(Buffer.concat([socks4('10.0.0.1', 22).subarray(0, 8), Buffer.alloc(300, 0x41)])),
+    SOCKS4_REJECTED,
+    /user id longer than 255/,
+  );
   refusal(() => parseSocks4Request(Buffer.concat([socks4('0.0.0.1', 22), Buffer.alloc(300, 0x41)])), SOCKS4_REJECTED, /host name longer than 255/);
   refusal(() => parseSocks4Request(socks4a('', 22)), SOCKS4_REJECTED, /empty host/);
 });

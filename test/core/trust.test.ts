@@ -13,7 +13,7 @@ import { TrustError, checkTrustOptions, formatPin, parsePin } from '../../src/co
 import { dialOutcome as attempt } from '../fixtures/outcomes';
 import { waitFor } from '../fixtures/tunnel';
 
-test('parsePin: sha256/BASE64, hex with or without colons, openssl\'s output line', () => {
+test("parsePin: sha256/BASE64, hex with or without colons, openssl's output line", () => {
   const bytes = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
   const hexColons = [...bytes].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
   for (const text of [

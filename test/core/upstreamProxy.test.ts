@@ -14,12 +14,7 @@ import { ConnectProxy } from '../../src/core/localProxy/connectProxy';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, dial } from '../../src/core/dial/dialer';
 import { TunnelError } from '../../src/core/tunnel/tunnelError';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import {
-  ProxyConfigError,
-  displayProxy,
-  parseProxyUrl,
-  resolveProxy,
-} from '../../src/core/upstream/upstreamProxy';
+import { ProxyConfigError, displayProxy, parseProxyUrl, resolveProxy } from '../../src/core/upstream/upstreamProxy';
 import { rejectionOf } from '../fixtures/outcomes';
 
 const wss = parseEndpoint('wss://gw.example.com/ssh');
@@ -56,11 +51,7 @@ test('NO_PROXY: exact names, domain suffixes, ports, and *', () => {
   assert.equal(proxyFor('ws://gw.example.com:8080/ssh', 'gw.example.com:8080'), undefined);
   assert.equal(proxyFor('wss://localhost:4443/ssh', 'localhost'), undefined);
   assert.equal(proxyFor('wss://gw.example.com/ssh', '*'), undefined);
-  assert.equal(
-    resolveProxy(wss, undefined, { HTTPS_PROXY: 'http://p:3128', no_proxy: 'gw.example.com' }),
-    undefined,
-    'lower-case no_proxy too',
-  );
+  assert.equal(resolveProxy(wss, undefined, { HTTPS_PROXY: 'http://p:3128', no_proxy: 'gw.example.com' }), undefined, 'lower-case no_proxy too');
 });
 
 test('explicit: a URL wins over the environment, false means direct whatever it says', () => {
@@ -77,17 +68,26 @@ test('proxy URLs: what is accepted, what is refused, and the password never show
   assert.equal(displayProxy(new URL('http://bob:hunter2@proxy:3128')), 'http://bob:***@proxy:3128');
   assert.equal(displayProxy(new URL('http://:hunter2@proxy:3128')), 'http://***:***@proxy:3128');
   const refused = (text: string, message: RegExp) =>
-    assert.throws(() => parseProxyUrl(text), (err: unknown) => {
-      assert.ok(err instanceof ProxyConfigError);
-      assert.match(err.message, message);
-      assert.doesNotMatch(err.message, /hunter2/);
-      return true;
-    });
-  refused('socks5://bob:hunter2@proxy:1080', /^proxy "socks5:\/\/\*\*\*@proxy:1080": only HTTP proxies \(http:\/\/ or https:\/\/\) can reach the endpoint, not socks5:\/\/$/);
+    assert.throws(
+      () => parseProxyUrl(text),
+      (err: unknown) => {
+        assert.ok(err instanceof ProxyConfigError);
+        assert.match(err.message, message);
+        assert.doesNotMatch(err.message, /hunter2/);
+        return true;
+      },
+    );
+  refused(
+    'socks5://bob:hunter2@proxy:1080',
+    /^proxy "socks5:\/\/\*\*\*@proxy:1080": only HTTP proxies \(http:\/\/ or https:\/\/\) can reach the endpoint, not socks5:\/\/$/,
+  );
   refused('http://bob:hunter2@proxy:3128/path', /scheme, host and port only/);
   refused('http://bob:hunter2@', /is not a URL|has no host/);
   refused('http://proxy:99999', /is not a URL/);
-  assert.throws(() => resolveProxy(wss, undefined, { ALL_PROXY: 'socks5://proxy:1080' }), /^ProxyConfigError: ALL_PROXY "socks5:\/\/proxy:1080": only HTTP proxies/);
+  assert.throws(
+    () => resolveProxy(wss, undefined, { ALL_PROXY: 'socks5://proxy:1080' }),
+    /^ProxyConfigError: ALL_PROXY "socks5:\/\/proxy:1080": only HTTP proxies/,
+  );
 });
 
 // ---- Dials through a CONNECT proxy on a real socket -------------------------------------
@@ -193,17 +193,39 @@ test('ws:// through a proxy: CONNECT (not a forwarded GET), with Proxy-Authoriza
 
 test('refusals by the proxy say it was the proxy: 407 (and 401), 403, 502, 504', async () => {
   const cases: Array<[string, string | undefined, number, RegExp]> = [
-    ['407 Proxy Authentication Required', undefined, 502, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\): give it as http:\/\/USER:PASSWORD@host:port$/],
-    ['407 Proxy Authentication Required', 'bob:hunter2', 502, /^the HTTP proxy at http:\/\/bob:\*\*\*@127\.0\.0\.1:\d+ refused the credentials of "bob" \(407 Proxy Authentication Required\): check the user and password$/],
-    ['401 Unauthorized', 'bob:hunter2', 502, /^the HTTP proxy at http:\/\/bob:\*\*\*@127\.0\.0\.1:\d+ refused the credentials of "bob" \(401 Unauthorized\): check the user and password$/],
-    ['403 Forbidden', undefined, 502, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ refused to connect to localhost:\d+ \(403 Forbidden\): it may not allow CONNECT to that host or port$/],
+    [
+      '407 Proxy Authentication Required',
+      undefined,
+      502,
+      /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\): give it as http:\/\/USER:PASSWORD@host:port$/,
+    ],
+    [
+      '407 Proxy Authentication Required',
+      'bob:hunter2',
+      502,
+      /^the HTTP proxy at http:\/\/bob:\*\*\*@127\.0\.0\.1:\d+ refused the credentials of "bob" \(407 Proxy Authentication Required\): check the user and password$/,
+    ],
+    [
+      '401 Unauthorized',
+      'bob:hunter2',
+      502,
+      /^the HTTP proxy at http:\/\/bob:\*\*\*@127\.0\.0\.1:\d+ refused the credentials of "bob" \(401 Unauthorized\): check the user and password$/,
+    ],
+    [
+      '403 Forbidden',
+      undefined,
+      502,
+      /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ refused to connect to localhost:\d+ \(403 Forbidden\): it may not allow CONNECT to that host or port$/,
+    ],
     ['502 Bad Gateway', undefined, 502, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ could not reach localhost:\d+ \(502 Bad Gateway\)$/],
     ['504 Gateway Timeout', undefined, 504, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ timed out reaching localhost:\d+ \(504 Gateway Timeout\)$/],
   ];
   for (const [answer, auth, status, message] of cases) {
     const proxy = await startStubProxy(() => answer);
     try {
-      const err = await failure(dial(parseEndpoint(`wss://localhost:${server.port}/ssh`), target, { proxy: `http://${auth ? auth + '@' : ''}127.0.0.1:${proxy.port}` }));
+      const err = await failure(
+        dial(parseEndpoint(`wss://localhost:${server.port}/ssh`), target, { proxy: `http://${auth ? auth + '@' : ''}127.0.0.1:${proxy.port}` }),
+      );
       assert.equal(err.status, status, answer);
       assert.equal(err.code, `PROXY_${answer.slice(0, 3)}`);
       assert.match(err.message, message);
@@ -214,11 +236,13 @@ test('refusals by the proxy say it was the proxy: 407 (and 401), 403, 502, 504',
   }
 });
 
-test('a proxy that does not answer CONNECT: 504 at the handshake timeout, named as the proxy\'s, and its connection is closed', async () => {
+test("a proxy that does not answer CONNECT: 504 at the handshake timeout, named as the proxy's, and its connection is closed", async () => {
   const proxy = await startStubProxy(() => 'silent');
   try {
     const started = Date.now();
-    const err = await failure(dial(parseEndpoint(`wss://localhost:${server.port}/ssh`), target, { proxy: `http://127.0.0.1:${proxy.port}`, handshakeTimeoutMs: 400 }));
+    const err = await failure(
+      dial(parseEndpoint(`wss://localhost:${server.port}/ssh`), target, { proxy: `http://127.0.0.1:${proxy.port}`, handshakeTimeoutMs: 400 }),
+    );
     assert.equal(err.status, 504);
     assert.equal(err.code, 'PROXY_TIMEOUT');
     assert.match(err.message, /^the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ did not open the tunnel within 0\.4 s$/);

@@ -25,7 +25,7 @@ const REG_OUTPUT = [
 const wss = parseEndpoint('wss://gw.example.com/ssh');
 const ws = parseEndpoint('ws://gw.example.com:8080/ssh');
 
-test('the Internet Settings among a key\'s values: DWORDs, names in any case, empty values, other values and subkeys left', () => {
+test("the Internet Settings among a key's values: DWORDs, names in any case, empty values, other values and subkeys left", () => {
   const settings = (text: string) => internetSettingsFrom(keyValues(text, INTERNET_SETTINGS_KEY));
   assert.deepEqual(settings(REG_OUTPUT), {
     proxyEnable: true,
@@ -75,10 +75,17 @@ test('the manual proxy: plain host:port for every scheme, per-scheme entries, of
   assert.deepEqual(manualProxyRoutes({ proxyEnable: false, proxyServer: 'proxy.corp:8080' }, wss), [false]);
   assert.deepEqual(manualProxyRoutes({ proxyEnable: true }, wss), [false]);
   assert.deepEqual(manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy.corp:8080', proxyOverride: '*.example.com' }, wss), [false]);
-  assert.deepEqual(manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy.corp:8080', proxyOverride: 'gw.example.com:443' }, ws), ['http://proxy.corp:8080'], 'ws:// is on port 8080');
+  assert.deepEqual(
+    manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy.corp:8080', proxyOverride: 'gw.example.com:443' }, ws),
+    ['http://proxy.corp:8080'],
+    'ws:// is on port 8080',
+  );
   assert.throws(
     () => manualProxyRoutes({ proxyEnable: true, proxyServer: 'http=a:1;socks=s.corp:1080' }, wss),
     /^ProxyConfigError: the Windows proxy setting ProxyServer "http=a:1;socks=s.corp:1080" sends https through SOCKS only: WSSH reaches its endpoint through HTTP proxies/,
   );
-  assert.throws(() => manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy:99999' }, wss), /ProxyServer "proxy:99999": "proxy:99999" is not a proxy's host:port/);
+  assert.throws(
+    () => manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy:99999' }, wss),
+    /ProxyServer "proxy:99999": "proxy:99999" is not a proxy's host:port/,
+  );
 });

@@ -49,22 +49,19 @@ const WINDOWS_OUTPUT = [
 test('reg query /s output: every value type, names with spaces, empty values, data kept to the byte', () => {
   const keys = parseRegQuery(WINDOWS_OUTPUT);
   assert.deepEqual([...keys.keys()], [SETTINGS, `${SETTINGS}\\5.0`, `${SETTINGS}\\ZoneMap`]);
-  assert.deepEqual(
-    Object.fromEntries(keys.get(SETTINGS)!),
-    {
-      'User Agent': { type: 'REG_SZ', data: 'Mozilla/4.0 (compatible; MSIE 8.0; Win32)' },
-      ProxyEnable: { type: 'REG_DWORD', data: '0x1' },
-      ProxyServer: { type: 'REG_SZ', data: 'http=proxy.corp:3128;https=proxy.corp:3129' },
-      ProxyOverride: { type: 'REG_SZ', data: '<local>;*.corp' },
-      AutoConfigURL: { type: 'REG_SZ', data: '' },
-      ZonesSecurityUpgrade: { type: 'REG_BINARY', data: '8C6D0A6AF2D3D401' },
-      CodeBaseSearchPath: { type: 'REG_EXPAND_SZ', data: '%SystemRoot%\\Downloaded Program Files' },
-      'Cache  Limit': { type: 'REG_QWORD', data: '0x100000000' },
-      Notes: { type: 'REG_MULTI_SZ', data: 'a\\0b' },
-      Banner: { type: 'REG_SZ', data: '  two leading spaces,  a run    inside, two trailing  ' },
-      '': { type: 'REG_SZ', data: 'x' },
-    },
-  );
+  assert.deepEqual(Object.fromEntries(keys.get(SETTINGS)!), {
+    'User Agent': { type: 'REG_SZ', data: 'Mozilla/4.0 (compatible; MSIE 8.0; Win32)' },
+    ProxyEnable: { type: 'REG_DWORD', data: '0x1' },
+    ProxyServer: { type: 'REG_SZ', data: 'http=proxy.corp:3128;https=proxy.corp:3129' },
+    ProxyOverride: { type: 'REG_SZ', data: '<local>;*.corp' },
+    AutoConfigURL: { type: 'REG_SZ', data: '' },
+    ZonesSecurityUpgrade: { type: 'REG_BINARY', data: '8C6D0A6AF2D3D401' },
+    CodeBaseSearchPath: { type: 'REG_EXPAND_SZ', data: '%SystemRoot%\\Downloaded Program Files' },
+    'Cache  Limit': { type: 'REG_QWORD', data: '0x100000000' },
+    Notes: { type: 'REG_MULTI_SZ', data: 'a\\0b' },
+    Banner: { type: 'REG_SZ', data: '  two leading spaces,  a run    inside, two trailing  ' },
+    '': { type: 'REG_SZ', data: 'x' },
+  });
   assert.equal(keys.get(`${SETTINGS}\\5.0`)!.size, 0);
   assert.deepEqual(Object.fromEntries(keys.get(`${SETTINGS}\\ZoneMap`)!), { IntranetName: { type: 'REG_DWORD', data: '0x1' } });
 

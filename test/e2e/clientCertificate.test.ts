@@ -39,7 +39,10 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
   const endpoint = nginx.url;
   const logs = () => `--- nginx:\n${nginx.log()}\n--- server:\n${server.output()}`;
   const ssh = (flags: string, env = cleanEnv()) =>
-    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h --ca ${certs.caCert} ${flags}` }), 'echo ok'], { env, timeoutMs: 60_000 });
+    runSsh(
+      [...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h --ca ${certs.caCert} ${flags}` }), 'echo ok'],
+      { env, timeoutMs: 60_000 },
+    );
   const client = (args: string[], env = cleanEnv()) =>
     runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/localhost`, '--ca', certs.caCert, ...args], { env, timeoutMs: 30_000 });
 
@@ -58,8 +61,16 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
   await t.test('wssh connect --cert/--key carries ssh too', async () => {
     const connect = await spawnWsshConnect(endpoint, ['--ca', certs.caCert, '--cert', mine.cert, '--key', mine.key]);
     t.after(() => connect.stop());
-    await waitFor('the certificate line', () => connect.output().includes(`presenting the client certificate ${mine.cert}`), 10_000, () => connect.output());
-    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 60_000 });
+    await waitFor(
+      'the certificate line',
+      () => connect.output().includes(`presenting the client certificate ${mine.cert}`),
+      10_000,
+      () => connect.output(),
+    );
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], {
+      env: cleanEnv(),
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${connect.output()}\n${logs()}`);
     await connect.stop();
   });
@@ -78,12 +89,34 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
       child.kill('SIGTERM');
       await exited;
     });
-    await waitFor('the passphrase prompt', () => out.includes(`passphrase for ${mine.pfx}: `), 15_000, () => out);
+    await waitFor(
+      'the passphrase prompt',
+      () => out.includes(`passphrase for ${mine.pfx}: `),
+      15_000,
+      () => out,
+    );
     child.stdin.write('pfx-secret\r');
-    const port = Number((await waitFor('the listen line', () => /CONNECT proxy on 127\.0\.0\.1:(\d+) /.exec(out), 15_000, () => out))[1]);
-    await waitFor('the certificate line', () => out.includes(`presenting the client certificate ${mine.pfx}`), 10_000, () => out);
+    const port = Number(
+      (
+        await waitFor(
+          'the listen line',
+          () => /CONNECT proxy on 127\.0\.0\.1:(\d+) /.exec(out),
+          15_000,
+          () => out,
+        )
+      )[1],
+    );
+    await waitFor(
+      'the certificate line',
+      () => out.includes(`presenting the client certificate ${mine.pfx}`),
+      10_000,
+      () => out,
+    );
     assert.ok(!out.includes('pfx-secret'), 'the passphrase is not echoed');
-    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 60_000 });
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], {
+      env: cleanEnv(),
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${out}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
   });
@@ -101,7 +134,12 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
   await t.test('with a certificate from another CA: refused, and the message says so', async () => {
     const r = await client(['--cert', stranger.cert, '--key', stranger.key]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^wssh: TLS: ${endpoint.replace(/[.]/g, '\\.')} refused the client certificate ${stranger.cert.replace(/[.]/g, '\\.')} \\(400 The SSL certificate error: not issued by a CA it trusts, expired or revoked\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^wssh: TLS: ${endpoint.replace(/[.]/g, '\\.')} refused the client certificate ${stranger.cert.replace(/[.]/g, '\\.')} \\(400 The SSL certificate error: not issued by a CA it trusts, expired or revoked\\)`,
+      ),
+    );
   });
 
   await t.test('a wrong passphrase, a key of another certificate, a missing --key: said at start', async () => {
@@ -117,7 +155,11 @@ test('client certificates against nginx with ssl_verify_client on', async (t) =>
     const half = await client(['--cert', mine.cert]);
     assert.equal(half.code, 2);
     assert.match(half.stderr, /--cert needs --key/);
-    const plain = await runProgram(process.execPath, [WSSH_CLI, 'client', `ws://127.0.0.1:${server.port}/ssh/localhost`, '--cert', mine.cert, '--key', mine.key], { env: cleanEnv() });
+    const plain = await runProgram(
+      process.execPath,
+      [WSSH_CLI, 'client', `ws://127.0.0.1:${server.port}/ssh/localhost`, '--cert', mine.cert, '--key', mine.key],
+      { env: cleanEnv() },
+    );
     assert.equal(plain.code, 2);
     assert.match(plain.stderr, /only for wss:\/\/ endpoints/);
   });

@@ -153,7 +153,7 @@ test('our clients against an original-style server', async (t) => {
     assert.deepEqual(old.urls.slice(before), ['/ssh/localhost']);
   });
 
-  await t.test('wssh client: the old server\'s text frame is an error on stderr, never in the stream', async (st) => {
+  await t.test("wssh client: the old server's text frame is an error on stderr, never in the stream", async (st) => {
     // Alone: nothing on stdout, the message on stderr, exit code 1.
     const r = await runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/unreachable-host`], {
       input: '',
@@ -186,22 +186,23 @@ test('our clients against an original-style server', async (t) => {
     assert.match(s.stderr, /Connection closed by remote host/);
   });
 
-  await t.test('wssh connect: the text frame before any byte is a 502 with the old server\'s text, not a 200', async (st) => {
+  await t.test("wssh connect: the text frame before any byte is a 502 with the old server's text, not a 200", async (st) => {
     const proxy = await spawnWsshConnect(endpoint);
     st.after(() => proxy.stop());
     // The old server accepts the upgrade before it tries the target; the proxy holds its answer until the text frame.
     const tunnel = await connectThroughProxy(proxy.port, 'unreachable-host:22');
     assert.equal(tunnel.statusLine, 'HTTP/1.1 502 Bad Gateway');
     assert.equal(tunnel.body, 'the server says: Cannot connect to unreachable-host:22: ECONNREFUSED\n');
-    await waitFor('the proxy to log the reason', () =>
-      /refused unreachable-host from 127\.0\.0\.1:\d+: 502 the server says: Cannot connect to unreachable-host:22: ECONNREFUSED/.test(proxy.output()),
+    await waitFor(
+      'the proxy to log the reason',
+      () => /refused unreachable-host from 127\.0\.0\.1:\d+: 502 the server says: Cannot connect to unreachable-host:22: ECONNREFUSED/.test(proxy.output()),
       10_000,
       () => proxy.output(),
     );
   });
 });
 
-test('an original-style server\'s refusals reach nc, plink and SOCKS clients with their status and its text', async (t) => {
+test("an original-style server's refusals reach nc, plink and SOCKS clients with their status and its text", async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'nc', 'plink', 'puttygen');
   if (!programs) return;
   const dir = tempDir(t, 'wssh-e2e-compat-refusal-');
@@ -220,7 +221,12 @@ test('an original-style server\'s refusals reach nc, plink and SOCKS clients wit
   plinkSession(dir, 'socks5', { proxyHost: '127.0.0.1', proxyPort: proxy.port, proxyMethod: ProxyMethod.socks5 });
   const plink = plinkAt({ home: dir, sshd, ppk, plink: programs.plink, timeoutMs: 30_000 });
   const logged = (host: string, status: number, text: string) =>
-    waitFor(`the proxy's refusal line for ${host}`, () => proxy.output().includes(`: ${status} the server says: ${text}`) && proxy.output().includes(`refused ${host}`), 10_000, () => proxy.output());
+    waitFor(
+      `the proxy's refusal line for ${host}`,
+      () => proxy.output().includes(`: ${status} the server says: ${text}`) && proxy.output().includes(`refused ${host}`),
+      10_000,
+      () => proxy.output(),
+    );
 
   await t.test('a raw CONNECT: 403 for the host it refuses, 502 for one it cannot reach or a bare close, each with the reason', async () => {
     const denied = await connectThroughProxy(proxy.port, 'denied-host:22');
@@ -231,11 +237,17 @@ test('an original-style server\'s refusals reach nc, plink and SOCKS clients wit
     assert.equal(unreachable.body, 'the server says: Cannot connect to unreachable-host:22: ECONNREFUSED\n');
     const silent = await connectThroughProxy(proxy.port, 'silent-host:22');
     assert.equal(silent.statusLine, 'HTTP/1.1 502 Bad Gateway');
-    assert.match(silent.body, /^the server closed the tunnel before the SSH server spoke \(WebSocket 1005\): an original wssh server does this for a host it refuses or cannot reach\n$/);
+    assert.match(
+      silent.body,
+      /^the server closed the tunnel before the SSH server spoke \(WebSocket 1005\): an original wssh server does this for a host it refuses or cannot reach\n$/,
+    );
   });
 
-  await t.test('nc -X connect: exits with the proxy\'s status instead of hanging; ssh through it fails at once', async () => {
-    for (const [host, status] of [['denied-host', 403], ['unreachable-host', 502]] as const) {
+  await t.test("nc -X connect: exits with the proxy's status instead of hanging; ssh through it fails at once", async () => {
+    for (const [host, status] of [
+      ['denied-host', 403],
+      ['unreachable-host', 502],
+    ] as const) {
       const r = await runProgram(programs.nc, ['-X', 'connect', '-x', `127.0.0.1:${proxy.port}`, host, '22'], { input: '', timeoutMs: 20_000 });
       assert.notEqual(r.code, 0, `nc should fail for ${host}`);
       assert.match(r.stderr, new RegExp(`${status}`), `nc's message for ${host}: ${r.stderr}`);
@@ -273,7 +285,7 @@ test('an original-style server\'s refusals reach nc, plink and SOCKS clients wit
     assert.equal(ok.code, 0, `${ok.stderr}\n${proxy.output()}`);
   });
 
-  await t.test('wssh client: the refusal\'s text on stderr, exit code 1', async () => {
+  await t.test("wssh client: the refusal's text on stderr, exit code 1", async () => {
     const r = await runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/denied-host`], { input: '', timeoutMs: 15_000 });
     assert.equal(r.stdout.length, 0);
     assert.equal(r.stderr, 'wssh: the server says: Oops:Error: Invalid host\n');
@@ -337,10 +349,19 @@ test('an original-style client against our wssh server', async (t) => {
     assert.equal(crypto.createHash('sha256').update(back).digest('hex'), crypto.createHash('sha256').update(data).digest('hex'));
     // Closing stdin closes the WebSocket; the server logs the bytes both ways.
     child.stdin.end();
-    await waitFor('the old client to exit', () => child.exitCode !== null, 10_000, () => stderr);
+    await waitFor(
+      'the old client to exit',
+      () => child.exitCode !== null,
+      10_000,
+      () => stderr,
+    );
     assert.equal(child.exitCode, 0);
-    await waitFor('the server\'s close line', () =>
-      new RegExp(`tunnel \\d+ closed client=127\\.0\\.0\\.1 target=echo-host via=127\\.0\\.0\\.1:${echo.port} up=${data.length} down=${data.length} `).test(server.output()),
+    await waitFor(
+      "the server's close line",
+      () =>
+        new RegExp(`tunnel \\d+ closed client=127\\.0\\.0\\.1 target=echo-host via=127\\.0\\.0\\.1:${echo.port} up=${data.length} down=${data.length} `).test(
+          server.output(),
+        ),
       10_000,
       () => server.output(),
     );

@@ -17,9 +17,13 @@ test('a target that never answers the TCP connect gets 504 after the connect tim
   // (Node accepts every connection itself: the listener is python's.)
   const python3 = requireProgram(t, 'python3');
   if (!python3) return;
-  const python = spawn(python3, ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const python = spawn(
+    python3,
+    ['-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   t.after(() => python.kill());
   const port = await new Promise<number>((resolve, reject) => {
     python.once('error', reject);

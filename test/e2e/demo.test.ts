@@ -17,7 +17,11 @@ test("the demo's check reads the SSH banner of a real sshd through its own proxy
   const hosts = writeHosts(dir, `"127.0.0.1:${sshd.port}": true\n`);
   const { demo, verdict } = await startDemo({ serverListen: '127.0.0.1:0', proxyListen: '127.0.0.1:0', hosts, check: { host: '127.0.0.1', port: sshd.port } });
   try {
-    assert.match(verdict, new RegExp(`^Checked: 127\\.0\\.0\\.1:${sshd.port} answers through the demo's own proxy and server: SSH-2\\.0-OpenSSH`), demo.output());
+    assert.match(
+      verdict,
+      new RegExp(`^Checked: 127\\.0\\.0\\.1:${sshd.port} answers through the demo's own proxy and server: SSH-2\\.0-OpenSSH`),
+      demo.output(),
+    );
     await demo.stop('SIGTERM', 10_000);
     assert.deepEqual(demo.exitStatus(), { code: 0, signal: null }, demo.output());
   } finally {

@@ -75,7 +75,12 @@ test('the wssh server killed mid-transfer, then restarted on the same port', asy
     assert.ok(await endedWithin(tunnel.socket, 5000), `the tunnel did not end after the server died\n${logs()}`);
     tunnel.socket.destroy();
     t.diagnostic(`the client saw the end ${Date.now() - started} ms after the kill`);
-    await waitFor('the proxy to log the tunnel closed', () => new RegExp(`tunnel \\d+ closed 127\\.0\\.0\\.1:${source.port} `).test(proxy.output()), 5000, logs);
+    await waitFor(
+      'the proxy to log the tunnel closed',
+      () => new RegExp(`tunnel \\d+ closed 127\\.0\\.0\\.1:${source.port} `).test(proxy.output()),
+      5000,
+      logs,
+    );
   });
 
   await t.test('with no server: the proxy is alive and answers 502 "connection refused"', async () => {
@@ -152,7 +157,7 @@ test('nginx down between the proxy and the server: 502 naming the endpoint', asy
   assert.equal(proxy.exitStatus(), undefined, 'the proxy exited');
 });
 
-test('nginx up but no wssh server behind it: 502 with nginx\'s answer', async (t) => {
+test("nginx up but no wssh server behind it: 502 with nginx's answer", async (t) => {
   const programs = requirePrograms(t, 'nginx');
   if (!programs) return;
   const deadPort = await freePort();
@@ -201,7 +206,12 @@ test('a peer that stops answering pings is dropped after the timeout', async (t)
     st.diagnostic(`dropped after ${ms} ms (ping every 1 s, two missed allowed)`);
     // Two pings went unanswered first: at least two intervals.
     assert.ok(ms >= 1500, `dropped too early (${ms} ms)`);
-    await waitFor('the ping timeout in the proxy log', () => /tunnel \d+ closed localhost up=0 down=0 \(ping timeout/.test(proxy.output()), 10_000, () => proxy.output());
+    await waitFor(
+      'the ping timeout in the proxy log',
+      () => /tunnel \d+ closed localhost up=0 down=0 \(ping timeout/.test(proxy.output()),
+      10_000,
+      () => proxy.output(),
+    );
   });
 
   await t.test('wssh server --keepalive 1 against a client that never pongs', async (st) => {

@@ -39,10 +39,10 @@ test('sshd: ssh logs in directly and through a ProxyCommand', async (t) => {
   assert.equal(proxied.stdout.toString(), 'ok\n');
 
   // An alias that only the ProxyCommand knows how to reach.
-  const alias = await runSsh(
-    [...sshArgs(sshd, { host: 'db1.lan', proxyCommand: `nc 127.0.0.1 %p` }), 'cat'],
-    { input: Buffer.from('bytes in, bytes out'), timeoutMs: 20_000 },
-  );
+  const alias = await runSsh([...sshArgs(sshd, { host: 'db1.lan', proxyCommand: `nc 127.0.0.1 %p` }), 'cat'], {
+    input: Buffer.from('bytes in, bytes out'),
+    timeoutMs: 20_000,
+  });
   assert.equal(alias.code, 0, alias.stderr);
   assert.equal(alias.stdout.toString(), 'bytes in, bytes out');
 

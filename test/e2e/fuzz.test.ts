@@ -115,7 +115,11 @@ function describeFds(pid: number): string {
  * or left open, and destroyed after LINGER_MS unless the peer closed it.
  * Resolves with what came back.
  */
-function fuzzCase(port: number, steps: Array<Buffer | ((socket: net.Socket, got: () => Buffer) => Promise<Buffer | undefined>)>, halfClose: boolean): Promise<Buffer> {
+function fuzzCase(
+  port: number,
+  steps: Array<Buffer | ((socket: net.Socket, got: () => Buffer) => Promise<Buffer | undefined>)>,
+  halfClose: boolean,
+): Promise<Buffer> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const got: Buffer[] = [];
@@ -212,7 +216,8 @@ function randomRequest(rng: Rng, echoPort: number): Buffer {
   if (rng.bool(0.7)) headers.push(`Connection: ${rng.pick(['Upgrade', 'keep-alive, Upgrade', 'close', rng.ascii(8)])}`);
   if (rng.bool(0.7)) headers.push(`Sec-WebSocket-Version: ${rng.pick(['13', '8', '', '99999999999'])}`);
   if (rng.bool(0.7)) headers.push(`Sec-WebSocket-Key: ${rng.pick([crypto.randomBytes(16).toString('base64'), '', 'short', rng.ascii(30)])}`);
-  if (rng.bool(0.3)) headers.push(`Authorization: ${rng.pick(['Basic', 'Basic !!!', 'Basic ' + Buffer.from(rng.ascii(20)).toString('base64'), rng.ascii(30)])}`);
+  if (rng.bool(0.3))
+    headers.push(`Authorization: ${rng.pick(['Basic', 'Basic !!!', 'Basic ' + Buffer.from(rng.ascii(20)).toString('base64'), rng.ascii(30)])}`);
   if (rng.bool(0.3)) headers.push(`X-Forwarded-For: ${rng.pick(['1.2.3.4', '::1', rng.ascii(30), ', , ,'])}`);
   if (rng.bool(0.2)) headers.push(`Content-Length: ${rng.pick(['0', '10', '-1', 'abc'])}`);
   if (rng.bool(0.2)) headers.push(`Transfer-Encoding: chunked`);
@@ -374,24 +379,26 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
 
   const N = 20;
   const replies = await Promise.all(
-    Array.from({ length: N }, (_, i) =>
-      new Promise<{ text: string; closed: boolean }>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
-        let text = '';
-        // A deadline for the test, not a measure: the bug held the tunnel open for ever.
-        const timer = setTimeout(() => {
-          socket.destroy();
-          resolve({ text, closed: false });
-        }, 30_000);
-        socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-        socket.on('error', () => {});
-        socket.once('end', () => {
-          clearTimeout(timer);
-          socket.destroy();
-          resolve({ text, closed: true });
-        });
-        socket.once('connect', () => socket.end(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n${i % 2 ? 'hello' : ''}`));
-      }),
+    Array.from(
+      { length: N },
+      (_, i) =>
+        new Promise<{ text: string; closed: boolean }>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+          let text = '';
+          // A deadline for the test, not a measure: the bug held the tunnel open for ever.
+          const timer = setTimeout(() => {
+            socket.destroy();
+            resolve({ text, closed: false });
+          }, 30_000);
+          socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+          socket.on('error', () => {});
+          socket.once('end', () => {
+            clearTimeout(timer);
+            socket.destroy();
+            resolve({ text, closed: true });
+          });
+          socket.once('connect', () => socket.end(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n${i % 2 ? 'hello' : ''}`));
+        }),
     ),
   );
   for (const r of replies) {
@@ -399,7 +406,12 @@ test('a client that sends CONNECT (and bytes) and its FIN at once: the tunnel cl
     assert.match(r.text, /^HTTP\/1\.1 200 /);
   }
   // The bytes sent with the request reached the target (the server counts them).
-  await waitFor(`${N} closed tunnels in the server log`, () => (server.output().match(/tunnel \d+ closed /g) ?? []).length >= N + 1, 30_000, () => server.output());
+  await waitFor(
+    `${N} closed tunnels in the server log`,
+    () => (server.output().match(/tunnel \d+ closed /g) ?? []).length >= N + 1,
+    30_000,
+    () => server.output(),
+  );
   assert.equal((server.output().match(/tunnel \d+ closed .* up=5 /g) ?? []).length, N / 2, server.output());
   const after = { proxy: await fdsSettle(proxy.pid, base.proxy), server: await fdsSettle(server.pid, base.server) };
   assert.ok(after.proxy <= base.proxy, `proxy: ${after.proxy} descriptors, baseline ${base.proxy}\n${describeFds(proxy.pid)}`);
@@ -414,16 +426,18 @@ test('a client that connects and hangs up without a byte is let go at once, not 
   await new Promise((r) => setTimeout(r, 200));
   const base = openFds(proxy.pid);
   const lived = await Promise.all(
-    Array.from({ length: 20 }, () =>
-      new Promise<number>((resolve) => {
-        const started = Date.now();
-        const socket = net.connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
-        socket.on('error', () => {});
-        socket.once('connect', () => socket.end());
-        socket.once('close', () => resolve(Date.now() - started));
-        socket.once('end', () => socket.destroy());
-        setTimeout(() => socket.destroy(), 2 * DEFAULT_HEADERS_TIMEOUT_MS);
-      }),
+    Array.from(
+      { length: 20 },
+      () =>
+        new Promise<number>((resolve) => {
+          const started = Date.now();
+          const socket = net.connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true });
+          socket.on('error', () => {});
+          socket.once('connect', () => socket.end());
+          socket.once('close', () => resolve(Date.now() - started));
+          socket.once('end', () => socket.destroy());
+          setTimeout(() => socket.destroy(), 2 * DEFAULT_HEADERS_TIMEOUT_MS);
+        }),
     ),
   );
   // Let go by the FIN, not by the header timeout, which would have taken the whole of it.

@@ -36,10 +36,7 @@ test('through nginx with TLS', async (t) => {
   const echo = await startEcho();
   t.after(() => echo.close());
 
-  const hostsFile = writeHosts(
-    dir,
-    [`localhost: "127.0.0.1:${sshd.port}"`, `"127.0.0.1:${echo.port}": true`, ''].join('\n'),
-  );
+  const hostsFile = writeHosts(dir, [`localhost: "127.0.0.1:${sshd.port}"`, `"127.0.0.1:${echo.port}": true`, ''].join('\n'));
   const server = await spawnWsshServer(hostsFile, ['--keepalive', '1']);
   t.after(() => server.stop());
   const nginx = await startNginx({
@@ -91,7 +88,10 @@ test('through nginx with TLS', async (t) => {
     assert.equal(r.stdout.length, 0);
     assert.match(
       r.stderr,
-      new RegExp(`^wssh: TLS: the certificate of wss://localhost:${nginx.port}/ssh is from an unknown issuer \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\\); trust its CA$`, 'm'),
+      new RegExp(
+        `^wssh: TLS: the certificate of wss://localhost:${nginx.port}/ssh is from an unknown issuer \\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\\); trust its CA$`,
+        'm',
+      ),
     );
   });
 
@@ -112,10 +112,7 @@ test('through nginx with TLS', async (t) => {
     st.after(() => quietProxy.stop());
 
     const target = `127.0.0.1:${echo.port}`;
-    const [alive, quiet] = await Promise.all([
-      connectThroughProxy(proxy.port, target),
-      connectThroughProxy(quietProxy.port, target),
-    ]);
+    const [alive, quiet] = await Promise.all([connectThroughProxy(proxy.port, target), connectThroughProxy(quietProxy.port, target)]);
     st.after(() => {
       alive.socket.destroy();
       quiet.socket.destroy();
@@ -147,8 +144,9 @@ test('through nginx with TLS', async (t) => {
     const later = crypto.randomBytes(100_000);
     assert.deepEqual(await roundTrip(alive.socket, later), later);
     st.diagnostic(`with pings every 1 s the tunnel carried a round trip after ${((Date.now() - idleStart) / 1000).toFixed(1)} s idle`);
-    await waitFor('the quiet proxy to log the closed tunnel', () =>
-      /tunnel \d+ closed 127\.0\.0\.1:\d+ up=1000 down=1000 \(connection to the peer was lost\)/.test(quietProxy.output()),
+    await waitFor(
+      'the quiet proxy to log the closed tunnel',
+      () => /tunnel \d+ closed 127\.0\.0\.1:\d+ up=1000 down=1000 \(connection to the peer was lost\)/.test(quietProxy.output()),
       10_000,
       () => quietProxy.output(),
     );

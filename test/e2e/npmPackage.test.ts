@@ -24,10 +24,22 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 
 /** What the package may hold: the built CLI, core (with the shared defaults it reads) and server, their samples, the docs. */
-const ALLOWED = [/^package\.json$/, /^README\.md$/, /^dist\/src\/cli\/[\w./]+\.js$/, /^dist\/src\/core\/[\w./]+\.js$/, /^dist\/src\/shared\/[\w./]+\.js$/, /^dist\/server\/[\w./]+\.js$/, /^server\/[\w.]+\.yml$/, /^server\/wssh\.service$/, /^nginx\/[\w.-]+\.conf$/,
-  /^SECURITY\.md$/, /^CHANGELOG\.md$/, /^docs\/[\w.-]+\.md$/,
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^dist\/src\/cli\/[\w./]+\.js$/,
+  /^dist\/src\/core\/[\w./]+\.js$/,
+  /^dist\/src\/shared\/[\w./]+\.js$/,
+  /^dist\/server\/[\w./]+\.js$/,
+  /^server\/[\w.]+\.yml$/,
+  /^server\/wssh\.service$/,
+  /^nginx\/[\w.-]+\.conf$/,
+  /^SECURITY\.md$/,
+  /^CHANGELOG\.md$/,
+  /^docs\/[\w.-]+\.md$/,
   // npm always packs the file named by "main" (the tray app's entry, for electron-builder); nothing loads it here.
-  /^dist\/src\/main\/main\.js$/];
+  /^dist\/src\/main\/main\.js$/,
+];
 
 /** Packages that must never come with the CLI. */
 const FORBIDDEN = ['electron', 'electron-builder', 'app-builder-lib', 'typescript', 'esbuild', 'playwright-core', 'node-gyp', '@types/node'];
@@ -70,7 +82,12 @@ async function install(t: TestContext, args: string[], cwd: string): Promise<boo
 async function startInstalled(bin: string, args: string[], ready: RegExp, nodeFlags: string[] = []): Promise<Daemon & { port: number }> {
   const daemon = spawnDaemon(`installed wssh ${args[0]}`, process.execPath, [...nodeFlags, bin, ...args]);
   try {
-    const match = await waitFor(`installed wssh ${args[0]} to listen`, () => ready.exec(daemon.output()) ?? (daemon.exitStatus() ? assert.fail(daemon.output()) : undefined), 15_000, () => daemon.output());
+    const match = await waitFor(
+      `installed wssh ${args[0]} to listen`,
+      () => ready.exec(daemon.output()) ?? (daemon.exitStatus() ? assert.fail(daemon.output()) : undefined),
+      15_000,
+      () => daemon.output(),
+    );
     return { ...daemon, port: Number(match[1]) };
   } catch (err) {
     await daemon.stop();
@@ -95,7 +112,17 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
   await t.test('the package holds the built CLI, core and server with their samples, nothing else', () => {
     const stray = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
     assert.deepEqual(stray, [], 'files outside the CLI and server');
-    for (const needed of ['README.md', 'docs/server.md', 'docs/cli.md', 'SECURITY.md', 'server/hosts.example.yml', 'server/users.example.yml', 'server/wssh.service', 'nginx/wssh.conf', 'nginx/wssh-location.conf']) {
+    for (const needed of [
+      'README.md',
+      'docs/server.md',
+      'docs/cli.md',
+      'SECURITY.md',
+      'server/hosts.example.yml',
+      'server/users.example.yml',
+      'server/wssh.service',
+      'nginx/wssh.conf',
+      'nginx/wssh-location.conf',
+    ]) {
       assert.ok(files.includes(needed), needed);
     }
     // Everything the command loads is in it.
@@ -131,7 +158,11 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     const sshd = await startSshd();
     t.after(() => sshd.stop());
     // The shipped sample policy is valid as installed.
-    const sample = await startInstalled(bin, ['server', '--listen', '127.0.0.1:0', '--hosts', path.join(installed, 'server', 'hosts.example.yml')], /listening on ws:\/\/[^\s]*:(\d+)\//);
+    const sample = await startInstalled(
+      bin,
+      ['server', '--listen', '127.0.0.1:0', '--hosts', path.join(installed, 'server', 'hosts.example.yml')],
+      /listening on ws:\/\/[^\s]*:(\d+)\//,
+    );
     await sample.stop();
     // The server as the shipped systemd unit starts it, with this test's prefix, port and policy.
     const unit = fs.readFileSync(path.join(installed, 'server', 'wssh.service'), 'utf8');
@@ -141,19 +172,31 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     assert.equal(execStart[binAt + 1], 'server', 'the unit runs the installed bin of --prefix /opt/wssh');
     // Node's own flags in the unit, if it has any: this Node must accept them.
     const nodeFlags = execStart.slice(1, binAt);
-    assert.ok(nodeFlags.every((f) => f.startsWith('--')), `node flags: ${nodeFlags.join(' ')}`);
-    const unitArgs = execStart.slice(binAt + 1).map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));
+    assert.ok(
+      nodeFlags.every((f) => f.startsWith('--')),
+      `node flags: ${nodeFlags.join(' ')}`,
+    );
+    const unitArgs = execStart
+      .slice(binAt + 1)
+      .map((a) => (a === '127.0.0.1:4567' ? '127.0.0.1:0' : a === '/etc/wssh/hosts.yml' ? writeHosts(dir, `localhost: "127.0.0.1:${sshd.port}"\n`) : a));
     const server = await startInstalled(bin, unitArgs, /listening on ws:\/\/[^\s]*:(\d+)\//, nodeFlags);
     t.after(() => server.stop());
-    const proxy = await startInstalled(bin, ['connect', `ws://127.0.0.1:${server.port}/ssh`, '--listen', '127.0.0.1:0', '--no-proxy'], /CONNECT proxy on [^\s]*:(\d+) /);
+    const proxy = await startInstalled(
+      bin,
+      ['connect', `ws://127.0.0.1:${server.port}/ssh`, '--listen', '127.0.0.1:0', '--no-proxy'],
+      /CONNECT proxy on [^\s]*:(\d+) /,
+    );
     t.after(() => proxy.stop());
-    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${programs.nc} -X connect -x 127.0.0.1:${proxy.port} %h 22` }), 'echo installed ok']);
+    const r = await runSsh([
+      ...sshArgs(sshd, { host: 'localhost', proxyCommand: `${programs.nc} -X connect -x 127.0.0.1:${proxy.port} %h 22` }),
+      'echo installed ok',
+    ]);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proxy.output()}\n${server.output()}`);
     assert.equal(r.stdout.toString(), 'installed ok\n');
     await waitForOutput(server, /tunnel \d+ open client=127\.0\.0\.1 target=localhost via=127\.0\.0\.1:\d+/);
   });
 
-  await t.test('--omit=optional (a local install) also leaves out the tray app\'s settings store', async () => {
+  await t.test("--omit=optional (a local install) also leaves out the tray app's settings store", async () => {
     const lean = path.join(dir, 'lean');
     fs.mkdirSync(lean);
     if (!(await install(t, ['--omit=optional', tarball], lean))) return;

@@ -65,9 +65,7 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaNc }), 'echo ok']);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    await waitFor('the proxy to log the tunnel', () =>
-      new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`).test(proxy.output()),
-    );
+    await waitFor('the proxy to log the tunnel', () => new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`).test(proxy.output()));
   });
 
   await t.test('a host no rule allows: wssh client fails with 403 and the reason', async () => {
@@ -92,7 +90,9 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     assert.match(r.stderr, /Proxy error: "HTTP\/1\.1 403 Forbidden"/);
     await waitForOutput(
       proxy,
-      new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 refused by the WSSH server \\(403 Forbidden: no rule allows nope\\.example:${sshd.port}\\)`),
+      new RegExp(
+        `refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 refused by the WSSH server \\(403 Forbidden: no rule allows nope\\.example:${sshd.port}\\)`,
+      ),
     );
   });
 

@@ -55,8 +55,10 @@ async function bannerFromPage(serverPort: number): Promise<string> {
   try {
     const tab = await context.newPage();
     await tab.goto(`${pageOrigin}/`);
-    return await tab.evaluate((url) => (globalThis as unknown as { readBanner(u: string): Promise<string> }).readBanner(url),
-      `ws://127.0.0.1:${serverPort}/ssh/127.0.0.1%3A${sshd!.port}`);
+    return await tab.evaluate(
+      (url) => (globalThis as unknown as { readBanner(u: string): Promise<string> }).readBanner(url),
+      `ws://127.0.0.1:${serverPort}/ssh/127.0.0.1%3A${sshd!.port}`,
+    );
   } finally {
     await context.close();
   }
@@ -70,7 +72,12 @@ test('a page of another origin cannot open a tunnel: 403 with the reason, a log 
 
   const result = await bannerFromPage(server.port);
   assert.doesNotMatch(result, /SSH-2\.0/, 'the page read the SSH banner');
-  const line = await waitFor('the refusal in the log', () => /tunnel refused .*status=403 reason="a web page of origin (\S+) may not open tunnels/.exec(server.output()), 5000, server.output);
+  const line = await waitFor(
+    'the refusal in the log',
+    () => /tunnel refused .*status=403 reason="a web page of origin (\S+) may not open tunnels/.exec(server.output()),
+    5000,
+    server.output,
+  );
   assert.equal(line[1], pageOrigin);
   const metrics = await rawRequest(server.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.match(metrics, /wssh_refusals_total\{status="403",reason="origin"\} 1/);
@@ -89,7 +96,12 @@ test('--allow-origin lets that origin through (and only it)', async (t) => {
   if (!browser) return void requireProgram(t, 'chromium', ['/usr/bin/chromium']);
   const dir = tempDir(t);
   const server = await spawnWsshServer(writeHosts(dir, `"127.0.0.1:${sshd!.port}": true\n`), [
-    '--keepalive', '0', '--allow-origin', 'https://other.example', '--allow-origin', pageOrigin.toUpperCase().replace('HTTP', 'http'),
+    '--keepalive',
+    '0',
+    '--allow-origin',
+    'https://other.example',
+    '--allow-origin',
+    pageOrigin.toUpperCase().replace('HTTP', 'http'),
   ]);
   t.after(() => server.stop());
   assert.match(await bannerFromPage(server.port), /^banner:SSH-2\.0-/);

@@ -61,7 +61,10 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   const env = cleanEnv();
   const logs = () => `--- squid 1:\n${first.log()}\n--- squid 2:\n${second.log()}\n--- server:\n${server.output()}`;
   const ssh = (endpoint: string, flags: string) =>
-    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h ${flags}` }), 'echo ok'], { env, timeoutMs: 60_000 });
+    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h ${flags}` }), 'echo ok'], {
+      env,
+      timeoutMs: 60_000,
+    });
   const target = `localhost:${server.port}`;
 
   await t.test('the endpoint the script names goes through the first squid', async () => {
@@ -86,10 +89,20 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
   await t.test('wssh connect --pac logs the routes and carries ssh through the first squid', async () => {
     const connect = await spawnWsshConnect(viaProxies, ['--pac', pacUrl]);
     t.after(() => connect.stop());
-    const routes = new RegExp(`as the PAC file ${pacUrl.replace(/[.]/g, '\\.')} says: http://127\\.0\\.0\\.1:${first.port}, then http://127\\.0\\.0\\.1:${second.port}, then DIRECT`);
-    await waitFor('the routes in the log', () => routes.test(connect.output()), 10_000, () => connect.output());
+    const routes = new RegExp(
+      `as the PAC file ${pacUrl.replace(/[.]/g, '\\.')} says: http://127\\.0\\.0\\.1:${first.port}, then http://127\\.0\\.0\\.1:${second.port}, then DIRECT`,
+    );
+    await waitFor(
+      'the routes in the log',
+      () => routes.test(connect.output()),
+      10_000,
+      () => connect.output(),
+    );
     const before = first.connects().length;
-    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], { env, timeoutMs: 60_000 });
+    const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${connect.port} %h %p` }), 'echo ok'], {
+      env,
+      timeoutMs: 60_000,
+    });
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${connect.output()}\n${logs()}`);
     await waitFor('the first squid to log the CONNECT', () => first.connects().length > before, 15_000, logs);
     await connect.stop();
@@ -100,7 +113,12 @@ test('--pac: the PAC script chooses the proxy per endpoint, and the next one whe
     const r = await ssh(viaProxies, `--pac ${pacUrl}`);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
-    assert.match(r.stderr, new RegExp(`connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${first.port}.*; trying the next proxy, http://127\\.0\\.0\\.1:${second.port}`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:${first.port}.*; trying the next proxy, http://127\\.0\\.0\\.1:${second.port}`,
+      ),
+    );
     await waitFor('the second squid to log the CONNECT', () => second.connects().includes(target), 15_000, logs);
   });
 

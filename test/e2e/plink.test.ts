@@ -45,7 +45,7 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
     await waitForOutput(server, new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
   });
 
-  await t.test('carries a command\'s stdin byte-exact (sha256sum of 8 MiB)', async (st) => {
+  await t.test("carries a command's stdin byte-exact (sha256sum of 8 MiB)", async (st) => {
     const size = 8 * 1024 * 1024;
     const expected = await patternDigest(size, 'plink');
     const started = Date.now();
@@ -56,7 +56,7 @@ test('plink through wssh connect and wssh server to sshd', async (t) => {
     st.diagnostic(`plink stdin 8 MiB in ${seconds.toFixed(2)} s (${(8 / seconds).toFixed(1)} MiB/s, including the SSH login)`);
   });
 
-  await t.test('a denied host: plink shows the proxy\'s 403', async () => {
+  await t.test("a denied host: plink shows the proxy's 403", async () => {
     const r = await plink('nope.example', 'echo ok');
     assert.equal(r.code, 1, `plink should fail: ${r.stdout}`);
     assert.equal(r.stdout.length, 0);

@@ -94,7 +94,7 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
     await nginx.waitForAccess(/"GET \/ssh\/localhost HTTP\/1\.1" 101 /);
   });
 
-  await t.test('wssh client --profile FILE TARGET as ssh\'s ProxyCommand runs a command', async () => {
+  await t.test("wssh client --profile FILE TARGET as ssh's ProxyCommand runs a command", async () => {
     const r = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaClient(caProfile) }), 'echo ok'], { env: cleanEnv() });
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
@@ -149,7 +149,9 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
     const text = fs.readFileSync(userProfile, 'utf8');
     assert.equal(JSON.parse(text).user, 'alice');
     assert.doesNotMatch(text, /sesame/);
-    const ok = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaClient(userProfile) }), 'echo authed'], { env: cleanEnv({ WSSH_SECRET: 'open sesame' }) });
+    const ok = await runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: viaClient(userProfile) }), 'echo authed'], {
+      env: cleanEnv({ WSSH_SECRET: 'open sesame' }),
+    });
     assert.equal(ok.code, 0, `ssh failed: ${ok.stderr}\n${authServer.output()}`);
     assert.equal(ok.stdout.toString(), 'authed\n');
     const none = await runProgram(process.execPath, [WSSH_CLI, 'client', '--profile', userProfile, 'localhost'], { env: cleanEnv(), timeoutMs: 30_000 });
@@ -165,24 +167,60 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
       return file;
     };
     const out = path.join(dir, 'never.wssh');
-    await usageError(['profile', 'create', 'wss://alice:s3cret@gw.example.com/ssh', '-o', out], /^wssh: endpoint "wss:\/\/alice:\*\*\*@gw\.example\.com\/ssh": it carries a secret, and a profile never holds one/);
+    await usageError(
+      ['profile', 'create', 'wss://alice:s3cret@gw.example.com/ssh', '-o', out],
+      /^wssh: endpoint "wss:\/\/alice:\*\*\*@gw\.example\.com\/ssh": it carries a secret, and a profile never holds one/,
+    );
     assert.ok(!fs.existsSync(out));
-    await usageError(['profile', 'create', 'https://gw.example.com/ssh'], /^wssh: endpoint "https:\/\/gw\.example\.com\/ssh": use wss:\/\/ instead of https:\/\//);
-    await usageError(['profile', 'create', 'wss://gw.example.com/ssh', '--ca', bad('not.pem', 'hello')], /^wssh: --ca "[^"]+not\.pem": no PEM certificate in it/);
+    await usageError(
+      ['profile', 'create', 'https://gw.example.com/ssh'],
+      /^wssh: endpoint "https:\/\/gw\.example\.com\/ssh": use wss:\/\/ instead of https:\/\//,
+    );
+    await usageError(
+      ['profile', 'create', 'wss://gw.example.com/ssh', '--ca', bad('not.pem', 'hello')],
+      /^wssh: --ca "[^"]+not\.pem": no PEM certificate in it/,
+    );
     const broken = fs.readFileSync(certs.caCert, 'utf8').replace(/\n[A-Za-z0-9+/]{12}/, '\n############');
-    await usageError(['profile', 'create', 'wss://gw.example.com/ssh', '--ca', bad('broken.pem', broken)], /^wssh: --ca "[^"]+broken\.pem": the PEM certificate is broken/);
-    await usageError(['profile', 'create', 'wss://gw.example.com/ssh', '--pin', 'sha256/abc'], /^wssh: --pin "sha256\/abc": a sha256 fingerprint has 32 bytes, this one 2$/m);
+    await usageError(
+      ['profile', 'create', 'wss://gw.example.com/ssh', '--ca', bad('broken.pem', broken)],
+      /^wssh: --ca "[^"]+broken\.pem": the PEM certificate is broken/,
+    );
+    await usageError(
+      ['profile', 'create', 'wss://gw.example.com/ssh', '--pin', 'sha256/abc'],
+      /^wssh: --pin "sha256\/abc": a sha256 fingerprint has 32 bytes, this one 2$/m,
+    );
     await usageError(['profile', 'create', 'ws://gw.example.com/ssh', '--pin', serverPin], /^wssh: --pin: only for wss:\/\/ endpoints/);
     await usageError(['profile', 'create', 'wss://gw.example.com/ssh', '--pin-only'], /^wssh: --pin-only needs --pin or --pin-from-server$/m);
-    await usageError(['profile', 'create', 'wss://gw.example.com/ssh', '--proxy', 'http://bob:pw@proxy:3128'], /^wssh: --proxy: the URL carries user info, and a profile never holds a secret/);
+    await usageError(
+      ['profile', 'create', 'wss://gw.example.com/ssh', '--proxy', 'http://bob:pw@proxy:3128'],
+      /^wssh: --proxy: the URL carries user info, and a profile never holds a secret/,
+    );
     await usageError(['profile', 'show', bad('config.txt', 'Host *\n')], /^wssh: profile "[^"]+config\.txt": not a WSSH profile: not JSON/);
-    await usageError(['profile', 'show', bad('newer.wssh', '{"wsshProfile": 2, "name": "x", "uri": "wss://gw/ssh", "tunnels": []}')], /^wssh: profile "[^"]+newer\.wssh": made by a newer WSSH \(profile version 2; this one reads version 1\)/);
-    await usageError(['profile', 'show', bad('secret.wssh', '{"wsshProfile": 1, "name": "x", "uri": "wss://gw/ssh", "secret": "s3cret"}')], /^wssh: profile "[^"]+secret\.wssh": secret: a profile never holds a secret: remove this field$/m);
-    await usageError(['profile', 'show', bad('badpin.wssh', '{"wsshProfile": 1, "name": "x", "uri": "wss://gw/ssh", "trust": {"pins": ["AB:CD"]}}')], /^wssh: profile "[^"]+badpin\.wssh": trust\.pins\[0\]: pin "AB:CD": expected/);
-    await usageError(['profile', 'show', bad('http.wssh', '{"wsshProfile": 1, "name": "x", "uri": "http://gw/ssh"}')], /^wssh: profile "[^"]+http\.wssh": uri: use ws:\/\/ instead of http:\/\//);
-    await usageError(['profile', 'show', bad('huge.wssh', ' '.repeat(70 * 1024))], /^wssh: profile "[^"]+huge\.wssh": not a WSSH profile: larger than 64 KiB$/m);
+    await usageError(
+      ['profile', 'show', bad('newer.wssh', '{"wsshProfile": 2, "name": "x", "uri": "wss://gw/ssh", "tunnels": []}')],
+      /^wssh: profile "[^"]+newer\.wssh": made by a newer WSSH \(profile version 2; this one reads version 1\)/,
+    );
+    await usageError(
+      ['profile', 'show', bad('secret.wssh', '{"wsshProfile": 1, "name": "x", "uri": "wss://gw/ssh", "secret": "s3cret"}')],
+      /^wssh: profile "[^"]+secret\.wssh": secret: a profile never holds a secret: remove this field$/m,
+    );
+    await usageError(
+      ['profile', 'show', bad('badpin.wssh', '{"wsshProfile": 1, "name": "x", "uri": "wss://gw/ssh", "trust": {"pins": ["AB:CD"]}}')],
+      /^wssh: profile "[^"]+badpin\.wssh": trust\.pins\[0\]: pin "AB:CD": expected/,
+    );
+    await usageError(
+      ['profile', 'show', bad('http.wssh', '{"wsshProfile": 1, "name": "x", "uri": "http://gw/ssh"}')],
+      /^wssh: profile "[^"]+http\.wssh": uri: use ws:\/\/ instead of http:\/\//,
+    );
+    await usageError(
+      ['profile', 'show', bad('huge.wssh', ' '.repeat(70 * 1024))],
+      /^wssh: profile "[^"]+huge\.wssh": not a WSSH profile: larger than 64 KiB$/m,
+    );
     await usageError(['profile', 'show', path.join(dir, 'missing.wssh')], /^wssh: profile "[^"]+missing\.wssh": ENOENT$/m);
-    await usageError(['connect', '--profile', caProfile, '--pin', serverPin], /^wssh: --pin: the profile gives the TLS trust; use either --profile or these flags$/m);
+    await usageError(
+      ['connect', '--profile', caProfile, '--pin', serverPin],
+      /^wssh: --pin: the profile gives the TLS trust; use either --profile or these flags$/m,
+    );
     await usageError(['connect', '--profile', caProfile, nginx.url], /^wssh: wssh connect takes no arguments, got 1/);
     await usageError(['client', '--profile', caProfile, 'bad host'], /^wssh: target "bad host": .* \(with --profile, give host or host:port\)$/m);
     await usageError(['profile', 'frobnicate'], /^wssh: unknown command "profile frobnicate" \(expected profile create, show or link/);
@@ -212,7 +250,8 @@ test('profiles: create, show, connect and client with ssh through nginx with TLS
       assert.match(r.stdout.toString(), new RegExp(`^Usage: wssh profile ${sub} `));
     }
     const create = (await wssh(['profile', 'create', '--help'])).stdout.toString();
-    for (const flag of ['--name', '--ca', '--pin', '--pin-from-server', '--pin-only', '--servername', '--user', '-o, --output']) assert.ok(create.includes(`  ${flag} `), flag);
+    for (const flag of ['--name', '--ca', '--pin', '--pin-from-server', '--pin-only', '--servername', '--user', '-o, --output'])
+      assert.ok(create.includes(`  ${flag} `), flag);
     for (const command of ['connect', 'client']) assert.match((await wssh([command, '--help'])).stdout.toString(), /--profile FILE/);
     assert.match((await wssh(['--help'])).stdout.toString(), /^ {2}profile /m);
   });

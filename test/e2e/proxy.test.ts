@@ -47,7 +47,8 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
   /** `wssh client` on its own, for the failures: they happen before any byte of SSH. */
   const client = (args: string[], env: NodeJS.ProcessEnv = cleanEnv()) =>
     runProgram(process.execPath, [WSSH_CLI, 'client', `${nginx.url}/localhost`, '--ca', certs.caCert, ...args], { env, timeoutMs: 30_000 });
-  const logs = () => `--- tinyproxy:\n${open.output()}\n--- tinyproxy (auth):\n${guarded.output()}\n--- nginx:\n${nginx.log()}\n--- wssh server:\n${server.output()}`;
+  const logs = () =>
+    `--- tinyproxy:\n${open.output()}\n--- tinyproxy (auth):\n${guarded.output()}\n--- nginx:\n${nginx.log()}\n--- wssh server:\n${server.output()}`;
 
   await t.test('ssh with wssh client --proxy: the tunnel goes through tinyproxy as CONNECT', async () => {
     const r = await ssh(wsshClient(nginx.url, `--ca ${certs.caCert} --proxy ${open.url}`));
@@ -98,7 +99,7 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
     assert.doesNotMatch(r.stderr, /wrong-pw/);
   });
 
-  await t.test('a port the proxy does not allow CONNECT to: its 403, said to be the proxy\'s', async () => {
+  await t.test("a port the proxy does not allow CONNECT to: its 403, said to be the proxy's", async () => {
     const r = await runProgram(process.execPath, [WSSH_CLI, 'client', `wss://localhost:${deadPort}/ssh/localhost`, '--proxy', open.url], {
       env: cleanEnv(),
       timeoutMs: 30_000,
@@ -139,21 +140,34 @@ test('through an HTTP proxy (tinyproxy)', async (t) => {
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${local.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.equal(guarded.connects().length, before + 1);
-    await waitForOutput(local, new RegExp(`reaching ${nginx.url.replace(/[/.]/g, '\\$&')} through the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${guarded.port} \\(from --proxy\\)`));
+    await waitForOutput(
+      local,
+      new RegExp(
+        `reaching ${nginx.url.replace(/[/.]/g, '\\$&')} through the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${guarded.port} \\(from --proxy\\)`,
+      ),
+    );
     assert.doesNotMatch(local.output(), /s3cret/);
   });
 
-  await t.test('wssh connect with a proxy refusal: the local proxy answers 502 with the proxy\'s reason', async (st) => {
+  await t.test("wssh connect with a proxy refusal: the local proxy answers 502 with the proxy's reason", async (st) => {
     const local = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert]);
     st.after(() => local.stop());
     // No HTTPS_PROXY in this process's env for the fixture: check the direct line
     // (logged just after the line the fixture waits for: wait for it too).
-    await waitFor('the "reaching" line', () => /reaching wss:/.test(local.output()), 10_000, () => local.output());
+    await waitFor(
+      'the "reaching" line',
+      () => /reaching wss:/.test(local.output()),
+      10_000,
+      () => local.output(),
+    );
     await waitForOutput(local, /reaching wss:\/\/localhost:\d+\/ssh (directly|through the HTTP proxy)/);
     const refused = await spawnWsshConnect(nginx.url, ['--ca', certs.caCert, '--proxy', guarded.bareUrl]);
     st.after(() => refused.stop());
     const r = await ssh(`nc -X connect -x 127.0.0.1:${refused.port} %h %p`);
     assert.equal(r.code, 255);
-    await waitForOutput(refused, /refused localhost:\d+ from 127\.0\.0\.1:\d+: 502 the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\)/);
+    await waitForOutput(
+      refused,
+      /refused localhost:\d+ from 127\.0\.0\.1:\d+: 502 the HTTP proxy at http:\/\/127\.0\.0\.1:\d+ requires authentication \(407 Proxy Authentication Required\)/,
+    );
   });
 });

@@ -65,10 +65,16 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
 
   /** ssh through `wssh client --proxy URL` (ssh expands %: a %5C in the URL is written %%5C). */
   const ssh = (proxyUrl: string, env: NodeJS.ProcessEnv) =>
-    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h --proxy ${proxyUrl.replace(/%/g, '%%')}` }), 'echo ok'], {
-      env,
-      timeoutMs: 30_000,
-    });
+    runSsh(
+      [
+        ...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h --proxy ${proxyUrl.replace(/%/g, '%%')}` }),
+        'echo ok',
+      ],
+      {
+        env,
+        timeoutMs: 30_000,
+      },
+    );
   /** `wssh client` alone, for the failures (they come before any SSH byte). */
   const client = (proxyUrl: string, env: NodeJS.ProcessEnv, node: string[] = []) =>
     runProgram(process.execPath, [...node, WSSH_CLI, 'client', `${endpoint}/localhost`, '--proxy', proxyUrl], { env, timeoutMs: 30_000 });
@@ -91,7 +97,12 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs(basic)}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.equal(await transfer(url, cleanEnv()), expected);
-    await waitFor('two tunnels by alice in the access log', () => tunnelsBy(basic, 'alice') === 2, 15_000, () => logs(basic));
+    await waitFor(
+      'two tunnels by alice in the access log',
+      () => tunnelsBy(basic, 'alice') === 2,
+      15_000,
+      () => logs(basic),
+    );
   });
 
   await t.test('NTLM with CORP\\alice (percent-encoded in the URL): ssh and a byte-exact transfer', async () => {
@@ -100,7 +111,12 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs(ntlm)}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.equal(await transfer(url, cleanEnv()), expected);
-    await waitFor('two tunnels signed in by NTLM in the access log', () => ntlm.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length === 2, 15_000, () => logs(ntlm));
+    await waitFor(
+      'two tunnels signed in by NTLM in the access log',
+      () => ntlm.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length === 2,
+      15_000,
+      () => logs(ntlm),
+    );
   });
 
   await t.test('Negotiate with a Kerberos ticket, no password anywhere: ssh and a byte-exact transfer; squid logs alice@WSSH.TEST', async () => {
@@ -109,7 +125,12 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs(negotiate)}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     assert.equal(await transfer(url, withTicket), expected);
-    await waitFor('two tunnels by alice@WSSH.TEST in the access log', () => tunnelsBy(negotiate, kdc.principal) === 2, 15_000, () => logs(negotiate));
+    await waitFor(
+      'two tunnels by alice@WSSH.TEST in the access log',
+      () => tunnelsBy(negotiate, kdc.principal) === 2,
+      15_000,
+      () => logs(negotiate),
+    );
   });
 
   await t.test('all three offered (Basic first): the strongest that can work wins', async () => {
@@ -118,7 +139,12 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     const r = await ssh(url, withTicket);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${logs(all)}`);
     assert.equal(await transfer(url, withTicket), expected);
-    await waitFor('two tunnels by alice@WSSH.TEST in the access log', () => tunnelsBy(all, kdc.principal) === 2, 15_000, () => logs(all));
+    await waitFor(
+      'two tunnels by alice@WSSH.TEST in the access log',
+      () => tunnelsBy(all, kdc.principal) === 2,
+      15_000,
+      () => logs(all),
+    );
     // Without a ticket: NTLM with the credentials, never Basic (the password stays off the wire).
     const n = await ssh(url, noTicket);
     assert.equal(n.code, 0, `ssh failed: ${n.stderr}\n${logs(all)}`);
@@ -127,24 +153,32 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     assert.equal(all.access().filter((l) => l.user === 'alice').length, 0, 'no Basic sign-in');
   });
 
-  await t.test('12 tunnels at once through the all-three squid, each signing in on its own (a new Kerberos context each: no replay refusals); each byte-exact', async () => {
-    const url = `http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`;
-    const local = await spawnWsshConnect(endpoint, ['--proxy', url, '--keepalive', '0'], withTicket);
-    try {
-      const before = tunnelsBy(all, kdc.principal);
-      const hashes = await Promise.all(
-        Array.from({ length: 12 }, async () => {
-          const reply = await connectThroughProxy(local.port, 'source.lan:22');
-          assert.equal(reply.status, 200, `${reply.statusLine} ${reply.body}\n${local.output()}`);
-          return (await digestOf(reply.socket)).sha256;
-        }),
-      );
-      assert.deepEqual(hashes, Array(12).fill(expected));
-      await waitFor('12 more tunnels by alice@WSSH.TEST in the access log', () => tunnelsBy(all, kdc.principal) === before + 12, 15_000, () => logs(all));
-    } finally {
-      await local.stop();
-    }
-  });
+  await t.test(
+    '12 tunnels at once through the all-three squid, each signing in on its own (a new Kerberos context each: no replay refusals); each byte-exact',
+    async () => {
+      const url = `http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`;
+      const local = await spawnWsshConnect(endpoint, ['--proxy', url, '--keepalive', '0'], withTicket);
+      try {
+        const before = tunnelsBy(all, kdc.principal);
+        const hashes = await Promise.all(
+          Array.from({ length: 12 }, async () => {
+            const reply = await connectThroughProxy(local.port, 'source.lan:22');
+            assert.equal(reply.status, 200, `${reply.statusLine} ${reply.body}\n${local.output()}`);
+            return (await digestOf(reply.socket)).sha256;
+          }),
+        );
+        assert.deepEqual(hashes, Array(12).fill(expected));
+        await waitFor(
+          '12 more tunnels by alice@WSSH.TEST in the access log',
+          () => tunnelsBy(all, kdc.principal) === before + 12,
+          15_000,
+          () => logs(all),
+        );
+      } finally {
+        await local.stop();
+      }
+    },
+  );
 
   await t.test('the kerberos module cannot load: one line says Negotiate is off and why, and NTLM goes on', async () => {
     const url = `http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`;
@@ -207,7 +241,7 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
   });
 
   // Last: it changes the realm under the squids.
-  await t.test('the proxy\'s key is stale: its refusal of the ticket is said so; with credentials too, NTLM takes over', async () => {
+  await t.test("the proxy's key is stale: its refusal of the ticket is said so; with credentials too, NTLM takes over", async () => {
     await kdc.rekeyService();
     const fresh = cleanEnv({ ...kdc.env, KRB5CCNAME: await kdc.kinit() }); // a ticket with the new key, which squid's keytab lacks
     const r = await client(`http://localhost:${negotiate.port}`, fresh);
@@ -219,6 +253,11 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     const before = all.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length;
     const n = await ssh(`http://CORP%5Calice:s3cret-Basic@localhost:${all.port}`, fresh);
     assert.equal(n.code, 0, `ssh failed: ${n.stderr}\n${logs(all)}`);
-    await waitFor('one more tunnel signed in by NTLM', () => all.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length === before + 1, 15_000, () => logs(all));
+    await waitFor(
+      'one more tunnel signed in by NTLM',
+      () => all.access().filter((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice').length === before + 1,
+      15_000,
+      () => logs(all),
+    );
   });
 });

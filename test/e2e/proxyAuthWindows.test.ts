@@ -49,5 +49,10 @@ test('Windows Node: NTLM to squid with CORP\\alice; the kerberos module does not
   assert.doesNotMatch(r.stderr, /Pa55word/);
   const got = await received;
   assert.deepEqual(got, { bytes: SIZE, sha256: await patternDigest(SIZE, 'win-ntlm') });
-  await waitFor('the tunnel signed in by NTLM in squid\'s access log', () => squid.access().some((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice'), 15_000, () => squid.log());
+  await waitFor(
+    "the tunnel signed in by NTLM in squid's access log",
+    () => squid.access().some((l) => l.result === 'TCP_TUNNEL/200' && l.user === 'CORP\\alice'),
+    15_000,
+    () => squid.log(),
+  );
 });

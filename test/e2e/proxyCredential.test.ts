@@ -57,12 +57,19 @@ test('wssh connect --proxy-user: no credential, no tunnel; plink with ProxyUsern
   const bare = (await exchange(proxy.port, [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`)])).toString('latin1');
   assert.match(bare, /^HTTP\/1\.1 407 Proxy Authentication Required\r\n/);
   assert.match(bare, /\r\nProxy-Authenticate: Basic realm="wssh local proxy"\r\n/);
-  const wrong = (await exchange(proxy.port, [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:guess').toString('base64')}\r\n\r\n`)])).toString('latin1');
+  const wrong = (
+    await exchange(proxy.port, [
+      Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:guess').toString('base64')}\r\n\r\n`),
+    ])
+  ).toString('latin1');
   assert.match(wrong, /^HTTP\/1\.1 407 /);
   assert.deepEqual([...(await exchange(proxy.port, [Buffer.from([5, 1, 0])]))], [5, 0xff]);
   const user = Buffer.from('putty');
   const pass = Buffer.from('guess');
-  const socksWrong = await exchange(proxy.port, [Buffer.from([5, 1, 2]), Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass])]);
+  const socksWrong = await exchange(proxy.port, [
+    Buffer.from([5, 1, 2]),
+    Buffer.concat([Buffer.from([1, user.length]), user, Buffer.from([pass.length]), pass]),
+  ]);
   assert.deepEqual([...socksWrong], [5, 2, 1, 1]);
   const socks4 = await exchange(proxy.port, [Buffer.concat([Buffer.from([4, 1, sshd.port >> 8, sshd.port & 255, 127, 0, 0, 1]), Buffer.from('x\0')])]);
   assert.equal(socks4[1], 0x5b);
@@ -71,12 +78,21 @@ test('wssh connect --proxy-user: no credential, no tunnel; plink with ProxyUsern
   // The right credential with an HTTP client: 200 and the SSH banner.
   // The tunnel stays open: the exchange ends once sshd's banner line has come through it.
   const banner = (got: Buffer) => /\r\n\r\nSSH-2\.0-[^\n]*\n/.test(got.toString('latin1'));
-  const good = (await exchange(proxy.port, [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:pa55:word').toString('base64')}\r\n\r\n`)], banner)).toString('latin1');
+  const good = (
+    await exchange(
+      proxy.port,
+      [Buffer.from(`CONNECT ${target} HTTP/1.1\r\nProxy-Authorization: Basic ${Buffer.from('putty:pa55:word').toString('base64')}\r\n\r\n`)],
+      banner,
+    )
+  ).toString('latin1');
   assert.match(good, /^HTTP\/1\.1 200 Connection established\r\n\r\nSSH-2\.0-/);
 
   // plink, the user's client, with the credential in its saved session: HTTP and SOCKS5.
   const run = plinkAt({ home: dir, sshd, ppk, plink: programs.plink });
-  for (const [name, method] of [['http', ProxyMethod.http], ['socks5', ProxyMethod.socks5]] as const) {
+  for (const [name, method] of [
+    ['http', ProxyMethod.http],
+    ['socks5', ProxyMethod.socks5],
+  ] as const) {
     const file = plinkSession(dir, name, { proxyHost: '127.0.0.1', proxyPort: proxy.port, proxyMethod: method });
     fs.appendFileSync(file, 'ProxyUsername=putty\nProxyPassword=pa55:word\n');
     const r = await run(name, 'localhost', 'echo ok');

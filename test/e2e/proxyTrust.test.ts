@@ -49,7 +49,10 @@ test('trust per endpoint, against nginx', async (t) => {
   const pins = { good: fingerprintOf(certs.serverCert), other: fingerprintOf(otherCert.cert), self: fingerprintOf(selfCert.cert) };
 
   const ssh = (endpoint: string, flags: string, env = cleanEnv()) =>
-    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h ${flags}` }), 'echo ok'], { env, timeoutMs: 30_000 });
+    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `${process.execPath} ${WSSH_CLI} client ${endpoint}/%h ${flags}` }), 'echo ok'], {
+      env,
+      timeoutMs: 30_000,
+    });
   const client = (endpoint: string, args: string[], env = cleanEnv()) =>
     runProgram(process.execPath, [WSSH_CLI, 'client', `${endpoint}/localhost`, ...args], { env, timeoutMs: 30_000 });
   const ok = (r: { code: number | null; stdout: Buffer; stderr: string }) => {
@@ -63,7 +66,7 @@ test('trust per endpoint, against nginx', async (t) => {
     assert.match(r.stderr, line);
   };
 
-  await t.test('--pin with the right fingerprint (base64 or openssl\'s hex) works, through tinyproxy too', async () => {
+  await t.test("--pin with the right fingerprint (base64 or openssl's hex) works, through tinyproxy too", async () => {
     ok(await ssh(good.url, `--ca ${certs.caCert} --pin ${pins.good.base64}`));
     ok(await ssh(good.url, `--ca ${certs.caCert} --pin ${pins.good.hex} --proxy ${proxy.url}`));
     assert.ok(proxy.connects().includes(`localhost:${good.port}`));
@@ -72,7 +75,10 @@ test('trust per endpoint, against nginx', async (t) => {
   await t.test('--pin with another fingerprint: "does not match the pin", naming the one the server has', async () => {
     oneLine(
       await client(good.url, ['--ca', certs.caCert, '--pin', pins.other.base64, '--proxy', proxy.url]),
-      new RegExp(`^wssh: TLS: the certificate of ${escape(good.url)} does not match the pin: the certificate's fingerprint is ${escape(pins.good.base64)}, not the pinned ${escape(pins.other.base64)}$`, 'm'),
+      new RegExp(
+        `^wssh: TLS: the certificate of ${escape(good.url)} does not match the pin: the certificate's fingerprint is ${escape(pins.good.base64)}, not the pinned ${escape(pins.other.base64)}$`,
+        'm',
+      ),
     );
   });
 
@@ -83,21 +89,27 @@ test('trust per endpoint, against nginx', async (t) => {
   await t.test('a certificate for another name: "does not match the host name"; --servername with its name works', async () => {
     oneLine(
       await client(other.url, ['--ca', certs.caCert]),
-      new RegExp(`^wssh: TLS: the certificate does not match the host name of ${escape(other.url)} \\(Host: localhost\\. is not in the cert's altnames: DNS:gw\\.example\\.test\\)$`, 'm'),
+      new RegExp(
+        `^wssh: TLS: the certificate does not match the host name of ${escape(other.url)} \\(Host: localhost\\. is not in the cert's altnames: DNS:gw\\.example\\.test\\)$`,
+        'm',
+      ),
     );
     ok(await ssh(other.url, `--ca ${certs.caCert} --servername gw.example.test`));
     ok(await ssh(other.url.replace('//localhost:', '//127.0.0.1:'), `--ca ${certs.caCert} --servername gw.example.test`));
   });
 
   await t.test('a self-signed certificate: "unknown issuer"; --pin-only with its pin works (and through tinyproxy), another pin does not', async () => {
-    oneLine(await client(self.url, []), /^wssh: TLS: the certificate of wss:\/\/localhost:\d+\/ssh is from an unknown issuer \(DEPTH_ZERO_SELF_SIGNED_CERT\); trust its CA$/m);
+    oneLine(
+      await client(self.url, []),
+      /^wssh: TLS: the certificate of wss:\/\/localhost:\d+\/ssh is from an unknown issuer \(DEPTH_ZERO_SELF_SIGNED_CERT\); trust its CA$/m,
+    );
     oneLine(await client(self.url, ['--pin', pins.self.base64]), /unknown issuer/); // a pin alone adds a check, it does not replace one
     ok(await ssh(self.url, `--pin ${pins.self.base64} --pin-only`));
     ok(await ssh(self.url, `--pin ${pins.self.base64} --pin-only --proxy ${proxy.url}`));
     oneLine(await client(self.url, ['--pin', pins.good.base64, '--pin-only']), /does not match the pin: the certificate's fingerprint is sha256\//);
   });
 
-  await t.test('--system-ca trusts the operating system\'s store (here SSL_CERT_FILE, pointing at the test CA)', async () => {
+  await t.test("--system-ca trusts the operating system's store (here SSL_CERT_FILE, pointing at the test CA)", async () => {
     const emptyDir = fs.mkdtempSync(path.join(dir, 'certs-'));
     const env = cleanEnv({ SSL_CERT_FILE: certs.caCert, SSL_CERT_DIR: emptyDir });
     oneLine(await client(good.url, [], env), /unknown issuer/);
@@ -107,7 +119,10 @@ test('trust per endpoint, against nginx', async (t) => {
   await t.test('wssh connect --pin-only says so in its log; TLS flags on a ws:// endpoint and malformed pins are usage errors', async (st) => {
     const local = await spawnWsshConnect(self.url, ['--pin', pins.self.base64, '--pin-only']);
     st.after(() => local.stop());
-    await waitForOutput(local, /TLS: trusting only the pinned certificate for wss:\/\/localhost:\d+\/ssh \(--pin-only: its issuer and name are not checked, its dates are\)/);
+    await waitForOutput(
+      local,
+      /TLS: trusting only the pinned certificate for wss:\/\/localhost:\d+\/ssh \(--pin-only: its issuer and name are not checked, its dates are\)/,
+    );
     const usage = async (args: string[], message: RegExp) => {
       const r = await runProgram(process.execPath, [WSSH_CLI, ...args], { env: cleanEnv(), timeoutMs: 15_000 });
       assert.equal(r.code, 2, r.stderr);

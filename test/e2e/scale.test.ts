@@ -47,11 +47,13 @@ test('a burst of 600 tunnels opened at once through wssh connect and wssh server
   const { server, proxy } = await chain(t, writeHosts(dir, `"127.0.0.1:${echo.port}": true\n`));
   const sockets: net.Socket[] = [];
   t.after(() => sockets.forEach((s) => s.destroy()));
-  const replies = await Promise.all(
-    Array.from({ length: TUNNELS }, () => connectThroughProxy(proxy.port, `127.0.0.1:${echo.port}`, { timeoutMs: 120_000 })),
-  );
+  const replies = await Promise.all(Array.from({ length: TUNNELS }, () => connectThroughProxy(proxy.port, `127.0.0.1:${echo.port}`, { timeoutMs: 120_000 })));
   const refused = replies.filter((r) => r.status !== 200);
-  assert.deepEqual(refused.map((r) => `${r.statusLine} ${r.body}`), [], 'no tunnel refused');
+  assert.deepEqual(
+    refused.map((r) => `${r.statusLine} ${r.body}`),
+    [],
+    'no tunnel refused',
+  );
   for (const r of replies) sockets.push(r.socket);
   const echoed = await Promise.all(replies.map((r, i) => roundTrip(r.socket, Buffer.from(`tunnel ${i}\n`), 120_000)));
   echoed.forEach((data, i) => assert.equal(data.toString(), `tunnel ${i}\n`));
@@ -78,12 +80,13 @@ test('stalled readers under --max-buffered 4: the budget pauses them, memory sta
   assert.equal(await metric(server, 'wssh_buffer_budget_bytes'), BUDGET);
 
   // The clients do not read: every hop fills, the kernel's buffers first.
-  const replies = await Promise.all(
-    Array.from({ length: TUNNELS }, () => connectThroughProxy(proxy.port, `127.0.0.1:${source.port}`, { timeoutMs: 120_000 })),
-  );
+  const replies = await Promise.all(Array.from({ length: TUNNELS }, () => connectThroughProxy(proxy.port, `127.0.0.1:${source.port}`, { timeoutMs: 120_000 })));
   t.after(() => replies.forEach((r) => r.socket.destroy()));
-  assert.deepEqual(replies.filter((r) => r.status !== 200).map((r) => r.statusLine), []);
-  for (const deadline = Date.now() + 60_000; (await metric(server, 'wssh_buffer_pauses_total')) === 0; ) {
+  assert.deepEqual(
+    replies.filter((r) => r.status !== 200).map((r) => r.statusLine),
+    [],
+  );
+  for (const deadline = Date.now() + 60_000; (await metric(server, 'wssh_buffer_pauses_total')) === 0;) {
     if (Date.now() > deadline) throw new Error(`the server's budget never paused a tunnel; it buffers ${await metric(server, 'wssh_buffered_bytes')} bytes`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -148,7 +151,12 @@ test('wssh connect out of file descriptors: a clear log line and 503, it keeps s
     answers.join('\n'),
   );
   assert.doesNotMatch(answers.join('\n'), /undefined/);
-  await waitFor('the log line', () => /out of file descriptors \(EMFILE: the limit is 48 \(about 24 tunnels\)/.test(proxy.output()), 10_000, () => proxy.output());
+  await waitFor(
+    'the log line',
+    () => /out of file descriptors \(EMFILE: the limit is 48 \(about 24 tunnels\)/.test(proxy.output()),
+    10_000,
+    () => proxy.output(),
+  );
   assert.equal(proxy.exitStatus(), undefined, 'the proxy still runs');
   // Every tunnel open still works, and once some close, new ones open.
   const echoed = await roundTrip(open[0], Buffer.from('still here\n'), 30_000);

@@ -189,14 +189,24 @@ test('slowloris against the real wssh connect (its default 10 s header timeout)'
 
   // A byte every 2 s: the shortest handshake (SOCKS5, 13 bytes) would take 26 s.
   const victims = attack(proxy.port, echo.port, { dribblers: 20, silent: 5, socks: 2 }, 2000);
-  const during = await waitFor('the attack to be under way', () => {
-    const n = openFds(proxy.pid);
-    return n >= base + victims.length ? n : undefined;
-  }, 10_000, () => `${openFds(proxy.pid)} descriptors, baseline ${base}`);
+  const during = await waitFor(
+    'the attack to be under way',
+    () => {
+      const n = openFds(proxy.pid);
+      return n >= base + victims.length ? n : undefined;
+    },
+    10_000,
+    () => `${openFds(proxy.pid)} descriptors, baseline ${base}`,
+  );
   t.diagnostic(await realTunnelDuringAttack(proxy.port, echo.port, victims, 1000));
   await waitAllClosed(victims, TIMEOUT_MS + 30_000);
   t.diagnostic(checkVictims(victims, TIMEOUT_MS));
-  await waitFor('a 408 logged for each slow client', () => (proxy.output().match(/: 408 /g) ?? []).length === victims.length, 10_000, () => proxy.output());
+  await waitFor(
+    'a 408 logged for each slow client',
+    () => (proxy.output().match(/: 408 /g) ?? []).length === victims.length,
+    10_000,
+    () => proxy.output(),
+  );
   const after = await fdsSettle(proxy.pid, base);
   t.diagnostic(`proxy descriptors: ${base} before, ${during} during, ${after} after`);
   assert.ok(after <= base, `proxy: ${after} descriptors, baseline ${base}`);

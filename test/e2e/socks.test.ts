@@ -83,8 +83,11 @@ test('plink and ssh through wssh connect as a SOCKS proxy', async (t) => {
     await waitForOutput(proxy, new RegExp(`refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 .*no rule allows nope\\.example:${sshd.port}`));
   });
 
-  await t.test('ssh through nc -X 5 and nc -X 4 (OpenBSD netcat\'s SOCKS modes)', async () => {
-    for (const [version, host] of [['5', 'localhost'], ['4', '127.0.0.1']]) {
+  await t.test("ssh through nc -X 5 and nc -X 4 (OpenBSD netcat's SOCKS modes)", async () => {
+    for (const [version, host] of [
+      ['5', 'localhost'],
+      ['4', '127.0.0.1'],
+    ]) {
       const r = await runSsh([...sshArgs(sshd, { host, proxyCommand: `nc -X ${version} -x 127.0.0.1:${proxy.port} %h %p` }), 'echo ok'], { timeoutMs: 30_000 });
       assert.equal(r.code, 0, `ssh via nc -X ${version} failed: ${r.stderr}\n${logs()}`);
       assert.equal(r.stdout.toString(), 'ok\n');

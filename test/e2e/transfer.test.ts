@@ -138,7 +138,12 @@ test('64 MiB each way, byte-exact, through wssh connect and wssh server', async 
       [server, `closed client=127\\.0\\.0\\.1 target=127\\.0\\.0\\.1:${source.port} via=\\S+ up=0 down=${all} `],
     ] as const;
     for (const [daemon, pattern] of lines) {
-      await waitFor(`/${pattern}/ in the ${daemon.name} log`, () => new RegExp(pattern).test(daemon.output()), 10_000, () => daemon.output());
+      await waitFor(
+        `/${pattern}/ in the ${daemon.name} log`,
+        () => new RegExp(pattern).test(daemon.output()),
+        10_000,
+        () => daemon.output(),
+      );
     }
   });
 });
@@ -217,4 +222,3 @@ test('backpressure: a sink that stops reading; proxy and server memory stay flat
   assert.equal(got.sha256, await expected);
   checkRss(t, 'upload, after the whole 64 MiB', chain, TRANSFER_RSS_BUDGET);
 });
-

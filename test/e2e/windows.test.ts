@@ -42,11 +42,7 @@ async function plinkVia(dir: string, sshd: Sshd, plinkPath: string, proxyPort: n
 }
 
 /** The command run and the 8 MiB transfer, through whichever chain `plink` uses. */
-async function commandAndTransfer(
-  t: TestContext,
-  plink: Awaited<ReturnType<typeof plinkVia>>,
-  logs: () => string,
-): Promise<void> {
+async function commandAndTransfer(t: TestContext, plink: Awaited<ReturnType<typeof plinkVia>>, logs: () => string): Promise<void> {
   await t.test('runs a command', async () => {
     const r = await plink('echo ok; uname -s');
     assert.equal(r.code, 0, `plink failed: ${r.stderr}\n${logs()}`);
@@ -109,11 +105,11 @@ test('Windows Node: wssh connect carries plink through a Linux wssh server to ss
 
   await t.test('each tunnel went through the Windows proxy', async () => {
     const opened = () => proxy.stderr().match(new RegExp(`tunnel \\d+ open 127\\.0\\.0\\.1:\\d+ -> localhost:${sshd.port}`, 'g'))?.length ?? 0;
-    await waitFor('three open lines in the Windows proxy\'s log', () => opened() === 3, 10_000, logs);
+    await waitFor("three open lines in the Windows proxy's log", () => opened() === 3, 10_000, logs);
     await waitForOutput(server, new RegExp(`tunnel \\d+ open client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port}`));
   });
 
-  await t.test('a denied host: plink shows the Windows proxy\'s 403', async () => {
+  await t.test("a denied host: plink shows the Windows proxy's 403", async () => {
     // No rule allows localhost on the next port.
     const denied = await plinkVia(dir, { ...sshd, port: sshd.port + 1 }, programs.plink, proxy.port);
     const r = await denied('echo ok');
@@ -143,8 +139,11 @@ test('Windows Node: wssh server relays plink (through a Linux wssh connect) to s
   await commandAndTransfer(t, plink, logs);
 
   await t.test('the Windows server logged each tunnel with its byte counts', async () => {
-    await waitFor('three closed tunnels in the Windows server\'s log', () => (server.stderr().match(/tunnel \d+ closed /g) ?? []).length >= 3, 10_000, logs);
-    const closed = server.stderr().match(new RegExp(`tunnel \\d+ closed client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port} up=(\\d+)`, 'g')) ?? [];
+    await waitFor("three closed tunnels in the Windows server's log", () => (server.stderr().match(/tunnel \d+ closed /g) ?? []).length >= 3, 10_000, logs);
+    const closed =
+      server
+        .stderr()
+        .match(new RegExp(`tunnel \\d+ closed client=127\\.0\\.0\\.1 target=localhost:${sshd.port} via=127\\.0\\.0\\.1:${sshd.port} up=(\\d+)`, 'g')) ?? [];
     assert.equal(closed.length, 3, logs());
     // The two transfers each sent more than 8 MiB up.
     const ups = closed.map((line) => Number(/up=(\d+)/.exec(line)![1]));
@@ -157,7 +156,7 @@ test('Windows Node: wssh server relays plink (through a Linux wssh connect) to s
     assert.equal(r.code, 1, `plink should fail: ${r.stdout}`);
     assert.match(r.stderr, /Proxy error: HTTP response 403 Forbidden/);
     const refused = new RegExp(`tunnel refused client=127\\.0\\.0\\.1 target=localhost:${sshd.port + 1} status=403`);
-    await waitFor('the refusal in the Windows server\'s log', () => refused.test(server.stderr()), 10_000, logs);
+    await waitFor("the refusal in the Windows server's log", () => refused.test(server.stderr()), 10_000, logs);
   });
 });
 
@@ -213,8 +212,18 @@ test('Windows Node: wssh client with stdin and stdout as files and as pipes', { 
     const started = Date.now();
     const closedLine = new RegExp(`tunnel \\d+ closed client=127\\.0\\.0\\.1 target=source via=127\\.0\\.0\\.1:${source.port} up=0 down=${size} `);
     const fileSize = () => (fs.existsSync(output) ? fs.statSync(output).size : 0);
-    await waitFor('the tunnel\'s end in the server log', () => closedLine.test(server.output()), 60_000, () => `${server.output()}\n${proc.output()}`);
-    await waitFor('8 MiB in the output file', () => fileSize() === size, 60_000, () => `${fileSize()} bytes\n${proc.output()}`);
+    await waitFor(
+      "the tunnel's end in the server log",
+      () => closedLine.test(server.output()),
+      60_000,
+      () => `${server.output()}\n${proc.output()}`,
+    );
+    await waitFor(
+      '8 MiB in the output file',
+      () => fileSize() === size,
+      60_000,
+      () => `${fileSize()} bytes\n${proc.output()}`,
+    );
     const tunnelSeconds = (Date.now() - started) / 1000;
     // Under wine this stdin is read with plain blocking reads (Node's pipe
     // handle refuses it), which cannot be cancelled: the client exits when
@@ -246,7 +255,7 @@ test('Windows Node: wssh client with stdin and stdout as files and as pipes', { 
     assert.equal(readIfAny(stderrFile), '', 'wssh client wrote nothing to stderr');
   });
 
-  await t.test('pipes from a Windows program (Node\'s spawn): an SSH-like exchange through an echo target', async () => {
+  await t.test("pipes from a Windows program (Node's spawn): an SSH-like exchange through an echo target", async () => {
     // A Windows parent makes Windows pipes, as ssh.exe or PuTTY would: the
     // client reads and writes them with Node's own pipe handles.
     const harness = path.join(dir, 'harness.js');
@@ -278,7 +287,11 @@ child.on('close', (code) => {
     const r = await win.runNode([winPath(harness), cli, `${endpoint}/echo`], { name: 'pipe-harness' });
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.toString());
-    assert.deepEqual({ code: result.code, same: result.same, got: result.got, stderr: result.stderr }, { code: 0, same: true, got: 2 * MiB + 30, stderr: '' }, r.stdout.toString());
+    assert.deepEqual(
+      { code: result.code, same: result.same, got: result.got, stderr: result.stderr },
+      { code: 0, same: true, got: 2 * MiB + 30, stderr: '' },
+      r.stdout.toString(),
+    );
   });
 
   await t.test('a refused target: one line on stderr, exit 1, at once', async (st) => {

@@ -54,11 +54,19 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
   };
   const logs = () => `--- squid:\n${squid.log()}\n--- server:\n${server.output()}`;
   const sshThrough = (port: number) =>
-    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], { env: cleanEnv(), timeoutMs: 120_000 });
+    runSsh([...sshArgs(sshd, { host: 'localhost', proxyCommand: `nc -X connect -x 127.0.0.1:${port} %h %p` }), 'echo ok'], {
+      env: cleanEnv(),
+      timeoutMs: 120_000,
+    });
   const connect = async (endpoint: string) => {
     const proc = await win.startWssh(['connect', endpoint, '--listen', '127.0.0.1:0', '--proxy', 'system'], CONNECT_READY, 120_000);
     t.after(() => proc.stop());
-    await waitFor('the reaching line', () => /reaching .* by /.test(proc.stderr()), 30_000, () => proc.output());
+    await waitFor(
+      'the reaching line',
+      () => /reaching .* by /.test(proc.stderr()),
+      30_000,
+      () => proc.output(),
+    );
     return proc;
   };
 
@@ -67,7 +75,12 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
     await reg('add', KEY, '/v', 'ProxyServer', '/t', 'REG_SZ', '/d', `http=127.0.0.1:${squid.port};socks=127.0.0.1:1`);
     await reg('add', KEY, '/v', 'ProxyOverride', '/t', 'REG_SZ', '/d', '<local>;*.example.test');
     const proc = await connect(`ws://127.0.0.1:${server.port}/ssh`);
-    assert.match(proc.stderr(), new RegExp(`the Windows proxy settings say the proxy http=127\\.0\\.0\\.1:${squid.port};socks=127\\.0\\.0\\.1:1 \\(not for <local>;\\*\\.example\\.test\\): reaching ws://127\\.0\\.0\\.1:${server.port}/ssh by http://127\\.0\\.0\\.1:${squid.port}\\n`));
+    assert.match(
+      proc.stderr(),
+      new RegExp(
+        `the Windows proxy settings say the proxy http=127\\.0\\.0\\.1:${squid.port};socks=127\\.0\\.0\\.1:1 \\(not for <local>;\\*\\.example\\.test\\): reaching ws://127\\.0\\.0\\.1:${server.port}/ssh by http://127\\.0\\.0\\.1:${squid.port}\\n`,
+      ),
+    );
     const r = await sshThrough(proc.port);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proc.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
@@ -89,13 +102,25 @@ test('--proxy system on Windows Node reads the Internet Settings', async (t) => 
     await reg('add', KEY, '/v', 'AutoConfigURL', '/t', 'REG_SZ', '/d', pacUrl);
     const before = squid.connects().length;
     const proc = await connect(`ws://localhost:${server.port}/ssh`);
-    assert.match(proc.stderr(), new RegExp(`the Windows proxy settings say the PAC script ${pacUrl.replace(/[.]/g, '\\.')}, else the proxy .*: reaching ws://localhost:${server.port}/ssh by http://127\\.0\\.0\\.1:1, then http://127\\.0\\.0\\.1:${squid.port}, then DIRECT\\n`));
+    assert.match(
+      proc.stderr(),
+      new RegExp(
+        `the Windows proxy settings say the PAC script ${pacUrl.replace(/[.]/g, '\\.')}, else the proxy .*: reaching ws://localhost:${server.port}/ssh by http://127\\.0\\.0\\.1:1, then http://127\\.0\\.0\\.1:${squid.port}, then DIRECT\\n`,
+      ),
+    );
     const r = await sshThrough(proc.port);
     assert.equal(r.code, 0, `ssh failed: ${r.stderr}\n${proc.output()}\n${logs()}`);
     assert.equal(r.stdout.toString(), 'ok\n');
     await waitFor('squid to log the CONNECT', () => squid.connects().length > before, 15_000, logs);
-    const fallback = new RegExp(`connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:1.*; trying the next proxy, http://127\\.0\\.0\\.1:${squid.port}`);
-    await waitFor('the fallback line', () => fallback.test(proc.stderr()), 10_000, () => proc.output());
+    const fallback = new RegExp(
+      `connection refused by the HTTP proxy at http://127\\.0\\.0\\.1:1.*; trying the next proxy, http://127\\.0\\.0\\.1:${squid.port}`,
+    );
+    await waitFor(
+      'the fallback line',
+      () => fallback.test(proc.stderr()),
+      10_000,
+      () => proc.output(),
+    );
     await proc.stop();
   });
 });

@@ -26,7 +26,10 @@ test('switching the endpoint while running: new tunnels use it, the state says s
   const state = await api.getTunnelState();
   assert.equal(state.endpointName, 'Real');
   assert.equal(state.endpointDisplay, wssh.uri);
-  assert.ok(events.some(([e, p]) => e === 'tunnel:state' && (p as { endpointName: string }).endpointName === 'Real'), 'the window and tray were told');
+  assert.ok(
+    events.some(([e, p]) => e === 'tunnel:state' && (p as { endpointName: string }).endpointName === 'Real'),
+    'the window and tray were told',
+  );
   assert.ok(events.some(([e]) => e === 'settings:changed'));
 
   const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${sshd.port}`, { allowHalfOpen: false });
@@ -55,7 +58,10 @@ test('Test uses the editor’s unsaved values, secret included, and never logs t
     await wssh.server.close();
     await sshd.close();
   });
-  const result = await api.testEndpoint({ endpoint: { name: 'x', uri: wssh.uri, user: 'u', secret: 'TopSecret42', keepaliveSec: 0 }, target: `127.0.0.1:${sshd.port}` });
+  const result = await api.testEndpoint({
+    endpoint: { name: 'x', uri: wssh.uri, user: 'u', secret: 'TopSecret42', keepaliveSec: 0 },
+    target: `127.0.0.1:${sshd.port}`,
+  });
   assert.deepEqual(result.ok && result.banner, 'SSH-2.0-Banner_Test');
   const invalid = await api.testEndpoint({ endpoint: { name: 'x', uri: 'http://gw/ssh', user: '', keepaliveSec: 0 }, target: 'db1' });
   assert.deepEqual(invalid, { ok: false, reason: 'use ws:// instead of http:// (WSSH speaks WebSocket)', totalMs: 0 });

@@ -202,7 +202,10 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
   seen.permissionHandler!({}, 'notifications', (g) => (granted = g));
   assert.equal(granted, false);
   let prevented = false;
-  const created = seen.listeners.get('web-contents-created')![0] as unknown as (e: unknown, wc: { on(event: string, l: (e: { preventDefault(): void }) => void): void }) => void;
+  const created = seen.listeners.get('web-contents-created')![0] as unknown as (
+    e: unknown,
+    wc: { on(event: string, l: (e: { preventDefault(): void }) => void): void },
+  ) => void;
   created({}, { on: (_event, listener) => listener({ preventDefault: () => (prevented = true) }) });
   assert.equal(prevented, true);
 
@@ -213,7 +216,10 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
   tunnel.socket.destroy();
   assert.equal(tunnel.status, 200);
   await waitFor('the tray to show the open tunnel', () => seen.tray!.states.some((s) => s.status === 'active'));
-  assert.ok(seen.window!.sent.some(([event]) => event === 'tunnel:state'), 'the page hears the state');
+  assert.ok(
+    seen.window!.sent.some(([event]) => event === 'tunnel:state'),
+    'the page hears the state',
+  );
 
   // A tray action reaches the app; a second instance shows the window.
   seen.act!({ kind: 'copy-putty-settings' });
@@ -223,7 +229,8 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
 
   // Quit: the proxy stops first, then the tray goes and the app quits for real.
   let quitPrevented = false;
-  for (const listener of seen.listeners.get('before-quit')!) (listener as (e: { preventDefault(): void }) => void)({ preventDefault: () => (quitPrevented = true) });
+  for (const listener of seen.listeners.get('before-quit')!)
+    (listener as (e: { preventDefault(): void }) => void)({ preventDefault: () => (quitPrevented = true) });
   assert.equal(quitPrevented, true);
   assert.equal(seen.window!.closable, true);
   await waitFor('app.quit after the proxy stopped', () => seen.quits === 1);
@@ -262,21 +269,31 @@ test('a profile on the command line, at launch or from a second start: offered t
   assert.ok(running);
   assert.equal(registered, 1, 'wssh:// links are registered at start');
   assert.deepEqual(seen.window!.shown, ['status'], 'a profile to confirm shows the window');
-  const offered = () => seen.window!.sent.filter(([event]) => event === 'profile:offered').map(([, offer]) => offer as { ok: boolean; preview?: { name: string; source: string }; error?: string });
+  const offered = () =>
+    seen
+      .window!.sent.filter(([event]) => event === 'profile:offered')
+      .map(([, offer]) => offer as { ok: boolean; preview?: { name: string; source: string }; error?: string });
   assert.deepEqual(offered(), [], 'sent only once the page has loaded');
   seen.window!.load();
-  assert.deepEqual(offered().map((o) => [o.ok, o.preview?.name, o.preview?.source]), [[true, 'Office', `the file ${path.join(work, 'office.wssh')}`]]);
+  assert.deepEqual(
+    offered().map((o) => [o.ok, o.preview?.name, o.preview?.source]),
+    [[true, 'Office', `the file ${path.join(work, 'office.wssh')}`]],
+  );
 
   // A second start with a link and a broken file: the running app offers both.
   fs.writeFileSync(path.join(work, 'broken.wssh'), '{"wsshProfile": 9}');
-  for (const listener of seen.listeners.get('second-instance')!) (listener as (e: unknown, argv: string[], cwd: string) => void)({}, ['WSSH.exe', link, 'broken.wssh'], work);
+  for (const listener of seen.listeners.get('second-instance')!)
+    (listener as (e: unknown, argv: string[], cwd: string) => void)({}, ['WSSH.exe', link, 'broken.wssh'], work);
   const [, fromLink, broken] = offered();
   assert.deepEqual([fromLink.ok, fromLink.preview?.source], [true, 'a wssh:// link']);
   assert.equal(broken.ok, false);
   assert.match(broken.error!, /made by a newer WSSH \(profile version 9/);
   assert.deepEqual(seen.window!.shown, ['status', undefined]);
   // Nothing was imported: the window asks first.
-  assert.deepEqual(running.settings.view().endpoints.map((e) => e.uri), ['ws://localhost:4567/ssh']);
+  assert.deepEqual(
+    running.settings.view().endpoints.map((e) => e.uri),
+    ['ws://localhost:4567/ssh'],
+  );
 });
 
 test('a corrupt settings file: the defaults load, the window and tray are there, and the user is told', async (t) => {
@@ -291,12 +308,18 @@ test('a corrupt settings file: the defaults load, the window and tray are there,
   assert.equal(seen.notifications.length, 1);
   assert.equal(seen.notifications[0].title, 'WSSH: Settings could not be read');
   assert.match(seen.notifications[0].body, /not valid JSON/);
-  assert.ok(running.log.lines().some((l) => l.level === 'warn' && /Settings could not be read/.test(l.text)), 'logged');
+  assert.ok(
+    running.log.lines().some((l) => l.level === 'warn' && /Settings could not be read/.test(l.text)),
+    'logged',
+  );
   // The page hears it once it has loaded (it subscribes before its load event).
   seen.window!.load();
   const sent = seen.window!.sent.filter(([event]) => event === 'notice').map(([, n]) => (n as Notice).title);
   assert.deepEqual(sent, ['Settings could not be read']);
-  assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')), 'the broken file is kept');
+  assert.ok(
+    fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')),
+    'the broken file is kept',
+  );
 });
 
 // Issue 10: a settings.json that is a folder or cannot be read is set aside
@@ -328,7 +351,10 @@ test('settings.json as a folder, a symlink loop or unreadable: set aside, told, 
       assert.ok(seen.window && seen.tray);
       assert.equal(seen.notifications[0]?.title, 'WSSH: Settings could not be read');
       assert.match(seen.notifications[0].body, reason);
-      assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')), 'kept aside');
+      assert.ok(
+        fs.readdirSync(dir).some((f) => f.startsWith('settings.corrupt-')),
+        'kept aside',
+      );
     });
   }
 });
@@ -402,7 +428,12 @@ test('the startup wires the saved sessions to the registry runner and the tray t
   writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', port));
   const queries: string[][] = [];
   // A registry with no client installed: every Sessions key is missing, as reg.exe says it.
-  const reg = { run: async (args: string[]) => (queries.push(args), { code: 1, stdout: '', stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' }) };
+  const reg = {
+    run: async (args: string[]) => (
+      queries.push(args),
+      { code: 1, stdout: '', stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' }
+    ),
+  };
   const { deps, seen } = standIns(dir, { reg });
   const traffic: unknown[] = [];
   const createTray = deps.createTray;
@@ -411,7 +442,10 @@ test('the startup wires the saved sessions to the registry runner and the tray t
   started(running);
   assert.ok(running);
   assert.deepEqual(await running.api.listSavedSessions(), { clients: [] });
-  assert.deepEqual(queries.map((q) => q[1]), ['HKCU\\Software\\SimonTatham\\PuTTY\\Sessions', 'HKCU\\Software\\9bis.com\\KiTTY\\Sessions', 'HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions']);
+  assert.deepEqual(
+    queries.map((q) => q[1]),
+    ['HKCU\\Software\\SimonTatham\\PuTTY\\Sessions', 'HKCU\\Software\\9bis.com\\KiTTY\\Sessions', 'HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions'],
+  );
   await running.controller.start();
   await waitFor('a traffic sample for the tray', () => traffic.length > 0);
   await running.controller.stop(0);

@@ -14,7 +14,7 @@ import { ALL_FIELDS, ALL_HINTS } from '../fixtures/configProblems';
 const CLI_WORDS = /--[a-z]|WSSH_PFX_PASSPHRASE|NODE_EXTRA_CA_CERTS|wssh:/;
 const LABELS: readonly string[] = Object.values(EDITOR_LABELS);
 
-test('every hint, in the app\'s words: a place the editor has, and no flag', () => {
+test("every hint, in the app's words: a place the editor has, and no flag", () => {
   for (const field of ALL_FIELDS) {
     for (const hint of ALL_HINTS) {
       const remedy = remedyOf({ field, hint });

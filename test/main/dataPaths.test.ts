@@ -47,19 +47,22 @@ test('installed on Windows: everything under %APPDATA%\\WSSH, nothing beside the
   }
 });
 
-test('%APPDATA% wins over Electron\'s appData, and a redirected roaming profile is followed', () => {
+test("%APPDATA% wins over Electron's appData, and a redirected roaming profile is followed", () => {
   const redirected = '\\\\fileserver\\profiles$\\ana\\AppData\\Roaming';
   const paths = resolveDataPaths({ platform: 'win32', env: windowsEnv({ APPDATA: redirected }), appData: APPDATA });
   assert.equal(paths.userData, `${redirected}\\WSSH`);
   assert.equal(paths.settingsFile, '\\\\fileserver\\profiles$\\ana\\AppData\\Roaming\\WSSH\\settings.json');
 });
 
-test('%APPDATA% unset: Electron\'s appData (the shell\'s known folder), then %USERPROFILE%', () => {
+test("%APPDATA% unset: Electron's appData (the shell's known folder), then %USERPROFILE%", () => {
   const noAppdata = windowsEnv({ APPDATA: undefined });
-  assert.deepEqual(
-    resolveDataPaths({ platform: 'win32', env: noAppdata, appData: 'D:\\Roaming' }),
-    { userData: 'D:\\Roaming\\WSSH', settingsFile: 'D:\\Roaming\\WSSH\\settings.json', logs: 'D:\\Roaming\\WSSH\\logs', portable: false, source: 'appData' },
-  );
+  assert.deepEqual(resolveDataPaths({ platform: 'win32', env: noAppdata, appData: 'D:\\Roaming' }), {
+    userData: 'D:\\Roaming\\WSSH',
+    settingsFile: 'D:\\Roaming\\WSSH\\settings.json',
+    logs: 'D:\\Roaming\\WSSH\\logs',
+    portable: false,
+    source: 'appData',
+  });
   const fromProfile = resolveDataPaths({ platform: 'win32', env: noAppdata });
   assert.equal(fromProfile.userData, `${PROFILE}\\AppData\\Roaming\\WSSH`);
   assert.equal(fromProfile.source, 'USERPROFILE');
@@ -77,12 +80,19 @@ test('a relative or drive-relative %APPDATA% is never used (it would land beside
 
 test('no profile at all: an error, not the working directory', () => {
   assert.throws(() => resolveDataPaths({ platform: 'win32', env: {} }), DataPathsError);
-  assert.throws(() => resolveDataPaths({ platform: 'win32', env: { APPDATA: 'rel', USERPROFILE: 'also\\rel' }, appData: '' }), /neither %APPDATA% nor %USERPROFILE%/);
+  assert.throws(
+    () => resolveDataPaths({ platform: 'win32', env: { APPDATA: 'rel', USERPROFILE: 'also\\rel' }, appData: '' }),
+    /neither %APPDATA% nor %USERPROFILE%/,
+  );
 });
 
 test('the portable build keeps its data beside the .exe (PORTABLE_EXECUTABLE_DIR)', () => {
   const stick = 'E:\\Tools\\WSSH';
-  const paths = resolveDataPaths({ platform: 'win32', env: windowsEnv({ PORTABLE_EXECUTABLE_DIR: stick, PORTABLE_EXECUTABLE_FILE: `${stick}\\WSSH-Portable-0.1.0-x64.exe` }), appData: APPDATA });
+  const paths = resolveDataPaths({
+    platform: 'win32',
+    env: windowsEnv({ PORTABLE_EXECUTABLE_DIR: stick, PORTABLE_EXECUTABLE_FILE: `${stick}\\WSSH-Portable-0.1.0-x64.exe` }),
+    appData: APPDATA,
+  });
   assert.deepEqual(paths, {
     userData: 'E:\\Tools\\WSSH\\WSSH Data',
     settingsFile: 'E:\\Tools\\WSSH\\WSSH Data\\settings.json',
@@ -95,7 +105,10 @@ test('the portable build keeps its data beside the .exe (PORTABLE_EXECUTABLE_DIR
   // Forward slashes and a trailing separator come out as one clean Windows path.
   assert.equal(resolveDataPaths({ platform: 'win32', env: windowsEnv({ PORTABLE_EXECUTABLE_DIR: 'E:/Tools/WSSH/' }) }).userData, 'E:\\Tools\\WSSH\\WSSH Data');
   // A UNC share works too.
-  assert.equal(resolveDataPaths({ platform: 'win32', env: windowsEnv({ PORTABLE_EXECUTABLE_DIR: '\\\\nas\\apps\\WSSH' }) }).userData, '\\\\nas\\apps\\WSSH\\WSSH Data');
+  assert.equal(
+    resolveDataPaths({ platform: 'win32', env: windowsEnv({ PORTABLE_EXECUTABLE_DIR: '\\\\nas\\apps\\WSSH' }) }).userData,
+    '\\\\nas\\apps\\WSSH\\WSSH Data',
+  );
 });
 
 test('PORTABLE_EXECUTABLE_DIR empty or relative: treated as the installed app', () => {
@@ -120,11 +133,14 @@ test('WSSH_USER_DATA overrides everything, portable included, but only as a full
   assert.throws(() => resolveDataPaths({ platform: 'win32', env: windowsEnv({ WSSH_USER_DATA: 'wssh-test' }) }), /WSSH_USER_DATA must be a full path/);
 });
 
-test('Linux and macOS: Electron\'s appData, else the XDG or Library folder', () => {
+test("Linux and macOS: Electron's appData, else the XDG or Library folder", () => {
   assert.equal(resolveDataPaths({ platform: 'linux', env: {}, appData: '/home/ana/.config' }).settingsFile, '/home/ana/.config/WSSH/settings.json');
   assert.equal(resolveDataPaths({ platform: 'linux', env: { XDG_CONFIG_HOME: '/xdg' }, home: '/home/ana' }).userData, '/xdg/WSSH');
   assert.equal(resolveDataPaths({ platform: 'linux', env: {}, home: '/home/ana' }).userData, '/home/ana/.config/WSSH');
-  assert.equal(resolveDataPaths({ platform: 'darwin', env: { XDG_CONFIG_HOME: '/xdg' }, home: '/Users/ana' }).userData, '/Users/ana/Library/Application Support/WSSH');
+  assert.equal(
+    resolveDataPaths({ platform: 'darwin', env: { XDG_CONFIG_HOME: '/xdg' }, home: '/Users/ana' }).userData,
+    '/Users/ana/Library/Application Support/WSSH',
+  );
   assert.throws(() => resolveDataPaths({ platform: 'linux', env: {} }), DataPathsError);
 });
 

@@ -14,7 +14,12 @@ import { waitFor } from '../fixtures/tunnel';
 
 test('proxy "system": the PAC answer "PROXY host:port; DIRECT" sends the tunnel through that proxy', async (t) => {
   const proxy = await startConnectProxy(t);
-  const app = await startEndpointApp(t, (p) => `ws://127.0.0.1:${p}/ssh`, { proxy: 'system' }, () => `PROXY 127.0.0.1:${proxy.port}; DIRECT`);
+  const app = await startEndpointApp(
+    t,
+    (p) => `ws://127.0.0.1:${p}/ssh`,
+    { proxy: 'system' },
+    () => `PROXY 127.0.0.1:${proxy.port}; DIRECT`,
+  );
   const { listen } = await app.controller.start();
   const result = await bannerThrough(t, listen.port, app.target.port);
   assert.deepEqual(result, { status: 200, banner: 'SSH-2.0-OpenSSH_9.2p1 WsshTest' });
@@ -28,7 +33,12 @@ test('proxy "system": the PAC answer "PROXY host:port; DIRECT" sends the tunnel 
 test('proxy "system" answering DIRECT goes direct; "none" never asks; a custom URL is used as given', async (t) => {
   const proxy = await startConnectProxy(t);
   let answer = 'DIRECT';
-  const app = await startEndpointApp(t, (p) => `ws://127.0.0.1:${p}/ssh`, {}, () => answer);
+  const app = await startEndpointApp(
+    t,
+    (p) => `ws://127.0.0.1:${p}/ssh`,
+    {},
+    () => answer,
+  );
   assert.equal(app.settings.view().endpoints.find((e) => e.id === app.id)!.proxy, 'system', 'the default');
   const { listen } = await app.controller.start();
   assert.equal((await bannerThrough(t, listen.port, app.target.port)).status, 200);
@@ -67,7 +77,10 @@ test('the query URL and the chooser: wss:// is asked about as https://, without 
   assert.deepEqual(await choose(parseEndpoint('wss://gw.example.com:8443/ssh')), ['https://secure.corp:443', false]);
   assert.deepEqual(asked, ['https://gw.example.com:8443/ssh']);
   assert.equal(await proxyChooser('system')(parseEndpoint('wss://gw/ssh')), undefined, 'no resolver: the environment decides');
-  await assert.rejects(proxyChooser('system', async () => Promise.reject(new Error('boom')))(parseEndpoint('wss://gw/ssh')), /cannot read the system proxy settings: boom/);
+  await assert.rejects(
+    proxyChooser('system', async () => Promise.reject(new Error('boom')))(parseEndpoint('wss://gw/ssh')),
+    /cannot read the system proxy settings: boom/,
+  );
 });
 
 test('a proxy URL with a password is accepted: the store moves the password to the encrypted sign-in', () => {

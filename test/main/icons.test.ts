@@ -38,7 +38,11 @@ function checkIco(file: string, sizes: number[]): void {
   const data = fs.readFileSync(file);
   assert.deepEqual(icoSizesByHand(data), sizes, path.basename(file));
   const entries = readIcoDirectory(data);
-  assert.deepEqual(entries.map((e) => [e.width, e.height]), sizes.map((s) => [s, s]), path.basename(file));
+  assert.deepEqual(
+    entries.map((e) => [e.width, e.height]),
+    sizes.map((s) => [s, s]),
+    path.basename(file),
+  );
   for (const entry of entries) {
     assert.equal(entry.bitsPerPixel, 32);
     assert.ok(entry.offset + entry.bytes <= data.length, 'the image lies inside the file');

@@ -30,7 +30,14 @@ test('every API method gets a handler, and untrusted calls are refused', async (
     removeHandler: (channel: string) => void handlers.delete(channel),
   };
   const calls: unknown[][] = [];
-  const api = new Proxy({}, { get: (_t, method) => (...args: unknown[]) => (calls.push([method, ...args]), 'done') }) as InvokeApi;
+  const api = new Proxy(
+    {},
+    {
+      get:
+        (_t, method) =>
+        (...args: unknown[]) => (calls.push([method, ...args]), 'done'),
+    },
+  ) as InvokeApi;
   const trusted = new Set<unknown>();
   const unregister = registerIpcHandlers(ipc as never, api, (event) => trusted.has(event));
   assert.deepEqual([...handlers.keys()].sort(), Object.values(Invoke).sort());
@@ -53,7 +60,14 @@ function registered() {
     removeHandler: (channel: string) => void handlers.delete(channel),
   };
   const calls: unknown[][] = [];
-  const api = new Proxy({}, { get: (_t, method) => (...args: unknown[]) => (calls.push([method, ...args]), 'done') }) as InvokeApi;
+  const api = new Proxy(
+    {},
+    {
+      get:
+        (_t, method) =>
+        (...args: unknown[]) => (calls.push([method, ...args]), 'done'),
+    },
+  ) as InvokeApi;
   const window = {};
   registerIpcHandlers(ipc as never, api, (event) => event === window);
   const call = async (channel: string, ...args: unknown[]) => handlers.get(channel)!(window, ...args);

@@ -232,11 +232,17 @@ test('a new password: the same user, the new password sealed and kept across res
 
   // The tunnel restarts with it: the old password gets 407, the new one 200.
   await waitFor('the old password refused', async () => {
-    const r = await connectThroughProxy(state.listen.port, hostPort, { headers: { 'Proxy-Authorization': basic(old.user, old.password) }, allowHalfOpen: false }).catch(() => undefined);
+    const r = await connectThroughProxy(state.listen.port, hostPort, {
+      headers: { 'Proxy-Authorization': basic(old.user, old.password) },
+      allowHalfOpen: false,
+    }).catch(() => undefined);
     r?.socket.destroy();
     return r?.status === 407;
   });
-  const good = await connectThroughProxy(state.listen.port, hostPort, { headers: { 'Proxy-Authorization': basic(fresh.user, fresh.password) }, allowHalfOpen: false });
+  const good = await connectThroughProxy(state.listen.port, hostPort, {
+    headers: { 'Proxy-Authorization': basic(fresh.user, fresh.password) },
+    allowHalfOpen: false,
+  });
   good.socket.destroy();
   assert.equal(good.status, 200);
   assert.ok(log.lines().some((l) => l.text.includes(`a new proxy sign-in password was made for ${fresh.user}`)));

@@ -52,7 +52,7 @@ async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Arr
   return { port: (server.address() as net.AddressInfo).port, auth };
 }
 
-test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-in goes to the one that answers', async (t) => {
+test("the system proxy's list: an unreachable first proxy is skipped; the sign-in goes to the one that answers", async (t) => {
   const wssh = await startInProcessServer();
   const target = await startBannerServer();
   t.after(async () => {
@@ -91,11 +91,26 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
   assert.equal(reply.status, 200);
   // The core answers the proxy's 407 challenge with the sign-in's user and password.
   const basic = `Basic ${Buffer.from('CORP\\alice:pw').toString('base64')}`;
-  assert.equal(proxy.auth.at(-1), basic, JSON.stringify(proxy.auth) + log.lines().map((l) => l.text).join('\n'));
-  assert.ok(proxy.auth.every((a) => a === undefined || a === basic), JSON.stringify(proxy.auth));
+  assert.equal(
+    proxy.auth.at(-1),
+    basic,
+    JSON.stringify(proxy.auth) +
+      log
+        .lines()
+        .map((l) => l.text)
+        .join('\n'),
+  );
+  assert.ok(
+    proxy.auth.every((a) => a === undefined || a === basic),
+    JSON.stringify(proxy.auth),
+  );
   const lines = log.lines().map((l) => l.text);
   assert.ok(
-    lines.some((l) => l.includes(`connection refused by the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${down}`) && l.includes(`trying the next proxy, http://CORP%5Calice:***@127.0.0.1:${proxy.port}`)),
+    lines.some(
+      (l) =>
+        l.includes(`connection refused by the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${down}`) &&
+        l.includes(`trying the next proxy, http://CORP%5Calice:***@127.0.0.1:${proxy.port}`),
+    ),
     lines.join('\n'),
   );
   assert.ok(!lines.some((l) => l.includes(':pw@')), 'no password in the log');
@@ -114,9 +129,18 @@ test('the system proxy\'s list: an unreachable first proxy is skipped; the sign-
 
 test('credentials in a custom proxy URL move to the sealed sign-in; the chooser puts them back per dial', async (t) => {
   const { settings } = await openTestSettings(tempDir(t), testCipher());
-  const saved = settings.saveEndpoint({ name: 'X', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 0, proxy: { url: 'http://CORP%5Calice:s3cret@proxy.corp:3128' } });
+  const saved = settings.saveEndpoint({
+    name: 'X',
+    uri: 'wss://gw.example.com/ssh',
+    user: '',
+    keepaliveSec: 0,
+    proxy: { url: 'http://CORP%5Calice:s3cret@proxy.corp:3128' },
+  });
   assert.ok(saved.ok, JSON.stringify(saved));
-  assert.deepEqual([saved.value.proxy, saved.value.proxyAuth, saved.value.hasProxySecret], [{ url: 'http://proxy.corp:3128' }, { mode: 'password', user: 'CORP\\alice' }, true]);
+  assert.deepEqual(
+    [saved.value.proxy, saved.value.proxyAuth, saved.value.hasProxySecret],
+    [{ url: 'http://proxy.corp:3128' }, { mode: 'password', user: 'CORP\\alice' }, true],
+  );
   assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('s3cret'));
   const active = settings.activeEndpoint();
   const resolved = settings.resolveInput({ ...saved.value });
@@ -126,7 +150,11 @@ test('credentials in a custom proxy URL move to the sealed sign-in; the chooser 
   const choose = proxyChooser({ url: 'http://proxy.corp:3128' }, undefined, resolved.value.proxyAuth);
   assert.equal(await choose(parseEndpoint('wss://gw.example.com/ssh')), 'http://CORP%5Calice:s3cret@proxy.corp:3128');
   assert.deepEqual(await proxyChooser('system', async () => 'PROXY a:1; DIRECT', { mode: 'windows' })(parseEndpoint('wss://gw/ssh')), ['http://a:1', false]);
-  assert.equal(withProxyCredentials('http://bob:x@p:1', { mode: 'password', user: 'a', secret: 'b' }), 'http://bob:x@p:1', 'a URL with its own credentials is left as it is');
+  assert.equal(
+    withProxyCredentials('http://bob:x@p:1', { mode: 'password', user: 'a', secret: 'b' }),
+    'http://bob:x@p:1',
+    'a URL with its own credentials is left as it is',
+  );
   assert.deepEqual(splitProxyCredentials('http://u@p:1'), { url: 'http://p:1', user: 'u', password: undefined });
   // A sign-in without a user is refused, with the field's message.
   const bad = settings.saveEndpoint({ ...saved.value, proxyAuth: { mode: 'password', user: ' ' } });
@@ -139,7 +167,16 @@ test('version 3 migrates to 4: the Windows sign-in by default; a user in a custo
     version: 3,
     endpoints: [
       { id: 'a', name: 'A', uri: 'wss://gw.example.com/ssh', user: '', secret: '', keepaliveSec: 25, proxy: 'system' },
-      { id: 'b', name: 'B', uri: 'ws://lab/ssh', user: '', secret: '', keepaliveSec: 0, proxy: { url: 'http://CORP%5Cbob@proxy.corp:3128' }, trust: { systemCa: true } },
+      {
+        id: 'b',
+        name: 'B',
+        uri: 'ws://lab/ssh',
+        user: '',
+        secret: '',
+        keepaliveSec: 0,
+        proxy: { url: 'http://CORP%5Cbob@proxy.corp:3128' },
+        trust: { systemCa: true },
+      },
       { id: 'c', name: 'C', uri: 'ws://lab/ssh', user: '', secret: '', keepaliveSec: 0, proxy: { url: 'http://proxy.corp:3128' } },
     ],
     activeEndpointId: 'b',
@@ -159,17 +196,23 @@ test('version 3 migrates to 4: the Windows sign-in by default; a user in a custo
     { ...v3.endpoints[1], proxy: { url: 'http://proxy.corp:3128' }, proxyAuth: { mode: 'password', user: 'CORP\\bob', secret: '' } },
     { ...v3.endpoints[2], proxyAuth: { mode: 'windows' } },
   ]);
-  assert.deepEqual(settings.view().endpoints.map((e) => [e.id, e.proxyAuth, e.hasProxySecret]), [
-    ['a', { mode: 'windows' }, false],
-    ['b', { mode: 'password', user: 'CORP\\bob' }, false],
-    ['c', { mode: 'windows' }, false],
-  ]);
+  assert.deepEqual(
+    settings.view().endpoints.map((e) => [e.id, e.proxyAuth, e.hasProxySecret]),
+    [
+      ['a', { mode: 'windows' }, false],
+      ['b', { mode: 'password', user: 'CORP\\bob' }, false],
+      ['c', { mode: 'windows' }, false],
+    ],
+  );
   assert.equal(migrateSettings(v3, { sealSecret: () => '' }).settings.version, 4);
 });
 
 test('where to fix a failure', () => {
   assert.equal(whereToFix('the HTTP proxy at http://p:1 refused the credentials of "alice" (407)', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy sign-in');
-  assert.equal(whereToFix('connection refused by the HTTP proxy at http://p:1: is it running, and is the port right?', 'Corp'), 'Endpoints ▸ Corp ▸ Advanced ▸ Proxy');
+  assert.equal(
+    whereToFix('connection refused by the HTTP proxy at http://p:1: is it running, and is the port right?', 'Corp'),
+    'Endpoints ▸ Corp ▸ Advanced ▸ Proxy',
+  );
   assert.equal(
     whereToFix('TLS: wss://gw requires a client certificate and none was given', 'Corp', REFUSED_CLIENT_CERTIFICATE),
     'Endpoints ▸ Corp ▸ Advanced ▸ Client certificate',

@@ -53,11 +53,14 @@ test('the system proxy and the saved sessions read reg through one runner and on
   const sessions = new SavedSessions({ reg, backups, listen: () => ({ host: '127.0.0.1', port: 3122 }) });
   const view = await sessions.list();
   assert.equal(view.problem, undefined, 'KiTTY and WinSCP are missing keys: not installed, not a problem');
-  assert.deepEqual(view.clients.map((c) => c.sessions.map((s) => [s.name, s.host, s.route])), [[['db1', '  db1.lan', 'direct']]]);
+  assert.deepEqual(
+    view.clients.map((c) => c.sessions.map((s) => [s.name, s.host, s.route])),
+    [[['db1', '  db1.lan', 'direct']]],
+  );
   assert.ok(calls.includes(`query ${INTERNET_SETTINGS_KEY}`) && calls.includes(`query ${PUTTY} /s`));
 });
 
-test('session names: PuTTY\'s %XX escaping undone, UTF-8 or Latin-1', () => {
+test("session names: PuTTY's %XX escaping undone, UTF-8 or Latin-1", () => {
   for (const name of ['db1 via office', '.hidden 100% Zürich', 'back\\slash? *', 'Work/files server', 'tab\there']) {
     assert.equal(unescapeSessionName(escapePuttySessionName(name)), name);
   }

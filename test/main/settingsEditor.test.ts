@@ -20,7 +20,19 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
   const first = await openTestSettings(dir, cipher);
   const saved = first.settings.saveEndpoint({ name: 'Gateway', uri: 'wss://gw.example.com/ssh/', user: 'bob', secret: 'hunter2', keepaliveSec: 20 });
   assert.ok(saved.ok);
-  assert.deepEqual(saved.value, { id: saved.value.id, name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: 'bob', hasSecret: true, keepaliveSec: 20, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false });
+  assert.deepEqual(saved.value, {
+    id: saved.value.id,
+    name: 'Gateway',
+    uri: 'wss://gw.example.com/ssh',
+    user: 'bob',
+    hasSecret: true,
+    keepaliveSec: 20,
+    proxy: 'system',
+    proxyAuth: { mode: 'windows' },
+    hasProxySecret: false,
+    trust: {},
+    hasClientPassphrase: false,
+  });
   assert.ok(!fs.readFileSync(settingsFile(dir), 'utf8').includes('hunter2'));
   assert.ok(!JSON.stringify(first.settings.view()).includes('hunter2'));
 
@@ -32,7 +44,9 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
   assert.ok(active.ok);
   assert.equal(active.value.name, 'Gateway 2');
   assert.deepEqual(active.value.endpoint.credentials, { user: 'bob', secret: 'hunter2' });
-  assert.ok(reopened.settings.saveEndpoint({ id: saved.value.id, name: 'Gateway 2', uri: 'wss://gw.example.com/ssh', user: 'bob', secret: '', keepaliveSec: 20 }).ok);
+  assert.ok(
+    reopened.settings.saveEndpoint({ id: saved.value.id, name: 'Gateway 2', uri: 'wss://gw.example.com/ssh', user: 'bob', secret: '', keepaliveSec: 20 }).ok,
+  );
   assert.equal(reopened.settings.view().endpoints.find((e) => e.id === saved.value.id)?.hasSecret, false);
 });
 
@@ -84,12 +98,18 @@ test('duplicate, delete (the active one) and restore', async (t) => {
   const copy2 = settings.duplicateEndpoint(original.id);
   assert.ok(copy2.ok);
   assert.equal(copy2.value.name, 'Local WSSH server (copy 2)');
-  assert.deepEqual(settings.view().endpoints.map((e) => e.id), [original.id, copy2.value.id, copy.value.id]);
+  assert.deepEqual(
+    settings.view().endpoints.map((e) => e.id),
+    [original.id, copy2.value.id, copy.value.id],
+  );
 
   assert.ok(settings.deleteEndpoint(original.id).ok);
   assert.equal(settings.view().activeEndpointId, copy2.value.id, 'the active endpoint moves to the first remaining');
   assert.ok(settings.restoreEndpoint(original.id).ok);
-  assert.deepEqual(settings.view().endpoints.map((e) => e.id), [original.id, copy2.value.id, copy.value.id]);
+  assert.deepEqual(
+    settings.view().endpoints.map((e) => e.id),
+    [original.id, copy2.value.id, copy.value.id],
+  );
   assert.equal(settings.view().activeEndpointId, original.id);
   assert.deepEqual(settings.restoreEndpoint(original.id), { ok: false, error: 'that endpoint can no longer be restored' });
   assert.deepEqual(changes, [2, 3, 2, 3]);
@@ -99,7 +119,10 @@ test('advanced settings: proxy and trust are saved, trimmed, and checked with th
   const dir = tempDir(t);
   const { settings } = await openTestSettings(dir, testCipher());
   const pin = `sha256/${Buffer.alloc(32, 7).toString('base64')}`;
-  const hexPin = Buffer.alloc(32, 9).toString('hex').replace(/(..)(?!$)/g, '$1:').toUpperCase();
+  const hexPin = Buffer.alloc(32, 9)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1:')
+    .toUpperCase();
   const saved = settings.saveEndpoint({
     name: 'Corp',
     uri: 'wss://gw.example.com/ssh',
@@ -122,7 +145,15 @@ test('advanced settings: proxy and trust are saved, trimmed, and checked with th
   // Saving without advanced fields keeps them; 'none' and an empty trust clear them.
   assert.ok(settings.saveEndpoint({ id: saved.value.id, name: 'Corp 2', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 30 }).ok);
   assert.deepEqual(settings.view().endpoints.find((e) => e.id === saved.value.id)!.trust, saved.value.trust);
-  const cleared = settings.saveEndpoint({ id: saved.value.id, name: 'Corp', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 30, proxy: 'none', trust: {} });
+  const cleared = settings.saveEndpoint({
+    id: saved.value.id,
+    name: 'Corp',
+    uri: 'wss://gw.example.com/ssh',
+    user: '',
+    keepaliveSec: 30,
+    proxy: 'none',
+    trust: {},
+  });
   assert.ok(cleared.ok);
   assert.deepEqual([cleared.value.proxy, cleared.value.trust], ['none', {}]);
   assert.equal('trust' in settings.stored().endpoints.find((e) => e.id === saved.value.id)!, false);
@@ -139,9 +170,18 @@ test('advanced settings: proxy and trust are saved, trimmed, and checked with th
   assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pins: ['sha256/abc'] } }), { ok: false, error: coreError(() => parsePin('sha256/abc')) });
   assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pins: ['nope'] } }), { ok: false, error: coreError(() => parsePin('nope')) });
   assert.throws(() => checkTrustOptions({ pinOnly: true }), /pinOnly needs a pin/, 'the core’s rule the editor words for itself');
-  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pinOnly: true } }), { ok: false, error: 'pin only needs a pinned fingerprint: the one the certificate must have' });
-  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { servername: '10.0.0.1' } }), { ok: false, error: coreError(() => checkTrustOptions({ servername: '10.0.0.1' })) });
-  assert.deepEqual(settings.saveEndpoint({ ...base, proxy: { url: 'socks5://p:1080' } }), { ok: false, error: coreError(() => parseProxyUrl('socks5://p:1080')) });
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { pinOnly: true } }), {
+    ok: false,
+    error: 'pin only needs a pinned fingerprint: the one the certificate must have',
+  });
+  assert.deepEqual(settings.saveEndpoint({ ...base, trust: { servername: '10.0.0.1' } }), {
+    ok: false,
+    error: coreError(() => checkTrustOptions({ servername: '10.0.0.1' })),
+  });
+  assert.deepEqual(settings.saveEndpoint({ ...base, proxy: { url: 'socks5://p:1080' } }), {
+    ok: false,
+    error: coreError(() => parseProxyUrl('socks5://p:1080')),
+  });
   assert.equal(settings.view().endpoints.length, 2, 'nothing invalid was saved (the default and Corp)');
 });
 

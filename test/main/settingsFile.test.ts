@@ -46,7 +46,14 @@ test('a file that is not JSON is kept aside, reported, and the defaults load', a
 
 test('a file that fails the schema is kept aside, reported, and the defaults load', async (t) => {
   const dir = tempDir(t);
-  const bad = JSON.stringify({ version: SETTINGS_VERSION, endpoints: [], activeEndpointId: null, listen: { host: '127.0.0.1', port: 'lots' }, startTunnelAtLaunch: false, startAtLogin: false });
+  const bad = JSON.stringify({
+    version: SETTINGS_VERSION,
+    endpoints: [],
+    activeEndpointId: null,
+    listen: { host: '127.0.0.1', port: 'lots' },
+    startTunnelAtLaunch: false,
+    startAtLogin: false,
+  });
   fs.writeFileSync(settingsFile(dir), bad);
   const { settings, notices } = await openTestSettings(dir, testCipher(), { now: fixedNow });
   assert.equal(notices.length, 1);
@@ -150,16 +157,30 @@ test('version 2 migrates to 3 and on to 4: endpoints get the system proxy, no tr
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v2.json'), 'utf8')), v2);
   const onDisk = JSON.parse(fs.readFileSync(settingsFile(dir), 'utf8'));
   assert.equal(onDisk.version, 4);
-  assert.deepEqual(onDisk.endpoints, v2.endpoints.map((e) => ({ ...e, proxy: 'system', proxyAuth: { mode: 'windows' } })));
+  assert.deepEqual(
+    onDisk.endpoints,
+    v2.endpoints.map((e) => ({ ...e, proxy: 'system', proxyAuth: { mode: 'windows' } })),
+  );
   const view = settings.view();
-  assert.deepEqual(view.endpoints.map((e) => [e.id, e.proxy, e.trust, e.keepaliveSec]), [['a', 'system', {}, 25], ['b', 'system', {}, 0]]);
+  assert.deepEqual(
+    view.endpoints.map((e) => [e.id, e.proxy, e.trust, e.keepaliveSec]),
+    [
+      ['a', 'system', {}, 25],
+      ['b', 'system', {}, 0],
+    ],
+  );
   assert.equal(view.activeEndpointId, 'b');
   assert.deepEqual(view.listen, { host: '127.0.0.1', port: 3300 });
   // The step alone, and version 1 through both steps.
-  assert.deepEqual((migrateSettings(v2, { sealSecret: () => '' }).settings.endpoints as Array<{ proxy: string }>).map((e) => e.proxy), ['system', 'system']);
+  assert.deepEqual(
+    (migrateSettings(v2, { sealSecret: () => '' }).settings.endpoints as Array<{ proxy: string }>).map((e) => e.proxy),
+    ['system', 'system'],
+  );
   const fromV1 = migrateSettings({ endpoints: [{ name: 'Old', url: 'ws://old/ssh' }] }, { sealSecret: () => '' });
   assert.equal(fromV1.settings.version, 4);
-  assert.deepEqual(fromV1.settings.endpoints, [{ id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' } }]);
+  assert.deepEqual(fromV1.settings.endpoints, [
+    { id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' } },
+  ]);
 });
 
 test('issue 10: a 0644 settings file becomes 0600; two backups in the same second keep both', async (t) => {

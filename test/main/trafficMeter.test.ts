@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { TrafficMeter } from '../../src/main/tunnel/trafficMeter';
 import { formatRate } from '../../src/shared/traffic';
 
-test('rates are the counters\' growth per second since the last sample', () => {
+test("rates are the counters' growth per second since the last sample", () => {
   const meter = new TrafficMeter();
   const t0 = 1_000_000;
   const first = meter.sample([{ id: 1, openedAt: t0 - 1000, up: 1000, down: 4000 }], t0);
@@ -16,7 +16,10 @@ test('rates are the counters\' growth per second since the last sample', () => {
   assert.equal(second.up, 1000);
   assert.equal(second.down, 0);
   assert.equal(second.tunnels, 1);
-  assert.deepEqual(second.history.map((s) => s.at), [t0, t0 + 2000]);
+  assert.deepEqual(
+    second.history.map((s) => s.at),
+    [t0, t0 + 2000],
+  );
 });
 
 test('a tunnel opened since the last sample counts from its opening; one that closed still counts in the total', () => {
@@ -27,7 +30,7 @@ test('a tunnel opened since the last sample counts from its opening; one that cl
   meter.closed({ id: 1, openedAt: 0, up: 2000, down: 0 });
   const s = meter.sample([{ id: 2, openedAt: 10_500, up: 500, down: 0 }], 11_000);
   assert.deepEqual(s.perTunnel, [{ id: 2, up: 1000, down: 0 }]);
-  assert.equal(s.up, 2500, 'both tunnels\' bytes over the one second');
+  assert.equal(s.up, 2500, "both tunnels' bytes over the one second");
   assert.equal(s.tunnels, 1);
   // The closed one's bytes are counted once.
   assert.equal(meter.sample([{ id: 2, openedAt: 10_500, up: 500, down: 0 }], 12_000).up, 0);

@@ -9,8 +9,32 @@ import { trayIconFileName } from '../../src/main/tray/trayIcon';
 
 const settings: SettingsView = {
   endpoints: [
-    { id: 'a', name: 'Office', uri: 'wss://gw/ssh', user: '', hasSecret: false, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
-    { id: 'b', name: 'R&D lab', uri: 'ws://lab/ssh', user: 'u', hasSecret: true, keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false },
+    {
+      id: 'a',
+      name: 'Office',
+      uri: 'wss://gw/ssh',
+      user: '',
+      hasSecret: false,
+      keepaliveSec: 30,
+      proxy: 'system',
+      proxyAuth: { mode: 'windows' },
+      hasProxySecret: false,
+      trust: {},
+      hasClientPassphrase: false,
+    },
+    {
+      id: 'b',
+      name: 'R&D lab',
+      uri: 'ws://lab/ssh',
+      user: 'u',
+      hasSecret: true,
+      keepaliveSec: 30,
+      proxy: 'system',
+      proxyAuth: { mode: 'windows' },
+      hasProxySecret: false,
+      trust: {},
+      hasClientPassphrase: false,
+    },
   ],
   activeEndpointId: 'b',
   listen: { host: '127.0.0.1', port: 3122 },
@@ -20,7 +44,15 @@ const settings: SettingsView = {
 };
 
 function state(patch: Partial<TunnelState>): TunnelState {
-  return { status: 'stopped', running: false, listen: { host: '127.0.0.1', port: 3122 }, endpointName: 'R&D lab', endpointDisplay: 'ws://u:***@lab/ssh', openTunnels: 0, ...patch };
+  return {
+    status: 'stopped',
+    running: false,
+    listen: { host: '127.0.0.1', port: 3122 },
+    endpointName: 'R&D lab',
+    endpointDisplay: 'ws://u:***@lab/ssh',
+    openTunnels: 0,
+    ...patch,
+  };
 }
 
 const labels = (items: TrayMenuItem[]) => items.map((i) => (i.type === 'separator' ? '---' : i.label));
@@ -43,10 +75,13 @@ test('the menu has the status, Start/Stop, the endpoints as radios, and the comm
     'Quit',
   ]);
   const radios = menu.filter((i) => i.type === 'radio');
-  assert.deepEqual(radios.map((i) => i.type !== 'separator' && [i.checked, i.action]), [
-    [false, { kind: 'select-endpoint', id: 'a' }],
-    [true, { kind: 'select-endpoint', id: 'b' }],
-  ]);
+  assert.deepEqual(
+    radios.map((i) => i.type !== 'separator' && [i.checked, i.action]),
+    [
+      [false, { kind: 'select-endpoint', id: 'a' }],
+      [true, { kind: 'select-endpoint', id: 'b' }],
+    ],
+  );
   const status = menu[0];
   assert.equal(status.type !== 'separator' && status.enabled, false, 'the status line is not clickable');
   const login = menu.find((i) => i.type === 'checkbox');
@@ -72,7 +107,10 @@ test('without endpoints, Start is disabled and the list says so', () => {
 test('the tooltip: state, listen address, endpoint, open tunnels, within Windows’ 127 characters', () => {
   assert.equal(trayTooltip(state({ status: 'active', running: true, openTunnels: 2 })), 'WSSH: active on 127.0.0.1:3122\nvia R&D lab\n2 open tunnels');
   const traffic = { at: 1, tunnels: 2, up: 1536, down: 3 * 1024 * 1024, perTunnel: [], history: [] };
-  assert.equal(trayTooltip(state({ status: 'active', running: true, openTunnels: 2 }), traffic), 'WSSH: active on 127.0.0.1:3122\nvia R&D lab\n2 open tunnels, ↑ 1.5 KiB/s ↓ 3.0 MiB/s');
+  assert.equal(
+    trayTooltip(state({ status: 'active', running: true, openTunnels: 2 }), traffic),
+    'WSSH: active on 127.0.0.1:3122\nvia R&D lab\n2 open tunnels, ↑ 1.5 KiB/s ↓ 3.0 MiB/s',
+  );
   assert.equal(trayTooltip(state({}), traffic), 'WSSH: stopped\nvia R&D lab', 'no rate while stopped');
   assert.equal(trayTooltip(state({})), 'WSSH: stopped\nvia R&D lab');
   const long = trayTooltip(state({ status: 'error', running: true, reason: 'x'.repeat(300), endpointName: 'y'.repeat(300) }));

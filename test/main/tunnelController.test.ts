@@ -75,13 +75,16 @@ test('start, carry a tunnel, stop: stopped → listening → active → listenin
   await waitFor('tunnel close', () => controller.state().status === 'listening');
   const stopped = await controller.stop();
   assert.equal(stopped.status, 'stopped');
-  assert.deepEqual(
-    [...new Set(states.map((s) => s.status))],
-    ['listening', 'active', 'stopped'],
-  );
+  assert.deepEqual([...new Set(states.map((s) => s.status))], ['listening', 'active', 'stopped']);
   const lines = log.lines().map((l: LogLine) => l.text);
-  assert.ok(lines.some((l) => /tunnel \d+ open: 127\.0\.0\.1:\d+ via ws:\/\/127\.0\.0\.1/.test(l)), lines.join('\n'));
-  assert.ok(lines.some((l) => /tunnel \d+ closed: .* up 25 B, down \d+ B/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /tunnel \d+ open: 127\.0\.0\.1:\d+ via ws:\/\/127\.0\.0\.1/.test(l)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((l) => /tunnel \d+ closed: .* up 25 B, down \d+ B/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('a listen port already taken is a clear error, not a crash', async (t) => {

@@ -32,12 +32,20 @@ const fileMatcher = requireHere('app-builder-lib/out/fileMatcher.js');
 const { NodeModuleCopyHelper } = requireHere('app-builder-lib/out/util/NodeModuleCopyHelper.js');
 const { isLibOrExe } = requireHere('app-builder-lib/out/asar/unpackDetector.js');
 
-type BuildConfig = Record<string, unknown> & { files?: unknown; asarUnpack?: unknown; includePdb?: boolean; win?: Record<string, unknown>; directories?: { output?: string; buildResources?: string } };
+type BuildConfig = Record<string, unknown> & {
+  files?: unknown;
+  asarUnpack?: unknown;
+  includePdb?: boolean;
+  win?: Record<string, unknown>;
+  directories?: { output?: string; buildResources?: string };
+};
 type Stat = fs.Stats & { moduleFullFilePath?: string };
 type Filter = (file: string, stat: Stat) => boolean;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { build: BuildConfig; main: string };
-const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean; os?: string[] }> };
+const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean; optional?: boolean; os?: string[] }>;
+};
 
 /**
  * Requires that their caller makes inside a try block, so a package without
@@ -100,7 +108,13 @@ async function packedApp(config: BuildConfig, production: (lockKey: string) => b
 
   const nodeModuleMatcher = fileMatcher.getNodeModuleFileMatcher(root, destination, macroExpander, platformOptions, info);
   // What electron-builder leaves out of node_modules for a Windows target (appFileCopier's getNodeModuleExcludedExts).
-  const excludedExts = ['.o', '.obj', ...String(fileMatcher.excludedExts).split(',').map((ext) => `.${ext}`)];
+  const excludedExts = [
+    '.o',
+    '.obj',
+    ...String(fileMatcher.excludedExts)
+      .split(',')
+      .map((ext) => `.${ext}`),
+  ];
   if (config.includePdb !== true) excludedExts.push('.pdb');
   for (const key of Object.keys(lock.packages)) {
     if (!key.startsWith('node_modules/') || !production(key)) continue;
@@ -116,7 +130,12 @@ async function packedApp(config: BuildConfig, production: (lockKey: string) => b
     }
   }
 
-  const unpackMatchers = fileMatcher.getFileMatchers(config, 'asarUnpack', destination, { macroExpander, customBuildOptions: platformOptions, globalOutDir: outDir, defaultSrc: root });
+  const unpackMatchers = fileMatcher.getFileMatchers(config, 'asarUnpack', destination, {
+    macroExpander,
+    customBuildOptions: platformOptions,
+    globalOutDir: outDir,
+    defaultSrc: root,
+  });
   const unpackFilter: Filter | undefined = unpackMatchers?.[0]?.createFilter();
   return { files, unpacked: (file) => unpackFilter?.(file.source, file.stat) ?? false };
 }
@@ -157,7 +176,9 @@ async function runTimeFiles(): Promise<string[]> {
   const page = 'dist/app/renderer/index.html';
   const html = fs.readFileSync(path.join(root, page), 'utf8');
   const referenced = [...html.matchAll(/\b(?:src|href)="([^"#:]+)"/g)].map((m) => toPosix(path.join(path.dirname(page), m[1])));
-  const icons = TRAY_STATES.flatMap((state) => TRAY_THEMES.flatMap((theme) => ['win32', 'linux'].map((platform) => `assets/${trayIconFileName(state, theme, platform as NodeJS.Platform)}`)));
+  const icons = TRAY_STATES.flatMap((state) =>
+    TRAY_THEMES.flatMap((theme) => ['win32', 'linux'].map((platform) => `assets/${trayIconFileName(state, theme, platform as NodeJS.Platform)}`)),
+  );
   return [...new Set([...modules, page, 'dist/app/preload.js', ...referenced, ...icons, 'assets/app.ico', 'package.json'])].sort();
 }
 
@@ -169,7 +190,11 @@ function problems(packed: Packed, needed: string[], production = productionPacka
     if (pkgDir !== undefined && OPTIONAL_AT_RUN_TIME[pkgDir] !== undefined) continue;
     if (!fs.existsSync(path.join(root, file))) found.push(`${file}: loaded at run time, but not in the checkout`);
     else if (!packed.files.has(file)) {
-      found.push(pkgDir !== undefined && !production(pkgDir) ? `${file}: loaded at run time from ${pkgDir}, which is not a production dependency` : `${file}: loaded at run time, but not packed`);
+      found.push(
+        pkgDir !== undefined && !production(pkgDir)
+          ? `${file}: loaded at run time from ${pkgDir}, which is not a production dependency`
+          : `${file}: loaded at run time, but not packed`,
+      );
     }
   }
   for (const [file, entry] of packed.files) {
@@ -194,13 +219,23 @@ test('everything the main process and the preload load at run time is packed; na
   const packed = await packedApp(structuredClone(pkg.build), productionPackage);
   t.diagnostic(`${needed.length} files loaded at run time, ${packed.files.size} packed`);
   // The graph reaches what it must: the main process's own code, the contract, a production dependency, a native one.
-  for (const file of ['dist/src/main/main.js', 'dist/src/shared/ipc.js', 'dist/src/core/localProxy/connectProxy.js', 'node_modules/ws/index.js', 'node_modules/electron-store/index.js', 'node_modules/bufferutil/index.js']) {
+  for (const file of [
+    'dist/src/main/main.js',
+    'dist/src/shared/ipc.js',
+    'dist/src/core/localProxy/connectProxy.js',
+    'node_modules/ws/index.js',
+    'node_modules/electron-store/index.js',
+    'node_modules/bufferutil/index.js',
+  ]) {
     assert.ok(needed.includes(file), `${file} is among the run-time files`);
   }
   assert.deepEqual(problems(packed, needed), []);
   const natives = [...packed.files.keys()].filter((f) => f.endsWith('.node'));
   assert.ok(natives.includes('node_modules/bufferutil/prebuilds/win32-x64/bufferutil.node'), 'the Windows build of bufferutil is packed');
-  assert.ok(natives.every((f) => packed.unpacked(packed.files.get(f)!)), 'and unpacked');
+  assert.ok(
+    natives.every((f) => packed.unpacked(packed.files.get(f)!)),
+    'and unpacked',
+  );
   assert.ok(!packed.files.has('dist/app/renderer/app.js.map'), 'source maps stay out');
 });
 
@@ -213,9 +248,17 @@ test('a missing file fails the check: a folder left out of files, a dependency m
   assert.ok(problems(await packedApp(withoutShared, productionPackage), needed).includes('dist/src/shared/ipc.js: loaded at run time, but not packed'));
 
   const wsIsDev = (key: string) => key !== 'node_modules/ws' && productionPackage(key);
-  assert.ok(problems(await packedApp(structuredClone(pkg.build), wsIsDev), needed, wsIsDev).includes('node_modules/ws/index.js: loaded at run time from node_modules/ws, which is not a production dependency'));
+  assert.ok(
+    problems(await packedApp(structuredClone(pkg.build), wsIsDev), needed, wsIsDev).includes(
+      'node_modules/ws/index.js: loaded at run time from node_modules/ws, which is not a production dependency',
+    ),
+  );
 
   const packedInAsar = structuredClone(pkg.build);
   delete packedInAsar.asarUnpack;
-  assert.ok(problems(await packedApp(packedInAsar, productionPackage), needed).includes('node_modules/bufferutil/prebuilds/win32-x64/bufferutil.node: a native module inside the asar (add it to asarUnpack)'));
+  assert.ok(
+    problems(await packedApp(packedInAsar, productionPackage), needed).includes(
+      'node_modules/bufferutil/prebuilds/win32-x64/bufferutil.node: a native module inside the asar (add it to asarUnpack)',
+    ),
+  );
 });

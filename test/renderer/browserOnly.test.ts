@@ -14,9 +14,17 @@ const root = path.resolve(__dirname, '..', '..', '..');
 test('the renderer bundle holds only src/renderer and src/shared', () => {
   const mapFile = path.join(root, 'dist', 'app', 'renderer', 'app.js.map');
   const map = JSON.parse(fs.readFileSync(mapFile, 'utf8')) as { sources: string[] };
-  const sources = map.sources.map((s) => path.relative(root, path.resolve(path.dirname(mapFile), s)).split(path.sep).join('/'));
+  const sources = map.sources.map((s) =>
+    path
+      .relative(root, path.resolve(path.dirname(mapFile), s))
+      .split(path.sep)
+      .join('/'),
+  );
   assert.ok(sources.includes('src/shared/endpoint.ts'), 'the URI parser is the shared one');
-  assert.deepEqual(sources.filter((s) => !/^src\/(renderer|shared)\//.test(s)), []);
+  assert.deepEqual(
+    sources.filter((s) => !/^src\/(renderer|shared)\//.test(s)),
+    [],
+  );
 });
 
 test('src/shared imports only src/shared', () => {

@@ -66,7 +66,11 @@ test("the demo's check on a port where nothing listens says so and how to start 
   const hosts = writeHosts(dir, `"127.0.0.1:${closed}": true\n`);
   const { demo, verdict } = await startDemo({ serverListen: '127.0.0.1:0', proxyListen: '127.0.0.1:0', hosts, check: { host: '127.0.0.1', port: closed } });
   try {
-    assert.match(verdict, new RegExp(`^Checked: no SSH server answers on 127\\.0\\.0\\.1:${closed} through the demo's proxy \\(502 .*connection refused`), demo.output());
+    assert.match(
+      verdict,
+      new RegExp(`^Checked: no SSH server answers on 127\\.0\\.0\\.1:${closed} through the demo's proxy \\(502 .*connection refused`),
+      demo.output(),
+    );
     assert.match(verdict, /sudo systemctl start ssh/);
     assert.match(verdict, /sudo apt install openssh-server/);
     // It goes on running: the check is advice, not a failure.

@@ -93,7 +93,10 @@ test('no credentials: 401 with the Basic challenge; not counted as a failure', a
     assert.equal(r.headers!['www-authenticate'], 'Basic realm="wssh"');
     assert.match(r.body!, /authentication required/);
   }
-  assert.ok(log.some((l) => l === `tunnel refused client=${from} target=echo.lan status=401 reason="no credentials"`), log.join('\n'));
+  assert.ok(
+    log.some((l) => l === `tunnel refused client=${from} target=echo.lan status=401 reason="no credentials"`),
+    log.join('\n'),
+  );
   // A first try without credentials is how clients start: five of them do not slow the address (five failures would: 8x).
   const { value, waits } = await waitedOut(() => attempt(tunnelUrl, { Authorization: basic('alice', SECRET), 'X-Forwarded-For': from }));
   assert.ok(value.ws);
@@ -108,8 +111,14 @@ test('the right user and secret open a tunnel; the log names the user', async ()
   const closedLine = new Promise((r) => server.tracker.once('close', r));
   ws.close();
   await closedLine;
-  assert.ok(log.some((l) => /tunnel \d+ open client=198\.51\.100\.\d+ target=echo\.lan via=127\.0\.0\.1:\d+ user=alice$/.test(l)), log.join('\n'));
-  assert.ok(log.some((l) => /tunnel \d+ closed .* user=alice up=5 down=5 /.test(l)), log.join('\n'));
+  assert.ok(
+    log.some((l) => /tunnel \d+ open client=198\.51\.100\.\d+ target=echo\.lan via=127\.0\.0\.1:\d+ user=alice$/.test(l)),
+    log.join('\n'),
+  );
+  assert.ok(
+    log.some((l) => /tunnel \d+ closed .* user=alice up=5 down=5 /.test(l)),
+    log.join('\n'),
+  );
 });
 
 test('a wrong secret and an unknown user: the same 401 to the client; the log tells them apart', async () => {
@@ -120,8 +129,14 @@ test('a wrong secret and an unknown user: the same 401 to the client; the log te
     assert.equal(r.headers!['www-authenticate'], 'Basic realm="wssh"');
     assert.equal(r.body, 'wrong user name or secret\n');
   }
-  assert.ok(log.some((l) => l.includes('status=401 reason="wrong secret for user \\"alice\\""')), log.join('\n'));
-  assert.ok(log.some((l) => l.includes('status=401 reason="unknown user"')), log.join('\n'));
+  assert.ok(
+    log.some((l) => l.includes('status=401 reason="wrong secret for user \\"alice\\""')),
+    log.join('\n'),
+  );
+  assert.ok(
+    log.some((l) => l.includes('status=401 reason="unknown user"')),
+    log.join('\n'),
+  );
   assert.ok(!log.some((l) => l.includes('mallory')), 'an unknown name may be a mistyped secret: not logged');
 });
 
@@ -139,7 +154,11 @@ test('repeated failures from one address are slowed, doubling; another address i
 
   // The first guess is checked at once; each next one waits the doubled delay: 150, 300, 600 ms.
   assert.equal((await waitedOut(() => guess('guess 0'))).value.status, 401);
-  for (const [i, delay] of [[1, BACKOFF_MS], [2, 2 * BACKOFF_MS], [3, 4 * BACKOFF_MS]]) {
+  for (const [i, delay] of [
+    [1, BACKOFF_MS],
+    [2, 2 * BACKOFF_MS],
+    [3, 4 * BACKOFF_MS],
+  ]) {
     const asked = clock.requested.length;
     const answer = guess(`guess ${i}`);
     const first = await Promise.race([answer.then((r) => ({ unslowed: r.status })), clock.sleepRequest(asked).then((ms) => ({ ms }))]);
@@ -175,7 +194,10 @@ test('parallel guesses from one address get one check per delay', async () => {
   const answers = Array.from({ length: 4 }, (_, i) => attempt(tunnelUrl, { Authorization: basic('alice', `parallel ${i}`), 'X-Forwarded-For': attacker }));
   await waitFor('the four guesses to wait', () => clock.sleeping === 4);
   // Slots at 150, 300, 450 and 600 ms after the failure, not all four at 150.
-  assert.deepEqual(clock.requested.slice(asked).sort((a, b) => a - b), [1, 2, 3, 4].map((n) => n * BACKOFF_MS));
+  assert.deepEqual(
+    clock.requested.slice(asked).sort((a, b) => a - b),
+    [1, 2, 3, 4].map((n) => n * BACKOFF_MS),
+  );
   clock.advance(4 * BACKOFF_MS);
   for (const r of await Promise.all(answers)) assert.equal(r.status, 401);
 });
@@ -197,7 +219,12 @@ test('a client that gives up during the delay frees its place and is logged', as
   assert.equal(server.slotsInUse, 0);
   socket.destroy();
   await waitFor('the wait to be given up', () => server.loginsPending === 0 && clock.sleeping === 0);
-  await waitFor('the log line', () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)), 10_000, () => log.join('\n'));
+  await waitFor(
+    'the log line',
+    () => log.find((l) => l.includes(`client=${leaver} target=echo.lan status=502 reason="the client went away"`)),
+    10_000,
+    () => log.join('\n'),
+  );
 });
 
 test('no log line holds a secret', () => {
@@ -208,8 +235,7 @@ test('no log line holds a secret', () => {
 });
 
 test('wssh client with user:secret@ in the endpoint gets through; with a wrong secret it says authentication', async () => {
-  const endpoint = (secret: string) =>
-    `ws://alice:${encodeURIComponent(secret)}@127.0.0.1:${port}/ssh/127.0.0.1%3A${source.port}`;
+  const endpoint = (secret: string) => `ws://alice:${encodeURIComponent(secret)}@127.0.0.1:${port}/ssh/127.0.0.1%3A${source.port}`;
   // stdin stays open: the far end's close ends the tunnel, after its last byte.
   const stdin = new PassThrough();
   const ok = await runProgram(process.execPath, [WSSH_CLI, 'client', endpoint(SECRET), '--keepalive', '0'], {

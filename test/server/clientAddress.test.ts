@@ -61,6 +61,9 @@ test('the server takes the client address as configured', async (t) => {
     ws.close();
     await new Promise((r) => server.tracker.once('close', r));
     await server.close();
-    assert.ok(log.some((l) => l.includes(`open client=${expected} target=echo.lan`)), `${trustProxy}: ${log.join('\n')}`);
+    assert.ok(
+      log.some((l) => l.includes(`open client=${expected} target=echo.lan`)),
+      `${trustProxy}: ${log.join('\n')}`,
+    );
   }
 });

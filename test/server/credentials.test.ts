@@ -7,14 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  Credentials,
-  CredentialsError,
-  formatUserLine,
-  hashSecret,
-  loadCredentialsFile,
-  userNameProblem,
-} from '../../server/auth/credentials';
+import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/auth/credentials';
 import { scryptQueue, type ScryptJob } from '../../server/auth/scryptQueue';
 import { tempDir } from '../fixtures/tmp';
 
@@ -62,7 +55,7 @@ async function scryptRuns(t: TestContext, work: () => Promise<unknown>): Promise
 test('an unknown user costs a scrypt run like a known one', async (t) => {
   const users = Credentials.parse(`alice: ${await hashSecret('x')}\n`);
   const known = await scryptRuns(t, () => users.verify('alice', `guess-${Math.random()}`));
-  assert.deepEqual(known, [{ N: 16384, r: 8, p: 1, keyBytes: 32 }], 'a check is one scrypt run with the line\'s parameters');
+  assert.deepEqual(known, [{ N: 16384, r: 8, p: 1, keyBytes: 32 }], "a check is one scrypt run with the line's parameters");
   const unknown = await scryptRuns(t, () => users.verify('nobody', `guess-${Math.random()}`));
   assert.deepEqual(unknown, known, 'an unknown user: the same run');
 });

@@ -96,7 +96,7 @@ test('address rules: CIDR keys only deny; bad ones are load errors', () => {
   assert.equal(HostsPolicy.parse('//: true\n').hasAddressRules, false);
 });
 
-test('a regex with a nested quantifier loads with a warning; lookups are bounded to a target\'s length', async (t) => {
+test("a regex with a nested quantifier loads with a warning; lookups are bounded to a target's length", async (t) => {
   const p = HostsPolicy.parse('/^(a+)+$/: true\n/^(?:\\w+\\.)*lan$/: true\n/\\.lan$/: true\n');
   assert.equal(p.warnings.length, 1, p.warnings.join('\n'));
   assert.match(p.warnings[0], /^hosts\.yml:1: regex \/\^\(a\+\)\+\$\/ has a nested quantifier/);
@@ -108,6 +108,4 @@ test('a regex with a nested quantifier loads with a warning; lookups are bounded
   const server = await spawnWsshServer(writeHosts(dir, '/^(a+)+$/: true\n'), ['--keepalive', '0']);
   t.after(() => server.stop());
   await waitForOutput(server, /hosts: warning: .*hosts\.yml:1: regex \/\^\(a\+\)\+\$\/ has a nested quantifier/);
-
-
 });

@@ -37,12 +37,22 @@ test('out of descriptors: one log line for the burst, counted in /metrics, and t
   tunnels.forEach((a) => a.ws?.terminate());
   // Once the tunnels are gone there are descriptors again for the metrics request.
   let metrics = '';
-  await waitFor('the metrics', () => {
-    rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').then((m: string) => (metrics = m), () => {});
-    return metrics.includes('wssh_descriptor_exhaustion_total');
-  }, 10_000);
+  await waitFor(
+    'the metrics',
+    () => {
+      rawRequest(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').then(
+        (m: string) => (metrics = m),
+        () => {},
+      );
+      return metrics.includes('wssh_descriptor_exhaustion_total');
+    },
+    10_000,
+  );
   assert.match(metrics, /wssh_descriptor_exhaustion_total [1-9]/);
   // The alarm's line (each refused tunnel also has its own "tunnel refused" line, as every refusal does).
-  const lines = daemon.output().split('\n').filter((l) => /Z out of file descriptors/.test(l));
+  const lines = daemon
+    .output()
+    .split('\n')
+    .filter((l) => /Z out of file descriptors/.test(l));
   assert.equal(lines.length, 1, lines.join('\n'));
 });

@@ -19,7 +19,10 @@ async function waitsNot(clock: ManualClock, backoff: FailureBackoff, address: st
 
 test('delays double from the base up to the cap', () => {
   const backoff = new FailureBackoff({ baseDelayMs: 100, maxDelayMs: 1000 });
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 50].map((n) => backoff.delayAfter(n)), [0, 100, 200, 400, 800, 1000, 1000, 1000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 50].map((n) => backoff.delayAfter(n)),
+    [0, 100, 200, 400, 800, 1000, 1000, 1000],
+  );
 });
 
 test('an address without failures never waits; one with failures waits, longer each time', async () => {
@@ -55,7 +58,10 @@ test('parallel attempts from one address are spread out: one check per delay', a
     await new Promise((r) => setImmediate(r)); // the woken wait records the time before the clock moves again
   }
   await waits;
-  assert.deepEqual(done.map((at) => at - start), [100, 200, 300, 400, 500]);
+  assert.deepEqual(
+    done.map((at) => at - start),
+    [100, 200, 300, 400, 500],
+  );
 });
 
 test('a success clears the address', async () => {

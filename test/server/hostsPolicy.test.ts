@@ -69,15 +69,9 @@ describe('HostsPolicy: the original wssh format', () => {
 
   test('the original catch-all //, /re/i mappings and false', () => {
     const p = HostsPolicy.parse(
-      [
-        '# a simple mapping',
-        'self: localhost',
-        'closed: false',
-        'github.com: true',
-        '/lab$/i: gitlab.com',
-        '//: localhost',
-        '/10(?:\\.\\d+){3}/: true',
-      ].join('\n'),
+      ['# a simple mapping', 'self: localhost', 'closed: false', 'github.com: true', '/lab$/i: gitlab.com', '//: localhost', '/10(?:\\.\\d+){3}/: true'].join(
+        '\n',
+      ),
     );
     assert.deepEqual(allowed(p, 'self'), { host: 'localhost', port: 22 });
     assert.deepEqual(allowed(p, 'github.com'), { host: 'github.com', port: 22 });
@@ -203,11 +197,7 @@ describe('HostsPolicy: mapping', () => {
 
   test('$1..$9 are substituted from the regex groups', () => {
     const p = HostsPolicy.parse(
-      [
-        '/^(\\w+)\\.corp$/: $1.internal',
-        '/^(\\w+)\\.(\\w+)\\.alt(?::(\\d+))?$/i: $2-$1.example:$3',
-        '/^(\\w+)\\.fixed$/: $1.internal:2200',
-      ].join('\n'),
+      ['/^(\\w+)\\.corp$/: $1.internal', '/^(\\w+)\\.(\\w+)\\.alt(?::(\\d+))?$/i: $2-$1.example:$3', '/^(\\w+)\\.fixed$/: $1.internal:2200'].join('\n'),
     );
     assert.deepEqual(allowed(p, 'web.corp'), { host: 'web.internal', port: 22 });
     assert.deepEqual(allowed(p, 'a.b.ALT:2022'), { host: 'b-a.example', port: 2022 });
@@ -404,12 +394,15 @@ describe('loadPolicyFile', () => {
 
   test('a missing file', () => {
     const path = join(dir, 'missing.yml');
-    assert.throws(() => loadPolicyFile(path), (err: unknown) => {
-      assert.ok(err instanceof PolicyError);
-      assert.equal(err.message, `${path}: file not found`);
-      assert.equal(err.line, undefined);
-      return true;
-    });
+    assert.throws(
+      () => loadPolicyFile(path),
+      (err: unknown) => {
+        assert.ok(err instanceof PolicyError);
+        assert.equal(err.message, `${path}: file not found`);
+        assert.equal(err.line, undefined);
+        return true;
+      },
+    );
   });
 
   test('a directory', () => {

@@ -55,7 +55,10 @@ test('over --max-tunnels: 503 with the reason, logged; a closed tunnel frees its
   const third = await open('192.0.2.3');
   assert.equal(third.status, 503);
   assert.equal(third.body, 'server at capacity: 2 tunnels open\n');
-  assert.ok(log.some((l) => l === 'tunnel refused client=192.0.2.3 target=echo.lan status=503 reason="server at capacity: 2 tunnels open"'), log.join('\n'));
+  assert.ok(
+    log.some((l) => l === 'tunnel refused client=192.0.2.3 target=echo.lan status=503 reason="server at capacity: 2 tunnels open"'),
+    log.join('\n'),
+  );
 
   first.ws.close();
   await waitFor('the place to be free', () => server.slotsInUse === 1);
@@ -102,7 +105,10 @@ test('a path over --max-path: 414 URI Too Long, before anything else is looked a
   );
   assert.match(answer, /^HTTP\/1\.1 414 URI Too Long\r\n/);
   assert.match(answer, /\r\n\r\nrequest path over 64 bytes\n$/);
-  assert.ok(log.some((l) => /status=414 reason="request path over 64 bytes"/.test(l)), log.join('\n'));
+  assert.ok(
+    log.some((l) => /status=414 reason="request path over 64 bytes"/.test(l)),
+    log.join('\n'),
+  );
   // Just under the limit is fine (and then refused for what it is: no rule allows it).
   const { status } = await attempt(`ws://127.0.0.1:${port}/ssh/${'a'.repeat(50)}`);
   assert.equal(status, 403);
@@ -135,7 +141,9 @@ test('--idle-timeout: bytes either way keep a tunnel open; after none for that l
     lastSent = now;
     const tick = `tick ${i}`;
     const back: string = await echoOnce(ws, tick).catch((err: Error) => {
-      throw new Error(`${err.message}: the tunnel closed during traffic, ${(performance.now() - started).toFixed(0)} ms in; longest gap between sends ${longestGap.toFixed(0)} ms`);
+      throw new Error(
+        `${err.message}: the tunnel closed during traffic, ${(performance.now() - started).toFixed(0)} ms in; longest gap between sends ${longestGap.toFixed(0)} ms`,
+      );
     });
     assert.equal(back, tick);
     await new Promise((r) => setTimeout(r, 100));
@@ -150,8 +158,16 @@ test('--idle-timeout: bytes either way keep a tunnel open; after none for that l
   assert.equal(reason, 'idle timeout');
   const quietFor = closedAt! - lastSent;
   assert.ok(quietFor >= IDLE_MS - 1, `closed after ${quietFor.toFixed(0)} ms of quiet, under the ${IDLE_MS} ms timeout`);
-  assert.ok(pingsAt.some((at) => at > lastSent), 'pings went on while the tunnel was quiet');
-  await waitFor('the close line', () => log.find((l) => /closed client=192\.0\.2\.50 .*reason="idle timeout: no bytes either way for 1\.5s"/.test(l)), 10_000, () => log.join('\n'));
+  assert.ok(
+    pingsAt.some((at) => at > lastSent),
+    'pings went on while the tunnel was quiet',
+  );
+  await waitFor(
+    'the close line',
+    () => log.find((l) => /closed client=192\.0\.2\.50 .*reason="idle timeout: no bytes either way for 1\.5s"/.test(l)),
+    10_000,
+    () => log.join('\n'),
+  );
   await waitFor('the place to be free', () => server.slotsInUse === 0);
 });
 

@@ -135,15 +135,16 @@ test('during a burst of 200 wrong logins, a good tunnel to a host name opens bef
   assert.ok(answeredBefore < 150, `the good tunnel opened only after ${answeredBefore} of 200 logins were answered`);
   t.diagnostic(`the good tunnel opened when ${answeredBefore} of the 200 wrong logins had been answered`);
   await waitFor('the burst to be answered', () => burst.length === 200, 60_000);
-  assert.ok(burst.every((a) => a.status === 401), 'every wrong login is a 401');
+  assert.ok(
+    burst.every((a) => a.status === 401),
+    'every wrong login is a 401',
+  );
 });
 
-test('an unknown user is checked with the costliest line\'s scrypt parameters', async () => {
+test("an unknown user is checked with the costliest line's scrypt parameters", async () => {
   const strong = await hashSecret('strong', { N: 65536 });
   const file = Credentials.parse(`alice: ${await hashSecret('x')}\ncarol: ${strong}\n`);
   assert.deepEqual(file.decoyCost, { N: 65536, r: 8, p: 1, keyBytes: 32 });
   assert.equal(await file.verify('nobody', 'strong'), 'unknown user');
   assert.deepEqual(Credentials.parse('').decoyCost, { N: 16384, r: 8, p: 1, keyBytes: 32 });
 });
-
-

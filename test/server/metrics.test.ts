@@ -50,7 +50,12 @@ test('GET /healthz: 200 {"status":"ok"} (HEAD too), not cached', async () => {
 });
 
 test('other plain requests still get 426, /healthz included for other methods', async () => {
-  for (const [path, method] of [['/', 'GET'], ['/ssh/echo.lan', 'GET'], ['/healthz', 'POST'], ['/metrics/x', 'GET']]) {
+  for (const [path, method] of [
+    ['/', 'GET'],
+    ['/ssh/echo.lan', 'GET'],
+    ['/healthz', 'POST'],
+    ['/metrics/x', 'GET'],
+  ]) {
     const res = await fetch(`http://${base}${path}`, { method });
     assert.equal(res.status, 426, `${method} ${path}`);
     assert.equal(res.headers.get('upgrade'), 'websocket');
@@ -93,10 +98,7 @@ test('GET /metrics counts tunnels and bytes, open tunnels included, and refusals
   // No refused host name ever becomes part of a series name.
   assert.doesNotMatch(after, /nowhere/);
 
-  assert.equal(
-    server.metrics.logLine(),
-    'stats open=0 total=1 up=1000 down=1000 refused=4 (400 bad-target=1, 400 malformed=1, 403 denied=2)',
-  );
+  assert.equal(server.metrics.logLine(), 'stats open=0 total=1 up=1000 down=1000 refused=4 (400 bad-target=1, 400 malformed=1, 403 denied=2)');
 });
 
 test('the log line reads the same while a tunnel is open', async () => {

@@ -102,13 +102,16 @@ describe('PolicyWatcher', () => {
 
   test('a broken or missing file at start throws, so the server can refuse to start', () => {
     const broken = policyFile('a: true\nb: [\n');
-    assert.throws(() => new PolicyWatcher(broken, { intervalMs: INTERVAL_MS }), (err: unknown) => {
-      assert.ok(err instanceof PolicyError);
-      assert.equal(err.file, broken);
-      assert.equal(err.line, 3);
-      assert.match(err.message, new RegExp(`^${broken.replace(/[.\\]/g, '\\$&')}:3:1: `));
-      return true;
-    });
+    assert.throws(
+      () => new PolicyWatcher(broken, { intervalMs: INTERVAL_MS }),
+      (err: unknown) => {
+        assert.ok(err instanceof PolicyError);
+        assert.equal(err.file, broken);
+        assert.equal(err.line, 3);
+        assert.match(err.message, new RegExp(`^${broken.replace(/[.\\]/g, '\\$&')}:3:1: `));
+        return true;
+      },
+    );
     const missing = join(dir, 'never-written.yml');
     assert.throws(() => new PolicyWatcher(missing), { name: 'PolicyError', message: `${missing}: file not found` });
   });

@@ -144,7 +144,10 @@ async function plainServer(t: TestContext, status: number, named?: string): Prom
 }
 
 test('a server without the header is read by its status, as before: 503 and 429 are "the server failed"', async (t) => {
-  for (const [status, phrase] of [[503, 'Service Unavailable'], [429, 'Too Many Requests']] as const) {
+  for (const [status, phrase] of [
+    [503, 'Service Unavailable'],
+    [429, 'Too Many Requests'],
+  ] as const) {
     const err = await refused(await plainServer(t, status));
     assert.equal(err.refusal, 'server-failed', String(status));
     assert.equal(err.message, `the WSSH server failed (${status} ${phrase}: not now)`);

@@ -73,7 +73,12 @@ test('wssh server --users: a line from --hash-secret lets its user in; the file 
 
   await t.test('an edit to the file applies to the next tunnel', async () => {
     replaceFile(usersFile, await hashLine('bob', 'bob secret'));
-    await waitFor('the reload', () => /users: reloaded .*users\.yml: 1 user;/.test(server.output()), 5000, () => server.output());
+    await waitFor(
+      'the reload',
+      () => /users: reloaded .*users\.yml: 1 user;/.test(server.output()),
+      5000,
+      () => server.output(),
+    );
     const bob = await tryAs('bob', 'bob secret');
     assert.ok(bob.ws);
     bob.ws.close();
@@ -84,7 +89,12 @@ test('wssh server --users: a line from --hash-secret lets its user in; the file 
   await t.test('a broken edit is logged with its line; the last good users stay', async () => {
     const good = fs.readFileSync(usersFile, 'utf8');
     replaceFile(usersFile, good + 'carol scrypt$oops\n');
-    await waitFor('the error', () => /users: .*users\.yml:2:\d+: .*; keeping the last good users\n/.test(server.output()), 5000, () => server.output());
+    await waitFor(
+      'the error',
+      () => /users: .*users\.yml:2:\d+: .*; keeping the last good users\n/.test(server.output()),
+      5000,
+      () => server.output(),
+    );
     const bob = await tryAs('bob', 'bob secret');
     assert.ok(bob.ws, 'bob still gets in');
     bob.ws.close();
@@ -94,10 +104,15 @@ test('wssh server --users: a line from --hash-secret lets its user in; the file 
   await t.test('SIGHUP reloads hosts.yml and the users file at once, and the server stays up', async () => {
     const before = server.output().length;
     server.child.kill('SIGHUP');
-    await waitFor('the SIGHUP reload', () => {
-      const since = server.output().slice(before);
-      return /SIGHUP: reloading\n/.test(since) && /hosts: reloaded /.test(since) && /users: reloaded /.test(since);
-    }, 5000, () => server.output());
+    await waitFor(
+      'the SIGHUP reload',
+      () => {
+        const since = server.output().slice(before);
+        return /SIGHUP: reloading\n/.test(since) && /hosts: reloaded /.test(since) && /users: reloaded /.test(since);
+      },
+      5000,
+      () => server.output(),
+    );
     assert.equal(server.exitStatus(), undefined);
     const bob = await tryAs('bob', 'bob secret');
     assert.ok(bob.ws);
@@ -127,12 +142,7 @@ test('the limit flags reach the server; --stats-interval logs the counters', asy
   const echo = await startEcho();
   t.after(() => echo.close());
   const hosts = writeHosts(dir, `echo.lan: "127.0.0.1:${echo.port}"\n`);
-  const server = await spawnWsshServer(hosts, [
-    '--max-tunnels', '1',
-    '--max-path', '40',
-    '--stats-interval', '0.5',
-    '--keepalive', '0',
-  ]);
+  const server = await spawnWsshServer(hosts, ['--max-tunnels', '1', '--max-path', '40', '--stats-interval', '0.5', '--keepalive', '0']);
   t.after(() => server.stop());
   const url = `ws://127.0.0.1:${server.port}/ssh/echo.lan`;
   const first = await attempt(url);
@@ -141,7 +151,12 @@ test('the limit flags reach the server; --stats-interval logs the counters', asy
   assert.equal(second.status, 503);
   const long = await rawRequest(server.port, `GET /ssh/${'x'.repeat(40)} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
   assert.match(long, /^HTTP\/1\.1 414 URI Too Long\r\n/);
-  await waitFor('a stats line', () => /stats open=1 total=1 up=0 down=0 refused=2 \(414 path-too-long=1, 503 capacity=1\)\n/.test(server.output()), 5000, () => server.output());
+  await waitFor(
+    'a stats line',
+    () => /stats open=1 total=1 up=0 down=0 refused=2 \(414 path-too-long=1, 503 capacity=1\)\n/.test(server.output()),
+    5000,
+    () => server.output(),
+  );
   first.ws.close();
 });
 

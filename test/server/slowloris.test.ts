@@ -72,7 +72,12 @@ test('slowloris: dribbled, half-sent and silent requests are cut at the handshak
   for (let i = 0; i < SILENT; i++) victims.push(slowClient(server.port, 'silent', '', 1, 1000));
 
   // While they hang on, a real client gets its tunnel and the health check answers.
-  await waitFor('the server to hold the slow connections', () => openFds(server.pid) >= baseline + victims.length, 10_000, () => `${openFds(server.pid)} fds, baseline ${baseline}`);
+  await waitFor(
+    'the server to hold the slow connections',
+    () => openFds(server.pid) >= baseline + victims.length,
+    10_000,
+    () => `${openFds(server.pid)} fds, baseline ${baseline}`,
+  );
   const { ws } = await attempt(`ws://127.0.0.1:${server.port}/ssh/echo.lan`);
   assert.ok(ws, `the tunnel should open:\n${server.output()}`);
   assert.equal(await echoOnce(ws, 'not blocked'), 'not blocked');
@@ -80,11 +85,22 @@ test('slowloris: dribbled, half-sent and silent requests are cut at the handshak
   assert.equal(health.status, 200);
   // Blocked, they would have waited for the slow ones to be cut: all of them are still held.
   const cut = victims.filter((v) => v.closedAt !== undefined);
-  assert.deepEqual(cut.map((v) => `${v.kind} closed after ${v.closedAt! - v.startedAt} ms`), [], 'the tunnel and the health check were answered during the attack');
+  assert.deepEqual(
+    cut.map((v) => `${v.kind} closed after ${v.closedAt! - v.startedAt} ms`),
+    [],
+    'the tunnel and the health check were answered during the attack',
+  );
 
   // The deadline is for the test; how late after the timeout a cut may come is not asserted.
-  await waitFor('every slow connection to be closed', () => victims.every((v) => v.closedAt !== undefined), 30_000, () =>
-    victims.filter((v) => v.closedAt === undefined).map((v) => v.kind).join(', '),
+  await waitFor(
+    'every slow connection to be closed',
+    () => victims.every((v) => v.closedAt !== undefined),
+    30_000,
+    () =>
+      victims
+        .filter((v) => v.closedAt === undefined)
+        .map((v) => v.kind)
+        .join(', '),
   );
   const answer = new RegExp(`^HTTP/1\\.1 408 Request Timeout\r\n[^]*\r\n\r\nrequest headers not complete within ${HANDSHAKE_S}s\n$`);
   for (const v of victims) {
@@ -95,8 +111,17 @@ test('slowloris: dribbled, half-sent and silent requests are cut at the handshak
     // Cut at the timeout, not once its request was in: a dribbler got less than half of it sent.
     if (v.kind === 'dribbler') assert.ok(v.sent < upgrade.length / 2, `a dribbler got ${v.sent} bytes in`);
   }
-  const refusals = () => server.output().match(new RegExp(`tunnel refused client=127\\.0\\.0\\.1 target= status=408 reason="request headers not complete within ${HANDSHAKE_S}s"`, 'g'))?.length ?? 0;
-  await waitFor('a refusal logged for each slow connection', () => refusals() === victims.length, 10_000, () => server.output());
+  const refusals = () =>
+    server
+      .output()
+      .match(new RegExp(`tunnel refused client=127\\.0\\.0\\.1 target= status=408 reason="request headers not complete within ${HANDSHAKE_S}s"`, 'g'))
+      ?.length ?? 0;
+  await waitFor(
+    'a refusal logged for each slow connection',
+    () => refusals() === victims.length,
+    10_000,
+    () => server.output(),
+  );
 
   // The tunnel opened during the attack outlives the handshake timeout.
   assert.equal(ws.readyState, ws.OPEN);
@@ -105,7 +130,12 @@ test('slowloris: dribbled, half-sent and silent requests are cut at the handshak
   await waitFor('the tunnel to close', () => /tunnel \d+ closed /.test(server.output()));
 
   // Nothing leaks: every socket of the attack is gone from the server.
-  await waitFor(`the server's descriptors back at ${baseline}`, () => openFds(server.pid) <= baseline, 10_000, () => `now ${openFds(server.pid)}`);
+  await waitFor(
+    `the server's descriptors back at ${baseline}`,
+    () => openFds(server.pid) <= baseline,
+    10_000,
+    () => `now ${openFds(server.pid)}`,
+  );
 
   const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
   assert.match(metrics, new RegExp(`^wssh_refusals_total\\{status="408",reason="handshake-timeout"\\} ${victims.length}$`, 'm'));

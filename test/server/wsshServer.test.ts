@@ -106,5 +106,8 @@ test('the client address comes from X-Forwarded-For only from a loopback proxy, 
   assert.ok(ws);
   ws.close();
   await new Promise((r) => server.tracker.once('close', r));
-  assert.ok(log.some((l) => l.includes('open client=203.0.113.7 target=echo.lan')), log.join('\n'));
+  assert.ok(
+    log.some((l) => l.includes('open client=203.0.113.7 target=echo.lan')),
+    log.join('\n'),
+  );
 });

@@ -57,7 +57,11 @@ test('each way to be wrong has its own message', () => {
     ['wss://a%zz:b@gw/ssh', /broken %-escape|not a valid host/],
   ];
   for (const [input, message] of cases) {
-    assert.throws(() => parseEndpoint(input), (err: Error) => err instanceof EndpointError && message.test(err.message), input);
+    assert.throws(
+      () => parseEndpoint(input),
+      (err: Error) => err instanceof EndpointError && message.test(err.message),
+      input,
+    );
   }
 });
 

@@ -67,9 +67,19 @@ test('a WsshApi method without a channel does not compile, even when main implem
   });
   // Invoke lacks its channel, the preload's API object the method, main's table its argument check (and
   // the handlers look both up by method).
-  assert.deepEqual(filesOf(found), ['src/main/window/ipcArguments.ts', 'src/main/window/ipcHandlers.ts', 'src/preload/preload.ts', 'src/shared/ipc.ts'], found.join('\n'));
-  assert.match(found.find((e) => e.startsWith('src/preload/'))!, /Property 'frobnicate' is missing in type .* but required in type 'WsshApi'/);
-  assert.match(found.find((e) => e.startsWith('src/shared/'))!, /Property 'frobnicate' is missing/);
+  assert.deepEqual(
+    filesOf(found),
+    ['src/main/window/ipcArguments.ts', 'src/main/window/ipcHandlers.ts', 'src/preload/preload.ts', 'src/shared/ipc.ts'],
+    found.join('\n'),
+  );
+  assert.match(
+    found.find((e) => e.startsWith('src/preload/'))!,
+    /Property 'frobnicate' is missing in type .* but required in type 'WsshApi'/,
+  );
+  assert.match(
+    found.find((e) => e.startsWith('src/shared/'))!,
+    /Property 'frobnicate' is missing/,
+  );
 });
 
 test('a channel without a WsshApi method does not compile', () => {

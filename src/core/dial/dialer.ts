@@ -17,14 +17,7 @@ import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint'
 import type { Target } from '../../shared/target';
 import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust/trust';
 import { SystemCertificatesError } from './trust/systemCertificates';
-import {
-  ProxyConfigError,
-  ProxyRefusal,
-  UpstreamProxy,
-  proxyConnectFailure,
-  proxyRefusalMessage,
-  resolveProxy,
-} from '../upstream/upstreamProxy';
+import { ProxyConfigError, ProxyRefusal, UpstreamProxy, proxyConnectFailure, proxyRefusalMessage, resolveProxy } from '../upstream/upstreamProxy';
 import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from '../inbound/descriptors';
 import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tunnel/refusals';
@@ -90,7 +83,13 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
   return open(endpoint, target, options, proxy, trust);
 }
 
-function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: UpstreamProxy | undefined, trust: PreparedTrust | undefined): Promise<WebSocket> {
+function open(
+  endpoint: Endpoint,
+  target: Target,
+  options: DialOptions,
+  proxy: UpstreamProxy | undefined,
+  trust: PreparedTrust | undefined,
+): Promise<WebSocket> {
   const url = tunnelUrl(endpoint, target);
   const auth = authorizationHeader(endpoint.credentials);
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -136,7 +135,11 @@ function open(endpoint: Endpoint, target: Target, options: DialOptions, proxy: U
       if (proxy && proxyStage === 'connecting') {
         fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, { code: 'PROXY_TIMEOUT' }));
       } else if (proxy && proxyStage === 'signing in') {
-        fail(new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, { code: 'PROXY_SIGN_IN_TIMEOUT' }));
+        fail(
+          new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, {
+            code: 'PROXY_SIGN_IN_TIMEOUT',
+          }),
+        );
       } else {
         fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, { code: 'TIMEOUT' }));
       }
@@ -262,7 +265,8 @@ function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): Tun
 function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: Error & { code?: string }): TunnelError {
   const where = endpoint.display;
   // This process is out of resources: neither the server nor the target is at fault.
-  if (outOfDescriptors(err)) return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, {
+  if (outOfDescriptors(err))
+    return new TunnelError('descriptors', `cannot open a connection to ${where}: ${descriptorsMessage(err)}`, {
       code: err.code as 'EMFILE' | 'ENFILE',
       cause: err,
     });

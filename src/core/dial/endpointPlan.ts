@@ -148,7 +148,11 @@ async function askSystem(ask: SystemProxyAnswer, endpoint: Endpoint, signed: (ro
   try {
     answer = await ask(proxyQueryUrl(endpoint));
   } catch (err) {
-    throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
+    throw new TunnelError('proxy-config', `cannot read the system proxy settings: ${(err as Error).message}`, {
+      code: 'PROXY_CONFIG',
+      setting: UNUSABLE_PROXY_SETTING,
+      cause: err,
+    });
   }
   try {
     return parsePacAnswer(answer).map(signed);

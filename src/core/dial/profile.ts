@@ -190,7 +190,9 @@ export function profileLink(profile: Profile): string {
   const data = Buffer.from(formatProfile(profile).trimEnd(), 'utf8').toString('base64url');
   const link = `wssh://import?profile=${data}`;
   if (link.length > MAX_PROFILE_LINK_CHARS) {
-    throw new ProfileError(`the link would be ${link.length} characters, more than the ${MAX_PROFILE_LINK_CHARS} a link may have: hand out the .wssh file instead`);
+    throw new ProfileError(
+      `the link would be ${link.length} characters, more than the ${MAX_PROFILE_LINK_CHARS} a link may have: hand out the .wssh file instead`,
+    );
   }
   return link;
 }
@@ -215,7 +217,7 @@ export function profileTextFromLink(link: string): string {
   const params = new URLSearchParams(match[1]);
   const data = params.get('profile');
   if (data === null || data === '') throw new ProfileError('the link carries no profile (wssh://import?profile=…)');
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(data)) throw new ProfileError('the link\'s profile is not base64url');
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(data)) throw new ProfileError("the link's profile is not base64url");
   return Buffer.from(data, 'base64url').toString('utf8');
 }
 

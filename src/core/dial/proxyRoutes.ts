@@ -35,7 +35,8 @@ export interface RoutedDialOptions extends DialOptions {
 export async function dialRoutes(endpoint: Endpoint, target: Target, decision: ProxyDecision, options: RoutedDialOptions = {}): Promise<WebSocket> {
   const { onFallback, ...dialOptions } = options;
   if (!Array.isArray(decision)) return dial(endpoint, target, { ...dialOptions, proxy: decision });
-  if (decision.length === 0) throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING });
+  if (decision.length === 0)
+    throw new TunnelError('proxy-config', 'no proxy and no DIRECT to reach the endpoint', { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING });
   const failures: string[] = [];
   for (let i = 0; ; i++) {
     const route = decision[i];
@@ -45,7 +46,8 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
       const next = decision[i + 1];
       // Unreachable, or no answer at all in time (PROXY_TIMEOUT); not an
       // answer (a 407 and a sign-in that did not finish, its own 504).
-      const unreachable = err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE' || err.code === 'PROXY_TIMEOUT');
+      const unreachable =
+        err instanceof TunnelError && (err.refusal === 'proxy-unreachable' || err.code === 'PROXY_UNREACHABLE' || err.code === 'PROXY_TIMEOUT');
       if (!unreachable || next === undefined || options.signal?.aborted) {
         if (failures.length === 0 || !(err instanceof TunnelError)) throw err;
         throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, { code: err.code, setting: err.setting, cause: err });

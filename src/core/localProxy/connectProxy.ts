@@ -271,7 +271,9 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     socket.on('error', () => {}); // reported through the relay or the refusal
     const credential = this.options.credential;
     if (credential && !basicMatches(credential, req.headers['proxy-authorization'])) {
-      const reason = req.headers['proxy-authorization'] ? 'wrong proxy user name or password' : 'this proxy needs its user name and password (Proxy-Authorization: Basic)';
+      const reason = req.headers['proxy-authorization']
+        ? 'wrong proxy user name or password'
+        : 'this proxy needs its user name and password (Proxy-Authorization: Basic)';
       this.tracker.refuse({ target: req.url ?? '', client, code: 'proxy-auth', reason });
       writeRefusal(socket, REFUSALS['proxy-auth'].status, reason, { 'Proxy-Authenticate': 'Basic realm="wssh local proxy"' });
       return;
@@ -321,8 +323,7 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
       socket.off('close', onGone);
       release?.();
       if (outOfDescriptors(err)) this.descriptors.note(`a connection to ${endpoint.display}`, err as NodeJS.ErrnoException);
-      const code =
-        err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
+      const code = err instanceof TunnelError ? err.refusal : err instanceof QueueWaitError ? (err.aborted ? 'client-gone' : 'busy') : 'unreachable';
       this.refuse(socket, code, (err as Error).message, client, answer, formatTarget(target), err instanceof TunnelError ? err.setting : undefined);
     } finally {
       this.pending.delete(abort);

@@ -86,7 +86,8 @@ export function parseSocks5Greeting(buf: Buffer): { methods: number[]; length: n
   if (buf.length < 2) return undefined;
   if (buf[0] !== 0x05) throw new SocksError('malformed', `not a SOCKS5 greeting (version ${buf[0]})`);
   const count = buf[1];
-  if (count === 0) throw new SocksError('socks-method', 'SOCKS5 greeting offers no authentication method', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
+  if (count === 0)
+    throw new SocksError('socks-method', 'SOCKS5 greeting offers no authentication method', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
   if (buf.length < 2 + count) return undefined;
   return { methods: [...buf.subarray(2, 2 + count)], length: 2 + count };
 }
@@ -240,7 +241,9 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
       if (version === undefined) throw new SocksError('malformed', `not a SOCKS request (first byte ${buf[0]})`);
       if (version === 4) {
         if (options.credential) {
-          throw new SocksError('proxy-auth', 'SOCKS4 has no password and this proxy needs one: use SOCKS5 or HTTP with the proxy user name and password', { reply: socks4Reply(Socks4Reply.rejected) });
+          throw new SocksError('proxy-auth', 'SOCKS4 has no password and this proxy needs one: use SOCKS5 or HTTP with the proxy user name and password', {
+            reply: socks4Reply(Socks4Reply.rejected),
+          });
         }
         const request = parseSocks4Request(buf);
         if (request) finish(undefined, { version, target: request.target, userId: request.userId, rest: buf.subarray(request.length) });
@@ -251,13 +254,17 @@ export function readSocksRequest(socket: Socket, options: ReadSocksOptions): Pro
         if (!greeting) return;
         if (options.credential) {
           if (!greeting.methods.includes(USER_PASSWORD)) {
-            throw new SocksError('proxy-auth', 'this proxy needs a user name and password: set them in the SOCKS client', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
+            throw new SocksError('proxy-auth', 'this proxy needs a user name and password: set them in the SOCKS client', {
+              reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
+            });
           }
           greeted = true;
           socket.write(Buffer.from([0x05, USER_PASSWORD]));
           buf = buf.subarray(greeting.length);
         } else if (!greeting.methods.includes(NO_AUTHENTICATION)) {
-          throw new SocksError('socks-method', 'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty', { reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]) });
+          throw new SocksError('socks-method', 'the SOCKS5 client offers no method without authentication: leave the proxy user name and password empty', {
+            reply: Buffer.from([0x05, NO_ACCEPTABLE_METHOD]),
+          });
         } else {
           greeted = true;
           socket.write(Buffer.from([0x05, NO_AUTHENTICATION]));
@@ -298,7 +305,8 @@ function nulAt(buf: Buffer, from: number, what: string): number {
   const end = buf.indexOf(0, from);
   const limit = from + MAX_SOCKS4_FIELD;
   if (end >= 0 && end <= limit) return end;
-  if (buf.length > limit) throw new SocksError('malformed', `SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, { reply: socks4Reply(Socks4Reply.rejected) });
+  if (buf.length > limit)
+    throw new SocksError('malformed', `SOCKS4 ${what} longer than ${MAX_SOCKS4_FIELD} bytes`, { reply: socks4Reply(Socks4Reply.rejected) });
   return -1;
 }
 

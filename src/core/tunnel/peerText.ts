@@ -62,5 +62,8 @@ export const LOG_LINE_MAX_BYTES = 2048;
 
 /** A log line as the loggers write it: one line (no CR/LF inside), at most LOG_LINE_MAX_BYTES. */
 export function logLineText(line: string): string {
-  return cutToBytes(line.replace(/[\r\n]/g, (c) => escape(c)), LOG_LINE_MAX_BYTES);
+  return cutToBytes(
+    line.replace(/[\r\n]/g, (c) => escape(c)),
+    LOG_LINE_MAX_BYTES,
+  );
 }

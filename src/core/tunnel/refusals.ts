@@ -105,7 +105,7 @@ export const REFUSALS = {
   'server-failed': row(502, R.hostUnreachable, 'server-failed', 'the WSSH server failed', true),
   /** The WebSocket handshake (TCP, TLS, upgrade; through a proxy, once it opened the tunnel) took too long. */
   timeout: row(504, R.ttlExpired, 'timeout', 'the WebSocket handshake timed out', true),
-  certificate: row(502, R.hostUnreachable, 'certificate', 'the endpoint\'s certificate is not trusted', true),
+  certificate: row(502, R.hostUnreachable, 'certificate', "the endpoint's certificate is not trusted", true),
   /** The gateway asked for a client certificate the dial lacks, or refused the one it got (clientCertificate.ts). */
   'client-certificate': row(502, R.hostUnreachable, 'client-certificate', 'the gateway did not accept the client certificate (or none was given)', true),
   'trust-config': row(502, R.hostUnreachable, 'trust-config', 'the TLS trust settings cannot be used', true),

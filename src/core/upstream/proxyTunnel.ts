@@ -65,11 +65,7 @@ const MAX_NEGOTIATE_LEGS = 4;
  * @throws {ProxyUnreachable} the proxy cannot be reached, or closed the connection unasked.
  * @throws {ProxyRefusal} the proxy answered something other than 200; for a 407, with what was offered and tried.
  */
-export async function openProxyTunnel(
-  proxy: UpstreamProxy,
-  target: { host: string; port: number },
-  options: ProxyTunnelOptions = {},
-): Promise<net.Socket> {
+export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: string; port: number }, options: ProxyTunnelOptions = {}): Promise<net.Socket> {
   const handshake = new ProxyHandshake(proxy, target, options, await ProxyConnection.open(proxy, options.signal));
   try {
     return await handshake.run();
@@ -118,8 +114,7 @@ class ProxyHandshake {
     }
 
     // A 407 must say what it takes (RFC 9110 §11.7.1); one that does not can only mean Basic.
-    const offers = (scheme: ProxyAuthScheme) =>
-      challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined;
+    const offers = (scheme: ProxyAuthScheme) => (challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined);
     for (const scheme of ['Negotiate', 'NTLM', 'Basic'] as const) {
       if (!offers(scheme) || (scheme === 'Basic' && preemptive)) continue;
       const negotiate = scheme === 'Negotiate' ? await this.negotiateStart() : undefined;
@@ -234,8 +229,7 @@ class ProxyHandshake {
     const { domain, user: name } = splitDomainUser(user);
     const first = negotiateMessage();
     const response = await this.start(this.request(`NTLM ${first.toString('base64')}`));
-    const challenge =
-      response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
+    const challenge = response.status === 407 ? findChallenge(parseChallenges(response.headers.get('proxy-authenticate') ?? []), 'NTLM')?.token : undefined;
     if (response.status === 407 && !challenge) {
       // The password never left: the proxy would not even start NTLM.
       return { response, failed: { scheme, refused: true, user, reason: 'the proxy answered its first message with no NTLM challenge' } };

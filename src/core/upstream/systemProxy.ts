@@ -100,7 +100,11 @@ export function systemProxy(options: SystemProxyOptions = {}): SystemProxy {
       current = await settings();
     } catch (err) {
       if (err instanceof RegistryError) {
-        throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, { code: 'PROXY_CONFIG', setting: UNUSABLE_PROXY_SETTING, cause: err });
+        throw new TunnelError('proxy-config', `cannot read the Windows proxy settings: ${err.message}`, {
+          code: 'PROXY_CONFIG',
+          setting: UNUSABLE_PROXY_SETTING,
+          cause: err,
+        });
       }
       throw err;
     }

@@ -219,7 +219,9 @@ function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): str
   const skipped = auth.attempts.filter((a) => !a.refused);
   if (refused.length === 0) {
     // Nothing could be sent: say what each scheme lacked and how to give it.
-    const needs = [known.includes('NTLM') || known.includes('Basic') ? 'credentials' : '', known.includes('Negotiate') ? 'Kerberos ticket' : ''].filter(Boolean);
+    const needs = [known.includes('NTLM') || known.includes('Basic') ? 'credentials' : '', known.includes('Negotiate') ? 'Kerberos ticket' : ''].filter(
+      Boolean,
+    );
     const advice: string[] = [];
     const negotiate = skipped.find((a) => a.scheme === 'Negotiate');
     if (negotiate) advice.push(negotiate.reason!);
@@ -230,9 +232,7 @@ function proxyAuthMessage(auth: ProxyAuthOutcome, at: string, said: string): str
     return `${wants} and no ${needs.join(' or ')} ${needs.length > 1 || needs[0] === 'credentials' ? 'were' : 'was'} available: ${advice.join('; ')}`;
   }
   const last = refused[refused.length - 1];
-  const before = auth.attempts
-    .filter((a) => a !== last)
-    .map((a) => (a.refused ? `${a.scheme} refused too` : `${a.scheme}: ${a.reason}`));
+  const before = auth.attempts.filter((a) => a !== last).map((a) => (a.refused ? `${a.scheme} refused too` : `${a.scheme}: ${a.reason}`));
   const also = ` (it offered ${list(offered)}${before.length ? `; ${before.join('; ')}` : ''})`;
   switch (last.scheme) {
     case 'Negotiate':

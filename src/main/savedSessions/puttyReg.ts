@@ -23,15 +23,16 @@ const PUTTY_PROXY_HTTP = 3;
 export function puttyProxySettings(listen: ListenAddress, credential?: ProxyCredential): PuttySettings {
   const wildcard = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '';
   const proxyHost = wildcard ? '127.0.0.1' : listen.host;
-  const lines = (password: string) => [
-    'Connection > Proxy:',
-    '  Proxy type: HTTP CONNECT',
-    `  Proxy hostname: ${proxyHost}`,
-    `  Port: ${listen.port}`,
-    '  Consider proxying local host connections: Yes',
-    '  Do DNS name lookup at proxy end: Yes',
-    ...(credential ? [`  Username: ${credential.user}`, `  Password: ${password}`] : []),
-  ].join('\n');
+  const lines = (password: string) =>
+    [
+      'Connection > Proxy:',
+      '  Proxy type: HTTP CONNECT',
+      `  Proxy hostname: ${proxyHost}`,
+      `  Port: ${listen.port}`,
+      '  Consider proxying local host connections: Yes',
+      '  Do DNS name lookup at proxy end: Yes',
+      ...(credential ? [`  Username: ${credential.user}`, `  Password: ${password}`] : []),
+    ].join('\n');
   const settings: PuttySettings = { proxyType: 'HTTP', proxyHost, proxyPort: listen.port, text: lines(credential?.password ?? '') };
   if (credential) {
     settings.username = credential.user;

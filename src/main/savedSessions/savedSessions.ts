@@ -157,11 +157,17 @@ export class SavedSessions {
       if (failure) {
         const undo = await this.restore(fullKey, before, written);
         this.options.backups.delete(spec.client, ref.key);
-        return { ok: false, error: `cannot change ${spec.label} session "${name}": ${failure}${undo ? `; putting back its old values failed too: ${undo}` : ''}` };
+        return {
+          ok: false,
+          error: `cannot change ${spec.label} session "${name}": ${failure}${undo ? `; putting back its old values failed too: ${undo}` : ''}`,
+        };
       }
       written.push(v);
     }
-    this.options.log?.('info', `${spec.label} session "${name}" switched to this app's proxy (${ours.ProxyHost.data}:${this.options.listen().port}${ours.ProxyUsername ? `, user ${ours.ProxyUsername.data}` : ''})`);
+    this.options.log?.(
+      'info',
+      `${spec.label} session "${name}" switched to this app's proxy (${ours.ProxyHost.data}:${this.options.listen().port}${ours.ProxyUsername ? `, user ${ours.ProxyUsername.data}` : ''})`,
+    );
     return this.reread(ref, `${spec.label} session "${name}"`);
   }
 
@@ -199,7 +205,8 @@ export class SavedSessions {
     const fullKey = `${spec.key}\\${ref.key}`;
     // Checked first: `reg add` would create a missing key, i.e. a new session.
     const result = await this.options.reg.run(['query', fullKey]);
-    if (result.code !== 0) return { ok: false, error: `there is no ${spec.label} session "${unescapeSessionName(ref.key)}" (deleted since the list was read?)` };
+    if (result.code !== 0)
+      return { ok: false, error: `there is no ${spec.label} session "${unescapeSessionName(ref.key)}" (deleted since the list was read?)` };
     const values = keyValues(result.stdout, fullKey);
     return { ok: true, value: { spec, fullKey, values } };
   }
@@ -221,7 +228,9 @@ export class SavedSessions {
     let failure: string | undefined;
     for (const name of names) {
       const old = before[name];
-      const result = old ? await this.options.reg!.run(['add', fullKey, '/v', name, '/t', old.type, '/d', regAddData(old), '/f']) : await this.options.reg!.run(['delete', fullKey, '/v', name, '/f']);
+      const result = old
+        ? await this.options.reg!.run(['add', fullKey, '/v', name, '/t', old.type, '/d', regAddData(old), '/f'])
+        : await this.options.reg!.run(['delete', fullKey, '/v', name, '/f']);
       if (result.code !== 0) failure ??= regComplaint(result);
     }
     return failure;
@@ -314,6 +323,7 @@ function sameValue(a: RegValue | undefined, b: RegValue | undefined): boolean {
 function describeBefore(backup: SwitchBackup): string {
   // A password (the session's, for its own proxy) is never shown or logged.
   const shown = (v: string) => (backup.before[v] ? (v === 'ProxyPassword' ? '(set)' : backup.before[v]!.data) : '(none)');
-  return Object.keys(backup.before).map((v) => `${v}=${shown(v)}`).join(', ');
+  return Object.keys(backup.before)
+    .map((v) => `${v}=${shown(v)}`)
+    .join(', ');
 }
-

@@ -57,7 +57,8 @@ export function advancedProblems(proxy: ProxySetting, trust: EndpointTrust, prox
   const certFiles = [trust.clientCert, trust.clientKey, trust.clientPfx];
   if (certFiles.some((f) => f !== undefined && /[\r\n]/.test(f))) problems.clientCert = 'a certificate file path must be one line';
   else if (trust.clientPfx && (trust.clientCert || trust.clientKey)) problems.clientCert = 'give a PKCS#12 file or a certificate and key, not both';
-  else if (!!trust.clientCert !== !!trust.clientKey) problems.clientCert = trust.clientCert ? 'the client certificate needs its key file' : 'the key needs its client certificate file';
+  else if (!!trust.clientCert !== !!trust.clientKey)
+    problems.clientCert = trust.clientCert ? 'the client certificate needs its key file' : 'the key needs its client certificate file';
   const pins = (trust.pins ?? []).filter((p) => p.trim() !== '');
   for (const pin of pins) {
     try {

@@ -15,11 +15,19 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEndpoint } from '../../shared/endpoint';
-import { MAX_PROFILE_BYTES, PROFILE_EXTENSION, Profile, ProfileError, isProfileLink, parseProfile, profileTextFromLink, summarizeCertificate } from '../../core/dial/profile';
+import {
+  MAX_PROFILE_BYTES,
+  PROFILE_EXTENSION,
+  Profile,
+  ProfileError,
+  isProfileLink,
+  parseProfile,
+  profileTextFromLink,
+  summarizeCertificate,
+} from '../../core/dial/profile';
 import { DEFAULT_KEEPALIVE_SEC } from '../../shared/defaults';
 import type { EndpointTrust, EndpointView, Outcome, ProfileImportRequest, ProfileOffer, ProfilePreview } from '../../shared/ipc';
 import type { Settings } from './settingsEditor';
-
 
 /** What importing `text` would add, or why it cannot be imported. Changes nothing. */
 export function previewProfile(settings: Pick<Settings, 'view'>, text: string, source: string): Outcome<ProfilePreview> {
@@ -60,7 +68,8 @@ export function importProfile(deps: ImportDeps, request: ProfileImportRequest): 
   const profile = parsed.value;
   const existing = sameUri(deps.settings, profile.uri);
   if (request.mode === 'update') {
-    if (!existing || existing.id !== request.updateId) return fail(`no saved endpoint with the URI ${profile.uri} to update (it was changed or deleted meanwhile)`);
+    if (!existing || existing.id !== request.updateId)
+      return fail(`no saved endpoint with the URI ${profile.uri} to update (it was changed or deleted meanwhile)`);
   } else if (request.mode !== 'add') {
     return fail('the import mode must be "add" or "update"');
   }
@@ -109,7 +118,12 @@ export type LaunchProfile = { ok: true; text: string; source: string } | { ok: f
  * second instance's arguments. Other arguments (Chromium's switches, the app's
  * own path) are ignored.
  */
-export function profilesFromArgv(argv: readonly string[], cwd: string, readFile: (file: string) => Buffer = fs.readFileSync, statSize: (file: string) => number = (f) => fs.statSync(f).size): LaunchProfile[] {
+export function profilesFromArgv(
+  argv: readonly string[],
+  cwd: string,
+  readFile: (file: string) => Buffer = fs.readFileSync,
+  statSize: (file: string) => number = (f) => fs.statSync(f).size,
+): LaunchProfile[] {
   const found: LaunchProfile[] = [];
   for (const arg of argv) {
     if (isProfileLink(arg)) {

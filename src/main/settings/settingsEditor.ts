@@ -277,7 +277,11 @@ export class Settings extends EventEmitter<SettingsEvents> {
     const stored = this.backend.store.endpoints.find((e) => e.id === input.id);
     const typed = checked.value.secretFromUri ?? input.secret;
     const { uri, user } = checked.value;
-    const advanced = checkAdvancedInput(input.proxy ?? stored?.proxy ?? 'system', input.trust ?? stored?.trust ?? {}, input.proxyAuth ?? viewAuth(stored?.proxyAuth));
+    const advanced = checkAdvancedInput(
+      input.proxy ?? stored?.proxy ?? 'system',
+      input.trust ?? stored?.trust ?? {},
+      input.proxyAuth ?? viewAuth(stored?.proxyAuth),
+    );
     if (!advanced.ok) return advanced;
     const resolved = this.resolve(
       {
@@ -291,7 +295,10 @@ export class Settings extends EventEmitter<SettingsEvents> {
         proxy: advanced.value.proxy,
         trust: advanced.value.trust,
         // The stored sealed values; what was typed and not saved replaces them below.
-        proxyAuth: advanced.value.proxyAuth.mode === 'password' ? { ...advanced.value.proxyAuth, secret: stored?.proxyAuth?.mode === 'password' ? stored.proxyAuth.secret : '' } : { mode: 'windows' },
+        proxyAuth:
+          advanced.value.proxyAuth.mode === 'password'
+            ? { ...advanced.value.proxyAuth, secret: stored?.proxyAuth?.mode === 'password' ? stored.proxyAuth.secret : '' }
+            : { mode: 'windows' },
         clientPassphrase: stored?.clientPassphrase,
       },
       typed,
@@ -356,7 +363,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
       }
       if (stored.clientPassphrase) clientPassphrase = openSecret(this.cipher, stored.clientPassphrase);
     } catch (err) {
-      if (err instanceof SecretError) return fail(`${stored.name}: ${err.message.replace('the stored secret', 'the stored proxy password or certificate passphrase')}`);
+      if (err instanceof SecretError)
+        return fail(`${stored.name}: ${err.message.replace('the stored secret', 'the stored proxy password or certificate passphrase')}`);
       throw err;
     }
     try {
@@ -488,4 +496,3 @@ function toView(e: StoredEndpoint): EndpointView {
 function fail(error: string): { ok: false; error: string } {
   return { ok: false, error };
 }
-

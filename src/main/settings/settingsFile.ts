@@ -151,13 +151,14 @@ export function withoutSecrets(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, v]) => [key, /secret|password/i.test(key) && typeof v === 'string' ? '' : withoutSecrets(v)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, /secret|password/i.test(key) && typeof v === 'string' ? '' : withoutSecrets(v)]));
   }
   return value;
 }
 
 function stamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }

@@ -62,7 +62,15 @@ export function defaultSettings(): StoredSettings {
   return {
     version: SETTINGS_VERSION,
     endpoints: [
-      { id: DEFAULT_ENDPOINT_ID, name: 'Local WSSH server', uri: LOCAL_ENDPOINT_URI, user: '', secret: '', keepaliveSec: DEFAULT_KEEPALIVE_SEC, proxy: 'system' },
+      {
+        id: DEFAULT_ENDPOINT_ID,
+        name: 'Local WSSH server',
+        uri: LOCAL_ENDPOINT_URI,
+        user: '',
+        secret: '',
+        keepaliveSec: DEFAULT_KEEPALIVE_SEC,
+        proxy: 'system',
+      },
     ],
     activeEndpointId: DEFAULT_ENDPOINT_ID,
     listen: { host: DEFAULT_PROXY_HOST, port: DEFAULT_PROXY_PORT },

@@ -17,8 +17,7 @@ export type TrayAction =
   | { kind: 'quit' };
 
 export type TrayMenuItem =
-  | { type: 'separator' }
-  | { type: 'normal' | 'radio' | 'checkbox'; label: string; enabled: boolean; checked?: boolean; action?: TrayAction };
+  { type: 'separator' } | { type: 'normal' | 'radio' | 'checkbox'; label: string; enabled: boolean; checked?: boolean; action?: TrayAction };
 
 /** Windows' tooltip limit for a notification-area icon (NOTIFYICONDATA.szTip), less the terminator. */
 export const TOOLTIP_MAX = 127;

@@ -73,7 +73,12 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
       resolve(result);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`, totalMs: elapsed() }),
+      () =>
+        finish({
+          ok: false,
+          reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`,
+          totalMs: elapsed(),
+        }),
       remaining,
     );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -89,7 +94,11 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
         }
       }
       if (received.length > MAX_PRELUDE_BYTES) {
-        finish({ ok: false, reason: `${targetText.trim()} answered, but not with an SSH banner: "${printable(received.subarray(0, 60))}"`, totalMs: elapsed() });
+        finish({
+          ok: false,
+          reason: `${targetText.trim()} answered, but not with an SSH banner: "${printable(received.subarray(0, 60))}"`,
+          totalMs: elapsed(),
+        });
       }
     });
     ws.on('close', (code: number) => {
@@ -105,7 +114,10 @@ function completeLines(buffer: Buffer): string[] {
   const text = buffer.toString('latin1');
   const end = text.lastIndexOf('\n');
   if (end < 0) return [];
-  return text.slice(0, end).split('\n').map((l) => l.replace(/\r$/, ''));
+  return text
+    .slice(0, end)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
 }
 
 function printable(bytes: Buffer): string {

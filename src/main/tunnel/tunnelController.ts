@@ -149,7 +149,8 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     if (this.proxy) {
       this.proxy.setEndpoint(resolved.value.endpoint);
-      if (before !== resolved.value.endpoint.display) this.options.log('info', `endpoint switched to ${resolved.value.name} (${resolved.value.endpoint.display})`);
+      if (before !== resolved.value.endpoint.display)
+        this.options.log('info', `endpoint switched to ${resolved.value.name} (${resolved.value.endpoint.display})`);
     }
     this.emitState();
   }
@@ -286,7 +287,10 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     const meter = new TrafficMeter();
     this.meter = meter;
     proxy.tracker.on('close', (t) => meter.closed(t));
-    this.trafficTimer = setInterval(() => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())), this.options.trafficIntervalMs ?? TRAFFIC_SAMPLE_MS);
+    this.trafficTimer = setInterval(
+      () => this.emit('traffic', meter.sample(proxy.tracker.list(), Date.now())),
+      this.options.trafficIntervalMs ?? TRAFFIC_SAMPLE_MS,
+    );
     this.trafficTimer.unref();
   }
 
@@ -309,10 +313,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     });
     tracker.on('bytes', rows);
     tracker.on('close', (t) => {
-      this.options.log(
-        'info',
-        `tunnel ${t.id} closed: ${t.target}, up ${t.up} B, down ${t.down} B, ${(t.durationMs / 1000).toFixed(1)} s (${t.reason})`,
-      );
+      this.options.log('info', `tunnel ${t.id} closed: ${t.target}, up ${t.up} B, down ${t.down} B, ${(t.durationMs / 1000).toFixed(1)} s (${t.reason})`);
       rows();
       this.emitState();
     });

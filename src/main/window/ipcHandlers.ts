@@ -10,13 +10,21 @@ import { Invoke, InvokeApi, InvokeMethod } from '../../shared/ipc';
 import { invokeArguments, type Check } from './ipcArguments';
 
 /** @param indexUrl the page's URL, app://wssh/renderer/index.html (see appScheme.ts). */
-export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, window: Pick<WebContents, 'id' | 'mainFrame'>, indexUrl: string): boolean {
+export function isTrustedSender(
+  event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>,
+  window: Pick<WebContents, 'id' | 'mainFrame'>,
+  indexUrl: string,
+): boolean {
   const frame = event.senderFrame;
   if (!frame || event.sender.id !== window.id || frame !== window.mainFrame) return false;
   return frame.url.split('#')[0] === indexUrl;
 }
 
-export function registerIpcHandlers(ipc: Pick<IpcMain, 'handle' | 'removeHandler'>, api: InvokeApi, trusted: (event: IpcMainInvokeEvent) => boolean): () => void {
+export function registerIpcHandlers(
+  ipc: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  api: InvokeApi,
+  trusted: (event: IpcMainInvokeEvent) => boolean,
+): () => void {
   // The keys of Invoke are the methods: ipc.ts says so by type.
   const methods = Object.keys(Invoke) as InvokeMethod[];
   for (const method of methods) {

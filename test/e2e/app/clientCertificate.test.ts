@@ -24,7 +24,14 @@ test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, rea
   const dir = tempDir(t);
   const cert = await makeClientCertificate(dir, 'alice', 'pfx-pw');
   const { settings } = await openTestSettings(tempDir(t), testCipher());
-  const saved = settings.saveEndpoint({ name: 'Y', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 0, trust: { clientPfx: cert.pfx }, clientPassphrase: 'pfx-pw' });
+  const saved = settings.saveEndpoint({
+    name: 'Y',
+    uri: 'wss://gw.example.com/ssh',
+    user: '',
+    keepaliveSec: 0,
+    trust: { clientPfx: cert.pfx },
+    clientPassphrase: 'pfx-pw',
+  });
   assert.ok(saved.ok, JSON.stringify(saved));
   assert.equal(saved.value.hasClientPassphrase, true);
   assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('pfx-pw'));
@@ -43,12 +50,15 @@ test('a client certificate per endpoint: PKCS#12 with its sealed passphrase, rea
   });
   const pem = await loadTrust({ clientCert: cert.cert, clientKey: cert.key });
   assert.equal(pem.clientCertificate?.source, cert.cert);
-  await assert.rejects(loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }), /cannot read the client certificate file .*none\.crt: no such file/);
+  await assert.rejects(
+    loadTrust({ clientCert: path.join(dir, 'none.crt'), clientKey: cert.key }),
+    /cannot read the client certificate file .*none\.crt: no such file/,
+  );
   const both = settings.saveEndpoint({ ...saved.value, trust: { clientPfx: cert.pfx, clientCert: cert.cert } });
   assert.deepEqual(both, { ok: false, error: 'give a PKCS#12 file or a certificate and key, not both' });
 });
 
-test('the app\'s client certificate against nginx with ssl_verify_client on: with it the tunnel opens, without it the error says where to fix it', async (t) => {
+test("the app's client certificate against nginx with ssl_verify_client on: with it the tunnel opens, without it the error says where to fix it", async (t) => {
   if (!requirePrograms(t, 'nginx', 'openssl')) return;
   const dir = tempDir(t);
   const certs = await makeCertificates(dir);
@@ -93,11 +103,15 @@ test('the app\'s client certificate against nginx with ssl_verify_client on: wit
   // Without the certificate (a restart: the trust is the proxy's for its lifetime).
   settings.saveEndpoint({ ...settings.view().endpoints.find((e) => e.id === saved.value.id)!, trust: { caFile: certs.caCert }, clientPassphrase: '' });
   controller.endpointChanged();
-  await waitFor('the restart without a certificate', async () => {
-    const r = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`).catch(() => undefined);
-    r?.socket.destroy();
-    return r?.status === 502;
-  }, 10_000);
+  await waitFor(
+    'the restart without a certificate',
+    async () => {
+      const r = await connectThroughProxy(listen.port, `127.0.0.1:${target.port}`).catch(() => undefined);
+      r?.socket.destroy();
+      return r?.status === 502;
+    },
+    10_000,
+  );
   const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 5000);
   assert.match(state.reason!, /requires a client certificate and none was given \(400 No required SSL certificate was sent\)/);
   assert.equal(state.fix, 'Endpoints ▸ Gateway ▸ Advanced ▸ Client certificate');

@@ -52,10 +52,15 @@ async function refusedTunnel(controller: TunnelController, reason: RegExp) {
   const reply = await connectThroughProxy(controller.state().listen.port, '127.0.0.1:22');
   reply.socket.destroy();
   assert.equal(reply.status, 502, reply.body);
-  return waitFor('the error state', () => {
-    const state = controller.state();
-    return state.status === 'error' && reason.test(state.reason ?? '') ? state : undefined;
-  }, 10_000, () => JSON.stringify(controller.state()));
+  return waitFor(
+    'the error state',
+    () => {
+      const state = controller.state();
+      return state.status === 'error' && reason.test(state.reason ?? '') ? state : undefined;
+    },
+    10_000,
+    () => JSON.stringify(controller.state()),
+  );
 }
 
 test('the system store, empty or unreadable: give the CA as "CA file", fixed in the editor; no --ca, no Node flags', async (t) => {
@@ -67,7 +72,10 @@ test('the system store, empty or unreadable: give the CA as "CA file", fixed in 
   fs.writeFileSync(emptyFile, '');
   const saved = { file: process.env.SSL_CERT_FILE, dir: process.env.SSL_CERT_DIR };
   t.after(() => {
-    for (const [name, value] of [['SSL_CERT_FILE', saved.file], ['SSL_CERT_DIR', saved.dir]] as const) {
+    for (const [name, value] of [
+      ['SSL_CERT_FILE', saved.file],
+      ['SSL_CERT_DIR', saved.dir],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -111,7 +119,7 @@ test('a PKCS#12 file without its passphrase: the start says to give it as "PKCS#
   assert.doesNotMatch(problems.at(-1)!, CLI_WORDS);
 });
 
-test('a gateway that wants a client certificate: the app\'s remedy and place, no --cert', async (t) => {
+test("a gateway that wants a client certificate: the app's remedy and place, no --cert", async (t) => {
   if (!requireProgram(t, 'openssl')) return;
   const certs = await makeCertificates(tempDir(t));
   const tls = { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) };

@@ -80,20 +80,23 @@ test('an import adds the endpoint with its trust, never selects it, starts no tu
   assert.equal(controller.state().running, false, 'no tunnel started');
   const added = view.endpoints[1];
   const caFile = added.trust.caFile!;
-  assert.deepEqual({ ...added, id: '' }, {
-    id: '',
-    name: 'Office gateway',
-    uri: 'wss://gw.example.com/ssh',
-    user: 'alice',
-    hasSecret: false,
-    keepaliveSec: 30,
-    proxy: 'none',
-    // A profile carries no proxy sign-in or client certificate: the defaults.
-    proxyAuth: { mode: 'windows' },
-    hasProxySecret: false,
-    hasClientPassphrase: false,
-    trust: { caFile, pins: [pin], servername: 'gw.example.com' },
-  });
+  assert.deepEqual(
+    { ...added, id: '' },
+    {
+      id: '',
+      name: 'Office gateway',
+      uri: 'wss://gw.example.com/ssh',
+      user: 'alice',
+      hasSecret: false,
+      keepaliveSec: 30,
+      proxy: 'none',
+      // A profile carries no proxy sign-in or client certificate: the defaults.
+      proxyAuth: { mode: 'windows' },
+      hasProxySecret: false,
+      hasClientPassphrase: false,
+      trust: { caFile, pins: [pin], servername: 'gw.example.com' },
+    },
+  );
   // The CA lives in the app's data folder, where the tunnel reads it.
   assert.equal(path.dirname(caFile), path.join(dir, 'profiles'));
   assert.equal(fs.readFileSync(caFile, 'utf8'), caPem);
@@ -108,9 +111,16 @@ test('an import adds the endpoint with its trust, never selects it, starts no tu
   assert.equal(settings.view().activeEndpointId, null, 'an import never makes its endpoint active');
 });
 
-test('an endpoint of the same URI is updated only when asked, keeping what is the user\'s', async (t) => {
+test("an endpoint of the same URI is updated only when asked, keeping what is the user's", async (t) => {
   const { api, settings, file } = await setup(t);
-  const saved = await api.saveEndpoint({ name: 'Mine', uri: 'wss://gw.example.com/ssh/', user: 'alice', secret: 's3cret', keepaliveSec: 45, trust: { systemCa: true } });
+  const saved = await api.saveEndpoint({
+    name: 'Mine',
+    uri: 'wss://gw.example.com/ssh/',
+    user: 'alice',
+    secret: 's3cret',
+    keepaliveSec: 45,
+    trust: { systemCa: true },
+  });
   assert.ok(saved.ok);
   await api.selectEndpoint(saved.value.id);
 
@@ -134,7 +144,7 @@ test('an endpoint of the same URI is updated only when asked, keeping what is th
   assert.equal(e.name, 'Office (new)');
   assert.equal(e.keepaliveSec, 45, 'the keepalive stays');
   assert.equal(e.hasSecret, true, 'the same user keeps their stored secret');
-  assert.equal(e.trust.systemCa, true, 'the machine\'s own trust choice stays');
+  assert.equal(e.trust.systemCa, true, "the machine's own trust choice stays");
   assert.deepEqual(e.trust.pins, [pin]);
   assert.equal(view.activeEndpointId, saved.value.id);
 
@@ -157,7 +167,10 @@ test('a bad profile is refused with what and where, and changes nothing', async 
     [JSON.stringify({ wsshProfile: 3, name: 'x', uri: 'wss://gw/ssh' }), /made by a newer WSSH \(profile version 3/],
     [JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', password: 'x' }), /password: a profile never holds a secret/],
     [JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'https://gw/ssh' }), /uri: use wss:\/\/ instead of https:\/\//],
-    [JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { ca: ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'] } }), /trust\.ca\[0\]: the PEM certificate is broken/],
+    [
+      JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { ca: ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'] } }),
+      /trust\.ca\[0\]: the PEM certificate is broken/,
+    ],
     [JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { pins: ['nope'] } }), /trust\.pins\[0\]: pin "nope"/],
   ];
   for (const [text, expected] of cases) {
@@ -175,7 +188,19 @@ test('profiles on the command line: a .wssh file and a wssh:// link; other argum
   fs.writeFileSync(path.join(dir, 'office.wssh'), profile());
   fs.writeFileSync(path.join(dir, 'huge.wssh'), ' '.repeat(65 * 1024));
   const link = profileLink(parseProfile(profile()));
-  const found = profilesFromArgv(['--hidden', '--allow-file-access-from-files', 'office.wssh', link, 'missing.WSSH', 'huge.wssh', 'notes.txt', 'wssh://import?profile=' + 'A'.repeat(20_000)], dir);
+  const found = profilesFromArgv(
+    [
+      '--hidden',
+      '--allow-file-access-from-files',
+      'office.wssh',
+      link,
+      'missing.WSSH',
+      'huge.wssh',
+      'notes.txt',
+      'wssh://import?profile=' + 'A'.repeat(20_000),
+    ],
+    dir,
+  );
   assert.deepEqual(found, [
     { ok: true, text: profile(), source: `the file ${path.join(dir, 'office.wssh')}` },
     { ok: true, text: profile().trimEnd(), source: 'a wssh:// link' },

@@ -62,7 +62,10 @@ test('a TLS failure on the endpoint is the error state with the reason, and a no
     const s = await api.getTunnelState();
     return s.status === 'error' ? s : undefined;
   });
-  assert.equal(state!.reason, `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
+  assert.equal(
+    state!.reason,
+    `db1.lan: TLS: the certificate of wss://127.0.0.1:${port}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`,
+  );
   assert.ok(events.some(([e, p]) => e === 'notice' && (p as { text: string }).text === state!.reason));
 });
 
@@ -83,7 +86,10 @@ test('trust: unknown issuer is the error state; the CA file fixes it; a wrong pi
   const { listen } = await app.controller.start();
   assert.equal((await bannerThrough(t, listen.port, app.target.port)).status, 502);
   const unknown = await waitFor('error state', () => (app.controller.state().status === 'error' ? app.controller.state() : undefined));
-  assert.equal(unknown!.reason, `127.0.0.1:${app.target.port}: TLS: the certificate of wss://127.0.0.1:${tlsPort}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`);
+  assert.equal(
+    unknown!.reason,
+    `127.0.0.1:${app.target.port}: TLS: the certificate of wss://127.0.0.1:${tlsPort}/ssh is from an unknown issuer (UNABLE_TO_VERIFY_LEAF_SIGNATURE); trust its CA`,
+  );
 
   // The company CA as a file: the running tunnel restarts with it and works.
   edit({ caFile: certs.caCert });
@@ -136,7 +142,10 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   const target = `127.0.0.1:${sshd.port}`;
 
   const plain = await testEndpoint(endpoint, target, { proxy: 'none' });
-  assert.deepEqual(plain.ok ? '' : plain.reason, `TLS: the certificate of wss://localhost:${tlsPort}/ssh is from an unknown issuer (DEPTH_ZERO_SELF_SIGNED_CERT); trust its CA`);
+  assert.deepEqual(
+    plain.ok ? '' : plain.reason,
+    `TLS: the certificate of wss://localhost:${tlsPort}/ssh is from an unknown issuer (DEPTH_ZERO_SELF_SIGNED_CERT); trust its CA`,
+  );
 
   const pinned = await testEndpoint(endpoint, target, {
     trust: { pins: [fingerprintOf(self.cert).base64], pinOnly: true },
@@ -150,5 +159,8 @@ test('"Test" uses the endpoint’s trust and proxy: pin only accepts a self-sign
   const wrong = `sha256/${Buffer.alloc(32, 2).toString('base64')}`;
   const mismatch = await testEndpoint(endpoint, target, { trust: { pins: [wrong], pinOnly: true }, proxy: 'none' });
   assert.equal(mismatch.ok, false);
-  assert.match((mismatch as { reason: string }).reason, /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh does not match the pin: the certificate's fingerprint is sha256\//);
+  assert.match(
+    (mismatch as { reason: string }).reason,
+    /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh does not match the pin: the certificate's fingerprint is sha256\//,
+  );
 });

@@ -24,7 +24,8 @@ function electronBinary(): { path?: string; missing?: string } {
     return { missing: 'the electron package is not installed (npm ci)' };
   }
   const pathFile = path.join(pkgDir, 'path.txt');
-  if (!fs.existsSync(pathFile)) return { missing: `Electron's binary was never downloaded (no ${pathFile}; ELECTRON_SKIP_BINARY_DOWNLOAD is set or there was no network)` };
+  if (!fs.existsSync(pathFile))
+    return { missing: `Electron's binary was never downloaded (no ${pathFile}; ELECTRON_SKIP_BINARY_DOWNLOAD is set or there was no network)` };
   const binary = path.join(pkgDir, 'dist', fs.readFileSync(pathFile, 'utf8').trim());
   if (!fs.existsSync(binary)) return { missing: `Electron's binary is missing: ${binary}` };
   return { path: binary };

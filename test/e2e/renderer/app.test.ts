@@ -70,7 +70,22 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await page.getByRole('button', { name: 'Save' }).click();
   await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
-  assert.deepEqual({ ...saved, id: '' }, { id: '', name: 'Office gateway', uri: 'wss://gw.example.com/ssh', user: 'alice', hasSecret: true, keepaliveSec: 20, proxy: 'system', proxyAuth: { mode: 'windows' }, hasProxySecret: false, trust: {}, hasClientPassphrase: false });
+  assert.deepEqual(
+    { ...saved, id: '' },
+    {
+      id: '',
+      name: 'Office gateway',
+      uri: 'wss://gw.example.com/ssh',
+      user: 'alice',
+      hasSecret: true,
+      keepaliveSec: 20,
+      proxy: 'system',
+      proxyAuth: { mode: 'windows' },
+      hasProxySecret: false,
+      trust: {},
+      hasClientPassphrase: false,
+    },
+  );
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();
   assert.equal(await page.getByLabel('Secret (optional)').getAttribute('placeholder'), 'stored (type to replace)');
   assert.equal(await page.getByLabel('Secret (optional)').inputValue(), '', 'the secret never comes back to the page');
@@ -96,7 +111,10 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
   await screenshot(page, 'endpoints-undo');
   await page.keyboard.press('Enter');
   await waitFor('restored', () => settings.view().endpoints.length === 3);
-  await waitFor('restored in the list', async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)');
+  await waitFor(
+    'restored in the list',
+    async () => (await items.locator('.endpoint-name').allInnerTexts()).join('|') === 'Local WSSH server|Office|Office (copy)',
+  );
   await page.getByRole('heading', { name: 'Edit “Office (copy)”' }).waitFor(); // the restored endpoint is in the editor
   assert.deepEqual(app.problems, []);
 });
@@ -165,7 +183,10 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   // Pin only without a pin.
   await pins.fill('');
   await page.getByLabel('Pin only', { exact: false }).check();
-  await waitFor('pin only message', async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.');
+  await waitFor(
+    'pin only message',
+    async () => (await page.locator('#ep-pin-only-message').innerText()) === 'Pin only needs a pinned fingerprint: the one the certificate must have.',
+  );
   await pins.fill('sha256/abc');
   // Saving with a bad pin keeps the form and focuses the field.
   await page.getByRole('button', { name: 'Save' }).click();
@@ -177,11 +198,17 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   const proxyUrl = page.getByLabel('Proxy URL');
   assert.equal(await proxyUrl.isDisabled(), false);
   await proxyUrl.fill('socks5://proxy.corp:1080');
-  await waitFor('proxy message', async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')));
+  await waitFor(
+    'proxy message',
+    async () => (await page.locator('#ep-proxy-url-message').innerText()) === shown(() => parseProxyUrl('socks5://proxy.corp:1080')),
+  );
   await proxyUrl.fill('http://proxy.corp:3128');
 
   const good = `sha256/${Buffer.alloc(32, 5).toString('base64')}`;
-  const goodHex = Buffer.alloc(32, 6).toString('hex').replace(/(..)(?!$)/g, '$1:').toUpperCase();
+  const goodHex = Buffer.alloc(32, 6)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1:')
+    .toUpperCase();
   await pins.fill(`${good}\n${goodHex}\n`);
   await page.getByLabel('CA file (optional)').fill('C:\\certs\\corp-ca.pem');
   await page.getByLabel('Use Windows certificate store').check();
@@ -191,11 +218,14 @@ test('endpoints: the Advanced section (keyboard), a bad pin and a bad proxy URL 
   await page.getByRole('button', { name: 'Save' }).click();
   await waitFor('saved', () => settings.view().endpoints.length === 2);
   const saved = settings.view().endpoints[1];
-  assert.deepEqual([saved.name, saved.proxy, saved.trust], [
-    'Corp gateway',
-    { url: 'http://proxy.corp:3128' },
-    { caFile: 'C:\\certs\\corp-ca.pem', systemCa: true, pins: [good, goodHex], pinOnly: true, servername: 'gw.internal.example.com' },
-  ]);
+  assert.deepEqual(
+    [saved.name, saved.proxy, saved.trust],
+    [
+      'Corp gateway',
+      { url: 'http://proxy.corp:3128' },
+      { caFile: 'C:\\certs\\corp-ca.pem', systemCa: true, pins: [good, goodHex], pinOnly: true, servername: 'gw.internal.example.com' },
+    ],
+  );
 
   // Back in the editor: open, with what was saved.
   await page.getByRole('heading', { name: 'Edit “Corp gateway”' }).waitFor();
@@ -484,7 +514,7 @@ test('the page loads from file:// as Electron loads it, under its CSP, without e
   assert.deepEqual(app.problems, []);
 });
 
-test('connections: a real transfer shows its rate up and down, the total and the last minute\'s chart', async (t) => {
+test("connections: a real transfer shows its rate up and down, the total and the last minute's chart", async (t) => {
   const app = await open(t, { viewport: { width: 1000, height: 640 } });
   if (!app) return;
   const { page, api, settings } = app;
@@ -554,9 +584,23 @@ test('saved sessions: listed from a real registry (Wine), switched to the proxy 
     }
   };
   const putty = 'HKCU\\Software\\SimonTatham\\PuTTY\\Sessions';
-  await add(`${putty}\\db1%20via%20office`, [['HostName', 'REG_SZ', 'db1.lan'], ['PortNumber', 'REG_DWORD', '22']]);
-  await add(`${putty}\\build%20farm`, [['HostName', 'REG_SZ', 'build-7.lan'], ['PortNumber', 'REG_DWORD', '2222'], ['ProxyMethod', 'REG_DWORD', '3'], ['ProxyHost', 'REG_SZ', '10.0.0.5'], ['ProxyPort', 'REG_DWORD', '3128']]);
-  await add('HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions\\Work/files%20server', [['HostName', 'REG_SZ', 'files.lan'], ['ProxyMethod', 'REG_DWORD', '2'], ['ProxyHost', 'REG_SZ', 'socks.corp'], ['ProxyPort', 'REG_DWORD', '1080']]);
+  await add(`${putty}\\db1%20via%20office`, [
+    ['HostName', 'REG_SZ', 'db1.lan'],
+    ['PortNumber', 'REG_DWORD', '22'],
+  ]);
+  await add(`${putty}\\build%20farm`, [
+    ['HostName', 'REG_SZ', 'build-7.lan'],
+    ['PortNumber', 'REG_DWORD', '2222'],
+    ['ProxyMethod', 'REG_DWORD', '3'],
+    ['ProxyHost', 'REG_SZ', '10.0.0.5'],
+    ['ProxyPort', 'REG_DWORD', '3128'],
+  ]);
+  await add('HKCU\\Software\\Martin Prikryl\\WinSCP 2\\Sessions\\Work/files%20server', [
+    ['HostName', 'REG_SZ', 'files.lan'],
+    ['ProxyMethod', 'REG_DWORD', '2'],
+    ['ProxyHost', 'REG_SZ', 'socks.corp'],
+    ['ProxyPort', 'REG_DWORD', '1080'],
+  ]);
   const app = await openBridgedApp(rig.browser, rig.site.url, tempDir(t), { reg, viewport: { width: 1000, height: 1400 } });
   t.after(() => app.close());
   const { page } = app;
@@ -568,7 +612,12 @@ test('saved sessions: listed from a real registry (Wine), switched to the proxy 
   assert.deepEqual(await page.locator('table.sessions caption').allInnerTexts(), ['PuTTY', 'WinSCP'], 'KiTTY is not installed: not listed');
   const db1 = table.locator('tr[data-key="db1%20via%20office"]');
   assert.deepEqual(await db1.locator('td').allInnerTexts(), ['db1 via office', 'db1.lan', 'direct (no proxy)', 'Use this proxy']);
-  assert.deepEqual(await table.locator('tr[data-key="build%20farm"] td').allInnerTexts(), ['build farm', 'build-7.lan:2222', 'HTTP proxy 10.0.0.5:3128', 'Use this proxy']);
+  assert.deepEqual(await table.locator('tr[data-key="build%20farm"] td').allInnerTexts(), [
+    'build farm',
+    'build-7.lan:2222',
+    'HTTP proxy 10.0.0.5:3128',
+    'Use this proxy',
+  ]);
   assert.equal(await page.locator('table.sessions[data-client="winscp"] td.session-name').innerText(), 'Work/files server');
   assert.equal(writes(), writesAtStart, 'listing writes nothing');
 

@@ -178,7 +178,7 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
   const view = settings.view();
   assert.equal(view.endpoints.length, 2, 'updated in place');
   const e = view.endpoints.find((x) => x.id === mine.value.id)!;
-  assert.deepEqual([e.keepaliveSec, e.hasSecret], [45, true], 'keepalive and the same user\'s secret stay');
+  assert.deepEqual([e.keepaliveSec, e.hasSecret], [45, true], "keepalive and the same user's secret stay");
   assert.deepEqual(app.problems, []);
 });
 
@@ -190,9 +190,21 @@ test('a bad profile dropped or offered: the reason, and nothing changed', async 
   const refusal = page.getByRole('dialog', { name: 'This profile cannot be imported' });
   const cases: Array<[string, string, RegExp]> = [
     ['notes.txt', 'Host *\n  User me\n', /^The dropped file notes\.txt: not a WSSH profile: not JSON/],
-    ['newer.wssh', JSON.stringify({ wsshProfile: 2, name: 'x', uri: 'wss://gw/ssh' }), /^The dropped file newer\.wssh: made by a newer WSSH \(profile version 2; this one reads version 1\)/],
-    ['pin.wssh', JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { pins: ['AB:CD'] } }), /^The dropped file pin\.wssh: trust\.pins\[0\]: pin "AB:CD": expected/],
-    ['pem.wssh', JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { ca: [caPem.replace(/\n[A-Za-z0-9+/]{12}/, '\n############')] } }), /^The dropped file pem\.wssh: trust\.ca\[0\]: the PEM certificate is broken/],
+    [
+      'newer.wssh',
+      JSON.stringify({ wsshProfile: 2, name: 'x', uri: 'wss://gw/ssh' }),
+      /^The dropped file newer\.wssh: made by a newer WSSH \(profile version 2; this one reads version 1\)/,
+    ],
+    [
+      'pin.wssh',
+      JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { pins: ['AB:CD'] } }),
+      /^The dropped file pin\.wssh: trust\.pins\[0\]: pin "AB:CD": expected/,
+    ],
+    [
+      'pem.wssh',
+      JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'wss://gw/ssh', trust: { ca: [caPem.replace(/\n[A-Za-z0-9+/]{12}/, '\n############')] } }),
+      /^The dropped file pem\.wssh: trust\.ca\[0\]: the PEM certificate is broken/,
+    ],
     ['http.wssh', JSON.stringify({ wsshProfile: 1, name: 'x', uri: 'http://gw/ssh' }), /^The dropped file http\.wssh: uri: use ws:\/\/ instead of http:\/\//],
     ['huge.wssh', ' '.repeat(65 * 1024), /^The dropped file huge\.wssh: not a WSSH profile: larger than 64 KiB$/],
   ];
@@ -209,7 +221,10 @@ test('a bad profile dropped or offered: the reason, and nothing changed', async 
   const [link] = offersFromArgv(settings, ['WSSH.exe', `wssh://import?profile=${'A'.repeat(17_000)}`], app.dir);
   await page.evaluate(`window.__wsshEmit('profile:offered', ${JSON.stringify(link)})`);
   await refusal.waitFor();
-  assert.match(await refusal.getByRole('alert').innerText(), /^A wssh:\/\/ link: the link is 17022 characters long, more than the 16384 a profile link may have$/);
+  assert.match(
+    await refusal.getByRole('alert').innerText(),
+    /^A wssh:\/\/ link: the link is 17022 characters long, more than the 16384 a profile link may have$/,
+  );
   await refusal.getByRole('button', { name: 'Close' }).click();
   assert.equal(fs.readFileSync(settings.path, 'utf8'), before);
   assert.equal(settings.view().endpoints.length, 1);

@@ -65,9 +65,15 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.equal(refused.status, 502);
   await page.getByRole('tab', { name: 'Status' }).click();
   await page.locator('#state-pill', { hasText: 'Error' }).waitFor();
-  assert.match(await page.locator('#status-reason').innerText(), new RegExp(`the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port} refused the credentials of "alice"`));
+  assert.match(
+    await page.locator('#status-reason').innerText(),
+    new RegExp(`the HTTP proxy at http://alice:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port} refused the credentials of "alice"`),
+  );
   assert.equal(await page.locator('#status-fix').innerText(), 'Endpoints ▸ Local WSSH server ▸ Advanced ▸ Proxy sign-in');
-  assert.match(await page.locator('.notice').first().innerText(), /Tunnel failed\s.*refused the credentials of "alice".* Fix it in Endpoints ▸ Local WSSH server ▸ Advanced ▸ Proxy sign-in\./s);
+  assert.match(
+    await page.locator('.notice').first().innerText(),
+    /Tunnel failed\s.*refused the credentials of "alice".* Fix it in Endpoints ▸ Local WSSH server ▸ Advanced ▸ Proxy sign-in\./s,
+  );
   await screenshot(page, 'status-proxy-refused');
 
   // The right password (typed in a proxy URL: it moves to the sealed sign-in too).

@@ -18,7 +18,12 @@ import { dial } from '../../../src/core/dial/dialer';
 import { TunnelError } from '../../../src/core/tunnel/tunnelError';
 import { parseEndpoint } from '../../../src/shared/endpoint';
 import { parseTarget } from '../../../src/shared/target';
-import { ClientCertificateError, REFUSED_CLIENT_CERTIFICATE, checkClientCertificate, type ClientCertificate } from '../../../src/core/dial/trust/clientCertificate';
+import {
+  ClientCertificateError,
+  REFUSED_CLIENT_CERTIFICATE,
+  checkClientCertificate,
+  type ClientCertificate,
+} from '../../../src/core/dial/trust/clientCertificate';
 import { makeCertificates, makeClientCertificate } from '../../../scripts/harness/tls';
 import { tempDir } from '../../fixtures/tmp';
 import { requirePrograms } from '../../../scripts/harness/programs';
@@ -47,8 +52,20 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
   const tls12 = await gateway(t, { ...serverTls, maxVersion: 'TLSv1.2' });
   const strict = await freePort();
   const sServer = spawnDaemon('openssl s_server', 'openssl', [
-    's_server', '-accept', `127.0.0.1:${strict}`, '-cert', certs.serverCert, '-key', certs.serverKey,
-    '-CAfile', mine.ca, '-Verify', '2', '-verify_return_error', '-www', '-quiet',
+    's_server',
+    '-accept',
+    `127.0.0.1:${strict}`,
+    '-cert',
+    certs.serverCert,
+    '-key',
+    certs.serverKey,
+    '-CAfile',
+    mine.ca,
+    '-Verify',
+    '2',
+    '-verify_return_error',
+    '-www',
+    '-quiet',
   ]);
   t.after(() => sServer.stop());
   await waitForPort(strict, '127.0.0.1', 10_000);
@@ -71,12 +88,20 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
   });
   await assert.rejects(attempt(strict, pem(other)), (err: TunnelError) => {
     assert.equal(err.code, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', `${err.message}\n${sServer.output()}`);
-    assert.match(err.message, new RegExp(`^TLS: wss://localhost:${strict}/ssh refused the client certificate ${other.cert} \\(unknown CA: it does not trust the issuer of this certificate\\)`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^TLS: wss://localhost:${strict}/ssh refused the client certificate ${other.cert} \\(unknown CA: it does not trust the issuer of this certificate\\)`,
+      ),
+    );
     leftToFrontEnds(err);
     return true;
   });
   await assert.rejects(attempt(tls12), (err: TunnelError) => {
-    assert.match(err.message, new RegExp(`^TLS: wss://localhost:${tls12}/ssh ended the handshake \\(handshake failure\\): it may require a client certificate`));
+    assert.match(
+      err.message,
+      new RegExp(`^TLS: wss://localhost:${tls12}/ssh ended the handshake \\(handshake failure\\): it may require a client certificate`),
+    );
     leftToFrontEnds(err);
     return true;
   });
@@ -88,7 +113,10 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
   const both = await dial(parseEndpoint(`wss://localhost:${tls13}/ssh`), target, { ca, systemCa: false, clientCertificate: pem(mine), pin: undefined });
   both.terminate();
 
-  assert.throws(() => checkClientCertificate({ pfx: fs.readFileSync(mine.pfx), passphrase: 'wrong', source: 'c.pfx' }), /^ClientCertificateError: the passphrase of c\.pfx is wrong$/);
+  assert.throws(
+    () => checkClientCertificate({ pfx: fs.readFileSync(mine.pfx), passphrase: 'wrong', source: 'c.pfx' }),
+    /^ClientCertificateError: the passphrase of c\.pfx is wrong$/,
+  );
   assert.throws(() => checkClientCertificate({ pfx: fs.readFileSync(mine.pfx), source: 'c.pfx' }), /c\.pfx is protected by a passphrase/);
   // The hint each carries for the front ends' remedy.
   const hintOf = (certificate: ClientCertificate) => {
@@ -103,8 +131,14 @@ test('a gateway that ends the handshake: certificate required, unknown CA, hands
   assert.equal(hintOf({ pfx: fs.readFileSync(mine.pfx), source: 'c.pfx' }), 'give-passphrase');
   assert.equal(hintOf({ pfx: fs.readFileSync(mine.pfx), passphrase: 'wrong', source: 'c.pfx' }), 'fix-passphrase');
   assert.equal(hintOf({ ...pem(mine), key: fs.readFileSync(other.key, 'utf8') }), 'fix-value');
-  assert.throws(() => checkClientCertificate({ pfx: Buffer.from('not a pfx'), source: 'x.pfx' }), /x\.pfx is not a PKCS#12 \(\.pfx\/\.p12\) file or is damaged|cannot use the client certificate x\.pfx/);
-  assert.throws(() => checkClientCertificate({ ...pem(mine), key: fs.readFileSync(other.key, 'utf8') }), /the key in .*corp\.crt does not belong to its certificate/);
+  assert.throws(
+    () => checkClientCertificate({ pfx: Buffer.from('not a pfx'), source: 'x.pfx' }),
+    /x\.pfx is not a PKCS#12 \(\.pfx\/\.p12\) file or is damaged|cannot use the client certificate x\.pfx/,
+  );
+  assert.throws(
+    () => checkClientCertificate({ ...pem(mine), key: fs.readFileSync(other.key, 'utf8') }),
+    /the key in .*corp\.crt does not belong to its certificate/,
+  );
   assert.throws(() => checkClientCertificate({ cert: 'x', key: fs.readFileSync(mine.key, 'utf8'), source: 'c.pem' }), /no PEM certificate in c\.pem/);
   assert.throws(() => checkClientCertificate({ cert: fs.readFileSync(mine.cert, 'utf8'), source: 'c.pem' }), /needs both a certificate and its key/);
 });

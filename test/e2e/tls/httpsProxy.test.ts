@@ -17,7 +17,11 @@ test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE
   if (!requireProgram(t, 'openssl')) return;
   const dir = tempDir(t, 'wssh-proxytunnel-tls-');
   const certs = await makeCertificates(dir);
-  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', tls: { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) } });
+  const stub = await startNtlmProxy({
+    offer: ['NTLM'],
+    password: 'pw',
+    tls: { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) },
+  });
   try {
     // The trusted CAs are read at start-up: a process of its own, trusting the test CA.
     const script = `
@@ -31,7 +35,10 @@ test('an https:// proxy: TLS to the proxy, checked against the trusted CAs (NODE
     const ok = await run(`https://CORP%5Calice:pw@localhost:${stub.port}`, certs.caCert);
     assert.equal(ok.stdout.toString().trim(), 'hello from the far side', ok.stderr);
     const untrusted = await run(`https://CORP%5Calice:pw@localhost:${stub.port}`, path.join(dir, 'none.pem'));
-    assert.match(untrusted.stdout.toString(), /^ProxyUnreachable: (unable to verify the first certificate|self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/);
+    assert.match(
+      untrusted.stdout.toString(),
+      /^ProxyUnreachable: (unable to verify the first certificate|self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/,
+    );
   } finally {
     await stub.close();
   }

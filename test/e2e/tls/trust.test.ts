@@ -113,7 +113,11 @@ test('an address endpoint: checked against the IP in the certificate, no SNI sen
 
 test('an expired certificate is reported as expired', async (t) => {
   if (!requireProgram(t, 'openssl')) return;
-  assertRefused(await attempt(`wss://localhost:${expired.port}/ssh`, { ca }), 'CERT_HAS_EXPIRED', /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh has expired$/);
+  assertRefused(
+    await attempt(`wss://localhost:${expired.port}/ssh`, { ca }),
+    'CERT_HAS_EXPIRED',
+    /^TLS: the certificate of wss:\/\/localhost:\d+\/ssh has expired$/,
+  );
 });
 
 test('a certificate for another name is a name mismatch; --servername with that name makes it match (and is the SNI sent)', async (t) => {
@@ -129,7 +133,11 @@ test('a certificate for another name is a name mismatch; --servername with that 
   assert.equal(await attempt(`wss://127.0.0.1:${otherName.port}/ssh`, { ca, servername: 'gw.example.test' }), 'ok');
   assert.equal(otherName.servernames.at(-1), 'gw.example.test');
   // The override is checked like the host would be: a wrong one fails.
-  assertRefused(await attempt(`wss://localhost:${otherName.port}/ssh`, { ca, servername: 'nope.example.test' }), 'ERR_TLS_CERT_ALTNAME_INVALID', /does not match/);
+  assertRefused(
+    await attempt(`wss://localhost:${otherName.port}/ssh`, { ca, servername: 'nope.example.test' }),
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    /does not match/,
+  );
 });
 
 test('a pin is checked on top of the usual checks: right pin passes, wrong pin is a pin mismatch naming the actual fingerprint', async (t) => {
@@ -144,13 +152,19 @@ test('a pin is checked on top of the usual checks: right pin passes, wrong pin i
   assertRefused(
     await attempt(`wss://alice:secret@localhost:${good.port}/ssh`, { ca, pin: wrong.base64 }),
     'ERR_TLS_PIN_MISMATCH',
-    new RegExp(`^TLS: the certificate of wss://alice:\\*\\*\\*@localhost:\\d+/ssh does not match the pin: the certificate's fingerprint is ${escaped(pin.base64)}, not the pinned ${escaped(wrong.base64)}$`),
+    new RegExp(
+      `^TLS: the certificate of wss://alice:\\*\\*\\*@localhost:\\d+/ssh does not match the pin: the certificate's fingerprint is ${escaped(pin.base64)}, not the pinned ${escaped(wrong.base64)}$`,
+    ),
   );
   assert.equal(good.upgrades.length, before, 'no request (and no credentials) reached the server');
   // A pin does not replace the issuer check.
   assertRefused(await attempt(`wss://localhost:${good.port}/ssh`, { pin: pin.base64 }), /^UNABLE_TO/, /unknown issuer/);
   // Nor the name check.
-  assertRefused(await attempt(`wss://localhost:${otherName.port}/ssh`, { ca, pin: fingerprintOf(files.other).base64 }), 'ERR_TLS_CERT_ALTNAME_INVALID', /does not match the host name/);
+  assertRefused(
+    await attempt(`wss://localhost:${otherName.port}/ssh`, { ca, pin: fingerprintOf(files.other).base64 }),
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    /does not match the host name/,
+  );
 });
 
 test('pinOnly: a self-signed certificate is accepted by its pin alone, any other refused before a byte is sent; dates still count', async (t) => {

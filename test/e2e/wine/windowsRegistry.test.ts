@@ -28,7 +28,7 @@ process.stdout.write('\\r\\nHKEY_CURRENT_USER\\\\Software\\\\Microsoft\\\\Window
   '    ProxyEnable    REG_DWORD    0x1\\r\\n    ProxyServer    REG_SZ    planted.invalid:1\\r\\n');
 `;
 
-test('--proxy system on Windows Node runs System32\'s reg.exe, not a reg.exe in its current folder', { timeout: 300_000 }, async (t) => {
+test("--proxy system on Windows Node runs System32's reg.exe, not a reg.exe in its current folder", { timeout: 300_000 }, async (t) => {
   const win = await startWine(t);
   if (!win) return;
   const folder = path.join(win.dir, 'Downloads');

@@ -256,8 +256,13 @@ async function trustedContext(trust: TrustOptions): Promise<tls.SecureContext | 
   const added = trust.ca === undefined ? [] : (Array.isArray(trust.ca) ? trust.ca : [trust.ca]).map(String);
   const client = trust.clientCertificate;
   if (added.length === 0 && !trust.systemCa && !client) return undefined;
-  const identity = client ? [client.source, String(client.cert ?? ''), String(client.key ?? ''), client.pfx?.toString('base64') ?? '', client.passphrase ?? ''] : [];
-  const key = crypto.createHash('sha256').update(JSON.stringify([trust.systemCa === true, added, identity])).digest('hex');
+  const identity = client
+    ? [client.source, String(client.cert ?? ''), String(client.key ?? ''), client.pfx?.toString('base64') ?? '', client.passphrase ?? '']
+    : [];
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify([trust.systemCa === true, added, identity]))
+    .digest('hex');
   let context = contexts.get(key);
   if (!context) {
     const system = trust.systemCa ? await systemCertificates() : [];

@@ -80,13 +80,15 @@ export function loadKerberos(onFirstFailure?: (reason: string) => void, name = '
  */
 function loadFailure(name: string, e: NodeJS.ErrnoException): string {
   if (e.code !== 'MODULE_NOT_FOUND') return `the ${name} module did not load: ${firstLine(e.message)}`;
-  if (!/\.node\b/.test(e.message)) return `the ${name} module is not installed (it is optional: npm install ${name}, which builds with libkrb5-dev and a C++ compiler on Linux)`;
+  if (!/\.node\b/.test(e.message))
+    return `the ${name} module is not installed (it is optional: npm install ${name}, which builds with libkrb5-dev and a C++ compiler on Linux)`;
   try {
     const binary = path.join(path.dirname(require.resolve(`${name}/package.json`)), 'build', 'Release', 'kerberos.node');
     require(binary);
   } catch (inner) {
     const code = (inner as NodeJS.ErrnoException).code;
-    if (code === 'MODULE_NOT_FOUND') return `the ${name} module has no native binary (it was not built: npm rebuild ${name}, with libkrb5-dev and a C++ compiler on Linux)`;
+    if (code === 'MODULE_NOT_FOUND')
+      return `the ${name} module has no native binary (it was not built: npm rebuild ${name}, with libkrb5-dev and a C++ compiler on Linux)`;
     return `the ${name} module's native binary did not load: ${firstLine((inner as Error).message)}`;
   }
   return `the ${name} module did not load: ${firstLine(e.message)}`;
@@ -138,12 +140,19 @@ export function negotiateContext(proxyHost: string, onFirstFailure?: (reason: st
  */
 function ticketError(service: string, detail: string): NoKerberosTicket {
   const said = detail.replace(/\s+/g, ' ').trim();
-  if (/cannot find mechanisms|no kerberos credentials|no credentials cache|credentials cache file .* not found|SEC_E_NO_CREDENTIALS|no credentials were supplied/i.test(said)) {
+  if (
+    /cannot find mechanisms|no kerberos credentials|no credentials cache|credentials cache file .* not found|SEC_E_NO_CREDENTIALS|no credentials were supplied/i.test(
+      said,
+    )
+  ) {
     return new NoKerberosTicket('no Kerberos ticket (run kinit, or sign in to the domain)', said);
   }
   if (/expired/i.test(said)) return new NoKerberosTicket('the Kerberos ticket has expired (run kinit again, or lock and unlock the session)', said);
   if (/not found in kerberos database|unknown_principal|SEC_E_TARGET_UNKNOWN/i.test(said)) {
-    return new NoKerberosTicket(`the Kerberos realm does not know the service ${service.replace('@', '/')} (write the proxy's host name as the proxy's Kerberos key names it)`, said);
+    return new NoKerberosTicket(
+      `the Kerberos realm does not know the service ${service.replace('@', '/')} (write the proxy's host name as the proxy's Kerberos key names it)`,
+      said,
+    );
   }
   if (/cannot contact any kdc|cannot find kdc/i.test(said)) return new NoKerberosTicket('the Kerberos KDC cannot be reached', said);
   return new NoKerberosTicket(`Kerberos could not get a ticket for ${service} (${said.slice(0, 200)})`, said);

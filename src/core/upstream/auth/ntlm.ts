@@ -49,14 +49,14 @@ const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
  */
 const CLIENT_FLAGS =
   (NTLMSSP.NEGOTIATE_UNICODE |
-  NTLMSSP.NEGOTIATE_OEM |
-  NTLMSSP.REQUEST_TARGET |
-  NTLMSSP.NEGOTIATE_NTLM |
-  NTLMSSP.NEGOTIATE_ALWAYS_SIGN |
-  NTLMSSP.NEGOTIATE_EXTENDED_SESSIONSECURITY |
-  NTLMSSP.NEGOTIATE_VERSION |
-  NTLMSSP.NEGOTIATE_128 |
-  NTLMSSP.NEGOTIATE_56) >>>
+    NTLMSSP.NEGOTIATE_OEM |
+    NTLMSSP.REQUEST_TARGET |
+    NTLMSSP.NEGOTIATE_NTLM |
+    NTLMSSP.NEGOTIATE_ALWAYS_SIGN |
+    NTLMSSP.NEGOTIATE_EXTENDED_SESSIONSECURITY |
+    NTLMSSP.NEGOTIATE_VERSION |
+    NTLMSSP.NEGOTIATE_128 |
+    NTLMSSP.NEGOTIATE_56) >>>
   0;
 
 /**
@@ -121,7 +121,7 @@ export function parseChallengeMessage(message: Buffer): NtlmChallenge {
   if (message.length >= 48 && flags & NTLMSSP.NEGOTIATE_TARGET_INFO) {
     const length = message.readUInt16LE(40);
     const offset = message.readUInt32LE(44);
-    if (offset + length > message.length) throw new NtlmError('the CHALLENGE_MESSAGE\'s TargetInfo runs past its end');
+    if (offset + length > message.length) throw new NtlmError("the CHALLENGE_MESSAGE's TargetInfo runs past its end");
     targetInfo = Buffer.from(message.subarray(offset, offset + length));
   }
   const timestamp = avPairs(targetInfo).find((p) => p.id === MsvAvTimestamp)?.value;
@@ -131,7 +131,7 @@ export function parseChallengeMessage(message: Buffer): NtlmChallenge {
 /** The AV pairs of a TargetInfo, up to MsvAvEOL (§2.2.2.1). */
 function avPairs(targetInfo: Buffer): Array<{ id: number; value: Buffer }> {
   const pairs: Array<{ id: number; value: Buffer }> = [];
-  for (let at = 0; at + 4 <= targetInfo.length; ) {
+  for (let at = 0; at + 4 <= targetInfo.length;) {
     const id = targetInfo.readUInt16LE(at);
     const length = targetInfo.readUInt16LE(at + 2);
     if (id === MsvAvEOL) break;

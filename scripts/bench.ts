@@ -52,7 +52,8 @@ interface Options {
 
 function parseOptions(): Options {
   const usage =
-    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] [--beside N] [--tunnel-buffer KiB]\n' +
+    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] ' +
+    '[--beside N] [--tunnel-buffer KiB]\n' +
     '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
   let values;
   try {

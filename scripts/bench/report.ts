@@ -125,7 +125,8 @@ export function printBusy(r: BusyResults, elapsed: number): void {
   }
   say(table(rows, ['l', 'r', 'r', 'r', 'r', 'r']));
   say(
-    `  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, which turns off the headroom wssh keeps (src/core/inbound/heapHeadroom.ts); CPU: the client's side process first`,
+    `  V8's own heap limit: both wssh processes started with ${V8_OWN_LIMIT.join(' ')}, ` +
+      "which turns off the headroom wssh keeps (src/core/inbound/heapHeadroom.ts); CPU: the client's side process first",
   );
 }
 

@@ -71,7 +71,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     address = await proxy.listen(listen.port, listen.host);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh running? (try --listen)`);
+    if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh running? (try --listen)`, { cause: err });
     throw err;
   }
   logLine(`HTTP CONNECT proxy on ${formatListen({ host: address.address, port: address.port })} -> ${endpoint.display} (SOCKS5 and SOCKS4a on the same port)`);

@@ -121,7 +121,7 @@ async function pinFromServer(host: string, port: number, trust: Profile['trust']
   try {
     presented = await fetchServerCertificate(host, port, { servername: trust.servername, ca: trust.ca });
   } catch (err) {
-    throw new Error(`--pin-from-server: ${(err as Error).message}`);
+    throw new Error(`--pin-from-server: ${(err as Error).message}`, { cause: err });
   }
   const c = presented.summary;
   process.stderr.write(
@@ -151,7 +151,7 @@ function writeProfile(profile: Profile, output: string | undefined): number {
   try {
     fs.writeFileSync(output, text, { mode: 0o644 });
   } catch (err) {
-    throw new Error(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   process.stderr.write(`wrote ${output}: endpoint "${profile.name}" (${profile.uri})\n`);
   return 0;

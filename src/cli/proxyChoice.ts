@@ -41,7 +41,7 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
     try {
       script = await loadPac(pac.trim());
     } catch (err) {
-      if (err instanceof PacError) throw new Error(`--pac: ${err.message}`);
+      if (err instanceof PacError) throw new Error(`--pac: ${err.message}`, { cause: err });
       throw err;
     }
     const source: ProxySource = { kind: 'pac', script };
@@ -58,7 +58,7 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
     try {
       settings = await sys.settings();
     } catch (err) {
-      if (err instanceof RegistryError) throw new Error(`--proxy system: ${err.message}`);
+      if (err instanceof RegistryError) throw new Error(`--proxy system: ${err.message}`, { cause: err });
       throw err;
     }
     if (!settings) {
@@ -66,8 +66,10 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
       const via = effectiveProxy(endpoint, undefined);
       return {
         source,
-        describe: async (e) =>
-          `--proxy system: the environment's proxy setting on this system: ${via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source})` : `reaching ${e.display} directly`}`,
+        describe: async (e) => {
+          const reaching = via ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source})` : `reaching ${e.display} directly`;
+          return `--proxy system: the environment's proxy setting on this system: ${reaching}`;
+        },
       };
     }
     return {

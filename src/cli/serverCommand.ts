@@ -136,7 +136,7 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     watcher.close();
     users?.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh server running? (try --listen)`);
+    if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh server running? (try --listen)`, { cause: err });
     throw err;
   }
   logLine(`wssh server listening on ws://${formatListen({ host: address.address, port: address.port })}/`);

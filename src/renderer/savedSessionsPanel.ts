@@ -30,7 +30,8 @@ export class SavedSessionsPanel {
       h(
         'p',
         { class: 'quiet' },
-        'The PuTTY, KiTTY and WinSCP sessions saved on this computer. "Use this proxy" changes only the session\'s proxy settings; "Switch back" puts back the ones it had.',
+        'The PuTTY, KiTTY and WinSCP sessions saved on this computer. ' +
+          '"Use this proxy" changes only the session\'s proxy settings; "Switch back" puts back the ones it had.',
       ),
       h('div', { class: 'buttons' }, refresh),
       this.lists,

@@ -8,6 +8,15 @@ import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
 
+/** Shown before a new proxy sign-in password is made. */
+const RENEW_WARNING =
+  'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. ' +
+  'Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.';
+/** Under the proxy sign-in's facts: where PuTTY takes them. */
+const PUTTY_SIGN_IN =
+  'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). ' +
+  'The copied settings and the exported session include them.';
+
 export class StatusView {
   readonly element: HTMLElement;
   private readonly stateValue = h('dd', { id: 'status-state' });
@@ -79,22 +88,14 @@ export class StatusView {
     };
     this.renewButton.addEventListener('click', () => showRenew(true));
     this.renewConfirm.append(
-      h(
-        'p',
-        {},
-        'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.',
-      ),
+      h('p', {}, RENEW_WARNING),
       h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => showRenew(false) }, 'Cancel')),
     );
     this.authOn.append(
       this.authFacts,
       h('div', { class: 'buttons' }, reveal, copyPassword, this.renewButton, this.authMessage),
       this.renewConfirm,
-      h(
-        'p',
-        { class: 'quiet' },
-        'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). The copied settings and the exported session include them.',
-      ),
+      h('p', { class: 'quiet' }, PUTTY_SIGN_IN),
     );
     this.element = h(
       'div',

@@ -96,7 +96,8 @@ test('many tunnels with stalled readers: the bytes buffered across them stay nea
     clearInterval(sampler);
     most = Math.max(most, budget.buffered);
     t.diagnostic(
-      `most buffered across ${TUNNELS} stalled tunnels: ${(most / KiB).toFixed(0)} KiB (limit ${LIMIT / KiB} KiB, bound ${bound / KiB} KiB; without the budget up to ${TUNNELS} x the tunnel buffer)`,
+      `most buffered across ${TUNNELS} stalled tunnels: ${(most / KiB).toFixed(0)} KiB ` +
+        `(limit ${LIMIT / KiB} KiB, bound ${bound / KiB} KiB; without the budget up to ${TUNNELS} x the tunnel buffer)`,
     );
     assert.ok(most <= bound, `buffered ${most} bytes, over ${bound}`);
 

@@ -97,7 +97,8 @@ test("the trust, the client certificate and the timeouts become the dialer's opt
 
 test('the proxy source and sign-in may be asked at each dial (the app switches endpoints while running)', async () => {
   let current: ProxySource = { kind: 'url', url: 'http://a:1' };
-  let signIn: typeof alice | undefined;
+  // None at first: the first dial goes without; the closure reads the current one at each dial.
+  let signIn: typeof alice | undefined = undefined;
   const plan = planDial({ proxy: () => current, proxySignIn: () => signIn });
   assert.equal(await plan.resolveProxy(endpoint), 'http://a:1');
   signIn = alice;

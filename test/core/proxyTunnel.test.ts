@@ -43,25 +43,29 @@ async function refusedThrough(options: StubOptions, userinfo: string) {
   }
 }
 
-test('NTLM: the first CONNECT, both NTLM legs and the tunnel on one connection, after a chunked 407; no Basic sent for DOMAIN\\user; bytes after the 200 kept', async () => {
-  const stub = await startNtlmProxy({ offer: ['Negotiate, NTLM', 'Basic realm="corp"'], password: 'pä55 word', firstBody: 'chunked' });
-  try {
-    const proxy = parseProxyUrl(`http://CORP%5Calice:p%C3%A455%20word@127.0.0.1:${stub.port}`);
-    const socket = await openProxyTunnel(proxy, target);
-    assert.equal((await readExactly(socket, 23)).toString(), 'hello from the far side');
-    socket.destroy();
-    assert.deepEqual(
-      stub.seen.map((s) => [s.connection, s.authorization?.split(' ')[0]]),
-      [
-        [1, undefined],
-        [1, 'NTLM'],
-        [1, 'NTLM'],
-      ],
-    );
-  } finally {
-    await stub.close();
-  }
-});
+test(
+  'NTLM: the first CONNECT, both NTLM legs and the tunnel on one connection, after a chunked 407; ' +
+    'no Basic sent for DOMAIN\\user; bytes after the 200 kept',
+  async () => {
+    const stub = await startNtlmProxy({ offer: ['Negotiate, NTLM', 'Basic realm="corp"'], password: 'pä55 word', firstBody: 'chunked' });
+    try {
+      const proxy = parseProxyUrl(`http://CORP%5Calice:p%C3%A455%20word@127.0.0.1:${stub.port}`);
+      const socket = await openProxyTunnel(proxy, target);
+      assert.equal((await readExactly(socket, 23)).toString(), 'hello from the far side');
+      socket.destroy();
+      assert.deepEqual(
+        stub.seen.map((s) => [s.connection, s.authorization?.split(' ')[0]]),
+        [
+          [1, undefined],
+          [1, 'NTLM'],
+          [1, 'NTLM'],
+        ],
+      );
+    } finally {
+      await stub.close();
+    }
+  },
+);
 
 test('a 407 whose body runs to the close: NTLM starts again on a new connection', async () => {
   const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', firstBody: 'to-close' });
@@ -77,26 +81,29 @@ test('a 407 whose body runs to the close: NTLM starts again on a new connection'
   }
 });
 
-test('a proxy that closes the kept-alive connection after its 407 without saying so: the sign-in goes again on a new connection, not "unreachable"', async () => {
-  const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', staleAfterFirst407: true });
-  try {
-    const socket = await openProxyTunnel(parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`), target);
-    assert.equal((await readExactly(socket, 5)).toString(), 'hello');
-    socket.destroy();
-    // The plain CONNECT and the dropped NTLM start on the first connection; NTLM again, whole, on the second.
-    assert.deepEqual(
-      stub.seen.map((s) => [s.connection, s.authorization?.slice(0, 4)]),
-      [
-        [1, undefined],
-        [1, 'NTLM'],
-        [2, 'NTLM'],
-        [2, 'NTLM'],
-      ],
-    );
-  } finally {
-    await stub.close();
-  }
-});
+test(
+  'a proxy that closes the kept-alive connection after its 407 without saying so: ' + 'the sign-in goes again on a new connection, not "unreachable"',
+  async () => {
+    const stub = await startNtlmProxy({ offer: ['NTLM'], password: 'pw', staleAfterFirst407: true });
+    try {
+      const socket = await openProxyTunnel(parseProxyUrl(`http://CORP%5Calice:pw@127.0.0.1:${stub.port}`), target);
+      assert.equal((await readExactly(socket, 5)).toString(), 'hello');
+      socket.destroy();
+      // The plain CONNECT and the dropped NTLM start on the first connection; NTLM again, whole, on the second.
+      assert.deepEqual(
+        stub.seen.map((s) => [s.connection, s.authorization?.slice(0, 4)]),
+        [
+          [1, undefined],
+          [1, 'NTLM'],
+          [2, 'NTLM'],
+          [2, 'NTLM'],
+        ],
+      );
+    } finally {
+      await stub.close();
+    }
+  },
+);
 
 test("a proxy that drops NTLM's answer unannounced: said as a failed NTLM handshake, not an unreachable proxy", async () => {
   const { message } = await refusedThrough({ offer: ['NTLM'], password: 'pw', dropAuthenticate: true }, 'CORP%5Calice:pw');

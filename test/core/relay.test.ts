@@ -268,7 +268,10 @@ function firstBytes(socket: net.Socket, size: number): PassThrough {
     if (left <= 0) return;
     const part = chunk.subarray(0, left);
     left -= part.length;
-    if (!out.write(part)) (socket.pause(), out.once('drain', () => socket.resume()));
+    if (!out.write(part)) {
+      socket.pause();
+      out.once('drain', () => socket.resume());
+    }
     if (left === 0) out.end();
   });
   return out;

@@ -97,7 +97,7 @@ function describeFds(pid: number): string {
       return `${fd} -> ?`;
     }
   });
-  let sockets = '';
+  let sockets: string;
   try {
     sockets = execFileSync('ss', ['-tanpH'], { encoding: 'utf8' })
       .split('\n')

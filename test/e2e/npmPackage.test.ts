@@ -140,7 +140,8 @@ test('npm pack yields the CLI and server; npm install -g of it runs wssh server 
     assert.equal(version.code, 0, version.stderr);
     assert.equal(version.stdout.toString(), `wssh ${pkg.version}\n`);
     const modules = fs.readdirSync(path.join(installed, 'node_modules'));
-    for (const name of Object.keys(pkg.dependencies)) assert.ok(fs.existsSync(path.join(installed, 'node_modules', name)), `${name} installed`); // scoped names too
+    // Scoped names too.
+    for (const name of Object.keys(pkg.dependencies)) assert.ok(fs.existsSync(path.join(installed, 'node_modules', name)), `${name} installed`);
     t.diagnostic(`installed: ${modules.length} packages in node_modules`);
     const present = FORBIDDEN.filter((name) => fs.existsSync(path.join(installed, 'node_modules', name)));
     assert.deepEqual(present, []);

@@ -91,7 +91,8 @@ test('OpenSSH through wssh client and through wssh connect + nc', async (t) => {
     await waitForOutput(
       proxy,
       new RegExp(
-        `refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: 403 refused by the WSSH server \\(403 Forbidden: no rule allows nope\\.example:${sshd.port}\\)`,
+        `refused nope\\.example:${sshd.port} from 127\\.0\\.0\\.1:\\d+: ` +
+          `403 refused by the WSSH server \\(403 Forbidden: no rule allows nope\\.example:${sshd.port}\\)`,
       ),
     );
   });

@@ -32,8 +32,10 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     require('kerberos');
   } catch (err) {
     // An optional dependency: npm goes on without it where it does not build.
-    const message = `the kerberos module did not load (${(err as Error).message.split('\n')[0]}): apt-get install libkrb5-dev build-essential, then npm_config_nodedir=/usr npm_config_build_from_source=true npm install kerberos`;
-    if (process.env.CI === 'true') throw new Error(message);
+    const message =
+      `the kerberos module did not load (${(err as Error).message.split('\n')[0]}): ` +
+      'apt-get install libkrb5-dev build-essential, then npm_config_nodedir=/usr npm_config_build_from_source=true npm install kerberos';
+    if (process.env.CI === 'true') throw new Error(message, { cause: err });
     return void t.skip(message);
   }
   const dir = tempDir(t, 'wssh-e2e-proxyauth-');
@@ -186,7 +188,8 @@ test('signing in to squid: Basic, NTLM, Negotiate, and the strongest of all thre
     // No SSH client on stdin: the tunnel opens, then ends with stdin; what matters is stderr.
     assert.equal(
       r.stderr,
-      'wssh: Negotiate (Kerberos) for HTTP proxies is off: the kerberos module did not load: libgssapi_krb5.so.2: cannot open shared object file: No such file or directory; NTLM and Basic still work\n',
+      'wssh: Negotiate (Kerberos) for HTTP proxies is off: the kerberos module did not load: ' +
+        'libgssapi_krb5.so.2: cannot open shared object file: No such file or directory; NTLM and Basic still work\n',
     );
     assert.equal(r.code, 0, r.stderr);
   });

@@ -76,7 +76,8 @@ test('trust per endpoint, against nginx', async (t) => {
     oneLine(
       await client(good.url, ['--ca', certs.caCert, '--pin', pins.other.base64, '--proxy', proxy.url]),
       new RegExp(
-        `^wssh: TLS: the certificate of ${escape(good.url)} does not match the pin: the certificate's fingerprint is ${escape(pins.good.base64)}, not the pinned ${escape(pins.other.base64)}$`,
+        `^wssh: TLS: the certificate of ${escape(good.url)} does not match the pin: ` +
+          `the certificate's fingerprint is ${escape(pins.good.base64)}, not the pinned ${escape(pins.other.base64)}$`,
         'm',
       ),
     );
@@ -90,7 +91,8 @@ test('trust per endpoint, against nginx', async (t) => {
     oneLine(
       await client(other.url, ['--ca', certs.caCert]),
       new RegExp(
-        `^wssh: TLS: the certificate does not match the host name of ${escape(other.url)} \\(Host: localhost\\. is not in the cert's altnames: DNS:gw\\.example\\.test\\)$`,
+        `^wssh: TLS: the certificate does not match the host name of ${escape(other.url)} ` +
+          `\\(Host: localhost\\. is not in the cert's altnames: DNS:gw\\.example\\.test\\)$`,
         'm',
       ),
     );

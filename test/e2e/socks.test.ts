@@ -6,7 +6,6 @@
 
 import { test } from 'node:test';
 import * as fs from 'node:fs';
-import type { Readable } from 'node:stream';
 import * as assert from 'node:assert/strict';
 import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';

@@ -142,7 +142,8 @@ test('--idle-timeout: bytes either way keep a tunnel open; after none for that l
     const tick = `tick ${i}`;
     const back: string = await echoOnce(ws, tick).catch((err: Error) => {
       throw new Error(
-        `${err.message}: the tunnel closed during traffic, ${(performance.now() - started).toFixed(0)} ms in; longest gap between sends ${longestGap.toFixed(0)} ms`,
+        `${err.message}: the tunnel closed during traffic, ${(performance.now() - started).toFixed(0)} ms in; ` +
+          `longest gap between sends ${longestGap.toFixed(0)} ms`,
       );
     });
     assert.equal(back, tick);

@@ -107,7 +107,6 @@ function open(
     ...(trust?.tls as object),
     ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
   });
-  const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -130,20 +129,7 @@ function open(
     // answered, is the proxy's silence (PROXY_TIMEOUT): a PAC answer's next
     // proxy is tried (proxyRoutes.ts). One that asked who we are has
     // answered: its sign-in is what did not finish, and no other route is tried.
-    const deadline = setTimeout(() => {
-      const seconds = timeoutMs / 1000;
-      if (proxy && proxyStage === 'connecting') {
-        fail(new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, { code: 'PROXY_TIMEOUT' }));
-      } else if (proxy && proxyStage === 'signing in') {
-        fail(
-          new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, {
-            code: 'PROXY_SIGN_IN_TIMEOUT',
-          }),
-        );
-      } else {
-        fail(new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, { code: 'TIMEOUT' }));
-      }
-    }, timeoutMs);
+    const deadline = setTimeout(() => fail(handshakeTimeout(endpoint, proxy, proxyStage, timeoutMs)), timeoutMs);
 
     let marked = false;
     ws.once('upgrade', (res: IncomingMessage) => {
@@ -188,6 +174,21 @@ function open(
       );
     });
   });
+}
+
+/** The dial's deadline passed: which part it was (the proxy, its sign-in, or the WebSocket handshake). */
+function handshakeTimeout(endpoint: Endpoint, proxy: UpstreamProxy | undefined, proxyStage: ProxyStage | 'connecting', timeoutMs: number): TunnelError {
+  const seconds = timeoutMs / 1000;
+  if (proxy && proxyStage === 'connecting') {
+    return new TunnelError('proxy-timeout', `the HTTP proxy at ${proxy.display} did not open the tunnel within ${seconds} s`, { code: 'PROXY_TIMEOUT' });
+  }
+  if (proxy && proxyStage === 'signing in') {
+    return new TunnelError('proxy-timeout', `signing in to the HTTP proxy at ${proxy.display} (it asked, with a 407) did not finish within ${seconds} s`, {
+      code: 'PROXY_SIGN_IN_TIMEOUT',
+    });
+  }
+  const via = proxy ? ` through the HTTP proxy at ${proxy.display}` : '';
+  return new TunnelError('timeout', `the WebSocket handshake with ${endpoint.display}${via} timed out after ${seconds} s`, { code: 'TIMEOUT' });
 }
 
 /** The endpoint's host as TLS checks it: an IPv6 address without brackets. */

@@ -71,7 +71,9 @@ export function awaitLegacyVerdict(ws: WebSocket, holdMs = LEGACY_HOLD_MS): Prom
       settle({
         kind: 'refused',
         refusal: 'unreachable',
-        reason: `the server closed the tunnel before the SSH server spoke (WebSocket ${code}${reason.length ? ' ' + sanitise(reason.toString('utf8')) : ''}): an original wssh server does this for a host it refuses or cannot reach`,
+        reason:
+          `the server closed the tunnel before the SSH server spoke (WebSocket ${code}${reason.length ? ' ' + sanitise(reason.toString('utf8')) : ''}): ` +
+          'an original wssh server does this for a host it refuses or cannot reach',
       });
     };
     const stopHolding = () => {

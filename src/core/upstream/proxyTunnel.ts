@@ -23,7 +23,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ProxyAuthAttempt, ProxyAuthScheme, ProxyRefusal, type UpstreamProxy } from './upstreamProxy';
-import { type Challenge, findChallenge, parseChallenges } from './auth/challenges';
+import { findChallenge, parseChallenges } from './auth/challenges';
 import { NegotiateUnavailable, NoKerberosTicket, type NegotiateContext, negotiateContext } from './auth/negotiate';
 import { authenticateMessage, negotiateMessage, splitDomainUser } from './auth/ntlm';
 import { abortError } from '../tunnel/abortError';

@@ -166,7 +166,8 @@ export class SavedSessions {
     }
     this.options.log?.(
       'info',
-      `${spec.label} session "${name}" switched to this app's proxy (${ours.ProxyHost.data}:${this.options.listen().port}${ours.ProxyUsername ? `, user ${ours.ProxyUsername.data}` : ''})`,
+      `${spec.label} session "${name}" switched to this app's proxy ` +
+        `(${ours.ProxyHost.data}:${this.options.listen().port}${ours.ProxyUsername ? `, user ${ours.ProxyUsername.data}` : ''})`,
     );
     return this.reread(ref, `${spec.label} session "${name}"`);
   }
@@ -185,7 +186,9 @@ export class SavedSessions {
     if (changed.length > 0) {
       return {
         ok: false,
-        error: `${spec.label} session "${name}" was changed after the switch (${changed.join(', ')}): switching back would overwrite that, so it was left as it is (its values before the switch: ${describeBefore(backup)})`,
+        error:
+          `${spec.label} session "${name}" was changed after the switch (${changed.join(', ')}): ` +
+          `switching back would overwrite that, so it was left as it is (its values before the switch: ${describeBefore(backup)})`,
       };
     }
     const failure = await this.restore(fullKey, backup.before, Object.keys(backup.before));

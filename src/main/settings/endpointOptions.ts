@@ -129,7 +129,7 @@ async function readSetting(what: string, file: string): Promise<Buffer> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new Error(`cannot read the ${what} ${file}: ${why}`);
+    throw new Error(`cannot read the ${what} ${file}: ${why}`, { cause: err });
   }
 }
 

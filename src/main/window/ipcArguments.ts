@@ -74,7 +74,7 @@ function list<T>(item: Check<T>): Check<T[]> {
  * An object with the `required` fields, any of the `optional` ones (absent or undefined: Electron's
  * structured clone keeps a field set to undefined), and no other field.
  */
-function record<R extends Record<string, Check<unknown>>, O extends Record<string, Check<unknown>> = {}>(
+function record<R extends Record<string, Check<unknown>>, O extends Record<string, Check<unknown>> = Record<never, never>>(
   required: R,
   optional?: O,
 ): Check<Flat<{ [K in keyof R]: Shape<R[K]> } & { [K in keyof O]?: Shape<O[K]> }>> {
@@ -183,4 +183,4 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 type Inexact = { [M in InvokeMethod]: Same<Shape<(typeof invokeArguments)[M]>, Parameters<InvokeApi[M]>> extends true ? never : M }[InvokeMethod];
 // A compile error here names a method whose check above differs from its parameters in src/shared/ipc.ts.
 type NoneInexact<M extends never> = M;
-type ChecksMatchTheContract = NoneInexact<Inexact>;
+type _ChecksMatchTheContract = NoneInexact<Inexact>;

@@ -35,9 +35,12 @@ function full(): Profile {
   };
 }
 
+/** A profile document as JSON.parse gives it, for the tests to break: any field, any value. */
+type ProfileDocument = Record<string, unknown> & { trust: Record<string, unknown> };
+
 /** The document of `full()` with `change` applied, as text. */
-function doc(change: (d: Record<string, any>) => void): string {
-  const d = JSON.parse(formatProfile(full()));
+function doc(change: (d: ProfileDocument) => void): string {
+  const d = JSON.parse(formatProfile(full())) as ProfileDocument;
   change(d);
   return JSON.stringify(d);
 }

@@ -72,9 +72,12 @@ export function windowsRegRunner(options: WindowsRegRunnerOptions = {}): RegRunn
       new Promise((resolve) => {
         execFile(exe, args, { windowsHide: true, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
           if (!err) return resolve({ code: 0, stdout, stderr });
-          const e = err as Error & { code?: unknown; killed?: boolean };
+          const e = err as Error & { code?: unknown; killed?: boolean; signal?: NodeJS.Signals | null };
           if (typeof e.code === 'number') return resolve({ code: e.code, stdout, stderr });
-          const why = e.killed ? `reg.exe did not answer within ${timeoutMs / 1000} s` : e.message;
+          // Not Node's message: it is "Command failed: reg.exe add … /d DATA", and DATA may be a proxy password.
+          const why = e.killed
+            ? `reg.exe did not answer within ${timeoutMs / 1000} s`
+            : `reg.exe could not be run (${typeof e.code === 'string' ? e.code : `ended by ${e.signal ?? 'an unknown cause'}`})`;
           resolve({ code: -1, stdout, stderr: stderr || why });
         });
       }),

@@ -6,6 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   RegRunner,
   RegistryError,
@@ -16,8 +18,10 @@ import {
   queryRegistryKey,
   regAddData,
   regExePath,
+  windowsRegRunner,
 } from '../../src/core/windowsRegistry';
 import { INTERNET_SETTINGS_KEY } from '../../src/core/upstream/windowsProxySettings';
+import { tempDir } from '../fixtures/tmp';
 
 const SETTINGS = fullKeyName(INTERNET_SETTINGS_KEY);
 
@@ -102,4 +106,21 @@ test('key names and reg add data', () => {
   assert.equal(fullKeyName('HKCU\\Software\\X'), 'HKEY_CURRENT_USER\\Software\\X');
   assert.equal(regAddData({ type: 'REG_DWORD', data: '0xc32' }), '3122');
   assert.equal(regAddData({ type: 'REG_SZ', data: ' a "b" ' }), ' a "b" ');
+});
+
+test('reg.exe that could not finish: the failure names no argument (a reg add carries the proxy password)', async (t) => {
+  // On Linux, System32's reg.exe path is a bare file name looked up in PATH: a
+  // stand-in there that kills itself makes Node's "Command failed: … /d DATA" error.
+  const dir = tempDir(t);
+  const standIn = path.join(dir, regExePath('C:\\Windows'));
+  fs.writeFileSync(standIn, '#!/bin/sh\nkill -TERM $$\n', { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ''}`;
+  t.after(() => {
+    process.env.PATH = savedPath;
+  });
+  const result = await windowsRegRunner({ systemRoot: 'C:\\Windows' }).run(['add', 'HKCU\\Software\\X', '/v', 'ProxyPassword', '/d', 's3cret-Pa55', '/f']);
+  assert.equal(result.code, -1);
+  assert.equal(result.stderr, 'reg.exe could not be run (ended by SIGTERM)');
+  assert.doesNotMatch(result.stderr + result.stdout, /s3cret/);
 });

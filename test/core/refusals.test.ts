@@ -30,9 +30,11 @@ test('every refusal has an HTTP status with a reason phrase, a SOCKS5 refusal, a
 });
 
 test('the tray app alerts on what needs the user: the way to the endpoint or the target, and missing credentials', () => {
-  // The rule before codes existed: a 5xx other than a client that left, or 403 for credentials.
+  // The rule before codes existed: a 5xx other than a client that left, or 403 for credentials; and the
+  // server's 429s, which reached the tray app as a 502 until the server named them (X-WSSH-Refusal).
+  const serverLimits = ['client-limit', 'login-backlog'];
   for (const [code, kind] of rows) {
-    const before = (kind.status >= 500 && code !== 'client-gone') || code === 'auth-required';
+    const before = (kind.status >= 500 && code !== 'client-gone') || code === 'auth-required' || serverLimits.includes(code);
     assert.equal(kind.alert, before, code);
   }
 });

@@ -158,3 +158,13 @@ test('a server without the header is read by its status, as before: 503 and 429 
   assert.equal(unknown.refusal, 'server-failed');
   assert.equal(unknown.message, 'the WSSH server failed (503 Service Unavailable: not now)');
 });
+
+test('a code whose status is not its own is not believed: the status decides, as without the header', async (t) => {
+  // 503 naming 'unauthorized' (401): a proxy or a broken server; not "requires authentication".
+  const mismatched = await refused(await plainServer(t, 503, 'unauthorized'));
+  assert.equal(mismatched.refusal, 'server-failed');
+  assert.equal(mismatched.message, 'the WSSH server failed (503 Service Unavailable: not now)');
+  // 403 naming 'capacity' (503): read as the 403 it is.
+  const denied = await refused(await plainServer(t, 403, 'capacity'));
+  assert.equal(denied.refusal, 'denied');
+});

@@ -206,24 +206,16 @@ function endpointHost(endpoint: Endpoint): string {
  */
 function refusal(endpoint: Endpoint, status: number, statusText = '', body: string, named?: string | string[]): TunnelError {
   const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
-  const code = typeof named === 'string' ? named.trim() : undefined;
-  if (isRefusalCode(code)) {
-    const told = serverRefusal(endpoint, code, said);
-    if (told) return told;
-  }
-  switch (status) {
-    case 401:
-      return new TunnelError('auth-required', `the WSSH server at ${endpoint.display} requires authentication (${said})`);
-    case 403:
-      return new TunnelError('denied', `refused by the WSSH server (${said})`);
-    case 504:
-      return new TunnelError('connect-timeout', `the WSSH server timed out reaching the target (${said})`);
-    case 404:
-      return new TunnelError('no-server', `no WSSH server at ${endpoint.display} (${said}): check the endpoint's path`);
-    default:
-      return new TunnelError('server-failed', `the WSSH server failed (${said})`);
-  }
+  const header = typeof named === 'string' ? named.trim() : undefined;
+  // A code is believed only with its own status: a proxy or a broken server that says otherwise is read by the status.
+  const code = isRefusalCode(header) && REFUSALS[header].status === status ? header : BY_STATUS[status];
+  if (code) return serverRefusal(endpoint, code, said);
+  if (status === 404) return new TunnelError('no-server', `no WSSH server at ${endpoint.display} (${said}): check the endpoint's path`);
+  return new TunnelError('server-failed', `the WSSH server failed (${said})`);
 }
+
+/** What a status alone says, from a server that names no refusal code (an original one, or nginx answering for it). */
+const BY_STATUS: Partial<Record<number, RefusalCode>> = { 401: 'unauthorized', 403: 'denied', 504: 'connect-timeout' };
 
 /**
  * A refusal the server named: the same refusal on this side, with words for
@@ -231,7 +223,7 @@ function refusal(endpoint: Endpoint, status: number, statusText = '', body: stri
  * are this client's or a proxy's doing, not the SSH client's: they stay
  * `server-failed`, with the code said.
  */
-function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): TunnelError | undefined {
+function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): TunnelError {
   const at = endpoint.display;
   switch (code) {
     case 'unauthorized':

@@ -79,13 +79,13 @@ export const REFUSALS = {
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
   /** The server is shutting down (SIGTERM, `close()`): an upgrade it got meanwhile, or was still opening. */
   draining: row(503, R.generalFailure, 'draining', 'server shutting down', true),
-  'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client'),
+  'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client', true),
   unauthorized: row(401, R.notAllowed, 'unauthorized', 'credentials missing or wrong'),
   denied: row(403, R.notAllowed, 'denied', 'denied by the WSSH server'),
   /** A browser page whose Origin the server's --allow-origin does not list (server/upgradeRequest.ts). */
   origin: row(403, R.notAllowed, 'origin', 'a web page of another origin may not open tunnels'),
   /** Too many logins from one address waiting out the slow-down or being checked (server/auth/auth.ts). */
-  'login-backlog': row(429, R.generalFailure, 'login-backlog', 'too many login attempts from this address'),
+  'login-backlog': row(429, R.generalFailure, 'login-backlog', 'too many login attempts from this address', true),
   /**
    * No file descriptor (EMFILE, ENFILE): the server for the target connection
    * and the local proxy for its dial (core/inbound/descriptors.ts).

@@ -544,3 +544,25 @@ test('a break not resumed in time ends the session; end() gives up with 1011', a
   assert.equal((await b.relay.done).reason, 'the user stopped the tunnel');
   b.close();
 });
+
+test('a resume while the old WebSocket still works replaces it, mid-transfer, and nothing is lost or doubled', async () => {
+  const size = 8 * MiB;
+  const rig = await startRig({ window: MiB });
+  const reasons: string[] = [];
+  rig.nearRelay.on('detached', (reason) => reasons.push(reason));
+  const got = digestOf(firstBytes(rig.far, size));
+  patternStream(size, 'replaced').pipe(rig.near, { end: false });
+  for (const at of [2 * MiB, 5 * MiB]) {
+    await waitFor(`${at} bytes through`, () => rig.farRelay.received >= at, 20_000);
+    await rig.resume(); // both ends still attached: each drops its old WebSocket for the new one
+  }
+  const r = await within(got, 30_000, 'the transfer');
+  assert.equal(r.sha256, await patternDigest(size, 'replaced'));
+  assert.deepEqual(reasons, ['replaced by a new WebSocket', 'replaced by a new WebSocket']);
+  assert.equal(rig.nearRelay.attachments, 3);
+  assert.equal(rig.farRelay.attachments, 3);
+  rig.near.end();
+  const [near] = await within(Promise.all([rig.nearRelay.done, rig.farRelay.done]), 10_000, 'the end');
+  assert.equal(near.reason, 'stream ended');
+  assert.equal(near.resumes, 2);
+});

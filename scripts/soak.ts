@@ -29,6 +29,7 @@ import { fdsSettle, openFds, procStatus } from './harness/processes';
 import { median, percentile } from './harness/statistics';
 import { makeTempDir, removeTempDir } from './harness/tempDirs';
 import { makeCertificates } from './harness/tls';
+import { delay } from './harness/waitFor';
 import { startConnectProcess, startServerProcess } from './harness/wsshProcesses';
 
 const MiB = 1024 * 1024;
@@ -111,10 +112,6 @@ async function transfer(socket: net.Socket, size: number, seed: string, started:
 
 function peakRss(pid: number): number {
   return procStatus(pid, 'VmHWM') / MiB;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // --- the soak ----------------------------------------------------------------------------------

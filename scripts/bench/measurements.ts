@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { delay } from '../harness/waitFor';
 import { startPlain, startTunnel, type Chain } from './chains';
 import { progress } from './console';
 import { FarEnd, MiB, fixedChunker, patternChunker, writeAll } from './farEnd';
@@ -159,7 +160,7 @@ export async function memoryRun(kind: 'tunnel' | 'plain', far: FarEnd, dir: stri
   stopAtExit.add(chain);
   try {
     // Let start-up settle so that "idle" is the process at rest.
-    await sleep(300);
+    await delay(300);
     const idle = chain.procs.map((p) => p.memory('VmRSS'));
     const { seconds } = await download(chain, far, Math.round(sizeMiB * MiB), false, rateMiB);
     const peak = chain.procs.map((p) => p.memory('VmHWM'));
@@ -267,8 +268,6 @@ export async function measureSingle(options: SingleOptions, far: FarEnd, dir: st
 
   return { size, integrity, times, cpu, names: chains.flatMap((c) => c.procs.map((p) => p.name)), rtt, memory };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Chains running now: stopped on an error or Ctrl-C, and their output shown when the bench fails. */
 export const stopAtExit = new Set<Chain>();

@@ -24,13 +24,14 @@ import { performance } from 'node:perf_hooks';
 import { echoPattern } from '../harness/echoServer';
 import { fdLimits, openFds, raiseFdLimit } from '../harness/processes';
 import { percentile } from '../harness/statistics';
+import { delay } from '../harness/waitFor';
 import type WebSocket from 'ws';
 import { HOST, startPlain, startServerAlone, startTunnel, type Chain, type Proc } from './chains';
 import { dial } from '../../src/core/dial/dialer';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import type { Target } from '../../src/shared/target';
 import { FarEnd, MiB } from './farEnd';
-import { sleep, stopAtExit, withTimeout } from './measurements';
+import { stopAtExit, withTimeout } from './measurements';
 import { progress } from './console';
 
 /** The warm-up burst before each measured one: enough opens for V8 to compile the paths they take. */
@@ -167,7 +168,7 @@ async function closeAll(sockets: net.Socket[]): Promise<void> {
   for (const s of sockets) s.destroy();
   sockets.length = 0;
   // Let the relays see the closes before the next figure.
-  await sleep(1000);
+  await delay(1000);
 }
 
 /** Idle tunnels, opened `step` at a time; the RSS of each process at each count. */
@@ -176,7 +177,7 @@ async function idle(kind: Kind, chain: Chain, counts: number[]): Promise<IdleRow
   // Warm-up: what opens lazily opens now, so that "at rest" is the process ready.
   for (let i = 0; i < 20; i++) sockets.push((await openEcho(chain)).socket);
   await closeAll(sockets);
-  await sleep(1000);
+  await delay(1000);
   const rest = chain.procs.map((p) => p.memory('VmRSS'));
   const rows: IdleRow[] = [];
   const step = 250;
@@ -188,7 +189,7 @@ async function idle(kind: Kind, chain: Chain, counts: number[]): Promise<IdleRow
       for (const o of opened) sockets.push(o.socket);
     }
     // Settled: buffers of the opening freed, a garbage collection likely.
-    await sleep(3000);
+    await delay(3000);
     rows.push({
       kind,
       tunnels: count,
@@ -242,7 +243,7 @@ async function burst(kind: BurstKind, procs: Proc[], count: number, warmup: numb
   if (warmup > 0) {
     progress(`scale, ${kind}: a warm-up burst of ${warmup} opens`);
     for (const r of await Promise.allSettled(Array.from({ length: warmup }, open))) if (r.status === 'fulfilled') r.value.close();
-    await sleep(1000);
+    await delay(1000);
   }
   progress(`scale, ${kind}: a burst of ${count} opens`);
   const cpuBefore = [...procs.map((p) => p.cpu()), ownCpu()];
@@ -262,7 +263,7 @@ async function burst(kind: BurstKind, procs: Proc[], count: number, warmup: numb
     }
   }
   // Let the relays see the closes before the next figure.
-  await sleep(1000);
+  await delay(1000);
   times.sort((a, b) => a - b);
   return {
     kind,

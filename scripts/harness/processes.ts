@@ -326,6 +326,24 @@ export async function fdsSettle(pid: number | 'self', limit: number, timeoutMs =
   }
 }
 
+/**
+ * A baseline of `pid`'s descriptors: waits until their count has stayed the
+ * same for `quietMs` (sockets of a warm-up that were just closed are
+ * released, a process just started has opened what it opens at start), and
+ * returns it; after `timeoutMs` returns the count as it is.
+ */
+export async function fdsSteady(pid: number | 'self', quietMs = 300, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let n = openFds(pid);
+  let since = Date.now();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = openFds(pid);
+    if (now !== n) [n, since] = [now, Date.now()];
+    if (Date.now() - since >= quietMs || Date.now() > deadline) return n;
+  }
+}
+
 /** The soft and hard limits on open descriptors of a process, from /proc/PID/limits. */
 export function fdLimits(pid: number = process.pid): { soft: number; hard: number } {
   const limits = fs.readFileSync(`/proc/${pid}/limits`, 'utf8');

@@ -4,6 +4,11 @@
  * fast machine goes on at once and a slow one gets the whole deadline.
  */
 
+/** Waits `ms` milliseconds: for a pace (a soak's round, a bench's pause), not for a condition (waitFor is for that). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Polls `check` until it returns a truthy value; rejects with `what` (and `detail()`) after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
@@ -16,6 +21,6 @@ export async function waitFor<T>(
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await delay(50);
   }
 }

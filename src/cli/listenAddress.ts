@@ -1,6 +1,6 @@
 /** `--listen` values: `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
 import net from 'node:net';
-import type { ListenAddress } from '../shared/ipc';
+import type { ListenAddress } from '../shared/listenAddress';
 import { UsageError } from './options';
 
 export function parseListen(text: string, defaultHost: string): ListenAddress {

@@ -13,7 +13,7 @@ import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
 import { BufferBudget } from '../core/tunnel/bufferBudget';
 import { normalizeOrigin } from '../../server/upgradeRequest';
-import type { ListenAddress } from '../shared/ipc';
+import type { ListenAddress } from '../shared/listenAddress';
 import { isLoopbackHost } from '../shared/endpoint';
 import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';

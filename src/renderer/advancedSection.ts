@@ -9,6 +9,7 @@ import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, Pick
 import { EDITOR_LABELS as L } from '../shared/editorLabels';
 import { capitalize } from '../shared/sentence';
 import { field, h } from './dom';
+import { latestOnly } from './latestOnly';
 
 const STORED = 'stored (type to replace)';
 
@@ -34,8 +35,8 @@ export class AdvancedSection {
   private readonly clientPfx = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.pfx' });
   private readonly clientPassphrase = h('input', { type: 'password', autocomplete: 'new-password' });
   private readonly messages: Record<keyof AdvancedProblems, HTMLElement>;
-  /** The latest check asked for: an older one's answer, come late, is not shown. */
-  private checkSeq = 0;
+  /** An older check's answer, come late, is not shown. */
+  private readonly newest = latestOnly();
 
   /** `edited` hears every edit here, as the editor's own fields' edits. */
   constructor(
@@ -150,10 +151,11 @@ export class AdvancedSection {
 
   /** Asks the main process to check the fields with the core's parsers; shows and returns the problems. */
   async check(): Promise<AdvancedProblems> {
-    const seq = ++this.checkSeq;
-    const problems = await this.api.checkAdvanced({ proxy: this.proxySetting(), trust: this.trustSetting(), proxyAuth: this.authSetting() });
-    if (seq === this.checkSeq) this.show(problems);
-    return problems;
+    const asked = { proxy: this.proxySetting(), trust: this.trustSetting(), proxyAuth: this.authSetting() };
+    return this.newest(
+      () => this.api.checkAdvanced(asked),
+      (problems) => this.show(problems),
+    );
   }
 
   private listen(): void {

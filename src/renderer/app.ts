@@ -9,6 +9,7 @@ import { statusHeadline } from '../shared/tunnelStatus';
 import { EDITOR_LABELS } from '../shared/editorLabels';
 import { ConnectionsView } from './connectionsView';
 import { h } from './dom';
+import { latestOnly } from './latestOnly';
 import { EndpointsView } from './endpointsView';
 import { LogView } from './logView';
 import { ProfileImportDialog } from './profileImportDialog';
@@ -138,13 +139,15 @@ function headerState(api: WsshApi, status: StatusView): (state: TunnelState) => 
  * or it would put old settings over new ones.
  */
 function settingsPainter(api: WsshApi, endpoints: EndpointsView, status: StatusView): (pushed?: SettingsView) => Promise<void> {
-  let latestRefresh = 0;
+  const newest = latestOnly();
   return async (pushed) => {
-    const refresh = ++latestRefresh;
-    const [settings, putty, auth] = await Promise.all([pushed ?? api.getSettings(), api.getPuttySettings(), api.getLocalProxyAuth()]);
-    if (refresh !== latestRefresh) return;
-    endpoints.render(settings);
-    status.renderSettings(settings, putty, auth);
+    await newest(
+      () => Promise.all([pushed ?? api.getSettings(), api.getPuttySettings(), api.getLocalProxyAuth()]),
+      ([settings, putty, auth]) => {
+        endpoints.render(settings);
+        status.renderSettings(settings, putty, auth);
+      },
+    );
   };
 }
 

@@ -7,6 +7,7 @@
 import type { WsshApi } from '../shared/ipc';
 import type { SavedSession, SavedSessionsView } from '../shared/sessions';
 import { h } from './dom';
+import { latestOnly } from './latestOnly';
 
 const ROUTE_CLASS: Record<SavedSession['route'], string> = { ours: 'route-ours', 'other-proxy': 'route-other', direct: 'route-direct' };
 
@@ -15,8 +16,8 @@ export class SavedSessionsPanel {
   private readonly lists = h('div', { class: 'session-lists', id: 'saved-sessions' });
   private readonly result = h('p', { class: 'session-result', id: 'session-result', 'aria-live': 'polite' });
   private busy = false;
-  /** The newest refresh asked for: reg.exe answers in its own time, so an older list must not paint over a newer one. */
-  private latestRefresh = 0;
+  /** reg.exe answers in its own time: an older list must not paint over a newer one. */
+  private readonly newest = latestOnly();
 
   constructor(
     private readonly api: WsshApi,
@@ -40,9 +41,10 @@ export class SavedSessionsPanel {
   }
 
   async refresh(): Promise<void> {
-    const refresh = ++this.latestRefresh;
-    const view = await this.api.listSavedSessions();
-    if (refresh === this.latestRefresh) this.render(view);
+    await this.newest(
+      () => this.api.listSavedSessions(),
+      (view) => this.render(view),
+    );
   }
 
   private render(view: SavedSessionsView): void {

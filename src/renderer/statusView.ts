@@ -4,6 +4,7 @@
  * "Export PuTTY session…" form, the listen address and the startup options.
  */
 import type { LocalProxyAuthMode, LocalProxyAuthView, PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
+import { capitalize } from '../shared/sentence';
 import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
@@ -170,7 +171,7 @@ export class StatusView {
   renderSettings(settings: SettingsView, putty: PuttySettings, auth: LocalProxyAuthView): void {
     this.authMode.value = auth.mode;
     // The why says on or off itself ("on automatically: …", "turned off in the settings: …").
-    this.authWhy.textContent = `${auth.why.charAt(0).toUpperCase()}${auth.why.slice(1)}.`;
+    this.authWhy.textContent = `${capitalize(auth.why)}.`;
     this.authOn.hidden = !auth.on;
     this.authPassword.textContent = '••••••••';
     this.authFacts.replaceChildren(

@@ -9,9 +9,10 @@ import type { TrafficSnapshot } from './traffic';
 import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
 import type { EndpointTrust, ProxyAuthSetting, ProxySetting } from './endpointSettings';
 import type { TunnelInfo } from './tunnelInfo';
+import type { ListenAddress } from './listenAddress';
 
 // Types of their own files, which the core uses too (it does not import this contract); named here for main and the window.
-export type { EndpointTrust, ProxyAuthSetting, ProxySetting, TunnelInfo };
+export type { EndpointTrust, ListenAddress, ProxyAuthSetting, ProxySetting, TunnelInfo };
 
 /** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
 export interface AdvancedProblems {
@@ -68,12 +69,6 @@ export interface EndpointInput {
   proxySecret?: string;
   /** The passphrase of `trust.clientPfx`: `undefined` keeps the stored one, `''` removes it. */
   clientPassphrase?: string;
-}
-
-/** Where a proxy listens: the app's settings, the tunnel state and `--listen` alike. */
-export interface ListenAddress {
-  host: string;
-  port: number;
 }
 
 /** The user's settings, without secrets. */

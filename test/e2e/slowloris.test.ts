@@ -24,7 +24,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { connectThroughProxy, roundTrip, waitFor } from '../fixtures/tunnel';
-import { openFds, fdsSettle } from '../../scripts/harness/processes';
+import { fdsSettle, fdsSteady, openFds } from '../../scripts/harness/processes';
 
 interface Victim {
   kind: string;
@@ -118,19 +118,20 @@ async function waitAllClosed(victims: Victim[], timeoutMs: number): Promise<void
 }
 
 /**
- * Opens a tunnel while every victim is held (none cut yet: a blocked proxy
- * would have answered only after the cuts); it echoes now and after the
- * header timeout has passed.
+ * Opens a tunnel while every victim is held (the proxy's 200 came before the
+ * first cut: a blocked proxy would have answered only after the cuts); it
+ * echoes now and after the header timeout has passed.
  */
 async function realTunnelDuringAttack(proxyPort: number, echoPort: number, victims: Victim[], timeoutMs: number): Promise<string> {
   const started = Date.now();
   const tunnel = await connectThroughProxy(proxyPort, `127.0.0.1:${echoPort}`);
+  const openedAt = Date.now();
   assert.equal(tunnel.status, 200, tunnel.body);
-  const opened = Date.now() - started;
+  const opened = openedAt - started;
+  const cut = victims.filter((v) => v.closedAt !== undefined && v.closedAt <= openedAt).map((v) => `${v.kind} after ${v.closedAt! - v.startedAt} ms`);
+  assert.deepEqual(cut, [], 'the tunnel opened while the attack was still held');
   const data = crypto.randomBytes(256 * 1024);
   assert.ok((await roundTrip(tunnel.socket, data)).equals(data));
-  const cut = victims.filter((v) => v.closedAt !== undefined).map((v) => `${v.kind} after ${v.closedAt! - v.startedAt} ms`);
-  assert.deepEqual(cut, [], 'the tunnel opened and echoed while the attack was still held');
   await new Promise((r) => setTimeout(r, timeoutMs + 300));
   assert.ok((await roundTrip(tunnel.socket, data)).equals(data), 'the tunnel did not outlive the header timeout');
   tunnel.socket.destroy();
@@ -157,8 +158,7 @@ test('slowloris against the proxy (in-process ConnectProxy, header timeout 3 s)'
 
   // Warm up, then the baseline of this process (the proxy and its clients) and of the server.
   await connectThroughProxy(port, `127.0.0.1:${echo.port}`).then((r) => r.socket.destroy());
-  await new Promise((r) => setTimeout(r, 300));
-  const base = { self: openFds('self'), server: openFds(server.pid) };
+  const base = { self: await fdsSteady('self'), server: await fdsSteady(server.pid) };
 
   // A byte every 400 ms: the shortest handshake (SOCKS5, 13 bytes) would take 5.2 s.
   const victims = attack(port, echo.port, { dribblers: 50, silent: 20, socks: 5 }, 400);
@@ -184,8 +184,7 @@ test('slowloris against the real wssh connect (its default 10 s header timeout)'
   const proxy = await spawnWsshConnect(`ws://127.0.0.1:${server.port}/ssh`, ['--no-proxy', '--keepalive', '0']);
   t.after(() => proxy.stop());
   await connectThroughProxy(proxy.port, `127.0.0.1:${echo.port}`).then((r) => r.socket.destroy());
-  await new Promise((r) => setTimeout(r, 300));
-  const base = openFds(proxy.pid);
+  const base = await fdsSteady(proxy.pid);
 
   // A byte every 2 s: the shortest handshake (SOCKS5, 13 bytes) would take 26 s.
   const victims = attack(proxy.port, echo.port, { dribblers: 20, silent: 5, socks: 2 }, 2000);

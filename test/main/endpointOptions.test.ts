@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEndpoint } from '../../src/shared/endpoint';
-import { advancedProblems, proxyChooser, proxyQueryUrl } from '../../src/main/settings/endpointOptions';
+import { advancedProblems, proxyQueryUrl } from '../../src/main/settings/endpointOptions';
+import { proxyResolver, proxySourceOf } from '../../src/core/dial/endpointPlan';
 import type { ProxySetting } from '../../src/shared/ipc';
 import { bannerThrough, startConnectProxy, startEndpointApp } from '../fixtures/appHarness';
 import { waitFor } from '../fixtures/tunnel';
@@ -72,13 +73,13 @@ test('proxy "system" answering DIRECT goes direct; "none" never asks; a custom U
 test('the query URL and the chooser: wss:// is asked about as https://, without credentials', async () => {
   assert.equal(proxyQueryUrl(parseEndpoint('wss://u:p@gw.example.com/ssh')), 'https://gw.example.com/ssh');
   const asked: string[] = [];
-  const choose = proxyChooser('system', async (url) => (asked.push(url), 'HTTPS secure.corp:443; DIRECT'));
+  const choose = proxyResolver(proxySourceOf('system', async (url) => (asked.push(url), 'HTTPS secure.corp:443; DIRECT')));
   // The whole answer, in order: the next entry is tried when a proxy cannot be reached.
   assert.deepEqual(await choose(parseEndpoint('wss://gw.example.com:8443/ssh')), ['https://secure.corp:443', false]);
   assert.deepEqual(asked, ['https://gw.example.com:8443/ssh']);
-  assert.equal(await proxyChooser('system')(parseEndpoint('wss://gw/ssh')), undefined, 'no resolver: the environment decides');
+  assert.equal(await proxyResolver(proxySourceOf('system'))(parseEndpoint('wss://gw/ssh')), undefined, 'no resolver: the environment decides');
   await assert.rejects(
-    proxyChooser('system', async () => Promise.reject(new Error('boom')))(parseEndpoint('wss://gw/ssh')),
+    proxyResolver(proxySourceOf('system', async () => Promise.reject(new Error('boom'))))(parseEndpoint('wss://gw/ssh')),
     /cannot read the system proxy settings: boom/,
   );
 });

@@ -17,7 +17,8 @@ import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/window/logBook';
 import { TunnelController, whereToFix } from '../../src/main/tunnel/tunnelController';
 import { settingsControllerOptions } from '../../src/main/appStartup';
-import { proxyChooser, splitProxyCredentials, withProxyCredentials } from '../../src/main/settings/endpointOptions';
+import { splitProxyCredentials, withProxyCredentials } from '../../src/main/settings/endpointOptions';
+import { proxyResolver, proxySourceOf } from '../../src/core/dial/endpointPlan';
 import { REFUSED_CLIENT_CERTIFICATE } from '../../src/core/dial/trust/clientCertificate';
 import { migrateSettings } from '../../src/main/settings/settingsMigrations';
 import { SETTINGS_VERSION } from '../../src/main/settings/settingsSchema';
@@ -147,9 +148,15 @@ test('credentials in a custom proxy URL move to the sealed sign-in; the chooser 
   assert.ok(resolved.ok);
   assert.deepEqual(resolved.value.proxyAuth, { mode: 'password', user: 'CORP\\alice', secret: 's3cret' });
   assert.ok(active.ok);
-  const choose = proxyChooser({ url: 'http://proxy.corp:3128' }, undefined, resolved.value.proxyAuth);
+  const choose = proxyResolver(proxySourceOf({ url: 'http://proxy.corp:3128' }), resolved.value.proxyAuth);
   assert.equal(await choose(parseEndpoint('wss://gw.example.com/ssh')), 'http://CORP%5Calice:s3cret@proxy.corp:3128');
-  assert.deepEqual(await proxyChooser('system', async () => 'PROXY a:1; DIRECT', { mode: 'windows' })(parseEndpoint('wss://gw/ssh')), ['http://a:1', false]);
+  assert.deepEqual(
+    await proxyResolver(
+      proxySourceOf('system', async () => 'PROXY a:1; DIRECT'),
+      { mode: 'windows' },
+    )(parseEndpoint('wss://gw/ssh')),
+    ['http://a:1', false],
+  );
   assert.equal(
     withProxyCredentials('http://bob:x@p:1', { mode: 'password', user: 'a', secret: 'b' }),
     'http://bob:x@p:1',

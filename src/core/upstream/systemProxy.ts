@@ -35,11 +35,6 @@ export async function pacRoutes(pac: PacScript, endpoint: Endpoint): Promise<Pro
   }
 }
 
-/** A resolver that asks the PAC script (already loaded) for each endpoint. */
-export function pacResolver(pac: PacScript): ProxyResolver {
-  return (endpoint) => pacRoutes(pac, endpoint);
-}
-
 export interface SystemProxyOptions extends PacOptions {
   /** @default process.platform */
   platform?: NodeJS.Platform;

@@ -10,21 +10,14 @@
  * like `PROXY host:port; DIRECT` out), injected so tests pass their own.
  */
 import fs from 'node:fs/promises';
-import type { Endpoint } from '../../shared/endpoint';
 import { TrustError, TrustOptions, checkTrustOptions, parsePin } from '../../core/dial/trust/trust';
 import { ProxyConfigError, parseProxyUrl } from '../../core/upstream/upstreamProxy';
-import { ProxyDecision, proxyQueryUrl } from '../../core/upstream/routes';
+import { proxyQueryUrl } from '../../core/upstream/routes';
 import { ClientCertificate, checkClientCertificate } from '../../core/dial/trust/clientCertificate';
-import { EndpointSettings, ProxySignIn, SystemProxyAnswer, proxyResolver, proxySourceOf, withProxyCredentials } from '../../core/dial/endpointPlan';
+import { EndpointSettings, ProxySignIn, SystemProxyAnswer, proxySourceOf, withProxyCredentials } from '../../core/dial/endpointPlan';
 import type { AdvancedProblems, EndpointTrust, ProxyAuthSetting, ProxySetting } from '../../shared/ipc';
 
 export { proxyQueryUrl, withProxyCredentials };
-
-/** The proxy sign-in with its password decrypted, for the dials; never logged. */
-export type ResolvedProxyAuth = ProxySignIn;
-
-/** Electron's `session.resolveProxy(url)`: the PAC-style answer for a URL. */
-export type SystemProxyResolver = SystemProxyAnswer;
 
 /** What a direct connection is called in the app's log when it is tried after a proxy that cannot be reached. */
 export const DIRECT_IN_THE_LOG = 'a direct connection';
@@ -165,23 +158,10 @@ export async function loadTrust(trust: EndpointTrust, clientPassphrase?: string)
   return options;
 }
 
-/**
- * The core's per-dial proxy choice for a setting (the plan's proxySourceOf and
- * proxyResolver): 'system' asks `system` (when there is none, e.g. outside
- * Electron, the environment's HTTPS_PROXY applies) and takes every entry of
- * its answer in order (`PROXY a; PROXY b; DIRECT`: the next when one cannot be
- * reached), 'none' is a direct connection, a URL is that proxy. A password
- * sign-in goes into each proxy's URL; the Windows sign-in adds nothing (the
- * core signs in as the user).
- */
-export function proxyChooser(setting: ProxySetting, system?: SystemProxyResolver, auth?: ResolvedProxyAuth): (endpoint: Endpoint) => Promise<ProxyDecision> {
-  return proxyResolver(proxySourceOf(setting, system), auth);
-}
-
 /** The proxy setting and sign-in of an endpoint, as the app holds them now. */
 export interface EndpointProxy {
   proxy: ProxySetting;
-  proxyAuth?: ResolvedProxyAuth;
+  proxyAuth?: ProxySignIn;
 }
 
 /**
@@ -192,7 +172,7 @@ export interface EndpointProxy {
 export function appEndpointSettings(
   current: () => EndpointProxy | undefined,
   trust: TrustOptions,
-  options: { resolveSystemProxy?: SystemProxyResolver; log?: (line: string) => void; handshakeTimeoutMs?: number; keepaliveMs?: number } = {},
+  options: { resolveSystemProxy?: SystemProxyAnswer; log?: (line: string) => void; handshakeTimeoutMs?: number; keepaliveMs?: number } = {},
 ): EndpointSettings {
   return {
     proxy: () => proxySourceOf(current()?.proxy ?? 'system', options.resolveSystemProxy),

@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Endpoint, EndpointError, parseEndpoint } from '../../shared/endpoint';
 import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxyAuthSetting, ProxySetting, SettingsPatch, SettingsView } from '../../shared/ipc';
-import { ResolvedProxyAuth, advancedProblems, normalizeProxy, normalizeTrust, splitProxyCredentials } from './endpointOptions';
+import type { ProxySignIn } from '../../core/dial/endpointPlan';
+import { advancedProblems, normalizeProxy, normalizeTrust, splitProxyCredentials } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
 import type { ProxyCredential } from '../../core/localProxy/socksHandshake';
 import { generateProxyCredential } from './localProxySignIn';
@@ -32,7 +33,7 @@ export interface ResolvedEndpoint {
   proxy: ProxySetting;
   trust: EndpointTrust;
   /** The proxy sign-in, its password decrypted. */
-  proxyAuth: ResolvedProxyAuth;
+  proxyAuth: ProxySignIn;
   /** The passphrase of the PKCS#12 client certificate, decrypted. */
   clientPassphrase?: string;
 }
@@ -354,7 +355,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       }
     }
     if (stored.user === '') secret = '';
-    let proxyAuth: ResolvedProxyAuth = { mode: 'windows' };
+    let proxyAuth: ProxySignIn = { mode: 'windows' };
     let clientPassphrase: string | undefined;
     try {
       if (stored.proxyAuth?.mode === 'password') {

@@ -9,8 +9,8 @@ import type { Endpoint } from '../../shared/endpoint';
 import { dialRoutes } from '../../core/dial/proxyRoutes';
 import { TargetError, parseTarget } from '../../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../../shared/ipc';
-import { ResolvedProxyAuth, SystemProxyResolver, appEndpointSettings, loadTrust } from '../settings/endpointOptions';
-import { planDial } from '../../core/dial/endpointPlan';
+import { appEndpointSettings, loadTrust } from '../settings/endpointOptions';
+import { ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
 import { errorText } from '../settings/configRemedies';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
@@ -24,9 +24,9 @@ export interface EndpointTestOptions {
   /** The endpoint's TLS trust (its CA file is read for the test). */
   trust?: EndpointTrust;
   /** The system's proxy for a URL (Electron's `session.resolveProxy`), for proxy 'system'. */
-  resolveSystemProxy?: SystemProxyResolver;
+  resolveSystemProxy?: SystemProxyAnswer;
   /** How to sign in to the proxy. @default { mode: 'windows' } */
-  proxyAuth?: ResolvedProxyAuth;
+  proxyAuth?: ProxySignIn;
   /** The passphrase of the endpoint's PKCS#12 client certificate. */
   clientPassphrase?: string;
 }

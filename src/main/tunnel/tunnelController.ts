@@ -14,8 +14,8 @@ import type { ListenAddress, LogLevel, Outcome, TunnelInfo, TunnelState } from '
 import { EMPTY_TRAFFIC, TRAFFIC_SAMPLE_MS, type TrafficSnapshot } from '../../shared/traffic';
 import { TrafficMeter } from './trafficMeter';
 import type { ResolvedEndpoint } from '../settings/settingsEditor';
-import { SystemProxyResolver, appEndpointSettings, loadTrust } from '../settings/endpointOptions';
-import { planDial } from '../../core/dial/endpointPlan';
+import { appEndpointSettings, loadTrust } from '../settings/endpointOptions';
+import { SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
 import type { ConfigProblem } from '../../core/tunnel/configErrors';
 import { EDITOR_LABELS } from '../../shared/editorLabels';
 import { editorPlace, errorText, fixPlace, settingOf, withRemedy } from '../settings/configRemedies';
@@ -44,7 +44,7 @@ export interface TunnelControllerOptions {
    * tunnel of an endpoint whose proxy is 'system'; without it, such an
    * endpoint uses the environment's HTTPS_PROXY / NO_PROXY.
    */
-  resolveSystemProxy?: SystemProxyResolver;
+  resolveSystemProxy?: SystemProxyAnswer;
   /**
    * The credential every client must send (proxyCredential.ts), or undefined
    * for none; read at each start and on `credentialChanged()`.

@@ -112,7 +112,7 @@ test("the app's client certificate against nginx with ssl_verify_client on: with
     },
     10_000,
   );
-  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined), 5000);
+  const state = await waitFor('error state', () => (controller.state().status === 'error' ? controller.state() : undefined));
   assert.match(state.reason!, /requires a client certificate and none was given \(400 No required SSL certificate was sent\)/);
   assert.equal(state.fix, 'Endpoints ▸ Gateway ▸ Advanced ▸ Client certificate');
 });

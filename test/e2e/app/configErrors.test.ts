@@ -19,7 +19,7 @@ import { TunnelController } from '../../../src/main/tunnel/tunnelController';
 import { settingsControllerOptions } from '../../../src/main/appStartup';
 import { testEndpoint } from '../../../src/main/tunnel/endpointCheck';
 import { advancedProblems } from '../../../src/main/settings/endpointOptions';
-import type { SystemProxyResolver } from '../../../src/main/settings/endpointOptions';
+import type { SystemProxyAnswer } from '../../../src/core/dial/endpointPlan';
 import { openTestSettings, testCipher } from '../../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../../fixtures/tunnel';
 import { freePort } from '../../../scripts/harness/ports';
@@ -34,7 +34,7 @@ const CLI_WORDS = /--[a-z]|WSSH_PFX_PASSPHRASE|NODE_EXTRA_CA_CERTS|type it when 
 const storeFromEnvironment = process.platform === 'linux' && Number(process.versions.node.split('.')[0]) < 22;
 
 /** The app on fresh settings with one endpoint, "Corp", selected; the notifications it raises. */
-async function app(t: TestContext, endpoint: Omit<EndpointInput, 'name' | 'user' | 'keepaliveSec'>, resolveSystemProxy?: SystemProxyResolver) {
+async function app(t: TestContext, endpoint: Omit<EndpointInput, 'name' | 'user' | 'keepaliveSec'>, resolveSystemProxy?: SystemProxyAnswer) {
   const { settings } = await openTestSettings(tempDir(t), testCipher());
   const saved = settings.saveEndpoint({ name: 'Corp', user: '', keepaliveSec: 0, ...endpoint });
   assert.ok(saved.ok, JSON.stringify(saved));

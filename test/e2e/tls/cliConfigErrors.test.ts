@@ -10,22 +10,10 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { runProgram, type RunResult } from '../../../scripts/harness/processes';
-import { WSSH_CLI } from '../../fixtures/wssh';
+import { cleanEnv, runWssh } from '../../fixtures/wssh';
 import { makeCertificates } from '../../../scripts/harness/tls';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { tempDir } from '../../fixtures/tmp';
-
-/** The environment without proxies or a passphrase, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name) || name === 'WSSH_PFX_PASSPHRASE') delete env[name];
-  return { ...env, ...extra };
-}
-
-function wssh(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return runProgram(process.execPath, [WSSH_CLI, ...args], { env, timeoutMs: 15_000 });
-}
 
 /** Node 20 on Linux reads the system store with system-ca, which honours SSL_CERT_FILE and SSL_CERT_DIR. */
 const storeFromEnvironment = process.platform === 'linux' && Number(process.versions.node.split('.')[0]) < 22;
@@ -39,10 +27,9 @@ test('the system store that cannot be read or is empty: --system-ca is named, an
   fs.writeFileSync(emptyFile, '');
 
   // connect reads the store at start.
-  const unreadable = await wssh(
-    ['connect', 'wss://127.0.0.1:9/ssh', '--system-ca', '--listen', '127.0.0.1:0'],
-    cleanEnv({ SSL_CERT_FILE: path.join(dir, 'none.pem'), SSL_CERT_DIR: emptyDir }),
-  );
+  const unreadable = await runWssh(['connect', 'wss://127.0.0.1:9/ssh', '--system-ca', '--listen', '127.0.0.1:0'], {
+    env: cleanEnv({ SSL_CERT_FILE: path.join(dir, 'none.pem'), SSL_CERT_DIR: emptyDir }),
+  });
   assert.equal(unreadable.code, 1, unreadable.stderr);
   assert.match(
     unreadable.stderr,
@@ -51,7 +38,9 @@ test('the system store that cannot be read or is empty: --system-ca is named, an
   assert.match(unreadable.stderr, /, or give the CA with --ca FILE or in NODE_EXTRA_CA_CERTS \(or, without --ca, start Node with --use-openssl-ca\)\n$/);
 
   // client reads it for the dial: the refusal carries the setting to the CLI.
-  const empty = await wssh(['client', 'wss://127.0.0.1:9/ssh/db1.lan', '--system-ca'], cleanEnv({ SSL_CERT_FILE: emptyFile, SSL_CERT_DIR: emptyDir }));
+  const empty = await runWssh(['client', 'wss://127.0.0.1:9/ssh/db1.lan', '--system-ca'], {
+    env: cleanEnv({ SSL_CERT_FILE: emptyFile, SSL_CERT_DIR: emptyDir }),
+  });
   assert.equal(empty.code, 1, empty.stderr);
   assert.equal(empty.stderr, "wssh: --system-ca: the operating system's certificate store is empty: give the CA with --ca FILE\n");
 });
@@ -65,7 +54,7 @@ test('a gateway that wants a client certificate: the flags that give one, and no
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
   const endpoint = `wss://localhost:${(server.address() as AddressInfo).port}/ssh`;
-  const r = await wssh(['client', `${endpoint}/db1.lan`, '--ca', certs.caCert], cleanEnv());
+  const r = await runWssh(['client', `${endpoint}/db1.lan`, '--ca', certs.caCert], { env: cleanEnv() });
   assert.equal(r.code, 1, r.stderr);
   assert.equal(
     r.stderr,
@@ -77,12 +66,12 @@ test('a gateway that wants a client certificate: the flags that give one, and no
 test('a proxy setting from elsewhere that cannot be used: the flags that replace it; a --proxy typed wrong: the flag, then why', async (t) => {
   const pac = path.join(tempDir(t), 'socks.pac');
   fs.writeFileSync(pac, 'function FindProxyForURL(url, host) { return "SOCKS5 127.0.0.1:1080"; }\n');
-  const viaPac = await wssh(['client', 'wss://gw.example.com/ssh/db1.lan', '--pac', pac], cleanEnv());
+  const viaPac = await runWssh(['client', 'wss://gw.example.com/ssh/db1.lan', '--pac', pac], { env: cleanEnv() });
   assert.equal(viaPac.code, 1, viaPac.stderr);
   assert.match(viaPac.stderr, /^wssh: the PAC file .*socks\.pac's answer "SOCKS5 127\.0\.0\.1:1080" has no HTTP proxy and no DIRECT: /);
   assert.match(viaPac.stderr, /: fix that setting, or use --proxy URL or --no-proxy instead\n$/);
 
-  const fromEnvironment = await wssh(['client', 'wss://gw.example.com/ssh/db1.lan'], cleanEnv({ HTTPS_PROXY: 'socks5://127.0.0.1:1080' }));
+  const fromEnvironment = await runWssh(['client', 'wss://gw.example.com/ssh/db1.lan'], { env: cleanEnv({ HTTPS_PROXY: 'socks5://127.0.0.1:1080' }) });
   assert.equal(fromEnvironment.code, 2, fromEnvironment.stderr);
   assert.equal(
     fromEnvironment.stderr,
@@ -90,7 +79,7 @@ test('a proxy setting from elsewhere that cannot be used: the flags that replace
       'fix that setting, or use --proxy URL or --no-proxy instead\n',
   );
 
-  const typed = await wssh(['client', 'wss://gw.example.com/ssh/db1.lan', '--proxy', 'socks5://127.0.0.1:1080'], cleanEnv());
+  const typed = await runWssh(['client', 'wss://gw.example.com/ssh/db1.lan', '--proxy', 'socks5://127.0.0.1:1080'], { env: cleanEnv() });
   assert.equal(typed.code, 2, typed.stderr);
   assert.equal(typed.stderr, 'wssh: --proxy "socks5://127.0.0.1:1080": only HTTP proxies (http:// or https://) can reach the endpoint, not socks5://\n');
 });

@@ -2,11 +2,16 @@
  * A config file the server keeps current while it runs (hosts.yml, the users
  * file), so an admin's edit applies to the next tunnel without a restart.
  *
- * Polls with fs.watchFile rather than fs.watch: editors (vim, sed -i,
- * config management) replace the file by writing a new one and renaming it
- * over the old, which leaves an fs.watch handle on the deleted inode; a stat
- * poll of the path sees the new file. A broken edit never takes effect: the
- * last good value stays in force and the error says where the problem is.
+ * Polls the path's stat on a timer rather than fs.watch: editors (vim, sed
+ * -i, config management) replace the file by writing a new one and renaming
+ * it over the old, which leaves an fs.watch handle on the deleted inode; a
+ * stat of the path sees the new file. It follows symlinks, so Kubernetes'
+ * update of a mounted ConfigMap or Secret (a new `..data` link swapped in by
+ * rename, the file a link through it) is a new version too. The version to
+ * compare with is the one stat'ed just before the file was read, not
+ * fs.watchFile's first stat, which is taken later: an edit in between went
+ * unseen until the next one. A broken edit never takes effect: the last good
+ * value stays in force and the error says where the problem is.
  *
  * The file is read when a poll sees it changed. A poll that lands in the
  * middle of an in-place rewrite (`cat > hosts.yml`) can read a truncated
@@ -14,7 +19,7 @@
  * replacing the file by rename, as editors do, has no such window.
  */
 import { EventEmitter } from 'node:events';
-import { unwatchFile, watchFile } from 'node:fs';
+import { statSync } from 'node:fs';
 
 export interface WatchedFileOptions {
   /** How often to stat the file, in ms. @default 1000 */
@@ -53,13 +58,10 @@ export interface FileLoader<T, E extends Error> {
 export class WatchedFile<T, E extends Error> extends EventEmitter<WatchedFileEvents<T, E>> {
   #value: T;
   #closed = false;
+  /** The version of the file the value was read from (versionOf). */
+  #version: string;
   readonly #loader: FileLoader<T, E>;
-  readonly #listener = (): void => {
-    // A deleted file (stats all zero) goes through reload() too, which
-    // reports "file not found" and keeps the last good value; the file's
-    // return is another change and loads it.
-    this.reload();
-  };
+  readonly #timer: NodeJS.Timeout;
 
   /**
    * @throws the loader's error if the first load fails, so the server can
@@ -73,9 +75,16 @@ export class WatchedFile<T, E extends Error> extends EventEmitter<WatchedFileEve
     super();
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be a positive number, got ${intervalMs}`);
     this.#loader = loader;
+    this.#version = versionOf(path);
     this.#value = loader.load(path);
-    // Not persistent: watching a file is never a reason for the process to stay up.
-    watchFile(path, { interval: intervalMs, persistent: false }, this.#listener);
+    // Unref'd: watching a file is never a reason for the process to stay up.
+    this.#timer = setInterval(() => this.#poll(), intervalMs).unref();
+  }
+
+  #poll(): void {
+    // A deleted file is a version too: reload() reports "file not found" once and
+    // keeps the last good value; the file's return is another version and loads it.
+    if (versionOf(this.path) !== this.#version) this.reload();
   }
 
   /** The value in force: the last one that loaded without error. */
@@ -89,6 +98,7 @@ export class WatchedFile<T, E extends Error> extends EventEmitter<WatchedFileEve
    */
   reload(): boolean {
     if (this.#closed) return false;
+    this.#version = versionOf(this.path);
     let value: T;
     try {
       value = this.#loader.load(this.path);
@@ -107,6 +117,20 @@ export class WatchedFile<T, E extends Error> extends EventEmitter<WatchedFileEve
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    unwatchFile(this.path, this.#listener);
+    clearInterval(this.#timer);
+  }
+}
+
+/**
+ * What tells one version of the file from another: a rename brings a new
+ * inode, an edit in place a new size or time (nanoseconds). A file that
+ * cannot be stat'ed is a version of its own, by the reason.
+ */
+function versionOf(path: string): string {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch (err) {
+    return `unreadable:${(err as NodeJS.ErrnoException).code ?? 'unknown'}`;
   }
 }

@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 let fileNo = 0;
-/** A fresh policy file per test: fs.watchFile shares one poller per path. */
+/** A fresh policy file per test. */
 function policyFile(text: string): string {
   const path = join(dir, `hosts-${++fileNo}.yml`);
   writeFileSync(path, text);
@@ -27,11 +27,10 @@ function policyFile(text: string): string {
 }
 
 /**
- * Starts a watcher and waits until its poller reports a change. The poller's
- * first stat is its baseline, and nothing tells when it is taken: a change
- * made before it would never be reported. So the file is touched (its times
- * only, the text stays) until a poll reports a touch. A report that comes
- * late is harmless: a reload reads the file as it is by then.
+ * Starts a watcher and waits until its poller reports a change, so that each
+ * test starts from a watcher known to be polling: the file is touched (its
+ * times only, the text stays) until a poll reports a touch. A report that
+ * comes late is harmless: a reload reads the file as it is by then.
  */
 async function watch(path: string): Promise<PolicyWatcher> {
   const w = new PolicyWatcher(path, { intervalMs: INTERVAL_MS });

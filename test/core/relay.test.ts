@@ -5,10 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { PassThrough } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { MAX_CLOSE_REASON_BYTES, Relay, RelayResult, closeReason } from '../../src/core/tunnel/relay';
-import { digestOf, patternDigest, patternStream } from '../fixtures/byteStreams';
+import { digestOf, firstBytes, patternDigest, patternStream } from '../fixtures/byteStreams';
 import { within } from '../fixtures/tunnel';
 
 interface Pair {
@@ -258,23 +257,6 @@ async function tcpPair(): Promise<{ a: net.Socket; b: net.Socket; close(): void 
       server.close();
     },
   };
-}
-
-/** A stream of the first `size` bytes of `socket`, ending there. */
-function firstBytes(socket: net.Socket, size: number): PassThrough {
-  const out = new PassThrough();
-  let left = size;
-  socket.on('data', (chunk: Buffer) => {
-    if (left <= 0) return;
-    const part = chunk.subarray(0, left);
-    left -= part.length;
-    if (!out.write(part)) {
-      socket.pause();
-      out.once('drain', () => socket.resume());
-    }
-    if (left === 0) out.end();
-  });
-  return out;
 }
 
 function collect(socket: net.Socket): Promise<Buffer> {

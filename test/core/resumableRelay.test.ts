@@ -13,7 +13,6 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { PassThrough } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BufferBudget } from '../../src/core/tunnel/bufferBudget';
 import { ResumableRelay, type ResumableRelayOptions } from '../../src/core/tunnel/resumableRelay';
@@ -30,7 +29,7 @@ import {
   resumedResponseLines,
   tokensMatch,
 } from '../../src/core/tunnel/resumeProtocol';
-import { digestOf, patternDigest, patternStream } from '../fixtures/byteStreams';
+import { digestOf, firstBytes, patternDigest, patternStream } from '../fixtures/byteStreams';
 import { endedWithin, waitFor, within } from '../fixtures/tunnel';
 
 const MiB = 1024 * 1024;
@@ -248,23 +247,6 @@ async function startRig(options: ResumableRelayOptions & { autoResume?: boolean 
   };
   opened.push(rig);
   return rig;
-}
-
-/** A stream of the first `size` bytes of `socket`, ending there. */
-function firstBytes(socket: net.Socket, size: number): PassThrough {
-  const out = new PassThrough();
-  let left = size;
-  socket.on('data', (chunk: Buffer) => {
-    if (left <= 0) return;
-    const part = chunk.subarray(0, left);
-    left -= part.length;
-    if (!out.write(part)) {
-      socket.pause();
-      out.once('drain', () => socket.resume());
-    }
-    if (left === 0) out.end();
-  });
-  return out;
 }
 
 /** A small seeded generator (mulberry32): the same cut points on every run. */

@@ -131,8 +131,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly wss: WebSocketServer;
   private readonly log: (line: string) => void;
   private readonly connecting = new Set<net.Socket>();
-  /** Upgrade requests not yet a tunnel nor refused (a login waiting out its slow-down, a connect). */
-  private readonly upgrading = new Set<Duplex>();
+  /**
+   * Upgrade requests not yet a tunnel nor refused (a login waiting out its
+   * slow-down, a connect), with the client and target for the log line of a
+   * refusal at close.
+   */
+  private readonly upgrading = new Map<Duplex, { client: string; target: string }>();
   private readonly limits: ServerLimits;
   private readonly slots: TunnelSlots;
   private readonly clients: ClientAddresses;
@@ -141,8 +145,6 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private readonly descriptors: DescriptorAlarm;
   /** Sockets already answered with a refusal: one answer, one count, one log line each. */
   private readonly answered = new WeakSet<Duplex>();
-  /** The client address of each pending upgrade, for the log line of a refusal at close. */
-  private readonly pendingClients = new WeakMap<Duplex, string>();
   /** close() was called: upgrades get `draining`. */
   private closing = false;
   /** The authenticated user of each open tunnel, for its log lines. */
@@ -230,7 +232,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     return this.web.close(drainMs, 'server shutting down', () => {
       for (const socket of this.connecting) socket.destroy();
       // Told, rather than cut: a client can try another server at once.
-      for (const socket of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), this.pendingClients.get(socket) ?? '', '');
+      for (const [socket, { client, target }] of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), client, target);
     });
   }
 
@@ -254,10 +256,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => {});
-    this.upgrading.add(socket);
-    socket.once('close', () => this.upgrading.delete(socket));
     const client = this.clients.of(req);
-    this.pendingClients.set(socket, client);
+    const pending = { client, target: '' };
+    this.upgrading.set(socket, pending);
+    socket.once('close', () => this.upgrading.delete(socket));
     const url = req.url ?? '/';
     let requested = '';
     let slot: Slot | undefined;
@@ -271,7 +273,7 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       let target: Target | Refusal;
       try {
         target = targetFromUrl(url);
-        requested = formatTarget(target);
+        requested = pending.target = formatTarget(target);
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         target = err;

@@ -100,7 +100,8 @@ test('503 draining: an upgrade still pending when the server closes is told so, 
   // this clock, which does not move: the upgrade is pending when close() comes.
   const clock = new ManualClock();
   const users = Credentials.parse(`alice: ${await hashSecret('right')}\n`);
-  const { server, endpoint, port } = await startServer(t, { users: () => users, authBackoff: { baseDelayMs: 1000, clock } });
+  const log: string[] = [];
+  const { server, endpoint, port } = await startServer(t, { users: () => users, authBackoff: { baseDelayMs: 1000, clock }, log: (line) => log.push(line) });
   const wrong = await attempt(`${endpoint}/echo.lan`, { Authorization: basic('alice', 'wrong') });
   assert.equal(wrong.status, 401);
   assert.equal(wrong.headers?.[REFUSAL_HEADER.toLowerCase()], 'unauthorized');
@@ -113,6 +114,11 @@ test('503 draining: an upgrade still pending when the server closes is told so, 
   assert.equal(err.refusal, 'draining');
   assert.equal(err.status, 503);
   assert.match(err.message, /is shutting down: try again \(503 Service Unavailable: server shutting down: try again\)$/);
+  // The log line names the client and the target the pending upgrade asked for.
+  assert.ok(
+    log.some((line) => /^tunnel refused client=127\.0\.0\.1 target=echo\.lan status=503 /.test(line)),
+    log.join('\n'),
+  );
 });
 
 test('every refused upgrade names its code, the status its row in the table', async (t) => {

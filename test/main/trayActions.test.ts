@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { COMPILE_CHECK_OPTIONS } from '../fixtures/compileCheck';
 import type { SettingsPatch, TunnelState, ViewName } from '../../src/shared/ipc';
 import { trayActionHandler } from '../../src/main/tray/trayActions';
 
@@ -63,16 +64,7 @@ test('a new kind of tray action without a case does not compile', () => {
   const marker = "  | { kind: 'quit' };";
   assert.ok(menu.includes(marker), 'the TrayAction union ends with quit');
   const errors = (source: string) => {
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.Node16,
-      moduleResolution: ts.ModuleResolutionKind.Node16,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-      typeRoots: [path.join(root, 'node_modules', '@types')],
-    };
+    const options = COMPILE_CHECK_OPTIONS;
     const host = ts.createCompilerHost(options);
     const read = host.getSourceFile.bind(host);
     host.getSourceFile = (file, version, onError) =>

@@ -9,22 +9,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { COMPILE_CHECK_OPTIONS } from '../fixtures/compileCheck';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const source = (relative: string) => path.join(root, ...relative.split('/'));
 const IPC = 'src/shared/ipc.ts';
 const APP_API = 'src/main/window/appApi.ts';
 
-const options: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.Node16,
-  moduleResolution: ts.ModuleResolutionKind.Node16,
-  strict: true,
-  noEmit: true,
-  skipLibCheck: true,
-  types: ['node'],
-  typeRoots: [path.join(root, 'node_modules', '@types')],
-};
+const options = COMPILE_CHECK_OPTIONS;
 /** The files that hold the contract together; only they are type-checked (the rest of src/ only parsed), to save time. */
 const CHECKED = [IPC, 'src/preload/preload.ts', 'src/main/window/ipcArguments.ts', 'src/main/window/ipcHandlers.ts', APP_API];
 

@@ -9,8 +9,6 @@
 import { test, TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseEndpoint } from '../../../src/shared/endpoint';
 import type { EndpointInput } from '../../../src/shared/ipc';
@@ -23,7 +21,7 @@ import type { SystemProxyAnswer } from '../../../src/core/dial/endpointPlan';
 import { openTestSettings, testCipher } from '../../fixtures/appHarness';
 import { connectThroughProxy, waitFor } from '../../fixtures/tunnel';
 import { freePort } from '../../../scripts/harness/ports';
-import { makeCertificates, makeClientCertificate } from '../../../scripts/harness/tls';
+import { makeClientCertificate, startCertificateRequiringServer } from '../../../scripts/harness/tls';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { tempDir } from '../../fixtures/tmp';
 
@@ -121,13 +119,10 @@ test('a PKCS#12 file without its passphrase: the start says to give it as "PKCS#
 
 test("a gateway that wants a client certificate: the app's remedy and place, no --cert", async (t) => {
   if (!requireProgram(t, 'openssl')) return;
-  const certs = await makeCertificates(tempDir(t));
-  const tls = { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) };
-  const server = https.createServer({ ...tls, requestCert: true, rejectUnauthorized: true });
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const uri = `wss://localhost:${(server.address() as AddressInfo).port}/ssh`;
+  const gateway = await startCertificateRequiringServer(tempDir(t));
+  t.after(() => gateway.close());
+  const certs = gateway.certs;
+  const uri = `wss://localhost:${gateway.port}/ssh`;
   const { controller, problems } = await app(t, { uri, proxy: 'none', trust: { caFile: certs.caCert } });
   await controller.start();
   const state = await refusedTunnel(controller, /client certificate/);

@@ -7,11 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cleanEnv, runWssh } from '../../fixtures/wssh';
-import { makeCertificates } from '../../../scripts/harness/tls';
+import { startCertificateRequiringServer } from '../../../scripts/harness/tls';
 import { requireProgram } from '../../../scripts/harness/programs';
 import { tempDir } from '../../fixtures/tmp';
 
@@ -47,13 +45,10 @@ test('the system store that cannot be read or is empty: --system-ca is named, an
 
 test('a gateway that wants a client certificate: the flags that give one, and nothing of the app', async (t) => {
   if (!requireProgram(t, 'openssl')) return;
-  const certs = await makeCertificates(tempDir(t));
-  const tls = { cert: fs.readFileSync(certs.serverCert), key: fs.readFileSync(certs.serverKey) };
-  const server = https.createServer({ ...tls, requestCert: true, rejectUnauthorized: true });
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const endpoint = `wss://localhost:${(server.address() as AddressInfo).port}/ssh`;
+  const gateway = await startCertificateRequiringServer(tempDir(t));
+  t.after(() => gateway.close());
+  const certs = gateway.certs;
+  const endpoint = `wss://localhost:${gateway.port}/ssh`;
   const r = await runWssh(['client', `${endpoint}/db1.lan`, '--ca', certs.caCert], { env: cleanEnv() });
   assert.equal(r.code, 1, r.stderr);
   assert.equal(

@@ -8,7 +8,7 @@ import { parseTunnelUri, plainCredentialsWarning, redactUserinfo } from '../shar
 import { TargetError, parseTarget } from '../shared/target';
 import { profileSettings } from './profileOption';
 import { dialRoutes } from '../core/dial/proxyRoutes';
-import { Relay } from '../core/tunnel/relay';
+import { type DialAttempt, dialTunnel, startTunnel } from '../core/dial/resumingTunnel';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
 import { proxyChoice } from './proxyChoice';
 import { planDial } from '../core/dial/endpointPlan';
@@ -18,6 +18,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   let tunnel;
   let trust;
   let proxyValues = values;
+  let resume = values['no-resume'] !== true;
   if (values.profile !== undefined) {
     // With a profile the argument is only the target: host or host:port.
     const settings = profileSettings(values);
@@ -29,7 +30,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
       throw err;
     }
     tunnel = { endpoint: settings.endpoint, target };
-    ({ trust, proxyValues } = settings);
+    ({ trust, proxyValues, resume } = settings);
     if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
   } else {
     try {
@@ -49,9 +50,13 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
   const io = openStdio();
-  const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await plan.resolveProxy(tunnel.endpoint), plan.dial);
+  // The first dial and every resume's: the same proxy choice, sign-in, trust and certificate.
+  const { endpoint, target } = tunnel;
+  const attempt: DialAttempt = async ({ headers, onUpgrade, signal }) =>
+    dialRoutes(endpoint, target, await plan.resolveProxy(endpoint), { ...plan.dial, headers, onUpgrade, signal });
+  const first = await dialTunnel(attempt, { resume, log: note });
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
-  const relay = new Relay(stdio, ws, { keepaliveMs: plan.keepaliveMs });
+  const relay = startTunnel(stdio, first, attempt, { keepaliveMs: plan.keepaliveMs, log: note });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
   // The relay ends stdout once the WebSocket has closed; when that is flushed
   // the tunnel is over. Do not linger for ssh to close stdin first (the
@@ -64,7 +69,8 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   // (A read of the fallback stdin cannot be cancelled: the process exits when
   // the parent closes stdin, as ssh does once it sees stdout end.)
   io.input.destroy();
-  return result.peerMessage !== undefined ? 1 : 0;
+  // A session lost to a break (not resumed) fails, as the server's message does; the tunnel said why on stderr.
+  return result.peerMessage !== undefined || ('lost' in result && result.lost) ? 1 : 0;
 }
 
 /**

@@ -11,7 +11,7 @@ import { runProfileCreate, runProfileLink, runProfileShow } from './profileComma
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
 import { DEFAULT_LIMITS } from '../../server/limits';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESUME_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
 import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
@@ -81,6 +81,9 @@ Options:
 ${KEEPALIVE_USAGE}
   --connect-timeout SEC    how long to wait for a target's TCP connect (default ${seconds(DEFAULT_CONNECT_TIMEOUT_MS)})
   --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)})
+  --resume-window SECONDS  how long a tunnel whose WebSocket broke keeps its SSH connection
+                           for the client to resume it, 0 to offer no resume
+                           (default ${seconds(DEFAULT_RESUME_TIMEOUT_MS)})
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
@@ -116,6 +119,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       keepalive: KEEPALIVE_OPTION,
       'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
       drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
+      'resume-window': { type: 'string', default: seconds(DEFAULT_RESUME_TIMEOUT_MS) },
       'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
       'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },

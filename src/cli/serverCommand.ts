@@ -18,6 +18,7 @@ import { isLoopbackHost } from '../shared/endpoint';
 import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
+import { MAX_RESUME_TIMEOUT_SEC } from '../core/tunnel/resumeProtocol';
 
 /** What `wssh server` runs with: its options, checked, in the units the server takes. */
 export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepaliveMs' | 'connectTimeoutMs' | 'trustProxy'>>, ServerLimits {
@@ -27,6 +28,8 @@ export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepal
   hosts: string;
   users: string | undefined;
   drainMs: number;
+  /** `--resume-window`: how long a broken resumable tunnel is parked, in ms; 0: no resume offered. */
+  resumeTimeoutMs: number;
   statsIntervalMs: number;
   /** `--max-buffered`, in bytes. */
   maxBufferedBytes: number;
@@ -55,6 +58,7 @@ export function serverSettings(values: CommandValues): ServerSettings {
     keepaliveMs: secondsOption(values, 'keepalive'),
     connectTimeoutMs: secondsOption(values, 'connect-timeout'),
     drainMs: secondsOption(values, 'drain'),
+    resumeTimeoutMs: secondsOption(values, 'resume-window'),
     maxTunnels: countOption(values, 'max-tunnels'),
     maxTunnelsPerClient: countOption(values, 'max-tunnels-per-client'),
     maxPathLength: countOption(values, 'max-path'),
@@ -66,6 +70,7 @@ export function serverSettings(values: CommandValues): ServerSettings {
   };
   if (settings.handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
   if (settings.maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
+  if (settings.resumeTimeoutMs > MAX_RESUME_TIMEOUT_SEC * 1000) throw new UsageError(`--resume-window must be at most ${MAX_RESUME_TIMEOUT_SEC} seconds (a day)`);
   return settings;
 }
 
@@ -121,11 +126,14 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     maxTunnelsPerClient: settings.maxTunnelsPerClient,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
+    resumeTimeoutMs: settings.resumeTimeoutMs,
     maxPathLength: settings.maxPathLength,
     budget: new BufferBudget(settings.maxBufferedBytes),
     highWaterMark: settings.highWaterMark,
     log: logLine,
   });
+  // Parked sessions whose target the new policy denies end now, not at their resume.
+  watcher.on('reload', () => server.policyChanged());
   // Without a listener an 'error' (an accept failure) would end the process.
   server.on('error', (err) => logLine(`server: ${err.message}`));
   let address;

@@ -53,6 +53,10 @@ export interface DialOptions extends TrustOptions {
    * (legacyServer.ts). @default LEGACY_HOLD_MS (4000)
    */
   legacyHoldMs?: number;
+  /** More request headers for the upgrade (a resume's, resumeProtocol.ts). */
+  headers?: Record<string, string>;
+  /** Hears the server's 101 (its headers: a resume offer), before the dial resolves. */
+  onUpgrade?: (response: IncomingMessage) => void;
 }
 
 const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
@@ -102,7 +106,7 @@ function open(
     perMessageDeflate: false,
     handshakeTimeout: timeoutMs,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    headers: auth ? { Authorization: auth } : undefined,
+    headers: auth || options.headers ? { ...options.headers, ...(auth && { Authorization: auth }) } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
     ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
@@ -134,6 +138,7 @@ function open(
     let marked = false;
     ws.once('upgrade', (res: IncomingMessage) => {
       marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
+      options.onUpgrade?.(res);
     });
     const opened = () => {
       settled = true;
@@ -249,6 +254,8 @@ function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): Tun
       return new TunnelError('draining', `the WSSH server at ${at} is shutting down: try again (${said})`);
     case 'descriptors':
       return new TunnelError('descriptors', `the WSSH server at ${at} is out of file descriptors (${said})`);
+    case 'resume-unknown':
+      return new TunnelError('resume-unknown', `the WSSH server at ${at} does not hold the session (${said})`);
     default:
       return new TunnelError('server-failed', `the WSSH server failed (${said}; refusal ${code})`);
   }

@@ -9,6 +9,7 @@
  *     "uri": "wss://gw.example.com/ssh",
  *     "user": "alice",                       (optional)
  *     "proxy": "system",                     ("system", "none" or {"url": "http://proxy:3128"})
+ *     "resume": false,                       (optional: tunnels are not resumed after a break)
  *     "trust": {
  *       "ca": ["-----BEGIN CERTIFICATE-----…"],   (PEM, inline)
  *       "pins": ["sha256/…"],
@@ -68,6 +69,8 @@ export interface Profile {
   user?: string;
   proxy: ProfileProxy;
   trust: ProfileTrust;
+  /** `false`: tunnels are not resumed after a break of their WebSocket (on by default; absent means on). */
+  resume?: boolean;
 }
 
 /** What is wrong with a profile; `field` is where (`trust.pins[1]`), when known. */
@@ -91,7 +94,7 @@ export interface CertificateSummary {
   fingerprint: string;
 }
 
-const TOP_FIELDS = new Set(['wsshProfile', 'name', 'uri', 'user', 'proxy', 'trust']);
+const TOP_FIELDS = new Set(['wsshProfile', 'name', 'uri', 'user', 'proxy', 'trust', 'resume']);
 const TRUST_FIELDS = new Set(['ca', 'pins', 'pinOnly', 'servername']);
 const SECRET_FIELD = /secret|password|passwd|token|key$|credential/i;
 
@@ -129,6 +132,7 @@ export function parseProfile(text: string): Profile {
     user: record.user as string | undefined,
     proxy: (record.proxy ?? 'system') as ProfileProxy,
     trust: readTrust(record.trust),
+    resume: record.resume as boolean | undefined,
   });
 }
 
@@ -141,6 +145,7 @@ export function formatProfile(profile: Profile): string {
   const trust: Record<string, unknown> = { ca: checked.trust.ca, pins: checked.trust.pins, pinOnly: checked.trust.pinOnly };
   if (checked.trust.servername !== undefined) trust.servername = checked.trust.servername;
   doc.trust = trust;
+  if (checked.resume === false) doc.resume = false;
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
@@ -180,8 +185,10 @@ export function checkProfile(profile: Profile): Profile {
 
   const proxy = checkProxy(profile.proxy);
   const trust = checkTrust(profile.trust, endpoint.secure);
+  if (profile.resume !== undefined && typeof profile.resume !== 'boolean') throw new ProfileError('must be true or false', 'resume');
   const checked: Profile = { name: name.trim(), uri: endpoint.url, proxy, trust };
   if (user !== undefined) checked.user = user;
+  if (profile.resume === false) checked.resume = false;
   return checked;
 }
 

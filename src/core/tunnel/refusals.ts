@@ -92,6 +92,14 @@ export const REFUSALS = {
    */
   descriptors: row(503, R.generalFailure, 'descriptors', 'server out of file descriptors', true),
 
+  /**
+   * A resume (resumeProtocol.ts) for a session this server does not hold: it
+   * never had it, it expired, or the token or the user is not its own (one
+   * answer for all, so a guesser learns nothing). The client ends the local
+   * connection: the session could not be resumed.
+   */
+  'resume-unknown': row(410, R.generalFailure, 'resume-unknown', 'no such session (it expired, or another server holds it)'),
+
   // ---- The target, from the server ----
   unreachable: row(502, R.hostUnreachable, 'unreachable', 'unreachable', true),
   'connect-timeout': row(504, R.ttlExpired, 'connect-timeout', 'timed out connecting to the target', true),

@@ -6,7 +6,6 @@
 import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
 import type { TunnelInfo } from '../../shared/tunnelInfo';
-import type { Relay } from './relay';
 import { REFUSALS, type RefusalCode } from './refusals';
 import type { ConfigProblem } from './configErrors';
 
@@ -31,9 +30,28 @@ export interface RefusedTunnel {
 
 export interface TunnelEvents {
   open: [tunnel: TunnelInfo];
+  /** A resumable tunnel's WebSocket broke (`reconnecting: true`) or was resumed (`reconnecting: false`, `resumes` counted). */
+  state: [tunnel: TunnelInfo];
   bytes: [tunnels: TunnelInfo[]];
   close: [tunnel: ClosedTunnel];
   refused: [refusal: RefusedTunnel];
+}
+
+/**
+ * What the tracker needs of a tunnel's relay: its counters, a way to end it,
+ * and its end. A Relay (relay.ts) is one; so is a resumable tunnel on either
+ * side (resumableRelay.ts on the server, resumingTunnel.ts on the client).
+ */
+export interface TrackedRelay {
+  /** Bytes read from the stream (sent toward the peer). */
+  readonly toWebSocket: number;
+  /** Bytes received from the peer and written to the stream. */
+  readonly toStream: number;
+  /** WebSockets attached after the first: how often the tunnel was resumed (a resumable one only). */
+  readonly resumes?: number;
+  /** Ends the tunnel now, saying `reason`. */
+  abort(reason: string): void;
+  once(event: 'close', listener: (result: { reason: string }) => void): unknown;
 }
 
 /** Which end of the relay's stream faces the SSH client. */
@@ -52,7 +70,7 @@ const REASON_MAX_BYTES = 600;
 
 export class TunnelTracker extends EventEmitter<TunnelEvents> {
   private nextId = 1;
-  private readonly open = new Map<number, { info: TunnelInfo; relay: Relay; side: StreamSide; reported: number }>();
+  private readonly open = new Map<number, { info: TunnelInfo; relay: TrackedRelay; side: StreamSide; reported: number }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly bytesIntervalMs: number;
 
@@ -67,7 +85,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
   }
 
   /** Starts tracking a relay; emits `open` now and `close` when it ends. */
-  track(id: number, relay: Relay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
+  track(id: number, relay: TrackedRelay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
     const info: TunnelInfo = { id, ...meta, openedAt: Date.now(), up: 0, down: 0 };
     const entry = { info, relay, side, reported: 0 };
     this.open.set(id, entry);
@@ -81,6 +99,17 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
       if (this.open.size === 0) this.stopTimer();
     });
     return info;
+  }
+
+  /**
+   * A resumable tunnel's WebSocket broke (`reconnecting`) or came back: emits
+   * `state` with the counters and the resumes so far. Unknown ids are ignored.
+   */
+  setReconnecting(id: number, reconnecting: boolean): void {
+    const entry = this.open.get(id);
+    if (!entry) return;
+    entry.info.reconnecting = reconnecting;
+    this.emit('state', { ...this.count(entry) });
   }
 
   /** Reports a refusal; its status is its code's. */
@@ -128,8 +157,9 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
     for (const { relay } of this.open.values()) relay.abort(reason);
   }
 
-  private count(entry: { info: TunnelInfo; relay: Relay; side: StreamSide }): TunnelInfo {
+  private count(entry: { info: TunnelInfo; relay: TrackedRelay; side: StreamSide }): TunnelInfo {
     const { relay, info } = entry;
+    if (relay.resumes !== undefined) info.resumes = relay.resumes;
     info.up = entry.side === 'client' ? relay.toWebSocket : relay.toStream;
     info.down = entry.side === 'client' ? relay.toStream : relay.toWebSocket;
     return info;

@@ -14,6 +14,9 @@ import { proxyChoice } from './proxyChoice';
 import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
 
+/** After SIGHUP or SIGTERM, how long the tunnel's close may take before the process exits anyway. */
+const SIGNAL_GRACE_MS = 2000;
+
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
   let trust;
@@ -58,6 +61,15 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
   const relay = startTunnel(stdio, first, attempt, { keepaliveMs: plan.keepaliveMs, log: note });
   relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
+  // ssh sends its ProxyCommand SIGHUP when the session is over, often before
+  // our close has reached the server: say it is over (a resumable tunnel's
+  // server would otherwise park the sshd connection for the resume window),
+  // then exit once the close is out, or after a moment.
+  const onSignal = (signal: NodeJS.Signals) => {
+    relay.abort(`the SSH client ended the tunnel (${signal})`);
+    setTimeout(() => process.exit(0), SIGNAL_GRACE_MS).unref();
+  };
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
   // The relay ends stdout once the WebSocket has closed; when that is flushed
   // the tunnel is over. Do not linger for ssh to close stdin first (the
   // relay's linger is for TCP peers): ssh's ProxyCommand stdio are pipes, on

@@ -154,7 +154,8 @@ export class ResumingTunnel extends EventEmitter<ResumingTunnelEvents> {
   ) {
     super();
     this.log = options.log ?? (() => {});
-    const keepaliveMs = options.keepaliveMs === 0 ? RESUME_KEEPALIVE_MS : Math.min(options.keepaliveMs ?? RESUME_KEEPALIVE_MS, RESUME_KEEPALIVE_MS);
+    // Pings off (--keepalive 0) stay off: a break is then found by the connection's own end only.
+    const keepaliveMs = options.keepaliveMs === 0 ? 0 : Math.min(options.keepaliveMs ?? RESUME_KEEPALIVE_MS, RESUME_KEEPALIVE_MS);
     this.relay = new ResumableRelay(stream, {
       highWaterMark: options.highWaterMark,
       budget: options.budget,

@@ -13,6 +13,7 @@ import { CommandValues, UsageError, secondsOption, trustOptions } from './option
 import { proxyChoice } from './proxyChoice';
 import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
+import { stderrNote } from './logLine';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
   let tunnel;
@@ -30,7 +31,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
     }
     tunnel = { endpoint: settings.endpoint, target };
     ({ trust, proxyValues } = settings);
-    if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
+    if (settings.note) stderrNote(settings.note);
   } else {
     try {
       tunnel = parseTunnelUri(uri);
@@ -42,17 +43,17 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   }
   trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
-  const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
+  const note = stderrNote;
   const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
   const plan = planDial({ proxy: proxy.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
   const plain = plainCredentialsWarning(tunnel.endpoint);
-  if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
+  if (plain) stderrNote(`warning: ${plain}`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
   const io = openStdio();
   const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await plan.resolveProxy(tunnel.endpoint), plan.dial);
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
   const relay = new Relay(stdio, ws, { keepaliveMs: plan.keepaliveMs });
-  relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
+  relay.on('text', (message) => stderrNote(`the server says: ${message}`));
   // The relay ends stdout once the WebSocket has closed; when that is flushed
   // the tunnel is over. Do not linger for ssh to close stdin first (the
   // relay's linger is for TCP peers): ssh's ProxyCommand stdio are pipes, on

@@ -28,6 +28,7 @@ import { EndpointError, parseEndpoint } from '../../shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from './trust/trust';
 import { ProxyConfigError, parseProxyUrl } from '../upstream/upstreamProxy';
 import type { ProxySetting } from '../../shared/endpointSettings';
+import { peerText } from '../tunnel/peerText';
 
 /** The format version this build writes and the newest it reads. */
 export const PROFILE_VERSION = 1;
@@ -346,6 +347,7 @@ function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/** A distinguished name on one line, escaped: a certificate's names are whoever made it's text. */
 function oneLine(dn: string): string {
-  return dn.split('\n').filter(Boolean).join(', ');
+  return peerText(dn.split('\n').filter(Boolean).join(', '), 1024);
 }

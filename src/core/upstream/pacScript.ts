@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type * as PacResolver from 'pac-resolver';
 import type * as QuickJS from '@tootallnate/quickjs-emscripten';
 import type { QuickJSWASMModule } from '@tootallnate/quickjs-emscripten';
+import { peerText } from '../tunnel/peerText';
 
 /** A PAC script that cannot be loaded or that fails to run. */
 export class PacError extends Error {
@@ -195,7 +196,7 @@ function fetchPac(url: string, timeoutMs: number, idleMs: number, maxBytes: numb
     // No agent: a PAC file is fetched directly, whatever HTTPS_PROXY says.
     const req = get(url, { timeout: idleMs, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
-      if (status !== 200) return fail(`${status} ${res.statusMessage ?? ''}`.trim());
+      if (status !== 200) return fail(peerText(`${status} ${res.statusMessage ?? ''}`.trim()));
       const length = Number(res.headers['content-length']);
       if (length > maxBytes) return tooLarge(`its Content-Length is ${length}`);
       const chunks: Buffer[] = [];
@@ -222,13 +223,13 @@ function fetchPac(url: string, timeoutMs: number, idleMs: number, maxBytes: numb
   });
 }
 
-/** A script's error in one line: QuickJS hands back objects with name and message. */
+/** A script's error in one line, escaped (the script's own text): QuickJS hands back objects with name and message. */
 function scriptError(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { name?: unknown; message?: unknown };
     const message = typeof e.message === 'string' ? e.message : JSON.stringify(err);
     const name = typeof e.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
-    return `${name}${message}`.split('\n')[0];
+    return peerText(`${name}${message}`.split('\n')[0]);
   }
-  return String(err);
+  return peerText(String(err));
 }

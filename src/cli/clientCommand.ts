@@ -1,6 +1,7 @@
 /**
  * `wssh client`: one tunnel on stdin/stdout, for OpenSSH's ProxyCommand.
- * Everything but SSH bytes goes to stderr, which ssh shows to the user.
+ * Everything but SSH bytes goes to stderr, which ssh shows to the user:
+ * stdout is reserved for the relay before anything else runs (stdoutGuard.ts).
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
@@ -14,8 +15,11 @@ import { proxyChoice } from './proxyChoice';
 import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
 import { stderrNote } from './logLine';
+import { reserveStdout } from './stdoutGuard';
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
+  // First: a PAC script loaded below runs code, and nothing but the relay may write to stdout.
+  const stdout = reserveStdout();
   let tunnel;
   let trust;
   let proxyValues = values;
@@ -49,7 +53,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) stderrNote(`warning: ${plain}`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
-  const io = openStdio();
+  const io = openStdio(stdout);
   const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await plan.resolveProxy(tunnel.endpoint), plan.dial);
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
   const relay = new Relay(stdio, ws, { keepaliveMs: plan.keepaliveMs });
@@ -77,7 +81,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
  * and an fs write stream do (each read blocks a thread of libuv's pool until
  * data comes); for wine's pipes that works (test/e2e/windows.test.ts).
  */
-function openStdio(): { input: Readable; output: Writable } {
+function openStdio(stdout: () => Writable): { input: Readable; output: Writable } {
   const open = <T>(get: () => T, fsStream: () => T): T => {
     try {
       return get();
@@ -94,7 +98,7 @@ function openStdio(): { input: Readable; output: Writable } {
     ),
     // Closes fd 1 when the tunnel ends, so the parent sees the end.
     output: open<Writable>(
-      () => process.stdout,
+      stdout,
       () => fs.createWriteStream('', { fd: 1 }),
     ),
   };

@@ -41,6 +41,12 @@ export interface PacOptions {
   timeoutMs?: number;
   /** Largest script accepted, in bytes; a larger one is refused without reading past the limit. @default {@link DEFAULT_MAX_BYTES} (1 MiB) */
   maxBytes?: number;
+  /**
+   * Hears the script's `alert()` texts, escaped and cut, at most
+   * {@link MAX_ALERT_LINES} of them (then one line that says more were
+   * dropped). @default none: alerts are dropped
+   */
+  log?: (line: string) => void;
 }
 
 export interface PacScript {
@@ -58,6 +64,8 @@ const DEFAULT_TIMEOUT_MS = 2000;
 /** A real PAC file is a few kB to a few hundred kB; a megabyte is a wrong URL or path (a download, a log). */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MEMORY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** How many of a script's alert() texts are logged; a script that alerts at every lookup would fill the log. */
+export const MAX_ALERT_LINES = 10;
 
 let quickjs: Promise<QuickJSWASMModule> | undefined;
 
@@ -91,7 +99,7 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
   let findProxy: (url: string, host?: string) => Promise<string>;
   try {
     deadline = Date.now() + timeoutMs;
-    findProxy = createPacResolver(sandboxed, text, { filename: source });
+    findProxy = createPacResolver(sandboxed, text, { filename: source, sandbox: { alert: alerts(source, options.log) } });
   } catch (err) {
     throw new PacError(`the PAC file ${source} is broken: ${scriptError(err)}`);
   } finally {
@@ -113,6 +121,21 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
         deadline = Infinity;
       }
     },
+  };
+}
+
+/**
+ * The script's alert(): pac-resolver's own is console.log, which in `wssh
+ * client` would write into the SSH connection (its stdout). Here it is a log
+ * line, escaped, bounded, and nothing else.
+ */
+function alerts(source: string, log: ((line: string) => void) | undefined): (message?: unknown) => void {
+  let said = 0;
+  return (message = '') => {
+    if (!log || said > MAX_ALERT_LINES) return;
+    said++;
+    if (said > MAX_ALERT_LINES) log(`further alerts of the PAC file ${source} are not shown`);
+    else log(`the PAC file ${source} says: ${peerText(String(message))}`);
   };
 }
 

@@ -84,7 +84,8 @@ ${KEEPALIVE_USAGE}
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
-                           (default ${DEFAULT_TRUST_PROXY})
+                           (default ${DEFAULT_TRUST_PROXY}); /metrics is served only to
+                           loopback and the addresses listed
   --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
                            may be repeated. A request with any other Origin header
                            (a browser page) gets 403; WSSH clients send none

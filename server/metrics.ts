@@ -108,7 +108,7 @@ export class ServerMetrics {
             `wssh_buffer_pauses_total ${this.budget.pausedByBudget}`,
           ]
         : []),
-      '# HELP wssh_descriptor_exhaustion_total Times the server found itself out of file descriptors (EMFILE, ENFILE): a connect that failed, or no descriptor left to accept a connection.',
+      '# HELP wssh_descriptor_exhaustion_total Times the server found itself out of file descriptors (EMFILE, ENFILE), at a connect or an accept.',
       '# TYPE wssh_descriptor_exhaustion_total counter',
       `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,
       '# HELP wssh_uptime_seconds Seconds since the server started.',

@@ -97,10 +97,7 @@ function openStdio(stdout: () => Writable): { input: Readable; output: Writable 
       () => fdReadable(0),
     ),
     // Closes fd 1 when the tunnel ends, so the parent sees the end.
-    output: open<Writable>(
-      stdout,
-      () => fs.createWriteStream('', { fd: 1 }),
-    ),
+    output: open<Writable>(stdout, () => fs.createWriteStream('', { fd: 1 })),
   };
 }
 

@@ -26,7 +26,8 @@ const HOSTILE: Array<[string, Record<string, unknown>, RegExp]> = [
   ['a line break in the proxy URL', { proxy: { url: 'http://proxy\r\n.example:3128' } }, /proxy\.url: must not contain control characters/],
 ];
 
-const noRawControls = (text: string) => assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/, JSON.stringify(text));
+const noRawControls = (text: string) =>
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/, JSON.stringify(text));
 
 test('wssh profile show refuses a name, user or proxy URL that would spoof what it prints', async (t) => {
   const dir = tempDir(t);

@@ -51,7 +51,12 @@ async function idleConnections(t: { after(fn: () => unknown): void }, port: numb
 }
 
 async function assertAlarm(daemon: Daemon, connections: { dropped: () => number }): Promise<void> {
-  await waitFor('connections to be dropped', () => connections.dropped() > 0, 15_000, () => `${connections.dropped()} dropped\n${daemon.output()}`);
+  await waitFor(
+    'connections to be dropped',
+    () => connections.dropped() > 0,
+    15_000,
+    () => `${connections.dropped()} dropped\n${daemon.output()}`,
+  );
   await waitFor('the alarm in the log', () => /out of file descriptors \(EMFILE: the limit is 128/.test(daemon.output()), 10_000, daemon.output);
   const alarms = daemon
     .output()

@@ -45,7 +45,7 @@ export class ServerMetrics {
 
   constructor(
     private readonly tracker: TunnelTracker,
-    /** Times the process ran out of file descriptors (see core/inbound/descriptors.ts). */
+    /** Times the process found itself out of file descriptors (see core/inbound/descriptors.ts). */
     private readonly descriptorExhaustions: () => number = () => 0,
     /** The relays' buffer budget, for its gauges; none: not reported. */
     private readonly budget?: BufferBudget,
@@ -120,7 +120,7 @@ export class ServerMetrics {
           ]
         : []),
       ...this.resumeLines(),
-      '# HELP wssh_descriptor_exhaustion_total Connections that failed for want of a file descriptor (EMFILE, ENFILE).',
+      '# HELP wssh_descriptor_exhaustion_total Times the server found itself out of file descriptors (EMFILE, ENFILE), at a connect or an accept.',
       '# TYPE wssh_descriptor_exhaustion_total counter',
       `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,
       '# HELP wssh_uptime_seconds Seconds since the server started.',

@@ -130,6 +130,9 @@ export const DEFAULT_SERVER_DRAIN_MS = 30_000;
  */
 export const SERVER_MAX_PAYLOAD = 1024 * 1024;
 
+/** What a request for /metrics from elsewhere is told (403). */
+const METRICS_REFUSED = '/metrics is served only to this host and the --trust-proxy addresses, for themselves\n';
+
 /** What a client whose upgrade comes while the server drains is told (503, `draining`). */
 const DRAINING_MESSAGE = 'server shutting down: try again';
 
@@ -184,7 +187,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     this.log = options.log ?? (() => {});
     this.tracker = options.tracker ?? new TunnelTracker();
     this.descriptors = new DescriptorAlarm(this.log);
-    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total, options.budget ?? processBudget, () => this.sessions);
+    this.metrics = new ServerMetrics(
+      this.tracker,
+      () => this.descriptors.total,
+      options.budget ?? processBudget,
+      () => this.sessions,
+    );
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];
@@ -283,6 +291,12 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       return;
     }
     if (get && path === '/metrics') {
+      // Live byte counters time a user's keystrokes: for the gateway and its monitoring only.
+      if (!this.clients.insider(req)) {
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' });
+        res.end(METRICS_REFUSED);
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(this.metrics.prometheus());
       return;

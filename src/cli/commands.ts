@@ -11,7 +11,13 @@ import { runProfileCreate, runProfileLink, runProfileShow } from './profileComma
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
 import { DEFAULT_LIMITS } from '../../server/limits';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RESUME_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RESUME_TIMEOUT_MS,
+  DEFAULT_SERVER_DRAIN_MS,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+} from '../../server/wsshServer';
 import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
@@ -87,7 +93,8 @@ ${KEEPALIVE_USAGE}
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
-                           (default ${DEFAULT_TRUST_PROXY})
+                           (default ${DEFAULT_TRUST_PROXY}); /metrics is served only to
+                           loopback and the addresses listed
   --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
                            may be repeated. A request with any other Origin header
                            (a browser page) gets 403; WSSH clients send none

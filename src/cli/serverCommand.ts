@@ -70,7 +70,8 @@ export function serverSettings(values: CommandValues): ServerSettings {
   };
   if (settings.handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
   if (settings.maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
-  if (settings.resumeTimeoutMs > MAX_RESUME_TIMEOUT_SEC * 1000) throw new UsageError(`--resume-window must be at most ${MAX_RESUME_TIMEOUT_SEC} seconds (a day)`);
+  if (settings.resumeTimeoutMs > MAX_RESUME_TIMEOUT_SEC * 1000)
+    throw new UsageError(`--resume-window must be at most ${MAX_RESUME_TIMEOUT_SEC} seconds (a day)`);
   return settings;
 }
 

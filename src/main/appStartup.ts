@@ -31,6 +31,7 @@ import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelContro
 import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
 import type { AppWindow } from './window/windows';
+import { logLineText } from '../core/tunnel/peerText';
 
 /** Must equal electron-builder's appId, or Windows drops the notifications. */
 export const APP_USER_MODEL_ID = 'net.wssh.tray';
@@ -194,7 +195,8 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
   const notify = (notice: Notice) => {
-    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
+    // Escaped as a log line: a notice may carry a server's or a proxy's text.
+    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${logLineText(notice.title)}`, body: logLineText(notice.text) });
   };
   wireAppEvents({ settings, controller, log }, (event, payload) => {
     window.send(event, payload);

@@ -37,7 +37,6 @@ const MiB = 1024 * 1024;
 /** What a TCP socket hands over in one read at most: the slack above the window a detached relay may hold. */
 const ONE_READ = 64 * 1024;
 
-
 /** What each test opened, closed after it whether it passed or not (a failed test must not keep the file running). */
 const opened: Array<{ close(): void }> = [];
 afterEach(() => {

@@ -162,7 +162,12 @@ test('through nginx with TLS', async (t) => {
     );
     assert.doesNotMatch(proxy.output(), /tunnel \d+ closed/);
     // The resumable one was cut by nginx too, and resumed: it still carries bytes.
-    await waitFor('the resume after nginx\'s idle cut', () => /resumed after/.test(resumingProxy.output()), 20_000, () => resumingProxy.output());
+    await waitFor(
+      "the resume after nginx's idle cut",
+      () => /resumed after/.test(resumingProxy.output()),
+      20_000,
+      () => resumingProxy.output(),
+    );
     assert.deepEqual(await roundTrip(resuming.socket, later), later);
   });
 });

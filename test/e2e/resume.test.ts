@@ -62,10 +62,20 @@ function watch(command: string, args: string[], env: NodeJS.ProcessEnv = process
 async function countThroughCuts(run: Watched, cutter: Cutter, logs: () => string, kinds: CutKind[] = ['destroy', 'destroy', 'stall']): Promise<void> {
   for (const [i, kind] of kinds.entries()) {
     const at = 8 + i * 12;
-    await waitFor(`line ${at}`, () => run.lines().length >= at, 60_000, () => `${run.stderr()}\n${logs()}`);
+    await waitFor(
+      `line ${at}`,
+      () => run.lines().length >= at,
+      60_000,
+      () => `${run.stderr()}\n${logs()}`,
+    );
     const before = cutter.connections;
     cutter.cut(kind);
-    await waitFor(`the resume after cut ${i + 1} (${kind})`, () => cutter.connections > before && cutter.open > 0, 60_000, () => `${run.stderr()}\n${logs()}`);
+    await waitFor(
+      `the resume after cut ${i + 1} (${kind})`,
+      () => cutter.connections > before && cutter.open > 0,
+      60_000,
+      () => `${run.stderr()}\n${logs()}`,
+    );
   }
   const result = await run.done;
   assert.equal(result.code, 0, `the command failed: ${result.stderr}\n${logs()}`);
@@ -181,7 +191,10 @@ test('nginx restarted between the client and the server mid-transfer: the transf
   await waitFor('the resume through the new nginx', () => /resumed after/.test(proxy.output()), 60_000, logs);
   const result = await run.done;
   assert.equal(result.code, 0, `ssh failed: ${result.stderr}\n${logs()}`);
-  assert.deepEqual(result.stdout.toString().split('\n').filter(Boolean), Array.from({ length: LINES }, (_, i) => String(i + 1)));
+  assert.deepEqual(
+    result.stdout.toString().split('\n').filter(Boolean),
+    Array.from({ length: LINES }, (_, i) => String(i + 1)),
+  );
 });
 
 test("the local proxy's process stopped longer than the server's ping timeout (a sleeping laptop): resumed after it wakes", async (t) => {
@@ -205,11 +218,14 @@ test("the local proxy's process stopped longer than the server's ping timeout (a
   }
   const result = await run.done;
   assert.equal(result.code, 0, `ssh failed: ${result.stderr}\n${logs()}`);
-  assert.deepEqual(result.stdout.toString().split('\n').filter(Boolean), Array.from({ length: LINES }, (_, i) => String(i + 1)));
+  assert.deepEqual(
+    result.stdout.toString().split('\n').filter(Boolean),
+    Array.from({ length: LINES }, (_, i) => String(i + 1)),
+  );
   assert.match(proxy.output(), /resumed after/);
 });
 
-test('two servers behind nginx (the shipped upstream): each resume reaches the server that holds its session; one that does not is refused and the client says so', async (t) => {
+test('two servers behind nginx (the shipped upstream): each resume reaches its server; one that does not hold it refuses, the client says so', async (t) => {
   const programs = requirePrograms(t, 'sshd', 'ssh', 'nc', 'nginx');
   if (!programs) return;
   const dir = tempDir(t, 'wssh-e2e-resume-two-');
@@ -230,7 +246,9 @@ test('two servers behind nginx (the shipped upstream): each resume reaches the s
   const logs = () => `--- a:\n${a.output()}\n--- b:\n${b.output()}\n--- wssh connect:\n${proxy.output()}\n--- nginx:\n${nginx.log()}`;
   const proxyCommand = `${programs.nc} -X connect -x 127.0.0.1:${proxy.port} %h %p`;
   // Long-running sessions: sleep, then say done. Enough of them that both servers hold some.
-  const runs = Array.from({ length: 6 }, () => watch(programs.ssh, [...sshArgs(sshd, { host: 'localhost', proxyCommand }), 'echo started; read line; echo "got $line"']));
+  const runs = Array.from({ length: 6 }, () =>
+    watch(programs.ssh, [...sshArgs(sshd, { host: 'localhost', proxyCommand }), 'echo started; read line; echo "got $line"']),
+  );
   t.after(() => runs.forEach((r) => r.kill()));
   await waitFor('six sessions started', () => runs.every((r) => r.lines().length >= 1), 60_000, logs);
   const opens = (d: WsshProcess) => (d.output().match(/tunnel \d+ open /g) ?? []).length;
@@ -238,13 +256,19 @@ test('two servers behind nginx (the shipped upstream): each resume reaches the s
   const before = cutter.connections;
   cutter.cut('destroy');
   await waitFor('six resumes', () => (proxy.output().match(/resumed after/g) ?? []).length === 6, 60_000, logs);
-  assert.equal((a.output().match(/resumed after/g) ?? []).length, opens(a), 'each of a\'s sessions resumed on a');
-  assert.equal((b.output().match(/resumed after/g) ?? []).length, opens(b), 'each of b\'s sessions resumed on b');
+  assert.equal((a.output().match(/resumed after/g) ?? []).length, opens(a), "each of a's sessions resumed on a");
+  assert.equal((b.output().match(/resumed after/g) ?? []).length, opens(b), "each of b's sessions resumed on b");
   assert.ok(cutter.connections >= before + 6);
   // a goes away: its sessions' resumes reach b, which does not hold them.
   const onA = opens(a);
   await a.stop('SIGKILL');
   cutter.cut('destroy');
-  await waitFor(`${onA} sessions lost`, () => (proxy.output().match(/the session is lost: the session could not be resumed: the WSSH server at .* does not hold the session/g) ?? []).length === onA, 60_000, logs);
+  await waitFor(
+    `${onA} sessions lost`,
+    () =>
+      (proxy.output().match(/the session is lost: the session could not be resumed: the WSSH server at .* does not hold the session/g) ?? []).length === onA,
+    60_000,
+    logs,
+  );
   assert.match(b.output(), /tunnel refused client=127\.0\.0\.1 target=localhost:\d+ status=410 reason="resume of session /);
 });

@@ -54,7 +54,8 @@ async function startRig(options: { server?: Partial<WsshServerOptions>; resume?:
   const auth = options.endpointAuth ? `${options.endpointAuth}@` : '';
   const proxy = new ConnectProxy({
     endpoint: parseEndpoint(`ws://${auth}127.0.0.1:${cutter.port}/ssh`),
-    keepaliveMs: 0,
+    // Pings find a stall: two missed, 2-3 s.
+    keepaliveMs: 1000,
     resume: options.resume,
     log: (l) => proxyLog.push(l),
   });
@@ -93,23 +94,45 @@ test('a tunnel survives cuts and stalls: every byte echoed once and in order, re
   await echoExactly(socket, 8 * 1024 * 1024, 8, async (i) => {
     if (i % 2 !== 0) return;
     const connectionsBefore = rig.cutter.connections;
-    // Destroy tells both ends at once; a stall tells nobody: the ping (every 3 s on the client) finds it.
+    // Destroy tells both ends at once; a stall tells nobody: the client's pings find it.
     rig.cutter.cut(i % 4 === 0 ? 'destroy' : 'stall');
     cuts++;
-    await waitFor('the resume', () => rig.cutter.connections > connectionsBefore && rig.cutter.open > 0, 30_000, () => rig.proxyLog.join('\n'));
+    await waitFor(
+      'the resume',
+      () => rig.cutter.connections > connectionsBefore && rig.cutter.open > 0,
+      30_000,
+      () => rig.proxyLog.join('\n'),
+    );
   });
-  await waitFor('the resumes counted', () => rig.proxy.tracker.list()[0]?.resumes === cuts, 10_000, () => JSON.stringify(rig.proxy.tracker.list()));
-  assert.ok(rig.proxyLog.some((l) => /connection lost \(.*\); resuming/.test(l)), rig.proxyLog.join('\n'));
-  assert.ok(rig.proxyLog.some((l) => /resumed after \d+\.\d s, .* replayed/.test(l)), rig.proxyLog.join('\n'));
-  assert.ok(rig.serverLog.some((l) => /tunnel \d+ parked: /.test(l)), rig.serverLog.join('\n'));
-  assert.ok(rig.serverLog.some((l) => /tunnel \d+ resumed after/.test(l)), rig.serverLog.join('\n'));
+  await waitFor(
+    'the resumes counted',
+    () => rig.proxy.tracker.list()[0]?.resumes === cuts,
+    10_000,
+    () => JSON.stringify(rig.proxy.tracker.list()),
+  );
+  assert.ok(
+    rig.proxyLog.some((l) => /connection lost \(.*\); resuming/.test(l)),
+    rig.proxyLog.join('\n'),
+  );
+  assert.ok(
+    rig.proxyLog.some((l) => /resumed after \d+\.\d s, .* replayed/.test(l)),
+    rig.proxyLog.join('\n'),
+  );
+  assert.ok(
+    rig.serverLog.some((l) => /tunnel \d+ parked: /.test(l)),
+    rig.serverLog.join('\n'),
+  );
+  assert.ok(
+    rig.serverLog.some((l) => /tunnel \d+ resumed after/.test(l)),
+    rig.serverLog.join('\n'),
+  );
   assert.match(rig.server.metrics.prometheus(), new RegExp(`wssh_resumes_total ${cuts}\\n`));
   // Nothing of the resume's secret reaches a log.
   const token = [...rig.server.sessions.all()][0].token;
   assert.ok(![...rig.serverLog, ...rig.proxyLog].some((l) => l.includes(token)), 'the resume token was logged');
 });
 
-test('resume off on either side: today\'s tunnel, and a cut ends it', async (t) => {
+test("resume off on either side: today's tunnel, and a cut ends it", async (t) => {
   for (const [name, options] of [
     ['server', { server: { resumeTimeoutMs: 0 } }],
     ['client', { resume: false }],
@@ -131,13 +154,23 @@ test('the resume window passes while the way is down: the server closes the targ
   rig.cutter.block();
   rig.cutter.cut('destroy');
   assert.ok(await endedWithin(socket, 20_000), 'the local connection ends');
-  await waitFor('the server closed the parked tunnel', () => rig.server.tracker.size === 0, 10_000, () => rig.serverLog.join('\n'));
+  await waitFor(
+    'the server closed the parked tunnel',
+    () => rig.server.tracker.size === 0,
+    10_000,
+    () => rig.serverLog.join('\n'),
+  );
   assert.ok(
     rig.serverLog.some((l) => /closed .*reason="not resumed within 1 s/.test(l)),
     rig.serverLog.join('\n'),
   );
   assert.match(rig.server.metrics.prometheus(), /wssh_resume_expired_total 1\n/);
-  await waitFor('the give-up line', () => rig.proxyLog.some((l) => /the session is lost: not resumed within 1 s/.test(l)), 10_000, () => rig.proxyLog.join('\n'));
+  await waitFor(
+    'the give-up line',
+    () => rig.proxyLog.some((l) => /the session is lost: not resumed within 1 s/.test(l)),
+    10_000,
+    () => rig.proxyLog.join('\n'),
+  );
 });
 
 test('a server that does not hold the session (another server, or it restarted) refuses the resume; the client says so at once', async () => {
@@ -153,7 +186,12 @@ test('a server that does not hold the session (another server, or it restarted) 
   await moved.listen(port);
   opened.push(moved);
   assert.ok(await endedWithin(socket, 20_000), 'the local connection ends');
-  await waitFor('the give-up line', () => rig.proxyLog.find((l) => /the session is lost: the session could not be resumed/.test(l)), 10_000, () => rig.proxyLog.join('\n'));
+  await waitFor(
+    'the give-up line',
+    () => rig.proxyLog.find((l) => /the session is lost: the session could not be resumed/.test(l)),
+    10_000,
+    () => rig.proxyLog.join('\n'),
+  );
   assert.match(other.server.metrics.prometheus(), /wssh_refusals_total\{status="410",reason="resume-unknown"\} 1\n/);
 });
 
@@ -238,11 +276,24 @@ test('a policy reload that denies the target ends its parked session; a resume n
   const socket = await openTunnel(rig);
   rig.cutter.block();
   rig.cutter.cut('destroy');
-  await waitFor('the session parked', () => rig.server.sessions.parked === 1, 10_000, () => rig.serverLog.join('\n'));
+  await waitFor(
+    'the session parked',
+    () => rig.server.sessions.parked === 1,
+    10_000,
+    () => rig.serverLog.join('\n'),
+  );
   rig.policy.current = HostsPolicy.parse('other.lan: true\n');
   rig.server.policyChanged();
-  await waitFor('the parked session ended', () => rig.server.sessions.size === 0, 10_000, () => rig.serverLog.join('\n'));
-  assert.ok(rig.serverLog.some((l) => /ended while parked: the reloaded policy denies echo\.lan/.test(l)), rig.serverLog.join('\n'));
+  await waitFor(
+    'the parked session ended',
+    () => rig.server.sessions.size === 0,
+    10_000,
+    () => rig.serverLog.join('\n'),
+  );
+  assert.ok(
+    rig.serverLog.some((l) => /ended while parked: the reloaded policy denies echo\.lan/.test(l)),
+    rig.serverLog.join('\n'),
+  );
   rig.cutter.block(false);
   assert.ok(await endedWithin(socket, 30_000), `the client ends the local connection\n${rig.proxyLog.join('\n')}`);
 });

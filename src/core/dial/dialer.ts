@@ -10,7 +10,7 @@
  * certificate problem says which one (expired, unknown issuer, name mismatch,
  * pin mismatch), a proxy's refusal says it was the proxy.
  */
-import { peerText } from '../tunnel/peerText';
+import { logLineText, peerText } from '../tunnel/peerText';
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint';
@@ -59,7 +59,7 @@ export interface DialOptions extends TrustOptions {
   onUpgrade?: (response: IncomingMessage) => void;
 }
 
-const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${logLineText(line)}\n`);
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -210,7 +210,8 @@ function endpointHost(endpoint: Endpoint): string {
  * not know, or nginx answering for it) is read by its status alone.
  */
 function refusal(endpoint: Endpoint, status: number, statusText = '', body: string, named?: string | string[]): TunnelError {
-  const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
+  // The status line is the server's (or a proxy's) text: escaped like its body's first line.
+  const said = `${status} ${peerText(statusText, 200)}`.trim() + (body ? `: ${body}` : '');
   const header = typeof named === 'string' ? named.trim() : undefined;
   // A code is believed only with its own status: a proxy or a broken server that says otherwise is read by the status.
   const code = isRefusalCode(header) && REFUSALS[header].status === status ? header : BY_STATUS[status];
@@ -296,7 +297,7 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
   if (/handshake has timed out/i.test(err.message)) {
     return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, { code: 'TIMEOUT', cause: err });
   }
-  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`, { cause: err });
+  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${peerText(err.message)}`, { cause: err });
 }
 
 /** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */

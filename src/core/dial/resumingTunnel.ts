@@ -38,7 +38,11 @@ import type { RefusalCode } from '../tunnel/refusals';
 import { formatBytes } from '../../shared/traffic';
 
 /** One dial of the tunnel's WebSocket with extra request headers; resolves open and paused, as dial() does. */
-export type DialAttempt = (extra: { headers: Record<string, string>; onUpgrade: (response: IncomingMessage) => void; signal?: AbortSignal }) => Promise<WebSocket>;
+export type DialAttempt = (extra: {
+  headers: Record<string, string>;
+  onUpgrade: (response: IncomingMessage) => void;
+  signal?: AbortSignal;
+}) => Promise<WebSocket>;
 
 /**
  * The ping interval of a resumable tunnel on the client, in ms: two missed
@@ -281,7 +285,9 @@ export class ResumingTunnel extends EventEmitter<ResumingTunnelEvents> {
     if (serverReceived === undefined) {
       // A server that ignored the resume opened a new connection to the target: never splice that into the session.
       ws.terminate();
-      this.relay.end(`the session could not be resumed: the server answered the resume as a new tunnel (${malformed?.message ?? 'no count of bytes received'})`);
+      this.relay.end(
+        `the session could not be resumed: the server answered the resume as a new tunnel (${malformed?.message ?? 'no count of bytes received'})`,
+      );
       return 'final';
     }
     const before = this.relay.replayed;

@@ -10,7 +10,9 @@
  *   refusal of their code (refusals.ts), through the owner's `refuse`, so
  *   they are logged and counted like any other refusal.
  * - listen() rejects with the listen error (EADDRINUSE) instead of emitting
- *   it; errors after that go to `onError`.
+ *   it; errors after that go to `onError`, and so does running out of file
+ *   descriptors at accept(), which libuv does not report (descriptors.ts:
+ *   watchAccepts).
  * - close(drainMs): stop accepting, let open tunnels finish within drainMs,
  *   abort the rest, and resolve once every connection is gone.
  *
@@ -22,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TunnelTracker } from '../tunnel/tunnels';
 import type { RefusalCode } from '../tunnel/refusals';
+import { watchAccepts } from './descriptors';
 
 export interface TunnelHttpServerOptions {
   /** How long a client may take to send its request line and headers, in ms (then 408). */
@@ -34,7 +37,7 @@ export interface TunnelHttpServerOptions {
   tracker: TunnelTracker;
   /** Answers a request that never became one (malformed, too large, too slow). */
   refuse(socket: Duplex, code: RefusalCode, reason: string): void;
-  /** An error of the server after it started listening. */
+  /** An error of the server after it started listening; EMFILE or ENFILE when it could not accept a connection. */
   onError(err: Error): void;
 }
 
@@ -50,6 +53,7 @@ export class TunnelHttpServer {
   readonly server: http.Server;
   private readonly maxHeaderSize: number;
   private starting = false;
+  private stopWatching?: () => void;
 
   constructor(private readonly options: TunnelHttpServerOptions) {
     const headersTimeout = options.headersTimeoutMs;
@@ -78,6 +82,8 @@ export class TunnelHttpServer {
       this.server.once('error', onError);
       this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
+        // Added now, after the owner's admission took the 'connection' listeners over: it sees each accept as it happens.
+        this.stopWatching ??= watchAccepts(this.server, (err) => this.options.onError(err));
         resolve(this.server.address() as AddressInfo);
       });
     }).finally(() => {
@@ -100,6 +106,7 @@ export class TunnelHttpServer {
    * when every connection is closed.
    */
   async close(drainMs: number, reason: string, stopPending: () => void = () => {}): Promise<void> {
+    this.stopWatching?.();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     stopPending();

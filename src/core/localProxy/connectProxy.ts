@@ -28,6 +28,7 @@ import { ProxyDecision } from '../upstream/routes';
 import type { RelayOptions } from '../tunnel/relay';
 import { type DialAttempt, ResumingTunnel, dialTunnel, startTunnel } from '../dial/resumingTunnel';
 import { formatBytes } from '../../shared/traffic';
+import { logLineText } from '../tunnel/peerText';
 import { Target, TargetError, formatTarget, parseTarget } from '../../shared/target';
 import { TunnelTracker } from '../tunnel/tunnels';
 import { TunnelHttpServer } from '../inbound/httpServer';
@@ -77,7 +78,7 @@ export interface ConnectProxyOptions extends RoutedDialOptions, RelayOptions {
   resume?: boolean;
 }
 
-const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${logLineText(line)}\n`);
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
 interface Answer {

@@ -52,6 +52,7 @@
  * deltas, so a lost ack is covered by the next one.
  */
 import crypto from 'node:crypto';
+import { peerText } from './peerText';
 
 /** The client's session key, on every upgrade that offers or asks for a resume. */
 export const SESSION_HEADER = 'X-WSSH-Session';
@@ -116,8 +117,9 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** A count: decimal, no sign, no leading zero, at most 16 digits (safe integers have 16). */
 const COUNT = /^(0|[1-9][0-9]{0,15})$/;
 
+/** A peer's header value as a message quotes it: escaped, cut. */
 function shown(value: string): string {
-  return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+  return `"${peerText(value, 40)}"`;
 }
 
 /** A new session key: 128 random bits, base64url. */

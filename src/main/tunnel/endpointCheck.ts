@@ -12,6 +12,7 @@ import type { EndpointTrust, ProxySetting, TestResult } from '../../shared/ipc';
 import { appEndpointSettings, loadTrust } from '../settings/endpointOptions';
 import { ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
 import { errorText } from '../settings/configRemedies';
+import { peerText } from '../../core/tunnel/peerText';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
 export const DEFAULT_TEST_TIMEOUT_MS = 10_000;
@@ -83,13 +84,13 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
     );
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
-        finish({ ok: false, reason: `the WSSH server said: ${data.toString('utf8').slice(0, 200)}`, totalMs: elapsed() });
+        finish({ ok: false, reason: `the WSSH server said: ${peerText(data, 200)}`, totalMs: elapsed() });
         return;
       }
       received = Buffer.concat([received, data]);
       for (const line of completeLines(received)) {
         if (line.startsWith('SSH-')) {
-          finish({ ok: true, banner: line, connectMs, totalMs: elapsed() });
+          finish({ ok: true, banner: peerText(line, 255), connectMs, totalMs: elapsed() });
           return;
         }
       }

@@ -61,6 +61,7 @@ test('the preview shows every field and changes nothing', async (t) => {
     pins: [pin],
     pinOnly: false,
     servername: 'gw.example.com',
+    resume: true,
     existing: null,
   });
   assert.equal(ca.length, 1);

@@ -337,10 +337,17 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       this.emitState();
     });
     tracker.on('bytes', rows);
-    // A resumable tunnel broke or resumed: the reconnecting state and its row's mark.
+    // A resumable tunnel broke or resumed: the reconnecting state and its row's mark. Tunnels that
+    // break together (reconnectAll, one network gone) are told in one update, not one each.
+    let stateQueued = false;
     tracker.on('state', () => {
-      rows();
-      this.emitState();
+      if (stateQueued) return;
+      stateQueued = true;
+      setImmediate(() => {
+        stateQueued = false;
+        rows();
+        this.emitState();
+      });
     });
     tracker.on('close', (t) => {
       const resumed = t.resumes ? `, resumed ${t.resumes} time${t.resumes === 1 ? '' : 's'}` : '';

@@ -28,6 +28,7 @@ import { BackendFactory, openSettings } from './settings/settingsFile';
 import { trayActionHandler } from './tray/trayActions';
 import type { TrayAction } from './tray/trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelController';
+import { type PowerEvents, ReconnectTriggers } from './tunnel/reconnectTriggers';
 import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
 import type { AppWindow } from './window/windows';
@@ -103,6 +104,10 @@ export interface StartupDeps {
   cwd?: string;
   /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
   registerProfileLinks?(): void;
+  /** Electron's powerMonitor (read after ready): a wake from sleep resumes the tunnels at once. */
+  powerMonitor?: PowerEvents;
+  /** Electron's `net.isOnline()`: the network coming back resumes the tunnels at once. */
+  isOnline?(): boolean;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
 }
@@ -208,7 +213,10 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
-  handleAppLifecycle(app, { settings, controller, window, tray });
+  // A wake from sleep or a changed network: resume the tunnels now rather than when their pings fail.
+  const triggers =
+    deps.powerMonitor && new ReconnectTriggers({ power: deps.powerMonitor, isOnline: deps.isOnline, reconnect: (reason) => controller.reconnectAll(reason) });
+  handleAppLifecycle(app, { settings, controller, window, tray, stopWatching: () => triggers?.stop() });
 
   for (const notice of notices) {
     log.add(notice.level, `${notice.title}: ${notice.text}`);
@@ -311,7 +319,13 @@ function createAppTray(
 /** A second start, the last window closed, a quit: what the app does at each. */
 function handleAppLifecycle(
   app: StartupApp,
-  { settings, controller, window, tray }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray },
+  {
+    settings,
+    controller,
+    window,
+    tray,
+    stopWatching,
+  }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray; stopWatching(): void },
 ): void {
   // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
   app.on('second-instance', (_event, argv, workingDirectory) => {
@@ -328,6 +342,7 @@ function handleAppLifecycle(
     // Stop the proxy first so open tunnels can close cleanly, then quit for real.
     event.preventDefault();
     quitting = true;
+    stopWatching();
     controller.stop().finally(() => {
       tray.destroy();
       app.quit();

@@ -1,7 +1,9 @@
 /**
  * The open tunnels of a proxy or a server, and the events a GUI or a log
  * consumes: `open`, `bytes` (at most once per interval, the tunnels whose
- * counters moved), `close` (with the reason) and `refused`.
+ * counters moved), `state` (a resumable tunnel broke or resumed), `close`
+ * (with the reason, and whether a resumable tunnel's session was lost) and
+ * `refused`.
  */
 import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
@@ -13,6 +15,8 @@ export interface ClosedTunnel extends TunnelInfo {
   closedAt: number;
   durationMs: number;
   reason: string;
+  /** A resumable tunnel that ended while its WebSocket was broken: the SSH session inside it is lost. */
+  lost?: true;
 }
 
 export interface RefusedTunnel {
@@ -51,7 +55,8 @@ export interface TrackedRelay {
   readonly resumes?: number;
   /** Ends the tunnel now, saying `reason`. */
   abort(reason: string): void;
-  once(event: 'close', listener: (result: { reason: string }) => void): unknown;
+  /** `lost`: a resumable tunnel ended while broken (resumingTunnel.ts). */
+  once(event: 'close', listener: (result: { reason: string; lost?: boolean }) => void): unknown;
 }
 
 /** Which end of the relay's stream faces the SSH client. */
@@ -95,7 +100,8 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
       this.open.delete(id);
       this.count(entry);
       const closedAt = Date.now();
-      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: peerText(result.reason, REASON_MAX_BYTES) });
+      const reason = peerText(result.reason, REASON_MAX_BYTES);
+      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason, ...(result.lost && { lost: true as const }) });
       if (this.open.size === 0) this.stopTimer();
     });
     return info;

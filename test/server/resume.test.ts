@@ -97,7 +97,12 @@ test('a tunnel survives cuts and stalls: every byte echoed once and in order, re
     rig.cutter.cut(i % 4 === 0 ? 'destroy' : 'stall');
     cuts++;
     // The resume itself (the tracker's count), not only a new connection, which may be an attempt: each cut is a break of its own.
-    await waitFor('the resume', () => rig.proxy.tracker.list()[0]?.resumes === cuts, 30_000, () => rig.proxyLog.join('\n'));
+    await waitFor(
+      'the resume',
+      () => rig.proxy.tracker.list()[0]?.resumes === cuts,
+      30_000,
+      () => rig.proxyLog.join('\n'),
+    );
   });
   await waitFor(
     'the resumes counted',

@@ -307,3 +307,21 @@ test('parked sessions count against the per-client limit: a flood of them cannot
   const fourth = await upgrade(rig.serverPort, { [SESSION_HEADER]: newSessionKey() });
   assert.deepEqual([fourth.status, fourth.refusal], [429, 'client-limit']);
 });
+
+test('an old client (no session key) gets no resume offer: the 101 is what it was', async () => {
+  const rig = await startRig();
+  const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${rig.serverPort}/ssh/echo.lan`, { perMessageDeflate: false });
+    ws.once('upgrade', (res) => {
+      resolve(res.headers);
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+  assert.equal(headers[RESUME_TOKEN_HEADER.toLowerCase()], undefined);
+  assert.deepEqual(
+    Object.keys(headers).filter((h) => h.startsWith('x-wssh-resume')),
+    [],
+  );
+  assert.equal(rig.server.sessions.size, 0);
+});

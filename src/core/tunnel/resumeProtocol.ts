@@ -12,10 +12,10 @@
  *     X-WSSH-Session: q3Lx0sV8b1Yk2nZ4cWm9Aw
  *
  * The key is the client's so that it exists before any server has seen the
- * tunnel: nginx's `hash $http_x_wssh_session consistent` spreads new tunnels
- * over the servers and sends a resume, which carries the same key, to the
- * same one. An old client sends no header: an empty key, which nginx's hash
- * sends round robin. The key is not a secret (it is in every request, and
+ * tunnel: nginx's `hash` on it (nginx/wssh-upstream.conf) spreads new
+ * tunnels over the servers and sends a resume, which carries the same key,
+ * to the same one. An old client sends no header: nginx would hash the empty
+ * key to one server, so the shipped config hashes `$request_id` instead. The key is not a secret (it is in every request, and
  * may be logged); the token below is.
  *
  * A server that can resume answers the 101 with a secret resumption token

@@ -23,8 +23,11 @@
  * authentication (its slow-down holds no tunnel slot), capacity, target,
  * policy, connect.
  *
- * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
- * `GET /metrics` (counters, Prometheus text format); anything else is 426.
+ * Plain HTTP on the same port: `GET /healthz` (200 while the process
+ * lives), `GET /readyz` (200 while it takes new tunnels, else 503 with the
+ * reasons: readiness.ts) and `GET /metrics` (counters, Prometheus text
+ * format); anything else is 426. They are answered while the server drains
+ * too: it keeps listening until the drain ends.
  */
 import type http from 'node:http';
 import dns from 'node:dns/promises';
@@ -54,6 +57,7 @@ import { FailureBackoff, type FailureBackoffOptions } from './auth/failureBackof
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
 import { ServerMetrics } from './metrics';
+import { notReadyReasons, writeReadiness } from './readiness';
 
 export { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT };
 
@@ -90,6 +94,12 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   tracker?: TunnelTracker;
   /** How a burst of new connections is admitted (admission.ts). */
   admission?: AdmissionOptions;
+  /**
+   * The config files not loaded yet (`wssh server --wait-for-config`), by
+   * name: while any is, the server is not ready and refuses new tunnels
+   * (503 `not-ready`). @default none
+   */
+  waitingFor?: () => readonly string[];
 }
 
 /** The default of `connectTimeoutMs` (`wssh server --connect-timeout`). */
@@ -108,6 +118,9 @@ export const SERVER_MAX_PAYLOAD = 1024 * 1024;
 
 /** What a client whose upgrade comes while the server drains is told (503, `draining`). */
 const DRAINING_MESSAGE = 'server shutting down: try again';
+
+/** What a client is told while a config file has not loaded (503, `not-ready`); the log names the file. */
+const NOT_READY_MESSAGE = 'server not ready: try again later';
 
 /**
  * A refusal of an upgrade: its code (hence the HTTP status, and the
@@ -218,22 +231,35 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     return this.slots.inUse;
   }
 
+  /** Why the server takes no new tunnels now (GET /readyz); empty when it does. */
+  notReadyReasons(): string[] {
+    return notReadyReasons({
+      draining: this.closing,
+      slotsInUse: this.slots.inUse,
+      maxTunnels: this.limits.maxTunnels,
+      waitingFor: this.options.waitingFor?.() ?? [],
+    });
+  }
+
   /** Logins being checked now: waiting out a slow-down or hashing. They hold no slot. */
   get loginsPending(): number {
     return this.auth?.pending ?? 0;
   }
 
   /**
-   * Stops accepting; open tunnels may finish within `drainMs`, then they are
-   * aborted. Resolves when every tunnel is closed.
+   * Stops taking new tunnels (503 `draining`, and /readyz 503); open tunnels
+   * may finish within `drainMs`, then they are aborted. It listens until the
+   * drain ends, so that the probes are answered and a refused client is told
+   * why. Resolves when every tunnel is closed.
    */
   close(drainMs = 0): Promise<void> {
     this.closing = true;
-    return this.web.close(drainMs, 'server shutting down', () => {
+    const stopPending = () => {
       for (const socket of this.connecting) socket.destroy();
       // Told, rather than cut: a client can try another server at once.
       for (const [socket, { client, target }] of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), client, target);
-    });
+    };
+    return this.web.close(drainMs, 'server shutting down', stopPending, { listenWhileDraining: true });
   }
 
   /** Plain HTTP: the health and metrics endpoints, and 426 for the rest. */
@@ -243,6 +269,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     if (get && path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end('{"status":"ok"}\n');
+      return;
+    }
+    if (get && path === '/readyz') {
+      writeReadiness(res, this.notReadyReasons());
       return;
     }
     if (get && path === '/metrics') {
@@ -280,6 +310,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       }
       const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
       if (bad) throw new Refusal(bad.code, bad.reason, { headers: bad.headers });
+      // Before the login: without its users file the server cannot check one.
+      const waiting = this.options.waitingFor?.() ?? [];
+      if (waiting.length > 0) throw new Refusal('not-ready', NOT_READY_MESSAGE, { detail: `${NOT_READY_MESSAGE} (waiting for ${waiting.join(', ')})` });
 
       // Before a slot is taken: a login waiting out its slow-down must not hold one.
       let user: string | undefined;

@@ -11,8 +11,9 @@
  *   they are logged and counted like any other refusal.
  * - listen() rejects with the listen error (EADDRINUSE) instead of emitting
  *   it; errors after that go to `onError`.
- * - close(drainMs): stop accepting, let open tunnels finish within drainMs,
- *   abort the rest, and resolve once every connection is gone.
+ * - close(drainMs): stop accepting (or, for the WSSH server, keep
+ *   listening for its probes and refusals), let open tunnels finish within
+ *   drainMs, abort the rest, and resolve once every connection is gone.
  *
  * The owner attaches its own 'connect', 'upgrade' and 'request' handlers to
  * `server`.
@@ -98,15 +99,21 @@ export class TunnelHttpServer {
    * outside the HTTP server (handshakes, dials, connects). Open tunnels may
    * finish within `drainMs`, then they are aborted with `reason`. Resolves
    * when every connection is closed.
+   *
+   * With `listenWhileDraining`, the listening socket stays open until the
+   * drain ends, and the owner answers what comes meanwhile (the WSSH server:
+   * /readyz 503, a new tunnel 503 `draining`); without, it closes at once.
    */
-  async close(drainMs: number, reason: string, stopPending: () => void = () => {}): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+  async close(drainMs: number, reason: string, stopPending: () => void = () => {}, { listenWhileDraining = false } = {}): Promise<void> {
+    const stopListening = () => new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = listenWhileDraining ? undefined : stopListening();
     this.server.closeIdleConnections();
     stopPending();
     if (drainMs > 0) await this.options.tracker.drain(drainMs);
+    const last = closed ?? stopListening();
     this.options.tracker.abortAll(reason);
     this.server.closeAllConnections();
-    await closed;
+    await last;
   }
 
   /** A request Node could not parse, or whose headers were too large or too slow. */

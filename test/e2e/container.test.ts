@@ -77,7 +77,12 @@ test('the Containerfile builds an image that runs wssh server unprivileged, read
     const r = await podman.run(['logs', name]);
     return r.stdout.toString() + r.stderr;
   };
-  await waitFor('the server to be ready', async () => (await probe(port, '/readyz').catch(() => undefined))?.status === 200, 60_000, () => 'not ready');
+  await waitFor(
+    'the server to be ready',
+    async () => (await probe(port, '/readyz').catch(() => undefined))?.status === 200,
+    60_000,
+    () => 'not ready',
+  );
 
   await t.test('unprivileged, on a read-only root file system; the health check passes', async () => {
     assert.equal((await podman.checked(['exec', name, 'id', '-u'])).stdout.toString().trim(), '1000');
@@ -100,7 +105,12 @@ test('the Containerfile builds an image that runs wssh server unprivileged, read
     assert.ok(tunnel.ws, tunnel.error);
     const ended = closed(tunnel.ws);
     const stopped = podman.run(['stop', '-t', '30', name]);
-    await waitFor('SIGTERM', async () => /SIGTERM: not ready/.test(await logs()), 20_000, () => 'no SIGTERM line');
+    await waitFor(
+      'SIGTERM',
+      async () => /SIGTERM: not ready/.test(await logs()),
+      20_000,
+      () => 'no SIGTERM line',
+    );
     assert.deepEqual(await probe(port, '/readyz'), { status: 503, body: { status: 'not ready', reasons: ['draining'] } });
     assert.equal(await echoOnce(tunnel.ws, 'during the drain'), 'during the drain');
     await ended;

@@ -25,6 +25,13 @@ const REPO = path.resolve(__dirname, '..', '..', '..');
 test('the Containerfile builds an image that runs wssh server unprivileged, read-only, healthy, and drains on stop', { timeout: 1_200_000 }, async (t) => {
   const programs = requirePrograms(t, 'podman', 'runc', 'debootstrap', 'npm', 'tar');
   if (!programs) return;
+  // Undone last first (the echo container depends on the server's, both on
+  // the image), and before the temp dir with podman's config goes: hooks run
+  // in the order they were added.
+  const undo: string[][] = [];
+  t.after(async () => {
+    for (const args of undo.reverse()) await podman.run(args);
+  });
   const dir = tempDir(t, 'wssh-container-');
   const podman = new Podman(programs.podman, dir);
   const base = await podman.nodeBaseImage(programs.debootstrap);
@@ -35,11 +42,14 @@ test('the Containerfile builds an image that runs wssh server unprivileged, read
   await runChecked('npm', ['pack', '--ignore-scripts', '--pack-destination', context], { cwd: REPO, env: npmEnv(), timeoutMs: 60_000 });
   fs.copyFileSync(path.join(REPO, 'deploy', 'Containerfile'), path.join(context, 'Containerfile'));
   const image = `localhost/wssh-test:${process.pid}`;
-  const built = await podman.run(['build', '--network=host', '--format', 'docker', '--build-arg', `NODE_IMAGE=${base}`, '-t', image, context], {
-    timeoutMs: 600_000,
-  });
+  const built = await podman.run(
+    ['build', '--layers=false', '--network=host', '--format', 'docker', '--build-arg', `NODE_IMAGE=${base}`, '-t', image, context],
+    {
+      timeoutMs: 600_000,
+    },
+  );
   assert.equal(built.code, 0, built.stderr + built.stdout.toString());
-  t.after(() => podman.run(['rmi', '-f', image]));
+  undo.push(['rmi', '-f', image]);
 
   await t.test('its configuration: user 1000, the health check on /healthz, wssh server, the config volumes, port 4567', async () => {
     const [inspected] = JSON.parse((await podman.checked(['image', 'inspect', image])).stdout.toString());
@@ -70,8 +80,9 @@ test('the Containerfile builds an image that runs wssh server unprivileged, read
   const name = `wssh-test-${process.pid}`;
   const args = ['--listen', '0.0.0.0:4567', '--hosts', '/etc/wssh/policy/hosts.yml', '--wait-for-config', '--drain', '3', '--keepalive', '0'];
   await podman.checked(['run', '-d', '--name', name, '--read-only', '-p', `127.0.0.1:${port}:4567`, '-v', `${policy}:/etc/wssh/policy:ro`, image, ...args]);
-  t.after(() => podman.run(['rm', '-f', name, `${name}-echo`]));
+  undo.push(['rm', '-f', '-t', '0', name]);
   const echoServer = "require('net').createServer((s) => s.pipe(s)).listen(2222, '127.0.0.1')";
+  undo.push(['rm', '-f', '-t', '0', `${name}-echo`]);
   await podman.checked(['run', '-d', '--name', `${name}-echo`, '--network', `container:${name}`, '--entrypoint', 'node', image, '-e', echoServer]);
   const logs = async () => {
     const r = await podman.run(['logs', name]);

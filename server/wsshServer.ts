@@ -23,8 +23,11 @@
  * authentication (its slow-down holds no tunnel slot), capacity, target,
  * policy, connect.
  *
- * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
- * `GET /metrics` (counters, Prometheus text format); anything else is 426.
+ * Plain HTTP on the same port: `GET /healthz` (200 while the process
+ * lives), `GET /readyz` (200 while it takes new tunnels, else 503 with the
+ * reasons: readiness.ts) and `GET /metrics` (counters, Prometheus text
+ * format); anything else is 426. They are answered while the server drains
+ * too: it keeps listening until the drain ends.
  */
 import type http from 'node:http';
 import dns from 'node:dns/promises';
@@ -67,6 +70,7 @@ import {
 } from '../src/core/tunnel/resumeProtocol';
 import { ResumeSessions, type ResumeSession } from './resumeSessions';
 import type { TrackedRelay } from '../src/core/tunnel/tunnels';
+import { notReadyReasons, writeReadiness } from './readiness';
 
 export { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT };
 
@@ -111,6 +115,12 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   resumeTimeoutMs?: number;
   /** Bytes each side of a resumable tunnel keeps unacknowledged (told to the client). @default DEFAULT_RESUME_WINDOW */
   resumeWindow?: number;
+  /**
+   * The config files not loaded yet (`wssh server --wait-for-config`), by
+   * name: while any is, the server is not ready and refuses new tunnels
+   * (503 `not-ready`). @default none
+   */
+  waitingFor?: () => readonly string[];
 }
 
 /** The default of `resumeTimeoutMs` (`wssh server --resume-window`): resumeProtocol.ts says why five minutes. */
@@ -135,6 +145,9 @@ const METRICS_REFUSED = '/metrics is served only to this host and the --trust-pr
 
 /** What a client whose upgrade comes while the server drains is told (503, `draining`). */
 const DRAINING_MESSAGE = 'server shutting down: try again';
+
+/** What a client is told while a config file has not loaded (503, `not-ready`); the log names the file. */
+const NOT_READY_MESSAGE = 'server not ready: try again later';
 
 /**
  * A refusal of an upgrade: its code (hence the HTTP status, and the
@@ -263,22 +276,35 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     return this.slots.inUse;
   }
 
+  /** Why the server takes no new tunnels now (GET /readyz); empty when it does. */
+  notReadyReasons(): string[] {
+    return notReadyReasons({
+      draining: this.closing,
+      slotsInUse: this.slots.inUse,
+      maxTunnels: this.limits.maxTunnels,
+      waitingFor: this.options.waitingFor?.() ?? [],
+    });
+  }
+
   /** Logins being checked now: waiting out a slow-down or hashing. They hold no slot. */
   get loginsPending(): number {
     return this.auth?.pending ?? 0;
   }
 
   /**
-   * Stops accepting; open tunnels may finish within `drainMs`, then they are
-   * aborted. Resolves when every tunnel is closed.
+   * Stops taking new tunnels (503 `draining`, and /readyz 503); open tunnels
+   * may finish within `drainMs`, then they are aborted. It listens until the
+   * drain ends, so that the probes are answered and a refused client is told
+   * why. Resolves when every tunnel is closed.
    */
   close(drainMs = 0): Promise<void> {
     this.closing = true;
-    return this.web.close(drainMs, 'server shutting down', () => {
+    const stopPending = () => {
       for (const socket of this.connecting) socket.destroy();
       // Told, rather than cut: a client can try another server at once.
       for (const [socket, { client, target }] of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), client, target);
-    });
+    };
+    return this.web.close(drainMs, 'server shutting down', stopPending, { listenWhileDraining: true });
   }
 
   /** Plain HTTP: the health and metrics endpoints, and 426 for the rest. */
@@ -288,6 +314,10 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     if (get && path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end('{"status":"ok"}\n');
+      return;
+    }
+    if (get && path === '/readyz') {
+      writeReadiness(res, this.notReadyReasons());
       return;
     }
     if (get && path === '/metrics') {
@@ -331,6 +361,9 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       }
       const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
       if (bad) throw new Refusal(bad.code, bad.reason, { headers: bad.headers });
+      // Before the login: without its users file the server cannot check one.
+      const waiting = this.options.waitingFor?.() ?? [];
+      if (waiting.length > 0) throw new Refusal('not-ready', NOT_READY_MESSAGE, { detail: `${NOT_READY_MESSAGE} (waiting for ${waiting.join(', ')})` });
 
       // Before a slot is taken: a login waiting out its slow-down must not hold one.
       const user = await this.authenticate(req, client, watch.gone);

@@ -79,14 +79,20 @@ export const COMMANDS = {
 
 Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
 it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
-GET /healthz answers 200 (for load balancers), GET /metrics the counters.
+GET /healthz answers 200 while it runs, GET /readyz 200 while it takes new
+tunnels (503 while draining, waiting for its config or at --max-tunnels),
+GET /metrics the counters.
 
 Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${SERVER_LISTEN})
   --hosts FILE             the hosts.yml policy; reloaded when it changes (default ${DEFAULT_HOSTS_FILE})
 ${KEEPALIVE_USAGE}
   --connect-timeout SEC    how long to wait for a target's TCP connect (default ${seconds(DEFAULT_CONNECT_TIMEOUT_MS)})
-  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)})
+  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)});
+                           new ones get 503 meanwhile
+  --wait-for-config        a hosts.yml or users file that does not load at start
+                           is waited for (not ready, tunnels 503) instead of
+                           stopping the server
   --resume-window SECONDS  how long a tunnel whose WebSocket broke keeps its SSH connection
                            for the client to resume it, 0 to offer no resume
                            (default ${seconds(DEFAULT_RESUME_TIMEOUT_MS)})
@@ -127,6 +133,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
       drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
       'resume-window': { type: 'string', default: seconds(DEFAULT_RESUME_TIMEOUT_MS) },
+      'wait-for-config': { type: 'boolean' },
       'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
       'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },

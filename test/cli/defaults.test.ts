@@ -32,6 +32,7 @@ test('wssh server: the parsed defaults are the constants', () => {
     listen: { host: DEFAULT_SERVER_HOST, port: DEFAULT_SERVER_PORT },
     hosts: DEFAULT_HOSTS_FILE,
     users: undefined,
+    waitForConfig: false,
     trustProxy: DEFAULT_TRUST_PROXY,
     allowOrigins: [],
     keepaliveMs: DEFAULT_KEEPALIVE_MS,

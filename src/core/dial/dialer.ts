@@ -253,6 +253,8 @@ function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): Tun
       return new TunnelError('busy', `the WSSH server at ${at} is too busy to take the tunnel now (${said})`);
     case 'draining':
       return new TunnelError('draining', `the WSSH server at ${at} is shutting down: try again (${said})`);
+    case 'not-ready':
+      return new TunnelError('not-ready', `the WSSH server at ${at} is not ready: try again later (${said})`);
     case 'descriptors':
       return new TunnelError('descriptors', `the WSSH server at ${at} is out of file descriptors (${said})`);
     case 'resume-unknown':

@@ -13,8 +13,9 @@
  *   it; errors after that go to `onError`, and so does running out of file
  *   descriptors at accept(), which libuv does not report (descriptors.ts:
  *   watchAccepts).
- * - close(drainMs): stop accepting, let open tunnels finish within drainMs,
- *   abort the rest, and resolve once every connection is gone.
+ * - close(drainMs): stop accepting (or, for the WSSH server, keep
+ *   listening for its probes and refusals), let open tunnels finish within
+ *   drainMs, abort the rest, and resolve once every connection is gone.
  *
  * The owner attaches its own 'connect', 'upgrade' and 'request' handlers to
  * `server`.
@@ -104,16 +105,22 @@ export class TunnelHttpServer {
    * outside the HTTP server (handshakes, dials, connects). Open tunnels may
    * finish within `drainMs`, then they are aborted with `reason`. Resolves
    * when every connection is closed.
+   *
+   * With `listenWhileDraining`, the listening socket stays open until the
+   * drain ends, and the owner answers what comes meanwhile (the WSSH server:
+   * /readyz 503, a new tunnel 503 `draining`); without, it closes at once.
    */
-  async close(drainMs: number, reason: string, stopPending: () => void = () => {}): Promise<void> {
+  async close(drainMs: number, reason: string, stopPending: () => void = () => {}, { listenWhileDraining = false } = {}): Promise<void> {
     this.stopWatching?.();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const stopListening = () => new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = listenWhileDraining ? undefined : stopListening();
     this.server.closeIdleConnections();
     stopPending();
     if (drainMs > 0) await this.options.tracker.drain(drainMs);
+    const last = closed ?? stopListening();
     this.options.tracker.abortAll(reason);
     this.server.closeAllConnections();
-    await closed;
+    await last;
   }
 
   /** A request Node could not parse, or whose headers were too large or too slow. */

@@ -79,6 +79,11 @@ export const REFUSALS = {
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
   /** The server is shutting down (SIGTERM, `close()`): an upgrade it got meanwhile, or was still opening. */
   draining: row(503, R.generalFailure, 'draining', 'server shutting down', true),
+  /**
+   * A config file the server needs has not loaded yet (`wssh server
+   * --wait-for-config`): not ready, like its GET /readyz says.
+   */
+  'not-ready': row(503, R.generalFailure, 'not-ready', 'server not ready: its configuration has not loaded', true),
   'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client', true),
   unauthorized: row(401, R.notAllowed, 'unauthorized', 'credentials missing or wrong'),
   denied: row(403, R.notAllowed, 'denied', 'denied by the WSSH server'),

@@ -18,6 +18,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   let tunnel;
   let trust;
   let proxyValues = values;
+  let profileProxy = false;
   if (values.profile !== undefined) {
     // With a profile the argument is only the target: host or host:port.
     const settings = profileSettings(values);
@@ -29,7 +30,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
       throw err;
     }
     tunnel = { endpoint: settings.endpoint, target };
-    ({ trust, proxyValues } = settings);
+    ({ trust, proxyValues, profileProxy } = settings);
     if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
   } else {
     try {
@@ -43,8 +44,8 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
   const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
-  const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
-  const plan = planDial({ proxy: proxy.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
+  const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note, profileProxy);
+  const plan = planDial({ proxy: proxy.source, proxyRules: proxy.rules, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.

@@ -42,6 +42,8 @@ export interface ProfileSettings {
   trust: TrustOptions;
   /** The proxy options with the profile's proxy mode applied, for proxyChoice. */
   proxyValues: CommandValues;
+  /** The proxy URL in `proxyValues` is the profile's (not typed with --proxy): the user's own sign-in does not go to it. */
+  profileProxy: boolean;
   /** A note for the log (a user without a secret), if any. */
   note?: string;
 }
@@ -88,5 +90,5 @@ export function profileSettings(values: CommandValues, env: NodeJS.ProcessEnv = 
       : profile.proxy === 'none'
         ? { ...values, 'no-proxy': true }
         : { ...values, proxy: profile.proxy.url };
-  return { profile, endpoint, trust, proxyValues, note };
+  return { profile, endpoint, trust, proxyValues, profileProxy: !overridden && typeof profile.proxy === 'object', note };
 }

@@ -21,7 +21,7 @@ import { createAppApi, wireAppEvents } from './window/appApi';
 import { resolveDataPaths } from './settings/dataPaths';
 import { registerIpcHandlers } from './window/ipcHandlers';
 import { LogBook } from './window/logBook';
-import { offersFromArgv } from './settings/profileImport';
+import { offersFromArgv, profileCaDir } from './settings/profileImport';
 import type { SecretCipher } from './settings/secrets';
 import type { Settings } from './settings/settingsEditor';
 import { BackendFactory, openSettings } from './settings/settingsFile';
@@ -98,6 +98,8 @@ export interface StartupDeps {
   /** The folder of the tray and app icons. */
   assetsDir: string;
   argv: readonly string[];
+  /** How many leading `argv` entries are the program's: 1, or 2 in a development run (`electron .`). @default 1 */
+  programArgs?: number;
   /** The folder a relative profile path in `argv` is relative to. @default process.cwd() */
   cwd?: string;
   /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
@@ -180,7 +182,8 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // A profile the app was started with (a .wssh file opened, a wssh:// link):
   // offered to the window, which asks before anything is saved.
-  const launchOffers = offersFromArgv(settings, deps.argv, deps.cwd ?? process.cwd());
+  const profiles = { settings, caDir: profileCaDir(settings.path) };
+  const launchOffers = offersFromArgv(profiles, deps.argv, deps.cwd ?? process.cwd(), deps.programArgs);
   // The page subscribes before its load event; notices sent earlier would be lost.
   window.onceLoaded(() => {
     for (const notice of notices) window.send('notice', notice);
@@ -206,7 +209,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
     // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
-  handleAppLifecycle(app, { settings, controller, window, tray });
+  handleAppLifecycle(app, { settings, controller, window, tray, programArgs: deps.programArgs });
 
   for (const notice of notices) {
     log.add(notice.level, `${notice.title}: ${notice.text}`);
@@ -309,12 +312,19 @@ function createAppTray(
 /** A second start, the last window closed, a quit: what the app does at each. */
 function handleAppLifecycle(
   app: StartupApp,
-  { settings, controller, window, tray }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray },
+  {
+    settings,
+    controller,
+    window,
+    tray,
+    programArgs,
+  }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray; programArgs?: number },
 ): void {
   // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
   app.on('second-instance', (_event, argv, workingDirectory) => {
     window.show();
-    for (const offer of offersFromArgv(settings, argv ?? [], workingDirectory ?? process.cwd())) window.send('profile:offered', offer);
+    const profiles = { settings, caDir: profileCaDir(settings.path) };
+    for (const offer of offersFromArgv(profiles, argv ?? [], workingDirectory ?? process.cwd(), programArgs)) window.send('profile:offered', offer);
   });
   app.on('window-all-closed', () => {
     // Lives in the tray: no window is not a reason to quit.

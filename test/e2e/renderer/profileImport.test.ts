@@ -154,7 +154,9 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
 
   // As main does for `WSSH.exe C:\...\office.wssh` and for a clicked link.
   fs.writeFileSync(path.join(dir, 'office.wssh'), formatProfile(profileOf({ name: 'Office (from IT)' })));
-  const [fromFile, fromLink] = offersFromArgv(settings, ['WSSH.exe', 'office.wssh', profileLink(profileOf({ name: 'Office (from IT)' }))], dir);
+  const profiles = { settings, caDir: path.join(dir, 'profiles') };
+  const [fromFile] = offersFromArgv(profiles, ['WSSH.exe', 'office.wssh'], dir);
+  const [fromLink] = offersFromArgv(profiles, ['WSSH.exe', profileLink(profileOf({ name: 'Office (from IT)' }))], dir);
   const emit = (offer: unknown) => page.evaluate(`window.__wsshEmit('profile:offered', ${JSON.stringify(offer)})`);
   await emit(fromFile);
   const dialog = page.getByRole('dialog', { name: 'Import endpoint profile' });
@@ -218,7 +220,7 @@ test('a bad profile dropped or offered: the reason, and nothing changed', async 
     await refusal.waitFor({ state: 'hidden' });
   }
   // An oversized link, found by main's argv code.
-  const [link] = offersFromArgv(settings, ['WSSH.exe', `wssh://import?profile=${'A'.repeat(17_000)}`], app.dir);
+  const [link] = offersFromArgv({ settings, caDir: path.join(app.dir, 'profiles') }, ['WSSH.exe', `wssh://import?profile=${'A'.repeat(17_000)}`], app.dir);
   await page.evaluate(`window.__wsshEmit('profile:offered', ${JSON.stringify(link)})`);
   await refusal.waitFor();
   assert.match(

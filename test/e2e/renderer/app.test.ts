@@ -82,6 +82,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
       proxy: 'system',
       proxyAuth: { mode: 'windows' },
       hasProxySecret: false,
+      proxyWindowsSignIn: false,
       trust: {},
       hasClientPassphrase: false,
     },

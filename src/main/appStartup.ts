@@ -246,7 +246,7 @@ function createSavedSessions(
   dir: string,
   { controller, proxyAuth, log }: { controller: TunnelController; proxyAuth: LocalProxyAuth; log: LogBook },
 ): SavedSessions {
-  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
+  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE), deps.cipher);
   if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
   return new SavedSessions({
     reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner({ systemRoot: deps.env.SystemRoot }) : undefined),

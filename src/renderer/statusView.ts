@@ -39,7 +39,7 @@ export class StatusView {
   private readonly authMode = h(
     'select',
     { id: 'proxy-auth-mode' },
-    h('option', { value: 'auto' }, 'Automatic (on for a shared computer)'),
+    h('option', { value: 'auto' }, 'Automatic (on in a Remote Desktop session only)'),
     h('option', { value: 'on' }, 'On'),
     h('option', { value: 'off' }, 'Off'),
   ) as HTMLSelectElement;
@@ -133,7 +133,12 @@ export class StatusView {
         'section',
         { 'aria-labelledby': 'proxy-auth-title' },
         h('h2', { id: 'proxy-auth-title' }, 'Local proxy sign-in'),
-        h('p', { class: 'quiet' }, 'On a computer other people use too, any account could otherwise tunnel through this proxy with your endpoint.'),
+        h(
+          'p',
+          { class: 'quiet' },
+          'On a computer other people use too, any account could otherwise tunnel through this proxy with your endpoint and its credentials. ' +
+            'Automatic turns it on in a Remote Desktop session only; choose On if anyone else signs in to this computer.',
+        ),
         auth.row,
         this.authWhy,
         this.authOn,

@@ -87,27 +87,7 @@ export class ProfileImportDialog {
     const list = h('dl', { class: 'profile-fields' });
     for (const [label, value] of rows) list.append(h('dt', {}, label), h('dd', {}, value));
 
-    let choice: HTMLElement | null = null;
-    let updateRadio: HTMLInputElement | null = null;
-    if (preview.existing) {
-      const name = preview.existing.name;
-      const add = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-add', value: 'add', checked: true });
-      updateRadio = h('input', {
-        type: 'radio',
-        name: 'profile-import-mode',
-        id: 'profile-import-update',
-        value: 'update',
-        'aria-describedby': 'profile-import-update-details',
-      });
-      choice = h(
-        'fieldset',
-        { class: 'profile-existing' },
-        h('legend', {}, `An endpoint with this URI is already saved: “${name}”`),
-        h('div', {}, add, h('label', { for: 'profile-import-add' }, 'Add as a new endpoint, keep “' + name + '” as it is')),
-        h('div', {}, updateRadio, h('label', { for: 'profile-import-update' }, `Update “${name}” with these settings`)),
-        updateDetails(preview.existing),
-      );
-    }
+    const { choice, updateRadio } = preview.existing ? existingChoice(preview.existing) : { choice: null, updateRadio: null };
 
     const message = h('p', { class: 'field-message', id: 'profile-import-message', role: 'alert' });
     const importButton = h('button', { type: 'button', class: 'primary' }, 'Import');
@@ -158,6 +138,28 @@ function proxyText(preview: ProfilePreview): string {
   const text = proxySettingText(preview.proxy);
   if (typeof preview.proxy !== 'object') return text;
   return `${text} (your Windows sign-in is not sent to it unless you tick “${L.proxyWindowsSignIn}” in the editor)`;
+}
+
+/** Add (the default) or update the saved endpoint of the same URI, with what the update would do. */
+function existingChoice(existing: NonNullable<ProfilePreview['existing']>): { choice: HTMLElement; updateRadio: HTMLInputElement } {
+  const name = existing.name;
+  const add = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-add', value: 'add', checked: true });
+  const updateRadio = h('input', {
+    type: 'radio',
+    name: 'profile-import-mode',
+    id: 'profile-import-update',
+    value: 'update',
+    'aria-describedby': 'profile-import-update-details',
+  });
+  const choice = h(
+    'fieldset',
+    { class: 'profile-existing' },
+    h('legend', {}, `An endpoint with this URI is already saved: “${name}”`),
+    h('div', {}, add, h('label', { for: 'profile-import-add' }, 'Add as a new endpoint, keep “' + name + '” as it is')),
+    h('div', {}, updateRadio, h('label', { for: 'profile-import-update' }, `Update “${name}” with these settings`)),
+    updateDetails(existing),
+  );
+  return { choice, updateRadio };
 }
 
 /** What updating the saved endpoint changes, and which stored secrets it drops: as main will do it. */

@@ -3,8 +3,10 @@
 // proxy on loopback (test/fixtures/hostileProxy.ts) that writes down every
 // credential it is sent, reached through the app's own paths: the editor's
 // Test and Save, the system proxy's answer, a profile imported as a link
-// would be. The Windows sign-in is the stand-in kerberos module's token
-// (test/fixtures/standInKerberos.ts), as SSPI would make it. (The whole
+// would be, an update from a profile. The Windows sign-in is the stand-in
+// kerberos module's token (test/fixtures/standInKerberos.ts), as SSPI would
+// make it; a DOMAIN\user password goes as Basic over http:// only when
+// allowed. (The whole
 // attack of an imported profile that pins the attacker's certificate and
 // reads the gateway's secret inside TLS: test/e2e/app/profileImport.test.ts.)
 
@@ -164,4 +166,82 @@ test("control: an approved proxy that takes the stand-in's Negotiate carries a r
   const endpoint = await saved(api, { name: 'Mine', uri: wssh.uri, user: '', keepaliveSec: 0, proxy: { url: proxy.url }, proxyWindowsSignIn: true });
   const result = await api.testEndpoint({ endpoint: asEdited(endpoint), target: `127.0.0.1:${banner.port}` });
   assert.ok(result.ok, JSON.stringify(result));
+});
+
+test('a profile update keeps each stored secret only where it would go where it went before, and the preview says which it drops', async (t) => {
+  const { api } = await app(t);
+  const pinA = `sha256/${Buffer.alloc(32, 1).toString('base64')}`;
+  const pinB = `sha256/${Buffer.alloc(32, 2).toString('base64')}`;
+  const proxy = { url: 'http://proxy.corp.example:3128' };
+  const mine = await saved(api, {
+    name: 'Mine',
+    uri: 'wss://gw.example.test/ssh',
+    user: 'alice',
+    secret: 's3cret',
+    keepaliveSec: 30,
+    proxy,
+    proxyAuth: { mode: 'password', user: 'bob' },
+    proxySecret: 'proxy-pw',
+    proxyWindowsSignIn: true,
+    trust: { pins: [pinA], clientPfx: '/home/alice/alice.pfx' },
+    clientPassphrase: 'pfx-pw',
+  });
+  const text = (change: Partial<Profile>) =>
+    profile({ uri: 'wss://gw.example.test/ssh', user: 'alice', proxy, trust: { ca: [], pins: [pinA], pinOnly: false }, ...change });
+  const update = async (change: Partial<Profile>) => {
+    const preview = await api.previewProfile(text(change), 'a wssh:// link');
+    assert.ok(preview.ok && preview.value.existing, JSON.stringify(preview));
+    const done = await api.importProfile({ text: text(change), source: 'a wssh:// link', mode: 'update', updateId: mine.id });
+    assert.ok(done.ok, JSON.stringify(done));
+    return { dropped: preview.value.existing.dropped, e: done.value };
+  };
+  const kept = (e: EndpointView) => [e.hasSecret, e.trust.clientPfx !== undefined, e.hasClientPassphrase, e.hasProxySecret, e.proxyWindowsSignIn];
+
+  const same = await update({ name: 'Office' });
+  assert.deepEqual(same.dropped, []);
+  assert.deepEqual(kept(same.e), [true, true, true, true, true], 'the same user, proxy and trust: everything stays');
+
+  const pinned = await update({ trust: { ca: [], pins: [pinB], pinOnly: true } });
+  assert.deepEqual(pinned.dropped, [
+    'the stored secret of alice (the TLS trust changes)',
+    'the client certificate /home/alice/alice.pfx and its passphrase (the TLS trust changes)',
+  ]);
+  assert.deepEqual(
+    kept(pinned.e),
+    [false, false, false, true, true],
+    'another trust: the secret and the certificate go; the proxy sign-in stays with its proxy',
+  );
+
+  const other = await update({ proxy: { url: 'http://proxy.sender.example:8080' }, trust: { ca: [], pins: [pinB], pinOnly: true } });
+  assert.deepEqual(other.dropped, [
+    'the proxy sign-in as bob and its password (saved for http://proxy.corp.example:3128)',
+    'your approval to send your Windows sign-in to http://proxy.corp.example:3128',
+  ]);
+  assert.deepEqual(kept(other.e), [false, false, false, false, false]);
+  assert.deepEqual(other.e.proxyAuth, { mode: 'windows' });
+});
+
+test('a DOMAIN\\user password as Basic over plain http://: not without the tick, and the error says where it is', async (t) => {
+  const basicOnly = await startHostileProxy(t, { offer: ['Basic realm="corp"'] });
+  const { api } = await app(t);
+  const endpoint = await saved(api, {
+    name: 'Corp',
+    uri: 'ws://gw.example.test/ssh',
+    user: '',
+    keepaliveSec: 0,
+    proxy: { url: basicOnly.url },
+    proxyAuth: { mode: 'password', user: 'CORP\\alice' },
+    proxySecret: 'windows-pw',
+  });
+  const result = await api.testEndpoint({ endpoint: asEdited(endpoint), target: 'db1' });
+  assert.deepEqual(basicOnly.credentials(), []);
+  assert.ok(!result.ok);
+  assert.match(
+    result.reason,
+    /CORP\\alice's password goes as Basic over plain http:\/\/ only if you allow it .*: use an https:\/\/ proxy URL, or tick "Allow my Windows password as Basic over plain http:\/\/" under "Proxy sign-in"$/,
+  );
+  const allowed = await saved(api, asEdited(endpoint, { proxyAuth: { mode: 'password', user: 'CORP\\alice', clearBasic: true } }));
+  assert.equal(allowed.hasProxySecret, true, 'the same proxy and user: the password stays');
+  await api.testEndpoint({ endpoint: asEdited(allowed), target: 'db1' });
+  assert.deepEqual(basicOnly.credentials(), ['Basic CORP\\alice:windows-pw']);
 });

@@ -88,9 +88,9 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
   let proxy: UpstreamProxy | undefined;
   let trust: PreparedTrust | undefined;
   const route = options.proxy;
-  const rules = typeof route === 'object' && route !== null ? { ...options.proxyRules, ...route.rules } : options.proxyRules;
+  const rules = typeof route === 'object' ? { ...options.proxyRules, ...route.rules } : options.proxyRules;
   try {
-    proxy = resolveProxy(endpoint, typeof route === 'object' && route !== null ? route.url : route);
+    proxy = resolveProxy(endpoint, typeof route === 'object' ? route.url : route);
     if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
   } catch (err) {
     if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);

@@ -17,7 +17,16 @@ import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint'
 import type { Target } from '../../shared/target';
 import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust/trust';
 import { SystemCertificatesError } from './trust/systemCertificates';
-import { ProxyConfigError, ProxyRefusal, UpstreamProxy, proxyConnectFailure, proxyRefusalMessage, resolveProxy } from '../upstream/upstreamProxy';
+import {
+  ProxyConfigError,
+  ProxyRefusal,
+  type ProxySignInRules,
+  UpstreamProxy,
+  proxyConnectFailure,
+  proxyRefusalMessage,
+  resolveProxy,
+} from '../upstream/upstreamProxy';
+import type { ProxyRoute } from '../upstream/routes';
 import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from '../inbound/descriptors';
 import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tunnel/refusals';
@@ -31,9 +40,16 @@ export interface DialOptions extends TrustOptions {
    * `false` for none. Undefined: from the environment (HTTPS_PROXY for wss://,
    * HTTP_PROXY for ws://, unless NO_PROXY names the host). A caller that
    * resolves the proxy itself (the tray app, from the system settings) passes
-   * its answer here, per dial.
+   * its answer here, per dial; with the rules of signing in to it, when they
+   * are not those of a proxy the user named.
    */
-  proxy?: string | false;
+  proxy?: ProxyRoute;
+  /**
+   * What may be sent to sign in to the proxy, where the route does not say
+   * (the environment's proxy, a bare URL): `--proxy-clear-basic`.
+   * @default DEFAULT_SIGN_IN_RULES
+   */
+  proxyRules?: ProxySignInRules;
   /** How long the proxy, TCP connect, TLS and upgrade together may take. @default 15000 */
   handshakeTimeoutMs?: number;
   /** Largest incoming WebSocket message accepted. @default 1048576 (1 MiB; our peers send frames of at most 64 KiB) */
@@ -75,8 +91,10 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
   let proxy: UpstreamProxy | undefined;
   let trust: PreparedTrust | undefined;
+  const route = options.proxy;
+  const rules = typeof route === 'object' ? { ...options.proxyRules, ...route.rules } : options.proxyRules;
   try {
-    proxy = resolveProxy(endpoint, options.proxy);
+    proxy = resolveProxy(endpoint, typeof route === 'object' ? route.url : route);
     if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
   } catch (err) {
     if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
@@ -84,9 +102,10 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
     throw err;
   }
   if (options.signal?.aborted) throw new TunnelError('client-gone', REFUSALS['client-gone'].message);
-  return open(endpoint, target, options, proxy, trust);
+  return open(endpoint, target, { ...options, proxyRules: rules }, proxy, trust);
 }
 
+/** `options.proxyRules` are the rules for `proxy`, route and defaults merged. */
 function open(
   endpoint: Endpoint,
   target: Target,
@@ -109,7 +128,14 @@ function open(
     headers: auth || options.headers ? { ...options.headers, ...(auth && { Authorization: auth }) } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
+    ...transportOptions({
+      trust,
+      proxy,
+      rules: options.proxyRules,
+      signal: connecting.signal,
+      log: options.log ?? stderrLine,
+      onProxyStage: (stage) => (proxyStage = stage),
+    }),
   });
 
   return new Promise((resolve, reject) => {
@@ -274,8 +300,8 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
       cause: err,
     });
   if (err instanceof ProxyRefusal && proxy) {
-    const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
-    return new TunnelError(refusal, message, { code: `PROXY_${err.status}`, cause: err });
+    const { refusal, message, setting } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
+    return new TunnelError(refusal, message, { code: `PROXY_${err.status}`, setting, cause: err });
   }
   if (err instanceof ProxyUnreachable && proxy) {
     const { refusal, message } = proxyConnectFailure(err.error, proxy);

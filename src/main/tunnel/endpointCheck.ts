@@ -28,6 +28,8 @@ export interface EndpointTestOptions {
   resolveSystemProxy?: SystemProxyAnswer;
   /** How to sign in to the proxy. @default { mode: 'windows' } */
   proxyAuth?: ProxySignIn;
+  /** The user approved the custom proxy for their Windows sign-in. @default false */
+  proxyWindowsSignIn?: boolean;
   /** The passphrase of the endpoint's PKCS#12 client certificate. */
   clientPassphrase?: string;
 }
@@ -51,7 +53,7 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   try {
     const trust = await loadTrust(options.trust ?? {}, options.clientPassphrase);
     const plan = planDial(
-      appEndpointSettings(() => ({ proxy: options.proxy ?? 'system', proxyAuth: options.proxyAuth }), trust, {
+      appEndpointSettings(() => ({ proxy: options.proxy ?? 'system', proxyAuth: options.proxyAuth, proxyWindowsSignIn: options.proxyWindowsSignIn }), trust, {
         resolveSystemProxy: options.resolveSystemProxy,
         handshakeTimeoutMs: timeoutMs,
       }),

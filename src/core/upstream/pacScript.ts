@@ -101,14 +101,21 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
     async find(url) {
       const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
       deadline = Date.now() + timeoutMs;
+      // The interrupt handler stops a call that runs; a call that returns a
+      // promise that never settles (found by fuzzing) only a timer stops.
+      let timer: NodeJS.Timeout | undefined;
+      const unsettled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it gave no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      });
       try {
-        const answer = await findProxy(url, host);
+        const answer = await Promise.race([findProxy(url, host), unsettled]);
         if (typeof answer !== 'string') throw new Error(`it returned ${typeof answer}, not a string`);
         return answer;
       } catch (err) {
         const message = /interrupted/i.test(scriptError(err)) ? `it ran longer than ${timeoutMs / 1000} s` : scriptError(err);
         throw new PacError(`the PAC file ${source} failed for ${url}: ${message}`);
       } finally {
+        clearTimeout(timer);
         deadline = Infinity;
       }
     },

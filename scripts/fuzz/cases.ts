@@ -19,6 +19,11 @@ export interface SavedCase {
   problem: string;
   seed?: number;
   found: string;
+  /**
+   * A finding not fixed yet: why, and where the fix belongs. The tests list
+   * it as skipped with this reason instead of replaying it; the fix removes it.
+   */
+  open?: string;
 }
 
 /** Every saved case of `target`, by file name. */

@@ -1,6 +1,7 @@
 // Every finding of `npm run fuzz`, kept under test/fuzz/cases/TARGET/, is
 // replayed against its target's properties: a crash or hang that was fixed
-// stays fixed. Each file says what was wrong when it was found.
+// stays fixed. Each file says what was wrong when it was found; one marked
+// `open` (not fixed yet) is listed as skipped, with its reason.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,11 @@ test('every target is fuzzed by a test file of its own group', async () => {
 });
 
 for (const target of TARGETS) {
-  const cases = savedCases(target.name);
+  const all = savedCases(target.name);
+  for (const { file, saved } of all.filter((c) => c.saved.open)) {
+    test(`fuzz ${target.name}: open finding ${file.slice(file.lastIndexOf('/') + 1)}`, { skip: saved.open }, () => {});
+  }
+  const cases = all.filter((c) => !c.saved.open);
   if (cases.length === 0) continue;
   test(`fuzz ${target.name}: its ${cases.length} regression case(s) hold`, async () => {
     const outcome = await superviseJob({ mode: 'replay', target: target.name, inputs: cases.map((c) => c.saved.input) });

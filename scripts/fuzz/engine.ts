@@ -66,7 +66,8 @@ export async function runJob<I, C>(target: FuzzTarget<I, C>, job: EngineJob, slo
       const m = process.memoryUsage();
       const used = (m.heapUsed + m.external) / MiB;
       peak = Math.max(peak, used);
-      if (used > MEMORY_LIMIT_MB) throw new PropertyBroken(`memory grew to ${Math.round(used)} MiB (limit ${MEMORY_LIMIT_MB})`);
+      const limit = target.memoryLimitMb ?? MEMORY_LIMIT_MB;
+      if (used > limit) throw new PropertyBroken(`memory grew to ${Math.round(used)} MiB (limit ${limit})`);
     }
   };
   try {

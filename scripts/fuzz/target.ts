@@ -29,6 +29,8 @@ export interface FuzzTarget<I = unknown, C = unknown> {
   testRuns: number;
   /** The most one case may take, in ms. */
   caseMs: number;
+  /** Heap and off-heap MiB the worker may reach over all its cases, when not the engine's MEMORY_LIMIT_MB. */
+  memoryLimitMb?: number;
 }
 
 /** A property that does not hold, in words. */

@@ -110,8 +110,9 @@ export const localProxyTarget: FuzzTarget<ProxyInput, Context> = {
     const head = Buffer.from(input.head.toString('latin1').replaceAll(ECHO, `127.0.0.1:${context.echo.port}`), 'latin1');
     const sent = Buffer.concat([head, input.pipelined]);
     // What follows the first request's head (the pipelined bytes, and whatever a mutation put before them) is the tunnel's.
-    const blank = /\r?\n\r?\n/.exec(sent.toString('latin1'));
-    const after = blank ? sent.subarray(blank.index + blank[0].length) : Buffer.alloc(0);
+    // (Empty lines before the request line are skipped, RFC 9112 §2.2.)
+    const blank = /^[\r\n]*[^]*?\r?\n\r?\n/.exec(sent.toString('latin1'));
+    const after = blank ? sent.subarray(blank[0].length) : Buffer.alloc(0);
     const answer = await exchange(context.proxyPort, sent, input, after.length);
     holds(context.errors.length === 0, () => `the proxy reported an error: ${context.errors.map((e) => e.message).join('; ')}`);
     const socks = sent[0] === 0x04 || sent[0] === 0x05;

@@ -65,6 +65,9 @@ export const pacTarget: FuzzTarget<string, { dir: string }> = {
   arbitrary: mutatedText(script, ['{', '}', '(', ')', ';', '"', 'return ', 'while(1);', '\n', '/*', '`'], 2),
   testRuns: 40,
   caseMs: 6000,
+  // Every case loads a script, and a loaded script (its QuickJS runtime) has no way to be let go: the
+  // worker's memory grows by each one's (up to QuickJS's 32 MiB limit per script), whatever the script does.
+  memoryLimitMb: 8192,
   async setup() {
     return { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'wssh-fuzz-pac-')) };
   },

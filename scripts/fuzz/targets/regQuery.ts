@@ -23,8 +23,15 @@ const proxyServer = fc.oneof(
   fc.constantFrom('proxy:3128', 'http=a:3128;https=b:3128', 'socks=c:1080', 'https=[::1]:8080', 'http://p:80', ':', '=', ';;'),
   fc.tuple(fc.domain(), fc.integer({ min: 0, max: 70000 })).map(([h, p]) => `${h}:${p}`),
 );
+/** ProxyOverride entries: hosts with `*` wildcards, as many as a group policy may write. */
 const override = fc
-  .array(fc.oneof(fc.constantFrom('<local>', '*.corp', '10.*', '*', '[::1]:443', 'https://gw'), fc.stringMatching(/^[a-z*.]{1,24}$/)), { maxLength: 6 })
+  .array(
+    fc.oneof(
+      fc.constantFrom('<local>', '*.corp', '10.*', '*', '[::1]:443', 'https://gw'),
+      fc.array(fc.constantFrom('*', 'a', '*a', 'b', '.'), { minLength: 1, maxLength: 16 }).map((parts) => parts.join('')),
+    ),
+    { maxLength: 6 },
+  )
   .map((entries) => entries.join(';'));
 const value = fc.record({
   name: valueName,
@@ -45,6 +52,9 @@ function output(key: string, list: Array<{ name: string; type: string; data: str
 
 interface RegInput {
   text: string;
+  /** A ProxyOverride and a host for bypassesProxy alone. */
+  override: string;
+  host: string;
   values: Array<{ name: string; type: string; data: string }>;
   endpoint: string;
 }
@@ -59,10 +69,16 @@ export const regQueryTarget: FuzzTarget<RegInput> = {
     ),
     values,
     endpoint: fc.constantFrom('wss://gw.corp/ssh', 'ws://10.1.2.3:8080/ssh', 'wss://[::1]/ssh', 'wss://host/ssh'),
+    override,
+    host: fc.oneof(
+      fc.constant('gw.corp'),
+      fc.stringMatching(/^[ab.]{1,120}$/),
+      fc.integer({ min: 1, max: 120 }).map((n) => 'a'.repeat(n)),
+    ),
   }),
   testRuns: 2000,
   caseMs: 1000,
-  check({ text, values, endpoint }) {
+  check({ text, values, endpoint, override, host }) {
     onlyErrors('parseRegQuery', [], () => parseRegQuery(text));
     const read = onlyErrors('keyValues', [], () => keyValues(text, INTERNET_SETTINGS_KEY))!;
     for (const v of read.values()) onlyErrors('regAddData', [RegistryError], () => regAddData(v));
@@ -70,6 +86,7 @@ export const regQueryTarget: FuzzTarget<RegInput> = {
     const ep = parseEndpoint(endpoint);
     onlyErrors('manualProxyRoutes', [ProxyConfigError], () => manualProxyRoutes({ ...settings, proxyEnable: true }, ep));
     onlyErrors('bypassesProxy', [], () => bypassesProxy(settings.proxyOverride, 'gw.corp', 443));
+    onlyErrors('bypassesProxy', [], () => bypassesProxy(override, host, 443));
     // What reg prints, read back: every value by its name, type and data byte for byte.
     const back = keyValues(output(KEY, values), INTERNET_SETTINGS_KEY);
     for (const v of values) {

@@ -7,12 +7,17 @@
  * there were any.
  *
  * Options: --minutes N (5), --target NAME (repeatable; default all),
- * --seed N (the first slice's seed, to replay a run).
+ * --seed N (the first slice's seed, to replay a run), --engine property
+ * (fast-check, the default) or coverage (Jazzer.js, coverage-guided, driving
+ * the same generators: scripts/fuzz/coverage.ts; a finding is replayed by
+ * the property engine before it is kept, which words it).
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { saveCase } from './fuzz/cases';
-import { superviseJob } from './fuzz/supervisor';
+import { coverageSlice, prepareJazzer } from './fuzz/coverage';
+import { superviseJob, type JobOutcome } from './fuzz/supervisor';
+import type { FuzzTarget } from './fuzz/target';
 import { TARGETS } from './fuzz/targets/index';
 
 const SLICE_MS = 60_000;
@@ -27,8 +32,16 @@ interface Tally {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string', default: '5' }, target: { type: 'string', multiple: true }, seed: { type: 'string' } },
+    options: {
+      minutes: { type: 'string', default: '5' },
+      target: { type: 'string', multiple: true },
+      seed: { type: 'string' },
+      engine: { type: 'string', default: 'property' },
+    },
   });
+  if (values.engine !== 'property' && values.engine !== 'coverage') throw new Error(`--engine is property or coverage, not ${values.engine}`);
+  if (values.engine === 'coverage') prepareJazzer((line) => process.stdout.write(`${line}\n`));
+  const slice = values.engine === 'coverage' ? coverageRun : propertyRun;
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes must be a positive number, not ${values.minutes}`);
   const targets = values.target ? TARGETS.filter((t) => values.target!.includes(t.name)) : TARGETS;
@@ -47,7 +60,7 @@ async function main(): Promise<number> {
       left = true;
       const sliceSeed = seed ?? crypto.randomInt(2 ** 31);
       seed = undefined;
-      const outcome = await superviseJob({ mode: 'fuzz', target: target.name, seed: sliceSeed, numRuns: 1e9, timeLimitMs: Math.min(SLICE_MS, remaining) });
+      const outcome = await slice(target, sliceSeed, Math.min(SLICE_MS, remaining));
       tally.runs += outcome.runs;
       tally.slices++;
       tally.seconds += outcome.seconds;
@@ -67,6 +80,22 @@ async function main(): Promise<number> {
   }
   report(tallies, (Date.now() - started) / 1000);
   return [...tallies.values()].some((t) => t.findings.length > 0) ? 1 : 0;
+}
+
+/** A slice of the property engine: fast-check from `seed`, in a supervised worker. */
+function propertyRun(target: FuzzTarget, seed: number, ms: number): Promise<JobOutcome> {
+  return superviseJob({ mode: 'fuzz', target: target.name, seed, numRuns: 1e9, timeLimitMs: ms });
+}
+
+/** A slice of the coverage engine; its first finding, replayed by the property engine for its words. */
+async function coverageRun(target: FuzzTarget, seed: number, ms: number): Promise<JobOutcome> {
+  const result = await coverageSlice(target, ms / 1000, seed);
+  process.stdout.write(`${target.name}: ${result.runs} runs, ${result.coverage} edges covered\n`);
+  const found = result.findings[0];
+  if (!found) return { runs: result.runs, peakMemoryMb: 0, seconds: result.seconds };
+  const replay = await superviseJob({ mode: 'replay', target: target.name, inputs: [found.input] });
+  const message = replay.failure?.message ?? `Jazzer.js found it, the property engine's replay did not fail: ${found.output.slice(-600)}`;
+  return { runs: result.runs, peakMemoryMb: 0, seconds: result.seconds, failure: { input: found.input, message } };
 }
 
 function report(tallies: Map<string, Tally>, seconds: number): void {

@@ -10,13 +10,12 @@
  * asked for the active endpoint without a throw; and what it wrote reads
  * back the same, with nothing more to say (a second open has no notice).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as fc from 'fast-check';
-import { openSettings, type BackendOptions } from '../../../src/main/settings/settingsFile';
-import type { SettingsBackend } from '../../../src/main/settings/settingsEditor';
+import { openSettings } from '../../../src/main/settings/settingsFile';
+import { confBackend, testCipher } from '../../harness/appSettings';
 import type { SecretCipher } from '../../../src/main/settings/secrets';
 import { mutatedText } from '../mutate';
 import { holds, onlyErrors, onlyErrorsAsync, same, type FuzzTarget } from '../target';
@@ -70,30 +69,6 @@ const document = fc.record(
   { requiredKeys: [] },
 );
 
-/** A cipher as the OS key store would be: AES-GCM with a key of this process. */
-function cipher(): SecretCipher {
-  const key = crypto.randomBytes(32);
-  return {
-    isEncryptionAvailable: () => true,
-    encryptString(plain: string): Buffer {
-      const iv = crypto.randomBytes(12);
-      const c = crypto.createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decryptString(data: Buffer): string {
-      const d = crypto.createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-      d.setAuthTag(data.subarray(12, 28));
-      return Buffer.concat([d.update(data.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
-
-async function confBackend(options: BackendOptions): Promise<SettingsBackend> {
-  const { default: Conf } = await import('conf');
-  return new Conf(options as never) as unknown as SettingsBackend;
-}
-
 export const settingsFileTarget: FuzzTarget<string, { root: string; cipher: SecretCipher; n: number }> = {
   name: 'settings-file',
   about: "the tray app's settings file: every version, wrong types, broken JSON (openSettings, migrations, schema)",
@@ -105,7 +80,7 @@ export const settingsFileTarget: FuzzTarget<string, { root: string; cipher: Secr
   testRuns: 120,
   caseMs: 3000,
   async setup() {
-    return { root: fs.mkdtempSync(path.join(os.tmpdir(), 'wssh-fuzz-settings-')), cipher: cipher(), n: 0 };
+    return { root: fs.mkdtempSync(path.join(os.tmpdir(), 'wssh-fuzz-settings-')), cipher: testCipher(), n: 0 };
   },
   async teardown({ root }) {
     fs.rmSync(root, { recursive: true, force: true });

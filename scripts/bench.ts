@@ -20,7 +20,12 @@
  *   with --beside N idle tunnels open on the same processes, as on a
  *   gateway, the tunnel as the CLI starts it and with V8's own heap limit;
  * - scale (scripts/bench/scale.ts, alone with --scale): idle tunnels, bursts
- *   of opens, many concurrent transfers.
+ *   of opens, many concurrent transfers;
+ * - fleet (scripts/bench/fleet.ts, alone with --fleet): three `wssh server`
+ *   replicas behind nginx (nginx must be installed), --fleet-tunnels N (600)
+ *   through --fleet-connects N (2) `wssh connect` processes, through an nginx
+ *   reload and restart, a rolling restart with --fleet-drain S (5) and a
+ *   replica killed.
  *
  * Options: --size MiB (256), --runs N (3), --rtt N (2000), --rtt-bytes N
  * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20), --beside N (200;
@@ -40,21 +45,25 @@ import { WSSH_CLI } from './harness/wsshProcesses';
 import { HOST } from './bench/chains';
 import { FarEnd } from './bench/farEnd';
 import { Corruption, measureSingle, stopAtExit, type SingleOptions } from './bench/measurements';
-import { say } from './bench/console';
+import { progress, say } from './bench/console';
+import { raiseFdLimit } from './harness/processes';
 import { printBusy, printScale, printSingle } from './bench/report';
 import { measureBusy } from './bench/busy';
 import { measureScale, type ScaleOptions } from './bench/scale';
+import { printFleet, runFleet, type FleetOptions } from './bench/fleet';
 
 interface Options {
   single?: SingleOptions;
   scale?: ScaleOptions;
+  fleet?: FleetOptions;
 }
 
 function parseOptions(): Options {
   const usage =
     'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] ' +
     '[--beside N] [--tunnel-buffer KiB]\n' +
-    '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
+    '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]\n' +
+    '       npm run bench -- --fleet [--fleet-tunnels N] [--fleet-connects N] [--fleet-drain S]';
   let values;
   try {
     ({ values } = parseArgs({
@@ -73,6 +82,10 @@ function parseOptions(): Options {
         concurrent: { type: 'string', default: '5000' },
         'concurrent-size': { type: 'string', default: '1' },
         'tunnel-buffer': { type: 'string' },
+        fleet: { type: 'boolean', default: false },
+        'fleet-tunnels': { type: 'string', default: '600' },
+        'fleet-connects': { type: 'string', default: '2' },
+        'fleet-drain': { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -98,9 +111,21 @@ function parseOptions(): Options {
     process.stderr.write(`bench: --mem-sizes expects two sizes, e.g. 64,256\n`);
     process.exit(2);
   }
-  if (values.scale && values.single) {
-    process.stderr.write(`bench: --scale and --single each run one part only; give neither for both\n`);
+  if ([values.scale, values.single, values.fleet].filter(Boolean).length > 1) {
+    process.stderr.write(`bench: --scale, --single and --fleet each run one part only; give none for the single and scale parts\n`);
     process.exit(2);
+  }
+  if (values.fleet) {
+    return {
+      fleet: {
+        tunnels: Math.round(positive('fleet-tunnels', values['fleet-tunnels'])),
+        connects: Math.round(positive('fleet-connects', values['fleet-connects'])),
+        drainSec: positive('fleet-drain', values['fleet-drain']),
+        tickBytes: 256,
+        slack: 3,
+        progress,
+      },
+    };
   }
   return {
     single: values.scale
@@ -165,6 +190,14 @@ async function main(): Promise<void> {
   );
   say();
 
+  if (options.fleet) {
+    const started = performance.now();
+    raiseFdLimit(4 * options.fleet.tunnels + 1000);
+    const results = await runFleet(options.fleet, tmpDir);
+    printFleet(options.fleet, results, (performance.now() - started) / 1000);
+    if (results.problems.length > 0) throw new Error(`the fleet drills found ${results.problems.length} problems`);
+    return;
+  }
   far = new FarEnd();
   await far.listen();
   if (options.single) {

@@ -206,7 +206,12 @@ class Replica {
 
   /** Resolves when the process has exited. */
   exited(timeoutMs: number): Promise<unknown> {
-    return waitFor(`wssh server ${this.index} to exit`, () => this.daemon?.exitStatus(), timeoutMs, () => this.daemon?.output() ?? '');
+    return waitFor(
+      `wssh server ${this.index} to exit`,
+      () => this.daemon?.exitStatus(),
+      timeoutMs,
+      () => this.daemon?.output() ?? '',
+    );
   }
 }
 
@@ -293,10 +298,15 @@ class Fleet {
   /** Waits until every live tunnel (or those given) has more bytes back than now. */
   async progressed(what: string, flows = this.live()): Promise<void> {
     const before = new Map(flows.map((f) => [f, f.got]));
-    await waitFor(`${what}: every tunnel's traffic to move on`, () => flows.every((f) => !f.open || f.got > (before.get(f) ?? 0)), 60_000 * this.slack, () => {
-      const stuck = flows.filter((f) => f.open && f.got <= (before.get(f) ?? 0));
-      return `${stuck.length} stuck (e.g. ${stuck[0]?.seed} on replica ${stuck[0]?.replica})\n${this.detail()}`;
-    });
+    await waitFor(
+      `${what}: every tunnel's traffic to move on`,
+      () => flows.every((f) => !f.open || f.got > (before.get(f) ?? 0)),
+      60_000 * this.slack,
+      () => {
+        const stuck = flows.filter((f) => f.open && f.got <= (before.get(f) ?? 0));
+        return `${stuck.length} stuck (e.g. ${stuck[0]?.seed} on replica ${stuck[0]?.replica})\n${this.detail()}`;
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -311,11 +321,11 @@ class Fleet {
 
 /** Opens `count` tunnels, 50 at a time. */
 async function openMany(fleet: Fleet, count: number): Promise<void> {
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const n = Math.min(50, count - done);
     await Promise.all(Array.from({ length: n }, () => fleet.open()));
     done += n;
-    fleet.say(`fleet: ${done} tunnels open`);
+    fleet.say(`fleet: ${done} of ${count} tunnels open`);
   }
 }
 
@@ -338,7 +348,10 @@ async function nginxDrills(fleet: Fleet): Promise<number> {
     cut += live.length;
     await fleet.progressed(`after the nginx ${drill}`, live);
     fleet.check(fleet.count(/the session is lost/) === lostBefore, `nginx ${drill}: ${fleet.count(/the session is lost/) - lostBefore} sessions lost`);
-    fleet.check(live.every((f) => f.open), `nginx ${drill}: ${live.filter((f) => !f.open).length} tunnels ended`);
+    fleet.check(
+      live.every((f) => f.open),
+      `nginx ${drill}: ${live.filter((f) => !f.open).length} tunnels ended`,
+    );
   }
   return cut;
 }
@@ -440,7 +453,10 @@ async function killOne(fleet: Fleet): Promise<{ killed: number; maxSec: number; 
     fleet.detail,
   );
   await fleet.progressed('after the kill', others);
-  fleet.check(others.every((f) => f.open), `kill: ${others.filter((f) => !f.open).length} tunnels on the other replicas ended`);
+  fleet.check(
+    others.every((f) => f.open),
+    `kill: ${others.filter((f) => !f.open).length} tunnels on the other replicas ended`,
+  );
   const message = fleet.logs.slice(logsAt).find((l) => /the session is lost/.test(l)) ?? '';
   return { killed: mine.length, maxSec, message };
 }
@@ -456,15 +472,16 @@ export async function runFleet(o: FleetOptions, dir: string): Promise<FleetResul
     const cutByNginx = await nginxDrills(fleet);
     const roll = await rollingRestart(fleet);
     await fleet.progressed('after the rolling restart');
+    // The drains ended the first tunnels: as many flowing again as at the start, spread over the new processes.
+    await openMany(fleet, Math.max(0, o.tunnels - fleet.live().length));
     const kill = await killOne(fleet);
     fleet.say(`fleet: every live tunnel finishes`);
     const live = fleet.live();
     const whole = await Promise.all(live.map((f) => f.finish(60_000 * fleet.slack)));
     const short = live.filter((_, i) => !whole[i]);
-    fleet.check(
-      short.length === 0,
-      `at the end: ${short.length} of ${live.length} tunnels did not come back byte-exact (e.g. ${short[0]?.seed}: sent ${short[0]?.sent}, got ${short[0]?.got}, ${short[0]?.open ? 'open' : 'closed'})`,
-    );
+    const e = short[0];
+    const example = e ? ` (e.g. ${e.seed}: sent ${e.sent}, got ${e.got}, ${e.open ? 'open' : 'closed'})` : '';
+    fleet.check(short.length === 0, `at the end: ${short.length} of ${live.length} tunnels did not come back byte-exact${example}`);
     for (const f of fleet.flows) if (f.bad) fleet.problems.push(f.bad);
     const times = fleet.logs
       .map((l) => / resumed after (\d+\.\d) s/.exec(l))
@@ -499,4 +516,28 @@ export async function runFleet(o: FleetOptions, dir: string): Promise<FleetResul
   } finally {
     await fleet.stop();
   }
+}
+
+/** The fleet part's report. */
+export function printFleet(o: FleetOptions, r: FleetResults, seconds: number): void {
+  const say = (line = '') => process.stdout.write(line + '\n');
+  const s = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : '-');
+  say(`Fleet: 3 wssh server replicas behind nginx (nginx/wssh-upstream.conf), ${o.tunnels} tunnels through ${o.connects} wssh connect, --drain ${o.drainSec}`);
+  say(`  each tunnel an echo of its own pattern, ${o.tickBytes} bytes every ${TICK_MS} ms, every byte checked`);
+  say(`  tunnels per replica at the start:  ${r.perReplica.join(' / ')}`);
+  say(`  nginx reload and restart:          ${r.cutByNginx} tunnels cut, all resumed, none lost`);
+  say(
+    `  rolling restart:                   ${r.openedDuringRoll} new tunnels opened meanwhile, ${r.landedOnDraining} on a replica that was not ready; ` +
+      `${r.finishedInDrain} finished byte-exact within a drain, ${r.endedByDrain} ended by the drain's end`,
+  );
+  say(`    a tunnel ended by a drain:       ${r.drainMessage.replace(/^\S+ /, '')}`);
+  say(`  replica killed (SIGKILL):          ${r.killed} tunnels ended, the last ${s(r.killedEndMaxSec)} after the kill; the others carried on`);
+  say(`    the client's line:               ${r.killMessage.replace(/^\S+ /, '')}`);
+  say(`  tunnels in all:                    ${r.tunnels}; ${r.finishedAtEnd} finished byte-exact at the end`);
+  say(`  bytes echoed and checked:          ${(r.bytes / 1024 / 1024).toFixed(1)} MiB`);
+  say(`  sessions resumed / lost:           ${r.resumed} / ${r.lost}`);
+  say(`  time to resume (client's log):     p50 ${s(r.resumeP50)}, p99 ${s(r.resumeP99)}`);
+  say(`  ${r.problems.length === 0 ? 'every drill held' : `PROBLEMS (${r.problems.length}):`}`);
+  for (const p of r.problems.slice(0, 20)) say(`    ${p}`);
+  say(`  (${seconds.toFixed(0)} s)`);
 }

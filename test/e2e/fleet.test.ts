@@ -20,7 +20,10 @@ test('three replicas behind nginx: nginx reload and restart, a rolling restart, 
   const r = await runFleet({ tunnels: 30, connects: 2, drainSec: 4, tickBytes: 512, slack: 2, progress: (line) => t.diagnostic(line) }, dir);
   t.diagnostic(JSON.stringify({ ...r, problems: r.problems.length }));
   assert.deepEqual(r.problems.slice(0, 5), [], `every drill held (${r.problems.length} problems)\n${r.detail}`);
-  assert.equal(r.perReplica.reduce((a, b) => a + b, 0), 30);
+  assert.equal(
+    r.perReplica.reduce((a, b) => a + b, 0),
+    30,
+  );
   assert.ok(r.perReplica.filter((n) => n > 0).length >= 2, `the session keys spread the tunnels: ${r.perReplica.join(', ')}`);
   // Every tunnel the reload and the restart cut came back, none lost there.
   assert.equal(r.cutByNginx, 60);

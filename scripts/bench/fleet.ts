@@ -111,7 +111,13 @@ class Flow {
     this.expect = patternChunker(seed);
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => this.take(chunk));
-    socket.once('close', () => (this.endedAt = performance.now()));
+    // Ended when the far side's FIN comes (as an SSH client sees it), not when the socket is
+    // fully closed: the proxy then waits up to 5 s for our own FIN.
+    socket.once('end', () => {
+      this.endedAt ??= performance.now();
+      socket.end();
+    });
+    socket.once('close', () => (this.endedAt ??= performance.now()));
     socket.resume();
   }
 

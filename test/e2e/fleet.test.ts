@@ -32,6 +32,7 @@ test('three replicas behind nginx: nginx reload and restart, a rolling restart, 
   assert.equal(r.landedOnDraining, 0, 'none on a replica that was not ready');
   assert.ok(r.finishedInDrain > 0 && r.endedByDrain > 0, `finished in a drain ${r.finishedInDrain}, ended by one ${r.endedByDrain}`);
   assert.ok(r.killed > 0, 'the killed replica held tunnels');
+  assert.equal(r.killedEnded, r.killed, 'every tunnel of the killed replica ended');
   assert.match(r.killMessage, /the session is lost: the session could not be resumed/);
   // "At once": the resume reaches another replica, which refuses it; no timeout is waited out.
   assert.ok(r.killedEndMaxSec < 20, `the killed replica's tunnels ended within ${r.killedEndMaxSec.toFixed(1)} s`);

@@ -26,6 +26,11 @@
  *   loopback and through nginx, a transfer cut at random points, tunnels
  *   parked and busy tunnels cut at once, throughput by window over a link
  *   with latency.
+ * - fleet (scripts/bench/fleet.ts, alone with --fleet): three `wssh server`
+ *   replicas behind nginx (nginx must be installed), --fleet-tunnels N (600)
+ *   through --fleet-connects N (2) `wssh connect` processes, through an nginx
+ *   reload and restart, a rolling restart with --fleet-drain S (5) and a
+ *   replica killed.
  *
  * Options: --size MiB (256), --runs N (3), --rtt N (2000), --rtt-bytes N
  * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20), --beside N (200;
@@ -48,18 +53,21 @@ import { WSSH_CLI } from './harness/wsshProcesses';
 import { HOST } from './bench/chains';
 import { FarEnd } from './bench/farEnd';
 import { Corruption, measureSingle, stopAtExit, type SingleOptions } from './bench/measurements';
-import { say } from './bench/console';
+import { progress, say } from './bench/console';
+import { raiseFdLimit } from './harness/processes';
 import { printBusy, printScale, printSingle } from './bench/report';
 import { measureBusy } from './bench/busy';
 import { measureScale, type ScaleOptions } from './bench/scale';
 import { measureResume, type ResumeOptions } from './bench/resume';
 import { printResume } from './bench/resumeReport';
 import { MAX_RESUME_WINDOW, MIN_RESUME_WINDOW } from '../src/core/tunnel/resumeProtocol';
+import { printFleet, runFleet, type FleetOptions } from './bench/fleet';
 
 interface Options {
   single?: SingleOptions;
   scale?: ScaleOptions;
   resume?: ResumeOptions;
+  fleet?: FleetOptions;
 }
 
 function parseOptions(): Options {
@@ -67,7 +75,8 @@ function parseOptions(): Options {
     'usage: npm run bench -- [--single | --scale | --resume] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] ' +
     '[--beside N] [--tunnel-buffer KiB]\n' +
     '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]\n' +
-    '                        [--cuts N] [--transfer-cuts N] [--parked N] [--busy-size MiB] [--link-delay ms] [--windows KiB,KiB,...]';
+    '                        [--cuts N] [--transfer-cuts N] [--parked N] [--busy-size MiB] [--link-delay ms] [--windows KiB,KiB,...]\n' +
+    '       npm run bench -- --fleet [--fleet-tunnels N] [--fleet-connects N] [--fleet-drain S]';
   let values;
   try {
     ({ values } = parseArgs({
@@ -93,6 +102,10 @@ function parseOptions(): Options {
         concurrent: { type: 'string', default: '5000' },
         'concurrent-size': { type: 'string', default: '1' },
         'tunnel-buffer': { type: 'string' },
+        fleet: { type: 'boolean', default: false },
+        'fleet-tunnels': { type: 'string', default: '600' },
+        'fleet-connects': { type: 'string', default: '2' },
+        'fleet-drain': { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -118,10 +131,22 @@ function parseOptions(): Options {
     process.stderr.write(`bench: --mem-sizes expects two sizes, e.g. 64,256\n`);
     process.exit(2);
   }
-  const only = (['single', 'scale', 'resume'] as const).filter((part) => values[part]);
+  const only = (['single', 'scale', 'resume', 'fleet'] as const).filter((part) => values[part]);
   if (only.length > 1) {
     process.stderr.write(`bench: --${only.join(' and --')} each run one part only; give none of them for all\n`);
     process.exit(2);
+  }
+  if (values.fleet) {
+    return {
+      fleet: {
+        tunnels: Math.round(positive('fleet-tunnels', values['fleet-tunnels'])),
+        connects: Math.round(positive('fleet-connects', values['fleet-connects'])),
+        drainSec: positive('fleet-drain', values['fleet-drain']),
+        tickBytes: 256,
+        slack: 3,
+        progress,
+      },
+    };
   }
   const windows = list('windows', values.windows).map((k) => k * 1024);
   if (windows.some((w) => w < MIN_RESUME_WINDOW || w > MAX_RESUME_WINDOW)) {
@@ -129,6 +154,22 @@ function parseOptions(): Options {
     process.exit(2);
   }
   const wanted = (part: 'single' | 'scale' | 'resume') => only.length === 0 || only[0] === part;
+  if ([values.scale, values.single, values.fleet].filter(Boolean).length > 1) {
+    process.stderr.write(`bench: --scale, --single and --fleet each run one part only; give none for the single and scale parts\n`);
+    process.exit(2);
+  }
+  if (values.fleet) {
+    return {
+      fleet: {
+        tunnels: Math.round(positive('fleet-tunnels', values['fleet-tunnels'])),
+        connects: Math.round(positive('fleet-connects', values['fleet-connects'])),
+        drainSec: positive('fleet-drain', values['fleet-drain']),
+        tickBytes: 256,
+        slack: 3,
+        progress,
+      },
+    };
+  }
   return {
     single: !wanted('single')
       ? undefined
@@ -204,6 +245,14 @@ async function main(): Promise<void> {
   );
   say();
 
+  if (options.fleet) {
+    const started = performance.now();
+    raiseFdLimit(4 * options.fleet.tunnels + 1000);
+    const results = await runFleet(options.fleet, tmpDir);
+    printFleet(options.fleet, results, (performance.now() - started) / 1000);
+    if (results.problems.length > 0) throw new Error(`the fleet drills found ${results.problems.length} problems`);
+    return;
+  }
   far = new FarEnd();
   await far.listen();
   if (options.single) {

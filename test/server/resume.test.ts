@@ -246,6 +246,24 @@ test('attacks: a guessed token, an unknown session and a malformed resume are re
   assert.ok(!rig.serverLog.some((l) => l.includes(session.token)), 'the token was logged');
 });
 
+test("a crashed server's sessions: resumes of keys this server does not hold are refused at once, not queued behind the slow-down", async () => {
+  // A replica killed (SIGKILL): every client of it resumes through nginx to another replica,
+  // which holds none of those keys. Behind one address (a NAT, one machine's many tunnels),
+  // a slow-down that counted each as a guess would queue them, one per delay, past the clients'
+  // 15 s handshake timeout: the sessions would hang until the resume window instead of ending.
+  const rig = await startRig({ server: { authBackoff: { baseDelayMs: 2000, maxDelayMs: 4000 } } });
+  const started = Date.now();
+  for (let i = 0; i < 6; i++) {
+    const r = await upgrade(
+      rig.serverPort,
+      resumeRequestHeaders({ sessionKey: newSessionKey(), token: crypto.randomBytes(16).toString('base64url'), received: 0 }),
+    );
+    assert.deepEqual([r.status, r.refusal], [410, 'resume-unknown']);
+  }
+  // With a slow-down per miss the six would take 2 + 4 x 4 = 18 s.
+  assert.ok(Date.now() - started < 1900, `six unknown keys were answered after ${Date.now() - started} ms`);
+});
+
 test('a resume with the right token replaces the connection it resumes (one at a time); a new tunnel cannot take a key in use', async () => {
   const rig = await startRig();
   const socket = await openTunnel(rig);

@@ -8,13 +8,14 @@
  * Finding one for a resume is the security-sensitive part, and it is kept
  * here, in one function:
  * - an unknown key, a wrong token and another user's session get the same
- *   answer (`resume-unknown`); a wrong token and another user's session after
- *   the same slow-down as a wrong password (the same FailureBackoff, keyed by
- *   the client address), with the token compared in constant time: a guesser
- *   learns not how close a guess came. An unknown key is answered at once and
- *   not counted (the clients of a crashed server send nothing else, and must
- *   hear it before their handshake timeout): the answer's time tells whether
- *   this server holds a key, which is no secret;
+ *   answer (`resume-unknown`) after the same slow-down as a wrong password
+ *   (the same FailureBackoff), with the token compared in constant time even
+ *   when no session has the key: a guesser learns neither whether a session
+ *   exists nor how close a guess came. The slow-down is kept per client
+ *   address *and key*: guessing one session's token gets slower and slower,
+ *   while the clients of a crashed server, each resuming its own key once,
+ *   hear their 410 at once instead of queueing one per delay behind each
+ *   other past their handshake timeout (found by the fleet drills);
  * - a session holds its tunnel slot while parked, so the per-client and total
  *   limits hold for parked sessions as for open ones; and its replay buffer
  *   counts in the process's buffer budget (replayBuffer.ts);
@@ -93,16 +94,8 @@ export class ResumeSessions {
    * Rejects with an AbortError when `signal` aborts during the wait.
    */
   async find(key: string, token: string, user: string | undefined, client: string, signal?: AbortSignal): Promise<ResumeSession | ResumeMiss> {
-    const slot = `resume\u0000${client}`;
-    // A key this server does not hold is what every client of a crashed or
-    // stopped server sends: refused at once and not counted, or one address's
-    // many sessions would queue one per delay past the clients' handshake
-    // timeout and hang until the resume window. A key is no secret and says
-    // nothing without its token, which is what the slow-down guards.
-    if (!this.sessions.has(key)) {
-      this.refused++;
-      return 'unknown session';
-    }
+    // Per address and key: one session's token guessed again and again waits longer each time; many keys, once each, do not queue.
+    const slot = `resume\u0000${client}\u0000${key}`;
     await this.backoff.wait(slot, signal);
     // It may have ended during the wait. The token is compared either way, in constant time.
     const session = this.sessions.get(key);

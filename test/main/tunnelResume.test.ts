@@ -56,9 +56,12 @@ test('a break: reconnecting with the count and each row marked, then active agai
     controller.connections().map((r) => r.reconnecting),
     [true, true],
   );
-  assert.ok(
-    states.some((s) => s.status === 'reconnecting' && s.reconnecting >= 1),
-    'the state was pushed',
+  // Pushed once per tick: it may come a moment after the state changed.
+  await waitFor(
+    'the state pushed',
+    () => states.some((s) => s.status === 'reconnecting' && s.reconnecting >= 1),
+    10_000,
+    () => JSON.stringify(states),
   );
 
   // The network is back: the app says so (reconnectTriggers.ts) rather than waiting for the next attempt.

@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return runCommand(full, subRest);
   }
   if (!isCommandName(name) || name.includes(' ')) {
-    throw new UsageError(`unknown command "${name}" (expected server, connect, client or profile; see wssh --help)`);
+    throw new UsageError(`unknown command "${name}" (expected server, connect, client, doctor or profile; see wssh --help)`);
   }
   return runCommand(name, rest);
 }
@@ -57,10 +57,12 @@ async function runCommand(name: CommandName, rest: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  const positionals = positionalCount(name, values);
-  if (parsed.positionals.length !== positionals) {
-    const expected = positionals === 0 ? 'no arguments' : 'one argument';
-    throw new UsageError(`wssh ${name} takes ${expected}, got ${parsed.positionals.length} (see wssh ${name} --help)`);
+  const [fewest, most] = positionalCount(name, values);
+  const got = parsed.positionals.length;
+  if (got < fewest || got > most) {
+    const count = (n: number) => ['no arguments', 'one argument', 'two arguments'][n] ?? `${n} arguments`;
+    const expected = fewest === most ? count(fewest) : `${count(fewest).replace(/ arguments?$/, '')} or ${count(most)}`;
+    throw new UsageError(`wssh ${name} takes ${expected}, got ${got} (see wssh ${name} --help)`);
   }
   return command.run(values, parsed.positionals);
 }

@@ -24,6 +24,7 @@ import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tu
 import { REFUSED_CLIENT_CERTIFICATE, clientCertificateAlert, clientCertificatePage } from './trust/clientCertificate';
 import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
 import { TunnelError, type CertificateErrorCode, type ClientCertificateAlertCode } from '../tunnel/tunnelError';
+import type { DialEvent, DialTrace } from './dialTrace';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -53,6 +54,8 @@ export interface DialOptions extends TrustOptions {
    * (legacyServer.ts). @default LEGACY_HOLD_MS (4000)
    */
   legacyHoldMs?: number;
+  /** Hears each step of the way as it happens (dialTrace.ts): for `wssh doctor` and the app's Diagnose. */
+  trace?: DialTrace;
 }
 
 const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
@@ -105,7 +108,7 @@ function open(
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage) }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage), trace: options.trace }),
   });
 
   return new Promise((resolve, reject) => {
@@ -134,6 +137,7 @@ function open(
     let marked = false;
     ws.once('upgrade', (res: IncomingMessage) => {
       marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
+      options.trace?.({ kind: 'upgrade', status: res.statusCode ?? 101, mark: headerText(res.headers[SERVER_MARK_HEADER.toLowerCase()]) });
     });
     const opened = () => {
       settled = true;
@@ -155,6 +159,7 @@ function open(
     });
     ws.once('unexpected-response', (_req, res) => {
       readReason(res).then(({ line, text }) => {
+        options.trace?.(refusedEvent(res, line));
         const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
         fail(
           certificate
@@ -305,6 +310,18 @@ function readReason(res: IncomingMessage): Promise<{ line: string; text: string 
     res.on('error', done);
     res.on('close', done);
   });
+}
+
+/** A refused upgrade as the trace tells it. */
+function refusedEvent(res: IncomingMessage, reason: string): DialEvent {
+  const header = (name: string) => headerText(res.headers[name.toLowerCase()]);
+  const [refusal, authenticate] = [header(REFUSAL_HEADER), header('WWW-Authenticate')];
+  return { kind: 'refused', status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', refusal, authenticate, reason };
+}
+
+/** A response header as one bounded line, for the trace. */
+function headerText(value: string | string[] | undefined): string | undefined {
+  return value === undefined ? undefined : peerText([value].flat().join(', '), 100);
 }
 
 function firstLine(text: string): string {

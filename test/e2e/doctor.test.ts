@@ -159,7 +159,9 @@ test('wssh doctor names the broken hop', async (t) => {
     const pacUrl = `http://127.0.0.1:${(pac.address() as AddressInfo).port}/proxy.pac`;
     const run = await doctor([endpoint, 'localhost', '--pac', pacUrl]);
     expectWorks(run, ['tcp']);
-    expectStep(run, 'route', 'pass', { answer: new RegExp(`the PAC file ${pacUrl.replace(/[./]/g, '\\$&')}: http://127\\.0\\.0\\.1:${deadProxy}, then DIRECT`) });
+    expectStep(run, 'route', 'pass', {
+      answer: new RegExp(`the PAC file ${pacUrl.replace(/[./]/g, '\\$&')}: http://127\\.0\\.0\\.1:${deadProxy}, then DIRECT`),
+    });
     const tcp = run.diagnosis.steps.filter((s) => s.step === 'tcp');
     assert.equal(tcp.length, 2, run.shown);
     assert.equal(tcp[0].verdict, 'warn', run.shown);

@@ -108,7 +108,14 @@ function open(
     headers: auth ? { Authorization: auth } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (stage) => (proxyStage = stage), trace: options.trace }),
+    ...transportOptions({
+      trust,
+      proxy,
+      signal: connecting.signal,
+      log: options.log ?? stderrLine,
+      onProxyStage: (stage) => (proxyStage = stage),
+      trace: options.trace,
+    }),
   });
 
   return new Promise((resolve, reject) => {
@@ -135,10 +142,7 @@ function open(
     const deadline = setTimeout(() => fail(handshakeTimeout(endpoint, proxy, proxyStage, timeoutMs)), timeoutMs);
 
     let marked = false;
-    ws.once('upgrade', (res: IncomingMessage) => {
-      marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
-      options.trace?.({ kind: 'upgrade', status: res.statusCode ?? 101, mark: headerText(res.headers[SERVER_MARK_HEADER.toLowerCase()]) });
-    });
+    ws.once('upgrade', (res: IncomingMessage) => (marked = serverMarked(res, options.trace)));
     const opened = () => {
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
@@ -310,6 +314,13 @@ function readReason(res: IncomingMessage): Promise<{ line: string; text: string 
     res.on('error', done);
     res.on('close', done);
   });
+}
+
+/** Whether the accepted upgrade carries this project's mark (legacyServer.ts); the trace hears it. */
+function serverMarked(res: IncomingMessage, trace: DialTrace | undefined): boolean {
+  const mark = headerText(res.headers[SERVER_MARK_HEADER.toLowerCase()]);
+  trace?.({ kind: 'upgrade', status: res.statusCode ?? 101, mark });
+  return mark !== undefined;
 }
 
 /** A refused upgrade as the trace tells it. */

@@ -248,7 +248,9 @@ class PathWalk {
       this.complete('tls', 'warn', {
         answer,
         cause: `${facts.inspection}: something on the way may inspect TLS, and this computer trusts its CA`,
-        fix: `ask IT whether ${new URL(this.o.endpoint.url).hostname} is exempt from TLS inspection; pin the gateway's certificate (${this.o.words.pin}) to refuse any other`,
+        fix:
+          `ask IT whether ${new URL(this.o.endpoint.url).hostname} is exempt from TLS inspection; ` +
+          `pin the gateway's certificate (${this.o.words.pin}) to refuse any other`,
       });
       return;
     }
@@ -256,7 +258,8 @@ class PathWalk {
   }
 
   private upgraded(event: Extract<DialEvent, { kind: 'upgrade' }>): void {
-    if (event.mark !== undefined) return this.complete('upgrade', 'pass', { answer: `${event.status} Switching Protocols; ${SERVER_MARK_HEADER}: ${event.mark}` });
+    if (event.mark !== undefined)
+      return this.complete('upgrade', 'pass', { answer: `${event.status} Switching Protocols; ${SERVER_MARK_HEADER}: ${event.mark}` });
     this.complete('upgrade', 'warn', {
       answer: `${event.status} Switching Protocols, with no ${SERVER_MARK_HEADER} mark`,
       cause: 'an original (or old) wssh server: it reports a refused target only after the upgrade, as a text or a close, so the first frame tells',
@@ -274,7 +277,11 @@ class PathWalk {
     const at: Pending | 'route' =
       err.code === 'TRUST_CONFIG' || err.refusal === 'client-certificate' ? 'tls' : err.code === 'PROXY_CONFIG' ? 'route' : (a.pending[0] ?? 'target');
     if (at === 'route') {
-      this.emit('route', 'fail', `the way to ${this.o.endpoint.display}`, { answer: err.message, cause: err.message, fix: err.setting && this.o.words.remedy(err.message, err.setting) });
+      this.emit('route', 'fail', `the way to ${this.o.endpoint.display}`, {
+        answer: err.message,
+        cause: err.message,
+        fix: err.setting && this.o.words.remedy(err.message, err.setting),
+      });
     } else {
       while (a.pending[0] !== at && a.pending.length > 0) a.pending.shift();
       a.pending.shift();
@@ -332,7 +339,11 @@ class PathWalk {
   }
 }
 
-function proxyOpened(event: Extract<DialEvent, { kind: 'proxy-open' }>, answer: Extract<DialEvent, { kind: 'proxy-answer' }> | undefined, user?: string): string {
+function proxyOpened(
+  event: Extract<DialEvent, { kind: 'proxy-open' }>,
+  answer: Extract<DialEvent, { kind: 'proxy-answer' }> | undefined,
+  user?: string,
+): string {
   const asked = answer?.status === 407 ? `407 first (offers ${answer.offered.join(', ') || 'nothing it names'}), then ` : '';
   const skipped = event.attempts.filter((a) => !a.refused && a.reason).map((a) => `${a.scheme}: ${a.reason}`);
   const refused = event.attempts.filter((a) => a.refused).map((a) => `${a.scheme} refused`);

@@ -78,14 +78,26 @@ export function tcpFailure(hop: Hop, host: string, port: number, err: TunnelErro
     case 'ECONNREFUSED':
       return {
         answer: 'connection refused',
-        cause: hop === 'proxy' ? `no proxy listens on ${at}: it is down, or the setting names the wrong port` : `nothing listens on ${at}: nginx (or the WSSH server) is not running there, or the port is wrong`,
-        fix: setting ?? "check the port in the endpoint's URI (wss:// means 443 unless one is given); ask the gateway's admin whether nginx and wssh server run",
+        cause:
+          hop === 'proxy'
+            ? `no proxy listens on ${at}: it is down, or the setting names the wrong port`
+            : `nothing listens on ${at}: nginx (or the WSSH server) is not running there, or the port is wrong`,
+        fix:
+          setting ?? "check the port in the endpoint's URI (wss:// means 443 unless one is given); ask the gateway's admin whether nginx and wssh server run",
       };
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return { answer: `no route (${code})`, cause: `this network has no way to ${at}`, fix: setting ?? `reach the endpoint through the company's HTTP proxy (${words.proxy})` };
+      return {
+        answer: `no route (${code})`,
+        cause: `this network has no way to ${at}`,
+        fix: setting ?? `reach the endpoint through the company's HTTP proxy (${words.proxy})`,
+      };
     case 'ECONNRESET':
-      return { answer: 'the connection was reset', cause: `a firewall on the way refuses connections to ${at}`, fix: setting ?? `reach the endpoint through the company's HTTP proxy (${words.proxy})` };
+      return {
+        answer: 'the connection was reset',
+        cause: `a firewall on the way refuses connections to ${at}`,
+        fix: setting ?? `reach the endpoint through the company's HTTP proxy (${words.proxy})`,
+      };
   }
   return {
     answer: `no answer (${code ?? err.refusal})`,
@@ -98,7 +110,11 @@ export function proxyFailure(err: TunnelError, endpoint: Endpoint, words: Doctor
   const refusal = err.cause instanceof ProxyRefusal ? err.cause : undefined;
   const authority = new URL(endpoint.url).host;
   if (err.code === 'PROXY_SIGN_IN_TIMEOUT' || err.code === 'PROXY_TIMEOUT') {
-    return { answer: 'no answer in time', cause: err.message, fix: `check ${words.proxy}; a proxy that takes the connection and never answers may not be an HTTP proxy` };
+    return {
+      answer: 'no answer in time',
+      cause: err.message,
+      fix: `check ${words.proxy}; a proxy that takes the connection and never answers may not be an HTTP proxy`,
+    };
   }
   if (!refusal) return { answer: err.message, cause: err.message, fix: `check ${words.proxy}` };
   const said = `${refusal.status} ${refusal.statusText}`.trim();
@@ -127,7 +143,8 @@ function signInFix(auth: ProxyAuthOutcome | undefined, words: DoctorWords): stri
   if (refused) return `correct the proxy user and password in ${words.proxySignIn} (DOMAIN\\user for NTLM)`;
   const noTicket = auth?.attempts.some((a) => a.scheme === 'Negotiate' && !a.refused);
   const credentials = `give the proxy user and password in ${words.proxySignIn}`;
-  if (noTicket && auth?.offered.some((s) => s !== 'Negotiate')) return `sign in to the Windows domain (kinit on Linux) for a Kerberos ticket, or ${credentials}`;
+  if (noTicket && auth?.offered.some((s) => s !== 'Negotiate'))
+    return `sign in to the Windows domain (kinit on Linux) for a Kerberos ticket, or ${credentials}`;
   if (noTicket) return 'sign in to the Windows domain (kinit on Linux) for a Kerberos ticket: this proxy takes nothing else';
   if (auth?.attempts.some((a) => a.scheme === 'Negotiate' && a.refused)) return `the proxy refused the Kerberos ticket: ask its admin, or ${credentials}`;
   return credentials;
@@ -140,9 +157,12 @@ export function tlsFailure(err: TunnelError, facts: ChainFacts | undefined, endp
   const answer = `${code ?? err.refusal}${chain}`;
   if (err.setting) return { answer, cause: err.message, fix: words.remedy(err.message, err.setting) };
   const inspection = facts?.inspection
-    ? `the certificate is not the gateway's: ${facts.inspection}. Something between this computer and the gateway re-signs TLS (TLS inspection by a corporate proxy, firewall or antivirus)`
+    ? `the certificate is not the gateway's: ${facts.inspection}. ` +
+      'Something between this computer and the gateway re-signs TLS (TLS inspection by a corporate proxy, firewall or antivirus)'
     : undefined;
-  const exempt = `ask IT to exempt ${host} from TLS inspection; trusting the inspection CA (${words.ca}) works too, but lets the middlebox read the upgrade and its credentials`;
+  const exempt =
+    `ask IT to exempt ${host} from TLS inspection; ` +
+    `trusting the inspection CA (${words.ca}) works too, but lets the middlebox read the upgrade and its credentials`;
   switch (code) {
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -156,22 +176,39 @@ export function tlsFailure(err: TunnelError, facts: ChainFacts | undefined, endp
         fix: `trust the gateway's CA (${words.ca}), or pin its certificate (${words.pin})`,
       };
     case 'ERR_TLS_PIN_MISMATCH':
+      if (inspection)
+        return { answer, cause: inspection, fix: `if the gateway's admin renewed its certificate, pin the new one (${words.pin}); otherwise ${exempt}` };
       return {
         answer,
-        cause: inspection ?? err.message,
-        fix: `if the gateway's admin renewed its certificate, pin the new one (${words.pin}); otherwise ${exempt}`,
+        cause:
+          'the gateway presents another certificate than the pinned one' +
+          `${facts?.fromTrustedCa ? ', issued by the CA this endpoint trusts: it was probably renewed' : ''} (${err.message})`,
+        fix: `ask the gateway's admin for the new fingerprint and pin it (${words.pin})`,
       };
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return { answer, cause: `the certificate is for other names (${err.message})`, fix: `use a host name the certificate names in the URI, or set the name to check (${words.servername})` };
+      return {
+        answer,
+        cause: `the certificate is for other names (${err.message})`,
+        fix: `use a host name the certificate names in the URI, or set the name to check (${words.servername})`,
+      };
     case 'CERT_HAS_EXPIRED':
       return { answer, cause: `the gateway's certificate has expired`, fix: "the gateway's admin must renew it (and check this computer's clock)" };
     case 'CERT_NOT_YET_VALID':
       return { answer, cause: "the certificate is not valid yet: this computer's clock is probably wrong", fix: "set this computer's date and time right" };
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
-      return { answer, cause: `no TLS server answers at ${host}: is it a ws:// endpoint, or the wrong port?`, fix: 'use ws:// for a gateway without TLS, or the port of its TLS server' };
+      return {
+        answer,
+        cause: `no TLS server answers at ${host}: is it a ws:// endpoint, or the wrong port?`,
+        fix: 'use ws:// for a gateway without TLS, or the port of its TLS server',
+      };
   }
-  if (err.refusal === 'client-certificate') return { answer, cause: err.message, fix: `give the client certificate the gateway accepts (${words.clientCertificate})` };
-  return { answer, cause: `the TLS handshake failed (${err.message})${inspection ? `: ${inspection}` : ''}`, fix: inspection ? exempt : `check that ${host} is a TLS server` };
+  if (err.refusal === 'client-certificate')
+    return { answer, cause: err.message, fix: `give the client certificate the gateway accepts (${words.clientCertificate})` };
+  return {
+    answer,
+    cause: `the TLS handshake failed (${err.message})${inspection ? `: ${inspection}` : ''}`,
+    fix: inspection ? exempt : `check that ${host} is a TLS server`,
+  };
 }
 
 type Refused = Extract<DialEvent, { kind: 'refused' }>;
@@ -184,21 +221,39 @@ export function upgradeFailure(err: TunnelError, refused: Refused | undefined, e
   if (refused?.refusal === 'origin') {
     return {
       answer,
-      cause: 'the server refused the Origin header of the upgrade: WSSH sends none, so something between this computer and the server adds one (a reverse proxy or web gateway)',
+      cause:
+        'the server refused the Origin header of the upgrade: WSSH sends none, ' +
+        'so something between this computer and the server adds one (a reverse proxy or web gateway)',
       fix: `${admin} to stop adding Origin in front of the WSSH server, or to allow that origin (wssh server --allow-origin)`,
     };
   }
   switch (err.refusal) {
     case 'auth-required':
       return endpoint.credentials
-        ? { answer, cause: `the server refused the credentials of "${endpoint.credentials.user}"`, fix: `correct the endpoint's user and secret (${words.credentials})` }
+        ? {
+            answer,
+            cause: `the server refused the credentials of "${endpoint.credentials.user}"`,
+            fix: `correct the endpoint's user and secret (${words.credentials})`,
+          }
         : { answer, cause: 'the server asks for a user and secret, and none was given', fix: `give the endpoint's user and secret (${words.credentials})` };
     case 'no-server':
-      return { answer, cause: `no WSSH server at the path ${path}: the path is wrong, or nginx does not pass it on`, fix: "check the path in the endpoint's URI (e.g. wss://gw.example.com/ssh)" };
+      return {
+        answer,
+        cause: `no WSSH server at the path ${path}: the path is wrong, or nginx does not pass it on`,
+        fix: "check the path in the endpoint's URI (e.g. wss://gw.example.com/ssh)",
+      };
     case 'denied':
-      return { answer, cause: `${refused?.status ?? 403} with no WSSH refusal code: nginx (or another server in front of WSSH) refused the request`, fix: `${admin} what refuses ${path}` };
+      return {
+        answer,
+        cause: `${refused?.status ?? 403} with no WSSH refusal code: nginx (or another server in front of WSSH) refused the request`,
+        fix: `${admin} what refuses ${path}`,
+      };
     case 'timeout':
-      return { answer: 'no answer in time', cause: 'the connection is open, but nothing answered the upgrade in time', fix: `${admin} whether the WSSH server behind nginx answers` };
+      return {
+        answer: 'no answer in time',
+        cause: 'the connection is open, but nothing answered the upgrade in time',
+        fix: `${admin} whether the WSSH server behind nginx answers`,
+      };
     case 'client-limit':
     case 'capacity':
     case 'busy':
@@ -232,11 +287,17 @@ export function targetFailure(err: TunnelError, refused: Refused | undefined, ta
     case 'unreachable':
       return {
         answer,
-        cause: /refused/i.test(answer) ? `no SSH server listens on ${name}: sshd is not running there, or it listens on another port` : `the gateway cannot reach ${name}`,
+        cause: /refused/i.test(answer)
+          ? `no SSH server listens on ${name}: sshd is not running there, or it listens on another port`
+          : `the gateway cannot reach ${name}`,
         fix: `check that sshd runs on ${name}${target.port === 22 ? ' (port 22)' : ''}; give host:port for another port`,
       };
     case 'connect-timeout':
-      return { answer, cause: `the gateway got no answer from ${name}: the host is down, or a firewall between it and the gateway drops the connection`, fix: `ask the gateway's admin whether ${name} can be reached from the gateway` };
+      return {
+        answer,
+        cause: `the gateway got no answer from ${name}: the host is down, or a firewall between it and the gateway drops the connection`,
+        fix: `ask the gateway's admin whether ${name} can be reached from the gateway`,
+      };
     case 'bad-target':
       return { answer, cause: err.message, fix: 'give the target as host or host:port' };
   }

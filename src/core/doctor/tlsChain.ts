@@ -52,7 +52,7 @@ export function chainFacts(raw: Buffer[], trust: TrustOptions = {}): ChainFacts 
     facts.pinned = pins.some((pin) => pin.equals(fingerprint));
   }
   const cas = trustedCas(trust);
-  if (cas.length > 0) facts.fromTrustedCa = chain.some((cert) => cas.some((ca) => cert.fingerprint256 === ca.fingerprint256 || cert.checkIssued(ca)));
+  if (cas.length > 0) facts.fromTrustedCa = chain.some((cert) => cas.some((ca) => cert.fingerprint256 === ca.fingerprint256 || issuedBy(cert, ca)));
   facts.inspection = inspectionSign(facts, chain);
   return facts;
 }
@@ -61,8 +61,18 @@ function inspectionSign(facts: ChainFacts, chain: crypto.X509Certificate[]): str
   const issuers = chain.map((cert) => cert.issuer).join(' ');
   if (INSPECTION_ISSUERS.test(issuers)) return `its issuer, ${facts.issuer}, is the kind of CA that TLS-inspecting proxies, firewalls and antivirus use`;
   if (facts.fromTrustedCa === false) return `it was issued by ${facts.issuer}, not by the CA this endpoint trusts`;
-  if (facts.pinned === false) return `it is not the pinned certificate, and was issued by ${facts.issuer}`;
+  // Not the pinned one, yet from the endpoint's own CA: a renewed certificate, not a middlebox's.
+  if (facts.pinned === false && facts.fromTrustedCa !== true) return `it is not the pinned certificate, and was issued by ${facts.issuer}`;
   return undefined;
+}
+
+/** `cert` names `ca` as its issuer and carries its signature (two CAs may have the same name). */
+function issuedBy(cert: crypto.X509Certificate, ca: crypto.X509Certificate): boolean {
+  try {
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** The CA certificates the endpoint's settings add (a CA file, a profile's CAs), parsed. */

@@ -66,7 +66,11 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   setTimeout(() => ws.terminate(), 1000).unref();
   if (outcome.ok) return { ok: true, banner: outcome.banner, connectMs, totalMs: elapsed() };
   if (outcome.kind === 'silent') {
-    return { ok: false, reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`, totalMs: elapsed() };
+    return {
+      ok: false,
+      reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`,
+      totalMs: elapsed(),
+    };
   }
   return { ok: false, reason: outcome.reason, totalMs: elapsed() };
 }

@@ -8,6 +8,7 @@ import { runServer } from './serverCommand';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
 import { DEFAULT_IDLE_MAX_SEC, runDoctorCommand } from './doctorCommand';
+import { LOG_FILE_OPTION, LOG_FILE_USAGE } from './logFileOption';
 import { runProfileCreate, runProfileLink, runProfileShow } from './profileCommand';
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
@@ -108,6 +109,7 @@ Limits:
                            0 for never (default ${seconds(DEFAULT_LIMITS.idleTimeoutMs)})
   --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
   --stats-interval SEC     log the counters this often, 0 for never (default ${seconds(DEFAULT_STATS_INTERVAL_MS)})
+${LOG_FILE_USAGE}
 ${BUFFER_USAGE}
 
 SIGHUP reloads hosts.yml and the users file at once.
@@ -128,6 +130,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'idle-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.idleTimeoutMs) },
       'max-path': { type: 'string', default: String(DEFAULT_LIMITS.maxPathLength) },
       'stats-interval': { type: 'string', default: seconds(DEFAULT_STATS_INTERVAL_MS) },
+      ...LOG_FILE_OPTION,
       ...BUFFER_OPTIONS,
     },
     positionals: 0,
@@ -147,6 +150,7 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
+${LOG_FILE_USAGE}
 ${BUFFER_USAGE}
   --proxy-user USER:PASS   clients must give this user name and password (HTTP
                            Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
@@ -157,6 +161,7 @@ ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
+      ...LOG_FILE_OPTION,
       ...BUFFER_OPTIONS,
       'proxy-user': { type: 'string' },
       profile: { type: 'string' },
@@ -175,9 +180,11 @@ Relays stdin and stdout through one tunnel, for OpenSSH:
 
 Options:
 ${KEEPALIVE_USAGE}
+${LOG_FILE_USAGE}
 ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       keepalive: KEEPALIVE_OPTION,
+      ...LOG_FILE_OPTION,
       profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },

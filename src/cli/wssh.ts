@@ -11,6 +11,7 @@ import { UsageError } from './options';
 import { errorText } from './configRemedies';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
+import { copyStderrTo } from './logFileOption';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
@@ -64,6 +65,8 @@ async function runCommand(name: CommandName, rest: string[]): Promise<number> {
     const expected = fewest === most ? count(fewest) : `${count(fewest).replace(/ arguments?$/, '')} or ${count(most)}`;
     throw new UsageError(`wssh ${name} takes ${expected}, got ${got} (see wssh ${name} --help)`);
   }
+  // Before the command logs anything: its stderr is copied to the file from the first line.
+  if (typeof values['log-file'] === 'string') copyStderrTo(values['log-file']);
   return command.run(values, parsed.positionals);
 }
 

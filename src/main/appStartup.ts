@@ -20,7 +20,8 @@ import { SESSION_BACKUPS_FILE, SessionBackups } from './savedSessions/sessionBac
 import { createAppApi, wireAppEvents } from './window/appApi';
 import { resolveDataPaths } from './settings/dataPaths';
 import { registerIpcHandlers } from './window/ipcHandlers';
-import { LogBook } from './window/logBook';
+import { APP_LOG_FILE, DEFAULT_LOG_LIMIT, LogBook } from './window/logBook';
+import { LogFile } from '../core/logFile';
 import { offersFromArgv } from './settings/profileImport';
 import type { SecretCipher } from './settings/secrets';
 import type { Settings } from './settings/settingsEditor';
@@ -104,6 +105,8 @@ export interface StartupDeps {
   registerProfileLinks?(): void;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
+  /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
+  openPath?(path: string): Promise<string>;
 }
 
 /** What runs once the app has started: for the test hooks and the tests. */
@@ -137,11 +140,13 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
   // Before anything reads userData: the single-instance lock, Chromium's Local
   // State (safeStorage's key), the settings. The portable build and an
   // installed one each keep their own data, and are separate instances.
+  let logs: string;
   try {
     const dataPaths = resolveDataPaths({ platform: deps.platform, env: deps.env, appData: app.getPath('appData'), home: app.getPath('home') });
     app.setPath('userData', dataPaths.userData);
     app.setPath('crashDumps', path.join(dataPaths.userData, 'Crashpad'));
     app.setAppLogsPath(dataPaths.logs);
+    logs = dataPaths.logs;
   } catch (err) {
     return fail(deps, new StartupError((err as Error).message));
   }
@@ -153,18 +158,18 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
   const made: MadeSoFar = {};
   try {
     await app.whenReady();
-    return await start(deps, made);
+    return await start(deps, made, logs);
   } catch (err) {
     return fail(deps, err, made);
   }
 }
 
-async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
+async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<RunningApp> {
   const { app } = deps;
   const session = deps.session.defaultSession;
   denyWebContentPowers(deps);
 
-  const log = new LogBook();
+  const log = openAppLog(logs);
   const dir = app.getPath('userData');
   const { settings, notices } = await openAppSettings(deps, dir);
   const proxyAuth = localProxyAuth(settings, sharedMachineReason(deps.env, deps.platform));
@@ -190,7 +195,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   // association; wssh:// links through this registration (per user, so the
   // portable build has it too).
   deps.registerProfileLinks?.();
-  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth });
+  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth, logs });
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
   const notify = (notice: Notice) => {
@@ -258,7 +263,7 @@ function createSavedSessions(
 function createWindowApi(
   deps: StartupDeps,
   window: StartupWindow,
-  parts: { settings: Settings; controller: TunnelController; log: LogBook; savedSessions: SavedSessions; proxyAuth: LocalProxyAuth },
+  parts: { settings: Settings; controller: TunnelController; log: LogBook; savedSessions: SavedSessions; proxyAuth: LocalProxyAuth; logs: string },
 ): InvokeApi {
   const { app } = deps;
   const session = deps.session.defaultSession;
@@ -282,7 +287,31 @@ function createWindowApi(
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
     localProxyAuth: parts.proxyAuth,
+    logFolder: parts.logs,
+    openFolder: deps.openPath,
   });
+}
+
+/**
+ * The log: the window's ring and the file in the logs folder. A file that
+ * cannot be opened (a read-only profile) leaves the ring, and says so there.
+ */
+function openAppLog(folder: string): LogBook {
+  const file = path.join(folder, APP_LOG_FILE);
+  // The book hears its own file's failure: made after the file, told through this.
+  const told: { log?: LogBook } = {};
+  let sink: LogFile | undefined;
+  let problem: string | undefined;
+  try {
+    sink = new LogFile(file, {
+      onError: (err) => told.log?.add('warn', `the log file ${file} cannot be written (${err.message}): lines are kept in memory only`),
+    });
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  const log = (told.log = new LogBook(DEFAULT_LOG_LIMIT, Date.now, sink));
+  if (problem) log.add('warn', `no log file in ${folder}: ${problem}; lines are kept in memory only`);
+  return log;
 }
 
 /** The tray, its menu's actions, and kept up to date with the tunnel's state, its traffic and the settings. */

@@ -10,7 +10,7 @@
  * `globalThis.wsshApp` for the Electron smoke test (test/e2e/electron/).
  */
 import path from 'node:path';
-import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
+import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session, shell } from 'electron';
 import { runApp } from './appStartup';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 import type { SettingsBackend } from './settings/settingsEditor';
@@ -49,4 +49,5 @@ void runApp({
       : app.setAsDefaultProtocolClient('wssh'),
   env: process.env,
   platform: process.platform,
+  openPath: (folder) => shell.openPath(folder),
 });

@@ -256,6 +256,7 @@ export const Invoke = {
   getConnections: 'connections:get',
   getTraffic: 'traffic:get',
   getLog: 'log:get',
+  openLogFolder: 'log:open-folder',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
   getLocalProxyAuth: 'local-proxy-auth:get',
@@ -319,6 +320,8 @@ export interface WsshApi {
   /** The tunnels' rates of the last second and the last minute's totals (src/shared/traffic.ts). */
   getTraffic(): Promise<TrafficSnapshot>;
   getLog(): Promise<LogLine[]>;
+  /** Opens the folder of the log files (the data folder's `logs`) in the file manager: its path, or why not. */
+  openLogFolder(): Promise<Outcome<string>>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
   /** Whether the local proxy credential is on, why, and its user name. */

@@ -106,6 +106,7 @@ const VALID: { [M in InvokeMethod]: Parameters<InvokeApi[M]> } = {
   getConnections: [],
   getTraffic: [],
   getLog: [],
+  openLogFolder: [],
   getPuttySettings: [],
   exportPuttySession: [{ sessionName: 'db1', target: 'db1.lan' }],
   getLocalProxyAuth: [],

@@ -42,6 +42,10 @@ export interface AppApiDeps {
   localProxyAuth?: LocalProxyAuth;
   /** Where imported profiles' CA certificates are written. @default `profiles` beside the settings file */
   profileCaDir?: string;
+  /** The folder of the log files; without it, the log is kept in memory only. */
+  logFolder?: string;
+  /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
+  openFolder?(folder: string): Promise<string>;
 }
 
 /**
@@ -127,6 +131,11 @@ function tunnelMethods(deps: AppApiDeps) {
     getConnections: async () => controller.connections(),
     getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
+    openLogFolder: async () => {
+      if (!deps.logFolder || !deps.openFolder) return { ok: false, error: 'this build keeps no log file' };
+      const problem = await deps.openFolder(deps.logFolder);
+      return problem ? { ok: false, error: `cannot open ${deps.logFolder}: ${problem}` } : { ok: true, value: deps.logFolder };
+    },
     getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
   } satisfies Partial<InvokeApi>;
 }

@@ -161,6 +161,7 @@ export const invokeArguments = {
   getConnections: args(),
   getTraffic: args(),
   getLog: args(),
+  openLogFolder: args(),
   getPuttySettings: args(),
   exportPuttySession: args(param('request', record({ sessionName: text, target: text }))),
   getLocalProxyAuth: args(),

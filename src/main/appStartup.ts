@@ -29,6 +29,7 @@ import { BackendFactory, openSettings } from './settings/settingsFile';
 import { trayActionHandler } from './tray/trayActions';
 import type { TrayAction } from './tray/trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelController';
+import { EndpointDiagnoses } from './tunnel/endpointDiagnosis';
 import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
 import type { AppWindow } from './window/windows';
@@ -181,6 +182,7 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
   };
   const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
   const savedSessions = createSavedSessions(deps, dir, { controller, proxyAuth, log });
+  const diagnoses = new EndpointDiagnoses({ resolveSystemProxy: (url) => session.resolveProxy(url) });
 
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // A profile the app was started with (a .wssh file opened, a wssh:// link):
@@ -195,13 +197,13 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
   // association; wssh:// links through this registration (per user, so the
   // portable build has it too).
   deps.registerProfileLinks?.();
-  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth, logs });
+  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth, logs, diagnoses });
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
   const notify = (notice: Notice) => {
     if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
   };
-  wireAppEvents({ settings, controller, log }, (event, payload) => {
+  wireAppEvents({ settings, controller, log, diagnoses }, (event, payload) => {
     window.send(event, payload);
     if (event === 'notice') notify(payload as Notice);
   });
@@ -263,7 +265,15 @@ function createSavedSessions(
 function createWindowApi(
   deps: StartupDeps,
   window: StartupWindow,
-  parts: { settings: Settings; controller: TunnelController; log: LogBook; savedSessions: SavedSessions; proxyAuth: LocalProxyAuth; logs: string },
+  parts: {
+    settings: Settings;
+    controller: TunnelController;
+    log: LogBook;
+    savedSessions: SavedSessions;
+    proxyAuth: LocalProxyAuth;
+    logs: string;
+    diagnoses: EndpointDiagnoses;
+  },
 ): InvokeApi {
   const { app } = deps;
   const session = deps.session.defaultSession;
@@ -288,6 +298,7 @@ function createWindowApi(
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
     localProxyAuth: parts.proxyAuth,
     logFolder: parts.logs,
+    diagnoses: parts.diagnoses,
     openFolder: deps.openPath,
   });
 }

@@ -98,6 +98,7 @@ const VALID: { [M in InvokeMethod]: Parameters<InvokeApi[M]> } = {
   restoreEndpoint: ['e1'],
   selectEndpoint: ['e1'],
   testEndpoint: [{ endpoint: { name: 'n', uri: 'ws://a/ssh', user: '', keepaliveSec: 0 }, target: 'db1:2222' }],
+  diagnose: [{ run: 'r1', target: 'db1.lan', endpoint }],
   checkAdvanced: [{ proxy: 'system', trust: {} }],
   pickFile: [{ title: 'CA certificates', kind: 'ca' }],
   getTunnelState: [],

@@ -11,7 +11,9 @@ import { dialRoutes } from '../../core/dial/proxyRoutes';
 import { TargetError, parseTarget } from '../../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../../shared/ipc';
 import { appEndpointSettings, loadTrust } from '../settings/endpointOptions';
-import { ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
+import { EndpointPlan, ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
+import type { TrustOptions } from '../../core/dial/trust/trust';
+import type { ResolvedEndpoint } from '../settings/settingsEditor';
 import { errorText } from '../settings/configRemedies';
 import { awaitBanner } from '../../core/doctor/sshBanner';
 
@@ -33,6 +35,20 @@ export interface EndpointTestOptions {
   clientPassphrase?: string;
 }
 
+/**
+ * The plan for a one-off dial of an endpoint of the app ("Test", "Diagnose"),
+ * its CA file and client certificate read now: as the tunnel's.
+ * @throws {Error} a file that cannot be read, a client certificate that cannot be used.
+ */
+export async function appPlan(
+  endpoint: Pick<ResolvedEndpoint, 'proxy' | 'proxyAuth' | 'trust' | 'clientPassphrase'>,
+  options: { resolveSystemProxy?: SystemProxyAnswer; handshakeTimeoutMs?: number },
+): Promise<{ plan: EndpointPlan; trust: TrustOptions }> {
+  const trust = await loadTrust(endpoint.trust, endpoint.clientPassphrase);
+  const settings = appEndpointSettings(() => ({ proxy: endpoint.proxy, proxyAuth: endpoint.proxyAuth }), trust, options);
+  return { plan: planDial(settings), trust };
+}
+
 export async function testEndpoint(endpoint: Endpoint, targetText: string, options: EndpointTestOptions = {}): Promise<TestResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -47,12 +63,14 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   }
   let ws: WebSocket;
   try {
-    const trust = await loadTrust(options.trust ?? {}, options.clientPassphrase);
-    const plan = planDial(
-      appEndpointSettings(() => ({ proxy: options.proxy ?? 'system', proxyAuth: options.proxyAuth }), trust, {
-        resolveSystemProxy: options.resolveSystemProxy,
-        handshakeTimeoutMs: timeoutMs,
-      }),
+    const { plan } = await appPlan(
+      {
+        proxy: options.proxy ?? 'system',
+        proxyAuth: options.proxyAuth ?? { mode: 'windows' },
+        trust: options.trust ?? {},
+        clientPassphrase: options.clientPassphrase,
+      },
+      { resolveSystemProxy: options.resolveSystemProxy, handshakeTimeoutMs: timeoutMs },
     );
     ws = await dialRoutes(endpoint, target, await plan.resolveProxy(endpoint), plan.dial);
   } catch (err) {

@@ -19,6 +19,7 @@ import type { LocalProxyAuth } from '../settings/localProxySignIn';
 import type { Settings } from '../settings/settingsEditor';
 import type { SavedSessions } from '../savedSessions/savedSessions';
 import type { TunnelController } from '../tunnel/tunnelController';
+import { EndpointDiagnoses } from '../tunnel/endpointDiagnosis';
 
 /** The answer to asking for the local proxy password while clients need none. */
 const PROXY_SIGN_IN_OFF = 'proxy sign-in is off: the proxy needs no password';
@@ -46,6 +47,8 @@ export interface AppApiDeps {
   logFolder?: string;
   /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
   openFolder?(folder: string): Promise<string>;
+  /** "Diagnose"; without it, one is made with `testOptions`. */
+  diagnoses?: EndpointDiagnoses;
 }
 
 /**
@@ -55,6 +58,7 @@ export interface AppApiDeps {
  * the whole.
  */
 export function createAppApi(deps: AppApiDeps): InvokeApi {
+  deps.diagnoses ??= new EndpointDiagnoses(deps.testOptions);
   const logged = <T>(what: string, outcome: Outcome<T>): Outcome<T> => {
     if (outcome.ok) deps.log.add('info', what);
     return outcome;
@@ -115,6 +119,17 @@ function endpointMethods(deps: AppApiDeps, logged: Logged) {
           : `test of ${resolved.value.endpoint.display} to ${request.target} failed: ${result.reason}`,
       );
       return result;
+    },
+    diagnose: async (request) => {
+      const resolved = request.endpoint ? settings.resolveInput(request.endpoint) : settings.activeEndpoint();
+      if (!resolved.ok) return resolved;
+      const outcome = await deps.diagnoses!.run(request.run, resolved.value, request.target);
+      if (!outcome.ok) return outcome;
+      const diagnosis = outcome.value;
+      const broken = diagnosis.steps.find((s) => s.verdict === 'fail');
+      const verdict = broken ? `broken at ${broken.step}: ${broken.cause ?? broken.answer}` : 'the path works';
+      log.add(broken ? 'warn' : 'info', `diagnosis of ${diagnosis.endpoint} to ${diagnosis.target}: ${verdict}`);
+      return outcome;
     },
     checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
     pickFile: async (request) => (await deps.chooseOpenPath?.(request)) ?? null,
@@ -226,7 +241,7 @@ function profileMethods(deps: AppApiDeps) {
  * Returns the function that undoes the wiring.
  */
 export function wireAppEvents(
-  deps: Pick<AppApiDeps, 'settings' | 'controller' | 'log'>,
+  deps: Pick<AppApiDeps, 'settings' | 'controller' | 'log' | 'diagnoses'>,
   send: <E extends EventName>(event: E, payload: EventPayloads[E]) => void,
 ): () => void {
   const { settings, controller, log } = deps;
@@ -247,7 +262,10 @@ export function wireAppEvents(
   controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
+  const onStep = (progress: EventPayloads['diagnosis:step']) => send('diagnosis:step', progress);
+  deps.diagnoses?.on('step', onStep);
   return () => {
+    deps.diagnoses?.off('step', onStep);
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);

@@ -153,6 +153,7 @@ export const invokeArguments = {
   restoreEndpoint: args(id),
   selectEndpoint: args(id),
   testEndpoint: args(param('request', record({ endpoint: endpointInput, target: text }))),
+  diagnose: args(param('request', record({ run: text, target: text }, { endpoint: endpointInput }))),
   checkAdvanced: args(param('request', record({ proxy: proxySetting, trust: endpointTrust }, { proxyAuth: proxyAuthSetting }))),
   pickFile: args(param('request', record({ title: text, kind: oneOf('certificate', 'key', 'pfx', 'ca') }))),
   getTunnelState: args(),

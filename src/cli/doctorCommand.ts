@@ -12,14 +12,17 @@ import { planDial } from '../core/dial/endpointPlan';
 import type { TrustOptions } from '../core/dial/trust/trust';
 import { runDoctor } from '../core/doctor/pathWalk';
 import { TunnelError } from '../core/tunnel/tunnelError';
-import { UNUSABLE_PROXY_SETTING } from '../core/upstream/upstreamProxy';
+import { UNUSABLE_PROXY_SETTING, parseProxyUrl } from '../core/upstream/upstreamProxy';
 import type { DoctorWords } from '../core/doctor/stepWords';
-import { diagnosisHeading, diagnosisVerdict, stepLines } from '../core/doctor/diagnosisText';
+import { diagnosisHeading, diagnosisLines, diagnosisVerdict, stepLines } from '../core/doctor/diagnosisText';
+import { KnownSecret, diagnosticsText, proxyEnvironmentLines, proxySecrets, systemVersion } from '../core/doctor/diagnosticsFile';
+import { summarizeCertificate } from '../core/dial/profile';
+import { version } from './version';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
 import { proxyChoice, type ProxyChoice } from './proxyChoice';
-import { profileSettings } from './profileOption';
+import { SECRET_ENV, profileSettings } from './profileOption';
 import { clientCertificateOption } from './clientCertificateOption';
-import { describeRefusal } from './configRemedies';
+import { PFX_PASSPHRASE_ENV, describeRefusal } from './configRemedies';
 
 /** The longest `--idle` holds a tunnel by default: past the 5 minutes some proxies allow an idle CONNECT. */
 export const DEFAULT_IDLE_MAX_SEC = 360;
@@ -88,7 +91,7 @@ export async function runDoctorCommand(values: CommandValues, positionals: strin
   });
   if (json) out(JSON.stringify(diagnosis, null, 2));
   else out(diagnosisVerdict(diagnosis));
-  if (typeof values.save === 'string') saveDiagnosis(values.save, diagnosis);
+  if (typeof values.save === 'string') saveDiagnosis(values.save, diagnosis, input, values);
   return diagnosis.ok ? 0 : 1;
 }
 
@@ -133,8 +136,64 @@ function routeSource(values: CommandValues, profile: boolean): string {
   return 'the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)';
 }
 
-function saveDiagnosis(file: string, diagnosis: Diagnosis): void {
-  void fs;
-  void file;
-  void diagnosis;
+/** `--save FILE`: the diagnostics file, every secret of this run removed (core/doctor/diagnosticsFile.ts). */
+function saveDiagnosis(file: string, diagnosis: Diagnosis, input: DoctorInput, values: CommandValues): void {
+  const { endpoint, trust } = input;
+  const proxy = typeof input.proxyValues.proxy === 'string' ? input.proxyValues.proxy : undefined;
+  const cas = [trust.ca ?? []].flat().flatMap((pem) => {
+    try {
+      return [summarizeCertificate(String(pem))];
+    } catch {
+      return [];
+    }
+  });
+  const settings = [
+    `endpoint: ${endpoint.display}`,
+    `user: ${endpoint.credentials ? `${endpoint.credentials.user} (a secret is given)` : '(none)'}`,
+    ...(values.profile !== undefined ? [`profile: ${String(values.profile)}`] : []),
+    `route: ${routeSource(input.proxyValues, values.profile !== undefined)}${proxy && proxy !== 'system' ? ` (${redactedProxy(proxy)})` : ''}`,
+    ...cas.map((ca) => `trusts the CA: ${ca.subject} (${ca.fingerprint}, valid to ${ca.validTo})`),
+    `system CA store: ${trust.systemCa ? 'yes' : 'no'}`,
+    ...[trust.pin ?? []].flat().map((pin) => `pin: ${pin}${trust.pinOnly ? ' (pin only)' : ''}`),
+    ...(trust.servername ? [`TLS server name: ${trust.servername}`] : []),
+    ...(trust.clientCertificate ? [`client certificate: ${trust.clientCertificate.source}`] : []),
+  ];
+  const secrets: KnownSecret[] = [
+    ...(endpoint.credentials ? [{ user: endpoint.credentials.user, secret: endpoint.credentials.secret }] : []),
+    ...proxySecrets(proxy),
+    ...Object.entries(process.env)
+      .filter(([name]) => /_proxy$/i.test(name))
+      .flatMap(([, value]) => proxySecrets(value)),
+    ...[process.env[SECRET_ENV], process.env[PFX_PASSPHRASE_ENV], trust.clientCertificate?.passphrase].filter((s): s is string => !!s),
+  ];
+  const text = diagnosticsText(
+    {
+      writer: 'wssh doctor',
+      versions: [
+        ['wssh', version().replace(/^wssh /, '')],
+        ['Node', process.version],
+        ['system', systemVersion()],
+      ],
+      sections: [
+        { title: 'The endpoint', lines: settings },
+        { title: 'Proxy variables of the environment', lines: proxyEnvironmentLines(process.env) },
+        { title: 'The run', lines: diagnosisLines(diagnosis) },
+      ],
+    },
+    secrets,
+  );
+  try {
+    fs.writeFileSync(file, text);
+  } catch (err) {
+    throw new Error(`--save "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  process.stderr.write(`wssh: diagnostics written to ${file}\n`);
+}
+
+function redactedProxy(url: string): string {
+  try {
+    return parseProxyUrl(url).display;
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -5,18 +5,12 @@
  * module so that the demo and the tests start the same code the command line
  * does.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { UsageError } from './options';
 import { errorText } from './configRemedies';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 import { copyStderrTo } from './logFileOption';
-
-function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
-  return `wssh ${pkg.version}`;
-}
+import { version } from './version';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -55,6 +55,8 @@ export interface StartupApp {
   setLoginItemSettings(settings: { openAtLogin: boolean; args: string[] }): void;
   quit(): void;
   exit(code: number): void;
+  /** The app's version (package.json's), for the diagnostics file. */
+  getVersion?(): string;
 }
 
 /** What the startup does with each WebContents Electron creates. */
@@ -297,6 +299,17 @@ function createWindowApi(
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
     localProxyAuth: parts.proxyAuth,
+    chooseDiagnosticsPath: (defaultName) =>
+      window.askSavePath({
+        title: 'Save diagnostics',
+        defaultPath: path.join(app.getPath('documents'), defaultName),
+        filters: [{ name: 'Text files', extensions: ['txt'] }],
+      }),
+    versions: [
+      ['WSSH', app.getVersion?.() ?? 'unknown'],
+      ['Electron', process.versions.electron ?? 'none'],
+      ['Chromium', process.versions.chrome ?? 'none'],
+    ],
     logFolder: parts.logs,
     diagnoses: parts.diagnoses,
     openFolder: deps.openPath,

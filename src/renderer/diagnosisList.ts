@@ -61,6 +61,31 @@ export class DiagnosisList {
   }
 }
 
+/**
+ * "Save diagnostics…": asks where, and writes one file for an admin (the
+ * versions, the settings without secrets, the last diagnosis, the last log
+ * lines); a message says where it went. `id` names the button.
+ */
+export function saveDiagnosticsButton(api: WsshApi, id: string): HTMLElement {
+  const message = h('span', { class: 'quiet', id: `${id}-message`, 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', id }, 'Save diagnostics…');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    void api
+      .saveDiagnostics()
+      .then((result) => {
+        message.textContent =
+          result.status === 'saved'
+            ? `Saved ${result.path}: send it to your admin.`
+            : result.status === 'canceled'
+              ? 'Not saved.'
+              : `Not saved: ${result.reason}`;
+      })
+      .finally(() => (button.disabled = false));
+  });
+  return h('span', { class: 'save-diagnostics' }, button, ' ', message);
+}
+
 function stepItem(step: DiagnosisStep): HTMLLIElement {
   return h(
     'li',

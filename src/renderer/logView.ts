@@ -6,6 +6,7 @@
 import type { LogLine, WsshApi } from '../shared/ipc';
 import { field, h } from './dom';
 import { formatTime } from './format';
+import { saveDiagnosticsButton } from './diagnosisList';
 
 const MAX_LINES = 1000;
 const LEVELS: Record<string, number> = { info: 0, warn: 1, error: 2 };
@@ -33,7 +34,7 @@ export class LogView {
       'div',
       { class: 'log-view' },
       h('div', { class: 'inline-form' }, filter.row, level.row),
-      h('div', { class: 'buttons' }, openFolder, this.folderMessage),
+      h('div', { class: 'buttons' }, openFolder, this.folderMessage, saveDiagnosticsButton(api, 'log-save-diagnostics')),
       this.count,
       this.list,
     );

@@ -8,7 +8,7 @@ import { capitalize } from '../shared/sentence';
 import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
-import { DiagnosisList } from './diagnosisList';
+import { DiagnosisList, saveDiagnosticsButton } from './diagnosisList';
 
 /** Shown before a new proxy sign-in password is made. */
 const RENEW_WARNING =
@@ -183,6 +183,7 @@ export class StatusView {
       h('p', { class: 'quiet' }, 'Walks the way to an SSH host through the active endpoint, step by step, and says where it breaks and how to fix it.'),
       form,
       this.diagnosis.element,
+      h('div', { class: 'buttons' }, saveDiagnosticsButton(this.api, 'status-save-diagnostics')),
     );
   }
 

@@ -199,6 +199,9 @@ export interface PuttyExportRequest {
 
 export type PuttyExportResult = { status: 'saved'; path: string } | { status: 'canceled' } | { status: 'failed'; reason: string };
 
+/** What became of a file the user was asked where to save. */
+export type FileSaveResult = PuttyExportResult;
+
 /** A certificate as the import confirmation shows it (src/core/dial/profile.ts summarizes it). */
 export interface CertificateView {
   subject: string;
@@ -275,6 +278,7 @@ export const Invoke = {
   getTraffic: 'traffic:get',
   getLog: 'log:get',
   openLogFolder: 'log:open-folder',
+  saveDiagnostics: 'diagnosis:save',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
   getLocalProxyAuth: 'local-proxy-auth:get',
@@ -348,6 +352,11 @@ export interface WsshApi {
   getLog(): Promise<LogLine[]>;
   /** Opens the folder of the log files (the data folder's `logs`) in the file manager: its path, or why not. */
   openLogFolder(): Promise<Outcome<string>>;
+  /**
+   * Asks where, then writes one text file for an admin: versions, the endpoints' settings with every
+   * secret removed, the proxy settings this computer has, the last diagnosis and the last log lines.
+   */
+  saveDiagnostics(): Promise<FileSaveResult>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
   /** Whether the local proxy credential is on, why, and its user name. */

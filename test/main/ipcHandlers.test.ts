@@ -108,6 +108,7 @@ const VALID: { [M in InvokeMethod]: Parameters<InvokeApi[M]> } = {
   getTraffic: [],
   getLog: [],
   openLogFolder: [],
+  saveDiagnostics: [],
   getPuttySettings: [],
   exportPuttySession: [{ sessionName: 'db1', target: 'db1.lan' }],
   getLocalProxyAuth: [],

@@ -32,7 +32,12 @@ export function diagnosisVerdict(diagnosis: Diagnosis): string {
   return `the path is broken at: ${failed ? `${STEP_LABEL[failed.step].toLowerCase()} (${failed.tried})` : 'an unknown step'}`;
 }
 
-/** The whole run as text. */
-export function diagnosisText(diagnosis: Diagnosis): string {
-  return [diagnosisHeading(diagnosis.endpoint, diagnosis.target), ...diagnosis.steps.flatMap(stepLines), diagnosisVerdict(diagnosis)].join('\n') + '\n';
+/** The whole run as lines: the heading, the steps, the verdict. */
+export function diagnosisLines(diagnosis: Diagnosis): string[] {
+  return [
+    `started at ${diagnosis.startedAt}`,
+    diagnosisHeading(diagnosis.endpoint, diagnosis.target),
+    ...diagnosis.steps.flatMap(stepLines),
+    diagnosisVerdict(diagnosis),
+  ];
 }

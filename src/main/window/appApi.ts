@@ -20,6 +20,7 @@ import type { Settings } from '../settings/settingsEditor';
 import type { SavedSessions } from '../savedSessions/savedSessions';
 import type { TunnelController } from '../tunnel/tunnelController';
 import { EndpointDiagnoses } from '../tunnel/endpointDiagnosis';
+import { saveAppDiagnostics } from './diagnosticsReport';
 
 /** The answer to asking for the local proxy password while clients need none. */
 const PROXY_SIGN_IN_OFF = 'proxy sign-in is off: the proxy needs no password';
@@ -49,6 +50,10 @@ export interface AppApiDeps {
   openFolder?(folder: string): Promise<string>;
   /** "Diagnose"; without it, one is made with `testOptions`. */
   diagnoses?: EndpointDiagnoses;
+  /** Asks where to save the diagnostics file; undefined when the user cancels. Without it, nothing is saved. */
+  chooseDiagnosticsPath?(defaultName: string): Promise<string | undefined>;
+  /** The app's versions for the diagnostics file (the app's own, Electron's). */
+  versions?: Array<[string, string]>;
 }
 
 /**
@@ -146,6 +151,10 @@ function tunnelMethods(deps: AppApiDeps) {
     getConnections: async () => controller.connections(),
     getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
+    saveDiagnostics: async () =>
+      deps.chooseDiagnosticsPath
+        ? saveAppDiagnostics({ ...deps, resolveSystemProxy: deps.testOptions?.resolveSystemProxy }, deps.chooseDiagnosticsPath)
+        : { status: 'failed', reason: 'this build cannot save files' },
     openLogFolder: async () => {
       if (!deps.logFolder || !deps.openFolder) return { ok: false, error: 'this build keeps no log file' };
       const problem = await deps.openFolder(deps.logFolder);

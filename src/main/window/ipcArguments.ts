@@ -163,6 +163,7 @@ export const invokeArguments = {
   getTraffic: args(),
   getLog: args(),
   openLogFolder: args(),
+  saveDiagnostics: args(),
   getPuttySettings: args(),
   exportPuttySession: args(param('request', record({ sessionName: text, target: text }))),
   getLocalProxyAuth: args(),

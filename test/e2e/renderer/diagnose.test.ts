@@ -8,6 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../scripts/harness/ports';
 import { waitFor } from '../../fixtures/tunnel';
@@ -92,7 +93,7 @@ test('Diagnose in the editor, beside Test: the endpoint as typed; a closed port 
   assert.deepEqual(app.problems, []);
 });
 
-test('the Log view opens the folder where the log files are', async (t) => {
+test('the Log view opens the folder where the log files are, and saves the diagnostics file', async (t) => {
   const app = await rig.open(t);
   if (!app) return;
   const { page } = app;
@@ -101,4 +102,14 @@ test('the Log view opens the folder where the log files are', async (t) => {
   await page.locator('#log-folder-message', { hasText: 'Opened' }).waitFor();
   assert.equal(app.opened.length, 1);
   assert.match(await page.locator('#log-folder-message').innerText(), /^Opened .*logs\.$/);
+
+  await page.locator('#log-save-diagnostics').click();
+  const message = page.locator('#log-save-diagnostics-message');
+  await message.locator('text=/^Saved /').waitFor();
+  const file = /^Saved (.*): send it to your admin\.$/.exec(await message.innerText())![1];
+  const text = fs.readFileSync(file, 'utf8');
+  assert.match(text, /^WSSH diagnostics, written by the WSSH tray app at /);
+  assert.match(text, /^== Endpoints\nLocal WSSH server \(active\): ws:\/\/localhost:4567\/ssh$/m);
+  assert.match(text, /^== The last \d+ log lines$/m);
+  await screenshot(page, 'log-save-diagnostics');
 });

@@ -29,7 +29,7 @@ test('the CLI: no secret in --log-file files, stderr, or the doctor --save file'
   const dir = tempDir(t);
   const banner = await startBannerServer();
   t.after(() => banner.close());
-  const proxyPort = await startSignInProxy(t, 'bob', PROXY_PASSWORD);
+  const { port: proxyPort } = await startSignInProxy(t, 'bob', PROXY_PASSWORD);
   const users = path.join(dir, 'users.yml');
   fs.writeFileSync(users, formatUserLine('alice', await hashSecret(ENDPOINT_SECRET, { N: 1024 })) + '\n');
   const file = (name: string) => path.join(dir, 'logs', name);

@@ -40,7 +40,7 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
     await wssh.server.close();
     await banner.close();
   });
-  const proxyPort = await startSignInProxy(t, 'CORP\\alice', PROXY_PASSWORD);
+  const { port: proxyPort } = await startSignInProxy(t, 'CORP\\alice', PROXY_PASSWORD);
   const { settings } = await openTestSettings(dir, testCipher());
   const logFile = new LogFile(path.join(dir, 'logs', 'wssh.log'));
   t.after(() => logFile.close());

@@ -2,9 +2,11 @@
  * Draws the tray and app icons into assets/ (committed; run again after a
  * design change): `node dist/scripts/makeIcons.js`.
  *
- * Tray: four states told apart by shape as well as colour, so they read at
+ * Tray: five states told apart by shape as well as colour, so they read at
  * 16x16 and without colour vision: stopped = hollow ring, listening = filled
- * disc, active = disc with up/down arrows, error = triangle with "!". Each
+ * disc, active = disc with up/down arrows, reconnecting = a circular arrow
+ * (a ring open at the top right, its head pointing on round), error =
+ * triangle with "!". Each
  * for a light and a dark taskbar, as .ico (16, 20, 24, 32: 100–200% scaling)
  * and .png (32, and 16 as @1x for other platforms).
  * App: a rounded square with the tunnel mark, .ico up to 256 and a 512 PNG.
@@ -44,6 +46,13 @@ const triangle =
     const s2 = side(b, c);
     const s3 = side(c, a);
     return (s1 >= 0 && s2 >= 0 && s3 >= 0) || (s1 <= 0 && s2 <= 0 && s3 <= 0);
+  };
+/** Part of a shape: the points of `shape` whose angle around (cx, cy), in degrees from 3 o'clock clockwise (y grows down), is outside [from, to). */
+const withoutSector =
+  (shape: Shape, cx: number, cy: number, from: number, to: number): Shape =>
+  (x, y) => {
+    const angle = (Math.atan2(y - cy, x - cx) * 180) / Math.PI;
+    return shape(x, y) && !(angle >= from && angle < to);
   };
 const union =
   (...shapes: Shape[]): Shape =>
@@ -96,14 +105,30 @@ function render(size: number, layers: Layer[]): Buffer {
   return PNG.sync.write(png);
 }
 
-export type TrayState = 'stopped' | 'listening' | 'active' | 'error';
+export type TrayState = 'stopped' | 'listening' | 'active' | 'reconnecting' | 'error';
 export type Theme = 'light' | 'dark';
 
 const PALETTE: Record<Theme, Record<TrayState | 'mark' | 'edge', RGB>> = {
   // For a light taskbar: dark strokes and deep colours.
-  light: { stopped: [90, 96, 107], listening: [21, 101, 192], active: [27, 128, 56], error: [198, 40, 40], mark: [255, 255, 255], edge: [30, 30, 30] },
+  light: {
+    stopped: [90, 96, 107],
+    listening: [21, 101, 192],
+    active: [27, 128, 56],
+    reconnecting: [178, 96, 0],
+    error: [198, 40, 40],
+    mark: [255, 255, 255],
+    edge: [30, 30, 30],
+  },
   // For a dark taskbar: light strokes and bright colours.
-  dark: { stopped: [200, 204, 210], listening: [100, 181, 246], active: [95, 211, 127], error: [255, 107, 107], mark: [20, 22, 26], edge: [240, 240, 240] },
+  dark: {
+    stopped: [200, 204, 210],
+    listening: [100, 181, 246],
+    active: [95, 211, 127],
+    reconnecting: [255, 196, 64],
+    error: [255, 107, 107],
+    mark: [20, 22, 26],
+    edge: [240, 240, 240],
+  },
 };
 
 export function trayLayers(state: TrayState, theme: Theme): Layer[] {
@@ -120,6 +145,12 @@ export function trayLayers(state: TrayState, theme: Theme): Layer[] {
         { shape: disc(0.5, 0.5, 0.47), color: c.active },
         { shape: union(up, down), color: c.mark },
       ];
+    }
+    case 'reconnecting': {
+      // Three quarters of a thick ring, from 3 o'clock round to 12, and an arrowhead at 12 pointing on into the gap.
+      const arc = withoutSector(ring(0.5, 0.5, 0.46, 0.22), 0.5, 0.5, -90, 0);
+      const head = triangle([0.44, -0.04], [0.44, 0.38], [0.8, 0.17]);
+      return [{ shape: union(arc, head), color: c.reconnecting }];
     }
     case 'error':
       return [
@@ -144,7 +175,7 @@ function main(): void {
   const assets = path.resolve(__dirname, '..', '..', 'assets');
   fs.mkdirSync(assets, { recursive: true });
   for (const theme of ['light', 'dark'] as Theme[]) {
-    for (const state of ['stopped', 'listening', 'active', 'error'] as TrayState[]) {
+    for (const state of ['stopped', 'listening', 'active', 'reconnecting', 'error'] as TrayState[]) {
       const layers = trayLayers(state, theme);
       const name = `tray-${state}-${theme}`;
       fs.writeFileSync(path.join(assets, `${name}.ico`), writeIco(TRAY_ICO_SIZES.map((size) => ({ size, png: render(size, layers) }))));

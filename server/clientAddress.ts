@@ -38,6 +38,8 @@ export function parseTrustProxy(text: string): TrustProxy {
 
 export class ClientAddresses {
   private readonly trusted: (peer: string) => boolean;
+  /** The proxies named in the --trust-proxy list; none for a keyword. */
+  private readonly named: (address: string) => boolean = () => false;
 
   constructor(trust: TrustProxy = DEFAULT_TRUST_PROXY) {
     if (trust === 'always') this.trusted = () => true;
@@ -50,8 +52,26 @@ export class ClientAddresses {
         if (prefix === undefined) list.addAddress(address, family);
         else list.addSubnet(address, prefix, family);
       }
-      this.trusted = (peer) => net.isIP(peer) !== 0 && list.check(peer, net.isIPv6(peer) ? 'ipv6' : 'ipv4');
+      this.named = (address) => net.isIP(address) !== 0 && list.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4');
+      this.trusted = this.named;
     }
+  }
+
+  /**
+   * Whether a request is this host's own or a named proxy's own: its TCP
+   * peer is loopback or in the --trust-proxy list (`always` names no one),
+   * and so is every address it says it forwards for (X-Forwarded-For,
+   * X-Real-IP, Forwarded's `for=`): a proxy passing on someone else's
+   * request is not asking for itself. Forged headers can only refuse more.
+   * For what only the gateway and its monitoring may read (/metrics).
+   */
+  insider(req: http.IncomingMessage): boolean {
+    const own = (address: string) => isLoopbackHost(address) || this.named(address);
+    if (!own(ClientAddresses.peer(req.socket))) return false;
+    const header = (name: string) => [req.headers[name] ?? []].flat().join(',');
+    const forwardedFor = [...header('forwarded').matchAll(/for=("?)\[?([^\]",;]*)/gi)].map((m) => m[2].replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1'));
+    const claimed = [...`${header('x-forwarded-for')},${header('x-real-ip')}`.split(','), ...forwardedFor].map((a) => a.trim()).filter(Boolean);
+    return claimed.every((address) => own(unmap(address)));
   }
 
   /** The TCP peer as a plain address: `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) is `192.0.2.1`. */

@@ -26,6 +26,15 @@ export interface MetricsSnapshot {
   refusals: Array<{ status: number; code: string; count: number }>;
 }
 
+/** What /metrics reports of the resumable sessions (ResumeSessions has it). */
+export interface ResumeCounters {
+  readonly size: number;
+  readonly parked: number;
+  readonly resumed: number;
+  readonly refused: number;
+  readonly expired: number;
+}
+
 export class ServerMetrics {
   private readonly startedAt = Date.now();
   private opened = 0;
@@ -36,10 +45,12 @@ export class ServerMetrics {
 
   constructor(
     private readonly tracker: TunnelTracker,
-    /** Times the process ran out of file descriptors (see core/inbound/descriptors.ts). */
+    /** Times the process found itself out of file descriptors (see core/inbound/descriptors.ts). */
     private readonly descriptorExhaustions: () => number = () => 0,
     /** The relays' buffer budget, for its gauges; none: not reported. */
     private readonly budget?: BufferBudget,
+    /** The resumable sessions (server/resumeSessions.ts), for their gauges and counters. */
+    private readonly sessions?: () => ResumeCounters,
   ) {
     tracker.on('open', () => this.opened++);
     tracker.on('close', (t) => {
@@ -108,7 +119,8 @@ export class ServerMetrics {
             `wssh_buffer_pauses_total ${this.budget.pausedByBudget}`,
           ]
         : []),
-      '# HELP wssh_descriptor_exhaustion_total Connections that failed for want of a file descriptor (EMFILE, ENFILE).',
+      ...this.resumeLines(),
+      '# HELP wssh_descriptor_exhaustion_total Times the server found itself out of file descriptors (EMFILE, ENFILE), at a connect or an accept.',
       '# TYPE wssh_descriptor_exhaustion_total counter',
       `wssh_descriptor_exhaustion_total ${this.descriptorExhaustions()}`,
       '# HELP wssh_uptime_seconds Seconds since the server started.',
@@ -116,6 +128,28 @@ export class ServerMetrics {
       `wssh_uptime_seconds ${s.uptimeSeconds}`,
     ];
     return lines.join('\n') + '\n';
+  }
+
+  private resumeLines(): string[] {
+    const r = this.sessions?.();
+    if (!r) return [];
+    return [
+      '# HELP wssh_resumable_sessions Resumable tunnels held now, open or parked.',
+      '# TYPE wssh_resumable_sessions gauge',
+      `wssh_resumable_sessions ${r.size}`,
+      '# HELP wssh_parked_sessions Resumable tunnels whose WebSocket broke, waiting for a resume.',
+      '# TYPE wssh_parked_sessions gauge',
+      `wssh_parked_sessions ${r.parked}`,
+      '# HELP wssh_resumes_total Tunnels resumed after a break.',
+      '# TYPE wssh_resumes_total counter',
+      `wssh_resumes_total ${r.resumed}`,
+      '# HELP wssh_resumes_refused_total Resumes refused: unknown session, wrong token or another user (also in wssh_refusals_total).',
+      '# TYPE wssh_resumes_refused_total counter',
+      `wssh_resumes_refused_total ${r.refused}`,
+      '# HELP wssh_resume_expired_total Parked tunnels closed because no resume came within the resume window.',
+      '# TYPE wssh_resume_expired_total counter',
+      `wssh_resume_expired_total ${r.expired}`,
+    ];
   }
 
   /** One log line: `stats open=2 total=40 up=… down=… refused=3 (401 unauthorized=2, 403 denied=1)`. */

@@ -23,8 +23,11 @@
  * authentication (its slow-down holds no tunnel slot), capacity, target,
  * policy, connect.
  *
- * Plain HTTP on the same port: `GET /healthz` (200, for load balancers) and
- * `GET /metrics` (counters, Prometheus text format); anything else is 426.
+ * Plain HTTP on the same port: `GET /healthz` (200 while the process
+ * lives), `GET /readyz` (200 while it takes new tunnels, else 503 with the
+ * reasons: readiness.ts) and `GET /metrics` (counters, Prometheus text
+ * format); anything else is 426. They are answered while the server drains
+ * too: it keeps listening until the drain ends.
  */
 import type http from 'node:http';
 import dns from 'node:dns/promises';
@@ -54,6 +57,20 @@ import { FailureBackoff, type FailureBackoffOptions } from './auth/failureBackof
 import { ClientAddresses, type TrustProxy } from './clientAddress';
 import { DEFAULT_LIMITS, TunnelSlots, isSlot, type ServerLimits, type Slot } from './limits';
 import { ServerMetrics } from './metrics';
+import { ResumableRelay } from '../src/core/tunnel/resumableRelay';
+import {
+  DEFAULT_RESUME_TIMEOUT_SEC,
+  DEFAULT_RESUME_WINDOW,
+  ResumeProtocolError,
+  newResumeToken,
+  offerResponseLines,
+  parseUpgradeRequest,
+  resumedResponseLines,
+  type ResumeRequest,
+} from '../src/core/tunnel/resumeProtocol';
+import { ResumeSessions, type ResumeSession } from './resumeSessions';
+import type { TrackedRelay } from '../src/core/tunnel/tunnels';
+import { notReadyReasons, writeReadiness } from './readiness';
 
 export { DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT };
 
@@ -90,7 +107,24 @@ export interface WsshServerOptions extends RelayOptions, Partial<ServerLimits> {
   tracker?: TunnelTracker;
   /** How a burst of new connections is admitted (admission.ts). */
   admission?: AdmissionOptions;
+  /**
+   * How long a resumable tunnel whose WebSocket broke keeps its connection to
+   * the target, waiting for the client to resume it, in ms; 0 offers no
+   * resume (today's tunnels). @default {@link DEFAULT_RESUME_TIMEOUT_MS}
+   */
+  resumeTimeoutMs?: number;
+  /** Bytes each side of a resumable tunnel keeps unacknowledged (told to the client). @default DEFAULT_RESUME_WINDOW */
+  resumeWindow?: number;
+  /**
+   * The config files not loaded yet (`wssh server --wait-for-config`), by
+   * name: while any is, the server is not ready and refuses new tunnels
+   * (503 `not-ready`). @default none
+   */
+  waitingFor?: () => readonly string[];
 }
+
+/** The default of `resumeTimeoutMs` (`wssh server --resume-window`): resumeProtocol.ts says why five minutes. */
+export const DEFAULT_RESUME_TIMEOUT_MS = DEFAULT_RESUME_TIMEOUT_SEC * 1000;
 
 /** The default of `connectTimeoutMs` (`wssh server --connect-timeout`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -106,8 +140,14 @@ export const DEFAULT_SERVER_DRAIN_MS = 30_000;
  */
 export const SERVER_MAX_PAYLOAD = 1024 * 1024;
 
+/** What a request for /metrics from elsewhere is told (403). */
+const METRICS_REFUSED = '/metrics is served only to this host and the --trust-proxy addresses, for themselves\n';
+
 /** What a client whose upgrade comes while the server drains is told (503, `draining`). */
 const DRAINING_MESSAGE = 'server shutting down: try again';
+
+/** What a client is told while a config file has not loaded (503, `not-ready`); the log names the file. */
+const NOT_READY_MESSAGE = 'server not ready: try again later';
 
 /**
  * A refusal of an upgrade: its code (hence the HTTP status, and the
@@ -149,20 +189,34 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
   private closing = false;
   /** The authenticated user of each open tunnel, for its log lines. */
   private readonly users = new Map<number, string>();
+  /** Resumable tunnels, open or parked, by session key. */
+  readonly sessions: ResumeSessions;
+  /** Header lines for one upgrade's 101 (a resume offer, a resumed count), read when ws writes it. */
+  private readonly responseLines = new WeakMap<http.IncomingMessage, () => string[]>();
+  private readonly resumeTimeoutMs: number;
 
   constructor(private readonly options: WsshServerOptions) {
     super();
     this.log = options.log ?? (() => {});
     this.tracker = options.tracker ?? new TunnelTracker();
     this.descriptors = new DescriptorAlarm(this.log);
-    this.metrics = new ServerMetrics(this.tracker, () => this.descriptors.total, options.budget ?? processBudget);
+    this.metrics = new ServerMetrics(
+      this.tracker,
+      () => this.descriptors.total,
+      options.budget ?? processBudget,
+      () => this.sessions,
+    );
     this.limits = { ...DEFAULT_LIMITS };
     for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof ServerLimits>) {
       if (options[key] !== undefined) this.limits[key] = options[key];
     }
     this.slots = new TunnelSlots(this.limits);
     this.clients = new ClientAddresses(options.trustProxy);
-    this.auth = options.users ? new BasicAuth(options.users, new FailureBackoff(options.authBackoff), options.authLimits) : undefined;
+    // One slow-down for wrong passwords and wrong resume tokens: a guess is a guess.
+    const backoff = new FailureBackoff(options.authBackoff);
+    this.auth = options.users ? new BasicAuth(options.users, backoff, options.authLimits) : undefined;
+    this.sessions = new ResumeSessions(backoff);
+    this.resumeTimeoutMs = options.resumeTimeoutMs ?? DEFAULT_RESUME_TIMEOUT_MS;
     this.allowOrigins = new Set((options.allowOrigins ?? []).map(normalizeOrigin));
 
     // The upgrade request's headers must be in within the handshake timeout (then 408).
@@ -189,7 +243,11 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     });
     // Tells our clients that a refusal would have been a status, not a frame
     // after the upgrade: they need not wait for an old server's text.
-    this.wss.on('headers', (headers) => headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`));
+    this.wss.on('headers', (headers, req) => {
+      headers.push(`${SERVER_MARK_HEADER}: ${SERVER_MARK_VALUE}`);
+      const lines = this.responseLines.get(req);
+      if (lines) headers.push(...lines());
+    });
     this.web.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.web.server.on('request', (req, res) => this.onRequest(req, res));
 
@@ -218,22 +276,35 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
     return this.slots.inUse;
   }
 
+  /** Why the server takes no new tunnels now (GET /readyz); empty when it does. */
+  notReadyReasons(): string[] {
+    return notReadyReasons({
+      draining: this.closing,
+      slotsInUse: this.slots.inUse,
+      maxTunnels: this.limits.maxTunnels,
+      waitingFor: this.options.waitingFor?.() ?? [],
+    });
+  }
+
   /** Logins being checked now: waiting out a slow-down or hashing. They hold no slot. */
   get loginsPending(): number {
     return this.auth?.pending ?? 0;
   }
 
   /**
-   * Stops accepting; open tunnels may finish within `drainMs`, then they are
-   * aborted. Resolves when every tunnel is closed.
+   * Stops taking new tunnels (503 `draining`, and /readyz 503); open tunnels
+   * may finish within `drainMs`, then they are aborted. It listens until the
+   * drain ends, so that the probes are answered and a refused client is told
+   * why. Resolves when every tunnel is closed.
    */
   close(drainMs = 0): Promise<void> {
     this.closing = true;
-    return this.web.close(drainMs, 'server shutting down', () => {
+    const stopPending = () => {
       for (const socket of this.connecting) socket.destroy();
       // Told, rather than cut: a client can try another server at once.
       for (const [socket, { client, target }] of this.upgrading) this.refuse(socket, new Refusal('draining', DRAINING_MESSAGE), client, target);
-    });
+    };
+    return this.web.close(drainMs, 'server shutting down', stopPending, { listenWhileDraining: true });
   }
 
   /** Plain HTTP: the health and metrics endpoints, and 426 for the rest. */
@@ -245,7 +316,17 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       res.end('{"status":"ok"}\n');
       return;
     }
+    if (get && path === '/readyz') {
+      writeReadiness(res, this.notReadyReasons());
+      return;
+    }
     if (get && path === '/metrics') {
+      // Live byte counters time a user's keystrokes: for the gateway and its monitoring only.
+      if (!this.clients.insider(req)) {
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' });
+        res.end(METRICS_REFUSED);
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(this.metrics.prometheus());
       return;
@@ -280,24 +361,22 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
       }
       const bad = handshakeProblem(req.method, req.headers) ?? originProblem(req.headers.origin, this.allowOrigins);
       if (bad) throw new Refusal(bad.code, bad.reason, { headers: bad.headers });
+      // Before the login: without its users file the server cannot check one.
+      const waiting = this.options.waitingFor?.() ?? [];
+      if (waiting.length > 0) throw new Refusal('not-ready', NOT_READY_MESSAGE, { detail: `${NOT_READY_MESSAGE} (waiting for ${waiting.join(', ')})` });
 
       // Before a slot is taken: a login waiting out its slow-down must not hold one.
-      let user: string | undefined;
-      if (this.auth) {
-        let result;
-        try {
-          result = await this.auth.check(req.headers.authorization, client, watch.gone);
-        } catch (err) {
-          if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
-          throw err;
-        }
-        if (!result.ok && result.busy) throw new Refusal('login-backlog', result.reason, { detail: result.detail });
-        if (!result.ok) {
-          throw new Refusal('unauthorized', result.reason, { detail: result.detail, headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
-        }
-        if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
-        user = result.user;
+      const user = await this.authenticate(req, client, watch.gone);
+
+      let asked: ReturnType<typeof parseUpgradeRequest>;
+      try {
+        asked = parseUpgradeRequest(req.headers);
+      } catch (err) {
+        if (!(err instanceof ResumeProtocolError)) throw err;
+        throw new Refusal('malformed', `bad resume request: ${err.message}`);
       }
+      // A resume takes no new slot (its session kept its own) and is welcome while draining: the session is here.
+      if (asked.kind === 'resume') return await this.resumeSession(req, socket, watch, asked, user, pending);
 
       // An upgrade that arrived (or finished its login) while the server drains gets no new tunnel.
       if (this.closing) throw new Refusal('draining', DRAINING_MESSAGE);
@@ -319,14 +398,18 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
         tunnelSlot.release();
       };
       socket.once('close', onAbandoned);
+      // Resume is offered under a key no session holds (checked in the same tick as the session is added below).
+      const sessionKey = asked.kind === 'offer' && this.resumeTimeoutMs > 0 && this.sessions.isFree(asked.sessionKey) ? asked.sessionKey : undefined;
+      const token = newResumeToken();
+      if (sessionKey) this.responseLines.set(req, () => offerResponseLines({ token, window: this.resumeWindow, timeoutSec: this.resumeTimeoutSec }));
       // Synchronous up to the callback, where ws reads the socket itself:
       // no byte can arrive in between.
       this.wss.handleUpgrade(req, socket, watch.stop(), (ws) => {
         socket.off('close', onAbandoned);
         this.upgrading.delete(socket);
-        const relay = new Relay(tcp, ws, this.options);
         const id = this.tracker.allocateId();
         if (user !== undefined) this.users.set(id, user);
+        const relay = sessionKey ? this.startSession(tcp, ws, { key: sessionKey, token, user, target, id }) : new Relay(tcp, ws, this.options);
         relay.once('close', () => tunnelSlot.release());
         this.closeWhenIdle(tcp, ws, relay);
         this.tracker.track(id, relay, 'server', { target: requested, via: resolved, client });
@@ -341,6 +424,140 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
             ? new Refusal('descriptors', 'server out of resources', { detail: descriptorsMessage(err as NodeJS.ErrnoException), cause: err })
             : new Refusal('unreachable', (err as Error).message, { cause: err });
       this.refuse(socket, refusal, client, requested);
+    }
+  }
+
+  /**
+   * The user of an upgrade, with users.yml: its Basic credentials checked
+   * after the slow-down of its address. Undefined without users.yml. Throws
+   * a Refusal for missing or wrong credentials, a login backlog, or a client
+   * that went away meanwhile.
+   */
+  private async authenticate(req: http.IncomingMessage, client: string, gone: AbortSignal): Promise<string | undefined> {
+    if (!this.auth) return undefined;
+    let result;
+    try {
+      result = await this.auth.check(req.headers.authorization, client, gone);
+    } catch (err) {
+      if (gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
+      throw err;
+    }
+    if (!result.ok && result.busy) throw new Refusal('login-backlog', result.reason, { detail: result.detail });
+    if (!result.ok) {
+      throw new Refusal('unauthorized', result.reason, { detail: result.detail, headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
+    }
+    if (gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
+    return result.user;
+  }
+
+  /** The offer's window, in bytes. */
+  private get resumeWindow(): number {
+    return this.options.resumeWindow ?? DEFAULT_RESUME_WINDOW;
+  }
+
+  /** The offer's timeout, in whole seconds (at least 1). */
+  private get resumeTimeoutSec(): number {
+    return Math.max(1, Math.ceil(this.resumeTimeoutMs / 1000));
+  }
+
+  /** A new resumable tunnel: its relay keeps the target connection across breaks; the session is held until it closes. */
+  private startSession(tcp: net.Socket, ws: WebSocket, session: Omit<ResumeSession, 'relay'>): ResumableRelay {
+    const relay = new ResumableRelay(tcp, {
+      highWaterMark: this.options.highWaterMark,
+      budget: this.options.budget,
+      keepaliveMs: this.options.keepaliveMs,
+      lingerMs: this.options.lingerMs,
+      window: this.resumeWindow,
+      resumeTimeoutMs: this.resumeTimeoutSec * 1000,
+    });
+    relay.attach(ws, 0);
+    this.sessions.add({ ...session, relay });
+    const { id } = session;
+    let brokeAt = 0;
+    relay.on('detached', (reason) => {
+      brokeAt = Date.now();
+      this.tracker.setReconnecting(id, true);
+      this.log(`tunnel ${id} parked: ${reason}; kept ${this.resumeTimeoutSec}s for a resume (${relay.unacknowledged} bytes unacknowledged)`);
+    });
+    relay.on('attached', ({ replayed }) => {
+      if (relay.attachments === 1) return;
+      this.sessions.resumed++;
+      this.tracker.setReconnecting(id, false);
+      this.log(`tunnel ${id} resumed after ${((Date.now() - brokeAt) / 1000).toFixed(1)}s: ${replayed} bytes replayed (resume ${relay.resumes})`);
+    });
+    relay.once('close', (result) => {
+      if (result.reason.startsWith('not resumed within')) this.sessions.expired++;
+    });
+    return relay;
+  }
+
+  /**
+   * A resume: the session found by its key, token and user, the policy asked
+   * again for its target, the replay checked, then the 101 with the count of
+   * bytes this side received and the new WebSocket attached. Throws a
+   * Refusal otherwise (onUpgrade answers it).
+   */
+  private async resumeSession(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    watch: { gone: AbortSignal; stop(): Buffer },
+    asked: ResumeRequest,
+    user: string | undefined,
+    pending: { client: string; target: string },
+  ): Promise<void> {
+    const unknown = (detail: string) => new Refusal('resume-unknown', REFUSALS['resume-unknown'].message, { detail });
+    if (this.resumeTimeoutMs <= 0) throw unknown('resume is off on this server');
+    let found;
+    try {
+      found = await this.sessions.find(asked.sessionKey, asked.token, user, pending.client, watch.gone);
+    } catch (err) {
+      if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
+      throw err;
+    }
+    if (typeof found === 'string') throw unknown(`resume of session ${asked.sessionKey}: ${found}`);
+    const { relay, target, id } = found;
+    pending.target = formatTarget(target);
+    // Never a target the policy in force refuses: a reload may have denied it since.
+    const decision = this.options.policy().decide(target);
+    if (!decision.allow) {
+      relay.end(`the server's policy no longer allows ${pending.target}`);
+      throw new Refusal('denied', decision.reason);
+    }
+    try {
+      relay.checkResume(asked.received);
+    } catch (err) {
+      if (!(err instanceof ResumeProtocolError)) throw err;
+      relay.end(err.message);
+      throw unknown(`resume of tunnel ${id}: ${err.message}`);
+    }
+    if (watch.gone.aborted) throw new Refusal('client-gone', REFUSALS['client-gone'].message);
+    // The old WebSocket, if this side has not seen it break, goes now: what
+    // it would still deliver is not counted, and the peer replays it.
+    relay.detach('replaced by a resume');
+    this.responseLines.set(req, () => resumedResponseLines(relay.received));
+    this.wss.handleUpgrade(req, socket, watch.stop(), (ws) => {
+      this.upgrading.delete(socket);
+      try {
+        relay.attach(ws, asked.received);
+      } catch (err) {
+        this.log(`tunnel ${id} resume failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  /**
+   * After a policy reload: parked sessions whose target the new policy
+   * refuses end now (their connection to the target closes), instead of
+   * waiting for a resume that would be refused.
+   */
+  policyChanged(): void {
+    const policy = this.options.policy();
+    for (const { relay, target, id } of this.sessions.all()) {
+      if (!relay.parked) continue;
+      const decision = policy.decide(target);
+      if (decision.allow) continue;
+      this.log(`tunnel ${id} ended while parked: the reloaded policy denies ${formatTarget(target)}`);
+      relay.end(`the server's policy no longer allows ${formatTarget(target)}`);
     }
   }
 
@@ -361,13 +578,14 @@ export class WsshServer extends EventEmitter<{ error: [Error] }> {
    * byte of the tunnel is read from or written to it; WebSocket pings never
    * touch it, so they do not keep an idle tunnel open.
    */
-  private closeWhenIdle(tcp: net.Socket, ws: WebSocket, relay: Relay): void {
+  private closeWhenIdle(tcp: net.Socket, ws: WebSocket, relay: TrackedRelay): void {
     const idleMs = this.limits.idleTimeoutMs;
     if (!(idleMs > 0)) return;
     tcp.setTimeout(idleMs, () => {
       // The close frame tells the client why (1001: going away) before the
       // connection goes; abort() then ends both sides and records the reason.
-      ws.close(1001, closeReason('idle timeout'));
+      // A resumable tunnel's abort closes with 1011 and the reason itself (1001 would be a break to resume from).
+      if (!(relay instanceof ResumableRelay)) ws.close(1001, closeReason('idle timeout'));
       relay.abort(`idle timeout: no bytes either way for ${idleMs / 1000}s`);
     });
     relay.once('close', () => tcp.setTimeout(0));

@@ -1,6 +1,7 @@
 /**
  * `wssh client`: one tunnel on stdin/stdout, for OpenSSH's ProxyCommand.
- * Everything but SSH bytes goes to stderr, which ssh shows to the user.
+ * Everything but SSH bytes goes to stderr, which ssh shows to the user:
+ * stdout is reserved for the relay before anything else runs (stdoutGuard.ts).
  */
 import fs from 'node:fs';
 import { Duplex, Readable, Writable } from 'node:stream';
@@ -8,16 +9,24 @@ import { parseTunnelUri, plainCredentialsWarning, redactUserinfo } from '../shar
 import { TargetError, parseTarget } from '../shared/target';
 import { profileSettings } from './profileOption';
 import { dialRoutes } from '../core/dial/proxyRoutes';
-import { Relay } from '../core/tunnel/relay';
+import { type DialAttempt, dialTunnel, startTunnel } from '../core/dial/resumingTunnel';
 import { CommandValues, UsageError, secondsOption, trustOptions } from './options';
 import { proxyChoice } from './proxyChoice';
 import { planDial } from '../core/dial/endpointPlan';
 import { clientCertificateOption } from './clientCertificateOption';
+import { stderrNote } from './logLine';
+import { reserveStdout } from './stdoutGuard';
+
+/** After SIGHUP or SIGTERM, how long the tunnel's close may take before the process exits anyway. */
+const SIGNAL_GRACE_MS = 2000;
 
 export async function runClient(values: CommandValues, [uri]: string[]): Promise<number> {
+  // First: a PAC script loaded below runs code, and nothing but the relay may write to stdout.
+  const stdout = reserveStdout();
   let tunnel;
   let trust;
   let proxyValues = values;
+  let resume = values['no-resume'] !== true;
   if (values.profile !== undefined) {
     // With a profile the argument is only the target: host or host:port.
     const settings = profileSettings(values);
@@ -29,8 +38,8 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
       throw err;
     }
     tunnel = { endpoint: settings.endpoint, target };
-    ({ trust, proxyValues } = settings);
-    if (settings.note) process.stderr.write(`wssh: ${settings.note}\n`);
+    ({ trust, proxyValues, resume } = settings);
+    if (settings.note) stderrNote(settings.note);
   } else {
     try {
       tunnel = parseTunnelUri(uri);
@@ -42,17 +51,30 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   }
   trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
-  const note = (line: string) => process.stderr.write(`wssh: ${line}\n`);
+  const note = stderrNote;
   const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
   const plan = planDial({ proxy: proxy.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
   const plain = plainCredentialsWarning(tunnel.endpoint);
-  if (plain) process.stderr.write(`wssh: warning: ${plain}\n`);
+  if (plain) stderrNote(`warning: ${plain}`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.
-  const io = openStdio();
-  const ws = await dialRoutes(tunnel.endpoint, tunnel.target, await plan.resolveProxy(tunnel.endpoint), plan.dial);
+  const io = openStdio(stdout);
+  // The first dial and every resume's: the same proxy choice, sign-in, trust and certificate.
+  const { endpoint, target } = tunnel;
+  const attempt: DialAttempt = async ({ headers, onUpgrade, signal }) =>
+    dialRoutes(endpoint, target, await plan.resolveProxy(endpoint), { ...plan.dial, headers, onUpgrade, signal });
+  const first = await dialTunnel(attempt, { resume, log: note });
   const stdio = Duplex.from({ readable: io.input, writable: io.output });
-  const relay = new Relay(stdio, ws, { keepaliveMs: plan.keepaliveMs });
-  relay.on('text', (message) => process.stderr.write(`wssh: the server says: ${message}\n`));
+  const relay = startTunnel(stdio, first, attempt, { keepaliveMs: plan.keepaliveMs, log: note });
+  relay.on('text', (message) => stderrNote(`the server says: ${message}`));
+  // ssh sends its ProxyCommand SIGHUP when the session is over, often before
+  // our close has reached the server: say it is over (a resumable tunnel's
+  // server would otherwise park the sshd connection for the resume window),
+  // then exit once the close is out, or after a moment.
+  const onSignal = (signal: NodeJS.Signals) => {
+    relay.abort(`the SSH client ended the tunnel (${signal})`);
+    setTimeout(() => process.exit(0), SIGNAL_GRACE_MS).unref();
+  };
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
   // The relay ends stdout once the WebSocket has closed; when that is flushed
   // the tunnel is over. Do not linger for ssh to close stdin first (the
   // relay's linger is for TCP peers): ssh's ProxyCommand stdio are pipes, on
@@ -64,7 +86,8 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   // (A read of the fallback stdin cannot be cancelled: the process exits when
   // the parent closes stdin, as ssh does once it sees stdout end.)
   io.input.destroy();
-  return result.peerMessage !== undefined ? 1 : 0;
+  // A session lost to a break (not resumed) fails, as the server's message does; the tunnel said why on stderr.
+  return result.peerMessage !== undefined || ('lost' in result && result.lost) ? 1 : 0;
 }
 
 /**
@@ -76,7 +99,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
  * and an fs write stream do (each read blocks a thread of libuv's pool until
  * data comes); for wine's pipes that works (test/e2e/windows.test.ts).
  */
-function openStdio(): { input: Readable; output: Writable } {
+function openStdio(stdout: () => Writable): { input: Readable; output: Writable } {
   const open = <T>(get: () => T, fsStream: () => T): T => {
     try {
       return get();
@@ -92,10 +115,7 @@ function openStdio(): { input: Readable; output: Writable } {
       () => fdReadable(0),
     ),
     // Closes fd 1 when the tunnel ends, so the parent sees the end.
-    output: open<Writable>(
-      () => process.stdout,
-      () => fs.createWriteStream('', { fd: 1 }),
-    ),
+    output: open<Writable>(stdout, () => fs.createWriteStream('', { fd: 1 })),
   };
 }
 

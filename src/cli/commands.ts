@@ -13,7 +13,13 @@ import { runProfileCreate, runProfileLink, runProfileShow } from './profileComma
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
 import { DEFAULT_LIMITS } from '../../server/limits';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RESUME_TIMEOUT_MS,
+  DEFAULT_SERVER_DRAIN_MS,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+} from '../../server/wsshServer';
 import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
 import { DEFAULT_STATS_INTERVAL_MS } from '../../server/metrics';
@@ -76,18 +82,28 @@ export const COMMANDS = {
 
 Accepts a WebSocket per tunnel at ws://HOST:PORT/<any path>/<target> and relays
 it to the SSH server that hosts.yml allows. Run it behind nginx for TLS.
-GET /healthz answers 200 (for load balancers), GET /metrics the counters.
+GET /healthz answers 200 while it runs, GET /readyz 200 while it takes new
+tunnels (503 while draining, waiting for its config or at --max-tunnels),
+GET /metrics the counters.
 
 Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${SERVER_LISTEN})
   --hosts FILE             the hosts.yml policy; reloaded when it changes (default ${DEFAULT_HOSTS_FILE})
 ${KEEPALIVE_USAGE}
   --connect-timeout SEC    how long to wait for a target's TCP connect (default ${seconds(DEFAULT_CONNECT_TIMEOUT_MS)})
-  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)})
+  --drain SECONDS          on SIGTERM, how long open tunnels may finish (default ${seconds(DEFAULT_SERVER_DRAIN_MS)});
+                           new ones get 503 meanwhile
+  --wait-for-config        a hosts.yml or users file that does not load at start
+                           is waited for (not ready, tunnels 503) instead of
+                           stopping the server
+  --resume-window SECONDS  how long a tunnel whose WebSocket broke keeps its SSH connection
+                           for the client to resume it, 0 to offer no resume
+                           (default ${seconds(DEFAULT_RESUME_TIMEOUT_MS)})
   --trust-proxy WHEN       take the client address from X-Forwarded-For:
                            loopback (from nginx on this host), always, never,
                            or the proxies' addresses/CIDRs, comma-separated
-                           (default ${DEFAULT_TRUST_PROXY})
+                           (default ${DEFAULT_TRUST_PROXY}); /metrics is served only to
+                           loopback and the addresses listed
   --allow-origin ORIGIN    let web pages of ORIGIN (https://host[:port]) open tunnels;
                            may be repeated. A request with any other Origin header
                            (a browser page) gets 403; WSSH clients send none
@@ -120,6 +136,8 @@ SIGHUP reloads hosts.yml and the users file at once.
       keepalive: KEEPALIVE_OPTION,
       'connect-timeout': { type: 'string', default: seconds(DEFAULT_CONNECT_TIMEOUT_MS) },
       drain: { type: 'string', default: seconds(DEFAULT_SERVER_DRAIN_MS) },
+      'resume-window': { type: 'string', default: seconds(DEFAULT_RESUME_TIMEOUT_MS) },
+      'wait-for-config': { type: 'boolean' },
       'trust-proxy': { type: 'string', default: DEFAULT_TRUST_PROXY },
       'allow-origin': { type: 'string', multiple: true },
       users: { type: 'string' },

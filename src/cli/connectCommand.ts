@@ -21,8 +21,9 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   let trust;
   let proxyValues = values;
   let note: string | undefined;
+  let resume = values['no-resume'] !== true;
   if (values.profile !== undefined) {
-    ({ endpoint, trust, proxyValues, note } = profileSettings(values));
+    ({ endpoint, trust, proxyValues, note, resume } = profileSettings(values));
   } else {
     try {
       endpoint = parseEndpoint(uri);
@@ -47,6 +48,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     ...plan.dial,
     resolveProxy: plan.resolveProxy,
     keepaliveMs: plan.keepaliveMs,
+    resume,
     budget: new BufferBudget(maxBufferedOption(values)),
     highWaterMark: tunnelBufferOption(values),
   });
@@ -56,6 +58,7 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
     const t = proxy.tracker;
     t.on('open', (x) => logLine(`tunnel ${x.id} open ${x.client} -> ${x.target}`));
     t.on('close', (x) => logLine(`tunnel ${x.id} closed ${x.target} up=${x.up} down=${x.down} (${x.reason})`));
+    // The break and the resume themselves are logged by the tunnel (its lines say why and how long).
     t.on('refused', (x) => logLine(`refused ${x.target || '-'} from ${x.client}: ${x.status} ${describeRefusal(x.reason, x.setting)}`));
   }
   // Without a listener an 'error' (an accept failure) would end the process.

@@ -32,3 +32,12 @@ export function logLine(line: string): void {
   // One line, bounded, whatever a peer's text inside it did (peerText already cut and escaped it).
   process.stderr.write(`${new Date().toISOString()} ${logLineText(line)}\n`);
 }
+
+/**
+ * A `wssh: …` line on stderr without a time stamp: what `wssh client` says
+ * (ssh shows it to the user as it is) and a command's last error. Escaped
+ * and bounded as a log line, whatever text it carries.
+ */
+export function stderrNote(line: string): void {
+  process.stderr.write(`wssh: ${logLineText(line)}\n`);
+}

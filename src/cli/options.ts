@@ -137,6 +137,7 @@ export const ENDPOINT_OPTIONS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   pfx: { type: 'string' },
+  'no-resume': { type: 'boolean', default: false },
 } as const;
 
 /** Their lines in the commands' --help. */
@@ -165,4 +166,7 @@ export const ENDPOINT_OPTIONS_USAGE = `  --proxy URL              reach the endp
                            the endpoint asks for one
   --pfx FILE               the same from a PKCS#12 file; its passphrase from
                            WSSH_PFX_PASSPHRASE, or asked on the terminal
+  --no-resume              do not offer the server to resume tunnels after a break
+                           of their WebSocket (a drop, a sleep, a proxy's cut):
+                           a break then ends the SSH session, as with old servers
 `;

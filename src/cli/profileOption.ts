@@ -44,6 +44,8 @@ export interface ProfileSettings {
   proxyValues: CommandValues;
   /** A note for the log (a user without a secret), if any. */
   note?: string;
+  /** Whether tunnels offer resume: the profile's `resume` and --no-resume. */
+  resume: boolean;
 }
 
 /** The settings of `--profile FILE`; the trust flags cannot be combined with it, --proxy / --no-proxy override it. */
@@ -88,5 +90,5 @@ export function profileSettings(values: CommandValues, env: NodeJS.ProcessEnv = 
       : profile.proxy === 'none'
         ? { ...values, 'no-proxy': true }
         : { ...values, proxy: profile.proxy.url };
-  return { profile, endpoint, trust, proxyValues, note };
+  return { profile, endpoint, trust, proxyValues, note, resume: profile.resume !== false && values['no-resume'] !== true };
 }

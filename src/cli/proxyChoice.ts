@@ -24,7 +24,7 @@ export interface ProxyChoice {
 
 /**
  * The proxy options, checked. `log` receives the notes of `--proxy system`
- * (the PAC script used, a fallback to the manual proxy).
+ * (the PAC script used, a fallback to the manual proxy) and a PAC script's alert() texts.
  *
  * @throws {UsageError} for a wrong combination or value.
  * @throws {Error} for a PAC script that cannot be loaded.
@@ -39,7 +39,7 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
     if (pac.trim() === '') throw new UsageError("--pac: give the PAC file's URL or path");
     let script;
     try {
-      script = await loadPac(pac.trim());
+      script = await loadPac(pac.trim(), { log });
     } catch (err) {
       if (err instanceof PacError) throw new Error(`--pac: ${err.message}`, { cause: err });
       throw err;

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import { CertificateSummary, summarizeX509 } from '../core/dial/profile';
+import { peerText } from '../core/tunnel/peerText';
 
 export interface PresentedCertificate {
   summary: CertificateSummary;
@@ -51,7 +52,9 @@ export function fetchServerCertificate(
       }
       const x509 = new crypto.X509Certificate(peer.raw);
       let untrustedReason = socket.authorized ? undefined : String(socket.authorizationError);
+      // The name check's message lists the certificate's names: the server's text.
       if (untrustedReason === undefined) untrustedReason = tls.checkServerIdentity(expectedName, peer)?.message;
+      if (untrustedReason !== undefined) untrustedReason = peerText(untrustedReason);
       resolve({ summary: summarizeX509(x509), trusted: untrustedReason === undefined, untrustedReason });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {

@@ -5,9 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_SERVER_HOST, WsshServer, type WsshServerOptions } from '../../server/wsshServer';
-import { PolicyWatcher } from '../../server/policy/policyWatcher';
-import { WatchedFile } from '../../server/configFiles/watchedFile';
-import { Credentials, CredentialsError, formatUserLine, hashSecret, loadCredentialsFile, userNameProblem } from '../../server/auth/credentials';
+import { formatUserLine, hashSecret, userNameProblem } from '../../server/auth/credentials';
 import type { ServerLimits } from '../../server/limits';
 import { parseTrustProxy } from '../../server/clientAddress';
 import { CommandValues, UsageError, maxBufferedOption, secondsOption, tunnelBufferOption } from './options';
@@ -18,6 +16,8 @@ import { isLoopbackHost } from '../shared/endpoint';
 import { promptHidden } from './terminalPrompt';
 import { formatListen, parseListen } from './listenAddress';
 import { logLine } from './logLine';
+import { MAX_RESUME_TIMEOUT_SEC } from '../core/tunnel/resumeProtocol';
+import { openServerConfig } from './serverConfig';
 
 /** What `wssh server` runs with: its options, checked, in the units the server takes. */
 export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepaliveMs' | 'connectTimeoutMs' | 'trustProxy'>>, ServerLimits {
@@ -26,7 +26,11 @@ export interface ServerSettings extends Required<Pick<WsshServerOptions, 'keepal
   allowOrigins: string[];
   hosts: string;
   users: string | undefined;
+  /** --wait-for-config: a file that does not load at start is waited for, not fatal. */
+  waitForConfig: boolean;
   drainMs: number;
+  /** `--resume-window`: how long a broken resumable tunnel is parked, in ms; 0: no resume offered. */
+  resumeTimeoutMs: number;
   statsIntervalMs: number;
   /** `--max-buffered`, in bytes. */
   maxBufferedBytes: number;
@@ -50,11 +54,13 @@ export function serverSettings(values: CommandValues): ServerSettings {
     listen,
     hosts: String(values.hosts),
     users: typeof values.users === 'string' ? values.users : undefined,
+    waitForConfig: values['wait-for-config'] === true,
     trustProxy,
     allowOrigins: originsOption(values['allow-origin']),
     keepaliveMs: secondsOption(values, 'keepalive'),
     connectTimeoutMs: secondsOption(values, 'connect-timeout'),
     drainMs: secondsOption(values, 'drain'),
+    resumeTimeoutMs: secondsOption(values, 'resume-window'),
     maxTunnels: countOption(values, 'max-tunnels'),
     maxTunnelsPerClient: countOption(values, 'max-tunnels-per-client'),
     maxPathLength: countOption(values, 'max-path'),
@@ -66,6 +72,8 @@ export function serverSettings(values: CommandValues): ServerSettings {
   };
   if (settings.handshakeTimeoutMs === 0) throw new UsageError('--handshake-timeout must be more than 0 seconds');
   if (settings.maxPathLength === 0) throw new UsageError('--max-path must be more than 0 bytes');
+  if (settings.resumeTimeoutMs > MAX_RESUME_TIMEOUT_SEC * 1000)
+    throw new UsageError(`--resume-window must be at most ${MAX_RESUME_TIMEOUT_SEC} seconds (a day)`);
   return settings;
 }
 
@@ -87,32 +95,27 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
   const settings = serverSettings(values);
   const { listen, drainMs, statsIntervalMs } = settings;
 
-  // A broken hosts.yml (or users file) at start is fatal: better no server than a guessed policy.
-  const watcher = new PolicyWatcher(settings.hosts);
-  logLine(`hosts: ${watcher.path}: ${watcher.policy.ruleCount} rules`);
-  for (const warning of watcher.policy.warnings) logLine(`hosts: warning: ${warning}`);
-  watcher.on('reload', (policy) => {
-    logLine(`hosts: reloaded ${watcher.path}: ${policy.ruleCount} rules`);
-    for (const warning of policy.warnings) logLine(`hosts: warning: ${warning}`);
-  });
-  watcher.on('error', (err) => logLine(`hosts: ${err.message}; keeping the last good policy`));
-
-  const users = settings.users !== undefined ? watchUsers(settings.users) : undefined;
-  const plainWarning = users && plainUsersWarning(listen.host);
+  // A broken hosts.yml (or users file) at start is fatal: better no server
+  // than a guessed policy. With --wait-for-config it is waited for, and the
+  // server refuses every tunnel until then.
+  // Parked sessions whose target a reloaded policy denies end then, not at their resume.
+  let policyReloaded = () => {};
+  const config = openServerConfig({ ...settings, onPolicyReload: () => policyReloaded() });
+  const plainWarning = settings.users !== undefined && plainUsersWarning(listen.host);
   if (plainWarning) logLine(plainWarning);
 
   // systemd's ExecReload sends SIGHUP: reload now rather than at the next
   // poll. (Without a handler, SIGHUP would end the process.)
   const reload = () => {
     logLine('SIGHUP: reloading');
-    watcher.reload();
-    users?.reload();
+    config.reload();
   };
   process.on('SIGHUP', reload);
 
   const server = new WsshServer({
-    policy: () => watcher.policy,
-    users: users && (() => users.value),
+    policy: config.policy,
+    users: config.users,
+    waitingFor: config.waitingFor,
     keepaliveMs: settings.keepaliveMs,
     connectTimeoutMs: settings.connectTimeoutMs,
     trustProxy: settings.trustProxy,
@@ -121,11 +124,13 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     maxTunnelsPerClient: settings.maxTunnelsPerClient,
     handshakeTimeoutMs: settings.handshakeTimeoutMs,
     idleTimeoutMs: settings.idleTimeoutMs,
+    resumeTimeoutMs: settings.resumeTimeoutMs,
     maxPathLength: settings.maxPathLength,
     budget: new BufferBudget(settings.maxBufferedBytes),
     highWaterMark: settings.highWaterMark,
     log: logLine,
   });
+  policyReloaded = () => server.policyChanged();
   // Without a listener an 'error' (an accept failure) would end the process.
   server.on('error', (err) => logLine(`server: ${err.message}`));
   let address;
@@ -133,8 +138,7 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
     address = await server.listen(listen.port, listen.host);
   } catch (err) {
     process.off('SIGHUP', reload);
-    watcher.close();
-    users?.close();
+    config.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new Error(`${formatListen(listen)} is already in use: is another wssh server running? (try --listen)`, { cause: err });
     throw err;
@@ -146,9 +150,8 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      logLine(`${signal}: not accepting new tunnels; ${server.tracker.size} open, waiting up to ${drainMs / 1000}s`);
-      watcher.close();
-      users?.close();
+      logLine(`${signal}: not ready, not accepting new tunnels; ${server.tracker.size} open, waiting up to ${drainMs / 1000}s`);
+      config.close();
       clearInterval(stats);
       server.close(drainMs).then(resolve);
     };
@@ -159,24 +162,6 @@ export async function runServer(values: CommandValues, _positionals: string[] = 
   if (statsIntervalMs > 0) logLine(server.metrics.logLine());
   logLine('wssh server stopped');
   return 0;
-}
-
-/** Loads the users file (fatal when broken) and keeps it current, logging each change. */
-function watchUsers(path: string): WatchedFile<Credentials, CredentialsError> {
-  const users = new WatchedFile(path, {
-    load: loadCredentialsFile,
-    asError: (e, file) => (e instanceof CredentialsError ? e : new CredentialsError(String(e), file)),
-    warningType: 'CredentialsWarning',
-    noun: 'users',
-  });
-  const describe = (c: Credentials) =>
-    c.userCount === 0
-      ? 'no users: every tunnel is refused (add one with wssh server --hash-secret NAME)'
-      : `${c.userCount} user${c.userCount === 1 ? '' : 's'}; tunnels need a user name and secret`;
-  logLine(`users: ${users.path}: ${describe(users.value)}`);
-  users.on('reload', (c) => logLine(`users: reloaded ${users.path}: ${describe(c)}`));
-  users.on('error', (err) => logLine(`users: ${err.message}; keeping the last good users`));
-  return users;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { UsageError } from './options';
 import { errorText } from './configRemedies';
+import { stderrNote } from './logLine';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 import { copyStderrTo } from './logFileOption';
@@ -72,7 +73,7 @@ if (require.main === module) {
       if (code !== 0) process.exitCode = code;
     },
     (err: Error) => {
-      process.stderr.write(`wssh: ${errorText(err)}\n`);
+      stderrNote(errorText(err));
       process.exitCode = err instanceof UsageError ? 2 : 1;
     },
   );

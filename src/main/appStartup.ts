@@ -30,9 +30,11 @@ import { trayActionHandler } from './tray/trayActions';
 import type { TrayAction } from './tray/trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelController';
 import { EndpointDiagnoses } from './tunnel/endpointDiagnosis';
+import { type PowerEvents, ReconnectTriggers } from './tunnel/reconnectTriggers';
 import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
 import type { AppWindow } from './window/windows';
+import { logLineText } from '../core/tunnel/peerText';
 
 /** Must equal electron-builder's appId, or Windows drops the notifications. */
 export const APP_USER_MODEL_ID = 'net.wssh.tray';
@@ -106,6 +108,10 @@ export interface StartupDeps {
   cwd?: string;
   /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
   registerProfileLinks?(): void;
+  /** Electron's powerMonitor (read after ready): a wake from sleep resumes the tunnels at once. */
+  powerMonitor?: PowerEvents;
+  /** Electron's `net.isOnline()`: the network coming back resumes the tunnels at once. */
+  isOnline?(): boolean;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
   /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
@@ -203,7 +209,8 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
   const notify = (notice: Notice) => {
-    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${notice.title}`, body: notice.text });
+    // Escaped as a log line: a notice may carry a server's or a proxy's text.
+    if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${logLineText(notice.title)}`, body: logLineText(notice.text) });
   };
   wireAppEvents({ settings, controller, log, diagnoses }, (event, payload) => {
     window.send(event, payload);
@@ -215,7 +222,10 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
     // For the Electron smoke test (test/e2e/electron/): the tray is main.ts's AppTray.
     (globalThis as Record<string, unknown>).wsshApp = { tray, controller, settings, window: (window as Partial<AppWindow>).window };
   }
-  handleAppLifecycle(app, { settings, controller, window, tray });
+  // A wake from sleep or a changed network: resume the tunnels now rather than when their pings fail.
+  const triggers =
+    deps.powerMonitor && new ReconnectTriggers({ power: deps.powerMonitor, isOnline: deps.isOnline, reconnect: (reason) => controller.reconnectAll(reason) });
+  handleAppLifecycle(app, { settings, controller, window, tray, stopWatching: () => triggers?.stop() });
 
   for (const notice of notices) {
     log.add(notice.level, `${notice.title}: ${notice.text}`);
@@ -362,7 +372,13 @@ function createAppTray(
 /** A second start, the last window closed, a quit: what the app does at each. */
 function handleAppLifecycle(
   app: StartupApp,
-  { settings, controller, window, tray }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray },
+  {
+    settings,
+    controller,
+    window,
+    tray,
+    stopWatching,
+  }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray; stopWatching(): void },
 ): void {
   // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
   app.on('second-instance', (_event, argv, workingDirectory) => {
@@ -379,6 +395,7 @@ function handleAppLifecycle(
     // Stop the proxy first so open tunnels can close cleanly, then quit for real.
     event.preventDefault();
     quitting = true;
+    stopWatching();
     controller.stop().finally(() => {
       tray.destroy();
       app.quit();

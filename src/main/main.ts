@@ -10,7 +10,7 @@
  * `globalThis.wsshApp` for the Electron smoke test (test/e2e/electron/).
  */
 import path from 'node:path';
-import { app, clipboard, dialog, ipcMain, Notification, safeStorage, session, shell } from 'electron';
+import { app, clipboard, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session, shell } from 'electron';
 import { runApp } from './appStartup';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 import type { SettingsBackend } from './settings/settingsEditor';
@@ -49,5 +49,10 @@ void runApp({
       : app.setAsDefaultProtocolClient('wssh'),
   env: process.env,
   platform: process.platform,
+  // Both usable only once the app is ready: the startup reads them after that.
+  get powerMonitor() {
+    return powerMonitor;
+  },
+  isOnline: () => net.isOnline(),
   openPath: (folder) => shell.openPath(folder),
 });

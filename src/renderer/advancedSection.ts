@@ -1,7 +1,7 @@
 /**
  * The endpoint editor's Advanced section: the proxy, the proxy sign-in, TLS
- * trust (CA file, the Windows store, pins, server name) and the client
- * certificate. Its fields are checked by the main process with the core's
+ * trust (CA file, the Windows store, pins, server name), the client
+ * certificate, and whether tunnels are resumed after a break. Its fields are checked by the main process with the core's
  * own parsers (`checkAdvanced`), so the message here is the one the tunnel
  * would give.
  */
@@ -34,6 +34,7 @@ export class AdvancedSection {
   private readonly clientKey = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.key' });
   private readonly clientPfx = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.pfx' });
   private readonly clientPassphrase = h('input', { type: 'password', autocomplete: 'new-password' });
+  private readonly resume = h('input', { type: 'checkbox', id: 'ep-resume', 'aria-describedby': 'ep-resume-help' });
   private readonly messages: Record<keyof AdvancedProblems, HTMLElement>;
   /** An older check's answer, come late, is not shown. */
   private readonly newest = latestOnly();
@@ -67,7 +68,7 @@ export class AdvancedSection {
     };
     const radio = (input: HTMLInputElement, label: string) => h('label', { for: input.id }, input, label);
     this.element.append(
-      h('summary', {}, `${L.advanced}: proxy, sign-in, TLS trust, client certificate`),
+      h('summary', {}, `${L.advanced}: proxy, sign-in, TLS trust, client certificate, resume`),
       h(
         'fieldset',
         { class: 'proxy' },
@@ -102,6 +103,13 @@ export class AdvancedSection {
         this.withBrowse(clientPfx.row, this.clientPfx, { title: 'the PKCS#12 file', kind: 'pfx' }),
         clientPassphrase.row,
       ),
+      h('div', { class: 'check' }, this.resume, h('label', { for: 'ep-resume' }, L.resume)),
+      h(
+        'p',
+        { class: 'field-help', id: 'ep-resume-help' },
+        'When the connection to the gateway breaks (Wi-Fi, sleep, a proxy’s cut), the tunnel reconnects and your SSH session goes on. ' +
+          'Needs a WSSH server that offers it; applies from the next start of the tunnel.',
+      ),
     );
     this.listen();
   }
@@ -131,14 +139,15 @@ export class AdvancedSection {
     this.clientPfx.value = trust.clientPfx ?? '';
     this.clientPassphrase.value = '';
     this.clientPassphrase.placeholder = e?.hasClientPassphrase ? STORED : '';
+    this.resume.checked = e?.resume ?? true;
     this.enable();
     // Open when something in it is set, so it is never hidden that it is.
-    this.element.open = proxy !== 'system' || Object.keys(trust).length > 0 || auth.mode !== 'windows';
+    this.element.open = proxy !== 'system' || Object.keys(trust).length > 0 || auth.mode !== 'windows' || !this.resume.checked;
     this.show({});
   }
 
   /** What the section adds to the endpoint the editor saves or tests. */
-  input(): Pick<EndpointInput, 'proxy' | 'trust' | 'proxyAuth' | 'proxySecret' | 'clientPassphrase'> {
+  input(): Pick<EndpointInput, 'proxy' | 'trust' | 'proxyAuth' | 'proxySecret' | 'clientPassphrase' | 'resume'> {
     const passphrase = this.clientPassphrase.value;
     return {
       proxy: this.proxySetting(),
@@ -146,6 +155,7 @@ export class AdvancedSection {
       proxyAuth: this.authSetting(),
       proxySecret: this.proxySecret.value !== '' ? this.proxySecret.value : undefined,
       clientPassphrase: passphrase !== '' ? passphrase : this.clientPfx.value.trim() === '' ? '' : undefined,
+      resume: this.resume.checked,
     };
   }
 
@@ -162,6 +172,8 @@ export class AdvancedSection {
     for (const control of [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly, this.authWindows, this.authPassword]) {
       control.addEventListener('change', () => this.changed());
     }
+    // Nothing to check with the core: only an edit.
+    this.resume.addEventListener('change', () => this.edited());
     const typed = [
       this.proxyUrl,
       this.caFile,

@@ -1,8 +1,10 @@
 /**
  * The live connections: a summary line (tunnels, total rate), a chart of the
  * last minute, and a table with each tunnel's target, endpoint, bytes and
- * current rate up/down, and duration. The rates come once a second from the
- * main process (`traffic:changed`); the rows when tunnels open, close or move.
+ * current rate up/down, duration, and how often it was resumed after a break
+ * (a mark while it is being resumed). The rates come once a second from the
+ * main process (`traffic:changed`); the rows when tunnels open, close, move,
+ * break or resume.
  */
 import type { TunnelInfo } from '../shared/ipc';
 import { EMPTY_TRAFFIC, formatBytes, formatRate, type TrafficSnapshot } from '../shared/traffic';
@@ -38,6 +40,7 @@ export class ConnectionsView {
           h('th', { scope: 'col', class: 'num' }, 'Rate up'),
           h('th', { scope: 'col', class: 'num' }, 'Rate down'),
           h('th', { scope: 'col', class: 'num' }, 'Duration'),
+          h('th', { scope: 'col', class: 'num', title: 'Times the tunnel was resumed after a break; — for one that cannot be' }, 'Resumes'),
         ),
       ),
       this.body,
@@ -74,10 +77,11 @@ export class ConnectionsView {
     const rates = new Map(this.traffic.perTunnel.map((r) => [r.id, r]));
     const trs = rows.map((r) => {
       const rate = rates.get(r.id);
+      const mark = r.reconnecting ? h('span', { class: 'reconnecting-mark' }, 'reconnecting…') : null;
       return h(
         'tr',
-        { 'data-id': r.id },
-        h('td', { class: 'target' }, r.target),
+        { 'data-id': r.id, class: r.reconnecting ? 'reconnecting' : undefined },
+        h('td', { class: 'target' }, r.target, mark),
         h('td', {}, r.via),
         h('td', {}, r.client),
         h('td', { class: 'num up', title: `${r.up} bytes` }, formatBytes(r.up)),
@@ -85,9 +89,11 @@ export class ConnectionsView {
         h('td', { class: 'num rate-up', 'data-rate': Math.round(rate?.up ?? 0) }, formatRate(rate?.up ?? 0)),
         h('td', { class: 'num rate-down', 'data-rate': Math.round(rate?.down ?? 0) }, formatRate(rate?.down ?? 0)),
         h('td', { class: 'num' }, formatDuration(now - r.openedAt)),
+        // A plain tunnel (resume off, or a server without it) cannot be resumed: a dash, not 0.
+        h('td', { class: 'num resumes' }, r.resumes === undefined ? '—' : String(r.resumes)),
       );
     });
-    if (trs.length === 0) trs.push(h('tr', { class: 'empty' }, h('td', { colspan: 8 }, 'No open tunnels. Point PuTTY at the proxy and connect.')));
+    if (trs.length === 0) trs.push(h('tr', { class: 'empty' }, h('td', { colspan: 9 }, 'No open tunnels. Point PuTTY at the proxy and connect.')));
     this.body.replaceChildren(...trs);
   }
 }

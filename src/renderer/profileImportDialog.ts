@@ -1,12 +1,13 @@
 /**
  * The confirmation of an endpoint profile import: shows everything the
- * profile will add (name, URI, user, proxy, each CA certificate, pins, pin
- * only, server name) and asks. An endpoint of the same URI is updated only
+ * profile will add (name, URI, user, proxy, resume when off, each CA
+ * certificate, pins, pin only, server name) and asks. An endpoint of the same URI is updated only
  * when the user picks that; the default adds a new one. Importing never
  * selects the endpoint or starts a tunnel (main enforces it too).
  */
 import type { EndpointView, ProfileOffer, ProfilePreview, ProxySetting, WsshApi } from '../shared/ipc';
 import { capitalize } from '../shared/sentence';
+import { EDITOR_LABELS } from '../shared/editorLabels';
 import { append, clear, h } from './dom';
 
 export class ProfileImportDialog {
@@ -47,6 +48,8 @@ export class ProfileImportDialog {
       ['User', preview.user === '' ? 'none' : `${preview.user} (you type your own secret in the editor)`],
       ['Proxy', proxyText(preview.proxy)],
     ];
+    // On unless the profile says otherwise: only the exception is worth a line.
+    if (!preview.resume) rows.push([EDITOR_LABELS.resume, 'off: a break of the connection ends the SSH session']);
     if (preview.uri.startsWith('wss:')) {
       rows.push([
         'CA certificates',

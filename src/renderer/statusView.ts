@@ -5,7 +5,7 @@
  */
 import type { LocalProxyAuthMode, LocalProxyAuthView, PuttySettings, SettingsView, TunnelState, WsshApi } from '../shared/ipc';
 import { capitalize } from '../shared/sentence';
-import { STATUS_LABEL, listenText } from '../shared/tunnelStatus';
+import { listenText, openTunnelsField, statusField } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
 import { DiagnosisList, saveDiagnosticsButton } from './diagnosisList';
@@ -189,7 +189,7 @@ export class StatusView {
 
   renderState(state: TunnelState): void {
     this.state = state;
-    this.stateValue.textContent = STATUS_LABEL[state.status];
+    this.stateValue.textContent = statusField(state);
     this.stateValue.dataset.status = state.status;
     this.reasonRow.replaceChildren(h('dt', {}, 'Reason'), h('dd', { id: 'status-reason' }, state.reason ?? ''));
     // Where the setting that caused it is changed (a proxy that refused: its sign-in).
@@ -197,7 +197,7 @@ export class StatusView {
     this.reasonRow.hidden = state.reason === undefined;
     this.listenValue.textContent = listenText(state.listen);
     this.endpointValue.textContent = state.endpointName ? `${state.endpointName} (${state.endpointDisplay})` : 'none selected';
-    this.tunnelsValue.textContent = String(state.openTunnels);
+    this.tunnelsValue.textContent = openTunnelsField(state);
     this.toggle.textContent = state.running ? 'Stop tunnel' : 'Start tunnel';
   }
 

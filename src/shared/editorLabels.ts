@@ -21,6 +21,7 @@ export const EDITOR_LABELS = {
   servername: 'Server name (SNI)',
   clientCertificate: 'Client certificate',
   clientPassphrase: 'PKCS#12 passphrase',
+  resume: 'Resume tunnels after a break',
 } as const;
 
 export type EditorLabel = (typeof EDITOR_LABELS)[keyof typeof EDITOR_LABELS];

@@ -46,6 +46,8 @@ export interface EndpointView {
   trust: EndpointTrust;
   /** Whether a passphrase for `trust.clientPfx` is stored (encrypted). */
   hasClientPassphrase: boolean;
+  /** Offer the server to resume tunnels after a break of their WebSocket (on by default). */
+  resume: boolean;
 }
 
 /** What the editor sends to save an endpoint (new when `id` is absent). */
@@ -70,6 +72,8 @@ export interface EndpointInput {
   proxySecret?: string;
   /** The passphrase of `trust.clientPfx`: `undefined` keeps the stored one, `''` removes it. */
   clientPassphrase?: string;
+  /** Resume tunnels after a break: undefined keeps the stored setting (on for a new endpoint). */
+  resume?: boolean;
 }
 
 /** The user's settings, without secrets. */
@@ -117,10 +121,12 @@ export interface PasswordRenewal {
 
 /**
  * stopped: not listening; listening: waiting for PuTTY; active: carrying
- * traffic (at least one open tunnel); error: something the user must see
- * (`reason`), the proxy may or may not still listen (`running`).
+ * traffic (at least one open tunnel); reconnecting: at least one tunnel's
+ * WebSocket broke and is being resumed (`reconnecting` says how many; the
+ * SSH sessions wait); error: something the user must see (`reason`), the
+ * proxy may or may not still listen (`running`).
  */
-export type TunnelStatus = 'stopped' | 'listening' | 'active' | 'error';
+export type TunnelStatus = 'stopped' | 'listening' | 'active' | 'reconnecting' | 'error';
 
 export interface TunnelState {
   status: TunnelStatus;
@@ -140,6 +146,8 @@ export interface TunnelState {
   endpointName: string | null;
   endpointDisplay: string | null;
   openTunnels: number;
+  /** Open tunnels whose WebSocket broke and is being resumed now (counted in `openTunnels` too). */
+  reconnecting: number;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -228,6 +236,8 @@ export interface ProfilePreview {
   pins: string[];
   pinOnly: boolean;
   servername: string;
+  /** False when the profile turns resuming tunnels after a break off (`"resume": false`). */
+  resume: boolean;
   /** A saved endpoint with the same URI: updated only if the user chooses so. */
   existing: { id: string; name: string } | null;
 }

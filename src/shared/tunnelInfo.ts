@@ -18,4 +18,8 @@ export interface TunnelInfo {
   up: number;
   /** Bytes from the SSH server toward the SSH client. */
   down: number;
+  /** A resumable tunnel: how often its WebSocket was resumed after a break. Absent for a plain one. */
+  resumes?: number;
+  /** A resumable tunnel whose WebSocket broke and is being resumed now. */
+  reconnecting?: boolean;
 }

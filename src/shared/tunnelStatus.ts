@@ -13,6 +13,7 @@ export const STATUS_LABEL: Record<TunnelStatus, string> = {
   stopped: 'Stopped',
   listening: 'Listening',
   active: 'Carrying traffic',
+  reconnecting: 'Reconnecting…',
   error: 'Error',
 };
 
@@ -26,6 +27,11 @@ export function openTunnelsText(count: number): string {
   return `${count} open tunnel${count === 1 ? '' : 's'}`;
 }
 
+/** `Reconnecting… (2 tunnels)`: the tunnels whose WebSocket broke and is being resumed. */
+export function reconnectingText(count: number): string {
+  return `${STATUS_LABEL.reconnecting} (${count} tunnel${count === 1 ? '' : 's'})`;
+}
+
 /** The header pill: short, the reason goes in its tooltip. `Listening on 127.0.0.1:3122`. */
 export function statusHeadline(state: TunnelState): string {
   switch (state.status) {
@@ -35,9 +41,21 @@ export function statusHeadline(state: TunnelState): string {
       return `Listening on ${listenText(state.listen)}`;
     case 'active':
       return `Active on ${listenText(state.listen)}`;
+    case 'reconnecting':
+      return reconnectingText(state.reconnecting);
     case 'error':
       return 'Error';
   }
+}
+
+/** The Status view's State field: the label, and for reconnecting how many tunnels wait. */
+export function statusField(state: TunnelState): string {
+  return state.status === 'reconnecting' ? reconnectingText(state.reconnecting) : STATUS_LABEL[state.status];
+}
+
+/** The Status view's Open tunnels field: `3`, or `3 (2 reconnecting)`. */
+export function openTunnelsField(state: TunnelState): string {
+  return state.reconnecting > 0 ? `${state.openTunnels} (${state.reconnecting} reconnecting)` : String(state.openTunnels);
 }
 
 /** The tray menu's first line: the open tunnels and the reason fit there. */
@@ -49,6 +67,8 @@ export function statusLine(state: TunnelState): string {
       return statusHeadline(state);
     case 'active':
       return `${openTunnelsText(state.openTunnels)} on ${listenText(state.listen)}`;
+    case 'reconnecting':
+      return reconnectingText(state.reconnecting);
     case 'error':
       return `Error: ${state.reason ?? 'unknown'}`;
   }

@@ -15,6 +15,7 @@ import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshServer, writeHosts, usageError } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
 import { waitFor } from '../fixtures/tunnel';
+import { probe } from '../fixtures/upgradeClient';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -157,7 +158,7 @@ test('wssh server refuses to start without a usable hosts.yml', async (t) => {
   });
 });
 
-test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', async (t) => {
+test('wssh server on SIGTERM is not ready at once, refuses new tunnels and lets an open tunnel drain', async (t) => {
   const dir = tempDir(t, 'wssh-cli-drain-');
   const echo = await startEcho();
   t.after(() => echo.close());
@@ -203,12 +204,19 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     server.child.kill('SIGTERM');
     await waitFor(
       'the drain message',
-      () => new RegExp(`SIGTERM: not accepting new tunnels; 1 open, waiting up to ${DRAIN_S}s`).test(server.output()),
+      () => new RegExp(`SIGTERM: not ready, not accepting new tunnels; 1 open, waiting up to ${DRAIN_S}s`).test(server.output()),
       10_000,
       () => server.output(),
     );
-    // No new tunnels: the listening socket is closed.
-    assert.equal(await canConnect(server.port), false, 'the server should stop accepting');
+    // Not ready, and no new tunnels; it still listens, so the probes are answered and a client is told why.
+    assert.deepEqual(await probe(server.port, '/readyz'), { status: 503, body: { status: 'not ready', reasons: ['draining'] } });
+    const late = await new Promise<number | undefined>((resolve) => {
+      const ws = new WebSocket(tunnelUrl(server.port));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      ws.once('open', () => resolve(101));
+      ws.once('error', () => resolve(undefined));
+    });
+    assert.equal(late, 503, 'a new tunnel is refused while draining');
     // The open tunnel still carries bytes.
     const later = crypto.randomBytes(64 * 1024);
     assert.deepEqual(await tunnel.echoOnce(later), later);
@@ -229,6 +237,7 @@ test('wssh server on SIGTERM stops accepting and lets an open tunnel drain', asy
     assert.ok(exitMs < DRAIN_S * 1000, `exited ${exitMs} ms after the last tunnel closed`);
     await waitForOutput(server, /tunnel \d+ closed client=127\.0\.0\.1 .* up=66536 down=66536 /);
     await waitForOutput(server, /wssh server stopped\n$/);
+    assert.equal(await canConnect(server.port), false, 'no longer listening');
     st.diagnostic(`exited ${exitMs} ms after the last tunnel closed`);
   });
 

@@ -10,7 +10,13 @@ import { secondsOption } from '../../src/cli/options';
 import { parseListen } from '../../src/cli/listenAddress';
 import { DEFAULT_KEEPALIVE_MS } from '../../src/core/tunnel/keepalive';
 import { DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../../src/core/localProxy/connectProxy';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SERVER_DRAIN_MS, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT } from '../../server/wsshServer';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_RESUME_TIMEOUT_MS,
+  DEFAULT_SERVER_DRAIN_MS,
+  DEFAULT_SERVER_HOST,
+  DEFAULT_SERVER_PORT,
+} from '../../server/wsshServer';
 import { DEFAULT_LIMITS } from '../../server/limits';
 import { DEFAULT_HOSTS_FILE } from '../../server/policy/policyWatcher';
 import { DEFAULT_TRUST_PROXY } from '../../server/clientAddress';
@@ -26,11 +32,13 @@ test('wssh server: the parsed defaults are the constants', () => {
     listen: { host: DEFAULT_SERVER_HOST, port: DEFAULT_SERVER_PORT },
     hosts: DEFAULT_HOSTS_FILE,
     users: undefined,
+    waitForConfig: false,
     trustProxy: DEFAULT_TRUST_PROXY,
     allowOrigins: [],
     keepaliveMs: DEFAULT_KEEPALIVE_MS,
     connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
     drainMs: DEFAULT_SERVER_DRAIN_MS,
+    resumeTimeoutMs: DEFAULT_RESUME_TIMEOUT_MS,
     ...DEFAULT_LIMITS,
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
     maxBufferedBytes: DEFAULT_MAX_BUFFERED,

@@ -83,9 +83,10 @@ test('wssh connect: the log stays one bounded line per event (text frames, close
   for (const line of log.split('\n')) assert.ok(Buffer.byteLength(line) <= LOG_LINE_MAX_BYTES + 40, `a line of ${line.length} bytes`);
 });
 
-test("the tray's log book caps every line and keeps it one line", () => {
+test("the tray's log book caps every line, keeps it one line and escapes it, whoever wrote the text", () => {
   const book = new LogBook();
   const line = book.add('warn', HUGE);
   assert.ok(Buffer.byteLength(line.text) <= LOG_LINE_MAX_BYTES + 3, `${line.text.length}`);
   assert.doesNotMatch(line.text, /[\r\n]/);
+  assertSafe(line.text, 'the log book');
 });

@@ -47,3 +47,15 @@ test('a message written straight to stderr comes after the lines logged before i
     ['hosts: 3 rules', 'wssh: listen EADDRINUSE'],
   );
 });
+
+test('every line leaves escaped: no terminal control, C1 or bidi character gets through, whoever wrote the text', () => {
+  const script = `
+    const { logLine, stderrNote } = require(${JSON.stringify(LOG_LINE)});
+    const text = 'a\\u001b]52;c;eA==\\u0007b\\u009b2Jc\\u202ed\\r\\ne\\tf';
+    logLine(text); stderrNote(text);`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const escaped = 'a\\x1b]52;c;eA==\\x07b\\x9b2Jc\\u202ed\\x0d\\x0ae\\x09f';
+  assert.deepEqual(lines(r.stderr), [escaped, escaped]);
+  assert.match(r.stderr, /^\S+Z a\\x1b.*\nwssh: a\\x1b/);
+});

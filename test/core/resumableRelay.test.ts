@@ -31,92 +31,17 @@ import {
 } from '../../src/core/tunnel/resumeProtocol';
 import { digestOf, firstBytes, patternDigest, patternStream } from '../fixtures/byteStreams';
 import { endedWithin, waitFor, within } from '../fixtures/tunnel';
+import { Cutter, type CutKind } from '../../scripts/harness/cutter';
 
 const MiB = 1024 * 1024;
 /** What a TCP socket hands over in one read at most: the slack above the window a detached relay may hold. */
 const ONE_READ = 64 * 1024;
-
-type CutKind = 'destroy' | 'stall';
 
 /** What each test opened, closed after it whether it passed or not (a failed test must not keep the file running). */
 const opened: Array<{ close(): void }> = [];
 afterEach(() => {
   for (const o of opened.splice(0)) o.close();
 });
-
-/** A TCP relay the test can break. */
-class Cutter {
-  /** Bytes forwarded both ways, over every connection. */
-  forwarded = 0;
-  cuts = 0;
-  private live = new Set<{ a: net.Socket; b: net.Socket; stalled: boolean }>();
-  private stalled: net.Socket[] = [];
-  private plan: { at: number; kind: CutKind }[] = [];
-  readonly server: net.Server;
-
-  constructor(private readonly targetPort: number) {
-    this.server = net.createServer((a) => {
-      const b = net.connect({ port: this.targetPort, host: '127.0.0.1' });
-      const pair = { a, b, stalled: false };
-      this.live.add(pair);
-      const forward = (from: net.Socket, to: net.Socket) => {
-        from.on('error', () => {});
-        from.on('data', (chunk: Buffer) => {
-          if (pair.stalled) return;
-          this.forwarded += chunk.length;
-          if (!to.write(chunk)) {
-            from.pause();
-            to.once('drain', () => pair.stalled || from.resume());
-          }
-          this.followPlan();
-        });
-        // A stalled pair tells neither end anything, whatever happens to the other.
-        from.on('close', () => pair.stalled || to.destroy());
-      };
-      forward(a, b);
-      forward(b, a);
-    });
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Breaks every connection now. */
-  cut(kind: CutKind): void {
-    this.cuts++;
-    for (const pair of this.live) {
-      if (kind === 'destroy') {
-        pair.a.destroy();
-        pair.b.destroy();
-      } else {
-        pair.stalled = true;
-        pair.a.pause();
-        pair.b.pause();
-        this.stalled.push(pair.a, pair.b);
-      }
-    }
-    this.live.clear();
-  }
-
-  /** Cuts once `forwarded` passes each offset. */
-  cutAt(plan: { at: number; kind: CutKind }[]): void {
-    this.plan = [...plan].sort((x, y) => x.at - y.at);
-  }
-
-  private followPlan(): void {
-    while (this.plan.length > 0 && this.forwarded >= this.plan[0].at) this.cut(this.plan.shift()!.kind);
-  }
-
-  close(): void {
-    for (const pair of this.live) {
-      pair.a.destroy();
-      pair.b.destroy();
-    }
-    for (const s of this.stalled) s.destroy();
-    this.server.close();
-  }
-}
 
 interface Rig {
   /** The SSH client's end (PuTTY). */

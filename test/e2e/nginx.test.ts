@@ -108,15 +108,25 @@ test('through nginx with TLS', async (t) => {
       readTimeoutSeconds: READ_TIMEOUT_S,
     });
     st.after(() => quietNginx.stop());
-    const quietProxy = await spawnWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0']);
+    // Today's tunnel (no resume): nginx's cut ends it.
+    const quietProxy = await spawnWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0', '--no-resume']);
     st.after(() => quietProxy.stop());
+    // A resumable tunnel without pings: nginx's cut is a break, and the tunnel is resumed.
+    const resumingProxy = await spawnWsshConnect(quietNginx.url, ['--ca', certs.caCert, '--keepalive', '0']);
+    st.after(() => resumingProxy.stop());
 
     const target = `127.0.0.1:${echo.port}`;
-    const [alive, quiet] = await Promise.all([connectThroughProxy(proxy.port, target), connectThroughProxy(quietProxy.port, target)]);
+    const [alive, quiet, resuming] = await Promise.all([
+      connectThroughProxy(proxy.port, target),
+      connectThroughProxy(quietProxy.port, target),
+      connectThroughProxy(resumingProxy.port, target),
+    ]);
     st.after(() => {
       alive.socket.destroy();
       quiet.socket.destroy();
+      resuming.socket.destroy();
     });
+    assert.deepEqual(await roundTrip(resuming.socket, Buffer.from('before the cut')), Buffer.from('before the cut'));
     assert.equal(alive.statusLine, 'HTTP/1.1 200 Connection established');
     assert.equal(quiet.statusLine, 'HTTP/1.1 200 Connection established');
     const hello = crypto.randomBytes(1000);
@@ -151,6 +161,14 @@ test('through nginx with TLS', async (t) => {
       () => quietProxy.output(),
     );
     assert.doesNotMatch(proxy.output(), /tunnel \d+ closed/);
+    // The resumable one was cut by nginx too, and resumed: it still carries bytes.
+    await waitFor(
+      "the resume after nginx's idle cut",
+      () => /resumed after/.test(resumingProxy.output()),
+      20_000,
+      () => resumingProxy.output(),
+    );
+    assert.deepEqual(await roundTrip(resuming.socket, later), later);
   });
 });
 

@@ -18,6 +18,7 @@ import { startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
 import { writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
+import { npmEnv } from '../fixtures/npm';
 import { waitFor } from '../fixtures/tunnel';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -45,13 +46,6 @@ const ALLOWED = [
 const FORBIDDEN = ['electron', 'electron-builder', 'app-builder-lib', 'typescript', 'esbuild', 'playwright-core', 'node-gyp', '@types/node'];
 
 const NETWORK_ERRORS = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENOTCACHED|ENETUNREACH/;
-
-function npmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-  // This test may itself run under `npm test`: npm's own variables would leak the checkout's settings into the install.
-  for (const name of Object.keys(env)) if (/^npm_(package|lifecycle)_/.test(name)) delete env[name];
-  return env;
-}
 
 /** The files a module loads (relative requires), from `entry` on: all must be in the package. */
 function requiredFiles(entry: string, root: string): string[] {

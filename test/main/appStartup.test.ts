@@ -8,6 +8,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Invoke, type EventName, type Notice, type SettingsView, type TunnelState, type ViewName } from '../../src/shared/ipc';
@@ -460,4 +461,29 @@ test('the startup wires the saved sessions to the registry runner and the tray t
   await waitFor('a traffic sample for the tray', () => traffic.length > 0);
   await running.controller.stop(0);
   assert.equal(seen.errorBoxes.length, 0);
+});
+
+test('the startup wires powerMonitor and the network to the tunnels (issue #20): a wake resumes them; quitting stops listening', async (t) => {
+  const { dir, started } = appFolder(t);
+  writeSettings(dir, v3Settings('ws://127.0.0.1:1/ssh', await freePort()));
+  const power = new EventEmitter();
+  const reasons: string[] = [];
+  const { deps, seen } = standIns(dir, {
+    powerMonitor: power,
+    isOnline: () => true,
+    createController: (options) => {
+      const controller = new TunnelController(options);
+      controller.reconnectAll = (reason) => void reasons.push(reason);
+      return controller;
+    },
+  });
+  const running = await runApp(deps);
+  started(running);
+  assert.ok(running);
+  assert.equal(power.listenerCount('resume'), 1);
+  power.emit('resume');
+  assert.deepEqual(reasons, ['the computer woke up']);
+  for (const listener of seen.listeners.get('before-quit')!) (listener as (e: { preventDefault(): void }) => void)({ preventDefault: () => {} });
+  assert.equal(power.listenerCount('resume'), 0, 'the app no longer listens once it quits');
+  await waitFor('app.quit', () => seen.quits === 1);
 });

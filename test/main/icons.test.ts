@@ -52,8 +52,8 @@ function checkIco(file: string, sizes: number[]): void {
   }
 }
 
-test('the tray has four states, each in a light and a dark variant, and no other icon files', () => {
-  assert.deepEqual([...TRAY_STATES], ['stopped', 'listening', 'active', 'error']);
+test('the tray has five states, each in a light and a dark variant, and no other icon files', () => {
+  assert.deepEqual([...TRAY_STATES], ['stopped', 'listening', 'active', 'reconnecting', 'error']);
   assert.deepEqual([...TRAY_THEMES], ['light', 'dark']);
   const expected = TRAY_STATES.flatMap((state) =>
     TRAY_THEMES.flatMap((theme) => {
@@ -77,7 +77,7 @@ test('a tray icon for each state and taskbar theme: .ico 16/20/24/32 and .png', 
   }
 });
 
-test('the four states differ at 16x16 in shape, not only in colour', () => {
+test('the five states differ at 16x16 in shape, not only in colour', () => {
   // Compare alpha masks: which pixels are (mostly) covered.
   const masks = TRAY_STATES.map((state) => {
     const png = PNG.sync.read(fs.readFileSync(path.join(assets, trayIconFileName(state, 'light', 'linux'))));

@@ -142,7 +142,7 @@ test('credentials in a custom proxy URL move to the sealed sign-in; the chooser 
   assert.deepEqual(bad, { ok: false, error: 'give the proxy user (DOMAIN\\user for NTLM), or choose "Use my Windows sign-in"' });
 });
 
-test('version 3 migrates to 4: the Windows sign-in by default; a user in a custom proxy URL moves to the sign-in', async (t) => {
+test('version 3 migrates to 4 (and on): the Windows sign-in by default; a user in a custom proxy URL moves to the sign-in', async (t) => {
   const dir = tempDir(t);
   const v3 = {
     version: 3,
@@ -168,14 +168,15 @@ test('version 3 migrates to 4: the Windows sign-in by default; a user in a custo
   fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify(v3));
   const { settings, notices } = await openTestSettings(dir, testCipher());
   assert.deepEqual(notices, []);
-  assert.equal(SETTINGS_VERSION, 4);
+  assert.equal(SETTINGS_VERSION, 5);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v3.json'), 'utf8')), v3, 'the old file is kept');
   const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8'));
-  assert.equal(onDisk.version, 4);
+  assert.equal(onDisk.version, 5);
+  // Version 5 adds resume (on) to each.
   assert.deepEqual(onDisk.endpoints, [
-    { ...v3.endpoints[0], proxyAuth: { mode: 'windows' } },
-    { ...v3.endpoints[1], proxy: { url: 'http://proxy.corp:3128' }, proxyAuth: { mode: 'password', user: 'CORP\\bob', secret: '' } },
-    { ...v3.endpoints[2], proxyAuth: { mode: 'windows' } },
+    { ...v3.endpoints[0], proxyAuth: { mode: 'windows' }, resume: true },
+    { ...v3.endpoints[1], proxy: { url: 'http://proxy.corp:3128' }, proxyAuth: { mode: 'password', user: 'CORP\\bob', secret: '' }, resume: true },
+    { ...v3.endpoints[2], proxyAuth: { mode: 'windows' }, resume: true },
   ]);
   assert.deepEqual(
     settings.view().endpoints.map((e) => [e.id, e.proxyAuth, e.hasProxySecret]),
@@ -185,7 +186,7 @@ test('version 3 migrates to 4: the Windows sign-in by default; a user in a custo
       ['c', { mode: 'windows' }, false],
     ],
   );
-  assert.equal(migrateSettings(v3, { sealSecret: () => '' }).settings.version, 4);
+  assert.equal(migrateSettings(v3, { sealSecret: () => '' }).settings.version, 5);
 });
 
 test('where to fix a failure', () => {

@@ -32,6 +32,7 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
     hasProxySecret: false,
     trust: {},
     hasClientPassphrase: false,
+    resume: true,
   });
   assert.ok(!fs.readFileSync(settingsFile(dir), 'utf8').includes('hunter2'));
   assert.ok(!JSON.stringify(first.settings.view()).includes('hunter2'));
@@ -214,4 +215,35 @@ test('issue 10: the listen host must be an address or a host name (no line break
   }
   assert.ok(settings.update({ listen: { host: '::1', port: 3122 } }).ok);
   assert.ok(settings.update({ listen: { host: 'localhost', port: 3122 } }).ok);
+});
+
+test('resume after a break (issue #20): on for a new endpoint, off kept by a save that does not name it, given to the tunnel and to Test', async (t) => {
+  const { settings } = await openTestSettings(tempDir(t), testCipher());
+  const fields = { name: 'Gateway', uri: 'wss://gw.example.com/ssh', user: '', keepaliveSec: 20 };
+  const saved = settings.saveEndpoint(fields);
+  assert.ok(saved.ok);
+  assert.equal(saved.value.resume, true);
+  const off = settings.saveEndpoint({ ...fields, id: saved.value.id, resume: false });
+  assert.ok(off.ok);
+  assert.equal(off.value.resume, false);
+  assert.equal(settings.stored().endpoints.find((e) => e.id === saved.value.id)?.resume, false, 'stored');
+  // An edit that leaves it out (an older window, the profile import's update) keeps it.
+  const renamed = settings.saveEndpoint({ ...fields, id: saved.value.id, name: 'Gateway 2' });
+  assert.ok(renamed.ok);
+  assert.equal(renamed.value.resume, false);
+  settings.selectEndpoint(saved.value.id);
+  const active = settings.activeEndpoint();
+  assert.ok(active.ok);
+  assert.equal(active.value.resume, false, 'the tunnel is told');
+  // Test with the field as edited, or as stored when left out.
+  const tested = settings.resolveInput({ ...fields, id: saved.value.id, resume: true });
+  assert.ok(tested.ok);
+  assert.equal(tested.value.resume, true);
+  const asStored = settings.resolveInput({ ...fields, id: saved.value.id });
+  assert.ok(asStored.ok);
+  assert.equal(asStored.value.resume, false);
+  // A duplicate keeps the choice.
+  const copy = settings.duplicateEndpoint(saved.value.id);
+  assert.ok(copy.ok);
+  assert.equal(copy.value.resume, false);
 });

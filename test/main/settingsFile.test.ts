@@ -137,7 +137,7 @@ test('a dangling active id in a hand-edited file points at the first endpoint', 
   assert.equal(settings.view().startTunnelAtLaunch, true);
 });
 
-test('version 2 migrates to 3 and on to 4: endpoints get the system proxy, no trust settings, the Windows sign-in; the old file is kept', async (t) => {
+test('version 2 migrates on to 5: endpoints get the system proxy, no trust settings, the Windows sign-in, resume on; the old file is kept', async (t) => {
   const dir = tempDir(t);
   const v2 = {
     version: 2,
@@ -153,13 +153,13 @@ test('version 2 migrates to 3 and on to 4: endpoints get the system proxy, no tr
   fs.writeFileSync(settingsFile(dir), JSON.stringify(v2));
   const { settings, notices } = await openTestSettings(dir, testCipher());
   assert.deepEqual(notices, []);
-  assert.equal(SETTINGS_VERSION, 4);
+  assert.equal(SETTINGS_VERSION, 5);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v2.json'), 'utf8')), v2);
   const onDisk = JSON.parse(fs.readFileSync(settingsFile(dir), 'utf8'));
-  assert.equal(onDisk.version, 4);
+  assert.equal(onDisk.version, 5);
   assert.deepEqual(
     onDisk.endpoints,
-    v2.endpoints.map((e) => ({ ...e, proxy: 'system', proxyAuth: { mode: 'windows' } })),
+    v2.endpoints.map((e) => ({ ...e, proxy: 'system', proxyAuth: { mode: 'windows' }, resume: true })),
   );
   const view = settings.view();
   assert.deepEqual(
@@ -177,10 +177,57 @@ test('version 2 migrates to 3 and on to 4: endpoints get the system proxy, no tr
     ['system', 'system'],
   );
   const fromV1 = migrateSettings({ endpoints: [{ name: 'Old', url: 'ws://old/ssh' }] }, { sealSecret: () => '' });
-  assert.equal(fromV1.settings.version, 4);
+  assert.equal(fromV1.settings.version, 5);
   assert.deepEqual(fromV1.settings.endpoints, [
-    { id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' } },
+    { id: 'ep1', name: 'Old', uri: 'ws://old/ssh', user: '', secret: '', keepaliveSec: 30, proxy: 'system', proxyAuth: { mode: 'windows' }, resume: true },
   ]);
+});
+
+test('version 4 migrates to 5 (issue #20): every endpoint resumes its tunnels after a break, as a new one does; the old file is kept', async (t) => {
+  const dir = tempDir(t);
+  const v4 = {
+    version: 4,
+    endpoints: [
+      { id: 'a', name: 'A', uri: 'wss://gw.example.com/ssh', user: '', secret: '', keepaliveSec: 25, proxy: 'system', proxyAuth: { mode: 'windows' } },
+      {
+        id: 'b',
+        name: 'B',
+        uri: 'ws://lab/ssh',
+        user: '',
+        secret: '',
+        keepaliveSec: 0,
+        proxy: 'none',
+        proxyAuth: { mode: 'windows' },
+        trust: { systemCa: true },
+      },
+    ],
+    activeEndpointId: 'a',
+    listen: { host: '127.0.0.1', port: 3122 },
+    startTunnelAtLaunch: false,
+    startAtLogin: false,
+  };
+  fs.writeFileSync(settingsFile(dir), JSON.stringify(v4));
+  const { settings, notices } = await openTestSettings(dir, testCipher());
+  assert.deepEqual(notices, []);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'settings.v4.json'), 'utf8')), v4, 'the old file is kept');
+  const onDisk = JSON.parse(fs.readFileSync(settingsFile(dir), 'utf8'));
+  assert.deepEqual(onDisk, { ...v4, version: 5, endpoints: v4.endpoints.map((e) => ({ ...e, resume: true })) });
+  assert.deepEqual(
+    settings.view().endpoints.map((e) => [e.id, e.resume]),
+    [
+      ['a', true],
+      ['b', true],
+    ],
+  );
+  const active = settings.activeEndpoint();
+  assert.ok(active.ok);
+  assert.equal(active.value.resume, true);
+  // A first run's endpoint resumes too.
+  const fresh = await openTestSettings(tempDir(t), testCipher());
+  assert.deepEqual(
+    fresh.settings.view().endpoints.map((e) => e.resume),
+    [true],
+  );
 });
 
 test('issue 10: a 0644 settings file becomes 0600; two backups in the same second keep both', async (t) => {

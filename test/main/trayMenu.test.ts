@@ -21,6 +21,7 @@ const settings: SettingsView = {
       hasProxySecret: false,
       trust: {},
       hasClientPassphrase: false,
+      resume: true,
     },
     {
       id: 'b',
@@ -34,6 +35,7 @@ const settings: SettingsView = {
       hasProxySecret: false,
       trust: {},
       hasClientPassphrase: false,
+      resume: true,
     },
   ],
   activeEndpointId: 'b',
@@ -51,6 +53,7 @@ function state(patch: Partial<TunnelState>): TunnelState {
     endpointName: 'R&D lab',
     endpointDisplay: 'ws://u:***@lab/ssh',
     openTunnels: 0,
+    reconnecting: 0,
     ...patch,
   };
 }
@@ -94,6 +97,12 @@ test('Stop when running; the status line per state', () => {
   assert.equal(statusLine(state({ status: 'active', running: true, openTunnels: 1 })), '1 open tunnel on 127.0.0.1:3122');
   assert.equal(statusLine(state({ status: 'active', running: true, openTunnels: 3 })), '3 open tunnels on 127.0.0.1:3122');
   assert.equal(statusLine(state({ status: 'error', reason: 'port 3122 on 127.0.0.1 is already in use' })), 'Error: port 3122 on 127.0.0.1 is already in use');
+  // Issue #20: while any tunnel's WebSocket is being resumed.
+  assert.equal(statusLine(state({ status: 'reconnecting', running: true, openTunnels: 3, reconnecting: 2 })), 'Reconnecting… (2 tunnels)');
+  assert.equal(
+    labels(trayMenuModel(state({ status: 'reconnecting', running: true, openTunnels: 1, reconnecting: 1 }), settings))[0],
+    'Reconnecting… (1 tunnel)',
+  );
   // An error while the proxy runs still offers Stop.
   assert.equal(labels(trayMenuModel(state({ status: 'error', running: true, reason: 'x' }), settings))[2], 'Stop tunnel');
 });
@@ -116,9 +125,14 @@ test('the tooltip: state, listen address, endpoint, open tunnels, within Windows
   const long = trayTooltip(state({ status: 'error', running: true, reason: 'x'.repeat(300), endpointName: 'y'.repeat(300) }));
   assert.ok(long.length <= TOOLTIP_MAX, `${long.length}`);
   assert.match(long, /^WSSH: error: x+…\nvia y+…\n0 open tunnels$/);
+  assert.equal(
+    trayTooltip(state({ status: 'reconnecting', running: true, openTunnels: 2, reconnecting: 2 })),
+    'WSSH: reconnecting… (2 tunnels)\nvia R&D lab\n2 open tunnels',
+  );
 });
 
 test('the icon file per state and taskbar theme', () => {
   assert.equal(trayIconFileName('active', 'dark', 'win32'), 'tray-active-dark.ico');
   assert.equal(trayIconFileName('error', 'light', 'linux'), 'tray-error-light.png');
+  assert.equal(trayIconFileName('reconnecting', 'light', 'win32'), 'tray-reconnecting-light.ico');
 });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WatchedFile, type FileLoader } from '../../server/configFiles/watchedFile';
 import { tempDir } from '../fixtures/tmp';
+import { KubeletVolume } from '../fixtures/kubeletVolume';
 
 const INTERVAL_MS = 50;
 
@@ -59,23 +60,13 @@ test('an edit made while the file is first read is seen', async (t) => {
 });
 
 test('a ConfigMap updated the way the kubelet does it (a new ..data link renamed in) is reloaded', async (t) => {
-  const dir = tempDir(t);
-  // The kubelet's layout: ..<timestamp>/hosts.yml, ..data -> ..<timestamp>, hosts.yml -> ..data/hosts.yml.
-  const version = (name: string, text: string) => {
-    fs.mkdirSync(path.join(dir, name));
-    fs.writeFileSync(path.join(dir, name, 'hosts.yml'), text);
-  };
-  version('..2026_12_07_10_00_00.000000001', 'before\n');
-  fs.symlinkSync('..2026_12_07_10_00_00.000000001', path.join(dir, '..data'));
-  fs.symlinkSync('..data/hosts.yml', path.join(dir, 'hosts.yml'));
-  const watched = new WatchedFile(path.join(dir, 'hosts.yml'), textLoader(), { intervalMs: INTERVAL_MS });
+  const volume = new KubeletVolume(tempDir(t));
+  volume.write({ 'hosts.yml': 'before\n' });
+  const watched = new WatchedFile(volume.path('hosts.yml'), textLoader(), { intervalMs: INTERVAL_MS });
   t.after(() => watched.close());
   assert.equal(watched.value, 'before\n');
 
   // The update: a new timestamped folder, a ..data_tmp link to it renamed over ..data, the old folder removed.
-  version('..2026_12_07_10_05_00.000000002', 'after\n');
-  fs.symlinkSync('..2026_12_07_10_05_00.000000002', path.join(dir, '..data_tmp'));
-  fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-  fs.rmSync(path.join(dir, '..2026_12_07_10_00_00.000000001'), { recursive: true });
+  volume.write({ 'hosts.yml': 'after\n' });
   await valueBecomes(watched, 'after\n');
 });

@@ -10,7 +10,7 @@
  * certificate problem says which one (expired, unknown issuer, name mismatch,
  * pin mismatch), a proxy's refusal says it was the proxy.
  */
-import { peerText } from '../tunnel/peerText';
+import { logLineText, peerText } from '../tunnel/peerText';
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint';
@@ -54,11 +54,15 @@ export interface DialOptions extends TrustOptions {
    * (legacyServer.ts). @default LEGACY_HOLD_MS (4000)
    */
   legacyHoldMs?: number;
+  /** More request headers for the upgrade (a resume's, resumeProtocol.ts). */
+  headers?: Record<string, string>;
+  /** Hears the server's 101 (its headers: a resume offer), before the dial resolves. */
+  onUpgrade?: (response: IncomingMessage) => void;
   /** Hears each step of the way as it happens (dialTrace.ts): for `wssh doctor` and the app's Diagnose. */
   trace?: DialTrace;
 }
 
-const stderrLine = (line: string) => void process.stderr.write(`wssh: ${line}\n`);
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${logLineText(line)}\n`);
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -95,6 +99,7 @@ function open(
 ): Promise<WebSocket> {
   const url = tunnelUrl(endpoint, target);
   const auth = authorizationHeader(endpoint.credentials);
+  const { trace } = options;
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   // Aborts whatever is half made (the connection to the proxy, a TLS
   // handshake) when the dial fails; never after it succeeded.
@@ -105,17 +110,10 @@ function open(
     perMessageDeflate: false,
     handshakeTimeout: timeoutMs,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    headers: auth ? { Authorization: auth } : undefined,
+    headers: auth || options.headers ? { ...options.headers, ...(auth && { Authorization: auth }) } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({
-      trust,
-      proxy,
-      signal: connecting.signal,
-      log: options.log ?? stderrLine,
-      onProxyStage: (stage) => (proxyStage = stage),
-      trace: options.trace,
-    }),
+    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (s) => (proxyStage = s), trace }),
   });
 
   return new Promise((resolve, reject) => {
@@ -142,7 +140,10 @@ function open(
     const deadline = setTimeout(() => fail(handshakeTimeout(endpoint, proxy, proxyStage, timeoutMs)), timeoutMs);
 
     let marked = false;
-    ws.once('upgrade', (res: IncomingMessage) => (marked = serverMarked(res, options.trace)));
+    ws.once('upgrade', (res: IncomingMessage) => {
+      marked = serverMarked(res, trace);
+      options.onUpgrade?.(res);
+    });
     const opened = () => {
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
@@ -214,7 +215,8 @@ function endpointHost(endpoint: Endpoint): string {
  * not know, or nginx answering for it) is read by its status alone.
  */
 function refusal(endpoint: Endpoint, status: number, statusText = '', body: string, named?: string | string[]): TunnelError {
-  const said = `${status} ${statusText}`.trim() + (body ? `: ${body}` : '');
+  // The status line is the server's (or a proxy's) text: escaped like its body's first line.
+  const said = `${status} ${peerText(statusText, 200)}`.trim() + (body ? `: ${body}` : '');
   const header = typeof named === 'string' ? named.trim() : undefined;
   // A code is believed only with its own status: a proxy or a broken server that says otherwise is read by the status.
   const code = isRefusalCode(header) && REFUSALS[header].status === status ? header : BY_STATUS[status];
@@ -256,8 +258,12 @@ function serverRefusal(endpoint: Endpoint, code: RefusalCode, said: string): Tun
       return new TunnelError('busy', `the WSSH server at ${at} is too busy to take the tunnel now (${said})`);
     case 'draining':
       return new TunnelError('draining', `the WSSH server at ${at} is shutting down: try again (${said})`);
+    case 'not-ready':
+      return new TunnelError('not-ready', `the WSSH server at ${at} is not ready: try again later (${said})`);
     case 'descriptors':
       return new TunnelError('descriptors', `the WSSH server at ${at} is out of file descriptors (${said})`);
+    case 'resume-unknown':
+      return new TunnelError('resume-unknown', `the WSSH server at ${at} does not hold the session (${said})`);
     default:
       return new TunnelError('server-failed', `the WSSH server failed (${said}; refusal ${code})`);
   }
@@ -298,7 +304,7 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
   if (/handshake has timed out/i.test(err.message)) {
     return new TunnelError('timeout', `the WebSocket handshake with ${where} timed out${via}`, { code: 'TIMEOUT', cause: err });
   }
-  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${err.message}`, { cause: err });
+  return new TunnelError('unreachable', `cannot reach ${where}${via}: ${peerText(err.message)}`, { cause: err });
 }
 
 /** The first line of a refusal's body, bounded: a reason, not a page; and the bounded text itself. */

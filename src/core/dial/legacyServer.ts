@@ -14,6 +14,7 @@
  */
 import type WebSocket from 'ws';
 import type { RefusalCode } from '../tunnel/refusals';
+import { peerText } from '../tunnel/peerText';
 
 /** The response header this project's server adds to every accepted upgrade. */
 export const SERVER_MARK_HEADER = 'WSSH-Server';
@@ -98,10 +99,13 @@ export function textRefusal(text: string): LegacyVerdict {
   return { kind: 'refused', refusal: denied ? 'denied' : 'unreachable', reason: `the server says: ${said}` };
 }
 
-/** One printable line, bounded: the text goes into a status body and a log. */
+/**
+ * One line, bounded: the text goes into a status body and a log. An old
+ * server's error is an exception's text over lines: runs of controls read as
+ * a space; what else peerText escapes (bidi controls) it escapes.
+ */
 function sanitise(text: string): string {
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return line.length > MAX_TEXT ? line.slice(0, MAX_TEXT) + '…' : line;
+  return peerText(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), MAX_TEXT);
 }
 
 /**

@@ -9,6 +9,7 @@
  *     "uri": "wss://gw.example.com/ssh",
  *     "user": "alice",                       (optional)
  *     "proxy": "system",                     ("system", "none" or {"url": "http://proxy:3128"})
+ *     "resume": false,                       (optional: tunnels are not resumed after a break)
  *     "trust": {
  *       "ca": ["-----BEGIN CERTIFICATE-----…"],   (PEM, inline)
  *       "pins": ["sha256/…"],
@@ -21,6 +22,11 @@
  * Reading is strict: an unknown field, a newer version, a broken PEM or pin,
  * a URI that is not ws/wss, anything that looks like a secret is refused with
  * a message that names the field, and nothing is half-taken.
+ *
+ * A profile is the sender's text, shown to the user before it is imported
+ * (`wssh profile show`, the app's preview): a name, user or proxy URL with a
+ * control character, a line or paragraph separator or a bidi control (which
+ * shows `exe.txt` as `txt.exe`) is refused, so what is shown is what it holds.
  */
 import crypto from 'node:crypto';
 import { MAX_PROFILE_BYTES } from '../../shared/defaults';
@@ -28,6 +34,7 @@ import { EndpointError, parseEndpoint } from '../../shared/endpoint';
 import { TrustError, checkTrustOptions, formatPin, parsePin } from './trust/trust';
 import { ProxyConfigError, parseProxyUrl } from '../upstream/upstreamProxy';
 import type { ProxySetting } from '../../shared/endpointSettings';
+import { hasUnsafeCharacters, peerText } from '../tunnel/peerText';
 
 /** The format version this build writes and the newest it reads. */
 export const PROFILE_VERSION = 1;
@@ -68,16 +75,19 @@ export interface Profile {
   user?: string;
   proxy: ProfileProxy;
   trust: ProfileTrust;
+  /** `false`: tunnels are not resumed after a break of their WebSocket (on by default; absent means on). */
+  resume?: boolean;
 }
 
 /** What is wrong with a profile; `field` is where (`trust.pins[1]`), when known. */
 export class ProfileError extends Error {
   override name = 'ProfileError';
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(field ? `${field}: ${message}` : message);
+  readonly field?: string;
+  constructor(message: string, field?: string) {
+    // Both may quote the profile (an unknown field's name, JSON.parse's excerpt): escaped.
+    const where = field === undefined ? undefined : peerText(field, 100);
+    super(peerText(where ? `${where}: ${message}` : message, 1000));
+    this.field = where;
   }
 }
 
@@ -91,7 +101,7 @@ export interface CertificateSummary {
   fingerprint: string;
 }
 
-const TOP_FIELDS = new Set(['wsshProfile', 'name', 'uri', 'user', 'proxy', 'trust']);
+const TOP_FIELDS = new Set(['wsshProfile', 'name', 'uri', 'user', 'proxy', 'trust', 'resume']);
 const TRUST_FIELDS = new Set(['ca', 'pins', 'pinOnly', 'servername']);
 const SECRET_FIELD = /secret|password|passwd|token|key$|credential/i;
 
@@ -129,6 +139,7 @@ export function parseProfile(text: string): Profile {
     user: record.user as string | undefined,
     proxy: (record.proxy ?? 'system') as ProfileProxy,
     trust: readTrust(record.trust),
+    resume: record.resume as boolean | undefined,
   });
 }
 
@@ -141,6 +152,7 @@ export function formatProfile(profile: Profile): string {
   const trust: Record<string, unknown> = { ca: checked.trust.ca, pins: checked.trust.pins, pinOnly: checked.trust.pinOnly };
   if (checked.trust.servername !== undefined) trust.servername = checked.trust.servername;
   doc.trust = trust;
+  if (checked.resume === false) doc.resume = false;
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
@@ -154,7 +166,7 @@ export function checkProfile(profile: Profile): Profile {
   const name = profile.name;
   if (typeof name !== 'string' || name.trim() === '') throw new ProfileError('the profile needs a name', 'name');
   if (name.trim().length > MAX_NAME_CHARS) throw new ProfileError(`longer than ${MAX_NAME_CHARS} characters`, 'name');
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new ProfileError('must not contain control characters or line breaks', 'name');
+  if (hasUnsafeCharacters(name)) throw new ProfileError('must not contain control characters, line breaks or bidi controls', 'name');
 
   if (typeof profile.uri !== 'string') throw new ProfileError('the profile needs the endpoint URI (ws://… or wss://…)', 'uri');
   let endpoint;
@@ -174,14 +186,16 @@ export function checkProfile(profile: Profile): Profile {
     if (typeof user !== 'string') throw new ProfileError('must be a string', 'user');
     user = user.trim();
     if (user.length > MAX_USER_CHARS) throw new ProfileError(`longer than ${MAX_USER_CHARS} characters`, 'user');
-    if (/[:\u0000-\u001f\u007f]/.test(user)) throw new ProfileError('must not contain ":" or control characters', 'user');
+    if (user.includes(':') || hasUnsafeCharacters(user)) throw new ProfileError('must not contain ":", control characters or bidi controls', 'user');
     if (user === '') user = undefined;
   }
 
   const proxy = checkProxy(profile.proxy);
   const trust = checkTrust(profile.trust, endpoint.secure);
+  if (profile.resume !== undefined && typeof profile.resume !== 'boolean') throw new ProfileError('must be true or false', 'resume');
   const checked: Profile = { name: name.trim(), uri: endpoint.url, proxy, trust };
   if (user !== undefined) checked.user = user;
+  if (profile.resume === false) checked.resume = false;
   return checked;
 }
 
@@ -319,6 +333,8 @@ function checkProxy(proxy: unknown): ProfileProxy {
     refuseUnknownFields(record, new Set(['url']), 'proxy.');
     if (typeof record.url !== 'string') throw new ProfileError('must be an http:// proxy URL', 'proxy.url');
     const url = record.url.trim();
+    // The URL parser drops tabs and line breaks: the text shown would not be the proxy used.
+    if (hasUnsafeCharacters(url)) throw new ProfileError('must not contain control characters, line breaks or bidi controls', 'proxy.url');
     try {
       parseProxyUrl(url);
     } catch (err) {
@@ -346,6 +362,7 @@ function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/** A distinguished name on one line, escaped: a certificate's names are whoever made it's text. */
 function oneLine(dn: string): string {
-  return dn.split('\n').filter(Boolean).join(', ');
+  return peerText(dn.split('\n').filter(Boolean).join(', '), 1024);
 }

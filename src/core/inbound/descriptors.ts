@@ -6,6 +6,8 @@
  * otherwise surface as `cannot reach ws://… Local (undefined:undefined)`.
  */
 import fs from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
 
 /** Descriptors one tunnel holds in each process it passes (`wssh connect`, `wssh server`). */
 export const DESCRIPTORS_PER_TUNNEL = 2;
@@ -48,9 +50,9 @@ export function descriptorsMessage(err: NodeJS.ErrnoException): string {
  * When accept() itself hits the limit, libuv closes the pending connections
  * without telling Node (its "EMFILE trick"), so those drops are invisible;
  * what is visible is a tunnel whose outgoing connect cannot get a descriptor,
- * or an accept error that libuv does pass on. Each is counted here, and the
- * first of a burst (none in the previous `quietMs`) is logged, with how many
- * there were since the last line.
+ * an accept error that libuv does pass on, and what `watchAccepts` finds.
+ * Each is counted here, and the first of a burst (none in the previous
+ * `quietMs`) is logged, with how many there were since the last line.
  */
 export class DescriptorAlarm {
   /** Every exhaustion seen since start. */
@@ -76,4 +78,48 @@ export class DescriptorAlarm {
     this.sinceLine = 0;
     this.log(`${descriptorsMessage(err)}; connections are being dropped (${what} failed${more})`);
   }
+}
+
+/**
+ * Whether one more descriptor can be opened now: the null device is opened
+ * and closed again (about a microsecond). The error (EMFILE, ENFILE) when
+ * none can; undefined otherwise, and for any other failure.
+ */
+export function descriptorShortage(): NodeJS.ErrnoException | undefined {
+  try {
+    fs.closeSync(fs.openSync(os.devNull, 'r'));
+    return undefined;
+  } catch (err) {
+    return outOfDescriptors(err) ? (err as NodeJS.ErrnoException) : undefined;
+  }
+}
+
+/** How often a listening process checks that it could still accept a connection, in ms. */
+export const ACCEPT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Watches a listening server for the drops libuv does not report: at the
+ * descriptor limit, its accept() fails with EMFILE, and libuv accepts the
+ * connection on a descriptor it keeps spare and closes it at once, telling
+ * Node nothing (400 idle connections under `ulimit -n 128`: no error, no
+ * line). So the process checks itself: after each accepted connection (the
+ * one that may have taken the last descriptor) and once every `everyMs`
+ * while it listens, that one more descriptor can be opened; when none can,
+ * connections arriving now are dropped, and `onShortage` is told (the
+ * owner's DescriptorAlarm logs one line per burst). Not on Windows, where
+ * libuv passes accept errors on. Returns the function that stops watching.
+ */
+export function watchAccepts(server: net.Server, onShortage: (err: NodeJS.ErrnoException) => void, everyMs = ACCEPT_CHECK_INTERVAL_MS): () => void {
+  if (process.platform === 'win32') return () => {};
+  const check = () => {
+    const err = descriptorShortage();
+    if (err) onShortage(err);
+  };
+  server.on('connection', check);
+  const timer = setInterval(check, everyMs);
+  timer.unref();
+  return () => {
+    server.off('connection', check);
+    clearInterval(timer);
+  };
 }

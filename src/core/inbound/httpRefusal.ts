@@ -5,13 +5,15 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { escapeText } from '../tunnel/peerText';
 
 export function writeRefusal(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = reason.replace(/[\r\n]+/g, ' ') + '\n';
+  // One line, escaped: the client may print it on a terminal (curl, a ProxyCommand's nc), and a reason may quote a peer.
+  const body = escapeText(reason.replace(/[\r\n]+/g, ' ')) + '\n';
   const extra = Object.entries(headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');

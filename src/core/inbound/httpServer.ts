@@ -10,9 +10,12 @@
  *   refusal of their code (refusals.ts), through the owner's `refuse`, so
  *   they are logged and counted like any other refusal.
  * - listen() rejects with the listen error (EADDRINUSE) instead of emitting
- *   it; errors after that go to `onError`.
- * - close(drainMs): stop accepting, let open tunnels finish within drainMs,
- *   abort the rest, and resolve once every connection is gone.
+ *   it; errors after that go to `onError`, and so does running out of file
+ *   descriptors at accept(), which libuv does not report (descriptors.ts:
+ *   watchAccepts).
+ * - close(drainMs): stop accepting (or, for the WSSH server, keep
+ *   listening for its probes and refusals), let open tunnels finish within
+ *   drainMs, abort the rest, and resolve once every connection is gone.
  *
  * The owner attaches its own 'connect', 'upgrade' and 'request' handlers to
  * `server`.
@@ -22,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TunnelTracker } from '../tunnel/tunnels';
 import type { RefusalCode } from '../tunnel/refusals';
+import { watchAccepts } from './descriptors';
 
 export interface TunnelHttpServerOptions {
   /** How long a client may take to send its request line and headers, in ms (then 408). */
@@ -34,7 +38,7 @@ export interface TunnelHttpServerOptions {
   tracker: TunnelTracker;
   /** Answers a request that never became one (malformed, too large, too slow). */
   refuse(socket: Duplex, code: RefusalCode, reason: string): void;
-  /** An error of the server after it started listening. */
+  /** An error of the server after it started listening; EMFILE or ENFILE when it could not accept a connection. */
   onError(err: Error): void;
 }
 
@@ -50,6 +54,7 @@ export class TunnelHttpServer {
   readonly server: http.Server;
   private readonly maxHeaderSize: number;
   private starting = false;
+  private stopWatching?: () => void;
 
   constructor(private readonly options: TunnelHttpServerOptions) {
     const headersTimeout = options.headersTimeoutMs;
@@ -78,6 +83,8 @@ export class TunnelHttpServer {
       this.server.once('error', onError);
       this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
+        // Added now, after the owner's admission took the 'connection' listeners over: it sees each accept as it happens.
+        this.stopWatching ??= watchAccepts(this.server, (err) => this.options.onError(err));
         resolve(this.server.address() as AddressInfo);
       });
     }).finally(() => {
@@ -98,15 +105,22 @@ export class TunnelHttpServer {
    * outside the HTTP server (handshakes, dials, connects). Open tunnels may
    * finish within `drainMs`, then they are aborted with `reason`. Resolves
    * when every connection is closed.
+   *
+   * With `listenWhileDraining`, the listening socket stays open until the
+   * drain ends, and the owner answers what comes meanwhile (the WSSH server:
+   * /readyz 503, a new tunnel 503 `draining`); without, it closes at once.
    */
-  async close(drainMs: number, reason: string, stopPending: () => void = () => {}): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+  async close(drainMs: number, reason: string, stopPending: () => void = () => {}, { listenWhileDraining = false } = {}): Promise<void> {
+    this.stopWatching?.();
+    const stopListening = () => new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = listenWhileDraining ? undefined : stopListening();
     this.server.closeIdleConnections();
     stopPending();
     if (drainMs > 0) await this.options.tracker.drain(drainMs);
+    const last = closed ?? stopListening();
     this.options.tracker.abortAll(reason);
     this.server.closeAllConnections();
-    await closed;
+    await last;
   }
 
   /** A request Node could not parse, or whose headers were too large or too slow. */

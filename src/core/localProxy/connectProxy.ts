@@ -25,7 +25,10 @@ import { Endpoint } from '../../shared/endpoint';
 import { TunnelError } from '../tunnel/tunnelError';
 import { RoutedDialOptions, dialRoutes } from '../dial/proxyRoutes';
 import { ProxyDecision } from '../upstream/routes';
-import { Relay, RelayOptions } from '../tunnel/relay';
+import type { RelayOptions } from '../tunnel/relay';
+import { type DialAttempt, ResumingTunnel, dialTunnel, startTunnel } from '../dial/resumingTunnel';
+import { formatBytes } from '../../shared/traffic';
+import { logLineText } from '../tunnel/peerText';
 import { Target, TargetError, formatTarget, parseTarget } from '../../shared/target';
 import { TunnelTracker } from '../tunnel/tunnels';
 import { TunnelHttpServer } from '../inbound/httpServer';
@@ -67,7 +70,15 @@ export interface ConnectProxyOptions extends RoutedDialOptions, RelayOptions {
   admission?: AdmissionOptions;
   /** Dials at once and how long a tunnel may wait for its turn (admission.ts). @default a DialQueue of 128 at once, 120 s wait */
   dials?: DialQueue;
+  /**
+   * Offer the server to resume tunnels after a break of their WebSocket
+   * (resumingTunnel.ts); a server that does not take the offer gets today's
+   * tunnels. @default true
+   */
+  resume?: boolean;
 }
+
+const stderrLine = (line: string) => void process.stderr.write(`wssh: ${logLineText(line)}\n`);
 
 /** How a tunnel request is answered: HTTP status lines or SOCKS replies. */
 interface Answer {
@@ -99,6 +110,8 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
   private readonly web: TunnelHttpServer;
   private readonly server: http.Server;
   private readonly pending = new Set<AbortController>();
+  /** Resumable tunnels open now, for reconnectAll. */
+  private readonly resumable = new Set<ResumingTunnel>();
   /** A burst of tunnels dials a steady number at a time. */
   private readonly dials: DialQueue;
   /** Sockets whose first byte has not come yet, or in a SOCKS handshake: not known to the HTTP server. */
@@ -297,24 +310,28 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     let release: (() => void) | undefined;
     try {
       release = await this.dials.acquire(abort.signal);
-      const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
-      const ws = await dialRoutes(endpoint, target, proxy, { ...this.options, signal: abort.signal });
+      const id = this.tracker.allocateId();
+      const log = (line: string) => this.log(`tunnel ${id} to ${formatTarget(target)}: ${line}`);
+      // The first dial and every resume's: the same proxy choice, sign-in, trust and certificate.
+      const attempt: DialAttempt = async ({ headers, onUpgrade, signal }) => {
+        const proxy = this.options.resolveProxy ? await this.options.resolveProxy(endpoint) : this.options.proxy;
+        return dialRoutes(endpoint, target, proxy, { ...this.options, headers, onUpgrade, signal });
+      };
+      const first = await dialTunnel(attempt, { resume: this.options.resume, signal: abort.signal, log });
       release();
       socket.off('close', onGone);
       if (socket.destroyed) {
-        ws.terminate();
+        first.ws.terminate();
         return;
       }
-      const id = this.tracker.allocateId();
       answer.accept(socket);
       // The relay sends these first: bytes the client sent after its request.
       // A client whose FIN already came cannot have them unshifted (its
-      // stream has ended): they go out directly, before the relay's close.
+      // stream has ended): the relay is handed them to send first.
       const ended = socket.readableEnded;
       if (head.length > 0 && !ended) socket.unshift(head);
-      if (head.length > 0 && ended) ws.send(head, { binary: true });
-      const relay = new Relay(socket, ws, this.options);
-      if (ended) relay.toWebSocket += head.length;
+      const relay = startTunnel(socket, first, attempt, { ...this.options, log, head: ended ? head : undefined });
+      if (relay instanceof ResumingTunnel) this.watchResumes(id, relay);
       // The SOCKS handshake leaves the socket paused (the HTTP server hands
       // it over flowing): the relay reads from it now.
       if (socket.isPaused()) socket.resume();
@@ -328,6 +345,30 @@ export class ConnectProxy extends EventEmitter<ProxyEvents> {
     } finally {
       this.pending.delete(abort);
     }
+  }
+
+  /** A resumable tunnel's breaks and resumes, for the tracker (the tray's "reconnecting") and reconnectAll. */
+  private watchResumes(id: number, tunnel: ResumingTunnel): void {
+    this.resumable.add(tunnel);
+    tunnel.on('reconnecting', () => this.tracker.setReconnecting(id, true));
+    tunnel.on('resumed', () => this.tracker.setReconnecting(id, false));
+    tunnel.once('close', (result) => {
+      this.resumable.delete(tunnel);
+      if (result.resumes > 0) this.log(`tunnel ${id}: resumed ${result.resumes} times, ${formatBytes(result.replayed)} replayed in all`);
+    });
+  }
+
+  /**
+   * The network changed or the computer woke up: every resumable tunnel
+   * drops its WebSocket and resumes now, without waiting for pings to fail
+   * (the tray app calls it on Electron's powerMonitor and online events).
+   */
+  reconnectAll(reason: string): void {
+    for (const tunnel of this.resumable) tunnel.reconnectNow(reason);
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? stderrLine)(line);
   }
 
   /** The request's headers are in: its deadline (see onConnection) no longer applies. */

@@ -79,6 +79,11 @@ export const REFUSALS = {
   capacity: row(503, R.generalFailure, 'capacity', 'server at capacity', true),
   /** The server is shutting down (SIGTERM, `close()`): an upgrade it got meanwhile, or was still opening. */
   draining: row(503, R.generalFailure, 'draining', 'server shutting down', true),
+  /**
+   * A config file the server needs has not loaded yet (`wssh server
+   * --wait-for-config`): not ready, like its GET /readyz says.
+   */
+  'not-ready': row(503, R.generalFailure, 'not-ready', 'server not ready: its configuration has not loaded', true),
   'client-limit': row(429, R.generalFailure, 'client-limit', 'too many tunnels from this client', true),
   unauthorized: row(401, R.notAllowed, 'unauthorized', 'credentials missing or wrong'),
   denied: row(403, R.notAllowed, 'denied', 'denied by the WSSH server'),
@@ -91,6 +96,14 @@ export const REFUSALS = {
    * and the local proxy for its dial (core/inbound/descriptors.ts).
    */
   descriptors: row(503, R.generalFailure, 'descriptors', 'server out of file descriptors', true),
+
+  /**
+   * A resume (resumeProtocol.ts) for a session this server does not hold: it
+   * never had it, it expired, or the token or the user is not its own (one
+   * answer for all, so a guesser learns nothing). The client ends the local
+   * connection: the session could not be resumed.
+   */
+  'resume-unknown': row(410, R.generalFailure, 'resume-unknown', 'no such session (it expired, or another server holds it)'),
 
   // ---- The target, from the server ----
   unreachable: row(502, R.hostUnreachable, 'unreachable', 'unreachable', true),

@@ -64,6 +64,8 @@ export interface ResumableRelayOptions {
   ackMs?: number;
   /** A break not resumed within this many ms ends the session; 0: only `end()` does. @default DEFAULT_RESUME_TIMEOUT_SEC × 1000 */
   resumeTimeoutMs?: number;
+  /** Bytes sent before any the stream gives, kept for replay like them (a client's bytes after its CONNECT whose stream already ended). */
+  head?: Buffer;
 }
 
 /**
@@ -172,6 +174,7 @@ export class ResumableRelay extends EventEmitter<ResumableRelayEvents> {
     this.replay = new ReplayBuffer(window, budget);
     this.down = budget.open();
     this.done = new Promise((resolve) => this.once('close', resolve));
+    if (options.head) this.replay.push(options.head);
 
     stream.on('data', (chunk: Buffer) => {
       if (this.over) return; // read and discarded while the session closes down
@@ -210,6 +213,31 @@ export class ResumableRelay extends EventEmitter<ResumableRelayEvents> {
   /** The most bytes the replay buffer held at once. */
   get peakReplay(): number {
     return this.replay.peak;
+  }
+
+  /** Bytes read from the stream (the tracker's name for them, as Relay's). */
+  get toWebSocket(): number {
+    return this.replay.sent;
+  }
+
+  /** Bytes received and written to the stream (the tracker's name, as Relay's). */
+  get toStream(): number {
+    return this.received;
+  }
+
+  /** WebSockets attached after the first. */
+  get resumes(): number {
+    return Math.max(0, this.attachments - 1);
+  }
+
+  /** Whether the session waits for a resume now: its WebSocket broke and it is not over. */
+  get parked(): boolean {
+    return this.ws === undefined && !this.over && this.attachments > 0;
+  }
+
+  /** The tracker's way to end it (TrackedRelay): as `end()`. */
+  abort(reason: string): void {
+    this.end(reason);
   }
 
   /** Whether a WebSocket is attached now. */

@@ -12,10 +12,10 @@
  *     X-WSSH-Session: q3Lx0sV8b1Yk2nZ4cWm9Aw
  *
  * The key is the client's so that it exists before any server has seen the
- * tunnel: nginx's `hash $http_x_wssh_session consistent` spreads new tunnels
- * over the servers and sends a resume, which carries the same key, to the
- * same one. An old client sends no header: an empty key, which nginx's hash
- * sends round robin. The key is not a secret (it is in every request, and
+ * tunnel: nginx's `hash` on it (nginx/wssh-upstream.conf) spreads new
+ * tunnels over the servers and sends a resume, which carries the same key,
+ * to the same one. An old client sends no header: nginx would hash the empty
+ * key to one server, so the shipped config hashes `$request_id` instead. The key is not a secret (it is in every request, and
  * may be logged); the token below is.
  *
  * A server that can resume answers the 101 with a secret resumption token
@@ -52,6 +52,7 @@
  * deltas, so a lost ack is covered by the next one.
  */
 import crypto from 'node:crypto';
+import { peerText } from './peerText';
 
 /** The client's session key, on every upgrade that offers or asks for a resume. */
 export const SESSION_HEADER = 'X-WSSH-Session';
@@ -116,8 +117,9 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** A count: decimal, no sign, no leading zero, at most 16 digits (safe integers have 16). */
 const COUNT = /^(0|[1-9][0-9]{0,15})$/;
 
+/** A peer's header value as a message quotes it: escaped, cut. */
 function shown(value: string): string {
-  return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+  return `"${peerText(value, 40)}"`;
 }
 
 /** A new session key: 128 random bits, base64url. */

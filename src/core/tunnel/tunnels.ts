@@ -1,12 +1,13 @@
 /**
  * The open tunnels of a proxy or a server, and the events a GUI or a log
  * consumes: `open`, `bytes` (at most once per interval, the tunnels whose
- * counters moved), `close` (with the reason) and `refused`.
+ * counters moved), `state` (a resumable tunnel broke or resumed), `close`
+ * (with the reason, and whether a resumable tunnel's session was lost) and
+ * `refused`.
  */
 import { peerText } from './peerText';
 import { EventEmitter } from 'node:events';
 import type { TunnelInfo } from '../../shared/tunnelInfo';
-import type { Relay } from './relay';
 import { REFUSALS, type RefusalCode } from './refusals';
 import type { ConfigProblem } from './configErrors';
 
@@ -14,6 +15,8 @@ export interface ClosedTunnel extends TunnelInfo {
   closedAt: number;
   durationMs: number;
   reason: string;
+  /** A resumable tunnel that ended while its WebSocket was broken: the SSH session inside it is lost. */
+  lost?: true;
 }
 
 export interface RefusedTunnel {
@@ -31,9 +34,29 @@ export interface RefusedTunnel {
 
 export interface TunnelEvents {
   open: [tunnel: TunnelInfo];
+  /** A resumable tunnel's WebSocket broke (`reconnecting: true`) or was resumed (`reconnecting: false`, `resumes` counted). */
+  state: [tunnel: TunnelInfo];
   bytes: [tunnels: TunnelInfo[]];
   close: [tunnel: ClosedTunnel];
   refused: [refusal: RefusedTunnel];
+}
+
+/**
+ * What the tracker needs of a tunnel's relay: its counters, a way to end it,
+ * and its end. A Relay (relay.ts) is one; so is a resumable tunnel on either
+ * side (resumableRelay.ts on the server, resumingTunnel.ts on the client).
+ */
+export interface TrackedRelay {
+  /** Bytes read from the stream (sent toward the peer). */
+  readonly toWebSocket: number;
+  /** Bytes received from the peer and written to the stream. */
+  readonly toStream: number;
+  /** WebSockets attached after the first: how often the tunnel was resumed (a resumable one only). */
+  readonly resumes?: number;
+  /** Ends the tunnel now, saying `reason`. */
+  abort(reason: string): void;
+  /** `lost`: a resumable tunnel ended while broken (resumingTunnel.ts). */
+  once(event: 'close', listener: (result: { reason: string; lost?: boolean }) => void): unknown;
 }
 
 /** Which end of the relay's stream faces the SSH client. */
@@ -52,7 +75,7 @@ const REASON_MAX_BYTES = 600;
 
 export class TunnelTracker extends EventEmitter<TunnelEvents> {
   private nextId = 1;
-  private readonly open = new Map<number, { info: TunnelInfo; relay: Relay; side: StreamSide; reported: number }>();
+  private readonly open = new Map<number, { info: TunnelInfo; relay: TrackedRelay; side: StreamSide; reported: number }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly bytesIntervalMs: number;
 
@@ -67,7 +90,7 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
   }
 
   /** Starts tracking a relay; emits `open` now and `close` when it ends. */
-  track(id: number, relay: Relay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
+  track(id: number, relay: TrackedRelay, side: StreamSide, meta: Pick<TunnelInfo, 'target' | 'via' | 'client'>): TunnelInfo {
     const info: TunnelInfo = { id, ...meta, openedAt: Date.now(), up: 0, down: 0 };
     const entry = { info, relay, side, reported: 0 };
     this.open.set(id, entry);
@@ -77,10 +100,22 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
       this.open.delete(id);
       this.count(entry);
       const closedAt = Date.now();
-      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason: peerText(result.reason, REASON_MAX_BYTES) });
+      const reason = peerText(result.reason, REASON_MAX_BYTES);
+      this.emit('close', { ...info, closedAt, durationMs: closedAt - info.openedAt, reason, ...(result.lost && { lost: true as const }) });
       if (this.open.size === 0) this.stopTimer();
     });
     return info;
+  }
+
+  /**
+   * A resumable tunnel's WebSocket broke (`reconnecting`) or came back: emits
+   * `state` with the counters and the resumes so far. Unknown ids are ignored.
+   */
+  setReconnecting(id: number, reconnecting: boolean): void {
+    const entry = this.open.get(id);
+    if (!entry) return;
+    entry.info.reconnecting = reconnecting;
+    this.emit('state', { ...this.count(entry) });
   }
 
   /** Reports a refusal; its status is its code's. */
@@ -128,8 +163,9 @@ export class TunnelTracker extends EventEmitter<TunnelEvents> {
     for (const { relay } of this.open.values()) relay.abort(reason);
   }
 
-  private count(entry: { info: TunnelInfo; relay: Relay; side: StreamSide }): TunnelInfo {
+  private count(entry: { info: TunnelInfo; relay: TrackedRelay; side: StreamSide }): TunnelInfo {
     const { relay, info } = entry;
+    if (relay.resumes !== undefined) info.resumes = relay.resumes;
     info.up = entry.side === 'client' ? relay.toWebSocket : relay.toStream;
     info.down = entry.side === 'client' ? relay.toStream : relay.toWebSocket;
     return info;

@@ -5,9 +5,11 @@
  * The script is the network's code, not ours: it runs in QuickJS compiled to
  * WebAssembly (`pac-resolver` on `@tootallnate/quickjs-emscripten`, the pair
  * `pac-proxy-agent` uses), which sees only the PAC functions (`shExpMatch`,
- * `dnsResolve`, `isInNet`…), no Node API, and is interrupted when one call runs
+ * `dnsResolve`, `isInNet`…), no Node API, and is interrupted when a call runs
  * longer than `timeoutMs` (an endless loop in a script must not hang every
- * tunnel) or grows past a memory limit.
+ * tunnel), however many calls run at once, or grows past a memory limit; a
+ * call that waits longer (on dnsResolve) is given up. Its alert() is a log
+ * line, never output.
  *
  * A PAC URL is fetched directly, never through a proxy, as browsers do (the
  * script is what says which proxy to use). Loaded once per process: the
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type * as PacResolver from 'pac-resolver';
 import type * as QuickJS from '@tootallnate/quickjs-emscripten';
 import type { QuickJSWASMModule } from '@tootallnate/quickjs-emscripten';
+import { peerText } from '../tunnel/peerText';
 
 /** A PAC script that cannot be loaded or that fails to run. */
 export class PacError extends Error {
@@ -40,6 +43,12 @@ export interface PacOptions {
   timeoutMs?: number;
   /** Largest script accepted, in bytes; a larger one is refused without reading past the limit. @default {@link DEFAULT_MAX_BYTES} (1 MiB) */
   maxBytes?: number;
+  /**
+   * Hears the script's `alert()` texts, escaped and cut, at most
+   * {@link MAX_ALERT_LINES} of them (then one line that says more were
+   * dropped). @default none: alerts are dropped
+   */
+  log?: (line: string) => void;
 }
 
 export interface PacScript {
@@ -57,6 +66,8 @@ const DEFAULT_TIMEOUT_MS = 2000;
 /** A real PAC file is a few kB to a few hundred kB; a megabyte is a wrong URL or path (a download, a log). */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MEMORY_LIMIT_BYTES = 32 * 1024 * 1024;
+/** How many of a script's alert() texts are logged; a script that alerts at every lookup would fill the log. */
+export const MAX_ALERT_LINES = 10;
 
 let quickjs: Promise<QuickJSWASMModule> | undefined;
 
@@ -76,42 +87,125 @@ export async function loadPac(source: string, options: PacOptions = {}): Promise
   const { getQuickJS } = require('@tootallnate/quickjs-emscripten') as typeof QuickJS;
   const qjs = await (quickjs ??= getQuickJS());
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // Each call sets the deadline its synchronous part must meet; QuickJS asks
-  // the handler now and then while it runs.
-  let deadline = Infinity;
-  const sandboxed = {
-    newContext: (...args: Parameters<QuickJSWASMModule['newContext']>) => {
-      const context = qjs.newContext(...args);
-      context.runtime.setMemoryLimit(MEMORY_LIMIT_BYTES);
-      context.runtime.setInterruptHandler(() => Date.now() > deadline);
-      return context;
-    },
-  } as unknown as QuickJSWASMModule;
-  let findProxy: (url: string, host?: string) => Promise<string>;
+  const alert = alerts(source, options.log);
+  const compile = () => compileSandbox(qjs, createPacResolver, text, { source, timeoutMs, alert });
+  let sandbox: Sandbox;
   try {
-    deadline = Date.now() + timeoutMs;
-    findProxy = createPacResolver(sandboxed, text, { filename: source });
+    sandbox = compile();
   } catch (err) {
     throw new PacError(`the PAC file ${source} is broken: ${scriptError(err)}`);
-  } finally {
-    deadline = Infinity;
   }
   return {
     source,
     async find(url) {
       const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-      deadline = Date.now() + timeoutMs;
+      const current = sandbox;
       try {
-        const answer = await findProxy(url, host);
+        const answer = await current.call(url, host);
         if (typeof answer !== 'string') throw new Error(`it returned ${typeof answer}, not a string`);
         return answer;
       } catch (err) {
-        const message = /interrupted/i.test(scriptError(err)) ? `it ran longer than ${timeoutMs / 1000} s` : scriptError(err);
+        let message = /interrupted/i.test(scriptError(err)) ? `it ran longer than ${timeoutMs / 1000} s` : scriptError(err);
+        if (err instanceof NoAnswer) {
+          message = `it gave no answer within ${timeoutMs / 1000} s`;
+          // Its code may run on when its DNS answer comes: later calls get a
+          // fresh compile, and that code stops once the calls it shares the
+          // old one with are done.
+          if (sandbox === current) sandbox = recompile(compile, current);
+        }
         throw new PacError(`the PAC file ${source} failed for ${url}: ${message}`);
-      } finally {
-        deadline = Infinity;
       }
     },
+  };
+}
+
+/** A call given up at its time limit while the script waited (on dnsResolve): nothing ran too long, nothing came. */
+class NoAnswer extends Error {}
+
+/** One compile of the script, in its own QuickJS context. */
+interface Sandbox {
+  /** FindProxyForURL(url, host), within the time limit. @throws {NoAnswer} when it gave none in time */
+  call(url: string, host: string): Promise<unknown>;
+}
+
+/**
+ * Compiles the script in a context of its own, whose code runs only on a
+ * call's time. QuickJS runs one job at a time and cannot say for which call
+ * (a call's code goes on after its `await dnsResolve()` whenever the answer
+ * comes), so the interrupt handler lets code run while any call in flight is
+ * within its deadline, and stops any code that runs when none is: a call
+ * given up while its DNS answer was on the way cannot run on unbounded. A
+ * timer over each whole call gives it up when it waits too long.
+ */
+function compileSandbox(
+  qjs: QuickJSWASMModule,
+  createPacResolver: typeof PacResolver.createPacResolver,
+  text: string,
+  options: { source: string; timeoutMs: number; alert: (message?: unknown) => void },
+): Sandbox {
+  const { timeoutMs } = options;
+  const running = new Set<{ until: number }>();
+  const interrupt = () => {
+    const now = Date.now();
+    for (const call of running) if (now <= call.until) return false;
+    return true;
+  };
+  const sandboxed = {
+    newContext: (...args: Parameters<QuickJSWASMModule['newContext']>) => {
+      const context = qjs.newContext(...args);
+      context.runtime.setMemoryLimit(MEMORY_LIMIT_BYTES);
+      context.runtime.setInterruptHandler(interrupt);
+      return context;
+    },
+  } as unknown as QuickJSWASMModule;
+  // The script's top level runs now, on the same time limit.
+  const compiling = { until: Date.now() + timeoutMs };
+  running.add(compiling);
+  let findProxy: (url: string, host?: string) => Promise<string>;
+  try {
+    findProxy = createPacResolver(sandboxed, text, { filename: options.source, sandbox: { alert: options.alert } });
+  } finally {
+    running.delete(compiling);
+  }
+  return {
+    async call(url, host) {
+      const call = { until: Date.now() + timeoutMs };
+      running.add(call);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answer = findProxy(url, host);
+        answer.catch(() => {}); // given up on, it may still fail later
+        const late = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new NoAnswer()), timeoutMs)));
+        return await Promise.race([answer, late]);
+      } finally {
+        clearTimeout(timer);
+        running.delete(call);
+      }
+    },
+  };
+}
+
+/** A fresh compile; the old one where the script no longer compiles (its top level may depend on the time). */
+function recompile(compile: () => Sandbox, old: Sandbox): Sandbox {
+  try {
+    return compile();
+  } catch {
+    return old;
+  }
+}
+
+/**
+ * The script's alert(): pac-resolver's own is console.log, which in `wssh
+ * client` would write into the SSH connection (its stdout). Here it is a log
+ * line, escaped, bounded, and nothing else.
+ */
+function alerts(source: string, log: ((line: string) => void) | undefined): (message?: unknown) => void {
+  let said = 0;
+  return (message = '') => {
+    if (!log || said > MAX_ALERT_LINES) return;
+    said++;
+    if (said > MAX_ALERT_LINES) log(`further alerts of the PAC file ${source} are not shown`);
+    else log(`the PAC file ${source} says: ${peerText(String(message))}`);
   };
 }
 
@@ -195,7 +289,7 @@ function fetchPac(url: string, timeoutMs: number, idleMs: number, maxBytes: numb
     // No agent: a PAC file is fetched directly, whatever HTTPS_PROXY says.
     const req = get(url, { timeout: idleMs, agent: false }, (res) => {
       const status = res.statusCode ?? 0;
-      if (status !== 200) return fail(`${status} ${res.statusMessage ?? ''}`.trim());
+      if (status !== 200) return fail(peerText(`${status} ${res.statusMessage ?? ''}`.trim()));
       const length = Number(res.headers['content-length']);
       if (length > maxBytes) return tooLarge(`its Content-Length is ${length}`);
       const chunks: Buffer[] = [];
@@ -222,13 +316,13 @@ function fetchPac(url: string, timeoutMs: number, idleMs: number, maxBytes: numb
   });
 }
 
-/** A script's error in one line: QuickJS hands back objects with name and message. */
+/** A script's error in one line, escaped (the script's own text): QuickJS hands back objects with name and message. */
 function scriptError(err: unknown): string {
   if (err && typeof err === 'object') {
     const e = err as { name?: unknown; message?: unknown };
     const message = typeof e.message === 'string' ? e.message : JSON.stringify(err);
     const name = typeof e.name === 'string' && e.name !== 'Error' ? `${e.name}: ` : '';
-    return `${name}${message}`.split('\n')[0];
+    return peerText(`${name}${message}`.split('\n')[0]);
   }
-  return String(err);
+  return peerText(String(err));
 }

@@ -27,6 +27,7 @@ import { findChallenge, parseChallenges } from './auth/challenges';
 import { NegotiateUnavailable, NoKerberosTicket, type NegotiateContext, negotiateContext } from './auth/negotiate';
 import { authenticateMessage, negotiateMessage, splitDomainUser } from './auth/ntlm';
 import { abortError } from '../tunnel/abortError';
+import { peerText } from '../tunnel/peerText';
 import { traceSocket, type HopTrace } from './hopTrace';
 
 /** A network error on the way to the HTTP proxy itself (not to the endpoint). */
@@ -279,10 +280,10 @@ function basic(credentials: { user: string; password: string }): string {
   return `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
 }
 
-/** Schemes as this code names them; others as the proxy wrote them. */
+/** Schemes as this code names them; others as the proxy wrote them, escaped (they go into messages). */
 function schemeName(scheme: string): ProxyAuthScheme | string {
   const known: Record<string, ProxyAuthScheme> = { negotiate: 'Negotiate', ntlm: 'NTLM', basic: 'Basic' };
-  return known[scheme.toLowerCase()] ?? scheme;
+  return known[scheme.toLowerCase()] ?? peerText(scheme, 40);
 }
 
 interface ProxyResponse {
@@ -495,7 +496,7 @@ class ProxyConnection {
 function parseHead(head: string): ProxyResponse {
   const [statusLine, ...lines] = head.split('\r\n');
   const match = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(statusLine);
-  if (!match) throw new ProxyRefusal(0, `not an HTTP answer: ${JSON.stringify(statusLine.slice(0, 80))}`);
+  if (!match) throw new ProxyRefusal(0, `not an HTTP answer: "${peerText(statusLine, 80)}"`);
   const headers = new Map<string, string[]>();
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -504,5 +505,6 @@ function parseHead(head: string): ProxyResponse {
     const value = line.slice(colon + 1).trim();
     headers.set(name, [...(headers.get(name) ?? []), value]);
   }
-  return { version: match[1], status: Number(match[2]), statusText: (match[3] ?? '').trim(), headers };
+  // The reason phrase is the proxy's text, said in messages and logs: escaped here, once.
+  return { version: match[1], status: Number(match[2]), statusText: peerText((match[3] ?? '').trim(), 200), headers };
 }

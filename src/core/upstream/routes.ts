@@ -6,6 +6,7 @@
  */
 import type { Endpoint } from '../../shared/endpoint';
 import { ProxyConfigError, displayProxy } from './upstreamProxy';
+import { peerText } from '../tunnel/peerText';
 
 /** One way to the endpoint: an HTTP proxy's URL, or `false` for a direct connection. */
 export type ProxyRoute = string | false;
@@ -51,7 +52,7 @@ export function parsePacAnswer(answer: string, source = 'the system proxy settin
   // Later DIRECTs and repeats add nothing: the same way fails the same way.
   const unique = routes.filter((r, i) => routes.indexOf(r) === i);
   if (unique.length === 0) {
-    throw new ProxyConfigError('choose-proxy', `"${answer}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`, source);
+    throw new ProxyConfigError('choose-proxy', `"${peerText(answer)}" has no HTTP proxy and no DIRECT: WSSH cannot use SOCKS to reach its endpoint`, source);
   }
   return unique;
 }
@@ -74,6 +75,7 @@ export function describeRoute(route: ProxyRoute): string {
   try {
     return displayProxy(new URL(route));
   } catch {
-    return route.replace(/\/\/[^@/]*@/, '//***@');
+    // Not a URL: a PAC script's or the system's answer as it was written.
+    return peerText(route.replace(/\/\/[^@/]*@/, '//***@'));
   }
 }

@@ -28,6 +28,7 @@ import { getProxyForUrl } from 'proxy-from-env';
 import { redactUserinfo, type Endpoint } from '../../shared/endpoint';
 import type { RefusalCode } from '../tunnel/refusals';
 import { ConfigError, type ConfigHint, type ConfigProblem } from '../tunnel/configErrors';
+import { peerText } from '../tunnel/peerText';
 
 export interface UpstreamProxy {
   /** The proxy's URL, credentials included: for the connection only, never to be logged. */
@@ -262,8 +263,9 @@ export function proxyConnectFailure(err: Error & { code?: string }, proxy: Upstr
   return { refusal: 'proxy-unreachable', message: `cannot use ${at}: ${err.message}` };
 }
 
+/** A proxy setting as a message quotes it: credentials as `***`, escaped (it may be a PAC script's or the system's). */
 function redact(text: string): string {
-  return redactUserinfo(text);
+  return peerText(redactUserinfo(text));
 }
 
 /** Runs `fn` with process.env replaced by `env` (proxy-from-env only reads process.env). */

@@ -48,6 +48,7 @@ export function previewProfile(settings: Pick<Settings, 'view'>, text: string, s
       pins: [...profile.trust.pins],
       pinOnly: profile.trust.pinOnly,
       servername: profile.trust.servername ?? '',
+      resume: profile.resume !== false,
       existing: existing ? { id: existing.id, name: existing.name } : null,
     },
   };
@@ -103,6 +104,8 @@ export function importProfile(deps: ImportDeps, request: ProfileImportRequest): 
       keepaliveSec: update?.keepaliveSec ?? DEFAULT_KEEPALIVE_SEC,
       proxy: structuredClone(profile.proxy),
       trust,
+      // The profile turns resume off (`"resume": false`); without the field it has no say: an update keeps the endpoint's choice.
+      resume: profile.resume === false ? false : (update?.resume ?? true),
     },
     { keepActive: true },
   );

@@ -36,6 +36,8 @@ export interface ResolvedEndpoint {
   proxyAuth: ProxySignIn;
   /** The passphrase of the PKCS#12 client certificate, decrypted. */
   clientPassphrase?: string;
+  /** Offer the server to resume tunnels after a break (ConnectProxy's `resume`). */
+  resume: boolean;
 }
 
 interface SettingsEvents {
@@ -206,6 +208,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       keepaliveSec: input.keepaliveSec,
       proxy: advanced.value.proxy,
       proxyAuth: sealing.value.proxyAuth,
+      resume: input.resume ?? old?.resume ?? true,
     };
     if (Object.keys(advanced.value.trust).length > 0) saved.trust = advanced.value.trust;
     if (sealing.value.clientPassphrase !== '') saved.clientPassphrase = sealing.value.clientPassphrase;
@@ -329,6 +332,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
             ? { ...advanced.value.proxyAuth, secret: stored?.proxyAuth?.mode === 'password' ? stored.proxyAuth.secret : '' }
             : { mode: 'windows' },
         clientPassphrase: stored?.clientPassphrase,
+        resume: input.resume ?? stored?.resume ?? true,
       },
       typed,
     );
@@ -409,6 +413,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
           trust: structuredClone(stored.trust ?? {}),
           proxyAuth,
           clientPassphrase,
+          resume: stored.resume,
         },
       };
     } catch (err) {
@@ -519,6 +524,7 @@ function toView(e: StoredEndpoint): EndpointView {
     hasProxySecret: e.proxyAuth?.mode === 'password' && e.proxyAuth.secret !== '',
     trust: structuredClone(e.trust ?? {}),
     hasClientPassphrase: !!e.clientPassphrase,
+    resume: e.resume,
   };
 }
 

@@ -17,6 +17,8 @@
  *      user that version 3 kept in a custom proxy URL moves there (the URL
  *      keeps host and port only). Optional client certificate files in
  *      `trust` and a sealed `clientPassphrase`; existing endpoints have none.
+ *   5  endpoints get `resume` (issue #20): tunnels are resumed after a break
+ *      of their WebSocket; on for existing ones, as for new ones.
  */
 import { SETTINGS_VERSION } from './settingsSchema';
 import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT } from '../../shared/defaults';
@@ -99,6 +101,11 @@ const steps: Record<number, Step> = {
       return { ...e, proxyAuth };
     });
     return { ...file, version: 4, endpoints };
+  },
+  4: (file) => {
+    const old = Array.isArray(file.endpoints) ? file.endpoints : [];
+    const endpoints = old.map((entry: unknown) => ({ ...((entry ?? {}) as Json), resume: true }));
+    return { ...file, version: 5, endpoints };
   },
 };
 

@@ -10,7 +10,7 @@ import type { EndpointTrust, LocalProxyAuthMode, ProxySetting } from '../../shar
 export type StoredProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
 
 /** The version written by this build; older files are migrated (settingsMigrations.ts). */
-export const SETTINGS_VERSION = 4;
+export const SETTINGS_VERSION = 5;
 
 export interface StoredEndpoint {
   id: string;
@@ -29,6 +29,8 @@ export interface StoredEndpoint {
   proxyAuth?: StoredProxyAuth;
   /** The passphrase of `trust.clientPfx`, sealed; absent or '' for none. */
   clientPassphrase?: string;
+  /** Offer the server to resume tunnels after a break of their WebSocket (src/core/dial/resumingTunnel.ts). */
+  resume: boolean;
 }
 
 export interface StoredSettings {
@@ -70,6 +72,7 @@ export function defaultSettings(): StoredSettings {
         secret: '',
         keepaliveSec: DEFAULT_KEEPALIVE_SEC,
         proxy: 'system',
+        resume: true,
       },
     ],
     activeEndpointId: DEFAULT_ENDPOINT_ID,
@@ -97,7 +100,7 @@ export const SETTINGS_SCHEMA = {
     items: {
       type: 'object',
       additionalProperties: false,
-      required: ['id', 'name', 'uri', 'user', 'secret', 'keepaliveSec', 'proxy'],
+      required: ['id', 'name', 'uri', 'user', 'secret', 'keepaliveSec', 'proxy', 'resume'],
       properties: {
         id: { type: 'string', minLength: 1, maxLength: 64 },
         name: { type: 'string', maxLength: 200 },
@@ -146,6 +149,7 @@ export const SETTINGS_SCHEMA = {
           ],
         },
         clientPassphrase: { type: 'string', maxLength: 8192 },
+        resume: { type: 'boolean' },
       },
     },
   },

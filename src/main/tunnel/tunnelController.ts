@@ -1,7 +1,8 @@
 /**
  * Starts and stops the core's CONNECT proxy for the tray app, and turns what
  * happens into the state the tray icon, the tooltip and the window show:
- * stopped, listening, active (carrying traffic) or error, with the reason.
+ * stopped, listening, active (carrying traffic), reconnecting (a tunnel's
+ * WebSocket broke and is being resumed) or error, with the reason.
  */
 import { isLoopbackHost, plainCredentialsWarning } from '../../shared/endpoint';
 import { EventEmitter } from 'node:events';
@@ -19,6 +20,7 @@ import { SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
 import type { ConfigProblem } from '../../core/tunnel/configErrors';
 import { EDITOR_LABELS } from '../../shared/editorLabels';
 import { editorPlace, errorText, fixPlace, settingOf, withRemedy } from '../settings/configRemedies';
+import { LostSessions } from './lostSessions';
 
 export interface TunnelControllerOptions {
   /** The endpoint to use, read at each start and on `endpointChanged()`. */
@@ -50,6 +52,8 @@ export interface TunnelControllerOptions {
    * for none; read at each start and on `credentialChanged()`.
    */
   proxyCredential?(): ProxyCredential | undefined;
+  /** How long a lost session's notification waits for others lost with it, in ms. @default DEFAULT_LOST_NOTICE_MS (1 s) */
+  lostNoticeMs?: number;
 }
 
 interface ControllerEvents {
@@ -57,7 +61,7 @@ interface ControllerEvents {
   connections: [rows: TunnelInfo[]];
   /** The rates, once per traffic interval while the proxy runs, and once more (empty) when it stops. */
   traffic: [snapshot: TrafficSnapshot];
-  /** An error the user must see now (a notification): a new reason, not a repeat. */
+  /** An error the user must see now (a notification): a new reason, not a repeat; or SSH sessions lost (lostSessions.ts). */
   problem: [title: string, text: string];
 }
 
@@ -72,9 +76,11 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   private credentialInUse: ProxyCredential | undefined;
   private meter: TrafficMeter | undefined;
   private trafficTimer: NodeJS.Timeout | undefined;
+  private readonly lost: LostSessions;
 
   constructor(private readonly options: TunnelControllerOptions) {
     super();
+    this.lost = new LostSessions((title, text) => this.emit('problem', title, text), options.lostNoticeMs);
     this.listen = options.listenAddress();
     const resolved = options.resolveEndpoint();
     if (resolved.ok) this.active = resolved.value;
@@ -86,7 +92,9 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
 
   state(): TunnelState {
     const open = this.proxy?.tracker.size ?? 0;
-    const status = this.errorReason !== undefined ? 'error' : !this.proxy ? 'stopped' : open > 0 ? 'active' : 'listening';
+    const reconnecting = open > 0 ? this.proxy!.tracker.list().filter((t) => t.reconnecting).length : 0;
+    // An error needs the user; a reconnecting tunnel only their patience.
+    const status = this.errorReason !== undefined ? 'error' : !this.proxy ? 'stopped' : reconnecting > 0 ? 'reconnecting' : open > 0 ? 'active' : 'listening';
     return {
       status,
       running: this.proxy !== undefined,
@@ -96,6 +104,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       endpointName: this.active?.name ?? null,
       endpointDisplay: this.active?.endpoint.display ?? null,
       openTunnels: open,
+      reconnecting,
     };
   }
 
@@ -122,9 +131,23 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
   }
 
   /**
+   * The computer woke up or the network changed (reconnectTriggers.ts): the
+   * open tunnels' WebSockets are probably dead, so each resumable tunnel drops
+   * its own and resumes now instead of waiting for missed pings.
+   */
+  reconnectAll(reason: string): void {
+    const proxy = this.proxy;
+    if (!proxy) return;
+    const resumable = proxy.tracker.list().filter((t) => t.resumes !== undefined).length;
+    if (resumable === 0) return;
+    this.options.log('info', `${reason}: resuming ${resumable === 1 ? 'the open tunnel' : `the ${resumable} open tunnels`} now`);
+    proxy.reconnectAll(reason);
+  }
+
+  /**
    * The active endpoint (or its settings) changed: new tunnels use it, open
-   * ones go on. A changed keepalive applies from the next start (the proxy
-   * takes its relay options when it is made).
+   * ones go on. A changed keepalive or resume setting applies from the next
+   * start (the proxy takes its relay options when it is made).
    */
   endpointChanged(): void {
     const resolved = this.options.resolveEndpoint();
@@ -234,6 +257,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       ...plan.dial,
       resolveProxy: plan.resolveProxy,
       keepaliveMs: plan.keepaliveMs,
+      resume: resolved.value.resume,
     });
     this.watch(proxy);
     // The proxy re-emits its server's errors, a failed listen() included: that
@@ -272,6 +296,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     }
     this.proxy = undefined;
     await proxy.close(drainMs);
+    this.lost.flush();
     this.stopTraffic();
     this.options.log('info', 'stopped');
     this.emitState();
@@ -312,8 +337,24 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
       this.emitState();
     });
     tracker.on('bytes', rows);
+    // A resumable tunnel broke or resumed: the reconnecting state and its row's mark. Tunnels that
+    // break together (reconnectAll, one network gone) are told in one update, not one each.
+    let stateQueued = false;
+    tracker.on('state', () => {
+      if (stateQueued) return;
+      stateQueued = true;
+      setImmediate(() => {
+        stateQueued = false;
+        rows();
+        this.emitState();
+      });
+    });
     tracker.on('close', (t) => {
-      this.options.log('info', `tunnel ${t.id} closed: ${t.target}, up ${t.up} B, down ${t.down} B, ${(t.durationMs / 1000).toFixed(1)} s (${t.reason})`);
+      const resumed = t.resumes ? `, resumed ${t.resumes} time${t.resumes === 1 ? '' : 's'}` : '';
+      const what = `${t.target}, up ${t.up} B, down ${t.down} B, ${(t.durationMs / 1000).toFixed(1)} s${resumed} (${t.reason})`;
+      if (t.lost) this.options.log('error', `tunnel ${t.id} lost its SSH session: ${what}`);
+      else this.options.log('info', `tunnel ${t.id} closed: ${what}`);
+      this.lost.closed(t);
       rows();
       this.emitState();
     });

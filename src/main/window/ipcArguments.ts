@@ -134,7 +134,7 @@ const endpointTrust = record(
 );
 const endpointInput = record(
   { name: text, uri: text, user: text, keepaliveSec: number },
-  { id: text, secret: text, proxy: proxySetting, trust: endpointTrust, proxyAuth: proxyAuthSetting, proxySecret: text, clientPassphrase: text },
+  { id: text, secret: text, proxy: proxySetting, trust: endpointTrust, proxyAuth: proxyAuthSetting, proxySecret: text, clientPassphrase: text, resume: flag },
 );
 const sessionRef = record({ client: oneOf('putty', 'kitty', 'winscp'), key: text });
 const id = param('id', text);

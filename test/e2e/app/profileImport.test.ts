@@ -61,6 +61,7 @@ test('the preview shows every field and changes nothing', async (t) => {
     pins: [pin],
     pinOnly: false,
     servername: 'gw.example.com',
+    resume: true,
     existing: null,
   });
   assert.equal(ca.length, 1);
@@ -95,6 +96,7 @@ test('an import adds the endpoint with its trust, never selects it, starts no tu
       hasProxySecret: false,
       hasClientPassphrase: false,
       trust: { caFile, pins: [pin], servername: 'gw.example.com' },
+      resume: true,
     },
   );
   // The CA lives in the app's data folder, where the tunnel reads it.

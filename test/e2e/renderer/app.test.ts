@@ -84,6 +84,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
       hasProxySecret: false,
       trust: {},
       hasClientPassphrase: false,
+      resume: true,
     },
   );
   await page.getByRole('heading', { name: 'Edit “Office gateway”' }).waitFor();

@@ -29,6 +29,7 @@ import tls from 'node:tls';
 import { defaultCertificates, systemCertificates } from './systemCertificates';
 import { ClientCertificate, clientCertificateTls } from './clientCertificate';
 import { ConfigError } from '../../tunnel/configErrors';
+import { peerText } from '../../tunnel/peerText';
 
 export interface TrustOptions {
   /** Extra CA certificates (PEM) to trust for wss://, in addition to the default ones. */
@@ -217,7 +218,8 @@ export function certificateFailure(err: Error & { code?: string; reason?: string
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
       return `TLS: the certificate of ${where} is from an unknown issuer (${err.code}); trust its CA`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `TLS: the certificate does not match the host name of ${where}${err.reason ? ` (${err.reason})` : ''}`;
+      // The reason lists the certificate's names: the server's text.
+      return `TLS: the certificate does not match the host name of ${where}${err.reason ? ` (${peerText(err.reason)})` : ''}`;
     case 'ERR_TLS_PIN_MISMATCH':
       return `TLS: the certificate of ${where} does not match the pin: ${err.message}`;
     case 'ERR_TLS_NO_CERTIFICATE':

@@ -27,6 +27,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   let trust;
   let proxyValues = values;
   let resume = values['no-resume'] !== true;
+  let profileProxy = false;
   if (values.profile !== undefined) {
     // With a profile the argument is only the target: host or host:port.
     const settings = profileSettings(values);
@@ -38,7 +39,7 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
       throw err;
     }
     tunnel = { endpoint: settings.endpoint, target };
-    ({ trust, proxyValues, resume } = settings);
+    ({ trust, proxyValues, resume, profileProxy } = settings);
     if (settings.note) stderrNote(settings.note);
   } else {
     try {
@@ -52,8 +53,8 @@ export async function runClient(values: CommandValues, [uri]: string[]): Promise
   trust.clientCertificate = await clientCertificateOption(values, tunnel.endpoint);
   // An unusable HTTPS_PROXY is a usage error too; a PAC script is loaded now.
   const note = stderrNote;
-  const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note);
-  const plan = planDial({ proxy: proxy.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
+  const proxy = await proxyChoice(proxyValues, tunnel.endpoint, note, profileProxy);
+  const plan = planDial({ proxy: proxy.source, proxyRules: proxy.rules, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: note });
   const plain = plainCredentialsWarning(tunnel.endpoint);
   if (plain) stderrNote(`warning: ${plain}`);
   // So is stdio: a handle Node cannot use must not leave a tunnel open behind it.

@@ -22,6 +22,8 @@ export function flagOf(field: ConfigField): string {
       return '--servername';
     case 'proxy':
       return '--proxy';
+    case 'proxySignIn':
+      return '--proxy-clear-basic';
     case 'clientCertificate':
       return '--cert, --key, --pfx';
   }
@@ -56,6 +58,10 @@ export function describeConfigError(err: ConfigFailure, flag = flagOf(err.field)
       return `${err.message}: give the endpoint a client certificate the gateway accepts (--cert FILE --key FILE, or --pfx FILE)`;
     case 'choose-proxy':
       return `${err.message}: fix that setting, or use --proxy URL or --no-proxy instead`;
+    case 'approve-windows-sign-in':
+      return `${err.message}: to send it there, name that proxy yourself with --proxy URL, if you trust it`;
+    case 'allow-clear-basic':
+      return `${err.message}: use an https:// proxy, or send it anyway with ${flag}`;
   }
 }
 

@@ -20,10 +20,11 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   let endpoint;
   let trust;
   let proxyValues = values;
+  let profileProxy = false;
   let note: string | undefined;
   let resume = values['no-resume'] !== true;
   if (values.profile !== undefined) {
-    ({ endpoint, trust, proxyValues, note, resume } = profileSettings(values));
+    ({ endpoint, trust, proxyValues, profileProxy, note, resume } = profileSettings(values));
   } else {
     try {
       endpoint = parseEndpoint(uri);
@@ -34,14 +35,14 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   }
   const listen = parseListen(String(values.listen), DEFAULT_PROXY_HOST);
   trust.clientCertificate = await clientCertificateOption(values, endpoint);
-  const upstream = await proxyChoice(proxyValues, endpoint, logLine);
+  const upstream = await proxyChoice(proxyValues, endpoint, logLine, profileProxy);
   // The system store is read now, so that a machine where it cannot be read
   // says so at start rather than at each tunnel.
   if (endpoint.secure) await prepareTrust(trust, new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''));
   const credential = proxyUserOption(values['proxy-user']);
   // Its log's format (time-stamped), even with --quiet: a route skipped for the
   // next, and Negotiate being off (said once: it is why a sign-in fails).
-  const plan = planDial({ proxy: upstream.source, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: logLine });
+  const plan = planDial({ proxy: upstream.source, proxyRules: upstream.rules, trust, keepaliveMs: secondsOption(values, 'keepalive'), log: logLine });
   const proxy = new ConnectProxy({
     endpoint,
     credential,

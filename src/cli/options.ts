@@ -134,6 +134,7 @@ export const ENDPOINT_OPTIONS = {
   proxy: { type: 'string' },
   'no-proxy': { type: 'boolean', default: false },
   pac: { type: 'string' },
+  'proxy-clear-basic': { type: 'boolean', default: false },
   cert: { type: 'string' },
   key: { type: 'string' },
   pfx: { type: 'string' },
@@ -152,6 +153,9 @@ export const ENDPOINT_OPTIONS_USAGE = `  --proxy URL              reach the endp
                            (PROXY a:3128; PROXY b:3128; DIRECT: the next when one
                            cannot be reached)
   --no-proxy               connect directly, whatever the environment says
+  --proxy-clear-basic      send a DOMAIN\\user's password as Basic to an http://
+                           proxy that asks for nothing stronger (anyone on the
+                           way reads it; without this it is not sent)
   --ca FILE                also trust this CA certificate (PEM) for wss://;
                            may be repeated
   --system-ca              also trust the operating system's certificate store

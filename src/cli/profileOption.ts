@@ -42,6 +42,8 @@ export interface ProfileSettings {
   trust: TrustOptions;
   /** The proxy options with the profile's proxy mode applied, for proxyChoice. */
   proxyValues: CommandValues;
+  /** The proxy URL in `proxyValues` is the profile's (not typed with --proxy): the user's own sign-in does not go to it. */
+  profileProxy: boolean;
   /** A note for the log (a user without a secret), if any. */
   note?: string;
   /** Whether tunnels offer resume: the profile's `resume` and --no-resume. */
@@ -90,5 +92,13 @@ export function profileSettings(values: CommandValues, env: NodeJS.ProcessEnv = 
       : profile.proxy === 'none'
         ? { ...values, 'no-proxy': true }
         : { ...values, proxy: profile.proxy.url };
-  return { profile, endpoint, trust, proxyValues, note, resume: profile.resume !== false && values['no-resume'] !== true };
+  return {
+    profile,
+    endpoint,
+    trust,
+    proxyValues,
+    profileProxy: !overridden && typeof profile.proxy === 'object',
+    note,
+    resume: profile.resume !== false && values['no-resume'] !== true,
+  };
 }

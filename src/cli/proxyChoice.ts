@@ -10,6 +10,7 @@ import { PacError, loadPac } from '../core/upstream/pacScript';
 import { ProxyDecision, describeRoutes } from '../core/upstream/routes';
 import { ProxyResolver, describeInternetSettings, systemProxy } from '../core/upstream/systemProxy';
 import { ProxySource, proxyResolver } from '../core/dial/endpointPlan';
+import type { ProxySignInRules } from '../core/upstream/upstreamProxy';
 import { RegistryError } from '../core/windowsRegistry';
 import { TunnelError } from '../core/tunnel/tunnelError';
 import { CommandValues, UsageError, effectiveProxy, proxyOption } from './options';
@@ -18,6 +19,8 @@ import { describeRefusal } from './configRemedies';
 export interface ProxyChoice {
   /** Where each dial's proxy comes from, for the plan. */
   source: ProxySource;
+  /** What may be sent to sign in to any proxy (`--proxy-clear-basic`), for the plan. */
+  rules?: ProxySignInRules;
   /** Says, for the start-up log, how `endpoint` is reached. */
   describe(endpoint: Endpoint): Promise<string>;
 }
@@ -25,11 +28,18 @@ export interface ProxyChoice {
 /**
  * The proxy options, checked. `log` receives the notes of `--proxy system`
  * (the PAC script used, a fallback to the manual proxy) and a PAC script's alert() texts.
+ * `profileProxy`: the proxy URL in `values` is a profile's, not one the user
+ * typed, so the user's own sign-in (Kerberos, Windows) does not go to it.
  *
  * @throws {UsageError} for a wrong combination or value.
  * @throws {Error} for a PAC script that cannot be loaded.
  */
-export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log: (line: string) => void): Promise<ProxyChoice> {
+export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log: (line: string) => void, profileProxy = false): Promise<ProxyChoice> {
+  const choice = await chooseProxy(values, endpoint, log, profileProxy);
+  return values['proxy-clear-basic'] === true ? { ...choice, rules: { clearBasicForDomainUser: true } } : choice;
+}
+
+async function chooseProxy(values: CommandValues, endpoint: Endpoint, log: (line: string) => void, profileProxy: boolean): Promise<ProxyChoice> {
   const pac = typeof values.pac === 'string' ? values.pac : undefined;
   const system = values.proxy === 'system';
   if (pac !== undefined && (values.proxy !== undefined || values['no-proxy'])) throw new UsageError('--pac and --proxy/--no-proxy: give one of them');
@@ -82,7 +92,12 @@ export async function proxyChoice(values: CommandValues, endpoint: Endpoint, log
   const setting = proxyOption(values);
   const via = effectiveProxy(endpoint, setting);
   return {
-    source: setting === false ? { kind: 'none' } : setting === undefined ? { kind: 'environment' } : { kind: 'url', url: setting },
+    source:
+      setting === false
+        ? { kind: 'none' }
+        : setting === undefined
+          ? { kind: 'environment' }
+          : { kind: 'url', url: setting, ...(profileProxy && { windowsSignIn: false }) },
     describe: async (e) =>
       via
         ? `reaching ${e.display} through the HTTP proxy at ${via.display} (from ${via.source === 'option' ? '--proxy' : via.source})`

@@ -22,7 +22,7 @@ import { resolveDataPaths } from './settings/dataPaths';
 import { registerIpcHandlers } from './window/ipcHandlers';
 import { APP_LOG_FILE, DEFAULT_LOG_LIMIT, LogBook } from './window/logBook';
 import { LogFile } from '../core/logFile';
-import { offersFromArgv } from './settings/profileImport';
+import { offersFromArgv, profileCaDir } from './settings/profileImport';
 import type { SecretCipher } from './settings/secrets';
 import type { Settings } from './settings/settingsEditor';
 import { BackendFactory, openSettings } from './settings/settingsFile';
@@ -104,6 +104,8 @@ export interface StartupDeps {
   /** The folder of the tray and app icons. */
   assetsDir: string;
   argv: readonly string[];
+  /** How many leading `argv` entries are the program's: 1, or 2 in a development run (`electron .`). @default 1 */
+  programArgs?: number;
   /** The folder a relative profile path in `argv` is relative to. @default process.cwd() */
   cwd?: string;
   /** Registers the app for wssh:// links (app.setAsDefaultProtocolClient); absent in tests. */
@@ -195,7 +197,8 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // A profile the app was started with (a .wssh file opened, a wssh:// link):
   // offered to the window, which asks before anything is saved.
-  const launchOffers = offersFromArgv(settings, deps.argv, deps.cwd ?? process.cwd());
+  const profiles = { settings, caDir: profileCaDir(settings.path) };
+  const launchOffers = offersFromArgv(profiles, deps.argv, deps.cwd ?? process.cwd(), deps.programArgs);
   // The page subscribes before its load event; notices sent earlier would be lost.
   window.onceLoaded(() => {
     for (const notice of notices) window.send('notice', notice);
@@ -225,7 +228,7 @@ async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<
   // A wake from sleep or a changed network: resume the tunnels now rather than when their pings fail.
   const triggers =
     deps.powerMonitor && new ReconnectTriggers({ power: deps.powerMonitor, isOnline: deps.isOnline, reconnect: (reason) => controller.reconnectAll(reason) });
-  handleAppLifecycle(app, { settings, controller, window, tray, stopWatching: () => triggers?.stop() });
+  handleAppLifecycle(app, { settings, controller, window, tray, stopWatching: () => triggers?.stop(), programArgs: deps.programArgs });
 
   for (const notice of notices) {
     log.add(notice.level, `${notice.title}: ${notice.text}`);
@@ -262,7 +265,7 @@ function createSavedSessions(
   dir: string,
   { controller, proxyAuth, log }: { controller: TunnelController; proxyAuth: LocalProxyAuth; log: LogBook },
 ): SavedSessions {
-  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE));
+  const sessionBackups = new SessionBackups(path.join(dir, SESSION_BACKUPS_FILE), deps.cipher);
   if (sessionBackups.problem) log.add('warn', sessionBackups.problem);
   return new SavedSessions({
     reg: deps.reg ?? (deps.platform === 'win32' ? windowsRegRunner({ systemRoot: deps.env.SystemRoot }) : undefined),
@@ -378,12 +381,14 @@ function handleAppLifecycle(
     window,
     tray,
     stopWatching,
-  }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray; stopWatching(): void },
+    programArgs,
+  }: { settings: Settings; controller: TunnelController; window: StartupWindow; tray: StartupTray; stopWatching(): void; programArgs?: number },
 ): void {
   // A second start (a double-clicked .wssh file, a clicked link) hands its arguments here.
   app.on('second-instance', (_event, argv, workingDirectory) => {
     window.show();
-    for (const offer of offersFromArgv(settings, argv ?? [], workingDirectory ?? process.cwd())) window.send('profile:offered', offer);
+    const profiles = { settings, caDir: profileCaDir(settings.path) };
+    for (const offer of offersFromArgv(profiles, argv ?? [], workingDirectory ?? process.cwd(), programArgs)) window.send('profile:offered', offer);
   });
   app.on('window-all-closed', () => {
     // Lives in the tray: no window is not a reason to quit.

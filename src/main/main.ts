@@ -41,6 +41,7 @@ void runApp({
   createTray: createAppTray,
   assetsDir: path.join(__dirname, '..', '..', '..', 'assets'),
   argv: process.argv,
+  programArgs: process.defaultApp ? 2 : 1,
   cwd: process.cwd(),
   // A development run (`electron .`) registers electron with the app's folder as its argument.
   registerProfileLinks: () =>

@@ -4,10 +4,17 @@
  * certificate, and whether tunnels are resumed after a break. Its fields are checked by the main process with the core's
  * own parsers (`checkAdvanced`), so the message here is the one the tunnel
  * would give.
+ *
+ * What goes to the proxy is said where it is chosen (issue 24): a custom
+ * proxy gets the Windows sign-in only once "Send my Windows sign-in to this
+ * proxy" is ticked (a proxy typed here starts ticked, an imported one not);
+ * the stored proxy password belongs to the proxy and user it was saved for,
+ * and the form says when an edit leaves it behind.
  */
 import type { AdvancedProblems, EndpointInput, EndpointTrust, EndpointView, PickFileRequest, ProxyAuthSetting, ProxySetting, WsshApi } from '../shared/ipc';
 import { EDITOR_LABELS as L } from '../shared/editorLabels';
 import { capitalize } from '../shared/sentence';
+import { proxyBinding } from '../shared/endpointSettings';
 import { field, h } from './dom';
 import { latestOnly } from './latestOnly';
 
@@ -29,6 +36,11 @@ export class AdvancedSection {
   private readonly authPassword = h('input', { type: 'radio', name: 'ep-proxy-auth', id: 'ep-proxy-auth-password', value: 'password' });
   private readonly proxyUser = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'CORP\\alice' });
   private readonly proxySecret = h('input', { type: 'password', autocomplete: 'new-password' });
+  private readonly proxySecretMessage: HTMLElement;
+  private readonly windowsSignIn = h('input', { type: 'checkbox', id: 'ep-proxy-windows' });
+  private readonly clearBasic = h('input', { type: 'checkbox', id: 'ep-proxy-clear-basic' });
+  /** The endpoint as saved, for what its stored password and approval are bound to. */
+  private stored: EndpointView | undefined;
   // Client certificate: PEM certificate and key, or one PKCS#12 file and its passphrase.
   private readonly clientCert = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.crt' });
   private readonly clientKey = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'C:\\certs\\alice.key' });
@@ -51,7 +63,13 @@ export class AdvancedSection {
     const pinOnlyMessage = h('p', { class: 'field-message', id: 'ep-pin-only-message', 'aria-live': 'polite' });
     this.pinOnly.setAttribute('aria-describedby', 'ep-pin-only-message');
     const proxyUser = field('ep-proxy-user', 'Proxy user', this.proxyUser, 'DOMAIN\\user for NTLM, or the user the proxy knows.');
-    const proxySecret = field('ep-proxy-secret', 'Proxy password', this.proxySecret, 'Stored encrypted with your Windows account; never shown again.');
+    const proxySecret = field(
+      'ep-proxy-secret',
+      'Proxy password',
+      this.proxySecret,
+      'Stored encrypted with your Windows account; never shown again; sent only to this proxy as this user.',
+    );
+    this.proxySecretMessage = proxySecret.message;
     const clientCertHelp = 'For a gateway that asks for a certificate, with its key file.';
     const clientCert = field('ep-client-cert', `${L.clientCertificate} (PEM)`, this.clientCert, clientCertHelp);
     const clientKey = field('ep-client-key', 'Its key (PEM)', this.clientKey);
@@ -82,6 +100,17 @@ export class AdvancedSection {
         h('legend', {}, L.proxySignIn),
         h('div', { class: 'radios' }, radio(this.authWindows, 'Use my Windows sign-in'), radio(this.authPassword, 'User and password')),
         h('div', { class: 'field-pair' }, proxyUser.row, proxySecret.row),
+        check(
+          this.clearBasic,
+          L.proxyClearBasic,
+          'Only for a DOMAIN\\user on an http:// proxy that asks for Basic alone: anyone on the way can read the password. Leave it off otherwise.',
+        ),
+        check(
+          this.windowsSignIn,
+          L.proxyWindowsSignIn,
+          'For Custom URL: it signs in as you (Kerberos, or NTLM inside it, which a hostile proxy can relay). ' +
+            'Tick it only for a proxy you trust; a proxy from an imported profile starts unticked. The system’s proxies need no approval.',
+        ),
       ),
       caFile.row,
       h('div', { class: 'check' }, this.systemCa, h('label', { for: 'ep-system-ca' }, L.systemCa)),
@@ -129,9 +158,13 @@ export class AdvancedSection {
     this.pinOnly.checked = trust.pinOnly === true;
     this.servername.value = trust.servername ?? '';
     const auth: ProxyAuthSetting = e?.proxyAuth ?? { mode: 'windows' };
+    this.stored = e;
     this.authWindows.checked = auth.mode === 'windows';
     this.authPassword.checked = auth.mode === 'password';
     this.proxyUser.value = auth.mode === 'password' ? auth.user : '';
+    this.clearBasic.checked = auth.mode === 'password' && auth.clearBasic === true;
+    // A proxy typed here is the user's own choice; an imported one waits for the tick.
+    this.windowsSignIn.checked = e === undefined || typeof e.proxy !== 'object' ? true : e.proxyWindowsSignIn;
     this.proxySecret.value = '';
     this.proxySecret.placeholder = e?.hasProxySecret ? STORED : '';
     this.clientCert.value = trust.clientCert ?? '';
@@ -146,8 +179,25 @@ export class AdvancedSection {
     this.show({});
   }
 
+  /**
+   * The stored proxy password belongs to the proxy and user it was saved
+   * for: once either is edited, main neither sends it on Test nor keeps it on
+   * Save, and the form says so and asks for it again.
+   */
+  private showPasswordBinding(): void {
+    const e = this.stored;
+    const had = e?.hasProxySecret === true && e.proxyAuth.mode === 'password';
+    const moved =
+      had && (proxyBinding(this.proxySetting()) !== proxyBinding(e.proxy) || this.proxyUser.value.trim() !== (e.proxyAuth as { user: string }).user);
+    this.proxySecret.placeholder = had && !moved ? STORED : '';
+    this.proxySecretMessage.textContent =
+      moved && this.authPassword.checked
+        ? 'The proxy or user changed: the stored password will not be sent, and is dropped on Save. Enter the password for this proxy.'
+        : '';
+  }
+
   /** What the section adds to the endpoint the editor saves or tests. */
-  input(): Pick<EndpointInput, 'proxy' | 'trust' | 'proxyAuth' | 'proxySecret' | 'clientPassphrase' | 'resume'> {
+  input(): Pick<EndpointInput, 'proxy' | 'trust' | 'proxyAuth' | 'proxySecret' | 'clientPassphrase' | 'proxyWindowsSignIn' | 'resume'> {
     const passphrase = this.clientPassphrase.value;
     return {
       proxy: this.proxySetting(),
@@ -156,6 +206,7 @@ export class AdvancedSection {
       proxySecret: this.proxySecret.value !== '' ? this.proxySecret.value : undefined,
       clientPassphrase: passphrase !== '' ? passphrase : this.clientPfx.value.trim() === '' ? '' : undefined,
       resume: this.resume.checked,
+      proxyWindowsSignIn: this.proxyCustom.checked ? this.windowsSignIn.checked : undefined,
     };
   }
 
@@ -169,7 +220,8 @@ export class AdvancedSection {
   }
 
   private listen(): void {
-    for (const control of [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly, this.authWindows, this.authPassword]) {
+    const controls = [this.proxySystem, this.proxyNone, this.proxyCustom, this.systemCa, this.pinOnly, this.authWindows, this.authPassword];
+    for (const control of [...controls, this.windowsSignIn, this.clearBasic]) {
       control.addEventListener('change', () => this.changed());
     }
     // Nothing to check with the core: only an edit.
@@ -212,6 +264,7 @@ export class AdvancedSection {
 
   private changed(): void {
     this.enable();
+    this.showPasswordBinding();
     this.edited();
     void this.check();
   }
@@ -220,6 +273,8 @@ export class AdvancedSection {
     this.proxyUrl.disabled = !this.proxyCustom.checked;
     this.proxyUser.disabled = !this.authPassword.checked;
     this.proxySecret.disabled = !this.authPassword.checked;
+    this.clearBasic.disabled = !this.authPassword.checked;
+    this.windowsSignIn.disabled = !this.proxyCustom.checked;
   }
 
   private show(problems: AdvancedProblems): void {
@@ -263,6 +318,14 @@ export class AdvancedSection {
   }
 
   private authSetting(): ProxyAuthSetting {
-    return this.authPassword.checked ? { mode: 'password', user: this.proxyUser.value } : { mode: 'windows' };
+    if (!this.authPassword.checked) return { mode: 'windows' };
+    return this.clearBasic.checked ? { mode: 'password', user: this.proxyUser.value, clearBasic: true } : { mode: 'password', user: this.proxyUser.value };
   }
+}
+
+/** A checkbox with its label and a line of help, wired with aria-describedby. */
+function check(input: HTMLInputElement, label: string, help: string): HTMLElement {
+  const helpId = `${input.id}-help`;
+  input.setAttribute('aria-describedby', helpId);
+  return h('div', {}, h('div', { class: 'check' }, input, h('label', { for: input.id }, label)), h('p', { class: 'field-help', id: helpId }, help));
 }

@@ -1,13 +1,16 @@
 /**
  * The confirmation of an endpoint profile import: shows everything the
- * profile will add (name, URI, user, proxy, resume when off, each CA
- * certificate, pins, pin only, server name) and asks. An endpoint of the same URI is updated only
- * when the user picks that; the default adds a new one. Importing never
- * selects the endpoint or starts a tunnel (main enforces it too).
+ * profile will add (name, URI, user, proxy, resume when off, each CA certificate, pins, pin
+ * only, server name) and asks. An endpoint of the same URI is updated only
+ * when the user picks that; the default adds a new one, and the update says
+ * what it changes and which stored secrets it drops (main decides both).
+ * Importing never selects the endpoint or starts a tunnel (main enforces it
+ * too).
  */
-import type { EndpointView, ProfileOffer, ProfilePreview, ProxySetting, WsshApi } from '../shared/ipc';
+import type { EndpointView, ProfileOffer, ProfilePreview, WsshApi } from '../shared/ipc';
 import { capitalize } from '../shared/sentence';
-import { EDITOR_LABELS } from '../shared/editorLabels';
+import { proxySettingText } from '../shared/endpointSettings';
+import { EDITOR_LABELS as L } from '../shared/editorLabels';
 import { append, clear, h } from './dom';
 
 export class ProfileImportDialog {
@@ -46,10 +49,10 @@ export class ProfileImportDialog {
       ['Name', preview.name],
       ['Endpoint URI', preview.uri],
       ['User', preview.user === '' ? 'none' : `${preview.user} (you type your own secret in the editor)`],
-      ['Proxy', proxyText(preview.proxy)],
+      ['Proxy', proxyText(preview)],
     ];
     // On unless the profile says otherwise: only the exception is worth a line.
-    if (!preview.resume) rows.push([EDITOR_LABELS.resume, 'off: a break of the connection ends the SSH session']);
+    if (!preview.resume) rows.push([L.resume, 'off: a break of the connection ends the SSH session']);
     if (preview.uri.startsWith('wss:')) {
       rows.push([
         'CA certificates',
@@ -86,20 +89,7 @@ export class ProfileImportDialog {
     const list = h('dl', { class: 'profile-fields' });
     for (const [label, value] of rows) list.append(h('dt', {}, label), h('dd', {}, value));
 
-    let choice: HTMLElement | null = null;
-    let updateRadio: HTMLInputElement | null = null;
-    if (preview.existing) {
-      const name = preview.existing.name;
-      const add = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-add', value: 'add', checked: true });
-      updateRadio = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-update', value: 'update' });
-      choice = h(
-        'fieldset',
-        { class: 'profile-existing' },
-        h('legend', {}, `An endpoint with this URI is already saved: “${name}”`),
-        h('div', {}, add, h('label', { for: 'profile-import-add' }, 'Add as a new endpoint, keep “' + name + '” as it is')),
-        h('div', {}, updateRadio, h('label', { for: 'profile-import-update' }, `Update “${name}” with these settings`)),
-      );
-    }
+    const { choice, updateRadio } = preview.existing ? existingChoice(preview.existing) : { choice: null, updateRadio: null };
 
     const message = h('p', { class: 'field-message', id: 'profile-import-message', role: 'alert' });
     const importButton = h('button', { type: 'button', class: 'primary' }, 'Import');
@@ -145,10 +135,56 @@ export class ProfileImportDialog {
   }
 }
 
-function proxyText(proxy: ProxySetting): string {
-  if (proxy === 'system') return 'System (Windows’ proxy settings)';
-  if (proxy === 'none') return 'None (always direct)';
-  return proxy.url;
+/** The proxy, and for a custom one that the Windows sign-in waits for the user's approval. */
+function proxyText(preview: ProfilePreview): string {
+  const text = proxySettingText(preview.proxy);
+  if (typeof preview.proxy !== 'object') return text;
+  return `${text} (your Windows sign-in is not sent to it unless you tick “${L.proxyWindowsSignIn}” in the editor)`;
+}
+
+/** Add (the default) or update the saved endpoint of the same URI, with what the update would do. */
+function existingChoice(existing: NonNullable<ProfilePreview['existing']>): { choice: HTMLElement; updateRadio: HTMLInputElement } {
+  const name = existing.name;
+  const add = h('input', { type: 'radio', name: 'profile-import-mode', id: 'profile-import-add', value: 'add', checked: true });
+  const updateRadio = h('input', {
+    type: 'radio',
+    name: 'profile-import-mode',
+    id: 'profile-import-update',
+    value: 'update',
+    'aria-describedby': 'profile-import-update-details',
+  });
+  const choice = h(
+    'fieldset',
+    { class: 'profile-existing' },
+    h('legend', {}, `An endpoint with this URI is already saved: “${name}”`),
+    h('div', {}, add, h('label', { for: 'profile-import-add' }, 'Add as a new endpoint, keep “' + name + '” as it is')),
+    h('div', {}, updateRadio, h('label', { for: 'profile-import-update' }, `Update “${name}” with these settings`)),
+    updateDetails(existing),
+  );
+  return { choice, updateRadio };
+}
+
+/** What updating the saved endpoint changes, and which stored secrets it drops: as main will do it. */
+function updateDetails(existing: NonNullable<ProfilePreview['existing']>): HTMLElement {
+  const changes =
+    existing.changes.length === 0
+      ? h('p', {}, 'Updating changes none of its settings.')
+      : h(
+          'div',
+          {},
+          h('p', {}, 'Updating changes:'),
+          h('ul', { class: 'profile-changes' }, ...existing.changes.map((c) => h('li', {}, `${c.label}: ${c.from} → ${c.to}`))),
+        );
+  const dropped =
+    existing.dropped.length === 0
+      ? h('p', {}, 'What it has stored stays: it would go where it went before.')
+      : h(
+          'div',
+          {},
+          h('p', {}, 'and removes, so that they do not go where they never went (enter them again if you trust the new settings):'),
+          h('ul', { class: 'profile-dropped' }, ...existing.dropped.map((d) => h('li', {}, d))),
+        );
+  return h('div', { class: 'field-help', id: 'profile-import-update-details' }, changes, dropped);
 }
 
 /** Main's message starts with the source already; the dialog names it once. */

@@ -14,6 +14,10 @@ import { DiagnosisList, saveDiagnosticsButton } from './diagnosisList';
 const RENEW_WARNING =
   'The tunnel restarts, so open connections close, and clients that sign in with the current password are refused until they have the new one. ' +
   'Saved PuTTY, KiTTY and WinSCP sessions that use it get the new one.';
+/** Why the local proxy sign-in, and what Automatic does not see (issue 24). */
+const SIGN_IN_WHY =
+  'On a computer other people use too, any account could otherwise tunnel through this proxy with your endpoint and its credentials. ' +
+  'Automatic turns it on in a Remote Desktop session only; choose On if anyone else signs in to this computer.';
 /** Under the proxy sign-in's facts: where PuTTY takes them. */
 const PUTTY_SIGN_IN =
   'In PuTTY, under Connection › Proxy, enter this Username and Password (proxy type HTTP or SOCKS 5). ' +
@@ -40,7 +44,7 @@ export class StatusView {
   private readonly authMode = h(
     'select',
     { id: 'proxy-auth-mode' },
-    h('option', { value: 'auto' }, 'Automatic (on for a shared computer)'),
+    h('option', { value: 'auto' }, 'Automatic (on in a Remote Desktop session only)'),
     h('option', { value: 'on' }, 'On'),
     h('option', { value: 'off' }, 'Off'),
   ) as HTMLSelectElement;
@@ -81,26 +85,6 @@ export class StatusView {
       lp.row,
       h('button', { type: 'submit' }, 'Apply'),
     );
-    const auth = field('proxy-auth-mode', 'Clients must sign in', this.authMode);
-    const reveal = h('button', { type: 'button', id: 'proxy-auth-reveal', onclick: () => void this.revealPassword() }, 'Reveal password');
-    const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
-    // A password seen or copied where it should not have been: replaced after a confirmation, since every client must then be given the new one.
-    const make = h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password');
-    const showRenew = (shown: boolean) => {
-      this.renewConfirm.hidden = !shown;
-      (shown ? make : this.renewButton).focus();
-    };
-    this.renewButton.addEventListener('click', () => showRenew(true));
-    this.renewConfirm.append(
-      h('p', {}, RENEW_WARNING),
-      h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => showRenew(false) }, 'Cancel')),
-    );
-    this.authOn.append(
-      this.authFacts,
-      h('div', { class: 'buttons' }, reveal, copyPassword, this.renewButton, this.authMessage),
-      this.renewConfirm,
-      h('p', { class: 'quiet' }, PUTTY_SIGN_IN),
-    );
     this.element = h(
       'div',
       { class: 'status' },
@@ -133,15 +117,7 @@ export class StatusView {
         this.exportResult,
       ),
       this.sessions.element,
-      h(
-        'section',
-        { 'aria-labelledby': 'proxy-auth-title' },
-        h('h2', { id: 'proxy-auth-title' }, 'Local proxy sign-in'),
-        h('p', { class: 'quiet' }, 'On a computer other people use too, any account could otherwise tunnel through this proxy with your endpoint.'),
-        auth.row,
-        this.authWhy,
-        this.authOn,
-      ),
+      this.signInSection(),
       h(
         'section',
         { 'aria-labelledby': 'options-title' },
@@ -184,6 +160,39 @@ export class StatusView {
       form,
       this.diagnosis.element,
       h('div', { class: 'buttons' }, saveDiagnosticsButton(this.api, 'status-save-diagnostics')),
+    );
+  }
+
+  /** The local proxy sign-in: the setting, why it is on or off, and the credential with what can be done with it. */
+  private signInSection(): HTMLElement {
+    const auth = field('proxy-auth-mode', 'Clients must sign in', this.authMode);
+    const reveal = h('button', { type: 'button', id: 'proxy-auth-reveal', onclick: () => void this.revealPassword() }, 'Reveal password');
+    const copyPassword = h('button', { type: 'button', id: 'proxy-auth-copy', onclick: () => void this.copyPassword() }, 'Copy password');
+    // A password seen or copied where it should not have been: replaced after a confirmation, since every client must then be given the new one.
+    const make = h('button', { type: 'button', onclick: () => void this.renewPassword() }, 'Make a new password');
+    const showRenew = (shown: boolean) => {
+      this.renewConfirm.hidden = !shown;
+      (shown ? make : this.renewButton).focus();
+    };
+    this.renewButton.addEventListener('click', () => showRenew(true));
+    this.renewConfirm.append(
+      h('p', {}, RENEW_WARNING),
+      h('div', { class: 'buttons' }, make, h('button', { type: 'button', onclick: () => showRenew(false) }, 'Cancel')),
+    );
+    this.authOn.append(
+      this.authFacts,
+      h('div', { class: 'buttons' }, reveal, copyPassword, this.renewButton, this.authMessage),
+      this.renewConfirm,
+      h('p', { class: 'quiet' }, PUTTY_SIGN_IN),
+    );
+    return h(
+      'section',
+      { 'aria-labelledby': 'proxy-auth-title' },
+      h('h2', { id: 'proxy-auth-title' }, 'Local proxy sign-in'),
+      h('p', { class: 'quiet' }, SIGN_IN_WHY),
+      auth.row,
+      this.authWhy,
+      this.authOn,
     );
   }
 

@@ -14,6 +14,10 @@ export const EDITOR_LABELS = {
   proxyCustom: 'Custom URL',
   proxyUrl: 'Proxy URL',
   proxySignIn: 'Proxy sign-in',
+  /** The approval of a custom proxy for the Windows sign-in (Negotiate), in words. */
+  proxyWindowsSignIn: 'Send my Windows sign-in to this proxy',
+  /** The opt-in to a DOMAIN\\user password as Basic over plain http://. */
+  proxyClearBasic: 'Allow my Windows password as Basic over plain http://',
   caFile: 'CA file',
   systemCa: 'Use Windows certificate store',
   pins: 'Pinned fingerprints',

@@ -43,6 +43,8 @@ export interface EndpointView {
   proxyAuth: ProxyAuthSetting;
   /** Whether a proxy password is stored (encrypted). */
   hasProxySecret: boolean;
+  /** Whether the user approved the custom proxy for their Windows sign-in (false for System and None: they need none). */
+  proxyWindowsSignIn: boolean;
   trust: EndpointTrust;
   /** Whether a passphrase for `trust.clientPfx` is stored (encrypted). */
   hasClientPassphrase: boolean;
@@ -68,8 +70,16 @@ export interface EndpointInput {
   trust?: EndpointTrust;
   /** Undefined keeps the stored setting (Windows sign-in for a new endpoint). */
   proxyAuth?: ProxyAuthSetting;
-  /** The proxy password: `undefined` keeps the stored one, `''` removes it. */
+  /**
+   * The proxy password: `undefined` keeps the stored one (only for the same
+   * proxy and user: another proxy or user never gets it), `''` removes it.
+   */
   proxySecret?: string;
+  /**
+   * Approves (true) or not (false) the custom proxy for the user's Windows
+   * sign-in; `undefined` keeps an approval only for the same proxy.
+   */
+  proxyWindowsSignIn?: boolean;
   /** The passphrase of `trust.clientPfx`: `undefined` keeps the stored one, `''` removes it. */
   clientPassphrase?: string;
   /** Resume tunnels after a break: undefined keeps the stored setting (on for a new endpoint). */
@@ -238,8 +248,20 @@ export interface ProfilePreview {
   servername: string;
   /** False when the profile turns resuming tunnels after a break off (`"resume": false`). */
   resume: boolean;
-  /** A saved endpoint with the same URI: updated only if the user chooses so. */
-  existing: { id: string; name: string } | null;
+  /**
+   * A saved endpoint with the same URI: updated only if the user chooses so.
+   * `changes`: what the update would change; `dropped`: the stored secrets
+   * (and approvals) it would drop, in words, because they would otherwise go
+   * where they did not go before (another user, proxy or TLS trust).
+   */
+  existing: { id: string; name: string; changes: ProfileChange[]; dropped: string[] } | null;
+}
+
+/** One setting an update by a profile changes, as a person reads it. */
+export interface ProfileChange {
+  label: string;
+  from: string;
+  to: string;
 }
 
 /** A profile opened from a file or a link, offered to the window for confirmation; or why it cannot be. */

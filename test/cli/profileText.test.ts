@@ -50,7 +50,7 @@ test('wssh profile show refuses a name, user or proxy URL that would spoof what 
 });
 
 test("the app's import preview refuses the same profiles, so it cannot be spoofed", () => {
-  const settings = { view: () => ({ endpoints: [] as EndpointView[] }) } as unknown as Parameters<typeof previewProfile>[0];
+  const settings = { settings: { view: () => ({ endpoints: [] as EndpointView[] }) }, caDir: '' } as unknown as Parameters<typeof previewProfile>[0];
   for (const [what, change, expected] of HOSTILE) {
     const preview = previewProfile(settings, JSON.stringify({ ...base, ...change }), 'the link');
     assert.ok(!preview.ok, `${what}: previewed as ${JSON.stringify(preview)}`);

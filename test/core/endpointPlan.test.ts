@@ -24,11 +24,26 @@ test('each proxy source gives its decision; a password sign-in goes into every p
   assert.equal(await decide({ kind: 'url', url: 'http://proxy.corp:3128' }), 'http://proxy.corp:3128', 'a URL: as given');
   assert.equal(await decide({ kind: 'url', url: 'http://proxy.corp:3128' }, alice), 'http://CORP%5Calice:s3cret@proxy.corp:3128');
   assert.equal(await decide({ kind: 'url', url: 'http://proxy.corp:3128' }, { mode: 'windows' }), 'http://proxy.corp:3128', 'the Windows sign-in adds nothing');
+  assert.deepEqual(
+    await decide({ kind: 'url', url: 'http://proxy.corp:3128', windowsSignIn: false }),
+    { url: 'http://proxy.corp:3128', rules: { windows: false } },
+    "a profile's proxy the user has not approved: no Windows sign-in",
+  );
+  assert.deepEqual(
+    await decide({ kind: 'url', url: 'http://proxy.corp:3128' }, { ...alice, clearBasic: true }),
+    { url: 'http://CORP%5Calice:s3cret@proxy.corp:3128', rules: { clearBasicForDomainUser: true } },
+    'the Windows password as Basic over http://, where the user allowed it',
+  );
 
   const asked: string[] = [];
   const pac = { source: 'corp.pac', find: async (url: string) => (asked.push(url), 'PROXY a:1; SOCKS5 s:1080; DIRECT') };
   assert.deepEqual(await decide({ kind: 'pac', script: pac }), ['http://a:1', false], 'a PAC script: every usable entry, in order');
   assert.deepEqual(asked, ['https://gw.example.com:8443/ssh'], 'asked about the endpoint as the https:// URL it is to a proxy');
+  assert.deepEqual(
+    await decide({ kind: 'pac', script: pac }, alice),
+    [{ url: 'http://CORP%5Calice:s3cret@a:1', rules: { preemptiveBasic: false } }, false],
+    'with a password: put in, to be sent once the proxy asks (the PAC script, not the user, chose it)',
+  );
   await assert.rejects(decide({ kind: 'pac', script: { source: 'socks.pac', find: async () => 'SOCKS5 s:1080' } }), (err: TunnelError) => {
     assert.equal(err.code, 'PROXY_CONFIG');
     assert.match(err.message, /the PAC file socks\.pac's answer "SOCKS5 s:1080" has no HTTP proxy and no DIRECT/);
@@ -36,7 +51,11 @@ test('each proxy source gives its decision; a password sign-in goes into every p
   });
 
   const registry: SystemProxy = { resolve: async () => ['http://manual.corp:8080', false], settings: async () => undefined };
-  assert.deepEqual(await decide({ kind: 'system', registry }, alice), ['http://CORP%5Calice:s3cret@manual.corp:8080', false], 'the registry: its routes');
+  assert.deepEqual(
+    await decide({ kind: 'system', registry }, alice),
+    [{ url: 'http://CORP%5Calice:s3cret@manual.corp:8080', rules: { preemptiveBasic: false } }, false],
+    'the registry: its routes, the sign-in only once a proxy the user did not name asks for it',
+  );
   const offWindows: SystemProxy = { resolve: async () => undefined, settings: async () => undefined };
   assert.equal(await decide({ kind: 'system', registry: offWindows }), undefined, 'off Windows the system setting is the environment');
 

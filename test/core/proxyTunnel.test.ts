@@ -167,16 +167,52 @@ test('a plain user (no domain) is sent as Basic before any 407, as before; with 
   }
 });
 
-test('a 407 that names no scheme: DOMAIN\\user goes as Basic only after it, and the refusal says whose credentials were sent', async () => {
-  const { message, port, seen } = await refusedThrough({ offer: [], password: 'pw' }, 'CORP%5Calice:hunter2');
-  assert.deepEqual(
-    seen.map((s) => s.authorization?.split(' ')[0]),
-    [undefined, 'Basic'],
-  );
-  assert.equal(
-    message,
-    `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
-  );
+test('an attacker on the path to an http:// proxy rewrites its 407 to Basic only: a DOMAIN\\user password is not sent in clear (issue 24)', async () => {
+  for (const offer of [['Basic realm="corp"'], []]) {
+    const { err, message, port, seen } = await refusedThrough({ offer, password: 'pw' }, 'CORP%5Calice:hunter2');
+    assert.deepEqual(
+      seen.map((s) => s.authorization),
+      [undefined],
+      `${JSON.stringify(offer)}: no credentials at all`,
+    );
+    assert.equal(
+      message,
+      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${port} wants Basic (407 Proxy Authentication Required): CORP\\alice's password goes as Basic ` +
+        'over plain http:// only if you allow it (anyone on the way could read it), so it was not sent',
+    );
+    assert.deepEqual(proxyRefusalMessage(err, parseProxyUrl(`http://127.0.0.1:${port}`), 'gw').setting, { field: 'proxySignIn', hint: 'allow-clear-basic' });
+  }
+});
+
+test('allowed by the user (clearBasicForDomainUser): DOMAIN\\user goes as Basic after the 407 that names no scheme, and the refusal says whose', async () => {
+  const stub = await startNtlmProxy({ offer: [], password: 'pw' });
+  try {
+    const proxy = parseProxyUrl(`http://CORP%5Calice:hunter2@127.0.0.1:${stub.port}`);
+    const err = await refusal(openProxyTunnel(proxy, target, { rules: { clearBasicForDomainUser: true } }));
+    assert.deepEqual(
+      stub.seen.map((s) => s.authorization?.split(' ')[0]),
+      [undefined, 'Basic'],
+    );
+    assert.equal(
+      proxyRefusalMessage(err, proxy, 'gw.example.com:443').message,
+      `the HTTP proxy at http://CORP%5Calice:***@127.0.0.1:${stub.port} refused the credentials of "CORP\\alice" (407 Proxy Authentication Required): check the user and password`,
+    );
+  } finally {
+    await stub.close();
+  }
+});
+
+test('a plain user on a proxy the user did not name (preemptiveBasic off): Basic only after the 407 asks for it', async () => {
+  const stub = await startNtlmProxy({ offer: ['Basic realm="corp"'], password: 'pw' });
+  try {
+    await refusal(openProxyTunnel(parseProxyUrl(`http://alice:pw@127.0.0.1:${stub.port}`), target, { rules: { preemptiveBasic: false } }));
+    assert.deepEqual(
+      stub.seen.map((s) => s.authorization?.split(' ')[0]),
+      [undefined, 'Basic'],
+    );
+  } finally {
+    await stub.close();
+  }
 });
 test('a proxy that answers NTLM\'s first message without a challenge: said so, and no "check the password" (it was never sent)', async () => {
   const { message, port } = await refusedThrough({ offer: ['NTLM'], password: 'pw', noChallenge: true }, 'CORP%5Calice:pw');

@@ -291,15 +291,21 @@ test('a profile on the command line, at launch or from a second start: offered t
     [[true, 'Office', `the file ${path.join(work, 'office.wssh')}`]],
   );
 
-  // A second start with a link and a broken file: the running app offers both.
+  // Second starts, with a link, a broken file, and both at once (one argument injected beside the other): each is offered or refused.
   fs.writeFileSync(path.join(work, 'broken.wssh'), '{"wsshProfile": 9}');
-  for (const listener of seen.listeners.get('second-instance')!)
-    (listener as (e: unknown, argv: string[], cwd: string) => void)({}, ['WSSH.exe', link, 'broken.wssh'], work);
-  const [, fromLink, broken] = offered();
+  const secondStart = (argv: string[]) => {
+    for (const listener of seen.listeners.get('second-instance')!) (listener as (e: unknown, argv: string[], cwd: string) => void)({}, argv, work);
+  };
+  secondStart(['WSSH.exe', '--allow-file-access-from-files', link]);
+  secondStart(['WSSH.exe', 'broken.wssh']);
+  secondStart(['WSSH.exe', link, 'broken.wssh']);
+  const [, fromLink, broken, both] = offered();
   assert.deepEqual([fromLink.ok, fromLink.preview?.source], [true, 'a wssh:// link']);
   assert.equal(broken.ok, false);
   assert.match(broken.error!, /made by a newer WSSH \(profile version 9/);
-  assert.deepEqual(seen.window!.shown, ['status', undefined]);
+  assert.equal(both.ok, false);
+  assert.match(both.error!, /^WSSH was started with 2 arguments, and reads a profile only when opened with one/);
+  assert.deepEqual(seen.window!.shown, ['status', undefined, undefined, undefined]);
   // Nothing was imported: the window asks first.
   assert.deepEqual(
     running.settings.view().endpoints.map((e) => e.uri),

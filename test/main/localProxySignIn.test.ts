@@ -31,7 +31,11 @@ test('a Remote Desktop session is a shared machine; the console and other system
 test('off / on / automatic', () => {
   const shared = 'this is a Remote Desktop session (RDP-Tcp#1), so other people may use this computer';
   assert.deepEqual(decideProxyAuth('auto', undefined).on, false);
-  assert.match(decideProxyAuth('auto', undefined).why, /off automatically/);
+  assert.equal(
+    decideProxyAuth('auto', undefined).why,
+    'off automatically: this is not a Remote Desktop session. Other people signed in to this computer by fast user switching, ' +
+      'over SSH or as a service are not seen, and can tunnel through the proxy with your endpoint: choose On if anyone else uses this computer',
+  );
   assert.equal(decideProxyAuth('auto', shared).on, true);
   assert.match(decideProxyAuth('auto', shared).why, /on automatically: this is a Remote Desktop session/);
   for (const reason of [undefined, shared]) {
@@ -157,6 +161,14 @@ test('on a Remote Desktop session the proxy asks for the credential: 407 without
   await waitFor('the banner through the signed-in tunnel', () => received.includes('SSH-2.0-'));
   assert.ok(log.lines().some((l) => l.text.includes(`clients must sign in to the proxy as ${user}`)));
   assert.ok(!log.lines().some((l) => l.text.includes(password)), 'the password is never logged');
+});
+
+test('on a one-user desktop it is off, and the start of the tunnel says that every account can use it', async (t) => {
+  const { controller, log } = await setup(t, undefined);
+  assert.equal((await controller.start()).status, 'listening');
+  assert.ok(
+    log.lines().some((l) => l.text === 'clients need not sign in to the proxy: every account on this computer can use it (Status view: Local proxy sign-in)'),
+  );
 });
 
 test('turning it on and off while running restarts the proxy with or without it', async (t) => {

@@ -31,7 +31,7 @@ test('a profile with "resume": false: the preview says so, the added endpoint do
   const { settings, deps } = await setup(t);
   const text = profile({ resume: false });
   assert.match(text, /"resume": false/, 'the profile as an admin writes it');
-  const preview = previewProfile(settings, text, 'the file lab.wssh');
+  const preview = previewProfile(deps, text, 'the file lab.wssh');
   assert.ok(preview.ok, JSON.stringify(preview));
   assert.equal(preview.value.resume, false);
   const added = importProfile(deps, { text, source: 'the file lab.wssh', mode: 'add' });
@@ -39,7 +39,7 @@ test('a profile with "resume": false: the preview says so, the added endpoint do
   assert.equal(added.value.resume, false);
   assert.equal(settings.stored().endpoints.find((e) => e.id === added.value.id)?.resume, false);
   // Without the field: on, as for any new endpoint.
-  const plain = previewProfile(settings, profile({ uri: 'ws://other.example.com/ssh' }), 'the file other.wssh');
+  const plain = previewProfile(deps, profile({ uri: 'ws://other.example.com/ssh' }), 'the file other.wssh');
   assert.ok(plain.ok);
   assert.equal(plain.value.resume, true);
   const other = importProfile(deps, { text: profile({ uri: 'ws://other.example.com/ssh' }), source: 'the file other.wssh', mode: 'add' });

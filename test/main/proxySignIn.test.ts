@@ -45,11 +45,12 @@ test("the system proxy's list: an unreachable first proxy is skipped; the sign-i
     user: '',
     keepaliveSec: 0,
     proxy: 'system',
-    proxyAuth: { mode: 'password', user: 'CORP\\alice' },
+    // This proxy takes Basic only, over plain http://: the user allowed the Windows password there.
+    proxyAuth: { mode: 'password', user: 'CORP\\alice', clearBasic: true },
     proxySecret: 'pw',
   });
   assert.ok(saved.ok, JSON.stringify(saved));
-  assert.deepEqual([saved.value.proxyAuth, saved.value.hasProxySecret], [{ mode: 'password', user: 'CORP\\alice' }, true]);
+  assert.deepEqual([saved.value.proxyAuth, saved.value.hasProxySecret], [{ mode: 'password', user: 'CORP\\alice', clearBasic: true }, true]);
   assert.ok(!fs.readFileSync(settings.path, 'utf8').includes('"pw"'), 'sealed on disk');
   settings.selectEndpoint(saved.value.id);
   settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });

@@ -40,7 +40,7 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
     await wssh.server.close();
     await banner.close();
   });
-  const { port: proxyPort } = await startSignInProxy(t, 'CORP\\alice', PROXY_PASSWORD);
+  const { port: proxyPort } = await startSignInProxy(t, 'bob', PROXY_PASSWORD);
   const { settings } = await openTestSettings(dir, testCipher());
   const logFile = new LogFile(path.join(dir, 'logs', 'wssh.log'));
   t.after(() => logFile.close());
@@ -70,7 +70,7 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
     secret: ENDPOINT_SECRET,
     keepaliveSec: 0,
     proxy: { url: `http://127.0.0.1:${proxyPort}` },
-    proxyAuth: { mode: 'password', user: 'CORP\\alice' },
+    proxyAuth: { mode: 'password', user: 'bob' },
     proxySecret: PROXY_PASSWORD,
   });
   assert.ok(saved.ok, JSON.stringify(saved));
@@ -95,7 +95,14 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
   const tunnel = await connectThroughProxy(state.listen.port, `127.0.0.1:${banner.port}`, {
     headers: { 'Proxy-Authorization': basic(credential.user, credential.password) },
   });
-  assert.equal(tunnel.status, 200, tunnel.statusLine);
+  assert.equal(
+    tunnel.status,
+    200,
+    `${tunnel.statusLine}\n${log
+      .lines()
+      .map((l) => l.text)
+      .join('\n')}`,
+  );
   tunnel.socket.destroy();
   const refused = await connectThroughProxy(state.listen.port, `127.0.0.1:${banner.port}`, {
     headers: { 'Proxy-Authorization': basic(credential.user, 'wrong') },
@@ -116,7 +123,7 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
   // What each was said to be, and what must never be there.
   assert.match(diagnostics, /^Corp \(active\): ws:\/\/127\.0\.0\.1:\d+\/ssh$/m);
   assert.match(diagnostics, /user: alice, secret stored \(not shown\)/);
-  assert.match(diagnostics, /proxy sign-in: CORP\\alice \(password stored, not shown\)/);
+  assert.match(diagnostics, /proxy sign-in: bob \(password stored, not shown\)/);
   assert.match(diagnostics, /== The last diagnosis \(Corp\)/);
   assert.match(diagnostics, /the gateway's hosts\.yml does not allow db1\.lan/);
   const stored = JSON.parse(fs.readFileSync(settings.path, 'utf8')) as {
@@ -129,8 +136,8 @@ test('the app: no secret in its log file, its log lines, or its diagnostics file
   assert.equal(sealed.length, 4, 'each secret is sealed in the settings file');
   const forms = [
     ...secretForms({ user: 'alice', secret: ENDPOINT_SECRET }),
-    ...secretForms({ user: 'CORP\\alice', secret: PROXY_PASSWORD }),
-    ...secretForms({ user: 'CORP\\alice', secret: 'not-the-password' }),
+    ...secretForms({ user: 'bob', secret: PROXY_PASSWORD }),
+    ...secretForms({ user: 'bob', secret: 'not-the-password' }),
     ...secretForms(PFX_PASSPHRASE),
     ...secretForms({ user: credential.user, secret: credential.password }),
     ...sealed,

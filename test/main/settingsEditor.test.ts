@@ -30,6 +30,7 @@ test('secrets are stored encrypted, never shown to the renderer, and survive a r
     proxy: 'system',
     proxyAuth: { mode: 'windows' },
     hasProxySecret: false,
+    proxyWindowsSignIn: false,
     trust: {},
     hasClientPassphrase: false,
     resume: true,

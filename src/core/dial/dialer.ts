@@ -17,7 +17,16 @@ import { Endpoint, authorizationHeader, tunnelUrl } from '../../shared/endpoint'
 import type { Target } from '../../shared/target';
 import { PreparedTrust, TrustError, TrustOptions, certificateFailure, prepareTrust } from './trust/trust';
 import { SystemCertificatesError } from './trust/systemCertificates';
-import { ProxyConfigError, ProxyRefusal, UpstreamProxy, proxyConnectFailure, proxyRefusalMessage, resolveProxy } from '../upstream/upstreamProxy';
+import {
+  ProxyConfigError,
+  ProxyRefusal,
+  type ProxySignInRules,
+  UpstreamProxy,
+  proxyConnectFailure,
+  proxyRefusalMessage,
+  resolveProxy,
+} from '../upstream/upstreamProxy';
+import type { ProxyRoute } from '../upstream/routes';
 import { ProxyUnreachable, transportOptions, type ProxyStage } from './transport';
 import { descriptorsMessage, outOfDescriptors } from '../inbound/descriptors';
 import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tunnel/refusals';
@@ -32,9 +41,16 @@ export interface DialOptions extends TrustOptions {
    * `false` for none. Undefined: from the environment (HTTPS_PROXY for wss://,
    * HTTP_PROXY for ws://, unless NO_PROXY names the host). A caller that
    * resolves the proxy itself (the tray app, from the system settings) passes
-   * its answer here, per dial.
+   * its answer here, per dial; with the rules of signing in to it, when they
+   * are not those of a proxy the user named.
    */
-  proxy?: string | false;
+  proxy?: ProxyRoute;
+  /**
+   * What may be sent to sign in to the proxy, where the route does not say
+   * (the environment's proxy, a bare URL): `--proxy-clear-basic`.
+   * @default DEFAULT_SIGN_IN_RULES
+   */
+  proxyRules?: ProxySignInRules;
   /** How long the proxy, TCP connect, TLS and upgrade together may take. @default 15000 */
   handshakeTimeoutMs?: number;
   /** Largest incoming WebSocket message accepted. @default 1048576 (1 MiB; our peers send frames of at most 64 KiB) */
@@ -78,8 +94,10 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 export async function dial(endpoint: Endpoint, target: Target, options: DialOptions = {}): Promise<WebSocket> {
   let proxy: UpstreamProxy | undefined;
   let trust: PreparedTrust | undefined;
+  const route = options.proxy;
+  const rules = typeof route === 'object' ? { ...options.proxyRules, ...route.rules } : options.proxyRules;
   try {
-    proxy = resolveProxy(endpoint, options.proxy);
+    proxy = resolveProxy(endpoint, typeof route === 'object' ? route.url : route);
     if (endpoint.secure) trust = await prepareTrust(options, endpointHost(endpoint));
   } catch (err) {
     if (err instanceof ProxyConfigError) throw TunnelError.fromConfig('proxy-config', err);
@@ -87,9 +105,10 @@ export async function dial(endpoint: Endpoint, target: Target, options: DialOpti
     throw err;
   }
   if (options.signal?.aborted) throw new TunnelError('client-gone', REFUSALS['client-gone'].message);
-  return open(endpoint, target, options, proxy, trust);
+  return open(endpoint, target, { ...options, proxyRules: rules }, proxy, trust);
 }
 
+/** `options.proxyRules` are the rules for `proxy`, route and defaults merged. */
 function open(
   endpoint: Endpoint,
   target: Target,
@@ -99,7 +118,6 @@ function open(
 ): Promise<WebSocket> {
   const url = tunnelUrl(endpoint, target);
   const auth = authorizationHeader(endpoint.credentials);
-  const { trace } = options;
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   // Aborts whatever is half made (the connection to the proxy, a TLS
   // handshake) when the dial fails; never after it succeeded.
@@ -113,7 +131,15 @@ function open(
     headers: auth || options.headers ? { ...options.headers, ...(auth && { Authorization: auth }) } : undefined,
     followRedirects: false,
     ...(trust?.tls as object),
-    ...transportOptions({ trust, proxy, signal: connecting.signal, log: options.log ?? stderrLine, onProxyStage: (s) => (proxyStage = s), trace }),
+    ...transportOptions({
+      trust,
+      proxy,
+      rules: options.proxyRules,
+      signal: connecting.signal,
+      log: options.log ?? stderrLine,
+      onProxyStage: (stage) => (proxyStage = stage),
+      trace: options.trace,
+    }),
   });
 
   return new Promise((resolve, reject) => {
@@ -140,10 +166,7 @@ function open(
     const deadline = setTimeout(() => fail(handshakeTimeout(endpoint, proxy, proxyStage, timeoutMs)), timeoutMs);
 
     let marked = false;
-    ws.once('upgrade', (res: IncomingMessage) => {
-      marked = serverMarked(res, trace);
-      options.onUpgrade?.(res);
-    });
+    ws.once('upgrade', (res: IncomingMessage) => (marked = serverMarked(res, options)));
     const opened = () => {
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
@@ -279,8 +302,8 @@ function dialFailure(endpoint: Endpoint, proxy: UpstreamProxy | undefined, err: 
       cause: err,
     });
   if (err instanceof ProxyRefusal && proxy) {
-    const { refusal, message } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
-    return new TunnelError(refusal, message, { code: `PROXY_${err.status}`, cause: err });
+    const { refusal, message, setting } = proxyRefusalMessage(err, proxy, new URL(endpoint.url).host);
+    return new TunnelError(refusal, message, { code: `PROXY_${err.status}`, setting, cause: err });
   }
   if (err instanceof ProxyUnreachable && proxy) {
     const { refusal, message } = proxyConnectFailure(err.error, proxy);
@@ -322,10 +345,11 @@ function readReason(res: IncomingMessage): Promise<{ line: string; text: string 
   });
 }
 
-/** Whether the accepted upgrade carries this project's mark (legacyServer.ts); the trace hears it. */
-function serverMarked(res: IncomingMessage, trace: DialTrace | undefined): boolean {
+/** Whether the accepted upgrade carries this project's mark (legacyServer.ts); the trace and `onUpgrade` hear the response. */
+function serverMarked(res: IncomingMessage, { trace, onUpgrade }: Pick<DialOptions, 'trace' | 'onUpgrade'>): boolean {
   const mark = headerText(res.headers[SERVER_MARK_HEADER.toLowerCase()]);
   trace?.({ kind: 'upgrade', status: res.statusCode ?? 101, mark });
+  onUpgrade?.(res);
   return mark !== undefined;
 }
 

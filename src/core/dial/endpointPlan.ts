@@ -17,7 +17,7 @@ import { TunnelError } from '../tunnel/tunnelError';
 import type { PacScript } from '../upstream/pacScript';
 import { ProxyDecision, ProxyRoute, describeRoute, parsePacAnswer, proxyQueryUrl } from '../upstream/routes';
 import { ProxyResolver, SystemProxy, pacRoutes } from '../upstream/systemProxy';
-import { ProxyConfigError, UNUSABLE_PROXY_SETTING } from '../upstream/upstreamProxy';
+import { ProxyConfigError, type ProxySignInRules, UNUSABLE_PROXY_SETTING } from '../upstream/upstreamProxy';
 import type { DialOptions } from './dialer';
 import type { RoutedDialOptions } from './proxyRoutes';
 import type { TrustOptions } from './trust/trust';
@@ -28,15 +28,23 @@ import type { TrustOptions } from './trust/trust';
  */
 export type SystemProxyAnswer = (url: string) => Promise<string>;
 
-/** How to sign in to the HTTP proxy, the password in clear (never logged). */
-export type ProxySignIn = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
+/**
+ * How to sign in to the HTTP proxy, the password in clear (never logged).
+ * `clearBasic`: a `DOMAIN\\user` password may go as Basic over plain http://
+ * (ProxySignInRules.clearBasicForDomainUser).
+ */
+export type ProxySignIn = { mode: 'windows' } | { mode: 'password'; user: string; secret: string; clearBasic?: boolean };
 
 /** Where the proxy (or the routes) for a dial come from. */
 export type ProxySource =
   /** A direct connection, whatever the environment says (`--no-proxy`, the app's "None"). */
   | { kind: 'none' }
-  /** That HTTP proxy (`--proxy URL`, the app's "Custom URL"). */
-  | { kind: 'url'; url: string }
+  /**
+   * That HTTP proxy (`--proxy URL`, the app's "Custom URL", a profile's).
+   * `windowsSignIn`: the user's Windows sign-in may go to it; false for a
+   * proxy a profile brought that the user has not approved. @default true
+   */
+  | { kind: 'url'; url: string; windowsSignIn?: boolean }
   /** HTTPS_PROXY for wss://, HTTP_PROXY for ws://, unless NO_PROXY names the endpoint's host. */
   | { kind: 'environment' }
   /** What a loaded PAC script says, per endpoint (`--pac`). */
@@ -53,8 +61,14 @@ export interface EndpointSettings {
    * the tray app's active endpoint may change while its proxy runs.
    */
   proxy: ProxySource | (() => ProxySource);
-  /** The sign-in to the proxy: a password one goes into each proxy URL; the Windows one adds nothing (the core signs in as the user). */
+  /**
+   * The sign-in to the proxy: a password one goes into each proxy URL (as
+   * Basic before the 407 only to the proxy the user named); the Windows one
+   * adds nothing (the core signs in as the user).
+   */
   proxySignIn?: ProxySignIn | (() => ProxySignIn | undefined);
+  /** What may be sent to any proxy where the source says nothing (`--proxy-clear-basic`). */
+  proxyRules?: ProxySignInRules;
   /** The TLS trust, files already read: CAs as PEM, pins, the client certificate. */
   trust?: TrustOptions;
   /** How long the proxy, TCP connect, TLS and upgrade together may take. @default the dialer's */
@@ -88,6 +102,7 @@ export interface EndpointPlan {
 export function planDial(settings: EndpointSettings): EndpointPlan {
   const dial: EndpointPlan['dial'] = { ...dialTrust(settings.trust) };
   if (settings.handshakeTimeoutMs !== undefined) dial.handshakeTimeoutMs = settings.handshakeTimeoutMs;
+  if (settings.proxyRules !== undefined) dial.proxyRules = settings.proxyRules;
   const log = settings.log;
   if (log) {
     dial.log = log;
@@ -118,14 +133,22 @@ export function fallbackLine(failed: ProxyRoute, reason: string, next: ProxyRout
   return `${reason}; trying ${next === false ? direct : `the next proxy, ${describeRoute(next)}`} (${describeRoute(failed)} skipped)`;
 }
 
-/** The decision for each dial from one proxy source, with the sign-in put into each proxy URL. */
+/**
+ * The decision for each dial from one proxy source, with the sign-in put into
+ * each proxy URL and the rules of what may be sent there: the proxy the user
+ * named gets the password before it asks; one a PAC script or the system
+ * settings chose gets it only once it asked (a 407); the user's Windows
+ * sign-in goes to every proxy but a profile's the user has not approved.
+ */
 export function proxyResolver(source: ProxySource, signIn?: ProxySignIn): ProxyResolver {
-  const signed = (route: ProxyRoute) => withProxyCredentials(route, signIn);
+  const password = signIn?.mode === 'password';
+  const clear: ProxySignInRules = password && signIn.clearBasic ? { clearBasicForDomainUser: true } : {};
+  const signed = (route: ProxyRoute) => ruled(withProxyCredentials(route, signIn), { ...clear, ...(password && { preemptiveBasic: false }) });
   switch (source.kind) {
     case 'none':
       return async () => false;
     case 'url':
-      return async () => signed(source.url);
+      return async () => ruled(withProxyCredentials(source.url, signIn), { ...clear, ...(source.windowsSignIn === false && { windows: false }) });
     case 'environment':
       return async () => undefined;
     case 'pac':
@@ -136,10 +159,14 @@ export function proxyResolver(source: ProxySource, signIn?: ProxySignIn): ProxyR
   }
 }
 
-/** The app's (and a profile's) proxy mode as a source: 'system' asks `ask`, and without one (outside Electron) the environment applies. */
-export function proxySourceOf(setting: ProxySetting, ask?: SystemProxyAnswer): ProxySource {
+/**
+ * The app's (and a profile's) proxy mode as a source: 'system' asks `ask`,
+ * and without one (outside Electron) the environment applies. `windowsSignIn`
+ * says whether a custom proxy may get the user's Windows sign-in.
+ */
+export function proxySourceOf(setting: ProxySetting, ask?: SystemProxyAnswer, windowsSignIn?: boolean): ProxySource {
   if (setting === 'none') return { kind: 'none' };
-  if (typeof setting === 'object') return { kind: 'url', url: setting.url };
+  if (typeof setting === 'object') return windowsSignIn === undefined ? { kind: 'url', url: setting.url } : { kind: 'url', url: setting.url, windowsSignIn };
   return ask ? { kind: 'system', ask } : { kind: 'environment' };
 }
 
@@ -167,9 +194,16 @@ function signedDecision(decision: ProxyDecision, signed: (route: ProxyRoute) => 
   return Array.isArray(decision) ? decision.map(signed) : signed(decision);
 }
 
+/** A route with `rules`; a bare URL when there are none (a proxy the user named: the defaults). */
+function ruled(route: ProxyRoute, rules: ProxySignInRules): ProxyRoute {
+  if (route === false || Object.keys(rules).length === 0) return route;
+  return typeof route === 'string' ? { url: route, rules } : { url: route.url, rules: { ...route.rules, ...rules } };
+}
+
 /** A proxy URL with the sign-in's user and password in it, as the dialer takes them (`DOMAIN%5Cuser`); a URL that has its own is left as it is. */
 export function withProxyCredentials(route: ProxyRoute, signIn: ProxySignIn | undefined): ProxyRoute {
   if (route === false || !signIn || signIn.mode !== 'password') return route;
+  if (typeof route === 'object') return { url: withProxyCredentials(route.url, signIn) as string, rules: route.rules };
   const url = new URL(route);
   if (url.username || url.password) return route;
   url.username = encodeURIComponent(signIn.user);

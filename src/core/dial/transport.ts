@@ -12,7 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { PreparedTrust } from './trust/trust';
-import type { UpstreamProxy } from '../upstream/upstreamProxy';
+import type { ProxySignInRules, UpstreamProxy } from '../upstream/upstreamProxy';
 import { openProxyTunnel } from '../upstream/proxyTunnel';
 import { abortError } from '../tunnel/abortError';
 import { traceSocket } from '../upstream/hopTrace';
@@ -25,6 +25,8 @@ export interface TransportOptions {
   trust?: PreparedTrust;
   /** The HTTP proxy to tunnel through; undefined for a direct connection. */
   proxy?: UpstreamProxy;
+  /** What may be sent to sign in to it (ProxyTunnelOptions.rules). */
+  rules?: ProxySignInRules;
   /** Abandons connecting: the half-made socket is destroyed. */
   signal: AbortSignal;
   /** Hears what a person should know about signing in to the proxy (see ProxyTunnelOptions.log). */
@@ -87,10 +89,10 @@ function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal,
  * wss:// TLS on top of it, reported once verified, as for a direct dial.
  * CONNECT for ws:// too: see upstreamProxy.ts.
  */
-function proxiedConnection(proxy: UpstreamProxy, { trust, signal, log, onProxyStage, trace }: TransportOptions) {
+function proxiedConnection(proxy: UpstreamProxy, { trust, rules, signal, log, onProxyStage, trace }: TransportOptions) {
   return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): undefined => {
     const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
-    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log, trace, onSignIn: () => onProxyStage?.('signing in') })
+    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log, rules, trace, onSignIn: () => onProxyStage?.('signing in') })
       .then(async (tunnel) => {
         onProxyStage?.('open');
         if (!trust) {

@@ -161,7 +161,7 @@ class PathWalk {
   private begin(route: ProxyRoute | undefined): void {
     const { endpoint } = this.o;
     const url = new URL(endpoint.url);
-    const proxy = route === undefined ? resolveProxy(endpoint, undefined)?.url : route === false ? undefined : new URL(route);
+    const proxy = route === undefined ? resolveProxy(endpoint, undefined)?.url : route === false ? undefined : new URL(routeUrl(route));
     const hop = proxy
       ? { kind: 'proxy' as const, host: unbracket(proxy.hostname), port: Number(proxy.port) || (proxy.protocol === 'https:' ? 443 : 80) }
       : { kind: 'endpoint' as const, host: unbracket(url.hostname), port: Number(url.port) || (endpoint.secure ? 443 : 80) };
@@ -360,11 +360,16 @@ function proxyOpened(
 function proxyUser(route: ProxyRoute | undefined): string | undefined {
   if (!route) return undefined;
   try {
-    const user = new URL(route).username;
+    const user = new URL(routeUrl(route)).username;
     return user ? decodeURIComponent(user) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A proxy route's URL (a PAC answer's or the system's route carries its sign-in rules beside it). */
+function routeUrl(route: Exclude<ProxyRoute, false>): string {
+  return typeof route === 'string' ? route : route.url;
 }
 
 function unbracket(host: string): string {

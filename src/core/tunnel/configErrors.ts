@@ -32,6 +32,8 @@ export type ConfigField =
   | 'servername'
   /** The HTTP proxy to reach the endpoint through: the user's, the system's, a PAC script's or the environment's. */
   | 'proxy'
+  /** What may be sent to sign in to that proxy (`ProxySignInRules`): the Windows sign-in, Basic over plain http://. */
+  | 'proxySignIn'
   /** The client certificate presented to the gateway, with its key or passphrase (`TrustOptions.clientCertificate`). */
   | 'clientCertificate';
 
@@ -59,7 +61,19 @@ export type ConfigHint =
    * The proxy that the system, a PAC script or the environment names cannot
    * be used: set it right there, or choose the proxy (or none) for WSSH.
    */
-  | 'choose-proxy';
+  | 'choose-proxy'
+  /**
+   * The proxy asked for the user's Windows sign-in, which goes only to a
+   * proxy the user or the system chose, and this one came from elsewhere (a
+   * profile): the user may approve it, if they trust it.
+   */
+  | 'approve-windows-sign-in'
+  /**
+   * The proxy asked for Basic over plain http://, which would show a
+   * `DOMAIN\\user`'s password to the network: use an https:// proxy, or
+   * allow it knowingly.
+   */
+  | 'allow-clear-basic';
 
 /** The setting at fault and what to do: all a front end needs to word the remedy. */
 export interface ConfigProblem {

@@ -16,13 +16,17 @@
  *
  * Credentials from the proxy URL are sent as Basic before any 407, as
  * before, unless the user is `DOMAIN\user`: Windows credentials are never
- * sent in the clear to a proxy that has not asked for Basic.
+ * sent in the clear to a proxy that has not asked for Basic. What the rules
+ * for this proxy hold back (ProxySignInRules: who chose it) is not sent at
+ * all, and said: the user's Windows sign-in to a proxy neither the system
+ * nor the user chose, Basic before the 407 to a proxy the user did not name,
+ * a `DOMAIN\user` password as Basic over plain http:// unless allowed.
  *
  * Never in an error or a log line: the password, a token.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { ProxyAuthAttempt, ProxyAuthScheme, ProxyRefusal, type UpstreamProxy } from './upstreamProxy';
+import { DEFAULT_SIGN_IN_RULES, ProxyAuthAttempt, ProxyAuthScheme, ProxyRefusal, type ProxySignInRules, type UpstreamProxy } from './upstreamProxy';
 import { findChallenge, parseChallenges } from './auth/challenges';
 import { NegotiateUnavailable, NoKerberosTicket, type NegotiateContext, negotiateContext } from './auth/negotiate';
 import { authenticateMessage, negotiateMessage, splitDomainUser } from './auth/ntlm';
@@ -54,6 +58,8 @@ export interface ProxyTunnelOptions {
   log?: (line: string) => void;
   /** Told when the proxy has answered the first request with a 407: from then on the wait is the sign-in's. */
   onSignIn?: () => void;
+  /** What may be sent to this proxy to sign in. @default DEFAULT_SIGN_IN_RULES (a proxy the user named) */
+  rules?: ProxySignInRules;
   /** Told each step: the proxy's name resolved, connected to, each answer, the sign-in that opened the tunnel (hopTrace.ts). */
   trace?: HopTrace;
 }
@@ -95,6 +101,7 @@ class ProxyHandshake {
   readonly attempts: ProxyAuthAttempt[] = [];
   /** The scheme of the request the proxy answered 200; undefined when it asked for nothing. */
   scheme?: ProxyAuthScheme;
+  private readonly rules: Required<ProxySignInRules>;
 
   constructor(
     private readonly proxy: UpstreamProxy,
@@ -103,13 +110,14 @@ class ProxyHandshake {
     public connection: ProxyConnection,
   ) {
     this.credentials = proxyCredentials(proxy.url);
+    this.rules = { ...DEFAULT_SIGN_IN_RULES, ...options.rules };
     this.authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
   }
 
   /** The tunnel, once a request is answered 200; the first request carries the URL's Basic, the 407 the schemes. */
   async run(): Promise<net.Socket> {
     const { credentials, attempts } = this;
-    const preemptive = credentials && !credentials.user.includes('\\') ? basic(credentials) : undefined;
+    const preemptive = credentials && this.rules.preemptiveBasic && !credentials.user.includes('\\') ? basic(credentials) : undefined;
     let response = await this.connection.exchange(this.request(preemptive));
     if (response.status === 200) {
       if (preemptive) this.scheme = 'Basic';
@@ -129,6 +137,11 @@ class ProxyHandshake {
     const offers = (scheme: ProxyAuthScheme) => (challenges.length === 0 ? scheme === 'Basic' : findChallenge(challenges, scheme) !== undefined);
     for (const scheme of ['Negotiate', 'NTLM', 'Basic'] as const) {
       if (!offers(scheme) || (scheme === 'Basic' && preemptive)) continue;
+      const held = this.heldBack(scheme);
+      if (held) {
+        attempts.push(held);
+        continue;
+      }
       const negotiate = scheme === 'Negotiate' ? await this.negotiateStart() : undefined;
       if (scheme === 'Negotiate' ? !negotiate : !credentials) {
         if (scheme !== 'Negotiate') attempts.push({ scheme, refused: false, reason: 'no credentials' });
@@ -160,6 +173,21 @@ class ProxyHandshake {
       attempts.push({ scheme, refused: true, user: scheme === 'Negotiate' ? undefined : credentials?.user });
     }
     throw new ProxyRefusal(response.status, response.statusText, { offered, attempts });
+  }
+
+  /** The attempt of a scheme the rules for this proxy hold back (nothing is sent), or undefined when it may go. */
+  private heldBack(scheme: ProxyAuthScheme): ProxyAuthAttempt | undefined {
+    const { credentials, rules } = this;
+    if (scheme === 'Negotiate' && !rules.windows) {
+      const reason = "your Windows sign-in (Negotiate) goes only to a proxy that the system's settings chose or that you approved, so it was not sent";
+      return { scheme, refused: false, withheld: 'windows-sign-in', reason };
+    }
+    const clear = this.proxy.url.protocol === 'http:';
+    if (scheme === 'Basic' && credentials?.user.includes('\\') && clear && !rules.clearBasicForDomainUser) {
+      const reason = `${credentials.user}'s password goes as Basic over plain http:// only if you allow it (anyone on the way could read it), so it was not sent`;
+      return { scheme, refused: false, withheld: 'clear-basic', user: credentials.user, reason };
+    }
+    return undefined;
   }
 
   private request(authorization?: string): string {

@@ -5,11 +5,21 @@
  * reads them. Dialing through them in order is dial/proxyRoutes.ts.
  */
 import type { Endpoint } from '../../shared/endpoint';
-import { ProxyConfigError, displayProxy } from './upstreamProxy';
+import { ProxyConfigError, type ProxySignInRules, displayProxy } from './upstreamProxy';
 import { peerText } from '../tunnel/peerText';
 
-/** One way to the endpoint: an HTTP proxy's URL, or `false` for a direct connection. */
-export type ProxyRoute = string | false;
+/**
+ * One way to the endpoint: an HTTP proxy's URL, `false` for a direct
+ * connection, or a proxy's URL with the rules of what may be sent to sign in
+ * to it (a bare URL has the defaults of a proxy the user named).
+ */
+export type ProxyRoute = string | false | RuledProxy;
+
+/** A proxy's URL (credentials included, never to be shown) and what may be sent to sign in to it. */
+export interface RuledProxy {
+  url: string;
+  rules: ProxySignInRules;
+}
 
 /**
  * What a caller decides per dial: a list of routes to try in order, one
@@ -27,13 +37,13 @@ export type ProxyDecision = ProxyRoute[] | ProxyRoute | undefined;
  *
  * @throws {ProxyConfigError} when no entry is usable.
  */
-export function parsePacAnswer(answer: string, source = 'the system proxy setting'): ProxyRoute[] {
+export function parsePacAnswer(answer: string, source = 'the system proxy setting'): Array<string | false> {
   const entries = answer
     .split(';')
     .map((e) => e.trim())
     .filter(Boolean);
   if (entries.length === 0) return [false];
-  const routes: ProxyRoute[] = [];
+  const routes: Array<string | false> = [];
   for (const entry of entries) {
     const [kind, hostPort] = entry.split(/\s+/, 2);
     switch (kind.toUpperCase()) {
@@ -72,10 +82,11 @@ export function describeRoutes(routes: ProxyRoute[]): string {
 
 export function describeRoute(route: ProxyRoute): string {
   if (route === false) return 'DIRECT';
+  const url = typeof route === 'string' ? route : route.url;
   try {
-    return displayProxy(new URL(route));
+    return displayProxy(new URL(url));
   } catch {
     // Not a URL: a PAC script's or the system's answer as it was written.
-    return peerText(route.replace(/\/\/[^@/]*@/, '//***@'));
+    return peerText(url.replace(/\/\/[^@/]*@/, '//***@'));
   }
 }

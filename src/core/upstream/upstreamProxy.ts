@@ -56,11 +56,50 @@ export const UNUSABLE_PROXY_SETTING: ConfigProblem = { field: 'proxy', hint: 'ch
 /** The schemes WSSH signs in to a proxy with, strongest first. */
 export type ProxyAuthScheme = 'Negotiate' | 'NTLM' | 'Basic';
 
+/**
+ * What may be sent to sign in to one proxy, by who chose that proxy (issue
+ * 24: a secret goes only where the user agreed to send it). A proxy the user
+ * named (`--proxy URL`, the app's custom URL saved with its password) has the
+ * defaults; the plan (dial/endpointPlan.ts) narrows them for the others.
+ */
+export interface ProxySignInRules {
+  /**
+   * Negotiate with the user's own sign-in (SSPI's logon session on Windows,
+   * which falls back to NTLM where the proxy has no Kerberos key; a ticket
+   * elsewhere): only for a proxy the system's settings, the environment or
+   * the user chose, never for one a profile brought until the user approves
+   * it. @default true
+   */
+  windows?: boolean;
+  /**
+   * The URL's user and password as Basic in the first CONNECT, before the
+   * proxy asks: only for the proxy the user named with them, not for one a
+   * PAC script or the system settings chose (those get them after a 407).
+   * @default true
+   */
+  preemptiveBasic?: boolean;
+  /**
+   * A `DOMAIN\user` (Windows) password as Basic over plain http://, where
+   * the proxy asks for Basic and nothing stronger works: anyone on the way
+   * reads it, and an attacker on the path can strip the other schemes from
+   * the 407. Only when the user chose so. @default false
+   */
+  clearBasicForDomainUser?: boolean;
+}
+
+/** The rules in full, for a proxy the user named. */
+export const DEFAULT_SIGN_IN_RULES: Required<ProxySignInRules> = { windows: true, preemptiveBasic: true, clearBasicForDomainUser: false };
+
+/** Why a scheme was held back by the rules: the front ends say where the user allows it. */
+export type WithheldSignIn = 'windows-sign-in' | 'clear-basic';
+
 /** One scheme WSSH tried, or could not try, against a proxy's 407. */
 export interface ProxyAuthAttempt {
   scheme: ProxyAuthScheme;
   /** true: sent, and the proxy said no; false: not sent, for `reason`. */
   refused: boolean;
+  /** Not sent because the rules for this proxy hold it back (ProxySignInRules). */
+  withheld?: WithheldSignIn;
   /** Why it was not sent (`no credentials`, `no Kerberos ticket (…)`), or what broke it; in the user's terms. */
   reason?: string;
   /** What GSSAPI/SSPI said, for a Kerberos-savvy reader. */
@@ -168,6 +207,8 @@ function proxyFromEnvironment(endpoint: Endpoint, env: NodeJS.ProcessEnv = proce
 export interface ProxyFailure {
   refusal: Extract<RefusalCode, 'proxy-refused' | 'proxy-timeout' | 'proxy-unreachable'>;
   message: string;
+  /** The setting that held back the sign-in the proxy wanted, when nothing else was refused. */
+  setting?: ConfigProblem;
 }
 
 /**
@@ -182,6 +223,8 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
     // 407 is the proxy's "who are you"; some (tinyproxy) answer wrong credentials with 401.
     case 401:
     case 407: {
+      const withheld = refusal.auth && withheldMessage(refusal.auth, at, said);
+      if (withheld) return { refusal: 'proxy-refused', ...withheld };
       const signIn = refusal.auth && proxyAuthMessage(refusal.auth, at, said);
       if (signIn) return { refusal: 'proxy-refused', message: signIn };
       const user = proxy.url.username ? decodeURIComponent(proxy.url.username) : '';
@@ -203,6 +246,21 @@ export function proxyRefusalMessage(refusal: ProxyRefusal, proxy: UpstreamProxy,
 }
 
 const NTLM_ADVICE = 'give DOMAIN\\user and password as http://DOMAIN%5Cuser:PASSWORD@host:port';
+
+/**
+ * A 407 that nothing was refused at, because the rules for this proxy held
+ * back what it asked for (ProxySignInRules): what was held back and why, and
+ * the setting that allows it. Undefined when something was sent and refused.
+ */
+function withheldMessage(auth: ProxyAuthOutcome, at: string, said: string): { message: string; setting: ConfigProblem } | undefined {
+  const first = auth.attempts.find((a) => a.withheld);
+  if (!first || auth.attempts.some((a) => a.refused)) return undefined;
+  const why = auth.attempts.map((a) => (a.withheld ? a.reason : `${a.scheme}: ${a.reason}`)).join('; ');
+  const offered = auth.offered.length > 0 ? auth.offered : ['Basic'];
+  const list = offered.length <= 1 ? offered.join('') : `${offered.slice(0, -1).join(', ')} or ${offered[offered.length - 1]}`;
+  const hint: ConfigHint = first.withheld === 'windows-sign-in' ? 'approve-windows-sign-in' : 'allow-clear-basic';
+  return { message: `${at} wants ${list} (${said}): ${why}`, setting: { field: 'proxySignIn', hint } };
+}
 
 /**
  * A 407 in words: what the proxy wants, what was tried, what to do. Undefined

@@ -23,6 +23,7 @@ import type { Outcome, PasswordRenewal } from '../../shared/ipc';
 import { RegRunner, RegValue, RegValues, fullKeyName, isMissingKey, keyValues, parseRegQuery, regAddData, regComplaint } from '../../core/windowsRegistry';
 import type { SessionBackups, SwitchBackup } from './sessionBackups';
 import { puttyProxySettings } from './puttyReg';
+import { SecretError } from '../settings/secrets';
 
 interface ClientSpec {
   client: SessionClient;
@@ -149,8 +150,16 @@ export class SavedSessions {
     // What was written, to tell a later change by the user; the app's own
     // password is left out of the backup file (the check skips it).
     const { ProxyPassword: _password, ...wrote } = ours;
-    // Stored before the first write: whatever happens next, the old values are on disk.
-    this.options.backups.put({ client: spec.client, key: ref.key, switchedAt: Date.now(), before, wrote });
+    // Stored before the first write: whatever happens next, the old values are on disk (a password of its own sealed).
+    try {
+      this.options.backups.put({ client: spec.client, key: ref.key, switchedAt: Date.now(), before, wrote });
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      return {
+        ok: false,
+        error: `${spec.label} session "${name}" has a proxy password of its own, which the switch back needs: ${err.message}; nothing was changed`,
+      };
+    }
     const written: string[] = [];
     for (const [v, value] of Object.entries(ours)) {
       const failure = await this.write(fullKey, v, value);
@@ -177,7 +186,13 @@ export class SavedSessions {
     const spec = clientSpec(ref.client);
     if (!spec) return { ok: false, error: `unknown client ${String(ref.client)}` };
     const name = unescapeSessionName(ref.key);
-    const backup = this.options.backups.get(spec.client, ref.key);
+    let backup;
+    try {
+      backup = this.options.backups.get(spec.client, ref.key);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      return { ok: false, error: `cannot switch back ${spec.label} session "${name}": its own proxy password was kept sealed, and ${err.message}` };
+    }
     if (!backup) return { ok: false, error: `this app did not switch ${spec.label} session "${name}": there is nothing to switch back to` };
     const found = await this.read(ref);
     if (!found.ok) return found;
@@ -266,7 +281,7 @@ export class SavedSessions {
       host: host && port !== undefined && port !== 22 ? `${host}:${port}` : host,
       route,
       routeText,
-      switchedByApp: this.options.backups.get(spec.client, key) !== undefined,
+      switchedByApp: this.options.backups.has(spec.client, key),
     };
   }
 

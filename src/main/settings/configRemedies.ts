@@ -21,6 +21,8 @@ export function labelOf(field: ConfigField): EditorLabel {
       return L.servername;
     case 'proxy':
       return L.proxy;
+    case 'proxySignIn':
+      return L.proxySignIn;
     case 'clientCertificate':
       return L.clientCertificate;
   }
@@ -55,6 +57,10 @@ export function remedyOf(problem: ConfigProblem): AppRemedy {
       return { says: 'give the endpoint a client certificate the gateway accepts', place: L.clientCertificate };
     case 'choose-proxy':
       return { says: `fix that setting, or choose ${quoted(L.proxyNone)} or ${quoted(L.proxyCustom)} under ${quoted(L.proxy)}`, place: L.proxy };
+    case 'approve-windows-sign-in':
+      return { says: `tick ${quoted(L.proxyWindowsSignIn)} under ${quoted(L.proxySignIn)}, if you trust this proxy`, place: L.proxySignIn };
+    case 'allow-clear-basic':
+      return { says: `use an https:// proxy URL, or tick ${quoted(L.proxyClearBasic)} under ${quoted(L.proxySignIn)}`, place: L.proxySignIn };
   }
 }
 

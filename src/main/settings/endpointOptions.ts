@@ -162,6 +162,8 @@ export async function loadTrust(trust: EndpointTrust, clientPassphrase?: string)
 export interface EndpointProxy {
   proxy: ProxySetting;
   proxyAuth?: ProxySignIn;
+  /** The user approved the custom proxy for their Windows sign-in; without it, the custom proxy gets none. */
+  proxyWindowsSignIn?: boolean;
 }
 
 /**
@@ -175,7 +177,10 @@ export function appEndpointSettings(
   options: { resolveSystemProxy?: SystemProxyAnswer; log?: (line: string) => void; handshakeTimeoutMs?: number; keepaliveMs?: number } = {},
 ): EndpointSettings {
   return {
-    proxy: () => proxySourceOf(current()?.proxy ?? 'system', options.resolveSystemProxy),
+    proxy: () => {
+      const now = current();
+      return proxySourceOf(now?.proxy ?? 'system', options.resolveSystemProxy, now?.proxyWindowsSignIn === true);
+    },
     proxySignIn: () => current()?.proxyAuth,
     trust,
     handshakeTimeoutMs: options.handshakeTimeoutMs,

@@ -11,6 +11,13 @@
  * interactive users at once), and Windows names the session in SESSIONNAME:
  * "Console" at the physical console, "RDP-Tcp#N" over Remote Desktop. A
  * desktop used at its console stays off, so nothing changes there.
+ *
+ * What 'auto' cannot see is said where it is chosen (issue 24): other
+ * accounts signed in by fast user switching, over SSH, or running as
+ * services reach 127.0.0.1 as well. Turning it on for everyone would break
+ * every client set up without the credential (PuTTY's quick start, SOCKS4),
+ * for a threat only a second account on the machine poses; so the Status
+ * view and the why line name those cases and ask for On on such a machine.
  */
 import { randomBytes } from 'node:crypto';
 import type { ProxyCredential } from '../../core/localProxy/socksHandshake';
@@ -35,7 +42,12 @@ export function decideProxyAuth(mode: LocalProxyAuthMode, sharedReason: string |
   if (mode === 'off') return { on: false, why: 'turned off in the settings: any account on this computer can use the proxy' };
   return sharedReason
     ? { on: true, why: `on automatically: ${sharedReason}` }
-    : { on: false, why: 'off automatically: no sign of a shared computer (no Remote Desktop session)' };
+    : {
+        on: false,
+        why:
+          'off automatically: this is not a Remote Desktop session. Other people signed in to this computer by fast user switching, ' +
+          'over SSH or as a service are not seen, and can tunnel through the proxy with your endpoint: choose On if anyone else uses this computer',
+      };
 }
 
 /**

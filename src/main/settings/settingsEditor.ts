@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Endpoint, EndpointError, parseEndpoint } from '../../shared/endpoint';
 import type { EndpointInput, EndpointTrust, EndpointView, Outcome, ProxyAuthSetting, ProxySetting, SettingsPatch, SettingsView } from '../../shared/ipc';
+import { proxyBinding } from '../../shared/endpointSettings';
 import type { ProxySignIn } from '../../core/dial/endpointPlan';
 import { advancedProblems, normalizeProxy, normalizeTrust, splitProxyCredentials } from './endpointOptions';
 import { SecretCipher, SecretError, openSecret, sealSecret } from './secrets';
@@ -34,6 +35,8 @@ export interface ResolvedEndpoint {
   trust: EndpointTrust;
   /** The proxy sign-in, its password decrypted. */
   proxyAuth: ProxySignIn;
+  /** The user approved the custom proxy for their Windows sign-in (the system's proxies need no approval). */
+  proxyWindowsSignIn: boolean;
   /** The passphrase of the PKCS#12 client certificate, decrypted. */
   clientPassphrase?: string;
   /** Offer the server to resume tunnels after a break (ConnectProxy's `resume`). */
@@ -210,6 +213,8 @@ export class Settings extends EventEmitter<SettingsEvents> {
       proxyAuth: sealing.value.proxyAuth,
       resume: input.resume ?? old?.resume ?? true,
     };
+    const approved = windowsApproval(old, advanced.value.proxy, input.proxyWindowsSignIn);
+    if (approved !== undefined) saved.proxyWindowsSignIn = approved;
     if (Object.keys(advanced.value.trust).length > 0) saved.trust = advanced.value.trust;
     if (sealing.value.clientPassphrase !== '') saved.clientPassphrase = sealing.value.clientPassphrase;
     if (index >= 0) endpoints[index] = saved;
@@ -326,13 +331,14 @@ export class Settings extends EventEmitter<SettingsEvents> {
         keepaliveSec: input.keepaliveSec,
         proxy: advanced.value.proxy,
         trust: advanced.value.trust,
-        // The stored sealed values; what was typed and not saved replaces them below.
+        // The stored sealed values, for the same proxy and user only; what was typed and not saved replaces them below.
         proxyAuth:
           advanced.value.proxyAuth.mode === 'password'
-            ? { ...advanced.value.proxyAuth, secret: stored?.proxyAuth?.mode === 'password' ? stored.proxyAuth.secret : '' }
+            ? { ...advanced.value.proxyAuth, secret: storedProxySecret(stored, advanced.value.proxy, advanced.value.proxyAuth.user) }
             : { mode: 'windows' },
         clientPassphrase: stored?.clientPassphrase,
         resume: input.resume ?? stored?.resume ?? true,
+        proxyWindowsSignIn: windowsApproval(stored, advanced.value.proxy, input.proxyWindowsSignIn),
       },
       typed,
     );
@@ -351,7 +357,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
   private sealedExtras(
     old: StoredEndpoint | undefined,
     input: EndpointInput,
-    advanced: { proxyAuth: ProxyAuthSetting; proxySecret?: string },
+    advanced: { proxy: ProxySetting; proxyAuth: ProxyAuthSetting; proxySecret?: string },
   ): Outcome<{ proxyAuth: StoredProxyAuth; clientPassphrase: string }> {
     const seal = (plain: string | undefined, before: string): Outcome<string> => {
       if (plain === undefined) return { ok: true, value: before };
@@ -365,10 +371,12 @@ export class Settings extends EventEmitter<SettingsEvents> {
     };
     let proxyAuth: StoredProxyAuth = { mode: 'windows' };
     if (advanced.proxyAuth.mode === 'password') {
-      const before = old?.proxyAuth?.mode === 'password' && old.proxyAuth.user === advanced.proxyAuth.user ? old.proxyAuth.secret : '';
+      // The password stored for this proxy and user, never one saved for another (issue 24).
+      const before = storedProxySecret(old, advanced.proxy, advanced.proxyAuth.user);
       const secret = seal(advanced.proxySecret ?? input.proxySecret, before);
       if (!secret.ok) return secret;
       proxyAuth = { mode: 'password', user: advanced.proxyAuth.user, secret: secret.value };
+      if (advanced.proxyAuth.clearBasic) proxyAuth.clearBasic = true;
     }
     const passphrase = seal(input.clientPassphrase, old?.clientPassphrase ?? '');
     if (!passphrase.ok) return passphrase;
@@ -393,6 +401,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
       if (stored.proxyAuth?.mode === 'password') {
         const sealed = stored.proxyAuth.secret;
         proxyAuth = { mode: 'password', user: stored.proxyAuth.user, secret: sealed === '' ? '' : openSecret(this.cipher, sealed) };
+        if (stored.proxyAuth.clearBasic) proxyAuth.clearBasic = true;
       }
       if (stored.clientPassphrase) clientPassphrase = openSecret(this.cipher, stored.clientPassphrase);
     } catch (err) {
@@ -412,6 +421,7 @@ export class Settings extends EventEmitter<SettingsEvents> {
           proxy: stored.proxy ?? 'system',
           trust: structuredClone(stored.trust ?? {}),
           proxyAuth,
+          proxyWindowsSignIn: approvedForWindowsSignIn(stored),
           clientPassphrase,
           resume: stored.resume,
         },
@@ -479,14 +489,15 @@ function checkAdvancedInput(
   }
   if (typeof trust !== 'object' || trust === null) return fail('the trust settings are malformed');
   if (typeof auth !== 'object' || auth === null || (auth.mode !== 'windows' && auth.mode !== 'password')) return fail('the proxy sign-in is malformed');
-  let proxyAuth: ProxyAuthSetting = auth.mode === 'password' ? { mode: 'password', user: String(auth.user ?? '').trim() } : { mode: 'windows' };
+  const clearBasic = auth.mode === 'password' && auth.clearBasic === true ? { clearBasic: true } : {};
+  let proxyAuth: ProxyAuthSetting = auth.mode === 'password' ? { mode: 'password', user: String(auth.user ?? '').trim(), ...clearBasic } : { mode: 'windows' };
   let proxySecret: string | undefined;
   let setting = normalizeProxy(proxy);
   if (typeof setting === 'object') {
     const split = splitProxyCredentials(setting.url);
     if (split.user !== undefined) {
       setting = { url: split.url };
-      if (split.user !== '') proxyAuth = { mode: 'password', user: split.user };
+      if (split.user !== '') proxyAuth = { mode: 'password', user: split.user, ...clearBasic };
       proxySecret = split.password;
     }
   }
@@ -499,7 +510,32 @@ function checkAdvancedInput(
 }
 
 function viewAuth(stored: StoredProxyAuth | undefined): ProxyAuthSetting {
-  return stored?.mode === 'password' ? { mode: 'password', user: stored.user } : { mode: 'windows' };
+  if (stored?.mode !== 'password') return { mode: 'windows' };
+  return stored.clearBasic ? { mode: 'password', user: stored.user, clearBasic: true } : { mode: 'password', user: stored.user };
+}
+
+/** The sealed proxy password stored for `proxy` and `user`; '' when it was saved for another proxy or user (or none was). */
+function storedProxySecret(stored: StoredEndpoint | undefined, proxy: ProxySetting, user: string): string {
+  const auth = stored?.proxyAuth;
+  if (auth?.mode !== 'password' || auth.user !== user) return '';
+  return proxyBinding(stored!.proxy ?? 'system') === proxyBinding(proxy) ? auth.secret : '';
+}
+
+/**
+ * The approval of the Windows sign-in to store with `proxy`: as the input
+ * says, or when it says nothing, the one stored before for the same custom
+ * proxy. System and None need none.
+ */
+function windowsApproval(old: StoredEndpoint | undefined, proxy: ProxySetting, approve: boolean | undefined): string | undefined {
+  if (typeof proxy !== 'object' || approve === false) return undefined;
+  const binding = proxyBinding(proxy);
+  if (approve === true) return binding;
+  return old?.proxyWindowsSignIn === binding ? binding : undefined;
+}
+
+/** Whether the stored endpoint's custom proxy is the one approved for the Windows sign-in. */
+function approvedForWindowsSignIn(stored: StoredEndpoint): boolean {
+  return typeof stored.proxy === 'object' && stored.proxyWindowsSignIn === proxyBinding(stored.proxy);
 }
 
 /** The core endpoint for a stored URI plus credentials; its `display` hides the secret. */
@@ -522,6 +558,7 @@ function toView(e: StoredEndpoint): EndpointView {
     proxy: structuredClone(e.proxy ?? 'system'),
     proxyAuth: viewAuth(e.proxyAuth),
     hasProxySecret: e.proxyAuth?.mode === 'password' && e.proxyAuth.secret !== '',
+    proxyWindowsSignIn: approvedForWindowsSignIn(e),
     trust: structuredClone(e.trust ?? {}),
     hasClientPassphrase: !!e.clientPassphrase,
     resume: e.resume,

@@ -6,8 +6,13 @@
 import { DEFAULT_KEEPALIVE_SEC, DEFAULT_PROXY_HOST, DEFAULT_PROXY_PORT, LOCAL_ENDPOINT_URI, MAX_KEEPALIVE_SEC } from '../../shared/defaults';
 import type { EndpointTrust, LocalProxyAuthMode, ProxySetting } from '../../shared/ipc';
 
-/** The proxy sign-in as stored: the password sealed like the endpoint's secret ('' for none). */
-export type StoredProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string };
+/**
+ * The proxy sign-in as stored: the password sealed like the endpoint's secret
+ * ('' for none), for the endpoint's proxy as it is (settingsEditor.ts drops it
+ * when the proxy or the user changes); `clearBasic`, the user's choice to send
+ * a `DOMAIN\\user` password as Basic over plain http://.
+ */
+export type StoredProxyAuth = { mode: 'windows' } | { mode: 'password'; user: string; secret: string; clearBasic?: boolean };
 
 /** The version written by this build; older files are migrated (settingsMigrations.ts). */
 export const SETTINGS_VERSION = 5;
@@ -27,6 +32,13 @@ export interface StoredEndpoint {
   trust?: EndpointTrust;
   /** How the app signs in to the proxy; absent means the Windows sign-in (the default). */
   proxyAuth?: StoredProxyAuth;
+  /**
+   * The origin of the custom proxy the user approved for their Windows
+   * sign-in (Negotiate); absent: none. The system's proxies need no approval;
+   * a custom proxy another than this one (an imported profile's) gets no
+   * Windows sign-in until the user approves it.
+   */
+  proxyWindowsSignIn?: string;
   /** The passphrase of `trust.clientPfx`, sealed; absent or '' for none. */
   clientPassphrase?: string;
   /** Offer the server to resume tunnels after a break of their WebSocket (src/core/dial/resumingTunnel.ts). */
@@ -144,12 +156,14 @@ export const SETTINGS_SCHEMA = {
                 mode: { const: 'password' },
                 user: { type: 'string', minLength: 1, maxLength: 256 },
                 secret: { type: 'string', maxLength: 8192 },
+                clearBasic: { type: 'boolean' },
               },
             },
           ],
         },
         clientPassphrase: { type: 'string', maxLength: 8192 },
         resume: { type: 'boolean' },
+        proxyWindowsSignIn: { type: 'string', minLength: 1, maxLength: 2048 },
       },
     },
   },

@@ -31,6 +31,8 @@ export interface EndpointTestOptions {
   resolveSystemProxy?: SystemProxyAnswer;
   /** How to sign in to the proxy. @default { mode: 'windows' } */
   proxyAuth?: ProxySignIn;
+  /** The user approved the custom proxy for their Windows sign-in. @default false */
+  proxyWindowsSignIn?: boolean;
   /** The passphrase of the endpoint's PKCS#12 client certificate. */
   clientPassphrase?: string;
 }
@@ -41,11 +43,12 @@ export interface EndpointTestOptions {
  * @throws {Error} a file that cannot be read, a client certificate that cannot be used.
  */
 export async function appPlan(
-  endpoint: Pick<ResolvedEndpoint, 'proxy' | 'proxyAuth' | 'trust' | 'clientPassphrase'>,
+  endpoint: Pick<ResolvedEndpoint, 'proxy' | 'proxyAuth' | 'proxyWindowsSignIn' | 'trust' | 'clientPassphrase'>,
   options: { resolveSystemProxy?: SystemProxyAnswer; handshakeTimeoutMs?: number },
 ): Promise<{ plan: EndpointPlan; trust: TrustOptions }> {
   const trust = await loadTrust(endpoint.trust, endpoint.clientPassphrase);
-  const settings = appEndpointSettings(() => ({ proxy: endpoint.proxy, proxyAuth: endpoint.proxyAuth }), trust, options);
+  const { proxy, proxyAuth, proxyWindowsSignIn } = endpoint;
+  const settings = appEndpointSettings(() => ({ proxy, proxyAuth, proxyWindowsSignIn }), trust, options);
   return { plan: planDial(settings), trust };
 }
 
@@ -67,6 +70,7 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
       {
         proxy: options.proxy ?? 'system',
         proxyAuth: options.proxyAuth ?? { mode: 'windows' },
+        proxyWindowsSignIn: options.proxyWindowsSignIn === true,
         trust: options.trust ?? {},
         clientPassphrase: options.clientPassphrase,
       },

@@ -278,6 +278,7 @@ export class TunnelController extends EventEmitter<ControllerEvents> {
     this.startTraffic(proxy);
     this.options.log('info', `listening on ${host}:${proxy.address()!.port}, endpoint ${resolved.value.name} (${resolved.value.endpoint.display})`);
     if (credential) this.options.log('info', `clients must sign in to the proxy as ${credential.user} (Status view: Local proxy sign-in)`);
+    else this.options.log('info', 'clients need not sign in to the proxy: every account on this computer can use it (Status view: Local proxy sign-in)');
     if (!isLoopbackHost(host)) {
       this.options.log('warn', `the proxy listens on ${host}, not loopback: other machines can tunnel through it with this endpoint's credentials`);
     }

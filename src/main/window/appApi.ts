@@ -7,13 +7,12 @@
  * same handlers, so the GUI is tested against the real thing, not a stand-in.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { TargetError, parseTarget } from '../../shared/target';
 import type { EventName, EventPayloads, InvokeApi, Outcome, PickFileRequest, SettingsView } from '../../shared/ipc';
 import { testEndpoint, EndpointTestOptions } from '../tunnel/endpointCheck';
 import { advancedProblems, normalizeTrust } from '../settings/endpointOptions';
 import type { LogBook } from './logBook';
-import { importProfile, previewProfile } from '../settings/profileImport';
+import { importProfile, previewProfile, profileCaDir } from '../settings/profileImport';
 import { encodeRegFile, puttyProxySettings, puttySessionRegText, regFileName } from '../savedSessions/puttyReg';
 import type { LocalProxyAuth } from '../settings/localProxySignIn';
 import type { Settings } from '../settings/settingsEditor';
@@ -115,6 +114,7 @@ function endpointMethods(deps: AppApiDeps, logged: Logged) {
         proxy: resolved.value.proxy,
         trust: resolved.value.trust,
         proxyAuth: resolved.value.proxyAuth,
+        proxyWindowsSignIn: resolved.value.proxyWindowsSignIn,
         clientPassphrase: resolved.value.clientPassphrase,
       });
       log.add(
@@ -228,11 +228,11 @@ function sessionMethods(deps: AppApiDeps) {
 /** Endpoint profiles (.wssh): what one would add, and adding it. */
 function profileMethods(deps: AppApiDeps) {
   const { settings, log } = deps;
+  const caDir = () => deps.profileCaDir ?? profileCaDir(settings.path);
   return {
-    previewProfile: async (text, source) => previewProfile(settings, text, source),
+    previewProfile: async (text, source) => previewProfile({ settings, caDir: caDir() }, text, source),
     importProfile: async (request) => {
-      const caDir = deps.profileCaDir ?? path.join(path.dirname(settings.path), 'profiles');
-      const outcome = importProfile({ settings, caDir }, request);
+      const outcome = importProfile({ settings, caDir: caDir() }, request);
       if (outcome.ok) {
         const done = request.mode === 'update' ? 'updated' : 'added';
         log.add('info', `endpoint "${outcome.value.name}" ${done} from the profile in ${request.source} (${outcome.value.uri}); it is not selected`);

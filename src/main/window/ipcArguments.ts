@@ -126,7 +126,7 @@ const proxySetting = either('"system", "none" or { url: string }', oneOf('system
 const proxyAuthSetting = either(
   '{ mode: "windows" } or { mode: "password", user: string }',
   record({ mode: oneOf('windows') }),
-  record({ mode: oneOf('password'), user: text }),
+  record({ mode: oneOf('password'), user: text }, { clearBasic: flag }),
 );
 const endpointTrust = record(
   {},
@@ -134,7 +134,17 @@ const endpointTrust = record(
 );
 const endpointInput = record(
   { name: text, uri: text, user: text, keepaliveSec: number },
-  { id: text, secret: text, proxy: proxySetting, trust: endpointTrust, proxyAuth: proxyAuthSetting, proxySecret: text, clientPassphrase: text, resume: flag },
+  {
+    id: text,
+    secret: text,
+    proxy: proxySetting,
+    trust: endpointTrust,
+    proxyAuth: proxyAuthSetting,
+    proxySecret: text,
+    clientPassphrase: text,
+    proxyWindowsSignIn: flag,
+    resume: flag,
+  },
 );
 const sessionRef = record({ client: oneOf('putty', 'kitty', 'winscp'), key: text });
 const id = param('id', text);

@@ -14,7 +14,8 @@ import { createAppApi } from '../../../src/main/window/appApi';
 import { loadTrust } from '../../../src/main/settings/endpointOptions';
 import { offersFromArgv, profilesFromArgv } from '../../../src/main/settings/profileImport';
 import { openTestController } from '../../fixtures/appHarness';
-import { certificateTexts } from '../../../scripts/harness/tls';
+import { certificateTexts, fingerprintOf, makeSelfSigned } from '../../../scripts/harness/tls';
+import { startHostileProxy } from '../../fixtures/hostileProxy';
 import { tempDir } from '../../fixtures/tmp';
 
 let caPem = '';
@@ -94,6 +95,7 @@ test('an import adds the endpoint with its trust, never selects it, starts no tu
       // A profile carries no proxy sign-in or client certificate: the defaults.
       proxyAuth: { mode: 'windows' },
       hasProxySecret: false,
+      proxyWindowsSignIn: false,
       hasClientPassphrase: false,
       trust: { caFile, pins: [pin], servername: 'gw.example.com' },
       resume: true,
@@ -126,9 +128,16 @@ test("an endpoint of the same URI is updated only when asked, keeping what is th
   assert.ok(saved.ok);
   await api.selectEndpoint(saved.value.id);
 
-  const preview = await api.previewProfile(profile({ name: 'Office (new)' }), 'a wssh:// link');
+  // The same proxy and trust (the machine's own Windows store stays): only the name changes, nothing is dropped.
+  const same = profile({ name: 'Office (new)', proxy: 'system', trust: { ca: [], pins: [], pinOnly: false } });
+  const preview = await api.previewProfile(same, 'a wssh:// link');
   assert.ok(preview.ok);
-  assert.deepEqual(preview.value.existing, { id: saved.value.id, name: 'Mine' });
+  assert.deepEqual(preview.value.existing, {
+    id: saved.value.id,
+    name: 'Mine',
+    changes: [{ label: 'Name', from: 'Mine', to: 'Office (new)' }],
+    dropped: [],
+  });
 
   // 'update' must name that endpoint; anything else is refused and changes nothing.
   const before = file();
@@ -138,6 +147,19 @@ test("an endpoint of the same URI is updated only when asked, keeping what is th
   assert.equal(bogus.ok, false);
   assert.equal(file(), before);
 
+  const renamed = await api.importProfile({ text: same, source: 'a link', mode: 'update', updateId: saved.value.id });
+  assert.ok(renamed.ok, JSON.stringify(renamed));
+  assert.deepEqual([renamed.value.name, renamed.value.hasSecret], ['Office (new)', true], 'the same user, proxy and trust keep the stored secret');
+
+  // Another proxy and TLS trust: the stored secret would go where it never went, so it is dropped, and the preview says so first.
+  const moved = await api.previewProfile(profile({ name: 'Office (new)' }), 'a wssh:// link');
+  assert.ok(moved.ok && moved.value.existing);
+  assert.deepEqual(
+    moved.value.existing.changes.map((c) => c.label),
+    ['Proxy', 'TLS trust'],
+  );
+  assert.deepEqual(moved.value.existing.changes[0], { label: 'Proxy', from: 'System (Windows’ proxy settings)', to: 'None (always direct)' });
+  assert.deepEqual(moved.value.existing.dropped, ['the stored secret of alice (the proxy changes)']);
   const updated = await api.importProfile({ text: profile({ name: 'Office (new)' }), source: 'a link', mode: 'update', updateId: saved.value.id });
   assert.ok(updated.ok, JSON.stringify(updated));
   const view = settings.view();
@@ -145,10 +167,14 @@ test("an endpoint of the same URI is updated only when asked, keeping what is th
   const e = view.endpoints.find((x) => x.id === saved.value.id)!;
   assert.equal(e.name, 'Office (new)');
   assert.equal(e.keepaliveSec, 45, 'the keepalive stays');
-  assert.equal(e.hasSecret, true, 'the same user keeps their stored secret');
+  assert.equal(e.hasSecret, false, 'the stored secret is dropped');
   assert.equal(e.trust.systemCa, true, "the machine's own trust choice stays");
   assert.deepEqual(e.trust.pins, [pin]);
   assert.equal(view.activeEndpointId, saved.value.id);
+  // With the same proxy and trust again, a secret typed since stays.
+  assert.ok((await api.saveEndpoint({ ...e, secret: 's3cret' })).ok);
+  const again = await api.importProfile({ text: profile({ name: 'Office (new)' }), source: 'a link', mode: 'update', updateId: saved.value.id });
+  assert.ok(again.ok && again.value.hasSecret);
 
   // A profile for another user drops the stored secret (it was alice's).
   const bob = await api.importProfile({ text: profile({ user: 'bob' }), source: 'a link', mode: 'update', updateId: saved.value.id });
@@ -159,6 +185,52 @@ test("an endpoint of the same URI is updated only when asked, keeping what is th
   const added = await api.importProfile({ text: profile(), source: 'a link', mode: 'add' });
   assert.ok(added.ok);
   assert.equal(settings.view().endpoints.length, 3);
+});
+
+test('a crafted link names my endpoint with its own proxy and pinned certificate: after Update, my stored secrets stay home (issue 24)', async (t) => {
+  const { api, settings, dir } = await setup(t);
+  // The sender's proxy holds the certificate its link pins: it terminates TLS and reads what the tunnel sends inside.
+  const stolen = await makeSelfSigned(dir, 'attacker', ['DNS:gw.example.com']);
+  const attacker = await startHostileProxy(t, { accept: () => true, tls: { cert: fs.readFileSync(stolen.cert), key: fs.readFileSync(stolen.key) } });
+  const mine = await api.saveEndpoint({
+    name: 'Mine',
+    uri: 'wss://gw.example.com/ssh',
+    user: 'alice',
+    secret: 's3cret',
+    keepaliveSec: 30,
+    proxy: { url: 'http://proxy.corp.example:3128' },
+    proxyAuth: { mode: 'password', user: 'bob' },
+    proxySecret: 'proxy-pw',
+  });
+  assert.ok(mine.ok, JSON.stringify(mine));
+  const link = profileLink({
+    name: 'Office gateway',
+    uri: 'wss://gw.example.com/ssh',
+    user: 'alice',
+    proxy: { url: attacker.url },
+    trust: { ca: [], pins: [fingerprintOf(stolen.cert).base64], pinOnly: true },
+  });
+
+  // The app opened with the link: the dialog says what the update drops; the user picks "Update" and Import.
+  const [offer] = offersFromArgv({ settings, caDir: path.join(dir, 'profiles') }, ['WSSH.exe', link], dir);
+  assert.ok(offer.ok && offer.preview.existing, JSON.stringify(offer));
+  assert.deepEqual(offer.preview.existing.dropped, [
+    'the stored secret of alice (the proxy changes)',
+    'the proxy sign-in as bob and its password (saved for http://proxy.corp.example:3128)',
+  ]);
+  const updated = await api.importProfile({ text: offer.preview.text, source: offer.preview.source, mode: 'update', updateId: mine.value.id });
+  assert.ok(updated.ok, JSON.stringify(updated));
+
+  // The next tunnel, as the editor's Test opens it with the endpoint as saved.
+  const e = updated.value;
+  await api.testEndpoint({
+    endpoint: { id: e.id, name: e.name, uri: e.uri, user: e.user, keepaliveSec: e.keepaliveSec, proxy: e.proxy, proxyAuth: e.proxyAuth, trust: e.trust },
+    target: 'db1',
+  });
+  assert.equal(attacker.inside.length, 1, "the tunnel went through the sender's proxy, which read the upgrade inside its TLS");
+  assert.deepEqual(attacker.credentials(), [], 'no proxy password for the sender');
+  const basic = /^authorization: basic (\S+)/im.exec(attacker.inside[0])?.[1];
+  assert.equal(basic && Buffer.from(basic, 'base64').toString(), 'alice:', "the profile's user, and no gateway secret, inside the sender's TLS");
 });
 
 test('a bad profile is refused with what and where, and changes nothing', async (t) => {
@@ -185,38 +257,62 @@ test('a bad profile is refused with what and where, and changes nothing', async 
   assert.match(log.lines().at(-1)!.text, /^profile not imported: /);
 });
 
-test('profiles on the command line: a .wssh file and a wssh:// link; other arguments ignored', (t) => {
+test("a profile on the command line: the one .wssh file or wssh:// link the app was opened with; Chromium's switches ignored", (t) => {
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'office.wssh'), profile());
   fs.writeFileSync(path.join(dir, 'huge.wssh'), ' '.repeat(65 * 1024));
   const link = profileLink(parseProfile(profile()));
-  const found = profilesFromArgv(
-    [
-      '--hidden',
-      '--allow-file-access-from-files',
-      'office.wssh',
-      link,
-      'missing.WSSH',
-      'huge.wssh',
-      'notes.txt',
-      'wssh://import?profile=' + 'A'.repeat(20_000),
-    ],
-    dir,
-  );
-  assert.deepEqual(found, [
-    { ok: true, text: profile(), source: `the file ${path.join(dir, 'office.wssh')}` },
-    { ok: true, text: profile().trimEnd(), source: 'a wssh:// link' },
-    { ok: false, source: `the file ${path.join(dir, 'missing.WSSH')}`, error: 'cannot read it (ENOENT)' },
-    { ok: false, source: `the file ${path.join(dir, 'huge.wssh')}`, error: 'not a WSSH profile: larger than 64 KiB' },
+  const found = (arg: string) => profilesFromArgv(['--hidden', '--allow-file-access-from-files', arg], dir);
+  assert.deepEqual(found('office.wssh'), [{ ok: true, text: profile(), source: `the file ${path.join(dir, 'office.wssh')}` }]);
+  assert.deepEqual(found(link), [{ ok: true, text: profile().trimEnd(), source: 'a wssh:// link' }]);
+  assert.deepEqual(found('missing.WSSH'), [{ ok: false, source: `the file ${path.join(dir, 'missing.WSSH')}`, error: 'cannot read it (ENOENT)' }]);
+  assert.deepEqual(found('huge.wssh'), [{ ok: false, source: `the file ${path.join(dir, 'huge.wssh')}`, error: 'not a WSSH profile: larger than 64 KiB' }]);
+  assert.deepEqual(found('notes.txt'), []);
+  assert.deepEqual(found('wssh://import?profile=' + 'A'.repeat(20_000)), [
     { ok: false, source: 'a wssh:// link', error: 'the link is 20022 characters long, more than the 16384 a profile link may have' },
   ]);
 });
 
-test('offers from argv: argv[0] is the program; a good profile is previewed against the settings', async (t) => {
+test('an argument injected beside the link, and a profile on a network share: nothing is opened (issue 24)', (t) => {
+  const dir = tempDir(t);
+  // What the app would open: a UNC path makes Windows sign in to that server (SMB) with the user's identity.
+  const opened: string[] = [];
+  const readFile = (file: string) => (opened.push(file), Buffer.from(profile()));
+  const statSize = (file: string) => (opened.push(file), 100);
+  const link = profileLink(parseProfile(profile()));
+  for (const unc of ['\\\\attacker.example\\share\\x.wssh', '//attacker.example/share/x.wssh', '\\\\?\\UNC\\attacker.example\\share\\x.wssh']) {
+    // A crafted link that broke the command line's quoting: the link and an injected path.
+    const injected = profilesFromArgv([link, unc], dir, readFile, statSize);
+    assert.deepEqual(injected, [
+      {
+        ok: false,
+        source: 'the command line',
+        error:
+          'WSSH was started with 2 arguments, and reads a profile only when opened with one (a double-clicked .wssh file, a clicked wssh:// link): none was read',
+      },
+    ]);
+    // The path alone (as the file association would pass it).
+    assert.deepEqual(profilesFromArgv([unc], dir, readFile, statSize), [
+      {
+        ok: false,
+        source: `the file ${unc}`,
+        error: 'a profile on a network share is not opened (that would sign you in to its server): copy it to this computer first',
+      },
+    ]);
+  }
+  // A relative name in a working folder on a share (a second start from there).
+  assert.equal(profilesFromArgv(['office.wssh'], '//attacker.example/share', readFile, statSize)[0].ok, false);
+  assert.deepEqual(opened, [], 'nothing was opened');
+});
+
+test('offers from argv: the program (and its folder in a development run) come first; a good profile is previewed against the settings', async (t) => {
   const { settings, dir } = await setup(t);
   fs.writeFileSync(path.join(dir, 'office.wssh'), profile());
-  const offers = offersFromArgv(settings, [path.join(dir, 'WSSH.exe'), 'office.wssh', 'wssh://import?profile=!!'], dir);
-  assert.equal(offers.length, 2);
-  assert.ok(offers[0].ok && offers[0].preview.name === 'Office gateway' && offers[0].preview.existing === null);
-  assert.deepEqual(offers[1], { ok: false, source: 'a wssh:// link', error: "the link's profile is not base64url" });
+  const deps = { settings, caDir: path.join(dir, 'profiles') };
+  const [offer] = offersFromArgv(deps, [path.join(dir, 'WSSH.exe'), 'office.wssh'], dir);
+  assert.ok(offer.ok && offer.preview.name === 'Office gateway' && offer.preview.existing === null);
+  assert.deepEqual(offersFromArgv(deps, ['electron', '.', 'wssh://import?profile=!!'], dir, 2), [
+    { ok: false, source: 'a wssh:// link', error: "the link's profile is not base64url" },
+  ]);
+  assert.deepEqual(offersFromArgv(deps, ['electron', '.'], dir, 2), []);
 });

@@ -82,6 +82,7 @@ test('endpoints: add with validation as typed, edit, duplicate, delete and undo'
       proxy: 'system',
       proxyAuth: { mode: 'windows' },
       hasProxySecret: false,
+      proxyWindowsSignIn: false,
       trust: {},
       hasClientPassphrase: false,
       resume: true,
@@ -422,12 +423,19 @@ test('status: the local proxy sign-in, on for a Remote Desktop session, its user
   await page.locator('#putty-settings').filter({ hasNotText: 'Username' }).waitFor();
 });
 
-test('status: on a one-user desktop the proxy sign-in is off automatically', async (t) => {
+test('status: on a one-user desktop the proxy sign-in is off automatically, and the view says plainly what Automatic does not see (issue 24)', async (t) => {
   const app = await open(t);
   if (!app) return;
   const { page } = app;
   await page.getByRole('tab', { name: 'Status' }).click();
-  await page.locator('#proxy-auth-why').filter({ hasText: 'Off automatically: no sign of a shared computer' }).waitFor();
+  const why = page.locator('#proxy-auth-why');
+  await why.filter({ hasText: 'Off automatically: this is not a Remote Desktop session' }).waitFor();
+  assert.match(await why.innerText(), /fast user switching, over SSH or as a service .* choose On if anyone else uses this computer/);
+  assert.deepEqual(await page.getByLabel('Clients must sign in').locator('option').allInnerTexts(), [
+    'Automatic (on in a Remote Desktop session only)',
+    'On',
+    'Off',
+  ]);
   assert.equal(await page.locator('#proxy-auth-on').isVisible(), false);
   assert.doesNotMatch(await page.locator('#putty-settings').innerText(), /Username|Password/);
 });

@@ -97,7 +97,10 @@ test('a dropped profile: the confirmation shows every field; Cancel and Escape c
   assert.equal(shown.Name, 'Office gateway');
   assert.equal(shown['Endpoint URI'], 'wss://gw.example.com/ssh');
   assert.equal(shown.User, 'alice (you type your own secret in the editor)');
-  assert.equal(shown.Proxy, 'http://proxy.example.com:3128');
+  assert.equal(
+    shown.Proxy,
+    'http://proxy.example.com:3128 (your Windows sign-in is not sent to it unless you tick “Send my Windows sign-in to this proxy” in the editor)',
+  );
   assert.match(shown['CA certificates'], /^CN=WSSH test CA issued by CN=WSSH test CA valid .+ GMT to .+ GMT sha256\/[A-Za-z0-9+/]+=*$/);
   assert.equal(shown['Pinned fingerprints'], pin);
   assert.match(shown['Pin only'], /^yes: the pin replaces the issuer and name checks/);
@@ -154,7 +157,9 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
 
   // As main does for `WSSH.exe C:\...\office.wssh` and for a clicked link.
   fs.writeFileSync(path.join(dir, 'office.wssh'), formatProfile(profileOf({ name: 'Office (from IT)' })));
-  const [fromFile, fromLink] = offersFromArgv(settings, ['WSSH.exe', 'office.wssh', profileLink(profileOf({ name: 'Office (from IT)' }))], dir);
+  const profiles = { settings, caDir: path.join(dir, 'profiles') };
+  const [fromFile] = offersFromArgv(profiles, ['WSSH.exe', 'office.wssh'], dir);
+  const [fromLink] = offersFromArgv(profiles, ['WSSH.exe', profileLink(profileOf({ name: 'Office (from IT)' }))], dir);
   const emit = (offer: unknown) => page.evaluate(`window.__wsshEmit('profile:offered', ${JSON.stringify(offer)})`);
   await emit(fromFile);
   const dialog = page.getByRole('dialog', { name: 'Import endpoint profile' });
@@ -163,6 +168,10 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
   assert.match(await dialog.innerText(), /An endpoint with this URI is already saved: “Mine”/);
   assert.equal(await page.getByLabel('Add as a new endpoint, keep “Mine” as it is').isChecked(), true, 'adding is the default');
   assert.equal(await page.getByLabel('Update “Mine” with these settings').isChecked(), false);
+  // What the update changes, and that alice's secret would not follow the new proxy and trust.
+  const details = await dialog.locator('#profile-import-update-details').innerText();
+  assert.match(details, /Updating changes:\s+Name: Mine → Office \(from IT\)\s+Proxy: System \(Windows’ proxy settings\) → http:\/\/proxy\.example\.com:3128/);
+  assert.match(details, /removes, so that they do not go where they never went .*\s+the stored secret of alice \(the proxy changes\)$/);
   await screenshot(page, 'profile-import-existing');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'hidden' });
@@ -178,7 +187,7 @@ test('a profile offered by main for an endpoint of the same URI: Add by default,
   const view = settings.view();
   assert.equal(view.endpoints.length, 2, 'updated in place');
   const e = view.endpoints.find((x) => x.id === mine.value.id)!;
-  assert.deepEqual([e.keepaliveSec, e.hasSecret], [45, true], "keepalive and the same user's secret stay");
+  assert.deepEqual([e.keepaliveSec, e.hasSecret], [45, false], 'the keepalive stays; the secret, for another proxy and trust, does not');
   assert.deepEqual(app.problems, []);
 });
 
@@ -218,7 +227,7 @@ test('a bad profile dropped or offered: the reason, and nothing changed', async 
     await refusal.waitFor({ state: 'hidden' });
   }
   // An oversized link, found by main's argv code.
-  const [link] = offersFromArgv(settings, ['WSSH.exe', `wssh://import?profile=${'A'.repeat(17_000)}`], app.dir);
+  const [link] = offersFromArgv({ settings, caDir: path.join(app.dir, 'profiles') }, ['WSSH.exe', `wssh://import?profile=${'A'.repeat(17_000)}`], app.dir);
   await page.evaluate(`window.__wsshEmit('profile:offered', ${JSON.stringify(link)})`);
   await refusal.waitFor();
   assert.match(

@@ -87,3 +87,48 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.equal(ok.status, 200);
   assert.deepEqual(proxy.connects().slice(-1), [`127.0.0.1:${rig.wssh.port}`]);
 });
+
+test("what goes to the proxy is said where it is chosen: the Windows sign-in's approval, the password's proxy, Basic in clear", async (t) => {
+  const app = await open(t);
+  if (!app) return;
+  const { page, settings, api } = app;
+  await page.getByRole('tab', { name: 'Endpoints' }).click();
+  const details = page.locator('details.advanced');
+  await details.locator('summary').click();
+  const approve = page.getByLabel('Send my Windows sign-in to this proxy');
+  const clear = page.getByLabel('Allow my Windows password as Basic over plain http://');
+  assert.deepEqual([await approve.isDisabled(), await clear.isDisabled()], [true, true], 'System, and the Windows sign-in: neither applies');
+
+  // A proxy typed here is the user's own: the approval starts ticked, in words, and is saved with it.
+  await page.getByLabel('Custom URL').check();
+  await page.getByLabel('Proxy URL').fill('http://proxy-a.corp.example:3128');
+  assert.deepEqual([await approve.isDisabled(), await approve.isChecked()], [false, true]);
+  await page.getByLabel('User and password').check();
+  await page.getByLabel('Proxy user').fill('CORP\\alice');
+  await page.getByLabel('Proxy password').fill('pw');
+  await clear.check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await waitFor('saved', () => settings.view().endpoints[0].hasProxySecret);
+  const view = settings.view().endpoints[0];
+  assert.deepEqual([view.proxyAuth, view.proxyWindowsSignIn], [{ mode: 'password', user: 'CORP\\alice', clearBasic: true }, true]);
+
+  // Another proxy typed: the stored password stays behind, and the form says so before Save.
+  const message = page.locator('#ep-proxy-secret-message');
+  await page.getByLabel('Proxy URL').fill('http://proxy-b.corp.example:3128');
+  await waitFor('binding message', async () => /The proxy or user changed: the stored password will not be sent/.test(await message.innerText()));
+  await screenshot(page, 'endpoints-proxy-password-moved');
+  await page.getByLabel('Proxy URL').fill('http://proxy-a.corp.example:3128');
+  await waitFor('message gone', async () => (await message.innerText()) === '');
+
+  // An imported profile's proxy: unticked until the user ticks it.
+  const profile = JSON.stringify({ wsshProfile: 1, name: 'Imported', uri: 'ws://gw.example.test/ssh', proxy: { url: 'http://proxy.sender.example:8080' } });
+  const imported = await api.importProfile({ text: profile, source: 'a wssh:// link', mode: 'add' });
+  assert.ok(imported.ok, JSON.stringify(imported));
+  await page.locator('.endpoint-item', { hasText: 'Imported' }).click();
+  await waitFor('imported shown', async () => (await page.getByLabel('Proxy URL').inputValue()) === 'http://proxy.sender.example:8080');
+  assert.equal(await approve.isChecked(), false);
+  await approve.check();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await waitFor('approved', () => settings.view().endpoints.find((e) => e.id === imported.value.id)?.proxyWindowsSignIn === true);
+  assert.deepEqual(app.problems, []);
+});

@@ -23,6 +23,7 @@ import { puttyKey, startSshd } from '../../fixtures/sshd';
 import { plinkAt } from '../../fixtures/plink';
 import { spawnWsshConnect, spawnWsshServer, writeHosts } from '../../fixtures/wssh';
 import { waitForOutput } from '../../../scripts/harness/processes';
+import { testCipher } from '../../fixtures/appHarness';
 
 const PUTTY = SESSION_CLIENTS.find((c) => c.client === 'putty')!.key;
 const KITTY = SESSION_CLIENTS.find((c) => c.client === 'kitty')!.key;
@@ -59,9 +60,11 @@ test(
     if (!win) return;
     const runner = wineRegRunner(win);
     const backupsFile = path.join(win.dir, 'userData', SESSION_BACKUPS_FILE);
+    // One key store for the whole run, as one Windows account has.
+    const cipher = testCipher();
     let listenPort = 3122;
     const sessions = () =>
-      new SavedSessions({ reg: runner, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }) });
+      new SavedSessions({ reg: runner, backups: new SessionBackups(backupsFile, cipher), listen: () => ({ host: '127.0.0.1', port: listenPort }) });
 
     await t.test('no client installed: nothing listed, nothing written', async () => {
       const writesBefore = runner.calls.filter((c) => c[0] !== 'query').length;
@@ -124,7 +127,7 @@ test(
       };
       const view = await new SavedSessions({
         reg: denying,
-        backups: new SessionBackups(backupsFile),
+        backups: new SessionBackups(backupsFile, cipher),
         listen: () => ({ host: '127.0.0.1', port: listenPort }),
       }).list();
       assert.deepEqual(
@@ -164,16 +167,17 @@ test(
       assert.equal(JSON.parse(fs.readFileSync(backupsFile, 'utf8')).switches.length, 0);
     });
 
-    await t.test('with the local proxy credential on, the switch writes it too; switch back restores the old user byte for byte', async () => {
+    await t.test('with the local proxy credential on, the switch writes it too; switch back restores the old user and password byte for byte', async () => {
       const credential = { user: 'wssh-test', password: 'p4ss-Word' };
       const withCredential = () =>
         new SavedSessions({
           reg: runner,
-          backups: new SessionBackups(backupsFile),
+          backups: new SessionBackups(backupsFile, cipher),
           listen: () => ({ host: '127.0.0.1', port: listenPort }),
           credential: () => credential,
         });
-      const key = 'squid%20user'; // has a user name for its own proxy
+      const key = 'squid%20user'; // has a user name for its own proxy, and now its password
+      await reg(win, ['add', `${PUTTY}\\${key}`, '/v', 'ProxyPassword', '/t', 'REG_SZ', '/d', 'her-own-proxy-pw', '/f']);
       const before = await exported(win, `${PUTTY}\\${key}`, 'credential-before');
       const switched = await withCredential().switchToApp({ client: 'putty', key });
       assert.ok(switched.ok, !switched.ok ? switched.error : '');
@@ -181,10 +185,13 @@ test(
       assert.equal(values.get('ProxyUsername')?.data, credential.user);
       assert.equal(values.get('ProxyPassword')?.data, credential.password);
       assert.ok(!fs.readFileSync(backupsFile, 'utf8').includes(credential.password), "the app's password is not in the backup file");
+      assert.ok(!fs.readFileSync(backupsFile, 'utf8').includes('her-own-proxy-pw'), "the session's own password is kept sealed (issue 24)");
+      assert.equal(fs.statSync(backupsFile).mode & 0o777, 0o600, 'the backup file is owner-only');
       const back = await withCredential().switchBack({ client: 'putty', key });
       assert.ok(back.ok, !back.ok ? back.error : '');
       const after = await exported(win, `${PUTTY}\\${key}`, 'credential-after');
       assert.ok(after.equals(before), `${key} differs after switching back`);
+      await reg(win, ['delete', `${PUTTY}\\${key}`, '/v', 'ProxyPassword', '/f']);
     });
 
     await t.test('a new local proxy password reaches the sessions that had the old one, and switch back still restores them', async () => {
@@ -192,7 +199,7 @@ test(
       const withCredential = () =>
         new SavedSessions({
           reg: runner,
-          backups: new SessionBackups(backupsFile),
+          backups: new SessionBackups(backupsFile, cipher),
           listen: () => ({ host: '127.0.0.1', port: listenPort }),
           credential: () => credential,
         });
@@ -258,11 +265,11 @@ test(
           return runner.run(args);
         },
       };
-      const s = new SavedSessions({ reg: refusing, backups: new SessionBackups(backupsFile), listen: () => ({ host: '127.0.0.1', port: listenPort }) });
+      const s = new SavedSessions({ reg: refusing, backups: new SessionBackups(backupsFile, cipher), listen: () => ({ host: '127.0.0.1', port: listenPort }) });
       const r = await s.switchToApp({ client: 'putty', key });
       assert.deepEqual(r, { ok: false, error: 'cannot change PuTTY session "squid user": Access is denied.' });
       assert.ok((await exported(win, `${PUTTY}\\${key}`, 'ro-after')).equals(before), 'the two values written were put back');
-      assert.equal(new SessionBackups(backupsFile).get('putty', key), undefined, 'no stale backup');
+      assert.equal(new SessionBackups(backupsFile, cipher).get('putty', key), undefined, 'no stale backup');
     });
 
     await t.test('a session changed after the switch is not overwritten by "Switch back"', async () => {

@@ -10,7 +10,7 @@
  * started here, on 127.0.0.1, and killed at the end, also on an error or
  * Ctrl-C.
  *
- * Two parts, both by default:
+ * Three parts, all by default:
  * - single tunnel (scripts/bench/measurements.ts): upload and download
  *   throughput, median of --runs transfers of --size MiB after one warm-up
  *   transfer each way whose sha256 is compared end to end, with the CPU each
@@ -20,14 +20,22 @@
  *   with --beside N idle tunnels open on the same processes, as on a
  *   gateway, the tunnel as the CLI starts it and with V8's own heap limit;
  * - scale (scripts/bench/scale.ts, alone with --scale): idle tunnels, bursts
- *   of opens, many concurrent transfers.
+ *   of opens, many concurrent transfers;
+ * - resume (scripts/bench/resume.ts, alone with --resume): each figure beside
+ *   resume off: throughput, the time from a cut to data flowing again on
+ *   loopback and through nginx, a transfer cut at random points, tunnels
+ *   parked and busy tunnels cut at once, throughput by window over a link
+ *   with latency.
  *
  * Options: --size MiB (256), --runs N (3), --rtt N (2000), --rtt-bytes N
  * (1024), --mem-sizes MiB,MiB (64,256), --mem-rate MiB/s (20), --beside N (200;
  * 0 leaves that part out); --scale (only
  * the scale part), --single (only the single-tunnel part), and the scale
  * part's --idle N,N (1000,9000), --bursts N,N (1000,5000), --concurrent N
- * (5000), --concurrent-size MiB (1); --tunnel-buffer KiB passes wssh's
+ * (5000), --concurrent-size MiB (1); the resume part's --cuts N (100),
+ * --transfer-cuts N (20), --parked N (1000), --busy-size MiB (1),
+ * --link-delay ms (50), --windows KiB,KiB,... (256,1024,4096,16384), with
+ * --size and --runs; --tunnel-buffer KiB passes wssh's
  * per-tunnel high-water mark to both wssh processes, to find the one that
  * keeps a tunnel at full speed.
  */
@@ -44,17 +52,22 @@ import { say } from './bench/console';
 import { printBusy, printScale, printSingle } from './bench/report';
 import { measureBusy } from './bench/busy';
 import { measureScale, type ScaleOptions } from './bench/scale';
+import { measureResume, type ResumeOptions } from './bench/resume';
+import { printResume } from './bench/resumeReport';
+import { MAX_RESUME_WINDOW, MIN_RESUME_WINDOW } from '../src/core/tunnel/resumeProtocol';
 
 interface Options {
   single?: SingleOptions;
   scale?: ScaleOptions;
+  resume?: ResumeOptions;
 }
 
 function parseOptions(): Options {
   const usage =
-    'usage: npm run bench -- [--single | --scale] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] ' +
+    'usage: npm run bench -- [--single | --scale | --resume] [--size MiB] [--runs N] [--rtt N] [--rtt-bytes N] [--mem-sizes MiB,MiB] [--mem-rate MiB/s] ' +
     '[--beside N] [--tunnel-buffer KiB]\n' +
-    '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]';
+    '                        [--idle N,N] [--bursts N,N] [--concurrent N] [--concurrent-size MiB]\n' +
+    '                        [--cuts N] [--transfer-cuts N] [--parked N] [--busy-size MiB] [--link-delay ms] [--windows KiB,KiB,...]';
   let values;
   try {
     ({ values } = parseArgs({
@@ -68,6 +81,13 @@ function parseOptions(): Options {
         beside: { type: 'string', default: '200' },
         scale: { type: 'boolean', default: false },
         single: { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
+        cuts: { type: 'string', default: '100' },
+        'transfer-cuts': { type: 'string', default: '20' },
+        parked: { type: 'string', default: '1000' },
+        'busy-size': { type: 'string', default: '1' },
+        'link-delay': { type: 'string', default: '50' },
+        windows: { type: 'string', default: '256,1024,4096,16384' },
         idle: { type: 'string', default: '1000,9000' },
         bursts: { type: 'string', default: '1000,5000' },
         concurrent: { type: 'string', default: '5000' },
@@ -98,12 +118,19 @@ function parseOptions(): Options {
     process.stderr.write(`bench: --mem-sizes expects two sizes, e.g. 64,256\n`);
     process.exit(2);
   }
-  if (values.scale && values.single) {
-    process.stderr.write(`bench: --scale and --single each run one part only; give neither for both\n`);
+  const only = (['single', 'scale', 'resume'] as const).filter((part) => values[part]);
+  if (only.length > 1) {
+    process.stderr.write(`bench: --${only.join(' and --')} each run one part only; give none of them for all\n`);
     process.exit(2);
   }
+  const windows = list('windows', values.windows).map((k) => k * 1024);
+  if (windows.some((w) => w < MIN_RESUME_WINDOW || w > MAX_RESUME_WINDOW)) {
+    process.stderr.write(`bench: --windows "${values.windows}": each window must be ${MIN_RESUME_WINDOW / 1024} to ${MAX_RESUME_WINDOW / 1024} KiB\n`);
+    process.exit(2);
+  }
+  const wanted = (part: 'single' | 'scale' | 'resume') => only.length === 0 || only[0] === part;
   return {
-    single: values.scale
+    single: !wanted('single')
       ? undefined
       : {
           sizeMiB: positive('size', values.size),
@@ -115,13 +142,25 @@ function parseOptions(): Options {
           beside: values.beside === '0' ? 0 : Math.round(positive('beside', values.beside)),
           wsshArgs: values['tunnel-buffer'] ? ['--tunnel-buffer', String(Math.round(positive('tunnel-buffer', values['tunnel-buffer'])))] : [],
         },
-    scale: values.single
+    scale: !wanted('scale')
       ? undefined
       : {
           idle: list('idle', values.idle).sort((a, b) => a - b),
           bursts: list('bursts', values.bursts).sort((a, b) => a - b),
           concurrent: Math.round(positive('concurrent', values.concurrent)),
           concurrentMiB: positive('concurrent-size', values['concurrent-size']),
+        },
+    resume: !wanted('resume')
+      ? undefined
+      : {
+          sizeMiB: positive('size', values.size),
+          runs: Math.round(positive('runs', values.runs)),
+          cuts: Math.round(positive('cuts', values.cuts)),
+          transferCuts: Math.round(positive('transfer-cuts', values['transfer-cuts'])),
+          tunnels: Math.round(positive('parked', values.parked)),
+          busyMiB: positive('busy-size', values['busy-size']),
+          delayMs: positive('link-delay', values['link-delay']),
+          windows: windows.sort((a, b) => a - b),
         },
   };
 }
@@ -141,7 +180,7 @@ async function cleanup(): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions();
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wssh-bench-'));
-  for (const file of [WSSH_CLI, path.join(__dirname, 'plainRelay.js')]) {
+  for (const file of [WSSH_CLI, path.join(__dirname, 'plainRelay.js'), path.join(__dirname, 'bench', 'windowServer.js')]) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first`);
   }
 
@@ -183,6 +222,12 @@ async function main(): Promise<void> {
     const started = performance.now();
     const results = await measureScale(options.scale, far, tmpDir);
     printScale(options.scale, results, (performance.now() - started) / 1000);
+    say();
+  }
+  if (options.resume) {
+    const started = performance.now();
+    const results = await measureResume(options.resume, far, tmpDir);
+    printResume(options.resume, results, (performance.now() - started) / 1000);
   }
 }
 

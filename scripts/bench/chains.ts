@@ -33,7 +33,8 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-function proc(daemon: ListeningDaemon): Proc {
+/** A listening daemon as a relaying process of a chain: its memory and CPU read from /proc. */
+export function proc(daemon: ListeningDaemon): Proc {
   const alive = () => {
     const gone = describeExit(daemon);
     if (gone) throw new Error(`${daemon.name} (pid ${daemon.pid}) ended unexpectedly: ${gone}`);

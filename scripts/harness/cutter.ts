@@ -27,14 +27,16 @@ export class Cutter {
     private readonly targetPort: number,
     private readonly targetHost = '127.0.0.1',
   ) {
-    this.server = net.createServer((a) => {
+    // Without Nagle, as a network forwards: a relay that held back small
+    // writes for the peer's delayed ACK added 40 ms to each TLS handshake.
+    this.server = net.createServer({ noDelay: true }, (a) => {
       if (this.blocked) {
         a.on('error', () => {});
         a.destroy();
         return;
       }
       this.connections++;
-      const b = net.connect({ port: this.targetPort, host: this.targetHost });
+      const b = net.connect({ port: this.targetPort, host: this.targetHost, noDelay: true });
       const pair = { a, b, stalled: false };
       this.live.add(pair);
       const forward = (from: net.Socket, to: net.Socket) => {

@@ -392,7 +392,10 @@ function parseRange(key: string, fail: (reason: string) => never): BlockList {
   if (!family) return fail(`address rule "${key}": "${address}" is not an IPv4 or IPv6 address`);
   if (prefix > (family === 'ipv4' ? 32 : 128)) return fail(`address rule "${key}": prefix /${prefix} is too long for ${family}`);
   const range = new BlockList();
-  range.addSubnet(unmapIPv4(address), prefix, family);
+  // As written: an IPv4-mapped range (`::ffff:127.0.0.0/104`) stays IPv6, and
+  // BlockList matches the IPv4 addresses it maps (unmapped, its prefix would
+  // be out of range for IPv4, which BlockList threw on).
+  range.addSubnet(address, prefix, family);
   return range;
 }
 

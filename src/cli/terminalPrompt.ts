@@ -3,6 +3,8 @@
 /** Reads a line from the terminal without echoing it. */
 export function promptHidden(prompt: string, cancelled = 'cancelled'): Promise<string> {
   const stdin = process.stdin;
+  // Echo off before the prompt shows: what is typed as soon as it appears must not be echoed.
+  stdin.setRawMode(true);
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
@@ -22,7 +24,6 @@ export function promptHidden(prompt: string, cancelled = 'cancelled'): Promise<s
         else typed += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.on('data', onData);
     stdin.resume();
   });

@@ -160,8 +160,15 @@ export async function queryRegistryKey(key: string, reg: RegRunner): Promise<Reg
   throw new RegistryError(`cannot read ${key} with reg.exe: ${regComplaint(result)}`);
 }
 
-/** The data `reg add /d` takes for a value as `reg query` showed it: a DWORD in decimal. */
+/**
+ * The data `reg add /d` takes for a value as `reg query` showed it: a DWORD in decimal.
+ *
+ * @throws {RegistryError} for a DWORD or QWORD whose data is not a number (reg shows `0x16`).
+ */
 export function regAddData(value: RegValue): string {
-  if (value.type === 'REG_DWORD' || value.type === 'REG_QWORD') return BigInt(value.data).toString(10);
-  return value.data;
+  if (value.type !== 'REG_DWORD' && value.type !== 'REG_QWORD') return value.data;
+  const data = value.data.trim();
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(data))
+    throw new RegistryError(`reg.exe showed a ${value.type} that is not a number: ${JSON.stringify(data.slice(0, 40))}`);
+  return BigInt(data).toString(10);
 }

@@ -63,9 +63,12 @@ export function parseEndpoint(text: string): Endpoint {
   // Checked before URL parsing, which would only say "Invalid URL".
   const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(input)![1];
   // An "@" after the authority: a user or secret with "/", "?" or "#" in it,
-  // which would otherwise be read as host and path, and quoted in the errors below.
-  if (!authority.includes('@') && input.slice(scheme[0].length + 2 + authority.length).includes('@')) {
-    throw new EndpointError('the user or secret holds "/", "?" or "#": %-escape them (%2F, %3F, %23)');
+  // which would otherwise be read as host and path, and quoted in the errors
+  // below. Refused whether or not the authority has an "@" too: the secret
+  // may hold one ("wss://u:p@ss/w@gw"), and a path with "@" would make a URL
+  // this parser then refuses to read back (found by fuzzing).
+  if (input.slice(scheme[0].length + 2 + authority.length).includes('@')) {
+    throw new EndpointError('an "@" after the host: if the user or secret holds "/", "?" or "#", %-escape them (%2F, %3F, %23); in the path, write "@" as %40');
   }
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
   if (hostPort === '') throw new EndpointError(`the endpoint has no host (${EXAMPLE})`);

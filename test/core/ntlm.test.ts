@@ -6,7 +6,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NTLMSSP, NtlmError, negotiateMessage, ntlmv2Response, ntowfv2, parseChallengeMessage, splitDomainUser } from '../../src/core/upstream/auth/ntlm';
+import {
+  NTLMSSP,
+  NtlmError,
+  authenticateMessage,
+  negotiateMessage,
+  ntlmv2Response,
+  ntowfv2,
+  parseChallengeMessage,
+  splitDomainUser,
+} from '../../src/core/upstream/auth/ntlm';
 import { SERVER_FLAGS, SPEC_TARGET_INFO, challengeMessage, hex } from '../fixtures/ntlmMessages';
 
 test('MS-NLMP 4.2.4: NTOWFv2, NTProofStr, LMv2 response and session base key', () => {
@@ -47,6 +56,17 @@ test('a malformed CHALLENGE_MESSAGE is an NtlmError, not a crash', () => {
   const broken = challengeMessage(SERVER_FLAGS, SPEC_TARGET_INFO);
   broken.writeUInt16LE(5000, 40); // TargetInfo longer than the message
   assert.throws(() => parseChallengeMessage(broken), NtlmError);
+});
+
+test('a TargetInfo too large to answer in 16-bit lengths is an NtlmError, not a RangeError (found by fuzzing)', () => {
+  const big = Buffer.alloc(4 + 65_500);
+  big.writeUInt16LE(2, 0); // MsvAvNbDomainName
+  big.writeUInt16LE(65_500, 2);
+  const message = challengeMessage(SERVER_FLAGS, Buffer.concat([big, Buffer.alloc(4)]));
+  assert.throws(
+    () => authenticateMessage({ negotiate: negotiateMessage(), challengeMessage: message, credentials: { domain: 'D', user: 'u', password: 'p' } }),
+    (err: Error) => err instanceof NtlmError && /too large to answer/.test(err.message),
+  );
 });
 
 test('DOMAIN\\user is split as Windows writes it; a UPN or a bare name has no domain', () => {

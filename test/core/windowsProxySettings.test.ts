@@ -63,6 +63,15 @@ test('ProxyOverride: <local>, wildcards, ports, schemes, case', () => {
   assert.equal(bypassesProxy(undefined, 'x', 1), false);
 });
 
+test('ProxyOverride: an entry of many wildcards against a long host name is matched in linear time (found by fuzzing)', () => {
+  const started = performance.now();
+  assert.equal(bypassesProxy('*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(250), 443), false);
+  assert.equal(bypassesProxy('*a*a*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(249) + 'b', 443), true);
+  assert.ok(performance.now() - started < 200, 'a RegExp of .* took minutes here');
+  assert.equal(bypassesProxy('a*b*c', 'axxbyy', 443), false);
+  assert.equal(bypassesProxy('a.b', 'axb', 443), false, 'a dot is a dot, not any character');
+});
+
 test('the manual proxy: plain host:port for every scheme, per-scheme entries, off, bypassed', () => {
   assert.deepEqual(manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy.corp:8080' }, wss), ['http://proxy.corp:8080']);
   assert.deepEqual(manualProxyRoutes({ proxyEnable: true, proxyServer: 'proxy.corp:8080' }, ws), ['http://proxy.corp:8080']);

@@ -106,6 +106,11 @@ test('key names and reg add data', () => {
   assert.equal(fullKeyName('HKCU\\Software\\X'), 'HKEY_CURRENT_USER\\Software\\X');
   assert.equal(regAddData({ type: 'REG_DWORD', data: '0xc32' }), '3122');
   assert.equal(regAddData({ type: 'REG_SZ', data: ' a "b" ' }), ' a "b" ');
+  // Found by fuzzing: a DWORD that is no number was a SyntaxError from BigInt.
+  assert.throws(
+    () => regAddData({ type: 'REG_DWORD', data: 'proxy:3128' }),
+    (err: Error) => err instanceof RegistryError && /not a number/.test(err.message),
+  );
 });
 
 test('reg.exe that could not finish: the failure names no argument (a reg add carries the proxy password)', async (t) => {

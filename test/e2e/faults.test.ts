@@ -61,7 +61,8 @@ test('the wssh server killed mid-transfer, then restarted on the same port', asy
   let server = await spawnWsshServer(hosts, listen);
   t.after(() => server.stop());
   assert.equal(server.port, port);
-  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy']);
+  // Today's tunnel: a resumable one would wait for the server (test/e2e/resume.test.ts, docs/resume.md).
+  const proxy = await spawnWsshConnect(`ws://127.0.0.1:${port}/ssh`, ['--no-proxy', '--no-resume']);
   t.after(() => proxy.stop());
   const logs = () => `--- proxy:\n${proxy.output()}\n--- server:\n${server.output()}`;
 
@@ -140,7 +141,8 @@ test('nginx down between the proxy and the server: 502 naming the endpoint', asy
   t.after(() => server.stop());
   const nginx = await startNginx({ upstreamPort: server.port });
   t.after(() => nginx.stop());
-  const proxy = await spawnWsshConnect(nginx.url, ['--no-proxy']);
+  // Today's tunnel: a resumable one waits for nginx to come back (test/e2e/resume.test.ts).
+  const proxy = await spawnWsshConnect(nginx.url, ['--no-proxy', '--no-resume']);
   t.after(() => proxy.stop());
 
   await echoThrough(proxy.port, echo.port);

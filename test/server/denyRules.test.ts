@@ -96,6 +96,14 @@ test('address rules: CIDR keys only deny; bad ones are load errors', () => {
   assert.equal(HostsPolicy.parse('//: true\n').hasAddressRules, false);
 });
 
+test('address rules: an IPv4-mapped IPv6 range denies the IPv4 addresses it maps (found by fuzzing)', () => {
+  const p = HostsPolicy.parse('"::ffff:127.0.0.0/104": false\n');
+  assert.match(p.deniedAddress('x', ['127.0.0.1'])!, /resolves to 127\.0\.0\.1, denied by rule ::ffff:127\.0\.0\.0\/104/);
+  assert.match(p.deniedAddress('x', ['::ffff:127.0.0.2'])!, /denied by rule/);
+  assert.equal(p.deniedAddress('x', ['10.0.0.1', '::1']), undefined);
+  assert.equal(HostsPolicy.parse('::ffff:127.0.0.1/0: false\n').deniedAddress('x', ['::1']) !== undefined, true);
+});
+
 test("a regex with a nested quantifier loads with a warning; lookups are bounded to a target's length", async (t) => {
   const p = HostsPolicy.parse('/^(a+)+$/: true\n/^(?:\\w+\\.)*lan$/: true\n/\\.lan$/: true\n');
   assert.equal(p.warnings.length, 1, p.warnings.join('\n'));

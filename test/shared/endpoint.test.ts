@@ -55,6 +55,9 @@ test('each way to be wrong has its own message', () => {
     ['wss://gw/ssh#top', /fragment/],
     ['wss://:secret@gw/ssh', /without a user/],
     ['wss://a%zz:b@gw/ssh', /broken %-escape|not a valid host/],
+    // Found by fuzzing: an "@" in the path made a URL this parser refused to read back.
+    ['ws://@gw/ssh@x', /an "@" after the host/],
+    ['wss://u:p@ss/w@gw/ssh', /an "@" after the host: if the user or secret holds "\/"/],
   ];
   for (const [input, message] of cases) {
     assert.throws(

@@ -56,6 +56,16 @@ export const RESUME_KEEPALIVE_MS = 3000;
 const RETRY_DELAYS_MS = [0, 500, 1000, 2000, 4000, 8000];
 const MAX_RETRY_DELAY_MS = 10_000;
 
+/**
+ * How long every attempt may find the gateway's port refusing connections
+ * before the session is given up: a host that answers with a reset has
+ * nothing listening, so the server that held the session is gone (it cannot
+ * outlive its process), unless something in front of it (nginx) is
+ * restarting, which takes a second or two. A network that is away fails
+ * otherwise (no route, a timeout) and is waited for to the end.
+ */
+export const REFUSED_GIVE_UP_MS = 30_000;
+
 /** Refusals a retry cannot change: the session is gone, or the way to it is set up wrongly. */
 const FINAL_REFUSALS: ReadonlySet<RefusalCode> = new Set<RefusalCode>([
   'resume-unknown',
@@ -228,6 +238,7 @@ export class ResumingTunnel extends EventEmitter<ResumingTunnelEvents> {
     this.redialing = true;
     this.broken = true;
     const brokeAt = Date.now();
+    this.refusedSince = undefined;
     this.emit('reconnecting', reason);
     this.log(`connection lost (${reason}); resuming`);
     try {
@@ -252,6 +263,8 @@ export class ResumingTunnel extends EventEmitter<ResumingTunnelEvents> {
   }
 
   private lastReplayed = 0;
+  /** Since when every attempt found the port refusing connections (REFUSED_GIVE_UP_MS). */
+  private refusedSince: number | undefined;
 
   /** One attempt: 'resumed', 'final' (the session was ended with the reason), or why it failed (try again). */
   private async tryResume(): Promise<'resumed' | 'final' | string> {
@@ -274,6 +287,12 @@ export class ResumingTunnel extends EventEmitter<ResumingTunnelEvents> {
     } catch (err) {
       if (err instanceof TunnelError && FINAL_REFUSALS.has(err.refusal)) {
         this.relay.end(`the session could not be resumed: ${err.message}`);
+        return 'final';
+      }
+      if ((err as { cause?: NodeJS.ErrnoException }).cause?.code !== 'ECONNREFUSED') this.refusedSince = undefined;
+      else if (this.refusedSince === undefined) this.refusedSince = Date.now();
+      else if (Date.now() - this.refusedSince >= REFUSED_GIVE_UP_MS) {
+        this.relay.end(`the session could not be resumed: for ${REFUSED_GIVE_UP_MS / 1000} s ${(err as Error).message}`);
         return 'final';
       }
       return (err as Error).message;

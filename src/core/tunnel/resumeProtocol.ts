@@ -76,11 +76,22 @@ const base64urlChars = (bytes: number) => Math.ceil((bytes * 8) / 6);
 
 /**
  * The most bytes a side keeps sent and unacknowledged (and so may replay).
- * It must cover bandwidth × round trip, or the sender waits for acks: 4 MiB
- * carries about 335 Mbit/s at 100 ms (4 MiB / 0.1 s), more than the uplink
- * of the networks this is for, while 1000 parked tunnels stay within the
- * process's buffer budget, which pauses the largest first. Teleport picked
- * 16 MiB for a busier protocol; the bench's resume part is where to revisit it.
+ * An ack comes back a round trip after its bytes left, so a tunnel moves at
+ * most window / round trip. Measured (`npm run bench -- --resume`: one tunnel
+ * through a relay that delays 50 ms each way, a 100 ms round trip, three runs
+ * on a busy 2-core machine): 256 KiB 2.5 MB/s, 1 MiB 9.3-10 MB/s, 4 MiB
+ * 36-39 MB/s, 16 MiB 86-128 MB/s, against window / round trip 2.6, 10.5, 42
+ * and 168 MB/s (at 16 MiB the machine's CPU limited, as it did with resume
+ * off, 70-180 MB/s). So 4 MiB carries about 300 Mbit/s at 100 ms and 1 Gbit/s
+ * up to 30 ms, more than the uplink of the networks this is for (home,
+ * office, VPN), for at most 4 MiB held per direction of a busy tunnel; the
+ * process's buffer budget (256 MiB) bounds what many hold together: 1000 busy
+ * tunnels cut at once peaked at 493-541 MB RSS in `wssh server`, against
+ * 170-180 MB with resume off. 16 MiB (Teleport's, for a busier protocol)
+ * would hold four times that per tunnel for links few SSH sessions have. An
+ * idle tunnel holds nothing (its peer acks within 200 ms), so a parked one
+ * costs what an open one does: 1000 parked took the server from 62 MB at
+ * rest to 99-102 MB, 1000 open to 94-97 MB.
  */
 export const DEFAULT_RESUME_WINDOW = 4 * 1024 * 1024;
 /** The smallest window a peer may announce: below it the acks would stall the sender on any link. */

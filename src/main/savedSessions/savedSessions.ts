@@ -20,7 +20,18 @@
 import type { ListenAddress } from '../../shared/ipc';
 import type { SavedSession, SavedSessionsView, SessionClient, SessionClientView, SessionRef, SessionRoute } from '../../shared/sessions';
 import type { Outcome, PasswordRenewal } from '../../shared/ipc';
-import { RegRunner, RegValue, RegValues, fullKeyName, isMissingKey, keyValues, parseRegQuery, regAddData, regComplaint } from '../../core/windowsRegistry';
+import {
+  RegRunner,
+  RegValue,
+  RegValues,
+  RegistryError,
+  fullKeyName,
+  isMissingKey,
+  keyValues,
+  parseRegQuery,
+  regAddData,
+  regComplaint,
+} from '../../core/windowsRegistry';
 import type { SessionBackups, SwitchBackup } from './sessionBackups';
 import { puttyProxySettings } from './puttyReg';
 import { SecretError } from '../settings/secrets';
@@ -246,9 +257,19 @@ export class SavedSessions {
     let failure: string | undefined;
     for (const name of names) {
       const old = before[name];
-      const result = old
-        ? await this.options.reg!.run(['add', fullKey, '/v', name, '/t', old.type, '/d', regAddData(old), '/f'])
-        : await this.options.reg!.run(['delete', fullKey, '/v', name, '/f']);
+      let data: string | undefined;
+      try {
+        data = old ? regAddData(old) : undefined;
+      } catch (err) {
+        // A value reg showed in a form it cannot take back: the others are still put back.
+        if (!(err instanceof RegistryError)) throw err;
+        failure ??= `${name}: ${err.message}`;
+        continue;
+      }
+      const result =
+        old && data !== undefined
+          ? await this.options.reg!.run(['add', fullKey, '/v', name, '/t', old.type, '/d', data, '/f'])
+          : await this.options.reg!.run(['delete', fullKey, '/v', name, '/f']);
       if (result.code !== 0) failure ??= regComplaint(result);
     }
     return failure;

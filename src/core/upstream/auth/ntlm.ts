@@ -264,6 +264,9 @@ export function authenticateMessage(options: AuthenticateOptions): Buffer {
       NTLMSSP.NEGOTIATE_VERSION) >>>
     0;
   const fields = [response.lmChallengeResponse, response.ntChallengeResponse, text(credentials.domain), text(credentials.user), text(''), Buffer.alloc(0)];
+  // Each field's length is 16 bits; the NT response carries the server's TargetInfo, so a
+  // near-64 KiB TargetInfo cannot be answered (it was a RangeError: found by fuzzing).
+  if (fields.some((field) => field.length > 0xffff)) throw new NtlmError("the CHALLENGE_MESSAGE's TargetInfo is too large to answer");
   const HEADER = 88; // up to and including the MIC
   const head = Buffer.alloc(HEADER);
   SIGNATURE.copy(head, 0);

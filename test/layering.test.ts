@@ -20,7 +20,7 @@ const LAYERS: Record<string, string[]> = {
   // The Windows registry module sits in src/core itself, under everything.
   // tunnel/ holds the relay and the refusal table with its error, which
   // everything that opens or accepts a tunnel uses; the local proxy is on top.
-  'src/core': ['.', 'tunnel', 'inbound', 'upstream/auth', 'upstream', 'dial/trust', 'dial', 'localProxy'],
+  'src/core': ['.', 'tunnel', 'inbound', 'upstream/auth', 'upstream', 'dial/trust', 'dial', 'localProxy', 'doctor'],
   // main.ts and appStartup.ts tie the folders together.
   'src/main': ['settings', 'savedSessions', 'tunnel', 'tray', 'window', '.'],
   // wsshServer.ts and what it checks per request; both YAML files are read by configFiles/.

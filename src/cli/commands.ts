@@ -7,6 +7,8 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { runServer } from './serverCommand';
 import { runConnect } from './connectCommand';
 import { runClient } from './clientCommand';
+import { DEFAULT_IDLE_MAX_SEC, runDoctorCommand } from './doctorCommand';
+import { LOG_FILE_OPTION, LOG_FILE_USAGE } from './logFileOption';
 import { runProfileCreate, runProfileLink, runProfileShow } from './profileCommand';
 import { CommandValues, ENDPOINT_OPTIONS, ENDPOINT_OPTIONS_USAGE, UsageError } from './options';
 import { formatListen } from './listenAddress';
@@ -55,6 +57,7 @@ Commands:
   server    run the WSSH server: relays each WebSocket to an SSH server hosts.yml allows
   connect   run a local HTTP CONNECT proxy (for PuTTY, plink, WinSCP) through an endpoint
   client    relay stdin/stdout through an endpoint (for OpenSSH's ProxyCommand)
+  doctor    walk the path to an endpoint step by step and say where it breaks
   profile   write (create), read (show) or turn into a link (link) an endpoint profile, NAME.wssh
 
 Run 'wssh <command> --help' for a command's options.
@@ -122,6 +125,7 @@ Limits:
                            0 for never (default ${seconds(DEFAULT_LIMITS.idleTimeoutMs)})
   --max-path BYTES         longest request path (default ${DEFAULT_LIMITS.maxPathLength}); longer: 414
   --stats-interval SEC     log the counters this often, 0 for never (default ${seconds(DEFAULT_STATS_INTERVAL_MS)})
+${LOG_FILE_USAGE}
 ${BUFFER_USAGE}
 
 SIGHUP reloads hosts.yml and the users file at once.
@@ -144,6 +148,7 @@ SIGHUP reloads hosts.yml and the users file at once.
       'idle-timeout': { type: 'string', default: seconds(DEFAULT_LIMITS.idleTimeoutMs) },
       'max-path': { type: 'string', default: String(DEFAULT_LIMITS.maxPathLength) },
       'stats-interval': { type: 'string', default: seconds(DEFAULT_STATS_INTERVAL_MS) },
+      ...LOG_FILE_OPTION,
       ...BUFFER_OPTIONS,
     },
     positionals: 0,
@@ -163,6 +168,7 @@ Options:
   --listen ADDR            where to listen, PORT or HOST:PORT (default ${PROXY_LISTEN})
 ${KEEPALIVE_USAGE}
   --quiet                  do not log tunnels opening and closing
+${LOG_FILE_USAGE}
 ${BUFFER_USAGE}
   --proxy-user USER:PASS   clients must give this user name and password (HTTP
                            Basic on CONNECT: 407 otherwise; SOCKS5 user/password;
@@ -173,6 +179,7 @@ ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
       listen: { type: 'string', default: PROXY_LISTEN },
       keepalive: KEEPALIVE_OPTION,
       quiet: { type: 'boolean', default: false },
+      ...LOG_FILE_OPTION,
       ...BUFFER_OPTIONS,
       'proxy-user': { type: 'string' },
       profile: { type: 'string' },
@@ -191,14 +198,50 @@ Relays stdin and stdout through one tunnel, for OpenSSH:
 
 Options:
 ${KEEPALIVE_USAGE}
+${LOG_FILE_USAGE}
 ${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
     options: {
       keepalive: KEEPALIVE_OPTION,
+      ...LOG_FILE_OPTION,
       profile: { type: 'string' },
       ...ENDPOINT_OPTIONS,
     },
     positionals: 1,
     run: runClient,
+  },
+  doctor: {
+    usage: `Usage: wssh doctor <endpoint> [<host>[:port]] [options]
+       wssh doctor --profile FILE [<host>[:port]] [options]
+
+Walks the path to <endpoint> (and through it to the SSH server <host>) step by
+step, as a tunnel takes it, and says where it breaks: the route (a proxy, a PAC
+answer, DIRECT) and why, DNS, the TCP connection, the proxy's sign-in, TLS (the
+certificate chain, who issued it, TLS inspection), the WebSocket upgrade, and
+the target (the server's policy, the SSH banner). One line per step with its
+time and answer; for a failure the likely cause and the fix. Without a host,
+the path is checked up to the WSSH server. Exit code 0 when the path works,
+1 when it does not.
+
+Options:
+  --json                   print the steps as one JSON document instead
+  --idle                   then hold the tunnel idle, sending nothing, and say after
+                           how long the path cut it and which keepalive keeps it
+  --idle-max SECONDS       the longest --idle holds it (default ${DEFAULT_IDLE_MAX_SEC})
+  --save FILE              also write a diagnostics file for an admin: versions, the
+                           endpoint's settings without secrets, the proxy variables,
+                           and this run
+${PROFILE_OPTION_USAGE}${ENDPOINT_OPTIONS_USAGE}`,
+    options: {
+      json: { type: 'boolean', default: false },
+      idle: { type: 'boolean', default: false },
+      'idle-max': { type: 'string' },
+      save: { type: 'string' },
+      profile: { type: 'string' },
+      ...ENDPOINT_OPTIONS,
+    },
+    // The endpoint (unless a profile gives it), then the host, which may be left out.
+    positionals: (values: CommandValues): [number, number] => (values.profile === undefined ? [1, 2] : [0, 1]),
+    run: runDoctorCommand,
   },
   'profile create': {
     usage: `Usage: wssh profile create <endpoint> [--name NAME] [--ca FILE]... [--pin FP]...
@@ -285,10 +328,11 @@ export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
 }
 
-/** The number of arguments a command takes with these options. */
-export function positionalCount(name: CommandName, values: CommandValues): number {
-  const positionals: number | ((values: CommandValues) => number) = COMMANDS[name].positionals;
-  return typeof positionals === 'function' ? positionals(values) : positionals;
+/** The number of arguments a command takes with these options, as the fewest and the most. */
+export function positionalCount(name: CommandName, values: CommandValues): [number, number] {
+  const positionals: number | ((values: CommandValues) => number | [number, number]) = COMMANDS[name].positionals;
+  const count = typeof positionals === 'function' ? positionals(values) : positionals;
+  return typeof count === 'number' ? [count, count] : count;
 }
 
 /**

@@ -82,7 +82,8 @@ export async function runConnect(values: CommandValues, [uri]: string[], onListe
   logLine(reaching);
   if (trust.clientCertificate) logLine(`TLS: presenting the client certificate ${trust.clientCertificate.source} to ${endpoint.display} when asked`);
   if (credential && values['proxy-user'] === 'generate') {
-    logLine(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings`);
+    // On stdout, not in the log: a log line never holds a secret (it may be kept, in --log-file or a journal).
+    process.stdout.write(`proxy credential (generated): user ${credential.user}, password ${credential.password}; give both to PuTTY's proxy settings\n`);
   }
   const plain = plainCredentialsWarning(endpoint);
   if (plain) logLine(`warning: ${plain}`);

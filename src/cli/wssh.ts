@@ -5,18 +5,13 @@
  * module so that the demo and the tests start the same code the command line
  * does.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { UsageError } from './options';
 import { errorText } from './configRemedies';
 import { stderrNote } from './logLine';
 import { COMMANDS, PROFILE_USAGE, USAGE, CommandName, isCommandName, parseCommand, positionalCount } from './commands';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
-
-function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
-  return `wssh ${pkg.version}`;
-}
+import { copyStderrTo } from './logFileOption';
+import { version } from './version';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -41,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return runCommand(full, subRest);
   }
   if (!isCommandName(name) || name.includes(' ')) {
-    throw new UsageError(`unknown command "${name}" (expected server, connect, client or profile; see wssh --help)`);
+    throw new UsageError(`unknown command "${name}" (expected server, connect, client, doctor or profile; see wssh --help)`);
   }
   return runCommand(name, rest);
 }
@@ -58,11 +53,15 @@ async function runCommand(name: CommandName, rest: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  const positionals = positionalCount(name, values);
-  if (parsed.positionals.length !== positionals) {
-    const expected = positionals === 0 ? 'no arguments' : 'one argument';
-    throw new UsageError(`wssh ${name} takes ${expected}, got ${parsed.positionals.length} (see wssh ${name} --help)`);
+  const [fewest, most] = positionalCount(name, values);
+  const got = parsed.positionals.length;
+  if (got < fewest || got > most) {
+    const count = (n: number) => ['no arguments', 'one argument', 'two arguments'][n] ?? `${n} arguments`;
+    const expected = fewest === most ? count(fewest) : `${count(fewest).replace(/ arguments?$/, '')} or ${count(most)}`;
+    throw new UsageError(`wssh ${name} takes ${expected}, got ${got} (see wssh ${name} --help)`);
   }
+  // Before the command logs anything: its stderr is copied to the file from the first line.
+  if (typeof values['log-file'] === 'string') copyStderrTo(values['log-file']);
   return command.run(values, parsed.positionals);
 }
 

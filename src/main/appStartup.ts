@@ -20,7 +20,8 @@ import { SESSION_BACKUPS_FILE, SessionBackups } from './savedSessions/sessionBac
 import { createAppApi, wireAppEvents } from './window/appApi';
 import { resolveDataPaths } from './settings/dataPaths';
 import { registerIpcHandlers } from './window/ipcHandlers';
-import { LogBook } from './window/logBook';
+import { APP_LOG_FILE, DEFAULT_LOG_LIMIT, LogBook } from './window/logBook';
+import { LogFile } from '../core/logFile';
 import { offersFromArgv, profileCaDir } from './settings/profileImport';
 import type { SecretCipher } from './settings/secrets';
 import type { Settings } from './settings/settingsEditor';
@@ -28,6 +29,7 @@ import { BackendFactory, openSettings } from './settings/settingsFile';
 import { trayActionHandler } from './tray/trayActions';
 import type { TrayAction } from './tray/trayMenu';
 import { TunnelController, TunnelControllerOptions } from './tunnel/tunnelController';
+import { EndpointDiagnoses } from './tunnel/endpointDiagnosis';
 import { type PowerEvents, ReconnectTriggers } from './tunnel/reconnectTriggers';
 import { type LocalProxyAuth, localProxyAuth, sharedMachineReason } from './settings/localProxySignIn';
 import type { AppTray } from './tray/tray';
@@ -55,6 +57,8 @@ export interface StartupApp {
   setLoginItemSettings(settings: { openAtLogin: boolean; args: string[] }): void;
   quit(): void;
   exit(code: number): void;
+  /** The app's version (package.json's), for the diagnostics file. */
+  getVersion?(): string;
 }
 
 /** What the startup does with each WebContents Electron creates. */
@@ -112,6 +116,8 @@ export interface StartupDeps {
   isOnline?(): boolean;
   env: Readonly<Record<string, string | undefined>>;
   platform: NodeJS.Platform;
+  /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
+  openPath?(path: string): Promise<string>;
 }
 
 /** What runs once the app has started: for the test hooks and the tests. */
@@ -145,11 +151,13 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
   // Before anything reads userData: the single-instance lock, Chromium's Local
   // State (safeStorage's key), the settings. The portable build and an
   // installed one each keep their own data, and are separate instances.
+  let logs: string;
   try {
     const dataPaths = resolveDataPaths({ platform: deps.platform, env: deps.env, appData: app.getPath('appData'), home: app.getPath('home') });
     app.setPath('userData', dataPaths.userData);
     app.setPath('crashDumps', path.join(dataPaths.userData, 'Crashpad'));
     app.setAppLogsPath(dataPaths.logs);
+    logs = dataPaths.logs;
   } catch (err) {
     return fail(deps, new StartupError((err as Error).message));
   }
@@ -161,18 +169,18 @@ export async function runApp(deps: StartupDeps): Promise<RunningApp | undefined>
   const made: MadeSoFar = {};
   try {
     await app.whenReady();
-    return await start(deps, made);
+    return await start(deps, made, logs);
   } catch (err) {
     return fail(deps, err, made);
   }
 }
 
-async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
+async function start(deps: StartupDeps, made: MadeSoFar, logs: string): Promise<RunningApp> {
   const { app } = deps;
   const session = deps.session.defaultSession;
   denyWebContentPowers(deps);
 
-  const log = new LogBook();
+  const log = openAppLog(logs);
   const dir = app.getPath('userData');
   const { settings, notices } = await openAppSettings(deps, dir);
   const proxyAuth = localProxyAuth(settings, sharedMachineReason(deps.env, deps.platform));
@@ -184,6 +192,7 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   };
   const controller = deps.createController ? deps.createController(controllerOptions) : new TunnelController(controllerOptions);
   const savedSessions = createSavedSessions(deps, dir, { controller, proxyAuth, log });
+  const diagnoses = new EndpointDiagnoses({ resolveSystemProxy: (url) => session.resolveProxy(url) });
 
   const window = (made.window = deps.createWindow(path.join(deps.assetsDir, 'app.ico')));
   // A profile the app was started with (a .wssh file opened, a wssh:// link):
@@ -199,14 +208,14 @@ async function start(deps: StartupDeps, made: MadeSoFar): Promise<RunningApp> {
   // association; wssh:// links through this registration (per user, so the
   // portable build has it too).
   deps.registerProfileLinks?.();
-  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth });
+  const api = createWindowApi(deps, window, { settings, controller, log, savedSessions, proxyAuth, logs, diagnoses });
   registerIpcHandlers(deps.ipcMain, api, (event: IpcMainInvokeEvent) => window.trusts(event));
 
   const notify = (notice: Notice) => {
     // Escaped as a log line: a notice may carry a server's or a proxy's text.
     if (deps.notifications.isSupported()) deps.notifications.show({ title: `WSSH: ${logLineText(notice.title)}`, body: logLineText(notice.text) });
   };
-  wireAppEvents({ settings, controller, log }, (event, payload) => {
+  wireAppEvents({ settings, controller, log, diagnoses }, (event, payload) => {
     window.send(event, payload);
     if (event === 'notice') notify(payload as Notice);
   });
@@ -271,7 +280,15 @@ function createSavedSessions(
 function createWindowApi(
   deps: StartupDeps,
   window: StartupWindow,
-  parts: { settings: Settings; controller: TunnelController; log: LogBook; savedSessions: SavedSessions; proxyAuth: LocalProxyAuth },
+  parts: {
+    settings: Settings;
+    controller: TunnelController;
+    log: LogBook;
+    savedSessions: SavedSessions;
+    proxyAuth: LocalProxyAuth;
+    logs: string;
+    diagnoses: EndpointDiagnoses;
+  },
 ): InvokeApi {
   const { app } = deps;
   const session = deps.session.defaultSession;
@@ -295,7 +312,43 @@ function createWindowApi(
     applyStartAtLogin: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
     testOptions: { resolveSystemProxy: (url) => session.resolveProxy(url) },
     localProxyAuth: parts.proxyAuth,
+    chooseDiagnosticsPath: (defaultName) =>
+      window.askSavePath({
+        title: 'Save diagnostics',
+        defaultPath: path.join(app.getPath('documents'), defaultName),
+        filters: [{ name: 'Text files', extensions: ['txt'] }],
+      }),
+    versions: [
+      ['WSSH', app.getVersion?.() ?? 'unknown'],
+      ['Electron', process.versions.electron ?? 'none'],
+      ['Chromium', process.versions.chrome ?? 'none'],
+    ],
+    logFolder: parts.logs,
+    diagnoses: parts.diagnoses,
+    openFolder: deps.openPath,
   });
+}
+
+/**
+ * The log: the window's ring and the file in the logs folder. A file that
+ * cannot be opened (a read-only profile) leaves the ring, and says so there.
+ */
+function openAppLog(folder: string): LogBook {
+  const file = path.join(folder, APP_LOG_FILE);
+  // The book hears its own file's failure: made after the file, told through this.
+  const told: { log?: LogBook } = {};
+  let sink: LogFile | undefined;
+  let problem: string | undefined;
+  try {
+    sink = new LogFile(file, {
+      onError: (err) => told.log?.add('warn', `the log file ${file} cannot be written (${err.message}): lines are kept in memory only`),
+    });
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  const log = (told.log = new LogBook(DEFAULT_LOG_LIMIT, Date.now, sink));
+  if (problem) log.add('warn', `no log file in ${folder}: ${problem}; lines are kept in memory only`);
+  return log;
 }
 
 /** The tray, its menu's actions, and kept up to date with the tunnel's state, its traffic and the settings. */

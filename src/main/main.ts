@@ -10,7 +10,7 @@
  * `globalThis.wsshApp` for the Electron smoke test (test/e2e/electron/).
  */
 import path from 'node:path';
-import { app, clipboard, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session } from 'electron';
+import { app, clipboard, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session, shell } from 'electron';
 import { runApp } from './appStartup';
 import { keepHeapHeadroom } from '../core/inbound/heapHeadroom';
 import type { SettingsBackend } from './settings/settingsEditor';
@@ -55,4 +55,5 @@ void runApp({
     return powerMonitor;
   },
   isOnline: () => net.isOnline(),
+  openPath: (folder) => shell.openPath(folder),
 });

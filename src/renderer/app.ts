@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const endpoints = new EndpointsView(api, announce);
   const status = new StatusView(api, announce);
   const connections = new ConnectionsView();
-  const log = new LogView();
+  const log = new LogView(api);
   const show = tabbedPanels({
     status: status.element,
     endpoints: endpoints.element,

@@ -1,7 +1,12 @@
-/** The log: recent lines, newest last, filtered by text and level. */
-import type { LogLine } from '../shared/ipc';
+/**
+ * The log: recent lines, newest last, filtered by text and level; and the
+ * folder where the app keeps them in files, which the user can open (to
+ * send a file to an admin).
+ */
+import type { LogLine, WsshApi } from '../shared/ipc';
 import { field, h } from './dom';
 import { formatTime } from './format';
+import { saveDiagnosticsButton } from './diagnosisList';
 
 const MAX_LINES = 1000;
 const LEVELS: Record<string, number> = { info: 0, warn: 1, error: 2 };
@@ -18,12 +23,21 @@ export class LogView {
     h('option', { value: 'error' }, 'Errors'),
   );
   private readonly count = h('p', { class: 'quiet', 'aria-live': 'polite' });
+  private readonly folderMessage = h('span', { class: 'quiet', id: 'log-folder-message', 'aria-live': 'polite' });
   private lines: LogLine[] = [];
 
-  constructor() {
+  constructor(private readonly api: WsshApi) {
     const filter = field('log-filter', 'Filter', this.filter);
     const level = field('log-level', 'Show', this.level);
-    this.element = h('div', { class: 'log-view' }, h('div', { class: 'inline-form' }, filter.row, level.row), this.count, this.list);
+    const openFolder = h('button', { type: 'button', id: 'log-open-folder', onclick: () => void this.openFolder() }, 'Open log folder');
+    this.element = h(
+      'div',
+      { class: 'log-view' },
+      h('div', { class: 'inline-form' }, filter.row, level.row),
+      h('div', { class: 'buttons' }, openFolder, this.folderMessage, saveDiagnosticsButton(api, 'log-save-diagnostics')),
+      this.count,
+      this.list,
+    );
     this.filter.addEventListener('input', () => this.render());
     this.level.addEventListener('change', () => this.render());
   }
@@ -38,6 +52,11 @@ export class LogView {
     this.lines.push(line);
     if (this.lines.length > MAX_LINES) this.lines.shift();
     this.render();
+  }
+
+  private async openFolder(): Promise<void> {
+    const outcome = await this.api.openLogFolder();
+    this.folderMessage.textContent = outcome.ok ? `Opened ${outcome.value}.` : `Not opened: ${outcome.error}`;
   }
 
   private render(): void {

@@ -8,6 +8,7 @@ import { capitalize } from '../shared/sentence';
 import { listenText, openTunnelsField, statusField } from '../shared/tunnelStatus';
 import { field, h } from './dom';
 import { SavedSessionsPanel } from './savedSessionsPanel';
+import { DiagnosisList, saveDiagnosticsButton } from './diagnosisList';
 
 /** Shown before a new proxy sign-in password is made. */
 const RENEW_WARNING =
@@ -57,6 +58,8 @@ export class StatusView {
   private puttyText = '';
   private state: TunnelState | undefined;
   private readonly sessions: SavedSessionsPanel;
+  private diagnosis!: DiagnosisList;
+  private readonly diagnoseTarget = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'db1.lan or db1.lan:2222' });
 
   constructor(
     private readonly api: WsshApi,
@@ -100,6 +103,7 @@ export class StatusView {
         ),
         this.toggle,
       ),
+      this.diagnoseSection(),
       h(
         'section',
         { 'aria-labelledby': 'putty-title' },
@@ -128,6 +132,35 @@ export class StatusView {
     this.authMode.addEventListener('change', () => void this.api.updateSettings({ localProxyAuth: this.authMode.value as LocalProxyAuthMode }));
     this.startAtLaunch.addEventListener('change', () => void this.api.updateSettings({ startTunnelAtLaunch: this.startAtLaunch.checked }));
     this.startAtLogin.addEventListener('change', () => void this.api.updateSettings({ startAtLogin: this.startAtLogin.checked }));
+  }
+
+  /** Diagnose: the path through the active endpoint to a host, step by step. */
+  private diagnoseSection(): HTMLElement {
+    this.diagnosis = new DiagnosisList(this.api, 'status-diagnosis');
+    const target = field('status-diagnose-target', 'SSH host to diagnose', this.diagnoseTarget);
+    const button = h('button', { type: 'submit', id: 'status-diagnose' }, 'Diagnose');
+    const form = h(
+      'form',
+      {
+        class: 'inline-form',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          button.disabled = true;
+          void this.diagnosis.diagnose({ target: this.diagnoseTarget.value }).finally(() => (button.disabled = false));
+        },
+      },
+      target.row,
+      button,
+    );
+    return h(
+      'section',
+      { 'aria-labelledby': 'diagnose-title' },
+      h('h2', { id: 'diagnose-title' }, 'Diagnose'),
+      h('p', { class: 'quiet' }, 'Walks the way to an SSH host through the active endpoint, step by step, and says where it breaks and how to fix it.'),
+      form,
+      this.diagnosis.element,
+      h('div', { class: 'buttons' }, saveDiagnosticsButton(this.api, 'status-save-diagnostics')),
+    );
   }
 
   /** The local proxy sign-in: the setting, why it is on or off, and the credential with what can be done with it. */

@@ -1,16 +1,20 @@
 /**
  * The editor's "Test this endpoint": a path through the endpoint (as typed,
  * saved or not) to an SSH host, and what came back: the SSH server's banner
- * and the times, or why it failed.
+ * and the times, or why it failed. Beside Test, "Diagnose" walks the same
+ * path step by step and says which hop is broken (diagnosisList.ts).
  */
 import type { EndpointInput, WsshApi } from '../shared/ipc';
 import { append, clear, field, h } from './dom';
+import { DiagnosisList } from './diagnosisList';
 
 export class TestPanel {
   readonly element: HTMLElement;
   private readonly target = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'db1.lan or db1.lan:2222' });
   private readonly button = h('button', { type: 'button' }, 'Test');
+  private readonly diagnoseButton = h('button', { type: 'button', id: 'ep-diagnose' }, 'Diagnose');
   private readonly result = h('div', { class: 'test-result', 'aria-live': 'polite' });
+  private readonly diagnosis: DiagnosisList;
 
   /** `endpoint` gives the endpoint as typed, or undefined (its fields are not valid: nothing is tested). */
   constructor(
@@ -18,14 +22,17 @@ export class TestPanel {
     private readonly endpoint: () => EndpointInput | undefined,
   ) {
     const targetField = field('ep-test-target', 'SSH host to reach', this.target);
+    this.diagnosis = new DiagnosisList(api, 'ep-diagnosis');
     this.element = h(
       'fieldset',
       { class: 'test' },
       h('legend', {}, 'Test this endpoint'),
-      h('div', { class: 'inline' }, targetField.row, this.button),
+      h('div', { class: 'inline' }, targetField.row, this.button, this.diagnoseButton),
       this.result,
+      this.diagnosis.element,
     );
     this.button.addEventListener('click', () => void this.test());
+    this.diagnoseButton.addEventListener('click', () => void this.diagnose());
     this.target.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') {
         event.preventDefault();
@@ -37,6 +44,19 @@ export class TestPanel {
   /** Forgets the last result (another endpoint is in the editor). */
   reset(): void {
     this.result.textContent = '';
+    this.diagnosis.reset();
+  }
+
+  private async diagnose(): Promise<void> {
+    const endpoint = this.endpoint();
+    if (!endpoint) return;
+    this.diagnoseButton.disabled = true;
+    this.result.textContent = '';
+    try {
+      await this.diagnosis.diagnose({ endpoint, target: this.target.value });
+    } finally {
+      this.diagnoseButton.disabled = false;
+    }
   }
 
   private async test(): Promise<void> {

@@ -10,9 +10,10 @@ import type { SavedSession, SavedSessionsView, SessionRef } from './sessions';
 import type { EndpointTrust, ProxyAuthSetting, ProxySetting } from './endpointSettings';
 import type { TunnelInfo } from './tunnelInfo';
 import type { ListenAddress } from './listenAddress';
+import type { Diagnosis, DiagnosisStep } from './diagnosis';
 
 // Types of their own files, which the core uses too (it does not import this contract); named here for main and the window.
-export type { EndpointTrust, ListenAddress, ProxyAuthSetting, ProxySetting, TunnelInfo };
+export type { Diagnosis, DiagnosisStep, EndpointTrust, ListenAddress, ProxyAuthSetting, ProxySetting, TunnelInfo };
 
 /** What is wrong with an endpoint's advanced settings, per field, in the core's words. */
 export interface AdvancedProblems {
@@ -171,6 +172,22 @@ export interface LogLine {
 /** What "Test" found: an SSH banner and how long it took, or why it failed. */
 export type TestResult = { ok: true; banner: string; connectMs: number; totalMs: number } | { ok: false; reason: string; totalMs: number };
 
+/** What "Diagnose" walks: the path through an endpoint to an SSH host, step by step. */
+export interface DiagnoseRequest {
+  /** The window's name for this run: the steps come back as `diagnosis:step` events with it. */
+  run: string;
+  /** `host` or `host:port` to reach through the endpoint (port 22 by default). */
+  target: string;
+  /** The endpoint as currently edited (it may not be saved yet); absent: the active endpoint. */
+  endpoint?: EndpointInput;
+}
+
+/** One step of a diagnosis, as it completes. */
+export interface DiagnosisProgress {
+  run: string;
+  step: DiagnosisStep;
+}
+
 export interface TestRequest {
   /** The endpoint as currently edited (it may not be saved yet). */
   endpoint: EndpointInput;
@@ -199,6 +216,9 @@ export interface PuttyExportRequest {
 }
 
 export type PuttyExportResult = { status: 'saved'; path: string } | { status: 'canceled' } | { status: 'failed'; reason: string };
+
+/** What became of a file the user was asked where to save. */
+export type FileSaveResult = PuttyExportResult;
 
 /** A certificate as the import confirmation shows it (src/core/dial/profile.ts summarizes it). */
 export interface CertificateView {
@@ -280,6 +300,7 @@ export const Invoke = {
   restoreEndpoint: 'endpoints:restore',
   selectEndpoint: 'endpoints:select',
   testEndpoint: 'endpoints:test',
+  diagnose: 'diagnosis:run',
   checkAdvanced: 'endpoints:check-advanced',
   pickFile: 'dialog:pick-file',
   getTunnelState: 'tunnel:get-state',
@@ -288,6 +309,8 @@ export const Invoke = {
   getConnections: 'connections:get',
   getTraffic: 'traffic:get',
   getLog: 'log:get',
+  openLogFolder: 'log:open-folder',
+  saveDiagnostics: 'diagnosis:save',
   getPuttySettings: 'putty:settings',
   exportPuttySession: 'putty:export',
   getLocalProxyAuth: 'local-proxy-auth:get',
@@ -311,6 +334,7 @@ export const Events = {
   notice: 'notice',
   showView: 'view:show',
   profileOffered: 'profile:offered',
+  diagnosisStep: 'diagnosis:step',
 } as const;
 
 /** The views of the window; the tray's menu opens one of them. */
@@ -325,6 +349,7 @@ export interface EventPayloads {
   [Events.notice]: Notice;
   [Events.showView]: ViewName;
   [Events.profileOffered]: ProfileOffer;
+  [Events.diagnosisStep]: DiagnosisProgress;
 }
 
 export type EventName = keyof EventPayloads;
@@ -340,6 +365,12 @@ export interface WsshApi {
   restoreEndpoint(id: string): Promise<Outcome<EndpointView>>;
   selectEndpoint(id: string): Promise<Outcome<null>>;
   testEndpoint(request: TestRequest): Promise<TestResult>;
+  /**
+   * Walks the path through the endpoint to the host step by step, as `wssh doctor` does: each step
+   * comes as a `diagnosis:step` event of `request.run` as it completes, then the whole diagnosis;
+   * refused (without a step) for a host that is not one or an endpoint that cannot be used.
+   */
+  diagnose(request: DiagnoseRequest): Promise<Outcome<Diagnosis>>;
   /** Checks the editor's advanced fields with the core's parsers (pins, server name, proxy URL) as they are typed. */
   checkAdvanced(request: { proxy: ProxySetting; trust: EndpointTrust; proxyAuth?: ProxyAuthSetting }): Promise<AdvancedProblems>;
   /** The system's file picker (for a certificate or key file): the chosen path, or null when cancelled. */
@@ -351,6 +382,13 @@ export interface WsshApi {
   /** The tunnels' rates of the last second and the last minute's totals (src/shared/traffic.ts). */
   getTraffic(): Promise<TrafficSnapshot>;
   getLog(): Promise<LogLine[]>;
+  /** Opens the folder of the log files (the data folder's `logs`) in the file manager: its path, or why not. */
+  openLogFolder(): Promise<Outcome<string>>;
+  /**
+   * Asks where, then writes one text file for an admin: versions, the endpoints' settings with every
+   * secret removed, the proxy settings this computer has, the last diagnosis and the last log lines.
+   */
+  saveDiagnostics(): Promise<FileSaveResult>;
   getPuttySettings(): Promise<PuttySettings>;
   exportPuttySession(request: PuttyExportRequest): Promise<PuttyExportResult>;
   /** Whether the local proxy credential is on, why, and its user name. */

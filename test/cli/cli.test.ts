@@ -70,7 +70,7 @@ test('--help and --version', async (t) => {
 
 test('a wrong command line: one line on stderr, exit code 2', async (t) => {
   await t.test('an unknown command', () =>
-    usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect, client or profile; see wssh --help\)$/m),
+    usageError(['serve'], /^wssh: unknown command "serve" \(expected server, connect, client, doctor or profile; see wssh --help\)$/m),
   );
   await t.test('an unknown option', () => usageError(['connect', 'ws://gw/ssh', '--bogus'], /Unknown option '--bogus'.*\(see wssh connect --help\)$/m));
   await t.test('an option without its value', () =>

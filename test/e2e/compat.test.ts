@@ -3,19 +3,18 @@
 // SSH bytes as binary frames, and an old server's error as a TEXT frame sent
 // after the upgrade, followed by a close.
 //
-// The "original-style" server and client below are written here, as small as
-// the original ones: the server takes `req.url.split('/').pop()` as the host
+// The "original-style" server (test/fixtures/oldServer.ts) and client (below)
+// are as small as the original ones: the server takes `req.url.split('/').pop()` as the host
 // and connects to port 22 of it (mapped to test ports), the client pipes
 // stdin and stdout through binary frames.
 
 import { test } from 'node:test';
-import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { requirePrograms } from '../../scripts/harness/programs';
 import { puttyKey, startSshd } from '../fixtures/sshd';
 import { runSsh, sshArgs } from '../fixtures/ssh';
@@ -24,84 +23,9 @@ import { freePort } from '../../scripts/harness/ports';
 import { startEcho } from '../fixtures/byteStreams';
 import { WSSH_CLI, spawnWsshConnect, spawnWsshServer, writeHosts } from '../fixtures/wssh';
 import { tempDir } from '../fixtures/tmp';
+import { BURST, startOldServer } from '../fixtures/oldServer';
 import { connectThroughProxy, readExactly, roundTrip, waitFor } from '../fixtures/tunnel';
 import { ProxyMethod, plinkAt, plinkSession } from '../fixtures/plink';
-
-interface OldServer {
-  port: number;
-  /** Every upgrade request's URL, in order. */
-  urls: string[];
-  close(): Promise<void>;
-}
-
-/** What the old server sends first on a `burst-host` tunnel: SSH bytes, in many frames, before the client says anything. */
-const BURST = crypto.randomBytes(256 * 1024);
-
-/**
- * An original-style WSSH server. `ports` stands in for DNS: the host a client
- * names is connected to on 127.0.0.1 at ports[host] (port "22" of that host);
- * a host not in the map gets a port nobody listens on. Like the original,
- * its upgrade response carries no WSSH-Server mark, and a refusal comes
- * after the upgrade: `denied-…` hosts get the original's own
- * `Oops:Error: Invalid host` text, `silent-…` a close without a word.
- */
-async function startOldServer(ports: Record<string, number>, closedPort: number): Promise<OldServer> {
-  const urls: string[] = [];
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  wss.on('connection', (ws: WebSocket, req) => {
-    urls.push(req.url ?? '');
-    // Clients of this project send `host:port` for other ports (plink names the test sshd's port).
-    const host = decodeURIComponent((req.url ?? '').split('/').pop()!).replace(/:\d+$/, '');
-    if (host.startsWith('denied-')) {
-      ws.send('Oops:Error: Invalid host');
-      ws.close();
-      return;
-    }
-    if (host.startsWith('silent-')) {
-      ws.close();
-      return;
-    }
-    if (host === 'burst-host') {
-      for (let at = 0; at < BURST.length; at += 16 * 1024) ws.send(BURST.subarray(at, at + 16 * 1024), { binary: true });
-      ws.on('message', (data: Buffer, isBinary) => ws.send(data, { binary: isBinary }));
-      return;
-    }
-    if (host === 'banner-then-error') {
-      // Not something the original did, but what a client must survive: SSH
-      // bytes, then a control message, on one tunnel.
-      ws.send(Buffer.from('SSH-2.0-OldServer\r\n'), { binary: true });
-      ws.send('the target went away');
-      ws.close();
-      return;
-    }
-    const port = Object.hasOwn(ports, host) ? ports[host] : closedPort;
-    const tcp = net.connect({ host: '127.0.0.1', port });
-    let connected = false;
-    tcp.on('connect', () => (connected = true));
-    tcp.on('data', (data) => ws.send(data, { binary: true }));
-    tcp.on('end', () => ws.close());
-    tcp.on('error', (err) => {
-      // The original's way to report a failure: a text frame, then close.
-      if (!connected) ws.send(`Cannot connect to ${host}:22: ${(err as NodeJS.ErrnoException).code}`);
-      ws.close();
-    });
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) tcp.write(data);
-    });
-    ws.on('close', () => tcp.end());
-    ws.on('error', () => tcp.destroy());
-  });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  return {
-    port: (wss.address() as net.AddressInfo).port,
-    urls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        wss.close(() => resolve());
-      }),
-  };
-}
 
 /** An original-style client: stdin to binary frames, frames to stdout; exits when the WebSocket closes. */
 function oldClientScript(dir: string): string {

@@ -32,6 +32,7 @@ interface Seen {
   loginItem: { openAtLogin: boolean; args?: string[] };
   notifications: Array<{ title: string; body: string }>;
   clipboard: string[];
+  opened: string[];
   window?: WindowStandIn;
   tray?: TrayStandIn;
   act?: (action: TrayAction) => void;
@@ -61,6 +62,7 @@ function standIns(userData: string, over: Partial<StartupDeps> & { env?: Record<
     loginItem: { openAtLogin: true },
     notifications: [],
     clipboard: [],
+    opened: [],
   };
   const paths = new Map<string, string>([
     ['appData', path.join(userData, 'appData')],
@@ -128,6 +130,7 @@ function standIns(userData: string, over: Partial<StartupDeps> & { env?: Record<
       return (seen.tray = tray);
     },
     assetsDir: path.join(userData, 'assets'),
+    openPath: async (folder) => (seen.opened.push(folder), ''),
     argv: ['electron', '.'],
     platform: 'linux',
     ...over,
@@ -227,6 +230,13 @@ test('the normal path: settings, tunnel at launch, window, tray, IPC, login item
   assert.match(seen.clipboard[0], new RegExp(`127\\.0\\.0\\.1.*${port}`, 's'));
   for (const listener of seen.listeners.get('second-instance')!) (listener as () => void)();
   assert.deepEqual(seen.window!.shown, ['status', undefined]);
+
+  // The log outlives the process: its lines are in logs/wssh.log of the data folder, which the Log view opens.
+  running.log.add('info', 'a line for the file');
+  const logFile = path.join(dir, 'logs', 'wssh.log');
+  assert.match(fs.readFileSync(logFile, 'utf8'), /^\d{4}-\d\d-\d\dT[\d:.]+Z info {2}a line for the file$/m);
+  assert.deepEqual(await running.api.openLogFolder(), { ok: true, value: path.join(dir, 'logs') });
+  assert.deepEqual(seen.opened, [path.join(dir, 'logs')]);
 
   // Quit: the proxy stops first, then the tray goes and the app quits for real.
   let quitPrevented = false;

@@ -7,11 +7,9 @@
 // to fix a failure. (The client certificate of an endpoint, made by openssl:
 // test/e2e/app/clientCertificate.test.ts.)
 
-import { test, TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { parseEndpoint } from '../../src/shared/endpoint';
 import { LogBook } from '../../src/main/window/logBook';
@@ -26,32 +24,7 @@ import { openTestSettings, startBannerServer, startInProcessServer, testCipher }
 import { connectThroughProxy, waitFor } from '../fixtures/tunnel';
 import { freePort } from '../../scripts/harness/ports';
 import { tempDir } from '../fixtures/tmp';
-
-/** A CONNECT proxy that wants Basic `alice:pw` and records the Proxy-Authorization it got. */
-async function startAuthProxy(t: TestContext): Promise<{ port: number; auth: Array<string | undefined> }> {
-  const auth: Array<string | undefined> = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => res.writeHead(405).end());
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
-    auth.push(req.headers['proxy-authorization']);
-    sockets.add(client);
-    client.on('error', () => {});
-    if (req.headers['proxy-authorization'] !== `Basic ${Buffer.from('CORP\\alice:pw').toString('base64')}`) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-      upstream.pipe(client).pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))));
-  return { port: (server.address() as net.AddressInfo).port, auth };
-}
+import { startSignInProxy } from '../fixtures/signInProxy';
 
 test("the system proxy's list: an unreachable first proxy is skipped; the sign-in goes to the one that answers", async (t) => {
   const wssh = await startInProcessServer();
@@ -60,7 +33,8 @@ test("the system proxy's list: an unreachable first proxy is skipped; the sign-i
     await wssh.server.close();
     await target.close();
   });
-  const proxy = await startAuthProxy(t);
+  // It wants Basic CORP\\alice:pw, and records the Proxy-Authorization it got.
+  const proxy = await startSignInProxy(t, 'CORP\\alice', 'pw');
   const down = await freePort();
   const dir = tempDir(t);
   const cipher = testCipher();

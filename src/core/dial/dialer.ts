@@ -33,6 +33,7 @@ import { REFUSALS, REFUSAL_HEADER, isRefusalCode, type RefusalCode } from '../tu
 import { REFUSED_CLIENT_CERTIFICATE, clientCertificateAlert, clientCertificatePage } from './trust/clientCertificate';
 import { LEGACY_HOLD_MS, SERVER_MARK_HEADER, awaitLegacyVerdict } from './legacyServer';
 import { TunnelError, type CertificateErrorCode, type ClientCertificateAlertCode } from '../tunnel/tunnelError';
+import type { DialEvent, DialTrace } from './dialTrace';
 
 export interface DialOptions extends TrustOptions {
   /**
@@ -73,6 +74,8 @@ export interface DialOptions extends TrustOptions {
   headers?: Record<string, string>;
   /** Hears the server's 101 (its headers: a resume offer), before the dial resolves. */
   onUpgrade?: (response: IncomingMessage) => void;
+  /** Hears each step of the way as it happens (dialTrace.ts): for `wssh doctor` and the app's Diagnose. */
+  trace?: DialTrace;
 }
 
 const stderrLine = (line: string) => void process.stderr.write(`wssh: ${logLineText(line)}\n`);
@@ -135,6 +138,7 @@ function open(
       signal: connecting.signal,
       log: options.log ?? stderrLine,
       onProxyStage: (stage) => (proxyStage = stage),
+      trace: options.trace,
     }),
   });
 
@@ -162,10 +166,7 @@ function open(
     const deadline = setTimeout(() => fail(handshakeTimeout(endpoint, proxy, proxyStage, timeoutMs)), timeoutMs);
 
     let marked = false;
-    ws.once('upgrade', (res: IncomingMessage) => {
-      marked = res.headers[SERVER_MARK_HEADER.toLowerCase()] !== undefined;
-      options.onUpgrade?.(res);
-    });
+    ws.once('upgrade', (res: IncomingMessage) => (marked = serverMarked(res, options)));
     const opened = () => {
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
@@ -186,6 +187,7 @@ function open(
     });
     ws.once('unexpected-response', (_req, res) => {
       readReason(res).then(({ line, text }) => {
+        options.trace?.(refusedEvent(res, line));
         const certificate = res.statusCode === 400 ? clientCertificatePage(text, endpoint.display, options.clientCertificate?.source) : undefined;
         fail(
           certificate
@@ -341,6 +343,26 @@ function readReason(res: IncomingMessage): Promise<{ line: string; text: string 
     res.on('error', done);
     res.on('close', done);
   });
+}
+
+/** Whether the accepted upgrade carries this project's mark (legacyServer.ts); the trace and `onUpgrade` hear the response. */
+function serverMarked(res: IncomingMessage, { trace, onUpgrade }: Pick<DialOptions, 'trace' | 'onUpgrade'>): boolean {
+  const mark = headerText(res.headers[SERVER_MARK_HEADER.toLowerCase()]);
+  trace?.({ kind: 'upgrade', status: res.statusCode ?? 101, mark });
+  onUpgrade?.(res);
+  return mark !== undefined;
+}
+
+/** A refused upgrade as the trace tells it. */
+function refusedEvent(res: IncomingMessage, reason: string): DialEvent {
+  const header = (name: string) => headerText(res.headers[name.toLowerCase()]);
+  const [refusal, authenticate] = [header(REFUSAL_HEADER), header('WWW-Authenticate')];
+  return { kind: 'refused', status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', refusal, authenticate, reason };
+}
+
+/** A response header as one bounded line, for the trace. */
+function headerText(value: string | string[] | undefined): string | undefined {
+  return value === undefined ? undefined : peerText([value].flat().join(', '), 100);
 }
 
 function firstLine(text: string): string {

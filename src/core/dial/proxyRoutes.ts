@@ -22,8 +22,8 @@ import { UNUSABLE_PROXY_SETTING } from '../upstream/upstreamProxy';
 import type { ProxyRoute, ProxyDecision } from '../upstream/routes';
 
 export interface RoutedDialOptions extends DialOptions {
-  /** Told each time a route cannot be reached (or did not answer in time) and the next one is tried. */
-  onFallback?: (failed: ProxyRoute, reason: string, next: ProxyRoute) => void;
+  /** Told each time a route cannot be reached (or did not answer in time) and the next one is tried; `error` is that route's. */
+  onFallback?: (failed: ProxyRoute, reason: string, next: ProxyRoute, error: TunnelError) => void;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function dialRoutes(endpoint: Endpoint, target: Target, decision: P
         throw new TunnelError(err.refusal, `${err.message} (tried before: ${failures.join('; ')})`, { code: err.code, setting: err.setting, cause: err });
       }
       failures.push((err as TunnelError).message);
-      onFallback?.(route, (err as TunnelError).message, next);
+      onFallback?.(route, (err as TunnelError).message, next, err as TunnelError);
     }
   }
 }

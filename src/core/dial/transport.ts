@@ -15,6 +15,8 @@ import type { PreparedTrust } from './trust/trust';
 import type { ProxySignInRules, UpstreamProxy } from '../upstream/upstreamProxy';
 import { openProxyTunnel } from '../upstream/proxyTunnel';
 import { abortError } from '../tunnel/abortError';
+import { traceSocket } from '../upstream/hopTrace';
+import { traceTls, type DialTrace } from './dialTrace';
 
 export { ProxyUnreachable } from '../upstream/proxyTunnel';
 
@@ -35,13 +37,15 @@ export interface TransportOptions {
    * what is slow is not the proxy.
    */
   onProxyStage?: (stage: ProxyStage) => void;
+  /** Hears each step of the way (dialTrace.ts), for the doctor. */
+  trace?: DialTrace;
 }
 
 export type ProxyStage = 'signing in' | 'open';
 
 /** The `ws` client options that make it connect this way. */
 export function transportOptions(options: TransportOptions): { createConnection: typeof net.createConnection } {
-  const connect = options.proxy ? proxiedConnection(options.proxy, options) : directConnection(options.trust, options.signal);
+  const connect = options.proxy ? proxiedConnection(options.proxy, options) : directConnection(options.trust, options.signal, options.trace);
   return { createConnection: connect as unknown as typeof net.createConnection };
 }
 
@@ -52,13 +56,20 @@ type Done = (err: Error | null, socket?: Duplex) => void;
  * ws://, TLS for wss:// reported through the callback once verified (Node's
  * HTTP client accepts a socket given later through the callback).
  */
-function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal) {
+function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal, trace: DialTrace | undefined) {
   return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): Duplex | undefined => {
-    if (!trust) return net.connect({ ...options, signal });
+    const host = String(options.host ?? 'localhost');
+    if (!trust) {
+      const plain = net.connect({ ...options, signal });
+      traceSocket(plain, 'endpoint', host, Number(options.port), trace);
+      return plain;
+    }
     const socket = tls.connect({ ...options, ...trust.tls, path: undefined });
+    traceSocket(socket, 'endpoint', host, Number(options.port), trace);
+    traceTls(socket, trace);
     const onAbort = () => socket.destroy(abortError());
     signal.addEventListener('abort', onAbort, { once: true });
-    verified(socket, trust).then(
+    verified(socket, trust, trace).then(
       () => {
         signal.removeEventListener('abort', onAbort);
         done(null, socket);
@@ -78,10 +89,10 @@ function directConnection(trust: PreparedTrust | undefined, signal: AbortSignal)
  * wss:// TLS on top of it, reported once verified, as for a direct dial.
  * CONNECT for ws:// too: see upstreamProxy.ts.
  */
-function proxiedConnection(proxy: UpstreamProxy, { trust, rules, signal, log, onProxyStage }: TransportOptions) {
+function proxiedConnection(proxy: UpstreamProxy, { trust, rules, signal, log, onProxyStage, trace }: TransportOptions) {
   return (options: tls.ConnectionOptions & net.TcpNetConnectOpts, done: Done): undefined => {
     const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
-    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log, rules, onSignIn: () => onProxyStage?.('signing in') })
+    openProxyTunnel(proxy, { host, port: Number(options.port) }, { signal, log, rules, trace, onSignIn: () => onProxyStage?.('signing in') })
       .then(async (tunnel) => {
         onProxyStage?.('open');
         if (!trust) {
@@ -90,10 +101,11 @@ function proxiedConnection(proxy: UpstreamProxy, { trust, rules, signal, log, on
           return tunnel;
         }
         const socket = tls.connect({ ...options, ...trust.tls, socket: tunnel, path: undefined });
+        traceTls(socket, trace);
         const onAbort = () => socket.destroy(abortError());
         signal.addEventListener('abort', onAbort, { once: true });
         try {
-          await verified(socket, trust);
+          await verified(socket, trust, trace);
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
@@ -108,7 +120,7 @@ function proxiedConnection(proxy: UpstreamProxy, { trust, rules, signal, log, on
 }
 
 /** Resolves once `socket`'s handshake is over and its certificate passed; destroys it otherwise. */
-function verified(socket: tls.TLSSocket, trust: PreparedTrust): Promise<void> {
+function verified(socket: tls.TLSSocket, trust: PreparedTrust, trace?: DialTrace): Promise<void> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       socket.off('secureConnect', onSecure);
@@ -118,7 +130,10 @@ function verified(socket: tls.TLSSocket, trust: PreparedTrust): Promise<void> {
     const onSecure = () => {
       cleanup();
       const err = trust.verify(socket);
-      if (!err) return resolve();
+      if (!err) {
+        trace?.({ kind: 'tls-verified' });
+        return resolve();
+      }
       socket.destroy();
       reject(err);
     };

@@ -32,6 +32,7 @@ import { NegotiateUnavailable, NoKerberosTicket, type NegotiateContext, negotiat
 import { authenticateMessage, negotiateMessage, splitDomainUser } from './auth/ntlm';
 import { abortError } from '../tunnel/abortError';
 import { peerText } from '../tunnel/peerText';
+import { traceSocket, type HopTrace } from './hopTrace';
 
 /** A network error on the way to the HTTP proxy itself (not to the endpoint). */
 export class ProxyUnreachable extends Error {
@@ -59,6 +60,8 @@ export interface ProxyTunnelOptions {
   onSignIn?: () => void;
   /** What may be sent to this proxy to sign in. @default DEFAULT_SIGN_IN_RULES (a proxy the user named) */
   rules?: ProxySignInRules;
+  /** Told each step: the proxy's name resolved, connected to, each answer, the sign-in that opened the tunnel (hopTrace.ts). */
+  trace?: HopTrace;
 }
 
 /** The most a response head may take; the most of a refusal's body kept (the rest is read and dropped). */
@@ -73,9 +76,11 @@ const MAX_NEGOTIATE_LEGS = 4;
  * @throws {ProxyRefusal} the proxy answered something other than 200; for a 407, with what was offered and tried.
  */
 export async function openProxyTunnel(proxy: UpstreamProxy, target: { host: string; port: number }, options: ProxyTunnelOptions = {}): Promise<net.Socket> {
-  const handshake = new ProxyHandshake(proxy, target, options, await ProxyConnection.open(proxy, options.signal));
+  const handshake = new ProxyHandshake(proxy, target, options, await ProxyConnection.open(proxy, options.signal, options.trace));
   try {
-    return await handshake.run();
+    const tunnel = await handshake.run();
+    options.trace?.({ kind: 'proxy-open', scheme: handshake.scheme, attempts: [...handshake.attempts] });
+    return tunnel;
   } catch (err) {
     handshake.connection.destroy();
     throw err;
@@ -92,7 +97,10 @@ interface SchemeOutcome {
 class ProxyHandshake {
   private readonly credentials: { user: string; password: string } | undefined;
   private readonly authority: string;
-  private readonly attempts: ProxyAuthAttempt[] = [];
+  /** The schemes tried so far, and what became of each. */
+  readonly attempts: ProxyAuthAttempt[] = [];
+  /** The scheme of the request the proxy answered 200; undefined when it asked for nothing. */
+  scheme?: ProxyAuthScheme;
   private readonly rules: Required<ProxySignInRules>;
 
   constructor(
@@ -111,7 +119,10 @@ class ProxyHandshake {
     const { credentials, attempts } = this;
     const preemptive = credentials && this.rules.preemptiveBasic && !credentials.user.includes('\\') ? basic(credentials) : undefined;
     let response = await this.connection.exchange(this.request(preemptive));
-    if (response.status === 200) return this.connection.tunnel();
+    if (response.status === 200) {
+      if (preemptive) this.scheme = 'Basic';
+      return this.connection.tunnel();
+    }
     if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText);
     this.options.onSignIn?.();
 
@@ -141,7 +152,7 @@ class ProxyHandshake {
       // the connection of a refused Negotiate with no challenge).
       if (!this.connection.reusable || attempts.some((a) => a.refused)) {
         this.connection.destroy();
-        this.connection = await ProxyConnection.open(this.proxy, this.options.signal);
+        this.connection = await ProxyConnection.open(this.proxy, this.options.signal, this.options.trace);
       }
       const outcome =
         scheme === 'Negotiate'
@@ -154,7 +165,10 @@ class ProxyHandshake {
         attempts.push(outcome.failed);
         continue;
       }
-      if (response.status === 200) return this.connection.tunnel();
+      if (response.status === 200) {
+        this.scheme = scheme;
+        return this.connection.tunnel();
+      }
       if (response.status !== 407) throw new ProxyRefusal(response.status, response.statusText, { offered, attempts });
       attempts.push({ scheme, refused: true, user: scheme === 'Negotiate' ? undefined : credentials?.user });
     }
@@ -196,7 +210,7 @@ class ProxyHandshake {
     } catch (err) {
       if (!(err instanceof StaleConnection)) throw err;
       this.connection.destroy();
-      this.connection = await ProxyConnection.open(this.proxy, this.options.signal);
+      this.connection = await ProxyConnection.open(this.proxy, this.options.signal, this.options.trace);
       return this.connection.exchange(head);
     }
   }
@@ -326,6 +340,7 @@ class ProxyConnection {
   private constructor(
     private readonly socket: net.Socket,
     private readonly signal?: AbortSignal,
+    private readonly trace?: HopTrace,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -334,7 +349,7 @@ class ProxyConnection {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  static open(proxy: UpstreamProxy, signal?: AbortSignal): Promise<ProxyConnection> {
+  static open(proxy: UpstreamProxy, signal?: AbortSignal, trace?: HopTrace): Promise<ProxyConnection> {
     const host = proxy.url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(proxy.url.port) || (proxy.url.protocol === 'https:' ? 443 : 80);
     return new Promise((resolve, reject) => {
@@ -344,6 +359,7 @@ class ProxyConnection {
         proxy.url.protocol === 'https:'
           ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
           : net.connect({ host, port });
+      traceSocket(socket, 'proxy', host, port, trace);
       const ready = proxy.url.protocol === 'https:' ? 'secureConnect' : 'connect';
       const onAbort = () => {
         socket.destroy();
@@ -360,7 +376,7 @@ class ProxyConnection {
         signal?.removeEventListener('abort', onAbort);
         socket.off('error', onError);
         socket.setNoDelay(true);
-        resolve(new ProxyConnection(socket, signal));
+        resolve(new ProxyConnection(socket, signal, trace));
       });
     });
   }
@@ -370,6 +386,10 @@ class ProxyConnection {
     if (!this.reusable) throw new Error('the proxy connection cannot take another request');
     this.socket.write(head);
     const response = await this.readHead();
+    if (this.trace) {
+      const offered = parseChallenges(response.headers.get('proxy-authenticate') ?? []).map((c) => schemeName(c.scheme));
+      this.trace({ kind: 'proxy-answer', status: response.status, statusText: response.statusText, offered: [...new Set(offered)] });
+    }
     if (response.status >= 200 && response.status < 300) return response;
     await this.readBody(response);
     return response;

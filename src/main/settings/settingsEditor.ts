@@ -134,6 +134,34 @@ export class Settings extends EventEmitter<SettingsEvents> {
     return { ...credential };
   }
 
+  /**
+   * Every secret the settings hold, opened and as the file keeps it (sealed,
+   * base64), each with its user where it has one: for what must never show
+   * one (the diagnostics file scrubs them all).
+   */
+  knownSecrets(): Array<string | { user: string; secret: string }> {
+    const out: Array<string | { user: string; secret: string }> = [];
+    const add = (sealed: string | undefined, user?: string) => {
+      if (!sealed) return;
+      out.push(sealed);
+      try {
+        const secret = openSecret(this.cipher, sealed);
+        out.push(user ? { user, secret } : secret);
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err;
+      }
+    };
+    const s = this.backend.store;
+    for (const e of [...s.endpoints, ...[...this.deleted.values()].map((d) => d.endpoint)]) {
+      add(e.secret, e.user);
+      if (e.proxyAuth?.mode === 'password') add(e.proxyAuth.secret, e.proxyAuth.user);
+      add(e.clientPassphrase);
+    }
+    add(s.localProxyAuth?.password, s.localProxyAuth?.user);
+    if (this.volatileCredential) out.push({ user: this.volatileCredential.user, secret: this.volatileCredential.password });
+    return out;
+  }
+
   /** Points a dangling active id at the first endpoint (a hand-edited file). */
   repair(): void {
     const s = this.backend.store;

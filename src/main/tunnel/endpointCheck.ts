@@ -1,8 +1,9 @@
 /**
  * The endpoint editor's "Test": open a tunnel through the endpoint to a host
  * the user names and wait for the SSH server's identification line
- * (`SSH-2.0-…`, RFC 4253 §4.2), timing the way there. Nothing is sent: the
- * server speaks first in SSH, so the banner proves the whole path works.
+ * (`SSH-2.0-…`, RFC 4253 §4.2, read by core/doctor/sshBanner.ts), timing the
+ * way there. Nothing is sent: the server speaks first in SSH, so the banner
+ * proves the whole path works.
  */
 import WebSocket from 'ws';
 import type { Endpoint } from '../../shared/endpoint';
@@ -10,9 +11,11 @@ import { dialRoutes } from '../../core/dial/proxyRoutes';
 import { TargetError, parseTarget } from '../../shared/target';
 import type { EndpointTrust, ProxySetting, TestResult } from '../../shared/ipc';
 import { appEndpointSettings, loadTrust } from '../settings/endpointOptions';
-import { ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
+import { EndpointPlan, ProxySignIn, SystemProxyAnswer, planDial } from '../../core/dial/endpointPlan';
+import type { TrustOptions } from '../../core/dial/trust/trust';
+import type { ResolvedEndpoint } from '../settings/settingsEditor';
 import { errorText } from '../settings/configRemedies';
-import { peerText } from '../../core/tunnel/peerText';
+import { awaitBanner } from '../../core/doctor/sshBanner';
 
 /** How long "Test" waits for the banner by default, in ms: a dial plus a server's first line. */
 export const DEFAULT_TEST_TIMEOUT_MS = 10_000;
@@ -34,8 +37,20 @@ export interface EndpointTestOptions {
   clientPassphrase?: string;
 }
 
-/** RFC 4253 limits the identification line to 255 bytes; lines before it are allowed. */
-const MAX_PRELUDE_BYTES = 8192;
+/**
+ * The plan for a one-off dial of an endpoint of the app ("Test", "Diagnose"),
+ * its CA file and client certificate read now: as the tunnel's.
+ * @throws {Error} a file that cannot be read, a client certificate that cannot be used.
+ */
+export async function appPlan(
+  endpoint: Pick<ResolvedEndpoint, 'proxy' | 'proxyAuth' | 'proxyWindowsSignIn' | 'trust' | 'clientPassphrase'>,
+  options: { resolveSystemProxy?: SystemProxyAnswer; handshakeTimeoutMs?: number },
+): Promise<{ plan: EndpointPlan; trust: TrustOptions }> {
+  const trust = await loadTrust(endpoint.trust, endpoint.clientPassphrase);
+  const { proxy, proxyAuth, proxyWindowsSignIn } = endpoint;
+  const settings = appEndpointSettings(() => ({ proxy, proxyAuth, proxyWindowsSignIn }), trust, options);
+  return { plan: planDial(settings), trust };
+}
 
 export async function testEndpoint(endpoint: Endpoint, targetText: string, options: EndpointTestOptions = {}): Promise<TestResult> {
   const started = performance.now();
@@ -51,78 +66,33 @@ export async function testEndpoint(endpoint: Endpoint, targetText: string, optio
   }
   let ws: WebSocket;
   try {
-    const trust = await loadTrust(options.trust ?? {}, options.clientPassphrase);
-    const plan = planDial(
-      appEndpointSettings(() => ({ proxy: options.proxy ?? 'system', proxyAuth: options.proxyAuth, proxyWindowsSignIn: options.proxyWindowsSignIn }), trust, {
-        resolveSystemProxy: options.resolveSystemProxy,
-        handshakeTimeoutMs: timeoutMs,
-      }),
+    const { plan } = await appPlan(
+      {
+        proxy: options.proxy ?? 'system',
+        proxyAuth: options.proxyAuth ?? { mode: 'windows' },
+        proxyWindowsSignIn: options.proxyWindowsSignIn === true,
+        trust: options.trust ?? {},
+        clientPassphrase: options.clientPassphrase,
+      },
+      { resolveSystemProxy: options.resolveSystemProxy, handshakeTimeoutMs: timeoutMs },
     );
     ws = await dialRoutes(endpoint, target, await plan.resolveProxy(endpoint), plan.dial);
   } catch (err) {
     return { ok: false, reason: errorText(err as Error), totalMs: elapsed() };
   }
   const connectMs = elapsed();
-  const remaining = Math.max(1, timeoutMs - connectMs);
-  return new Promise<TestResult>((resolve) => {
-    let received = Buffer.alloc(0);
-    const finish = (result: TestResult) => {
-      clearTimeout(timer);
-      ws.removeAllListeners('message');
-      ws.removeAllListeners('close');
-      ws.on('error', () => {});
-      ws.close(1000);
-      setTimeout(() => ws.terminate(), 1000).unref();
-      resolve(result);
+  const outcome = await awaitBanner(ws, targetText.trim(), Math.max(1, timeoutMs - connectMs));
+  ws.removeAllListeners('message');
+  ws.on('error', () => {});
+  ws.close(1000);
+  setTimeout(() => ws.terminate(), 1000).unref();
+  if (outcome.ok) return { ok: true, banner: outcome.banner, connectMs, totalMs: elapsed() };
+  if (outcome.kind === 'silent') {
+    return {
+      ok: false,
+      reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`,
+      totalMs: elapsed(),
     };
-    const timer = setTimeout(
-      () =>
-        finish({
-          ok: false,
-          reason: `the tunnel opened in ${connectMs} ms, but no SSH banner came within ${timeoutMs} ms: is ${targetText.trim()} an SSH server?`,
-          totalMs: elapsed(),
-        }),
-      remaining,
-    );
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        finish({ ok: false, reason: `the WSSH server said: ${peerText(data, 200)}`, totalMs: elapsed() });
-        return;
-      }
-      received = Buffer.concat([received, data]);
-      for (const line of completeLines(received)) {
-        if (line.startsWith('SSH-')) {
-          finish({ ok: true, banner: peerText(line, 255), connectMs, totalMs: elapsed() });
-          return;
-        }
-      }
-      if (received.length > MAX_PRELUDE_BYTES) {
-        finish({
-          ok: false,
-          reason: `${targetText.trim()} answered, but not with an SSH banner: "${printable(received.subarray(0, 60))}"`,
-          totalMs: elapsed(),
-        });
-      }
-    });
-    ws.on('close', (code: number) => {
-      const got = received.length > 0 ? `; it sent "${printable(received.subarray(0, 60))}"` : '';
-      finish({ ok: false, reason: `the tunnel closed (WebSocket ${code}) before an SSH banner came${got}`, totalMs: elapsed() });
-    });
-    ws.on('error', (err: Error) => finish({ ok: false, reason: `the tunnel failed: ${err.message}`, totalMs: elapsed() }));
-    ws.resume();
-  });
-}
-
-function completeLines(buffer: Buffer): string[] {
-  const text = buffer.toString('latin1');
-  const end = text.lastIndexOf('\n');
-  if (end < 0) return [];
-  return text
-    .slice(0, end)
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''));
-}
-
-function printable(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  }
+  return { ok: false, reason: outcome.reason, totalMs: elapsed() };
 }

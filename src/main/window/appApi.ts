@@ -18,6 +18,8 @@ import type { LocalProxyAuth } from '../settings/localProxySignIn';
 import type { Settings } from '../settings/settingsEditor';
 import type { SavedSessions } from '../savedSessions/savedSessions';
 import type { TunnelController } from '../tunnel/tunnelController';
+import { EndpointDiagnoses } from '../tunnel/endpointDiagnosis';
+import { saveAppDiagnostics } from './diagnosticsReport';
 
 /** The answer to asking for the local proxy password while clients need none. */
 const PROXY_SIGN_IN_OFF = 'proxy sign-in is off: the proxy needs no password';
@@ -41,6 +43,16 @@ export interface AppApiDeps {
   localProxyAuth?: LocalProxyAuth;
   /** Where imported profiles' CA certificates are written. @default `profiles` beside the settings file */
   profileCaDir?: string;
+  /** The folder of the log files; without it, the log is kept in memory only. */
+  logFolder?: string;
+  /** Opens a folder in the file manager (Electron's shell.openPath): '' when it did, else why not. */
+  openFolder?(folder: string): Promise<string>;
+  /** "Diagnose"; without it, one is made with `testOptions`. */
+  diagnoses?: EndpointDiagnoses;
+  /** Asks where to save the diagnostics file; undefined when the user cancels. Without it, nothing is saved. */
+  chooseDiagnosticsPath?(defaultName: string): Promise<string | undefined>;
+  /** The app's versions for the diagnostics file (the app's own, Electron's). */
+  versions?: Array<[string, string]>;
 }
 
 /**
@@ -50,6 +62,7 @@ export interface AppApiDeps {
  * the whole.
  */
 export function createAppApi(deps: AppApiDeps): InvokeApi {
+  deps.diagnoses ??= new EndpointDiagnoses(deps.testOptions);
   const logged = <T>(what: string, outcome: Outcome<T>): Outcome<T> => {
     if (outcome.ok) deps.log.add('info', what);
     return outcome;
@@ -112,6 +125,17 @@ function endpointMethods(deps: AppApiDeps, logged: Logged) {
       );
       return result;
     },
+    diagnose: async (request) => {
+      const resolved = request.endpoint ? settings.resolveInput(request.endpoint) : settings.activeEndpoint();
+      if (!resolved.ok) return resolved;
+      const outcome = await deps.diagnoses!.run(request.run, resolved.value, request.target);
+      if (!outcome.ok) return outcome;
+      const diagnosis = outcome.value;
+      const broken = diagnosis.steps.find((s) => s.verdict === 'fail');
+      const verdict = broken ? `broken at ${broken.step}: ${broken.cause ?? broken.answer}` : 'the path works';
+      log.add(broken ? 'warn' : 'info', `diagnosis of ${diagnosis.endpoint} to ${diagnosis.target}: ${verdict}`);
+      return outcome;
+    },
     checkAdvanced: async (request) => advancedProblems(request.proxy, normalizeTrust(request.trust ?? {}), request.proxyAuth),
     pickFile: async (request) => (await deps.chooseOpenPath?.(request)) ?? null,
   } satisfies Partial<InvokeApi>;
@@ -127,6 +151,15 @@ function tunnelMethods(deps: AppApiDeps) {
     getConnections: async () => controller.connections(),
     getTraffic: async () => controller.traffic(),
     getLog: async () => log.lines(),
+    saveDiagnostics: async () =>
+      deps.chooseDiagnosticsPath
+        ? saveAppDiagnostics({ ...deps, resolveSystemProxy: deps.testOptions?.resolveSystemProxy }, deps.chooseDiagnosticsPath)
+        : { status: 'failed', reason: 'this build cannot save files' },
+    openLogFolder: async () => {
+      if (!deps.logFolder || !deps.openFolder) return { ok: false, error: 'this build keeps no log file' };
+      const problem = await deps.openFolder(deps.logFolder);
+      return problem ? { ok: false, error: `cannot open ${deps.logFolder}: ${problem}` } : { ok: true, value: deps.logFolder };
+    },
     getPuttySettings: async () => puttyProxySettings(controller.state().listen, controller.proxyCredential()),
   } satisfies Partial<InvokeApi>;
 }
@@ -217,7 +250,7 @@ function profileMethods(deps: AppApiDeps) {
  * Returns the function that undoes the wiring.
  */
 export function wireAppEvents(
-  deps: Pick<AppApiDeps, 'settings' | 'controller' | 'log'>,
+  deps: Pick<AppApiDeps, 'settings' | 'controller' | 'log' | 'diagnoses'>,
   send: <E extends EventName>(event: E, payload: EventPayloads[E]) => void,
 ): () => void {
   const { settings, controller, log } = deps;
@@ -238,7 +271,10 @@ export function wireAppEvents(
   controller.on('traffic', onTraffic);
   controller.on('problem', onProblem);
   log.on('line', onLine);
+  const onStep = (progress: EventPayloads['diagnosis:step']) => send('diagnosis:step', progress);
+  deps.diagnoses?.on('step', onStep);
   return () => {
+    deps.diagnoses?.off('step', onStep);
     settings.off('changed', onSettings);
     controller.off('state', onState);
     controller.off('connections', onRows);

@@ -15,6 +15,7 @@ import { connectThroughProxy, waitFor } from '../../fixtures/tunnel';
 import { rendererRig, screenshot } from '../../fixtures/rendererBridge';
 import { startTinyproxy, type Tinyproxy } from '../../fixtures/tinyproxy';
 import type { PickFileRequest } from '../../../src/shared/ipc';
+import { SETTINGS_VERSION } from '../../../src/main/settings/settingsSchema';
 
 const rig = rendererRig();
 const open = (t: TestContext, pickFile?: (request: PickFileRequest) => string | undefined) => rig.open(t, { pickFile });
@@ -54,7 +55,7 @@ test('proxy sign-in: stored sealed; a refusal shows where to fix it; the right p
   assert.deepEqual([view.proxy, view.proxyAuth], [{ url: proxy.bareUrl }, { mode: 'password', user: 'alice' }]);
   const onDisk = fs.readFileSync(settings.path, 'utf8');
   assert.ok(!onDisk.includes('wrong-one'), 'the password is not in the settings file in clear');
-  assert.equal(JSON.parse(onDisk).version, 4);
+  assert.equal(JSON.parse(onDisk).version, SETTINGS_VERSION);
 
   // The proxy refuses: the error state, the message, where to fix it, a notice.
   settings.update({ listen: { host: '127.0.0.1', port: await freePort() } });

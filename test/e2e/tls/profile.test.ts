@@ -109,7 +109,7 @@ test('a newer version', () => {
 test('a field it does not know, and anything that looks like a secret', () => {
   refused(
     doc((d) => (d.colour = 'blue')),
-    /^colour: unknown field \(profile version 1 has "wsshProfile", "name", "uri", "user", "proxy", "trust"\)$/,
+    /^colour: unknown field \(profile version 1 has "wsshProfile", "name", "uri", "user", "proxy", "trust", "resume"\)$/,
   );
   refused(
     doc((d) => (d.trust.crl = [])),
